@@ -1,0 +1,3 @@
+// Public exports of the kernel module: one line per kernel family.
+export { scratch_alloc, scratch_mark, scratch_reset, first_nonfinite_f32 } from "./mem";
+export { gemm_f32 } from "./linalg/gemm";

@@ -1,0 +1,59 @@
+// Scratch memory for kernels: a bump allocator over linear memory that the
+// JS side marks before a call and resets after it, so repeated calls never
+// grow memory. Kernels must not use `new` (the stub runtime never frees);
+// every temporary comes from `scratch_alloc`.
+
+let base: usize = 0;
+let top: usize = 0;
+
+@inline function align16(x: usize): usize {
+  return (x + 15) & ~(<usize>15);
+}
+
+@inline function ensureInit(): void {
+  if (base == 0) {
+    base = align16(__heap_base);
+    top = base;
+  }
+}
+
+/** Reserve `bytes` (16-byte aligned), growing memory if needed. Returns 0 when memory cannot grow. */
+export function scratch_alloc(bytes: usize): usize {
+  ensureInit();
+  const p = top;
+  const end = align16(p + bytes);
+  const have = (<usize>memory.size()) << 16;
+  if (end > have) {
+    const pages = <i32>((end - have + 0xffff) >>> 16);
+    if (memory.grow(pages) < 0) return 0;
+  }
+  top = end;
+  return p;
+}
+
+/** Current top of scratch: pass it to scratch_reset to free everything allocated after it. */
+export function scratch_mark(): usize {
+  ensureInit();
+  return top;
+}
+
+export function scratch_reset(mark: usize): void {
+  ensureInit();
+  top = mark < base ? base : mark;
+}
+
+/** Index of the first NaN/Inf among n f32 values at p, or -1 when all are finite. */
+export function first_nonfinite_f32(p: usize, n: i32): i32 {
+  // x - x is 0 for finite x and NaN for NaN/Inf; NaN != NaN marks the lane.
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(p + (<usize>i << 2));
+    const d = f32x4.sub(v, v);
+    if (v128.any_true(f32x4.ne(d, d))) break;
+  }
+  for (; i < n; i++) {
+    const x = load<f32>(p + (<usize>i << 2));
+    if (!isFinite<f32>(x)) return i;
+  }
+  return -1;
+}

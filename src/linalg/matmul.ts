@@ -1,0 +1,29 @@
+import { type Tensor, checkTensor } from "../core/tensor.ts";
+import { withScratch } from "../core/heap.ts";
+import { fail } from "../core/errors.ts";
+
+export interface MatmulOptions {
+  transposeA?: boolean;
+  transposeB?: boolean;
+}
+
+/** op(A)·op(B) for 2-D row-major tensors. */
+export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+  const where = "matmul";
+  checkTensor(where, "a", a, 2);
+  checkTensor(where, "b", b, 2);
+  const ta = !!options.transposeA;
+  const tb = !!options.transposeB;
+  const [m, ka] = ta ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
+  const [kb, n] = tb ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
+  if (ka !== kb) {
+    fail(where, `inner dimensions differ: op(a) is ${m}×${ka} (a [${a.shape}]${ta ? ", transposed" : ""}) but op(b) is ${kb}×${n} (b [${b.shape}]${tb ? ", transposed" : ""}); expected equal inner sizes`);
+  }
+  return withScratch((s) => {
+    const pa = s.put(a.data, where, "a");
+    const pb = s.put(b.data, where, "b");
+    const pc = s.f32(m * n);
+    s.k.gemm_f32(ta ? 1 : 0, tb ? 1 : 0, m, n, ka, 1, pa, a.shape[1], pb, b.shape[1], 0, pc, n);
+    return { data: s.take(pc, m * n), shape: [m, n] };
+  });
+}
