@@ -353,6 +353,12 @@ export function gemm_f32(
   const pa = scratch_alloc(<usize>mcMax * kcMax << 2);
   const pb = scratch_alloc(<usize>kcMax * ncMax << 2);
   const tile = scratch_alloc(MR * NR * 4);
+  if (pa == 0 || pb == 0 || tile == 0) {
+    // Memory cannot grow for the packing buffers: fall back to the unpacked path.
+    scratch_reset(mark);
+    gemmDirect(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
   for (let jc = 0; jc < n; jc += ncMax) {
     const nc = min(ncMax, n - jc);
     for (let pc = 0; pc < k; pc += kcMax) {
