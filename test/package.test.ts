@@ -3,7 +3,7 @@
 // `odecomp` in a fresh Node process and type-checks as a consumer would.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
-import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
@@ -12,16 +12,6 @@ import { promisify } from "node:util";
 const run = promisify(execFile);
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name: string) => join(root, "node_modules/.bin", name);
-
-async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...await listFiles(p));
-    else out.push(p);
-  }
-  return out;
-}
 
 describe("package (dist + npm pack)", () => {
   let tmp: string;
@@ -50,12 +40,22 @@ describe("package (dist + npm pack)", () => {
     expect(packed.filter((p) => /^(test|bench|build|src|node_modules)\//.test(p))).toEqual([]);
   });
 
-  it("emits path-free, runtime-neutral JavaScript (no node: imports, no require, no file reads)", async () => {
-    for (const file of (await listFiles(join(tmp, "node_modules/odecomp/dist"))).filter((f) => f.endsWith(".js"))) {
+  it("the root export's module graph is path-free and runtime-neutral (no node:, no require, no file reads, no dependencies)", async () => {
+    const dist = join(tmp, "node_modules/odecomp/dist");
+    const seen = new Set<string>();
+    const queue = [join(dist, "index.js")];
+    while (queue.length) {
+      const file = queue.pop()!;
+      if (seen.has(file)) continue;
+      seen.add(file);
       const text = await readFile(file, "utf8");
-      expect(text, file).not.toMatch(/from\s+["']node:|require\(|readFile|\.wasm["']/);
-      expect(text, file).not.toMatch(/from\s+["'][^"']+\.ts["']/);
+      expect(text, file).not.toMatch(/require\(|readFile|\.wasm["']|import\.meta\.url/);
+      for (const [, spec] of text.matchAll(/(?:from|import)\s*\(?\s*["']([^"']+)["']/g)) {
+        expect(spec, `${file} imports '${spec}'; the root export must import only its own relative .js files`).toMatch(/^\.{1,2}\/.*\.js$/);
+        queue.push(join(dirname(file), spec));
+      }
     }
+    expect(seen.size).toBeGreaterThan(3);
   });
 
   it("imports as `odecomp` in a fresh Node process and computes", async () => {
