@@ -56,7 +56,11 @@ function serve(files: Record<string, string>): Promise<Server> {
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
 
-describe.skipIf(!present)("Chromium smoke suite (shared kernel test vectors, page + worker)", () => {
+const title = present
+  ? "Chromium smoke suite (shared kernel test vectors, page + worker)"
+  : `Chromium smoke suite: Chromium is missing (${CHROMIUM})`;
+
+describe.skipIf(!present)(title, () => {
   let server: Server;
   let browser: Browser;
   let reports: { main?: VectorReport; worker?: VectorReport; error?: string };
