@@ -3,8 +3,8 @@
 // `--summary` (what `npm start` runs) and `--quick` ask every area for a short
 // run (few sizes and repetitions: about a minute in all); see isQuick in lib.ts.
 const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<void> }>> = {
-  gemm: () => import("./gemm.bench.ts"),
   startup: () => import("./startup.bench.ts"),
+  gemm: () => import("./gemm.bench.ts"),
 };
 
 const args = process.argv.slice(2);
