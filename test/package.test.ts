@@ -1,4 +1,4 @@
-// Packaging: `npm run build:ts` emits dist/ (wasm embedded, so no paths), and
+// Packaging: `npm run build:dist` emits dist/ (wasm embedded, so no paths), and
 // the packed tarball — only its files, nothing from this repo — imports as
 // `odecomp` in a fresh Node process and type-checks as a consumer would.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,7 +21,7 @@ describe("package (dist + npm pack)", () => {
     tmp = await mkdtemp(join(tmpdir(), "odecomp-pack-"));
     // Own package scope, so Node's self-reference lookup cannot wander into a stray package.json above.
     await writeFile(join(tmp, "package.json"), JSON.stringify({ name: "odecomp-consumer", private: true, type: "module" }));
-    await run(bin("tsc"), ["-p", "tsconfig.build.json"], { cwd: root });
+    await run(process.execPath, [join(root, "scripts/build-dist.mjs")], { cwd: root });
     // --ignore-scripts: skip prepack (a full rebuild); dist was just built above from the wasm pretest built.
     const { stdout } = await run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", tmp], { cwd: root });
     const info = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
@@ -36,26 +36,40 @@ describe("package (dist + npm pack)", () => {
   });
 
   it("packs dist with types and the kernel sources, and no tests or build output", () => {
-    expect(packed).toEqual(expect.arrayContaining(["package.json", "README.md", "dist/index.js", "dist/index.d.ts", "dist/core/wasm-binaries.generated.js", "assembly/index.ts"]));
+    expect(packed).toEqual(expect.arrayContaining(["package.json", "README.md", "dist/index.js", "dist/index.d.ts", "assembly/index.ts"]));
     expect(packed.filter((p) => /^(test|bench|build|src|node_modules)\//.test(p))).toEqual([]);
+  });
+
+  it("ships the JavaScript and declarations of every export and bin in package.json", async () => {
+    const pkg = JSON.parse(await readFile(join(tmp, "node_modules/odecomp/package.json"), "utf8"));
+    const wanted: string[] = [];
+    for (const t of Object.values(pkg.exports) as (string | { types?: string; default?: string })[]) {
+      if (typeof t === "string") wanted.push(t);
+      else wanted.push(...[t.types, t.default].filter((x): x is string => !!x));
+    }
+    wanted.push(...Object.values((typeof pkg.bin === "string" ? { bin: pkg.bin } : pkg.bin ?? {}) as Record<string, string>));
+    expect(wanted.length).toBeGreaterThanOrEqual(2);
+    expect(wanted.map((p) => p.replace(/^\.\//, "")).filter((p) => !packed.includes(p))).toEqual([]);
   });
 
   it("the root export's module graph is path-free and runtime-neutral (no node:, no require, no file reads, no dependencies)", async () => {
     const dist = join(tmp, "node_modules/odecomp/dist");
     const seen = new Set<string>();
     const queue = [join(dist, "index.js")];
+    let embedsWasm = false;
     while (queue.length) {
       const file = queue.pop()!;
       if (seen.has(file)) continue;
       seen.add(file);
       const text = await readFile(file, "utf8");
+      embedsWasm ||= /SIMD_WASM_BASE64 = "AGFzbQ/.test(text); // base64 of "\0asm"
       expect(text, file).not.toMatch(/require\(|readFile|\.wasm["']|import\.meta\.url/);
       for (const [, spec] of text.matchAll(/(?:from|import)\s*\(?\s*["']([^"']+)["']/g)) {
         expect(spec, `${file} imports '${spec}'; the root export must import only its own relative .js files`).toMatch(/^\.{1,2}\/.*\.js$/);
         queue.push(join(dirname(file), spec));
       }
     }
-    expect(seen.size).toBeGreaterThan(3);
+    expect(embedsWasm, "the kernels' wasm is embedded in the root export's graph").toBe(true);
   });
 
   it("imports as `odecomp` in a fresh Node process and computes", async () => {
