@@ -2,8 +2,10 @@
 //   - Node:     test/vectors/vectors.test.ts (vitest),
 //   - Deno:     test/smoke/deno-smoke.ts     (driven by test/smoke/deno.test.ts),
 //   - Chromium: test/smoke/browser-*.ts      (page and dedicated worker, driven by test/smoke/chromium.test.ts).
-// Files here import only src/index.ts and test/helpers (no vitest, no node:), so
-// they bundle for the browser and run in Deno offline.
+// Files here import only src/index.ts and npm-free helpers from test/helpers
+// (random.ts, reference.ts — NOT a helper that imports ml-matrix or any other
+// package), never vitest or node:, so they bundle for the browser and run in
+// Deno offline (--no-npm).
 //
 // Adding cases:
 //   - a case for an existing family: one entry in that family's array (e.g. matmulVectors in matmul.ts);
