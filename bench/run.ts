@@ -15,6 +15,7 @@ if (unknown.length) {
   process.exit(2);
 }
 const quick = args.includes("--summary") || args.includes("--quick");
+if (quick && !args.includes("--quick")) args.push("--quick"); // areas may check either flag
 if (quick) console.log(`odecomp benchmark summary (quick mode: fewer sizes and repetitions; \`npm run bench\` for the full run; single thread, noisy figures)`);
 for (const name of picked.length ? picked : Object.keys(areas)) {
   const mod = await areas[name]();
