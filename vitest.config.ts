@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // The default output, then one plain `N passed, N failed[, N skipped]` line for CI.
+    reporters: ["default", "./test/summary-reporter.ts"],
   },
 });

@@ -87,3 +87,8 @@ export async function saveResults(area: string, rows: Row[], meta: Record<string
   await writeFile(file + ".tmp", JSON.stringify({ area, machine: machineInfo(), ...meta, rows }, null, 2) + "\n");
   await rename(file + ".tmp", file);
 }
+
+/** `--summary` (npm start) and `--quick` ask an area for a short run: fewer sizes and repetitions. */
+export function isQuick(args: readonly string[]): boolean {
+  return args.includes("--summary") || args.includes("--quick");
+}

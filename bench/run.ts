@@ -1,6 +1,9 @@
 // Runs the benchmark areas in sequence: `npm run bench [-- area ...]`.
-// Each area module exports `run(): Promise<void>` which prints and saves its table.
+// Each area module exports `run(args)` which prints and saves its table.
+// `--summary` (what `npm start` runs) and `--quick` ask every area for a short
+// run (few sizes and repetitions: about a minute in all); see isQuick in lib.ts.
 const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<void> }>> = {
+  startup: () => import("./startup.bench.ts"),
   gemm: () => import("./gemm.bench.ts"),
   lowrank: () => import("./lowrank.bench.ts"),
 };
@@ -12,6 +15,9 @@ if (unknown.length) {
   console.error(`bench: unknown area(s) ${unknown.join(", ")}; expected one of ${Object.keys(areas).join(", ")}`);
   process.exit(2);
 }
+const quick = args.includes("--summary") || args.includes("--quick");
+if (quick && !args.includes("--quick")) args.push("--quick"); // areas may check either flag
+if (quick) console.log(`odecomp benchmark summary (quick mode: fewer sizes and repetitions; \`npm run bench\` for the full run; single thread, noisy figures)`);
 for (const name of picked.length ? picked : Object.keys(areas)) {
   const mod = await areas[name]();
   await mod.run(args);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ready, runtimeInfo } from "../../src/index.ts";
 import { getKernels, resetForTesting } from "../../src/core/loader.ts";
+import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from "../../src/core/wasm-binaries.generated.ts";
 
 describe("loader state machine", () => {
   it("names each wrong use: before ready, while loading, and reports the build after", async () => {
@@ -30,5 +31,13 @@ describe("loader state machine", () => {
     expect(() => getKernels()).toThrow(/failed to initialise: .*unknown build/);
     await ready();
     expect(getKernels()).toBeTruthy();
+  });
+
+  it("feature probes agree with validating the full embedded builds", async () => {
+    await ready();
+    const { features } = runtimeInfo();
+    const bytes = (b64: string) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    expect(features.simd).toBe(WebAssembly.validate(bytes(SIMD_WASM_BASE64)));
+    expect(features.relaxedSimd).toBe(WebAssembly.validate(bytes(RELAXED_WASM_BASE64)));
   });
 });

@@ -1,0 +1,105 @@
+// Packaging: `npm run build:dist` emits dist/ (wasm embedded, so no paths), and
+// the packed tarball — only its files, nothing from this repo — imports as
+// `odecomp` in a fresh Node process and type-checks as a consumer would.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFile } from "node:child_process";
+import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const bin = (name: string) => join(root, "node_modules/.bin", name);
+
+describe("package (dist + npm pack)", () => {
+  let tmp: string;
+  let packed: string[];
+
+  beforeAll(async () => {
+    tmp = await mkdtemp(join(tmpdir(), "odecomp-pack-"));
+    // Own package scope, so Node's self-reference lookup cannot wander into a stray package.json above.
+    await writeFile(join(tmp, "package.json"), JSON.stringify({ name: "odecomp-consumer", private: true, type: "module" }));
+    await run(process.execPath, [join(root, "scripts/build-dist.mjs")], { cwd: root });
+    // --ignore-scripts: skip prepack (a full rebuild); dist was just built above from the wasm pretest built.
+    const { stdout } = await run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", tmp], { cwd: root });
+    const info = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
+    packed = info[0].files.map((f) => f.path);
+    const dest = join(tmp, "node_modules/odecomp");
+    await mkdir(dest, { recursive: true });
+    await run("tar", ["-xzf", join(tmp, info[0].filename), "-C", dest, "--strip-components=1"]);
+  });
+
+  afterAll(async () => {
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  it("packs dist with types and the kernel sources, and no tests or build output", () => {
+    expect(packed).toEqual(expect.arrayContaining(["package.json", "README.md", "dist/index.js", "dist/index.d.ts", "assembly/index.ts"]));
+    expect(packed.filter((p) => /^(test|bench|build|src|node_modules)\//.test(p))).toEqual([]);
+  });
+
+  it("ships the JavaScript and declarations of every export and bin in package.json", async () => {
+    const pkg = JSON.parse(await readFile(join(tmp, "node_modules/odecomp/package.json"), "utf8"));
+    const wanted: string[] = [];
+    for (const t of Object.values(pkg.exports) as (string | { types?: string; default?: string })[]) {
+      if (typeof t === "string") wanted.push(t);
+      else wanted.push(...[t.types, t.default].filter((x): x is string => !!x));
+    }
+    wanted.push(...Object.values((typeof pkg.bin === "string" ? { bin: pkg.bin } : pkg.bin ?? {}) as Record<string, string>));
+    expect(wanted.length).toBeGreaterThanOrEqual(2);
+    expect(wanted.map((p) => p.replace(/^\.\//, "")).filter((p) => !packed.includes(p))).toEqual([]);
+  });
+
+  it("the root export's module graph is path-free and runtime-neutral (no node:, no require, no file reads, no dependencies)", async () => {
+    const dist = join(tmp, "node_modules/odecomp/dist");
+    const seen = new Set<string>();
+    const queue = [join(dist, "index.js")];
+    let embedsWasm = false;
+    while (queue.length) {
+      const file = queue.pop()!;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      const text = await readFile(file, "utf8");
+      embedsWasm ||= /SIMD_WASM_BASE64 = "AGFzbQ/.test(text); // base64 of "\0asm"
+      expect(text, file).not.toMatch(/require\(|readFile|\.wasm["']|import\.meta\.url/);
+      for (const [, spec] of text.matchAll(/(?:from|import)\s*\(?\s*["']([^"']+)["']/g)) {
+        expect(spec, `${file} imports '${spec}'; the root export must import only its own relative .js files`).toMatch(/^\.{1,2}\/.*\.js$/);
+        queue.push(join(dirname(file), spec));
+      }
+    }
+    expect(embedsWasm, "the kernels' wasm is embedded in the root export's graph").toBe(true);
+  });
+
+  it("imports as `odecomp` in a fresh Node process and computes", async () => {
+    await writeFile(join(tmp, "check.mjs"), `
+      import { ready, runtimeInfo, matmul, OdecompError } from "odecomp";
+      await ready();
+      const c = matmul({ data: new Float32Array([1, 2, 3, 4, 5, 6]), shape: [2, 3] }, { data: new Float32Array([1, 0, 0, 1, 1, 1]), shape: [3, 2] });
+      let err = "";
+      try { matmul({ data: new Float32Array([NaN]), shape: [1, 1] }, { data: new Float32Array([1]), shape: [1, 1] }); } catch (e) { err = e instanceof OdecompError ? e.message : "wrong type"; }
+      console.log(JSON.stringify({ info: runtimeInfo(), c: Array.from(c.data), shape: c.shape, err }));
+    `);
+    const { stdout } = await run(process.execPath, ["check.mjs"], { cwd: tmp });
+    const out = JSON.parse(stdout);
+    expect(out.shape).toEqual([2, 2]);
+    expect(out.c).toEqual([4, 5, 10, 11]);
+    expect(out.info.build).toBe("simd"); // Node 20 without flags rejects relaxed SIMD
+    expect(out.err).toMatch(/matmul: a has a non-finite value \(NaN\)/);
+  });
+
+  it("type-checks a consumer against the packed declarations (NodeNext resolution via exports)", async () => {
+    await writeFile(join(tmp, "consumer.ts"), `
+      import { ready, matmul, type Tensor, type MatmulOptions } from "odecomp";
+      const a: Tensor = { data: new Float32Array(4), shape: [2, 2] };
+      const o: MatmulOptions = { transposeA: true };
+      export async function f(): Promise<number[]> { await ready(); return matmul(a, a, o).shape; }
+      // @ts-expect-error: matmul takes tensors, not arrays
+      matmul([1, 2], a);
+    `);
+    const args = ["--noEmit", "--strict", "--skipLibCheck", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--lib", "es2022,dom", "consumer.ts"];
+    const res = await run(bin("tsc"), args, { cwd: tmp }).catch((e: { stdout: string; stderr: string }) => e);
+    expect(res.stdout + res.stderr).toBe("");
+  });
+});

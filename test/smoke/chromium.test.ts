@@ -1,0 +1,107 @@
+// Runs the shared kernel test vectors in headless Chromium (Debian package
+// `chromium`, driven by playwright-core): on the page's main thread and in a
+// dedicated Web Worker. The page is bundled with esbuild in memory and served
+// from 127.0.0.1 with COOP/COEP, so it is cross-origin isolated (as threaded
+// builds will need). Without /usr/bin/chromium only this suite is skipped.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { existsSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import { build } from "esbuild";
+import { chromium, type Browser } from "playwright-core";
+import { vectors, type VectorReport } from "../vectors/index.ts";
+
+const CHROMIUM = process.env.ODECOMP_CHROMIUM ?? "/usr/bin/chromium";
+const present = existsSync(CHROMIUM);
+if (!present) {
+  console.warn(`\n*** Chromium is missing (${CHROMIUM} not found): SKIPPING the Chromium smoke suite. Install it with \`apt-get install -y chromium\` (CI always does). ***\n`);
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+async function bundle(): Promise<Record<string, string>> {
+  const res = await build({
+    entryPoints: { page: join(here, "browser-page.ts"), worker: join(here, "browser-worker.ts") },
+    bundle: true,
+    format: "esm",
+    target: "es2022",
+    platform: "browser",
+    write: false,
+    outdir: "/virtual",
+    logLevel: "silent",
+  });
+  const files: Record<string, string> = {};
+  for (const f of res.outputFiles) files["/" + f.path.split("/").pop()] = f.text;
+  files["/"] = `<!doctype html><meta charset="utf-8"><title>odecomp vectors</title><link rel="icon" href="data:,"><script type="module" src="./page.js"></script>`;
+  return files;
+}
+
+function serve(files: Record<string, string>): Promise<Server> {
+  const server = createServer((req, res) => {
+    const body = files[(req.url ?? "/").split("?")[0]];
+    const headers = {
+      "Cross-Origin-Opener-Policy": "same-origin",
+      "Cross-Origin-Embedder-Policy": "require-corp",
+      "Cache-Control": "no-store",
+    };
+    if (body === undefined) {
+      res.writeHead(404, headers).end("not found");
+      return;
+    }
+    const type = req.url === "/" ? "text/html; charset=utf-8" : "text/javascript; charset=utf-8";
+    res.writeHead(200, { ...headers, "Content-Type": type }).end(body);
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+const title = present
+  ? "Chromium smoke suite (shared kernel test vectors, page + worker)"
+  : `Chromium smoke suite: Chromium is missing (${CHROMIUM})`;
+
+describe.skipIf(!present)(title, () => {
+  let server: Server;
+  let browser: Browser;
+  let reports: { main?: VectorReport; worker?: VectorReport; error?: string };
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    server = await serve(await bundle());
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    });
+    const page = await browser.newPage();
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    page.on("console", (m) => { if (m.type() === "error") pageErrors.push(m.text()); });
+    const { port } = server.address() as AddressInfo;
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.waitForFunction(() => (globalThis as { __odecomp?: { done: boolean } }).__odecomp?.done === true, undefined, { timeout: 90_000 });
+    reports = await page.evaluate(() => (globalThis as unknown as { __odecomp: typeof reports }).__odecomp);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((r) => server ? server.close(r) : r(undefined));
+  });
+
+  it("loads without page errors", () => {
+    expect(reports.error, reports.error).toBeUndefined();
+    expect(pageErrors).toEqual([]);
+  });
+
+  for (const context of ["main", "worker"] as const) {
+    it(`passes every vector in the ${context === "main" ? "page's main thread" : "dedicated Web Worker"}, cross-origin isolated, relaxed SIMD`, () => {
+      const report = reports[context];
+      expect(report, `no ${context} report`).toBeDefined();
+      expect(report!.context).toBe(context);
+      expect(report!.runtime).toMatch(/Chrome\//);
+      expect(report!.results.map((r) => r.name)).toEqual(vectors.map((v) => v.name));
+      const failed = report!.results.filter((r) => !r.pass);
+      expect(failed.map((r) => `${r.name}: ${r.error ?? r.note ?? ""} ${JSON.stringify(r.figures)}`)).toEqual([]);
+      expect(report!.crossOriginIsolated).toBe(true);
+      expect(report!.info.build).toBe("relaxed");
+    });
+  }
+});
