@@ -9,7 +9,7 @@
 // Method (m ≥ n; a wide matrix is transposed and u, v swapped):
 //  1. tall (m ≥ 5n/4): Householder QR first, the rest works on the n×n R; U = Q·U_R by gemm;
 //  2. Householder bidiagonalisation A = Q_B·B·P_Bᵀ in f32 (B upper bidiagonal);
-//  3. eigenproblem of the tridiagonal T = BᵀB in f64 (implicit QL, vectors as rows) → V_B, σ = √λ.
+//  3. eigenproblem of the tridiagonal T = BᵀB in f64 (QL values, inverse-iteration vectors) → V_B, σ = √λ.
 //     In f64 the squaring costs nothing a float32 result can see: λ has absolute error ≈ 1e-16·σ₁²,
 //     so σ's absolute error stays ≪ ε_f32·σ₁;
 //  4. U_B = B·V_B·Σ⁻¹ (f64) for σ ≥ 1e-2·σ₁; smaller ones (and zeros) are orthogonalised
@@ -17,8 +17,8 @@
 //  5. back-transform: U = Q_B·[U_B; 0], V = P_B·V_B, reflectors applied to rows in one pass.
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
 import { gemm_f32 } from "./gemm";
-import { axpy_f64, dot_f64, form_qt_f32, house_f32, larf_cols_f32, larf_rows_f32, qr_rows_f32, transpose_f32 } from "./qr";
-import { sort_desc_f64, tql_f64 } from "./eig";
+import { apply_reflectors_rows_f32, axpy_f64, dot_f64, form_qt_f32, house_f32, larf_cols_f32, larf_rows_f32, qr_rows_f32, transpose_f32 } from "./qr";
+import { tridiag_eig_f64 } from "./eig";
 
 @inline function at4(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 @inline function at8(p: usize, i: i32): usize { return p + (<usize>i << 3); }
@@ -66,21 +66,17 @@ function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize): i
     if (j < n - 1) store<f64>(at8(e, j), aj * load<f64>(at8(beta, j)));
   }
   const wv = scratch_alloc(<usize>n * <usize>n * 8);
-  memory.fill(wv, 0, <usize>n * <usize>n * 8);
-  for (let i = 0; i < n; i++) store<f64>(at8(wv, i * n + i), 1);
-  const fails = tql_f64(d, e, n, wv, n);
-  const perm = scratch_alloc(<usize>n << 2);
-  sort_desc_f64(d, n, perm);
-  const s0 = Math.sqrt(max(load<f64>(at8(d, load<i32>(perm))), 0));
+  const lam = scratch_alloc(<usize>n << 3);
+  const fails = tridiag_eig_f64(d, e, n, lam, wv);
+  const s0 = Math.sqrt(max(load<f64>(lam), 0));
   const tol = 1e-2 * s0;
   // U_B rows (f64), then f32 rows of ut / vt
   const wu = scratch_alloc(<usize>n * <usize>n * 8);
   let nextUnit = 0;
   for (let k = 0; k < n; k++) {
-    const pk = load<i32>(perm + (<usize>k << 2));
-    const sig = Math.sqrt(max(load<f64>(at8(d, pk)), 0));
+    const sig = Math.sqrt(max(load<f64>(at8(lam, k)), 0));
     store<f32>(at4(s, k), <f32>sig);
-    const x = at8(wv, pk * n);
+    const x = at8(wv, k * n);
     const y = at8(wu, k * n);
     let nrm: f64 = 0;
     for (let i = 0; i < n; i++) {
@@ -115,17 +111,13 @@ function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize): i
     for (let j = 0; j < n; j++) store<f32>(at4(dst, j), <f32>load<f64>(at8(src, j)));
     if (m > n) memory.fill(at4(dst, n), 0, <usize>(m - n) << 2);
   }
-  for (let i = n - 1; i >= 0; i--) {
-    larf_rows_f32(at4(VL, i * m + i), load<f32>(at4(tauL, i)), n, m - i, at4(ut, i), m);
-  }
+  apply_reflectors_rows_f32(VL, m, 0, n, tauL, ut, n, m, m, false);
   // rows of vt: V_B rows, then vt ← vt·G_{n−2}⋯G_0
   for (let k = 0; k < n; k++) {
-    const src = at8(wv, load<i32>(at4(perm, k)) * n), dst = at4(vt, k * n);
+    const src = at8(wv, k * n), dst = at4(vt, k * n);
     for (let j = 0; j < n; j++) store<f32>(at4(dst, j), <f32>load<f64>(at8(src, j)));
   }
-  for (let i = n - 2; i >= 0; i--) {
-    larf_rows_f32(at4(A, i * n + i + 1), load<f32>(at4(tauR, i)), n, n - i - 1, at4(vt, i + 1), n);
-  }
+  if (n > 1) apply_reflectors_rows_f32(A, n, 1, n - 1, tauR, vt, n, n, n, false);
   scratch_reset(mark);
   return fails;
 }
