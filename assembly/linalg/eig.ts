@@ -258,31 +258,60 @@ export function sort_desc_f64(d: usize, n: i32, perm: usize): void {
  * Householder tridiagonalisation of the symmetric n×n matrix in A (row-major,
  * overwritten). On return d (f64, n) and e (f64, n−1) hold T; the reflector for
  * step i is stored in row i, columns i+1..n−1 (v[0] = 1 stored), with τ in tau[i].
+ * One fused pass per step: the rank-2 update of each trailing row is followed at
+ * once by its dot with the next reflector (the next step's symv).
  */
 export function tridiag_f32(A: usize, n: i32, d: usize, e: usize, tau: usize): void {
-  const mark = scratch_mark();
-  const p = scratch_alloc(<usize>n << 2);
-  for (let i = 0; i < n; i++) {
-    store<f64>(at8(d, i), <f64>load<f32>(at4(A, i * n + i)));
-    if (i == n - 1) break;
-    const L = n - i - 1;
-    const x = at4(A, i * n + i + 1);
-    const t = house_f32(x, L);
-    store<f64>(at8(e, i), <f64>load<f32>(x));
-    store<f32>(at4(tau, i), t);
-    store<f32>(x, 1);
-    if (t == 0) continue;
-    const S = at4(A, (i + 1) * n + i + 1);
-    // p = τ S v ; w = p − (τ/2)(pᵀv) v ; S ← S − v wᵀ − w vᵀ
-    for (let r = 0; r < L; r++) store<f32>(at4(p, r), t * dot_f32(at4(S, r * n), x, L));
-    const K = <f32>0.5 * t * dot_f32(p, x, L);
-    axpy_f32(-K, x, p, L);
-    for (let r = 0; r < L; r++) {
-      const row = at4(S, r * n);
-      axpy_f32(-load<f32>(at4(x, r)), p, row, L);
-      axpy_f32(-load<f32>(at4(p, r)), x, row, L);
-    }
+  if (n == 1) {
+    store<f64>(d, <f64>load<f32>(A));
+    return;
   }
+  const mark = scratch_mark();
+  let p = scratch_alloc(<usize>n << 2);
+  let pn = scratch_alloc(<usize>n << 2);
+  // first reflector and its symv
+  {
+    const L = n - 1;
+    const v = at4(A, 1);
+    const t = house_f32(v, L);
+    store<f64>(at8(e, 0), <f64>load<f32>(v));
+    store<f32>(at4(tau, 0), t);
+    store<f32>(v, 1);
+    for (let r = 0; r < L; r++) store<f32>(at4(p, r), t == 0 ? <f32>0 : t * dot_f32(at4(A, (1 + r) * n + 1), v, L));
+  }
+  for (let i = 0; i < n - 1; i++) {
+    const L = n - i - 1;
+    const v = at4(A, i * n + i + 1);
+    const t = load<f32>(at4(tau, i));
+    store<f64>(at8(d, i), <f64>load<f32>(at4(A, i * n + i)));
+    if (t != 0) {
+      // w = p − (τ/2)(pᵀv) v, in place in p
+      const K = <f32>0.5 * t * dot_f32(p, v, L);
+      axpy_f32(-K, v, p, L);
+    }
+    const row0 = at4(A, (i + 1) * n + i + 1);
+    if (t != 0) {
+      axpy_f32(-1, p, row0, L);
+      axpy_f32(-load<f32>(p), v, row0, L);
+    }
+    if (L == 1) break;
+    // next reflector from row i+1, columns i+2..
+    const v2 = at4(row0, 1);
+    const t2 = house_f32(v2, L - 1);
+    store<f64>(at8(e, i + 1), <f64>load<f32>(v2));
+    store<f32>(at4(tau, i + 1), t2);
+    store<f32>(v2, 1);
+    for (let r = 1; r < L; r++) {
+      const row = at4(A, (i + 1 + r) * n + i + 1);
+      if (t != 0) {
+        axpy_f32(-load<f32>(at4(v, r)), p, row, L);
+        axpy_f32(-load<f32>(at4(p, r)), v, row, L);
+      }
+      store<f32>(at4(pn, r - 1), t2 == 0 ? <f32>0 : t2 * dot_f32(at4(row, 1), v2, L - 1));
+    }
+    const tmp = p; p = pn; pn = tmp;
+  }
+  store<f64>(at8(d, n - 1), <f64>load<f32>(at4(A, (n - 1) * n + n - 1)));
   scratch_reset(mark);
 }
 

@@ -17,11 +17,72 @@
 //  5. back-transform: U = Q_B·[U_B; 0], V = P_B·V_B, reflectors applied to rows in one pass.
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
 import { gemm_f32 } from "./gemm";
-import { apply_reflectors_rows_f32, axpy_f64, dot_f64, form_qt_f32, house_f32, larf_cols_f32, larf_rows_f32, qr_rows_f32, transpose_f32 } from "./qr";
+import { apply_reflectors_rows_f32, axpy_f32, axpy_f64, dot_f32, dot_f64, form_qt_f32, house_f32, qr_rows_f32, transpose_f32 } from "./qr";
 import { tridiag_eig_f64 } from "./eig";
 
 @inline function at4(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 @inline function at8(p: usize, i: i32): usize { return p + (<usize>i << 3); }
+
+/**
+ * Householder bidiagonalisation A = Q_B·B·P_Bᵀ of A (m×n, m ≥ n, row-major, overwritten),
+ * one fused pass over the trailing matrix per step: each row gets the left update, the
+ * right reflector's dot and update, and contributes to the next step's vᵀA.
+ * Out: alpha/beta (f64) the diagonal/superdiagonal of B (beta[n−1] = 0); row i of VL
+ * (n×m) holds left reflector v_i from column i (v_i[0] = 1 stored), τ in tauL[i]; row i
+ * of A holds right reflector u_i from column i+1 (u_i[0] = 1 stored), τ in tauR[i].
+ */
+export function bidiag_f32(A: usize, m: i32, n: i32, VL: usize, tauL: usize, tauR: usize, alpha: usize, beta: usize): void {
+  const mark = scratch_mark();
+  const w = scratch_alloc(<usize>n << 2);
+  const wacc = scratch_alloc(<usize>n << 2);
+  store<f64>(at8(beta, n - 1), 0);
+  store<f32>(at4(tauR, n - 1), 0);
+  // pre-pass: column 0 into VL row 0, wacc = Σ_{r≥1} x_r·A[r][1:]
+  memory.fill(wacc, 0, <usize>n << 2);
+  for (let r = 0; r < m; r++) {
+    const x = load<f32>(at4(A, r * n));
+    store<f32>(at4(VL, r), x);
+    if (r >= 1 && n > 1 && x != 0) axpy_f32(x, at4(A, r * n + 1), wacc, n - 1);
+  }
+  for (let i = 0; i < n; i++) {
+    const L = m - i;
+    const vl = at4(VL, i * m + i);
+    const araw = load<f32>(vl);
+    const t = house_f32(vl, L);
+    const bta = load<f32>(vl);
+    store<f64>(at8(alpha, i), <f64>bta);
+    store<f32>(vl, 1);
+    store<f32>(at4(tauL, i), t);
+    const nc = n - i - 1;
+    if (nc == 0) break;
+    const rowi = at4(A, i * n + i + 1);
+    if (t != 0) {
+      // w = vᵀ A[i:, i+1:] = A[i][i+1:] + scal·wacc, then the left update of row i
+      const scal = <f32>1 / (araw - bta);
+      memory.copy(w, rowi, <usize>nc << 2);
+      axpy_f32(scal, wacc, w, nc);
+      axpy_f32(-t, w, rowi, nc);
+    }
+    const t2 = house_f32(rowi, nc);
+    store<f64>(at8(beta, i), <f64>load<f32>(rowi));
+    store<f32>(rowi, 1);
+    store<f32>(at4(tauR, i), t2);
+    const vnext = at4(VL, (i + 1) * m);
+    if (nc > 1) memory.fill(wacc, 0, <usize>(nc - 1) << 2);
+    for (let r = i + 1; r < m; r++) {
+      const row = at4(A, r * n + i + 1);
+      if (t != 0) axpy_f32(-t * load<f32>(at4(vl, r - i)), w, row, nc);
+      if (t2 != 0) {
+        const dd = t2 * dot_f32(row, rowi, nc);
+        if (dd != 0) axpy_f32(-dd, rowi, row, nc);
+      }
+      const x = load<f32>(row);
+      store<f32>(at4(vnext, r), x);
+      if (r >= i + 2 && nc > 1 && x != 0) axpy_f32(x, at4(row, 1), wacc, nc - 1);
+    }
+  }
+  scratch_reset(mark);
+}
 
 /** SVD of A (m×n, m ≥ n, row-major, overwritten): writes ut (n×m: row k = u_k), s (n) and vt (n×n: row k = v_k). */
 function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize): i32 {
@@ -31,31 +92,7 @@ function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize): i
   const tauR = scratch_alloc(<usize>n << 2);
   const alpha = scratch_alloc(<usize>n << 3);
   const beta = scratch_alloc(<usize>n << 3);
-  const w = scratch_alloc(<usize>n << 2);
-  store<f64>(at8(beta, n - 1), 0);
-  for (let i = 0; i < n; i++) {
-    // left reflector from column i, rows i..m−1
-    const L = m - i;
-    const vl = at4(VL, i * m + i);
-    for (let r = 0; r < L; r++) store<f32>(at4(vl, r), load<f32>(at4(A, (i + r) * n + i)));
-    const t = house_f32(vl, L);
-    store<f64>(at8(alpha, i), <f64>load<f32>(vl));
-    store<f32>(vl, 1);
-    store<f32>(at4(tauL, i), t);
-    if (i + 1 < n) larf_cols_f32(vl, t, L, n - i - 1, at4(A, i * n + i + 1), n, w);
-    // right reflector from row i, columns i+1..n−1
-    if (i < n - 1) {
-      const Lr = n - i - 1;
-      const xr = at4(A, i * n + i + 1);
-      const t2 = house_f32(xr, Lr);
-      store<f64>(at8(beta, i), <f64>load<f32>(xr));
-      store<f32>(xr, 1);
-      store<f32>(at4(tauR, i), t2);
-      if (i + 1 < m) larf_rows_f32(xr, t2, m - i - 1, Lr, at4(A, (i + 1) * n + i + 1), n);
-    } else {
-      store<f32>(at4(tauR, i), 0);
-    }
-  }
+  bidiag_f32(A, m, n, VL, tauL, tauR, alpha, beta);
   // T = BᵀB (f64)
   const d = scratch_alloc(<usize>n << 3);
   const e = scratch_alloc(<usize>n << 3);
