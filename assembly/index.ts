@@ -4,3 +4,4 @@ export { gemm_f32 } from "./linalg/gemm";
 export { qr_f32 } from "./linalg/qr";
 export { eigh_f32 } from "./linalg/eig";
 export { svd_f32 } from "./linalg/svd";
+export { lowrank_matmul_f32 } from "./linalg/lowrank";
