@@ -103,11 +103,12 @@ export function tridiag_eig_f64(diag: usize, off: usize, n: i32, lam: usize, zt:
   const dd = scratch_alloc(<usize>n << 3);
   const ee = scratch_alloc(<usize>n << 3);
   const vals = scratch_alloc(<usize>n << 3);
-  const work = scratch_alloc(<usize>n * <usize>n * 8);
   const u0 = scratch_alloc(<usize>n << 3), u1 = scratch_alloc(<usize>n << 3), u2 = scratch_alloc(<usize>n << 3);
   const ll = scratch_alloc(<usize>n << 3);
   const swp = scratch_alloc(<usize>n << 2);
   const perm = scratch_alloc(<usize>n << 2);
+  const rowOf = scratch_alloc(<usize>n << 2);
+  const bend = scratch_alloc(<usize>n << 2);
   let tnorm: f64 = 0;
   for (let i = 0; i < n; i++) {
     let r = Math.abs(load<f64>(at8(diag, i)));
@@ -117,39 +118,57 @@ export function tridiag_eig_f64(diag: usize, off: usize, n: i32, lam: usize, zt:
   }
   if (tnorm == 0) tnorm = 1;
   const ortol = 1e-7 * tnorm, pertol = 10 * EPS * tnorm, tiny = EPS * tnorm;
-  memory.fill(work, 0, <usize>n * <usize>n * 8);
   let fails = 0;
-  let seed: u32 = 0x2545f491;
+  // phase 1: eigenvalues of each unreduced block, descending within the block, in vals[b0..b1)
   let b0 = 0;
   while (b0 < n) {
-    // unreduced block [b0, b1)
     let b1 = b0 + 1;
     while (b1 < n) {
       const e = load<f64>(at8(off, b1 - 1));
       if (Math.abs(e) <= EPS * (Math.abs(load<f64>(at8(diag, b1 - 1))) + Math.abs(load<f64>(at8(diag, b1))))) break;
       b1++;
     }
+    store<i32>(at4(bend, b0), b1);
     const bn = b1 - b0;
     if (bn == 1) {
       store<f64>(at8(vals, b0), load<f64>(at8(diag, b0)));
-      store<f64>(at8(work, b0 * n + b0), 1);
-      b0 = b1;
-      continue;
+    } else {
+      memory.copy(dd, at8(diag, b0), <usize>bn << 3);
+      memory.copy(ee, at8(off, b0), <usize>(bn - 1) << 3);
+      fails += tql_f64(dd, ee, bn, 0, 0);
+      sort_desc_f64(dd, bn, perm);
+      for (let k = 0; k < bn; k++) store<f64>(at8(vals, b0 + k), load<f64>(at8(dd, load<i32>(at4(perm, k)))));
     }
-    memory.copy(dd, at8(diag, b0), <usize>bn << 3);
-    memory.copy(ee, at8(off, b0), <usize>(bn - 1) << 3);
-    fails += tql_f64(dd, ee, bn, 0, 0);
-    sort_desc_f64(dd, bn, perm);
+    b0 = b1;
+  }
+  // global order: value id → output row
+  sort_desc_f64(vals, n, perm);
+  for (let k = 0; k < n; k++) {
+    const id = load<i32>(at4(perm, k));
+    store<i32>(at4(rowOf, id), k);
+    store<f64>(at8(lam, k), load<f64>(at8(vals, id)));
+  }
+  // phase 2: vectors by inverse iteration, written straight into their output rows
+  let seed: u32 = 0x2545f491;
+  b0 = 0;
+  while (b0 < n) {
+    const b1 = load<i32>(at4(bend, b0));
+    const bn = b1 - b0;
     let cstart = 0;
     let prev: f64 = 0;
     for (let k = 0; k < bn; k++) {
-      const lk = load<f64>(at8(dd, load<i32>(at4(perm, k))));
-      store<f64>(at8(vals, b0 + k), lk);
+      const row = at8(zt, load<i32>(at4(rowOf, b0 + k)) * n);
+      memory.fill(row, 0, <usize>n << 3);
+      if (bn == 1) {
+        store<f64>(at8(row, b0), 1);
+        break;
+      }
+      const lk = load<f64>(at8(vals, b0 + k));
       let shift = lk;
-      if (k > 0 && load<f64>(at8(dd, load<i32>(at4(perm, k - 1)))) - lk > ortol) cstart = k;
+      if (k > 0 && load<f64>(at8(vals, b0 + k - 1)) - lk > ortol) cstart = k;
       if (k > cstart && shift >= prev - pertol) shift = prev - pertol;
       prev = shift;
-      // LU of (T_block − shift·I) with partial pivoting: U rows (u0, u1, u2), multipliers ll, swaps
+      // LU of (T_block − shift·I) with partial pivoting: U rows (1/u0, u1, u2), multipliers ll, swaps
       let p0 = load<f64>(at8(diag, b0)) - shift;
       let p1 = load<f64>(at8(off, b0));
       for (let i = 0; i < bn - 1; i++) {
@@ -159,52 +178,52 @@ export function tridiag_eig_f64(diag: usize, off: usize, n: i32, lam: usize, zt:
         if (Math.abs(p0) >= Math.abs(c)) {
           if (p0 == 0) p0 = tiny;
           const l = c / p0;
-          store<f64>(at8(u0, i), p0); store<f64>(at8(u1, i), p1); store<f64>(at8(u2, i), 0);
+          store<f64>(at8(u0, i), 1.0 / p0); store<f64>(at8(u1, i), p1); store<f64>(at8(u2, i), 0);
           store<f64>(at8(ll, i), l); store<i32>(at4(swp, i), 0);
           p0 = a1 - l * p1;
           p1 = bb;
         } else {
           const l = p0 / c;
-          store<f64>(at8(u0, i), c); store<f64>(at8(u1, i), a1); store<f64>(at8(u2, i), bb);
+          store<f64>(at8(u0, i), 1.0 / c); store<f64>(at8(u1, i), a1); store<f64>(at8(u2, i), bb);
           store<f64>(at8(ll, i), l); store<i32>(at4(swp, i), 1);
           p0 = p1 - l * a1;
           p1 = -l * bb;
         }
       }
-      if (p0 == 0) p0 = tiny;
-      store<f64>(at8(u0, bn - 1), p0);
-      // inverse iteration on x = row (b0 + k) of work, block part
-      const x = at8(work, (b0 + k) * n + b0);
+      if (Math.abs(p0) < tiny) p0 = p0 < 0 ? -tiny : tiny;
+      store<f64>(at8(u0, bn - 1), 1.0 / p0);
+      const x = at8(row, b0);
       for (let i = 0; i < bn; i++) {
         seed ^= seed << 13; seed ^= seed >> 17; seed ^= seed << 5;
         store<f64>(at8(x, i), <f64>seed / 4294967296.0 - 0.5);
       }
-      for (let it = 0; it < 3; it++) {
+      for (let it = 0; it < 2; it++) {
         for (let i = 0; i < bn - 1; i++) {
-          if (load<i32>(at4(swp, i))) {
-            const t = load<f64>(at8(x, i));
-            store<f64>(at8(x, i), load<f64>(at8(x, i + 1)));
-            store<f64>(at8(x, i + 1), t);
-          }
-          store<f64>(at8(x, i + 1), load<f64>(at8(x, i + 1)) - load<f64>(at8(ll, i)) * load<f64>(at8(x, i)));
+          let xi = load<f64>(at8(x, i)), xn = load<f64>(at8(x, i + 1));
+          if (load<i32>(at4(swp, i))) { const t = xi; xi = xn; xn = t; store<f64>(at8(x, i), xi); }
+          store<f64>(at8(x, i + 1), xn - load<f64>(at8(ll, i)) * xi);
         }
-        let xmax: f64 = 0;
+        let x1: f64 = 0, x2: f64 = 0, big: f64 = 0;
         for (let i = bn - 1; i >= 0; i--) {
-          let v = load<f64>(at8(x, i));
-          if (i + 1 < bn) v -= load<f64>(at8(u1, i)) * load<f64>(at8(x, i + 1));
-          if (i + 2 < bn) v -= load<f64>(at8(u2, i)) * load<f64>(at8(x, i + 2));
-          v /= load<f64>(at8(u0, i));
+          const v = (load<f64>(at8(x, i)) - load<f64>(at8(u1, i)) * x1 - load<f64>(at8(u2, i)) * x2) * load<f64>(at8(u0, i));
           store<f64>(at8(x, i), v);
-          xmax = max(xmax, Math.abs(v));
-          if (xmax > 1e280) {
-            // rescale to avoid overflow in the back-substitution
-            for (let j = 0; j < bn; j++) store<f64>(at8(x, j), load<f64>(at8(x, j)) * 1e-280);
-            xmax *= 1e-280;
+          x2 = x1; x1 = v;
+          const av = Math.abs(v);
+          if (av > big) {
+            big = av;
+            if (big > 1e250) {
+              // rescale everything (solved part and right-hand side alike) to avoid overflow
+              for (let j = 0; j < bn; j++) store<f64>(at8(x, j), load<f64>(at8(x, j)) * 1e-250);
+              x1 *= 1e-250; x2 *= 1e-250; big *= 1e-250;
+            }
           }
         }
-        if (xmax > 0) for (let i = 0; i < bn; i++) store<f64>(at8(x, i), load<f64>(at8(x, i)) / xmax);
+        if (big > 0) {
+          const inv = 1.0 / big;
+          for (let i = 0; i < bn; i++) store<f64>(at8(x, i), load<f64>(at8(x, i)) * inv);
+        }
         for (let j = cstart; j < k; j++) {
-          const q = at8(work, (b0 + j) * n + b0);
+          const q = at8(zt, load<i32>(at4(rowOf, b0 + j)) * n + b0);
           axpy_f64(-dot_f64(q, x, bn), q, x, bn);
         }
         const nrm = Math.sqrt(dot_f64(x, x, bn));
@@ -220,13 +239,6 @@ export function tridiag_eig_f64(diag: usize, off: usize, n: i32, lam: usize, zt:
       }
     }
     b0 = b1;
-  }
-  // gather in descending order
-  sort_desc_f64(vals, n, perm);
-  for (let k = 0; k < n; k++) {
-    const pk = load<i32>(at4(perm, k));
-    store<f64>(at8(lam, k), load<f64>(at8(vals, pk)));
-    memory.copy(at8(zt, k * n), at8(work, pk * n), <usize>n << 3);
   }
   scratch_reset(mark);
   return fails;

@@ -166,7 +166,7 @@ export function transpose_f32(src: usize, rows: i32, cols: i32, lds: i32, dst: u
 }
 
 /** Block size of the compact-WY (gemm-based) reflector updates. */
-const NB = 32;
+const NB = 64;
 
 /**
  * Copy reflectors i0..i0+b−1 (row i holds v_i from column i + off on, v_i[0] = 1 stored)

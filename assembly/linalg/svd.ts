@@ -7,7 +7,8 @@
 //                                       eigenvalues of the inner tridiagonal problem (0 normally).
 //
 // Method (m ≥ n; a wide matrix is transposed and u, v swapped):
-//  1. tall (m ≥ 5n/4): Householder QR first, the rest works on the n×n R; U = Q·U_R by gemm;
+//  1. tall (m ≥ 5n/4): Householder QR first, the rest works on the n×n R; U = Q·[U_R; 0] by the
+//     blocked reflectors (no explicit Q);
 //  2. Householder bidiagonalisation A = Q_B·B·P_Bᵀ in f32 (B upper bidiagonal);
 //  3. eigenproblem of the tridiagonal T = BᵀB in f64 (QL values, inverse-iteration vectors) → V_B, σ = √λ.
 //     In f64 the squaring costs nothing a float32 result can see: λ has absolute error ≈ 1e-16·σ₁²,
@@ -16,12 +17,59 @@
 //     twice against all previous columns (MGS), so U stays orthonormal for rank-deficient input;
 //  5. back-transform: U = Q_B·[U_B; 0], V = P_B·V_B, reflectors applied to rows in one pass.
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
-import { gemm_f32 } from "./gemm";
-import { apply_reflectors_rows_f32, axpy_f32, axpy_f64, dot_f32, dot_f64, form_qt_f32, house_f32, qr_rows_f32, transpose_f32 } from "./qr";
+import { fma4, hsum4 } from "../simd";
+import { apply_reflectors_rows_f32, axpy_f32, axpy_f64, dot_f32, dot_f64, house_f32, qr_rows_f32, transpose_f32 } from "./qr";
 import { tridiag_eig_f64 } from "./eig";
 
 @inline function at4(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 @inline function at8(p: usize, i: i32): usize { return p + (<usize>i << 3); }
+
+/** row ← row + a·w (n entries); returns the updated row · u. */
+function axpy_dot_f32(a: f32, w: usize, row: usize, u: usize, n: i32): f32 {
+  const av = f32x4.splat(a);
+  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+  let j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const o = <usize>j << 2;
+    const r0 = fma4(av, v128.load(w + o), v128.load(row + o));
+    const r1 = fma4(av, v128.load(w + o + 16), v128.load(row + o + 16));
+    v128.store(row + o, r0);
+    v128.store(row + o + 16, r1);
+    acc0 = fma4(r0, v128.load(u + o), acc0);
+    acc1 = fma4(r1, v128.load(u + o + 16), acc1);
+  }
+  let sum = hsum4(f32x4.add(acc0, acc1));
+  for (; j < n; j++) {
+    const rv = load<f32>(at4(row, j)) + a * load<f32>(at4(w, j));
+    store<f32>(at4(row, j), rv);
+    sum += rv * load<f32>(at4(u, j));
+  }
+  return sum;
+}
+
+/**
+ * row ← row + a·u (n entries), then with x = the new row[0]: acc[j−1] += x·row[j] for j ≥ 1.
+ * Returns x. (The right update fused with the next step's vᵀA accumulation.)
+ */
+function axpy_acc_f32(a: f32, u: usize, row: usize, acc: usize, n: i32): f32 {
+  const x = load<f32>(row) + a * load<f32>(u);
+  store<f32>(row, x);
+  if (x == 0 && a == 0) return x;
+  const av = f32x4.splat(a), xv = f32x4.splat(x);
+  let j = 1;
+  for (; j + 4 <= n; j += 4) {
+    const o = <usize>j << 2;
+    const rv = fma4(av, v128.load(u + o), v128.load(row + o));
+    v128.store(row + o, rv);
+    v128.store(acc + o - 4, fma4(xv, rv, v128.load(acc + o - 4)));
+  }
+  for (; j < n; j++) {
+    const rv = load<f32>(at4(row, j)) + a * load<f32>(at4(u, j));
+    store<f32>(at4(row, j), rv);
+    store<f32>(at4(acc, j - 1), load<f32>(at4(acc, j - 1)) + x * rv);
+  }
+  return x;
+}
 
 /**
  * Householder bidiagonalisation A = Q_B·B·P_Bᵀ of A (m×n, m ≥ n, row-major, overwritten),
@@ -71,14 +119,22 @@ export function bidiag_f32(A: usize, m: i32, n: i32, VL: usize, tauL: usize, tau
     if (nc > 1) memory.fill(wacc, 0, <usize>(nc - 1) << 2);
     for (let r = i + 1; r < m; r++) {
       const row = at4(A, r * n + i + 1);
-      if (t != 0) axpy_f32(-t * load<f32>(at4(vl, r - i)), w, row, nc);
-      if (t2 != 0) {
-        const dd = t2 * dot_f32(row, rowi, nc);
-        if (dd != 0) axpy_f32(-dd, rowi, row, nc);
+      let dd: f32 = 0;
+      if (t != 0 && t2 != 0) {
+        dd = t2 * axpy_dot_f32(-t * load<f32>(at4(vl, r - i)), w, row, rowi, nc);
+      } else if (t != 0) {
+        axpy_f32(-t * load<f32>(at4(vl, r - i)), w, row, nc);
+      } else if (t2 != 0) {
+        dd = t2 * dot_f32(row, rowi, nc);
       }
-      const x = load<f32>(row);
+      let x: f32;
+      if (r >= i + 2) {
+        x = axpy_acc_f32(-dd, rowi, row, wacc, nc);
+      } else {
+        if (dd != 0) axpy_f32(-dd, rowi, row, nc);
+        x = load<f32>(row);
+      }
       store<f32>(at4(vnext, r), x);
-      if (r >= i + 2 && nc > 1 && x != 0) axpy_f32(x, at4(row, 1), wacc, nc - 1);
     }
   }
   scratch_reset(mark);
@@ -209,9 +265,12 @@ function svd_tall(a: usize, lda: i32, trans: bool, m: i32, n: i32, u: usize, s: 
     }
     const urt = scratch_alloc(<usize>n * <usize>n * 4);
     fails = svd_bidiag(R, n, n, urt, s, vt);
-    form_qt_f32(at, m, n, tau, A, m); // Qᵀ (n×m) into A's storage
-    // ut (n×m) = U_Rᵀ · Qᵀ
-    gemm_f32(0, 0, n, m, n, 1, urt, n, A, m, 0, ut, m);
+    // Uᵀ = [U_Rᵀ 0]·H_{n−1}⋯H_0: the QR reflectors applied to the rows, no explicit Q
+    for (let k = 0; k < n; k++) {
+      memory.copy(at4(ut, k * m), at4(urt, k * n), <usize>n << 2);
+      memory.fill(at4(ut, k * m + n), 0, <usize>(m - n) << 2);
+    }
+    apply_reflectors_rows_f32(at, m, 0, n, tau, ut, n, m, m, false);
   } else {
     fails = svd_bidiag(A, m, n, ut, s, vt);
   }
