@@ -84,7 +84,7 @@ export async function run(args: string[] = []): Promise<void> {
     rows.push({
       case: `thin SVD ${m === n ? `${m}²` : `${m}×${n}`}`, ours: "odecomp svd", peer: big ? "ml-matrix SVD (1 call)" : "ml-matrix SVD",
       oursMs: ours.ours, peerMs, speedup: peerMs === null ? null : peerMs / ours.ours,
-      extra: { "ours residual": res, "peer residual": peerRes },
+      extra: { "ours residual": res.toExponential(2), "peer residual": typeof peerRes === "number" ? peerRes.toExponential(2) : peerRes },
     });
     console.log(`svd ${m}×${n}: ours ${ours.ours.toFixed(1)} ms, ml-matrix ${peerMs === null ? "skipped" : peerMs.toFixed(0) + " ms"}`);
   }
@@ -96,7 +96,7 @@ export async function run(args: string[] = []): Promise<void> {
     const pq = new QrDecomposition(am);
     const peerRes = qrResidual(a, fromMatrix(pq.orthogonalMatrix.subMatrix(0, 1023, 0, 255)), fromMatrix(pq.upperTriangularMatrix));
     rows.push({ case: "QR 1024×256", ours: "odecomp qr", peer: "ml-matrix QR", oursMs: t.ours, peerMs: t.peer, speedup: t.peer / t.ours,
-      extra: { "ours residual": qrResidual(a, mine.q, mine.r), "peer residual": peerRes } });
+      extra: { "ours residual": qrResidual(a, mine.q, mine.r).toExponential(2), "peer residual": peerRes.toExponential(2) } });
   }
   {
     const a = rand(1024, 1024, 11);
@@ -107,7 +107,7 @@ export async function run(args: string[] = []): Promise<void> {
     const r = svd(a, { rank: 32, method: "randomized" });
     const f = svd(a, { rank: 32, method: "full" });
     rows.push({ case: "randomized SVD rank 32 of 1024²", ours: "odecomp randomized", peer: "odecomp full SVD", oursMs: t.ours, peerMs: t.peer, speedup: t.peer / t.ours,
-      extra: { "ours residual": residual(a, r.u, r.s, r.v), "peer residual": residual(a, f.u, f.s, f.v) } });
+      extra: { "ours residual": residual(a, r.u, r.s, r.v).toExponential(2), "peer residual": residual(a, f.u, f.s, f.v).toExponential(2) } });
   }
   printTable("SVD / QR (single thread; residual ‖A − UΣVᵀ‖/‖A‖, for rank 32 the truncation error)", rows);
   await saveResults("svd", rows, { note: "ml-matrix is float64 plain JS; its 1024² SVD is measured with one call" });

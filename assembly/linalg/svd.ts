@@ -5,6 +5,7 @@
 //                                       k = min(m, n): u m×k, s k (descending, ≥ 0), v n×k,
 //                                       all row-major. Returns the number of unconverged
 //                                       eigenvalues of the inner tridiagonal problem (0 normally).
+//   svd_values_f32(a, m, n, s) → fails  singular values only (no vectors: bidiagonalisation + QL).
 //
 // Method (m ≥ n; a wide matrix is transposed and u, v swapped):
 //  1. tall (m ≥ 5n/4): Householder QR first, the rest works on the n×n R; U = Q·[U_R; 0] by the
@@ -19,7 +20,7 @@
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
 import { fma4, hsum4 } from "../simd";
 import { apply_reflectors_rows_f32, axpy_f32, axpy_f64, dot_f32, dot_f64, house_f32, qr_rows_f32, transpose_f32 } from "./qr";
-import { tridiag_eig_f64 } from "./eig";
+import { sort_desc_f64, tql_f64, tridiag_eig_f64 } from "./eig";
 
 @inline function at4(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 @inline function at8(p: usize, i: i32): usize { return p + (<usize>i << 3); }
@@ -140,7 +141,7 @@ export function bidiag_f32(A: usize, m: i32, n: i32, VL: usize, tauL: usize, tau
   scratch_reset(mark);
 }
 
-/** SVD of A (m×n, m ≥ n, row-major, overwritten): writes ut (n×m: row k = u_k), s (n) and vt (n×n: row k = v_k). */
+/** SVD of A (m×n, m ≥ n, row-major, overwritten): writes ut (n×m: row k = u_k), s (n) and vt (n×n: row k = v_k); ut = 0: values only. */
 function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize): i32 {
   const mark = scratch_mark();
   const VL = scratch_alloc(<usize>n * <usize>m * 4);
@@ -157,6 +158,15 @@ function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize): i
     const bp = j > 0 ? load<f64>(at8(beta, j - 1)) : 0;
     store<f64>(at8(d, j), aj * aj + bp * bp);
     if (j < n - 1) store<f64>(at8(e, j), aj * load<f64>(at8(beta, j)));
+  }
+  if (ut == 0) {
+    // values only: QL without vectors on T
+    const fv = tql_f64(d, e, n, 0, 0);
+    const perm = scratch_alloc(<usize>n << 2);
+    sort_desc_f64(d, n, perm);
+    for (let k = 0; k < n; k++) store<f32>(at4(s, k), <f32>Math.sqrt(max(load<f64>(at8(d, load<i32>(at4(perm, k)))), 0)));
+    scratch_reset(mark);
+    return fv;
   }
   const wv = scratch_alloc(<usize>n * <usize>n * 8);
   const lam = scratch_alloc(<usize>n << 3);
@@ -246,8 +256,9 @@ function svd_tall(a: usize, lda: i32, trans: bool, m: i32, n: i32, u: usize, s: 
     for (let i = 0; i < total; i++) store<f32>(at4(A, i), load<f32>(at4(A, i)) * scale);
   }
   const unscale: f32 = amax > 0 && (amax > <f32>1e15 || amax < <f32>1e-15) ? amax : <f32>1;
-  const ut = scratch_alloc(<usize>n * <usize>m * 4);
-  const vt = scratch_alloc(<usize>n * <usize>n * 4);
+  const vecs = u != 0;
+  const ut = vecs ? scratch_alloc(<usize>n * <usize>m * 4) : 0;
+  const vt = vecs ? scratch_alloc(<usize>n * <usize>n * 4) : 0;
   let fails = 0;
   if (m * 4 >= n * 5 && n > 0) {
     // QR first: A = Q R, R = U_R Σ Vᵀ, U = Q U_R
@@ -263,22 +274,32 @@ function svd_tall(a: usize, lda: i32, trans: bool, m: i32, n: i32, u: usize, s: 
         store<f32>(at4(R, i * n + j), val);
       }
     }
-    const urt = scratch_alloc(<usize>n * <usize>n * 4);
+    const urt = vecs ? scratch_alloc(<usize>n * <usize>n * 4) : 0;
     fails = svd_bidiag(R, n, n, urt, s, vt);
+    if (vecs) {
     // Uᵀ = [U_Rᵀ 0]·H_{n−1}⋯H_0: the QR reflectors applied to the rows, no explicit Q
     for (let k = 0; k < n; k++) {
       memory.copy(at4(ut, k * m), at4(urt, k * n), <usize>n << 2);
       memory.fill(at4(ut, k * m + n), 0, <usize>(m - n) << 2);
     }
     apply_reflectors_rows_f32(at, m, 0, n, tau, ut, n, m, m, false);
+    }
   } else {
     fails = svd_bidiag(A, m, n, ut, s, vt);
   }
   if (unscale != 1) for (let i = 0; i < n; i++) store<f32>(at4(s, i), load<f32>(at4(s, i)) * unscale);
-  transpose_f32(ut, n, m, m, u, n);
-  transpose_f32(vt, n, n, n, v, n);
+  if (vecs) {
+    transpose_f32(ut, n, m, m, u, n);
+    transpose_f32(vt, n, n, n, v, n);
+  }
   scratch_reset(mark);
   return fails;
+}
+
+/** Singular values only (k = min(m, n), descending) of a (m×n row-major, untouched). Returns unconverged count. */
+export function svd_values_f32(a: usize, m: i32, n: i32, s: usize): i32 {
+  if (m >= n) return svd_tall(a, n, false, m, n, 0, s, 0);
+  return svd_tall(a, n, true, n, m, 0, s, 0);
 }
 
 export function svd_f32(a: usize, m: i32, n: i32, u: usize, s: usize, v: usize): i32 {

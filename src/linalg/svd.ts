@@ -10,6 +10,8 @@
 //   svdInto(s, aPtr, m, n, options) → { u, s, v, k }   u: m×k, s: k (descending), v: n×k,
 //                                                       row-major float32 pointers in s's scratch.
 //                                                       aPtr is untouched; options are validated.
+//   svdValuesInto(s, aPtr, m, n) → pointer              min(m, n) singular values (descending), no
+//                                                       vectors (for rank rules such as EVBMF).
 import { type Tensor, checkTensor } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
@@ -164,4 +166,21 @@ export function svd(a: Tensor, options: SvdOptions = {}): SvdResult {
       v: { data: s.take(r.v, n * r.k), shape: [n, r.k] },
     };
   });
+}
+
+/** Pointer-level singular values only (min(m, n), descending) inside a scratch scope. */
+export function svdValuesInto(s: Scratch, aPtr: number, m: number, n: number): number {
+  const k = Math.min(m, n);
+  const out = s.f32(k);
+  const fails = s.k.svd_values_f32(aPtr, m, n, out);
+  if (fails > 0) fail("singularValues", `the QL iteration did not converge for ${fails} value(s) of a ${m}×${n} matrix`);
+  return out;
+}
+
+/** Singular values of a 2-D tensor (min(m, n) of them, descending), without computing vectors. */
+export function singularValues(a: Tensor): Float32Array {
+  const where = "singularValues";
+  checkTensor(where, "a", a, 2);
+  const [m, n] = a.shape;
+  return withScratch((s) => s.take(svdValuesInto(s, s.put(a.data, where, "a"), m, n), Math.min(m, n)));
 }

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { SVD } from "ml-matrix";
-import { ready, svd, wasmMemoryBytes, type Tensor } from "../../src/index.ts";
+import { ready, singularValues, svd, wasmMemoryBytes, type Tensor } from "../../src/index.ts";
 import { EPS32, orthError, planted, randMat, svdResidual, toMatrix } from "../helpers/linalg.ts";
 
 beforeAll(() => ready());
@@ -92,6 +92,39 @@ describe("svd (full)", () => {
     expect(top.u.shape).toEqual([30, 5]);
     expect(top.v.shape).toEqual([20, 5]);
     expect([...top.s]).toEqual([...all.s.slice(0, 5)]);
+  });
+});
+
+describe("singularValues", () => {
+  it("matches the full SVD's values and ml-matrix's, without vectors", () => {
+    let seed = 100;
+    for (const [m, n] of [[1, 1], [1, 7], [7, 1], [5, 5], [33, 17], [17, 33], [129, 64], [200, 200]]) {
+      const a = randMat(m, n, seed++);
+      const s = singularValues(a);
+      const full = svd(a, { method: "full" }).s;
+      const ref = refValues(a);
+      expect(s.length).toBe(Math.min(m, n));
+      for (let i = 0; i < s.length; i++) {
+        expect(Math.abs(s[i] - full[i]) / full[0], `${m}×${n} σ${i}`).toBeLessThan(1e-6);
+        expect(Math.abs(s[i] - ref[i]) / Math.max(ref[i], ref[0]), `${m}×${n} σ${i}`).toBeLessThan(1e-4);
+      }
+    }
+    expect([...singularValues({ data: new Float32Array(6), shape: [2, 3] })]).toEqual([0, 0]);
+    expect(() => singularValues({ data: new Float32Array(3), shape: [3] })).toThrow(/singularValues: a must have 2 axes/);
+  });
+});
+
+describe("svd (scaling)", () => {
+  it("keeps accuracy for tiny and huge magnitudes", () => {
+    for (const scale of [1e-30, 1e30]) {
+      const a = randMat(40, 30, 61);
+      const ref = svd(a).s;
+      const b = { data: a.data.map((x) => x * scale), shape: a.shape };
+      const r = svd(b);
+      for (let i = 0; i < 30; i++) expect(Math.abs(r.s[i] / scale - ref[i]) / ref[0], `scale ${scale} σ${i}`).toBeLessThan(1e-5);
+      expect(svdResidual(b, r.u, r.s, r.v)).toBeLessThan(1e-5);
+      expect(orthError(r.u)).toBeLessThan(1e-5);
+    }
   });
 });
 
