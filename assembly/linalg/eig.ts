@@ -36,6 +36,11 @@ export function tql_f64(d: usize, e: usize, n: i32, zt: usize, nz: i32): i32 {
   memory.copy(ee, e, <usize>(n - 1) << 3);
   store<f64>(at8(ee, n - 1), 0);
   const EPS: f64 = 2.220446049250313e-16;
+  // deflate when e is negligible next to its neighbours or to ‖T‖ (absolute accuracy ε·‖T‖;
+  // the purely relative test can stall on clusters of eigenvalues at rounding level)
+  let tnorm: f64 = 0;
+  for (let i = 0; i < n; i++) tnorm = max(tnorm, Math.abs(load<f64>(at8(d, i))) + Math.abs(load<f64>(at8(ee, i))));
+  const small = EPS * tnorm;
   let fails = 0;
   for (let l = 0; l < n; l++) {
     let iter = 0;
@@ -43,7 +48,8 @@ export function tql_f64(d: usize, e: usize, n: i32, zt: usize, nz: i32): i32 {
     while (true) {
       for (m = l; m < n - 1; m++) {
         const dd = Math.abs(load<f64>(at8(d, m))) + Math.abs(load<f64>(at8(d, m + 1)));
-        if (Math.abs(load<f64>(at8(ee, m))) <= EPS * dd) break;
+        const em = Math.abs(load<f64>(at8(ee, m)));
+        if (em <= EPS * dd || em <= small) break;
       }
       if (m == l) break;
       if (iter++ >= 60) { fails++; break; }
@@ -125,7 +131,7 @@ export function tridiag_eig_f64(diag: usize, off: usize, n: i32, lam: usize, zt:
     let b1 = b0 + 1;
     while (b1 < n) {
       const e = load<f64>(at8(off, b1 - 1));
-      if (Math.abs(e) <= EPS * (Math.abs(load<f64>(at8(diag, b1 - 1))) + Math.abs(load<f64>(at8(diag, b1))))) break;
+      if (Math.abs(e) <= EPS * (Math.abs(load<f64>(at8(diag, b1 - 1))) + Math.abs(load<f64>(at8(diag, b1)))) || Math.abs(e) <= EPS * tnorm) break;
       b1++;
     }
     store<i32>(at4(bend, b0), b1);

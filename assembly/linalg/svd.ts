@@ -15,7 +15,8 @@
 //     In f64 the squaring costs nothing a float32 result can see: λ has absolute error ≈ 1e-16·σ₁²,
 //     so σ's absolute error stays ≪ ε_f32·σ₁;
 //  4. U_B = B·V_B·Σ⁻¹ (f64) for σ ≥ 1e-2·σ₁; smaller ones (and zeros) are orthogonalised
-//     twice against all previous columns (MGS), so U stays orthonormal for rank-deficient input;
+//     twice against all previous columns (MGS), or replaced by the least-covered unit vector
+//     when nothing is left of them, so U stays orthonormal for rank-deficient input;
 //  5. back-transform: U = Q_B·[U_B; 0], V = P_B·V_B, reflectors applied to rows in one pass.
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
 import { fma4, hsum4 } from "../simd";
@@ -175,7 +176,7 @@ function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize): i
   const tol = 1e-2 * s0;
   // U_B rows (f64), then f32 rows of ut / vt
   const wu = scratch_alloc(<usize>n * <usize>n * 8);
-  let nextUnit = 0;
+  let rn: usize = 0;
   for (let k = 0; k < n; k++) {
     const sig = Math.sqrt(max(load<f64>(at8(lam, k)), 0));
     store<f32>(at4(s, k), <f32>sig);
@@ -200,13 +201,26 @@ function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize): i
         for (let i = 0; i < n; i++) store<f64>(at8(y, i), load<f64>(at8(y, i)) * inv);
         ok = orth_against(wu, k, n, y) > 0.5;
       }
-      while (!ok && nextUnit < n) {
+      if (!ok) {
+        // complete the basis with the unit vector least covered by the rows so far:
+        // rn[j] = Σ_i wu[i][j]² is its squared projection, so 1 − rn[j] ≥ (n − k)/n for the best j
+        if (rn == 0) {
+          rn = scratch_alloc(<usize>n << 3);
+          memory.fill(rn, 0, <usize>n << 3);
+          for (let i = 0; i < k; i++) add_squares(rn, at8(wu, i * n), n);
+        }
+        let best = 0;
+        let bv = load<f64>(rn);
+        for (let j = 1; j < n; j++) {
+          const v = load<f64>(at8(rn, j));
+          if (v < bv) { bv = v; best = j; }
+        }
         memory.fill(y, 0, <usize>n << 3);
-        store<f64>(at8(y, nextUnit), 1);
-        nextUnit++;
-        ok = orth_against(wu, k, n, y) > 0.5;
+        store<f64>(at8(y, best), 1);
+        orth_against(wu, k, n, y);
       }
     }
+    if (rn != 0) add_squares(rn, y, n);
   }
   // rows of ut: [U_B row k, 0], then ut ← ut·H_{n−1}⋯H_0
   for (let k = 0; k < n; k++) {
@@ -223,6 +237,13 @@ function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize): i
   if (n > 1) apply_reflectors_rows_f32(A, n, 1, n - 1, tauR, vt, n, n, n, false);
   scratch_reset(mark);
   return fails;
+}
+
+function add_squares(acc: usize, y: usize, n: i32): void {
+  for (let j = 0; j < n; j++) {
+    const v = load<f64>(at8(y, j));
+    store<f64>(at8(acc, j), load<f64>(at8(acc, j)) + v * v);
+  }
 }
 
 /** Two passes of Gram–Schmidt of the unit vector y against the k rows of q (f64, length n); normalises y, returns its norm before normalising. */

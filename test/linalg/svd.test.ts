@@ -56,6 +56,13 @@ describe("svd (full)", () => {
     expect(orthError(z.v)).toBeLessThan(1e-6);
     const s = checkFull(planted(50, 30, [5, 4, 3, 2, 1], 3), "rank 5");
     for (let i = 5; i < 30; i++) expect(s[i]).toBeLessThan(10 * EPS32 * 5 * 50);
+    // mostly-zero spectrum: U must still be completed to an orthonormal basis
+    for (const [m, n] of [[160, 120], [120, 160], [130, 130]]) {
+      const r = svd(planted(m, n, [3, 2, 1], 40 + m));
+      expect(orthError(r.u), `rank 3 ${m}×${n}`).toBeLessThan(1e-5);
+      expect(orthError(r.v), `rank 3 ${m}×${n}`).toBeLessThan(1e-5);
+      expect(r.s[3]).toBeLessThan(1e-5);
+    }
     checkFull(randMat(1, 17, 4), "1×17");
     checkFull(randMat(17, 1, 5), "17×1");
     const one = svd({ data: Float32Array.of(-3), shape: [1, 1] });
