@@ -337,6 +337,15 @@ export function eigh_f32(a: usize, n: i32, w: usize, z: usize): i32 {
   const mark = scratch_mark();
   const A = scratch_alloc(<usize>n * <usize>n * 4);
   memory.copy(A, a, <usize>n * <usize>n * 4);
+  // scale extreme magnitudes to ≈ 1 so f32 intermediates cannot over/underflow
+  const total = n * n;
+  let amax: f32 = 0;
+  for (let i = 0; i < total; i++) amax = max(amax, Mathf.abs(load<f32>(at4(A, i))));
+  const scaled = amax > 0 && (amax > <f32>1e15 || amax < <f32>1e-15);
+  if (scaled) {
+    const sc = <f32>1 / amax;
+    for (let i = 0; i < total; i++) store<f32>(at4(A, i), load<f32>(at4(A, i)) * sc);
+  }
   const d = scratch_alloc(<usize>n << 3);
   const e = scratch_alloc(<usize>n << 3);
   const tau = scratch_alloc(<usize>n << 2);
@@ -347,7 +356,7 @@ export function eigh_f32(a: usize, n: i32, w: usize, z: usize): i32 {
   // Rows of zt32 = eigenvectors of T in descending order.
   const zt32 = scratch_alloc(<usize>n * <usize>n * 4);
   for (let k = 0; k < n; k++) {
-    store<f32>(at4(w, k), <f32>load<f64>(at8(lam, k)));
+    store<f32>(at4(w, k), <f32>(load<f64>(at8(lam, k)) * (scaled ? <f64>amax : 1.0)));
     const src = at8(zt, k * n), dst = at4(zt32, k * n);
     for (let j = 0; j < n; j++) store<f32>(at4(dst, j), <f32>load<f64>(at8(src, j)));
   }

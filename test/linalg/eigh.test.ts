@@ -83,6 +83,17 @@ describe("eigh", () => {
     }
   });
 
+  it("keeps accuracy for tiny and huge magnitudes", () => {
+    const a = symmetric(30, 71);
+    const ref = eigh(a).values;
+    for (const scale of [1e-30, 1e30]) {
+      const b = { data: a.data.map((x) => x * scale), shape: a.shape };
+      const { values, vectors } = eigh(b);
+      for (let i = 0; i < 30; i++) expect(Math.abs(values[i] / scale - ref[i]) / Math.abs(ref[0]), `scale ${scale} λ${i}`).toBeLessThan(1e-5);
+      expect(orthError(vectors)).toBeLessThan(1e-5);
+    }
+  });
+
   it("rejects non-symmetric, non-square, non-finite and non-2-D input, naming the value", () => {
     const a = symmetric(4, 1);
     a.data[1 * 4 + 3] += 0.5;
