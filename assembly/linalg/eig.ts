@@ -4,16 +4,18 @@
 //   eigh_f32(a, n, w, z) → fails     a: n×n symmetric row-major (untouched); w: n eigenvalues,
 //                                    descending; z: n×n, eigenvector i in column i. Returns the
 //                                    number of eigenvalues that did not converge (0 normally).
-//   tql_f64(d, e, n, zt, nz) → fails implicit QL with Wilkinson shifts on the f64 tridiagonal
-//                                    (d: n diagonal, e: n−1 off-diagonal, both destroyed; d ← eigenvalues,
-//                                    unsorted); rotations are applied to the rows of zt (n rows of nz
-//                                    f64 each, contiguous), zt = 0 for values only.
+//   tridiag_f32(A, n, d, e, tau)     Householder tridiagonalisation in place (reflectors kept in A's rows).
+//   tridiag_eig_f64(d, e, n, lam, zt) → fails   eigenpairs of an f64 tridiagonal (d: n, e: n−1, kept):
+//                                    lam descending, row k of zt (n×n f64) = eigenvector k.
+//   tql_f64(d, e, n, zt, nz) → fails implicit QL with Wilkinson shifts (d ← eigenvalues, unsorted; e kept);
+//                                    rotations applied to the rows of zt (nz f64 each), zt = 0 for values only.
 //   sort_desc_f64(d, n, perm)        perm (i32) ← indices of d in descending order.
 //
-// Design: Householder tridiagonalisation in f32 on the full symmetric matrix
-// (rows contiguous, symv + rank-2 update per step), the tridiagonal problem in
-// f64, eigenvectors accumulated as rows (each rotation touches two contiguous
-// rows) and back-transformed by the reflectors applied to rows in one pass.
+// Design: Householder tridiagonalisation in f32 on the full symmetric matrix (rows
+// contiguous; one fused pass per step: rank-2 update + the next step's symv), then the
+// tridiagonal problem in f64: eigenvalues by QL without vectors on each unreduced block,
+// eigenvectors by inverse iteration (O(n²), Gram–Schmidt only inside clusters of close
+// eigenvalues), back-transformed by the reflectors in compact-WY blocks (gemm).
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
 import { apply_reflectors_rows_f32, axpy_f32, axpy_f64, dot_f32, dot_f64, house_f32, rot_f64, transpose_f32 } from "./qr";
 
@@ -250,7 +252,7 @@ export function tridiag_eig_f64(diag: usize, off: usize, n: i32, lam: usize, zt:
   return fails;
 }
 
-/** perm ← indices 0..n−1 ordered by d descending (insertion into a merge sort would be faster; n log n via shell sort). */
+/** perm ← indices 0..n−1 ordered by d descending (Shell sort, no allocation). */
 export function sort_desc_f64(d: usize, n: i32, perm: usize): void {
   for (let i = 0; i < n; i++) store<i32>(at4(perm, i), i);
   let gap = 1;
