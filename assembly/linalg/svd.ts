@@ -1,0 +1,330 @@
+// Thin singular value decomposition.
+//
+// AS-level entry point (callable from other assembly files):
+//   svd_f32(a, m, n, u, s, v) → fails   a: m×n row-major (untouched) = u·diag(s)·vᵀ with
+//                                       k = min(m, n): u m×k, s k (descending, ≥ 0), v n×k,
+//                                       all row-major. Returns the number of unconverged
+//                                       eigenvalues of the inner tridiagonal problem (0 normally).
+//   svd_values_f32(a, m, n, s) → fails  singular values only (no vectors: bidiagonalisation + QL).
+//
+// Method (m ≥ n; a wide matrix is transposed and u, v swapped):
+//  1. tall (m ≥ 5n/4): Householder QR first, the rest works on the n×n R; U = Q·[U_R; 0] by the
+//     blocked reflectors (no explicit Q);
+//  2. Householder bidiagonalisation A = Q_B·B·P_Bᵀ in f32 (B upper bidiagonal);
+//  3. eigenproblem of the tridiagonal T = BᵀB in f64 (QL values, inverse-iteration vectors) → V_B, σ = √λ.
+//     In f64 the squaring costs nothing a float32 result can see: λ has absolute error ≈ 1e-16·σ₁²,
+//     so σ's absolute error stays ≪ ε_f32·σ₁;
+//  4. U_B = B·V_B·Σ⁻¹ (f64) for σ ≥ 1e-2·σ₁; smaller ones (and zeros) are orthogonalised
+//     twice against all previous columns (MGS), or replaced by the least-covered unit vector
+//     when nothing is left of them, so U stays orthonormal for rank-deficient input;
+//  5. back-transform: U = Q_B·[U_B; 0], V = P_B·V_B, reflectors applied to rows in one pass.
+import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
+import { fma4, hsum4 } from "../simd";
+import { apply_reflectors_rows_f32, axpy_f32, axpy_f64, dot_f32, dot_f64, house_f32, qr_rows_f32, transpose_f32 } from "./qr";
+import { sort_desc_f64, tql_f64, tridiag_eig_f64 } from "./eig";
+
+@inline function at4(p: usize, i: i32): usize { return p + (<usize>i << 2); }
+@inline function at8(p: usize, i: i32): usize { return p + (<usize>i << 3); }
+
+/** row ← row + a·w (n entries); returns the updated row · u. */
+function axpy_dot_f32(a: f32, w: usize, row: usize, u: usize, n: i32): f32 {
+  const av = f32x4.splat(a);
+  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+  let j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const o = <usize>j << 2;
+    const r0 = fma4(av, v128.load(w + o), v128.load(row + o));
+    const r1 = fma4(av, v128.load(w + o + 16), v128.load(row + o + 16));
+    v128.store(row + o, r0);
+    v128.store(row + o + 16, r1);
+    acc0 = fma4(r0, v128.load(u + o), acc0);
+    acc1 = fma4(r1, v128.load(u + o + 16), acc1);
+  }
+  let sum = hsum4(f32x4.add(acc0, acc1));
+  for (; j < n; j++) {
+    const rv = load<f32>(at4(row, j)) + a * load<f32>(at4(w, j));
+    store<f32>(at4(row, j), rv);
+    sum += rv * load<f32>(at4(u, j));
+  }
+  return sum;
+}
+
+/**
+ * row ← row + a·u (n entries), then with x = the new row[0]: acc[j−1] += x·row[j] for j ≥ 1.
+ * Returns x. (The right update fused with the next step's vᵀA accumulation.)
+ */
+function axpy_acc_f32(a: f32, u: usize, row: usize, acc: usize, n: i32): f32 {
+  const x = load<f32>(row) + a * load<f32>(u);
+  store<f32>(row, x);
+  if (x == 0 && a == 0) return x;
+  const av = f32x4.splat(a), xv = f32x4.splat(x);
+  let j = 1;
+  for (; j + 4 <= n; j += 4) {
+    const o = <usize>j << 2;
+    const rv = fma4(av, v128.load(u + o), v128.load(row + o));
+    v128.store(row + o, rv);
+    v128.store(acc + o - 4, fma4(xv, rv, v128.load(acc + o - 4)));
+  }
+  for (; j < n; j++) {
+    const rv = load<f32>(at4(row, j)) + a * load<f32>(at4(u, j));
+    store<f32>(at4(row, j), rv);
+    store<f32>(at4(acc, j - 1), load<f32>(at4(acc, j - 1)) + x * rv);
+  }
+  return x;
+}
+
+/**
+ * Householder bidiagonalisation A = Q_B·B·P_Bᵀ of A (m×n, m ≥ n, row-major, overwritten),
+ * one fused pass over the trailing matrix per step: each row gets the left update, the
+ * right reflector's dot and update, and contributes to the next step's vᵀA.
+ * Out: alpha/beta (f64) the diagonal/superdiagonal of B (beta[n−1] = 0); row i of VL
+ * (n×m) holds left reflector v_i from column i (v_i[0] = 1 stored), τ in tauL[i]; row i
+ * of A holds right reflector u_i from column i+1 (u_i[0] = 1 stored), τ in tauR[i].
+ */
+export function bidiag_f32(A: usize, m: i32, n: i32, VL: usize, tauL: usize, tauR: usize, alpha: usize, beta: usize): void {
+  const mark = scratch_mark();
+  const w = scratch_alloc(<usize>n << 2);
+  const wacc = scratch_alloc(<usize>n << 2);
+  store<f64>(at8(beta, n - 1), 0);
+  store<f32>(at4(tauR, n - 1), 0);
+  // pre-pass: column 0 into VL row 0, wacc = Σ_{r≥1} x_r·A[r][1:]
+  memory.fill(wacc, 0, <usize>n << 2);
+  for (let r = 0; r < m; r++) {
+    const x = load<f32>(at4(A, r * n));
+    store<f32>(at4(VL, r), x);
+    if (r >= 1 && n > 1 && x != 0) axpy_f32(x, at4(A, r * n + 1), wacc, n - 1);
+  }
+  for (let i = 0; i < n; i++) {
+    const L = m - i;
+    const vl = at4(VL, i * m + i);
+    const araw = load<f32>(vl);
+    const t = house_f32(vl, L);
+    const bta = load<f32>(vl);
+    store<f64>(at8(alpha, i), <f64>bta);
+    store<f32>(vl, 1);
+    store<f32>(at4(tauL, i), t);
+    const nc = n - i - 1;
+    if (nc == 0) break;
+    const rowi = at4(A, i * n + i + 1);
+    if (t != 0) {
+      // w = vᵀ A[i:, i+1:] = A[i][i+1:] + scal·wacc, then the left update of row i
+      const scal = <f32>1 / (araw - bta);
+      memory.copy(w, rowi, <usize>nc << 2);
+      axpy_f32(scal, wacc, w, nc);
+      axpy_f32(-t, w, rowi, nc);
+    }
+    const t2 = house_f32(rowi, nc);
+    store<f64>(at8(beta, i), <f64>load<f32>(rowi));
+    store<f32>(rowi, 1);
+    store<f32>(at4(tauR, i), t2);
+    const vnext = at4(VL, (i + 1) * m);
+    if (nc > 1) memory.fill(wacc, 0, <usize>(nc - 1) << 2);
+    for (let r = i + 1; r < m; r++) {
+      const row = at4(A, r * n + i + 1);
+      let dd: f32 = 0;
+      if (t != 0 && t2 != 0) {
+        dd = t2 * axpy_dot_f32(-t * load<f32>(at4(vl, r - i)), w, row, rowi, nc);
+      } else if (t != 0) {
+        axpy_f32(-t * load<f32>(at4(vl, r - i)), w, row, nc);
+      } else if (t2 != 0) {
+        dd = t2 * dot_f32(row, rowi, nc);
+      }
+      let x: f32;
+      if (r >= i + 2) {
+        x = axpy_acc_f32(-dd, rowi, row, wacc, nc);
+      } else {
+        if (dd != 0) axpy_f32(-dd, rowi, row, nc);
+        x = load<f32>(row);
+      }
+      store<f32>(at4(vnext, r), x);
+    }
+  }
+  scratch_reset(mark);
+}
+
+/** SVD of A (m×n, m ≥ n, row-major, overwritten): writes ut (n×m: row k = u_k), s (n) and vt (n×n: row k = v_k); ut = 0: values only. */
+function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize): i32 {
+  const mark = scratch_mark();
+  const VL = scratch_alloc(<usize>n * <usize>m * 4);
+  const tauL = scratch_alloc(<usize>n << 2);
+  const tauR = scratch_alloc(<usize>n << 2);
+  const alpha = scratch_alloc(<usize>n << 3);
+  const beta = scratch_alloc(<usize>n << 3);
+  bidiag_f32(A, m, n, VL, tauL, tauR, alpha, beta);
+  // T = BᵀB (f64)
+  const d = scratch_alloc(<usize>n << 3);
+  const e = scratch_alloc(<usize>n << 3);
+  for (let j = 0; j < n; j++) {
+    const aj = load<f64>(at8(alpha, j));
+    const bp = j > 0 ? load<f64>(at8(beta, j - 1)) : 0;
+    store<f64>(at8(d, j), aj * aj + bp * bp);
+    if (j < n - 1) store<f64>(at8(e, j), aj * load<f64>(at8(beta, j)));
+  }
+  if (ut == 0) {
+    // values only: QL without vectors on T
+    const fv = tql_f64(d, e, n, 0, 0);
+    const perm = scratch_alloc(<usize>n << 2);
+    sort_desc_f64(d, n, perm);
+    for (let k = 0; k < n; k++) store<f32>(at4(s, k), <f32>Math.sqrt(max(load<f64>(at8(d, load<i32>(at4(perm, k)))), 0)));
+    scratch_reset(mark);
+    return fv;
+  }
+  const wv = scratch_alloc(<usize>n * <usize>n * 8);
+  const lam = scratch_alloc(<usize>n << 3);
+  const fails = tridiag_eig_f64(d, e, n, lam, wv);
+  const s0 = Math.sqrt(max(load<f64>(lam), 0));
+  const tol = 1e-2 * s0;
+  // U_B rows (f64), then f32 rows of ut / vt
+  const wu = scratch_alloc(<usize>n * <usize>n * 8);
+  let rn: usize = 0;
+  for (let k = 0; k < n; k++) {
+    const sig = Math.sqrt(max(load<f64>(at8(lam, k)), 0));
+    store<f32>(at4(s, k), <f32>sig);
+    const x = at8(wv, k * n);
+    const y = at8(wu, k * n);
+    let nrm: f64 = 0;
+    for (let i = 0; i < n; i++) {
+      let yi = load<f64>(at8(alpha, i)) * load<f64>(at8(x, i));
+      if (i < n - 1) yi += load<f64>(at8(beta, i)) * load<f64>(at8(x, i + 1));
+      store<f64>(at8(y, i), yi);
+      nrm += yi * yi;
+    }
+    nrm = Math.sqrt(nrm);
+    if (sig > tol && nrm > 0) {
+      const inv = 1.0 / nrm;
+      for (let i = 0; i < n; i++) store<f64>(at8(y, i), load<f64>(at8(y, i)) * inv);
+    } else {
+      // tiny or zero σ: orthogonalise against all previous columns; fall back to unit vectors
+      let ok = false;
+      if (nrm > 0) {
+        const inv = 1.0 / nrm;
+        for (let i = 0; i < n; i++) store<f64>(at8(y, i), load<f64>(at8(y, i)) * inv);
+        ok = orth_against(wu, k, n, y) > 0.5;
+      }
+      if (!ok) {
+        // complete the basis with the unit vector least covered by the rows so far:
+        // rn[j] = Σ_i wu[i][j]² is its squared projection, so 1 − rn[j] ≥ (n − k)/n for the best j
+        if (rn == 0) {
+          rn = scratch_alloc(<usize>n << 3);
+          memory.fill(rn, 0, <usize>n << 3);
+          for (let i = 0; i < k; i++) add_squares(rn, at8(wu, i * n), n);
+        }
+        let best = 0;
+        let bv = load<f64>(rn);
+        for (let j = 1; j < n; j++) {
+          const v = load<f64>(at8(rn, j));
+          if (v < bv) { bv = v; best = j; }
+        }
+        memory.fill(y, 0, <usize>n << 3);
+        store<f64>(at8(y, best), 1);
+        orth_against(wu, k, n, y);
+      }
+    }
+    if (rn != 0) add_squares(rn, y, n);
+  }
+  // rows of ut: [U_B row k, 0], then ut ← ut·H_{n−1}⋯H_0
+  for (let k = 0; k < n; k++) {
+    const src = at8(wu, k * n), dst = at4(ut, k * m);
+    for (let j = 0; j < n; j++) store<f32>(at4(dst, j), <f32>load<f64>(at8(src, j)));
+    if (m > n) memory.fill(at4(dst, n), 0, <usize>(m - n) << 2);
+  }
+  apply_reflectors_rows_f32(VL, m, 0, n, tauL, ut, n, m, m, false);
+  // rows of vt: V_B rows, then vt ← vt·G_{n−2}⋯G_0
+  for (let k = 0; k < n; k++) {
+    const src = at8(wv, k * n), dst = at4(vt, k * n);
+    for (let j = 0; j < n; j++) store<f32>(at4(dst, j), <f32>load<f64>(at8(src, j)));
+  }
+  if (n > 1) apply_reflectors_rows_f32(A, n, 1, n - 1, tauR, vt, n, n, n, false);
+  scratch_reset(mark);
+  return fails;
+}
+
+function add_squares(acc: usize, y: usize, n: i32): void {
+  for (let j = 0; j < n; j++) {
+    const v = load<f64>(at8(y, j));
+    store<f64>(at8(acc, j), load<f64>(at8(acc, j)) + v * v);
+  }
+}
+
+/** Two passes of Gram–Schmidt of the unit vector y against the k rows of q (f64, length n); normalises y, returns its norm before normalising. */
+function orth_against(q: usize, k: i32, n: i32, y: usize): f64 {
+  for (let pass = 0; pass < 2; pass++) {
+    for (let j = 0; j < k; j++) {
+      const qj = at8(q, j * n);
+      axpy_f64(-dot_f64(qj, y, n), qj, y, n);
+    }
+  }
+  const nrm = Math.sqrt(dot_f64(y, y, n));
+  if (nrm > 0) {
+    const inv = 1.0 / nrm;
+    for (let i = 0; i < n; i++) store<f64>(at8(y, i), load<f64>(at8(y, i)) * inv);
+  }
+  return nrm;
+}
+
+/** SVD of a tall or square a (m×n, m ≥ n, row stride lda; untouched). u: m×n, v: n×n row-major. */
+function svd_tall(a: usize, lda: i32, trans: bool, m: i32, n: i32, u: usize, s: usize, v: usize): i32 {
+  const mark = scratch_mark();
+  // working copy A (m×n) with a max-abs scaling so f32 intermediates never over/underflow
+  const A = scratch_alloc(<usize>m * <usize>n * 4);
+  if (trans) transpose_f32(a, n, m, lda, A, n);
+  else for (let i = 0; i < m; i++) memory.copy(at4(A, i * n), at4(a, i * lda), <usize>n << 2);
+  let amax: f32 = 0;
+  const total = m * n;
+  for (let i = 0; i < total; i++) amax = max(amax, Mathf.abs(load<f32>(at4(A, i))));
+  const scale: f32 = amax > 0 ? <f32>1 / amax : <f32>1;
+  if (amax > 0 && (amax > <f32>1e15 || amax < <f32>1e-15)) {
+    for (let i = 0; i < total; i++) store<f32>(at4(A, i), load<f32>(at4(A, i)) * scale);
+  }
+  const unscale: f32 = amax > 0 && (amax > <f32>1e15 || amax < <f32>1e-15) ? amax : <f32>1;
+  const vecs = u != 0;
+  const ut = vecs ? scratch_alloc(<usize>n * <usize>m * 4) : 0;
+  const vt = vecs ? scratch_alloc(<usize>n * <usize>n * 4) : 0;
+  let fails = 0;
+  if (m * 4 >= n * 5 && n > 0) {
+    // QR first: A = Q R, R = U_R Σ Vᵀ, U = Q U_R
+    const at = scratch_alloc(<usize>n * <usize>m * 4);
+    transpose_f32(A, m, n, n, at, m);
+    const tau = scratch_alloc(<usize>n << 2);
+    const rdiag = scratch_alloc(<usize>n << 2);
+    qr_rows_f32(at, m, n, tau, rdiag);
+    const R = scratch_alloc(<usize>n * <usize>n * 4);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        const val: f32 = j < i ? 0 : (j == i ? load<f32>(at4(rdiag, i)) : load<f32>(at4(at, j * m + i)));
+        store<f32>(at4(R, i * n + j), val);
+      }
+    }
+    const urt = vecs ? scratch_alloc(<usize>n * <usize>n * 4) : 0;
+    fails = svd_bidiag(R, n, n, urt, s, vt);
+    if (vecs) {
+    // Uᵀ = [U_Rᵀ 0]·H_{n−1}⋯H_0: the QR reflectors applied to the rows, no explicit Q
+    for (let k = 0; k < n; k++) {
+      memory.copy(at4(ut, k * m), at4(urt, k * n), <usize>n << 2);
+      memory.fill(at4(ut, k * m + n), 0, <usize>(m - n) << 2);
+    }
+    apply_reflectors_rows_f32(at, m, 0, n, tau, ut, n, m, m, false);
+    }
+  } else {
+    fails = svd_bidiag(A, m, n, ut, s, vt);
+  }
+  if (unscale != 1) for (let i = 0; i < n; i++) store<f32>(at4(s, i), load<f32>(at4(s, i)) * unscale);
+  if (vecs) {
+    transpose_f32(ut, n, m, m, u, n);
+    transpose_f32(vt, n, n, n, v, n);
+  }
+  scratch_reset(mark);
+  return fails;
+}
+
+/** Singular values only (k = min(m, n), descending) of a (m×n row-major, untouched). Returns unconverged count. */
+export function svd_values_f32(a: usize, m: i32, n: i32, s: usize): i32 {
+  if (m >= n) return svd_tall(a, n, false, m, n, 0, s, 0);
+  return svd_tall(a, n, true, n, m, 0, s, 0);
+}
+
+export function svd_f32(a: usize, m: i32, n: i32, u: usize, s: usize, v: usize): i32 {
+  if (m >= n) return svd_tall(a, n, false, m, n, u, s, v);
+  // wide: Aᵀ = V Σ Uᵀ
+  return svd_tall(a, n, true, n, m, v, s, u);
+}
