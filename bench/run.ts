@@ -3,6 +3,7 @@
 const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<void> }>> = {
   gemm: () => import("./gemm.bench.ts"),
   tfjs: () => import("./tfjs.bench.ts"),
+  lowrank: () => import("./lowrank.bench.ts"),
 };
 
 const args = process.argv.slice(2);
