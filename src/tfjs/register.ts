@@ -7,17 +7,22 @@ import "@tensorflow/tfjs-backend-wasm";
 import { ready } from "../core/loader.ts";
 import { batchMatMulConfig } from "./kernels/BatchMatMul.ts";
 import { conv2DBackpropFilterConfig } from "./kernels/Conv2DBackpropFilter.ts";
+import { conv2DBackpropInputConfig } from "./kernels/Conv2DBackpropInput.ts";
 import { depthwiseConv2dNativeBackpropFilterConfig } from "./kernels/DepthwiseConv2dNativeBackpropFilter.ts";
 import { depthwiseConv2dNativeBackpropInputConfig } from "./kernels/DepthwiseConv2dNativeBackpropInput.ts";
 
 /**
- * The kernels registered into 'wasm'. Kept out on measurement (bench/tfjs.bench.ts):
- * - Conv2D, Conv2DBackpropInput: ours (patches + GEMM) are slower than stock XNNPACK — see the bench rows.
- * - _FusedMatMul: Dense forward runs untransposed, where stock XNNPACK is fast; Dense backward
- *   goes through BatchMatMul (the gradient of fused.matMul calls matMul with transposes).
+ * The kernels registered into 'wasm', decided by measurement (bench/tfjs.bench.ts, x[32,32,32,64],
+ * filter 3×3×64×64, one noisy run): Conv2DBackpropInput replaces the stock kernel (ours 4.3–5.7
+ * GFLOP/s vs stock 0.5–0.7). Kept stock:
+ * - Conv2D: stock XNNPACK 4.5–9.0 GFLOP/s vs ours 5.5–6.5 — no clear win, and tfjs-layers' Conv2D
+ *   runs FusedConv2D anyway (kernels/Conv2D.ts stays available, tested, unregistered).
+ * - _FusedMatMul: Dense forward is untransposed, where stock XNNPACK is fast; Dense backward goes
+ *   through BatchMatMul (the gradient of fused.matMul calls matMul with transposes).
  */
 export const WASM_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
   batchMatMulConfig,
