@@ -5,11 +5,13 @@ import { findBackend, getKernel, registerKernel, unregisterKernel, type KernelBa
 // ours: ours then replace them, never the reverse.
 import "@tensorflow/tfjs-backend-wasm";
 import { ready } from "../core/loader.ts";
+import { stockKernels } from "./stock.ts";
 import { batchMatMulConfig } from "./kernels/BatchMatMul.ts";
 import { conv2DBackpropFilterConfig } from "./kernels/Conv2DBackpropFilter.ts";
 import { conv2DBackpropInputConfig } from "./kernels/Conv2DBackpropInput.ts";
 import { depthwiseConv2dNativeBackpropFilterConfig } from "./kernels/DepthwiseConv2dNativeBackpropFilter.ts";
 import { depthwiseConv2dNativeBackpropInputConfig } from "./kernels/DepthwiseConv2dNativeBackpropInput.ts";
+import { tileConfig } from "./kernels/Tile.ts";
 
 /**
  * The kernels registered into 'wasm', decided by measurement (bench/tfjs.bench.ts, x[32,32,32,64],
@@ -17,6 +19,7 @@ import { depthwiseConv2dNativeBackpropInputConfig } from "./kernels/DepthwiseCon
  * GFLOP/s vs stock 0.5–0.7). Kept stock:
  * - Conv2D: stock XNNPACK 4.5–9.0 GFLOP/s vs ours 5.5–6.5 — no clear win, and tfjs-layers' Conv2D
  *   runs FusedConv2D anyway (kernels/Conv2D.ts stays available, tested, unregistered).
+ * Tile replaces the stock kernel too (bulk copies; stock took ≈ 40 % of a ResNet-style step).
  * - _FusedMatMul: Dense forward is untransposed, where stock XNNPACK is fast; Dense backward goes
  *   through BatchMatMul (the gradient of fused.matMul calls matMul with transposes).
  */
@@ -26,10 +29,8 @@ export const WASM_KERNELS: readonly KernelConfig[] = [
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
   batchMatMulConfig,
+  tileConfig,
 ];
-
-/** Stock configs we replaced, to restore them on unregister. */
-const replaced = new Map<string, KernelConfig>();
 
 /**
  * Registers odecomp's kernels into the 'wasm' backend (waits for odecomp's own
@@ -42,7 +43,7 @@ export async function registerWasmKernels(): Promise<void> {
     const existing = getKernel(config.kernelName, "wasm");
     if (existing?.kernelFunc === config.kernelFunc) continue;
     if (existing) {
-      replaced.set(config.kernelName, existing);
+      stockKernels.set(config.kernelName, existing);
       unregisterKernel(config.kernelName, "wasm");
     }
     registerKernel(config);
@@ -56,12 +57,12 @@ export function unregisterWasmKernels(): void {
     const existing = getKernel(config.kernelName, "wasm");
     if (existing?.kernelFunc !== config.kernelFunc) continue;
     unregisterKernel(config.kernelName, "wasm");
-    const stock = replaced.get(config.kernelName);
+    const stock = stockKernels.get(config.kernelName);
     if (stock) {
       registerKernel(stock);
       // The backend runs setupFunc only for kernels registered when it initialises.
       if (backend && stock.setupFunc) stock.setupFunc(backend);
-      replaced.delete(config.kernelName);
+      stockKernels.delete(config.kernelName);
     }
   }
 }

@@ -79,7 +79,7 @@ beforeAll(async () => {
   await registerWasmKernels();
   await tf.setBackend("wasm");
   // The fuzz below must exercise our kernels, not stock ones.
-  expect(WASM_KERNELS.map((c) => c.kernelName).sort()).toEqual(["BatchMatMul", "Conv2DBackpropFilter", "Conv2DBackpropInput", "DepthwiseConv2dNativeBackpropFilter", "DepthwiseConv2dNativeBackpropInput"]);
+  expect(WASM_KERNELS.map((c) => c.kernelName).sort()).toEqual(["BatchMatMul", "Conv2DBackpropFilter", "Conv2DBackpropInput", "DepthwiseConv2dNativeBackpropFilter", "DepthwiseConv2dNativeBackpropInput", "Tile"]);
   for (const c of WASM_KERNELS) expect(tf.getKernel(c.kernelName, "wasm")?.kernelFunc).toBe(c.kernelFunc);
 });
 
@@ -184,6 +184,27 @@ describe("tfjs kernels on wasm + odecomp equal the cpu backend (seeded fuzz)", (
       const ai = { data: a.data.subarray(i * 12, i * 12 + 12), shape: [3, 4] }, bj = { data: b.data.subarray(j * 20, j * 20 + 20), shape: [4, 5] };
       const ref = await runOn("cpu", "BatchMatMul", { a: ai, b: bj }, { transposeA: false, transposeB: false });
       expect(relErr(ours.data.subarray((i * 3 + j) * 15, (i * 3 + j + 1) * 15), ref.data)).toBeLessThan(TOL);
+    }
+  });
+
+  it(`Tile: ${CASES} cases (rank 0–5, float32 and int32, reps incl. 1)`, async () => {
+    const r = rng(707);
+    for (let t = 0; t < CASES; t++) {
+      const rank = Math.floor(r() * 6);
+      const shape = Array.from({ length: rank }, () => 1 + Math.floor(r() * 4));
+      const reps = Array.from({ length: rank }, () => pick(r, [1, 1, 2, 3, 5]));
+      const data = uniform(sizeOf(shape), r);
+      const dtype = r() < 0.25 ? "int32" : "float32";
+      const run = async (backend: string) => {
+        await tf.setBackend(backend);
+        const x = tf.tensor(dtype === "int32" ? Int32Array.from(data, (v) => Math.round(v * 100)) : data, shape, dtype);
+        const y = tf.engine().runKernel("Tile", { x }, { reps }) as tf.Tensor;
+        const res = { data: Array.from(y.dataSync()), shape: y.shape, dtype: y.dtype };
+        tf.dispose([x, y]);
+        return res;
+      };
+      const ours = await run("wasm"), ref = await run("cpu");
+      expect(ours).toEqual(ref);
     }
   });
 
