@@ -11,6 +11,7 @@ import { conv2DBackpropFilterConfig } from "./kernels/Conv2DBackpropFilter.ts";
 import { conv2DBackpropInputConfig } from "./kernels/Conv2DBackpropInput.ts";
 import { depthwiseConv2dNativeBackpropFilterConfig } from "./kernels/DepthwiseConv2dNativeBackpropFilter.ts";
 import { depthwiseConv2dNativeBackpropInputConfig } from "./kernels/DepthwiseConv2dNativeBackpropInput.ts";
+import { maxPoolGradConfig } from "./kernels/MaxPoolGrad.ts";
 import { tileConfig } from "./kernels/Tile.ts";
 
 /**
@@ -19,7 +20,8 @@ import { tileConfig } from "./kernels/Tile.ts";
  * GFLOP/s vs stock 0.5–0.7). Kept stock:
  * - Conv2D: stock XNNPACK 4.5–9.0 GFLOP/s vs ours 5.5–6.5 — no clear win, and tfjs-layers' Conv2D
  *   runs FusedConv2D anyway (kernels/Conv2D.ts stays available, tested, unregistered).
- * Tile replaces the stock kernel too (bulk copies; stock took ≈ 40 % of a ResNet-style step).
+ * Tile and MaxPoolGrad replace stock kernels found slow by profiling the bench's training steps
+ * (stock Tile ≈ 40 % of the ResNet-style step, stock MaxPoolGrad ≈ 25 % of the CNN step).
  * - _FusedMatMul: Dense forward is untransposed, where stock XNNPACK is fast; Dense backward goes
  *   through BatchMatMul (the gradient of fused.matMul calls matMul with transposes).
  */
@@ -30,6 +32,7 @@ export const WASM_KERNELS: readonly KernelConfig[] = [
   depthwiseConv2dNativeBackpropInputConfig,
   batchMatMulConfig,
   tileConfig,
+  maxPoolGradConfig,
 ];
 
 /**

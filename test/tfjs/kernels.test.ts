@@ -79,7 +79,7 @@ beforeAll(async () => {
   await registerWasmKernels();
   await tf.setBackend("wasm");
   // The fuzz below must exercise our kernels, not stock ones.
-  expect(WASM_KERNELS.map((c) => c.kernelName).sort()).toEqual(["BatchMatMul", "Conv2DBackpropFilter", "Conv2DBackpropInput", "DepthwiseConv2dNativeBackpropFilter", "DepthwiseConv2dNativeBackpropInput", "Tile"]);
+  expect(WASM_KERNELS.map((c) => c.kernelName).sort()).toEqual(["BatchMatMul", "Conv2DBackpropFilter", "Conv2DBackpropInput", "DepthwiseConv2dNativeBackpropFilter", "DepthwiseConv2dNativeBackpropInput", "MaxPoolGrad", "Tile"]);
   for (const c of WASM_KERNELS) expect(tf.getKernel(c.kernelName, "wasm")?.kernelFunc).toBe(c.kernelFunc);
 });
 
@@ -184,6 +184,34 @@ describe("tfjs kernels on wasm + odecomp equal the cpu backend (seeded fuzz)", (
       const ai = { data: a.data.subarray(i * 12, i * 12 + 12), shape: [3, 4] }, bj = { data: b.data.subarray(j * 20, j * 20 + 20), shape: [4, 5] };
       const ref = await runOn("cpu", "BatchMatMul", { a: ai, b: bj }, { transposeA: false, transposeB: false });
       expect(relErr(ours.data.subarray((i * 3 + j) * 15, (i * 3 + j + 1) * 15), ref.data)).toBeLessThan(TOL);
+    }
+  });
+
+  it(`MaxPoolGrad: ${CASES} cases (pool 1–3, stride 1–3, same/valid, ties from relu)`, async () => {
+    const r = rng(808);
+    for (let t = 0; t < CASES; t++) {
+      const b = 1 + Math.floor(r() * 3), h = 1 + Math.floor(r() * 8), w = 1 + Math.floor(r() * 8), c = pick(r, [1, 2, 3, 4, 5, 7, 8, 9]);
+      const fh = 1 + Math.floor(r() * 3), fw = r() < 0.7 ? fh : 1 + Math.floor(r() * 3);
+      const s = 1 + Math.floor(r() * 3);
+      const pad = r() < 0.5 ? "same" : "valid";
+      if (pad === "valid" && (fh > h || fw > w)) { t--; continue; }
+      const info = tf.backend_util.computePool2DInfo([b, h, w, c], [fh, fw], [s, s], 1, pad);
+      // Half the values clipped to 0 (as after relu) so windows have ties.
+      const x = uniform(b * h * w * c, r).map((v) => (v < 0 ? 0 : v));
+      const dy = uniform(sizeOf(info.outShape), r);
+      const run = async (backend: string) => {
+        await tf.setBackend(backend);
+        const xt = tf.tensor4d(x, [b, h, w, c]);
+        const yt = tf.maxPool(xt, [fh, fw], [s, s], pad);
+        const dyt = tf.tensor(dy, yt.shape);
+        const dx = tf.engine().runKernel("MaxPoolGrad", { dy: dyt, input: xt, output: yt }, { filterSize: [fh, fw], strides: [s, s], pad }) as tf.Tensor;
+        const res = Array.from(dx.dataSync());
+        tf.dispose([xt, yt, dyt, dx]);
+        return res;
+      };
+      const ours = await run("wasm"), ref = await run("cpu");
+      const e = relErr(ours, ref);
+      if (!(e <= TOL)) throw new Error(`case ${t}: x [${b},${h},${w},${c}] pool ${fh}×${fw} stride ${s} ${pad}: error ${e}`);
     }
   });
 
