@@ -6,6 +6,7 @@ const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<voi
   startup: () => import("./startup.bench.ts"),
   gemm: () => import("./gemm.bench.ts"),
   svd: () => import("./svd.bench.ts"),
+  tfjs: () => import("./tfjs.bench.ts"),
   lowrank: () => import("./lowrank.bench.ts"),
 };
 

@@ -1,0 +1,81 @@
+// Registers odecomp's kernels into tfjs's 'wasm' backend through the public
+// kernel registry. One explicit list; a kernel is one file under kernels/.
+import { findBackend, getKernel, registerKernel, unregisterKernel, type KernelBackend, type KernelConfig } from "@tensorflow/tfjs-core";
+// Import the stock wasm backend first so its kernels are registered before
+// ours: ours then replace them, never the reverse.
+import "@tensorflow/tfjs-backend-wasm";
+import { ready } from "../core/loader.ts";
+import { stockKernels } from "./stock.ts";
+import { batchMatMulConfig } from "./kernels/BatchMatMul.ts";
+import { conv2DBackpropFilterConfig } from "./kernels/Conv2DBackpropFilter.ts";
+import { conv2DBackpropInputConfig } from "./kernels/Conv2DBackpropInput.ts";
+import { depthwiseConv2dNativeBackpropFilterConfig } from "./kernels/DepthwiseConv2dNativeBackpropFilter.ts";
+import { depthwiseConv2dNativeBackpropInputConfig } from "./kernels/DepthwiseConv2dNativeBackpropInput.ts";
+import { maxPoolGradConfig } from "./kernels/MaxPoolGrad.ts";
+import { tileConfig } from "./kernels/Tile.ts";
+
+/**
+ * The kernels registered into 'wasm'. Stock has no Conv2DBackpropFilter / Depthwise…Backprop*.
+ * Where stock has one, the choice is by measurement (bench/tfjs.bench.ts, 3–4 runs on a loaded
+ * 2-vCPU machine, x[32,32,32,64] with a 3×3×64×64 filter):
+ * - Conv2DBackpropInput: ours 4.8–9.6 GFLOP/s vs stock 0.43–0.70 → ours (11–15×).
+ * - BatchMatMul: transposed ours 9–33× stock, batched NN 10–11× → ours; unbatched NN is
+ *   handed to the stock kernel (XNNPACK, level with ours under load, ≈ 28 GFLOP/s quiet).
+ * - Tile (43–51×) and MaxPoolGrad (4.6–4.7×): found slow by profiling the bench's training
+ *   steps (stock Tile ≈ 40 % of the ResNet-style step via BN's gradient, stock MaxPoolGrad ≈ 25 %
+ *   of the CNN step).
+ * Kept stock:
+ * - Conv2D: ours 0.65×, 0.74×, 1.18×, 0.99× stock in four runs — no clear win, and tfjs-layers' Conv2D
+ *   runs FusedConv2D when not recording gradients (kernels/Conv2D.ts stays available, tested).
+ * - _FusedMatMul: Dense forward is untransposed, where stock XNNPACK is fast; Dense backward goes
+ *   through BatchMatMul (the gradient of fused.matMul calls matMul with transposes).
+ */
+export const WASM_KERNELS: readonly KernelConfig[] = [
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  depthwiseConv2dNativeBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
+  batchMatMulConfig,
+  tileConfig,
+  maxPoolGradConfig,
+];
+
+/**
+ * Registers odecomp's kernels into the 'wasm' backend (waits for odecomp's own
+ * wasm to load first). Idempotent; may be called before or after
+ * `tf.setBackend('wasm')`; other backends are untouched.
+ */
+export async function registerWasmKernels(): Promise<void> {
+  await ready();
+  for (const config of WASM_KERNELS) {
+    const existing = getKernel(config.kernelName, "wasm");
+    if (existing?.kernelFunc === config.kernelFunc) continue;
+    if (existing) {
+      stockKernels.set(config.kernelName, existing);
+      unregisterKernel(config.kernelName, "wasm");
+    }
+    registerKernel(config);
+  }
+}
+
+/** Undoes registerWasmKernels: removes ours and restores the stock kernels they replaced. */
+export function unregisterWasmKernels(): void {
+  const backend = findBackend("wasm") as KernelBackend | null;
+  for (const config of WASM_KERNELS) {
+    const existing = getKernel(config.kernelName, "wasm");
+    if (existing?.kernelFunc !== config.kernelFunc) continue;
+    unregisterKernel(config.kernelName, "wasm");
+    const stock = stockKernels.get(config.kernelName);
+    if (stock) {
+      registerKernel(stock);
+      // The backend runs setupFunc only for kernels registered when it initialises.
+      if (backend && stock.setupFunc) stock.setupFunc(backend);
+      stockKernels.delete(config.kernelName);
+    }
+  }
+}
+
+/** Names of the kernels registerWasmKernels installs. */
+export function wasmKernelNames(): string[] {
+  return WASM_KERNELS.map((c) => c.kernelName);
+}
