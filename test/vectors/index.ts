@@ -18,6 +18,7 @@ import type { VectorCase, VectorResult } from "./case.ts";
 import { loaderVectors } from "./loader.ts";
 import { matmulVectors } from "./matmul.ts";
 import { validationVectors } from "./validation.ts";
+import { linalgVectors } from "./linalg.ts";
 
 export type { VectorCase, VectorOutcome, VectorResult } from "./case.ts";
 export { withinLimits, expectThrows, expectRejects } from "./case.ts";
@@ -26,6 +27,7 @@ export const vectors: VectorCase[] = [
   ...loaderVectors,
   ...matmulVectors,
   ...validationVectors,
+  ...linalgVectors,
 ];
 
 export interface VectorReport {
