@@ -32,16 +32,6 @@ export function lerp_f32(a: usize, b: usize, s: f32, n: i32, out: usize): void {
   }
 }
 
-/** Σ a[i]·b[i] accumulated in f64. */
-export function dot_f32(a: usize, b: usize, n: i32): f64 {
-  let s: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    const off = <usize>i << 2;
-    s += <f64>load<f32>(a + off) * <f64>load<f32>(b + off);
-  }
-  return s;
-}
-
 /** Σ_{i,r} w[r] · a[i, r] · b[i, r] for I×R matrices, in f64. */
 export function weighted_inner_f32(a: usize, b: usize, w: usize, I: i32, R: i32): f64 {
   let s: f64 = 0;
