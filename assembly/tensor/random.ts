@@ -42,7 +42,7 @@ export function diffsq_f32(x: usize, y: usize, n: i32): f64 {
   return s;
 }
 
-/** Copy an n×r row-major matrix into the first r columns of an n×k one (k ≥ r). */
-export function copy_cols_f32(src: usize, n: i32, r: i32, dst: usize, k: i32): void {
-  for (let i = 0; i < n; i++) memory.copy(dst + (<usize>(i * k) << 2), src + (<usize>(i * r) << 2), <usize>r << 2);
+/** Copy a rows×cols block: dst[i·ldd + j] = src[i·lds + j]. */
+export function copy_block_f32(src: usize, lds: i32, dst: usize, ldd: i32, rows: i32, cols: i32): void {
+  for (let i = 0; i < rows; i++) memory.copy(dst + (<usize>(i * ldd) << 2), src + (<usize>(i * lds) << 2), <usize>cols << 2);
 }

@@ -24,12 +24,10 @@ export interface TuckerOptions {
   init?: (typeof TUCKER_INITS)[number];
   /** HOOI sweeps at most (default 100). */
   maxIter?: number;
-  /** HOOI stops when the relative error changes by less than tol (default 1e-6). */
+  /** HOOI stops when the relative error changes by less than tol (default 1e-4, as TensorLy). */
   tol?: number;
-  /** Seed of the random start vectors (default 0). */
+  /** Seed of the random start (init 'random'; default 0). */
   seed?: number;
-  /** Subspace-iteration passes per leading-vector solve (default 3; HOOI sweeps after the first use 1, warm-started). */
-  powerIters?: number;
 }
 
 /** core ×_{modes[i]} factors[i]: factors[i] is shape[modes[i]] × rank[i] with orthonormal columns. */
@@ -73,10 +71,16 @@ export class TuckerTensor {
   }
 }
 
-/** Leading r left singular vectors of the mode-n unfolding of the tensor at x (shape sh). */
-function leading(s: Scratch, x: number, sh: number[], mode: number, r: number, seed: number, iters: number, warm?: number): number {
+/**
+ * Leading r left singular vectors of the mode-n unfolding of the tensor at x
+ * (shape sh): eigenvectors of the Gram matrix X_(n)·X_(n)ᵀ. Measured against
+ * warm-started subspace iteration and a randomized range finder on the
+ * unfolding, the exact eigensolver on the Gram was both faster and more
+ * accurate at these sizes (n ≤ 512), in HOSVD and inside HOOI sweeps.
+ */
+function leading(s: Scratch, x: number, sh: number[], mode: number, r: number): number {
   const g = unfoldGramPtr(s, x, sh, mode);
-  return leadingEigPtr(s, g, sh[mode], r, seed, iters, warm).vectors;
+  return leadingEigPtr(s, g, sh[mode], r, 0, 0).vectors;
 }
 
 /** Project x onto the factors of every mode in `modes` except `skip` (x ×_k U_kᵀ). */
@@ -96,9 +100,8 @@ export function tucker(t: Tensor, options: TuckerOptions): TuckerTensor {
   const method = oneOf(where, "method", options.method, TUCKER_METHODS, "hosvd");
   const init = oneOf(where, "init", options.init, TUCKER_INITS, "svd");
   const maxIter = intOption(where, "maxIter", options.maxIter, 100, 1);
-  const tol = numOption(where, "tol", options.tol, 1e-6, 0);
+  const tol = numOption(where, "tol", options.tol, 1e-4, 0);
   const seed = seedOption(where, options.seed);
-  const powerIters = intOption(where, "powerIters", options.powerIters, 3, 0, 50);
   const ranks = resolveTuckerRank(where, t.shape, modes, options.rank);
   const shape = [...t.shape];
 
@@ -107,7 +110,7 @@ export function tucker(t: Tensor, options: TuckerOptions): TuckerTensor {
     const normX = Math.sqrt(s.k.sumsq_f32(x, t.data.length));
     // factors live in fixed buffers; everything a sweep allocates is released after it
     const factors = modes.map((m, i) => s.f32(shape[m] * ranks[i]));
-    const copyInto = (dst: number, src: number, n: number) => s.k.copy_cols_f32(src, 1, n, dst, n);
+    const copyInto = (dst: number, src: number, n: number) => s.k.copy_block_f32(src, n, dst, n, 1, n);
     modes.forEach((m, i) => {
       const n = shape[m] * ranks[i];
       if (method === "hooi" && init === "random") {
@@ -115,7 +118,7 @@ export function tucker(t: Tensor, options: TuckerOptions): TuckerTensor {
         s.k.orthonormalize_f32(factors[i], shape[m], ranks[i]);
       } else {
         const mark = s.k.scratch_mark();
-        copyInto(factors[i], leading(s, x, shape, m, ranks[i], (seed + i) >>> 0, powerIters), n);
+        copyInto(factors[i], leading(s, x, shape, m, ranks[i]), n);
         s.k.scratch_reset(mark);
       }
     });
@@ -131,16 +134,23 @@ export function tucker(t: Tensor, options: TuckerOptions): TuckerTensor {
     if (method === "hooi") {
       let prev = errOf();
       for (let it = 0; it < maxIter; it++) {
+        let coreSq = 0;
         modes.forEach((m, i) => {
           const mark = s.k.scratch_mark();
           const y = projectExcept(s, x, shape, modes, factors, ranks, m);
-          copyInto(factors[i], leading(s, y.ptr, y.shape, m, ranks[i], (seed + 101 * (it + 1) + i) >>> 0, 1, factors[i]), shape[m] * ranks[i]);
+          copyInto(factors[i], leading(s, y.ptr, y.shape, m, ranks[i]), shape[m] * ranks[i]);
+          if (i === modes.length - 1) {
+            // the core is the last partial projection times the new factor: no extra full pass
+            const c = modeProductPtr(s, y.ptr, y.shape, m, factors[i], ranks[i], true);
+            coreSq = s.k.sumsq_f32(c.ptr, sizeOf(c.shape));
+          }
           s.k.scratch_reset(mark);
         });
-        const err = errOf();
+        const err = normX > 0 ? Math.sqrt(Math.max(normX * normX - coreSq, 0)) / normX : 0;
         history.push(err);
         iterations = it + 1;
-        if (Math.abs(prev - err) < tol) break;
+        // ‖X‖² − ‖core‖² in f32 data has a rounding floor near 3e-4 relative: below 1e-3 the change is noise
+        if (Math.abs(prev - err) < tol || (err < 1e-3 && prev < 1e-3)) break;
         prev = err;
       }
     }
