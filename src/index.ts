@@ -7,3 +7,8 @@ export { matmul, type MatmulOptions } from "./linalg/matmul.ts";
 export { qr, qrInto, type QrResult, type QrPointers } from "./linalg/qr.ts";
 export { eigh, eighInto, type EighResult, type EighPointers, type EighOptions } from "./linalg/eigh.ts";
 export { svd, svdInto, type SvdResult, type SvdOptions, type SvdPointers, type SvdMethod } from "./linalg/svd.ts";
+export { unfold, fold, modeProduct, khatriRao, mttkrp, unfoldGram, type ModeProductOptions } from "./decompose/ops.ts";
+export { tucker, TuckerTensor, type TuckerOptions } from "./decompose/tucker.ts";
+export { cp, CPTensor, type CPOptions } from "./decompose/cp.ts";
+export { tt, TTTensor, type TTOptions } from "./decompose/tt.ts";
+export { selectRank, evbmf, energyRank, unfoldingSpectrum, resolveTuckerRank, resolveCPRank, resolveSvdRank, tuckerParams, cpParams, svdParams, type RankSpec, type RankRule, type RankPlan, type SelectRankOptions, type EvbmfResult, type EvbmfFallback, type ModeRankInfo } from "./decompose/rank.ts";
