@@ -133,7 +133,7 @@ export function cp(t: Tensor, options: CPOptions): CPTensor {
         const mark = k.scratch_mark();
         const g = unfoldGramPtr(s, x, shape, n);
         const r = Math.min(d, R);
-        const lead = leadingEigPtr(s, g, d, r, 0, 0).vectors;
+        const lead = leadingEigPtr(s, g, d, r).vectors;
         k.copy_block_f32(lead, r, u, R, d, r);
         k.scratch_reset(mark);
       }

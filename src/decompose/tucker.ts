@@ -88,7 +88,7 @@ export class TuckerTensor {
  */
 function leading(s: Scratch, x: number, sh: number[], mode: number, r: number): number {
   const g = unfoldGramPtr(s, x, sh, mode);
-  return leadingEigPtr(s, g, sh[mode], r, 0, 0).vectors;
+  return leadingEigPtr(s, g, sh[mode], r).vectors;
 }
 
 /** Project x onto the factors of every mode in `modes` except `skip` (x ×_k U_kᵀ). */
