@@ -48,7 +48,8 @@ export function checkModes(where: string, shape: readonly number[], modes: unkno
 /** A rank for a mode of size `size`: an integer 1…size. */
 export function checkRank(where: string, rank: unknown, size: number, label: string): number {
   if (typeof rank !== "number" || !Number.isInteger(rank) || rank < 1 || rank > size) {
-    fail(where, `rank ${String(rank)} for ${label} is invalid; expected an integer in 1…${size}`);
+    const hint = typeof rank === "number" && rank > 0 && rank < 1 ? ` (for a share of parameters to keep, pass { fraction: ${rank} })` : "";
+    fail(where, `rank ${String(rank)} for ${label} is invalid; expected an integer in 1…${size}${hint}`);
   }
   return rank;
 }

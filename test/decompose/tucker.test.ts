@@ -106,6 +106,7 @@ describe("tucker", () => {
     expect(() => tucker(t, { rank: 0 })).toThrow(/rank 0 for mode 0 \(size 6\) is invalid; expected an integer in 1…6/);
     expect(() => tucker(t, { rank: -1 })).toThrow(/rank -1 .*expected an integer in 1…6/);
     expect(() => tucker(t, { rank: 2.5 })).toThrow(/rank 2.5 .*expected an integer/);
+    expect(() => tucker(t, { rank: 0.5 })).toThrow(/rank 0.5 .*pass \{ fraction: 0.5 \}/);
     expect(() => tucker(t, { rank: [7, 2], modes: [0, 1] })).toThrow(/rank 7 for mode 0 \(size 6\).*1…6/);
     expect(() => tucker(t, { rank: [2, 2], modes: [0, 4] })).toThrow(/mode 4 is out of range for a tensor of shape \[6,5,3,3\]; expected integers in 0…3/);
     expect(() => tucker(t, { rank: [2, 2], modes: [1, 1] })).toThrow(/mode 1 is repeated/);
