@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { cp, CPTensor, ready } from "../../src/index.ts";
+import { cp, CPTensor, ready, tt, wasmMemoryBytes } from "../../src/index.ts";
 import { addNoise, plantedCP, randTensor } from "../helpers/tensors.ts";
 
 beforeAll(() => ready());
@@ -78,5 +78,14 @@ describe("cp", () => {
     const bad = randTensor([3, 3, 3], 1);
     bad.data[0] = NaN;
     expect(() => cp(bad, { rank: 2 })).toThrow(/non-finite value \(NaN\) at flat index 0/);
+  });
+
+  it("does not grow wasm memory over repeated calls (CP and TT)", () => {
+    const t = randTensor([12, 10, 3, 3], 9);
+    cp(t, { rank: 4, maxIter: 5 });
+    tt(t, { rank: 3 });
+    const before = wasmMemoryBytes();
+    for (let i = 0; i < 5; i++) { cp(t, { rank: 4, maxIter: 5 }); tt(t, { rank: 3 }); }
+    expect(wasmMemoryBytes()).toBe(before);
   });
 });
