@@ -9,3 +9,4 @@ export { fill_randn_f32, sumsq_f32, diffsq_f32, copy_block_f32 } from "./tensor/
 export { qr_f32 } from "./linalg/qr";
 export { eigh_f32 } from "./linalg/eig";
 export { svd_f32 } from "./linalg/svd";
+export { lowrank_matmul_f32 } from "./linalg/lowrank";

@@ -3,6 +3,8 @@
 const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<void> }>> = {
   gemm: () => import("./gemm.bench.ts"),
   decompose: () => import("./decompose.bench.ts"),
+  svd: () => import("./svd.bench.ts"),
+  lowrank: () => import("./lowrank.bench.ts"),
 };
 
 const args = process.argv.slice(2);
