@@ -5,6 +5,7 @@
 const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<void> }>> = {
   startup: () => import("./startup.bench.ts"),
   gemm: () => import("./gemm.bench.ts"),
+  decompose: () => import("./decompose.bench.ts"),
   svd: () => import("./svd.bench.ts"),
   tfjs: () => import("./tfjs.bench.ts"),
   lowrank: () => import("./lowrank.bench.ts"),
