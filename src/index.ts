@@ -4,3 +4,4 @@ export { OdecompError } from "./core/errors.ts";
 export { type Tensor, tensor, zeros, sizeOf } from "./core/tensor.ts";
 export { wasmMemoryBytes } from "./core/heap.ts";
 export { matmul, type MatmulOptions } from "./linalg/matmul.ts";
+export * as layers from "./layers/index.ts";
