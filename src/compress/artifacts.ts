@@ -168,7 +168,7 @@ export function rewriteTopology(topology: unknown, replace: Map<string, LayerSpe
     }
     for (const [from, to] of [...renames, ...aliases]) {
       for (const e of out) if (e.inbound_nodes) e.inbound_nodes = renameRefs(e.inbound_nodes, from, to) as unknown[];
-      cfg.output_layers = renameRefs(cfg.output_layers, from, to);
+      if (cfg.output_layers !== undefined) cfg.output_layers = renameRefs(cfg.output_layers, from, to);
     }
     cfg.layers = out;
   };

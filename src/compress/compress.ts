@@ -68,7 +68,7 @@ export function planArtifacts(a: Artifacts, shapes: Map<string, ShapeInfo>, opti
 }
 
 /** Fold a chain's kernels (used to measure the factorization's weight error). */
-function foldKernel(method: Method, chain: LayerSpec[]): Tensor {
+export function foldKernel(method: Method, chain: LayerSpec[]): Tensor {
   const k = chain.map((s) => s.weights[0].value);
   switch (method) {
     case "svd": return denseFold(k[0], k[1]);
@@ -80,7 +80,7 @@ function foldKernel(method: Method, chain: LayerSpec[]): Tensor {
 }
 
 /** Rebuild artifacts with some layers replaced by specs (weights in the original order, chains in place). */
-function rebuild(a: Artifacts, weights: Map<string, Tensor>, replace: Map<string, LayerSpec[]>, drop: Set<string> = new Set(), aliases: Map<string, string> = new Map()): Artifacts {
+export function rebuild(a: Artifacts, weights: Map<string, Tensor>, replace: Map<string, LayerSpec[]>, drop: Set<string> = new Set(), aliases: Map<string, string> = new Map()): Artifacts {
   const allNames = new Set(listLayers(a.modelTopology).map((v) => layerName(v.entry)));
   for (const [orig, chain] of replace) {
     for (const s of chain) if (s.name !== orig && allNames.has(s.name) && !drop.has(s.name)) fail(WHERE, `new layer name '${s.name}' (for '${orig}') already exists in the model; rename that layer`);

@@ -208,10 +208,13 @@ export function makePlan(candidates: Candidate[], others: Other[], totalParams: 
     let note = "";
     let skipIt = skip.has(c.layer.name);
     if (skipIt) note = "skipped by options";
-    if (c.layer.className === "Conv2D" && !skipIt) {
-      try { convGeometry(c.layer.config, c.layer.name); } catch (e) { skipIt = true; note = `unsupported: ${(e as Error).message}`; }
-    }
     const method = chooseMethod(c.layer, o);
+    if (c.layer.className === "Conv2D" && !skipIt) {
+      try {
+        const g = convGeometry(c.layer.config, c.layer.name);
+        if (method === "cp" && (g.dilation[0] > 1 || g.dilation[1] > 1)) { skipIt = true; note = `cp left alone: dilation [${g.dilation}] needs a dilated DepthwiseConv2D, which tfjs-layers ignores`; }
+      } catch (e) { skipIt = true; note = `unsupported: ${(e as Error).message}`; }
+    }
     const b = layerCost(c.layer, c.inShape);
     const w: Work = {
       c, method, max: maxRanks(c.layer, method), before: { params: b.params, flops: b.flops * c.calls },

@@ -126,6 +126,9 @@ export function buildChain(layer: FactorizableLayer, k: ChainKernels): LayerSpec
         { className: "Conv2D", name: n(1), config: last(cfg, n(1), { kernel_size: [1, g.kw], strides: [1, g.strides[1]], dilation_rate: [1, g.dilation[1]], padding: g.padding }), weights: [w("kernel", k.horizontal), ...biasOf(layer)] },
       ];
     case "cp":
+      // tfjs-layers 4.22 DepthwiseConv2D ignores dilation_rate in call() (a TODO in its source), so a
+      // dilated conv has no exact CP chain of stock layers.
+      if (g.dilation[0] > 1 || g.dilation[1] > 1) fail(where, `CP needs DepthwiseConv2D with dilation [${g.dilation}], which tfjs-layers ignores; use tucker2, spatial-svd or channel-svd for dilated convs`);
       return [
         { className: "Conv2D", name: n(0), config: inner(cfg, n(0), { ...one, filters: filters(k.first) }), weights: [w("kernel", k.first)] },
         { className: "DepthwiseConv2D", name: n(1), config: depthwise(cfg, n(1), [g.kh, 1], [g.strides[0], 1], [g.dilation[0], 1], g.padding), weights: [w("depthwise_kernel", k.vertical)] },
