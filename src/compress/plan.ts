@@ -145,7 +145,7 @@ interface Work {
   method: Method;
   max: number[];
   before: { params: number; flops: number };
-  spectra: Float32Array[] | null;
+  spectra: Float64Array[] | null;
   shapes: [number, number][];
   fixed: number[] | null; // explicit ranks
   note: string;
@@ -236,7 +236,7 @@ export function makePlan(candidates: Candidate[], others: Other[], totalParams: 
   const free = works.filter((w) => !w.skip && !w.fixed);
   for (const w of works) if (w.fixed) chosen.set(w, w.fixed);
 
-  if (sel.kind === "budget") {
+  if (sel.kind === "budget" && free.length > 0) {
     const metric = sel.metric ?? "params";
     const get = (x: { params: number; flops: number }) => (metric === "params" ? x.params : x.flops);
     const fixedCost = works.filter((w) => w.skip).reduce((a, w) => a + get(w.before), 0)
@@ -278,7 +278,8 @@ export function makePlan(candidates: Candidate[], others: Other[], totalParams: 
     if (w.skip) return keep(w.note);
     if (!r) return keep(w.note || "would not save parameters or FLOPs at the chosen ranks");
     const s = saves(w, r);
-    if (!s.ok && !w.fixed) return keep(`left alone: ${s.why}`);
+    const forced = w.fixed !== null || sel.kind === "full";
+    if (!s.ok && !forced) return keep(`left alone: ${s.why}`);
     const after = costAt(w, r);
     let relError: number | null = null;
     let kind: PlanEntry["relErrorKind"] = null;
@@ -295,7 +296,7 @@ export function makePlan(candidates: Candidate[], others: Other[], totalParams: 
       relError = 0; kind = "exact";
     }
     return {
-      ...base, ranks: r, action: "factorize", note: w.fixed ? (s.ok ? "explicit ranks" : `explicit ranks; ${s.why}`) : "",
+      ...base, ranks: r, action: "factorize", note: forced && !s.ok ? `${w.fixed ? "explicit" : "full"} ranks honoured, but factorizing ${s.why}` : "",
       paramsAfter: after.params, flopsAfter: after.flops, relError, relErrorKind: kind,
     };
   });

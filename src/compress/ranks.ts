@@ -1,19 +1,12 @@
-// Rank rules on a spectrum (singular values, descending). The one place the
-// planner calls rank selection (src/decompose/rank.ts when it lands).
-import { fail } from "../core/errors.ts";
+// Rank rules on a spectrum (singular values, descending): thin adapters over
+// src/decompose/rank.ts, plus the truncation error the plan reports.
+import { energyRank as energy, evbmf } from "../decompose/rank.ts";
 
 /** Smallest r whose leading r singular values keep ≥ `threshold` of the energy Σσ² (threshold in [0, 1]). */
 export function energyRank(s: ArrayLike<number>, threshold: number): number {
-  let total = 0;
-  for (let i = 0; i < s.length; i++) total += s[i] * s[i];
-  if (total === 0) return 1;
   if (threshold >= 1) return s.length;
-  let acc = 0;
-  for (let i = 0; i < s.length; i++) {
-    acc += s[i] * s[i];
-    if (acc >= threshold * total * (1 - 1e-12)) return i + 1;
-  }
-  return s.length;
+  if (threshold <= 0) return 1;
+  return energy(s, threshold);
 }
 
 /** Relative Frobenius error of keeping the leading r singular values: √(Σ_{i≥r} σ²/Σσ²). */
@@ -28,9 +21,10 @@ export function truncationError(s: ArrayLike<number>, r: number): number {
 
 /**
  * EVBMF rank of an L×M matrix with singular values s; `weaken` w ∈ [0, 1] moves it toward the full
- * rank R: R − w·(R − r_vbmf) (w = 1: plain EVBMF). May return 0 (the layer is then left alone).
+ * rank R = min(L, M) as in MUSCO: R − w·(R − r_vbmf) (w = 1: plain EVBMF). May return 0.
  */
-export function evbmfRank(s: Float32Array, shape: [number, number], weaken = 1): number {
-  void s; void weaken;
-  return fail("evbmf", `not available yet (waiting for the tensor branch's rank selection); matrix ${shape[0]}×${shape[1]}`);
+export function evbmfRank(s: ArrayLike<number>, shape: [number, number], weaken = 1): number {
+  const r = evbmf(s, shape[0], shape[1]).rank;
+  const R = Math.min(shape[0], shape[1]);
+  return Math.round(R - weaken * (R - r));
 }

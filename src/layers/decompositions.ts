@@ -3,10 +3,15 @@
 // bookkeeping, so swapping a decomposition means editing one line here.
 import type { Tensor } from "../core/tensor.ts";
 import { fail } from "../core/errors.ts";
+import { svd } from "../linalg/svd.ts";
+import { tucker } from "../decompose/tucker.ts";
+import { unfoldingSpectrum } from "../decompose/rank.ts";
 
 export interface DecompositionOptions {
-  /** Seed for randomized SVD / CP initialisation. */
+  /** Seed for randomized SVD / CP initialisation (default 0). */
   seed?: number;
+  /** SVD solver: 'auto' (default: randomized when the rank is small), 'full' or 'randomized'. */
+  svdMethod?: "auto" | "full" | "randomized";
   /** Tucker solver: HOSVD (one pass, default) or HOOI (iterated). */
   tuckerMethod?: "hosvd" | "hooi";
   /** CP-ALS iterations. */
@@ -14,21 +19,22 @@ export interface DecompositionOptions {
 }
 
 /** Thin truncated SVD: a ≈ u·diag(s)·vᵀ, u m×k, v n×k, s descending. */
-export function truncatedSvd(a: Tensor, rank: number, _o: DecompositionOptions = {}): { u: Tensor; s: Float32Array; v: Tensor } {
-  return fail("svd", `not available yet (waiting for the linalg branch); asked for rank ${rank} of [${a.shape}]`);
+export function truncatedSvd(a: Tensor, rank: number, o: DecompositionOptions = {}): { u: Tensor; s: Float32Array; v: Tensor } {
+  return svd(a, { rank, method: o.svdMethod ?? "auto", seed: o.seed ?? 0 });
 }
 
-/** All singular values of a, descending. */
-export function singularValues(a: Tensor, _o: DecompositionOptions = {}): Float32Array {
-  return fail("svd", `not available yet (waiting for the linalg branch); asked for the spectrum of [${a.shape}]`);
+/** All singular values of a, descending (from the Gram of its shorter side, in f64). */
+export function singularValues(a: Tensor, _o: DecompositionOptions = {}): Float64Array {
+  return unfoldingSpectrum(a, a.shape[0] <= a.shape[1] ? 0 : 1);
 }
 
 /** Partial Tucker on `modes`: t ≈ core ×_modes factors (factor i: dim(modes[i]) × ranks[i]). */
-export function partialTucker(t: Tensor, ranks: number[], modes: number[], _o: DecompositionOptions = {}): { core: Tensor; factors: Tensor[] } {
-  return fail("tucker", `not available yet (waiting for the tensor branch); asked for ranks [${ranks}] on modes [${modes}] of [${t.shape}]`);
+export function partialTucker(t: Tensor, ranks: number[], modes: number[], o: DecompositionOptions = {}): { core: Tensor; factors: Tensor[] } {
+  const r = tucker(t, { rank: ranks, modes, method: o.tuckerMethod ?? "hosvd" });
+  return { core: r.core, factors: r.factors };
 }
 
 /** CP: t ≈ Σ_r weights[r] · a₀[:, r] ∘ a₁[:, r] ∘ … (factor i: dim(i) × rank). */
 export function cpDecompose(t: Tensor, rank: number, _o: DecompositionOptions = {}): { weights: Float32Array; factors: Tensor[] } {
-  return fail("cp", `not available yet (waiting for the tensor branch); asked for rank ${rank} of [${t.shape}]`);
+  return fail("cp", `not available yet (waiting for the tensor branch's CP); asked for rank ${rank} of [${t.shape}]`);
 }
