@@ -2,9 +2,9 @@
 // src/decompose tucker / cp). Everything else in src/layers is layout and
 // bookkeeping, so swapping a decomposition means editing one line here.
 import type { Tensor } from "../core/tensor.ts";
-import { fail } from "../core/errors.ts";
 import { svd } from "../linalg/svd.ts";
 import { tucker } from "../decompose/tucker.ts";
+import { cp } from "../decompose/cp.ts";
 import { unfoldingSpectrum } from "../decompose/rank.ts";
 
 export interface DecompositionOptions {
@@ -35,6 +35,7 @@ export function partialTucker(t: Tensor, ranks: number[], modes: number[], o: De
 }
 
 /** CP: t ≈ Σ_r weights[r] · a₀[:, r] ∘ a₁[:, r] ∘ … (factor i: dim(i) × rank). */
-export function cpDecompose(t: Tensor, rank: number, _o: DecompositionOptions = {}): { weights: Float32Array; factors: Tensor[] } {
-  return fail("cp", `not available yet (waiting for the tensor branch's CP); asked for rank ${rank} of [${t.shape}]`);
+export function cpDecompose(t: Tensor, rank: number, o: DecompositionOptions = {}): { weights: Float32Array; factors: Tensor[] } {
+  const r = cp(t, { rank, maxIter: o.cpIterations ?? 100, seed: o.seed ?? 0 });
+  return { weights: r.weights, factors: r.factors };
 }

@@ -2,7 +2,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { compress, planCompression, reconstruct, formatPlan } from "../../src/models/index.ts";
 import type { ConvMethod } from "../../src/layers/types.ts";
-import { convModel, predictionError, randomInput, setup, tf, tfl } from "./helpers.ts";
+import { cpFold } from "../../src/layers/layout.ts";
+import { convModel, plantedKernels, predictionError, randomInput, setup, tf, tfl } from "./helpers.ts";
 import { randn } from "../helpers/random.ts";
 
 beforeAll(setup);
@@ -41,6 +42,27 @@ describe("full rank reproduces the model", () => {
     }
   }
 
+  for (const [i, g] of geos.entries()) {
+    if (g.dilation) continue; // CP refuses dilated convs (tfjs DepthwiseConv2D ignores dilation)
+    it(`CP recovers a planted CP-rank-3 kernel: k=${g.k} strides=${g.strides} ${g.padding} ${g.act} bias=${g.bias}`, async () => {
+      const m = convModel({ h: g.h, w: g.w, s: 5, t: 7, k: g.k, strides: g.strides, padding: g.padding, activation: g.act, useBias: g.bias, seed: i });
+      const layer = { className: "Conv2D" as const, name: "conv", config: {}, kernel: { data: new Float32Array(g.k[0] * g.k[1] * 35), shape: [g.k[0], g.k[1], 5, 7] }, bias: null };
+      const k = plantedKernels(layer, "cp", [3], 10 + i);
+      if (k.method !== "cp") throw new Error("unreachable");
+      const kernel = cpFold(k.first, k.vertical, k.horizontal, k.last);
+      m.layers[0].setWeights([tf.tensor(kernel.data, kernel.shape), ...m.layers[0].getWeights().slice(1)]);
+      const r = await compress(m, { methods: { conv: "cp" }, ranks: { conv: 3 }, decomposition: { cpIterations: 500 } });
+      expect(r.plan.entries[0].relError!).toBeLessThan(1e-4);
+      expect(r.model.layers.map((l) => l.getClassName())).toEqual(["Conv2D", "DepthwiseConv2D", "DepthwiseConv2D", "Conv2D"]);
+      const x = randomInput([2, g.h, g.w, 5], i);
+      expect(predictionError(m, r.model, x)).toBeLessThan(1e-4);
+      const back = await reconstruct(r.model);
+      expect(predictionError(m, back.model, x)).toBeLessThan(1e-4);
+      x.dispose();
+      for (const mm of [m, r.model, back.model]) mm.dispose();
+    });
+  }
+
   it("Dense SVD at full rank, in an MLP", async () => {
     const m = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [9], units: 13, activation: "relu" }), tfl.layers.dense({ units: 4, activation: "softmax" })] });
     const r = await compress(m, { select: { kind: "full" } });
@@ -69,6 +91,13 @@ describe("ranks, budgets and rules", () => {
       ec.push(predictionError(c, out.model, xc));
       out.model.dispose();
     }
+    const ecp: number[] = [];
+    for (const r of [2, 8, 32]) {
+      const out = await compress(c, { ranks: { conv: r }, methods: { conv: "cp" } });
+      ecp.push(predictionError(c, out.model, xc));
+      out.model.dispose();
+    }
+    for (let i = 1; i < ecp.length; i++) expect(ecp[i]).toBeLessThan(ecp[i - 1]);
     for (const e of [ed, ec]) {
       for (let i = 1; i < e.length; i++) expect(e[i]).toBeLessThan(e[i - 1]);
       expect(e[e.length - 1]).toBeLessThan(1e-4);
