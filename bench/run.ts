@@ -2,6 +2,9 @@
 // Each area module exports `run(): Promise<void>` which prints and saves its table.
 const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<void> }>> = {
   gemm: () => import("./gemm.bench.ts"),
+  decompose: () => import("./decompose.bench.ts"),
+  svd: () => import("./svd.bench.ts"),
+  lowrank: () => import("./lowrank.bench.ts"),
   models: () => import("./models.bench.ts"),
 };
 
