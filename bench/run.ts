@@ -9,6 +9,7 @@ const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<voi
   svd: () => import("./svd.bench.ts"),
   tfjs: () => import("./tfjs.bench.ts"),
   lowrank: () => import("./lowrank.bench.ts"),
+  models: () => import("./models.bench.ts"),
 };
 
 const args = process.argv.slice(2);

@@ -13,3 +13,4 @@ export { cp, CPTensor, type CPOptions } from "./decompose/cp.ts";
 export { tt, TTTensor, type TTOptions } from "./decompose/tt.ts";
 export { selectRank, evbmf, energyRank, unfoldingSpectrum, resolveTuckerRank, resolveCPRank, resolveSvdRank, tuckerParams, cpParams, svdParams, type RankSpec, type RankRule, type RankPlan, type SelectRankOptions, type EvbmfResult, type EvbmfFallback, type ModeRankInfo } from "./decompose/rank.ts";
 export { lowRankMatmul } from "./linalg/lowrank.ts";
+export * as layers from "./layers/index.ts";
