@@ -35,14 +35,14 @@ describe("fadingPenalty", () => {
     const model = small();
     const r = 3, lambda = 0.01, T = 100, step = 40;
     const penalty = fadingPenalty(model, { rank: r, pairs: [pair], lambda, rampSteps: T });
-    const U = model.getLayer("fc1_u").weights[0].read(), V = model.getLayer("fc1_v").weights[0].read();
+    const U = model.getLayer("fc1_u").weights[0].read() as tf.Variable, V = model.getLayer("fc1_v").weights[0].read() as tf.Variable;
     const Ua = U.arraySync() as number[][], Va = V.arraySync() as number[][];
     let expected = 0;
     for (const row of Ua) for (let j = r; j < 8; j++) expected += Math.abs(row[j]);
     for (let i = r; i < 8; i++) for (const x of Va[i]) expected += Math.abs(x);
     expected *= lambda * (step / T);
     const before = tf.memory().numTensors;
-    const { value, grads } = tf.variableGrads(() => penalty(step), [U as tf.Variable, V as tf.Variable]);
+    const { value, grads } = tf.variableGrads(() => penalty(step), [U, V]);
     expect(value.dataSync()[0]).toBeCloseTo(expected, 5);
     const gU = grads[U.name].arraySync() as number[][], gV = grads[V.name].arraySync() as number[][];
     const c = lambda * (step / T);
