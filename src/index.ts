@@ -4,3 +4,6 @@ export { OdecompError } from "./core/errors.ts";
 export { type Tensor, tensor, zeros, sizeOf } from "./core/tensor.ts";
 export { wasmMemoryBytes } from "./core/heap.ts";
 export { matmul, type MatmulOptions } from "./linalg/matmul.ts";
+export { qr, qrInto, type QrResult, type QrPointers } from "./linalg/qr.ts";
+export { eigh, eighInto, type EighResult, type EighPointers, type EighOptions } from "./linalg/eigh.ts";
+export { svd, svdInto, type SvdResult, type SvdOptions, type SvdPointers, type SvdMethod } from "./linalg/svd.ts";

@@ -1,0 +1,65 @@
+// Symmetric eigendecomposition: Householder tridiagonalisation (f32) and
+// implicit QL on the tridiagonal (f64) in wasm.
+//
+// Pointer-level entry (inside one withScratch scope):
+//   eighInto(s, aPtr, n) → { values, vectors }   values: n float32 (descending), vectors: n×n
+//                                                 row-major with eigenvector i in column i. aPtr
+//                                                 (n×n, symmetric, not checked here) is untouched.
+import { type Tensor, checkTensor } from "../core/tensor.ts";
+import { type Scratch, withScratch } from "../core/heap.ts";
+import { fail } from "../core/errors.ts";
+
+export interface EighResult {
+  /** Eigenvalues, descending. */
+  values: Float32Array;
+  /** n×n; eigenvector i (unit length) in column i. */
+  vectors: Tensor;
+}
+
+export interface EighPointers {
+  values: number;
+  vectors: number;
+}
+
+export interface EighOptions {
+  /** Largest accepted |a_ij − a_ji| relative to max |a|; default 1e-5. */
+  symmetryTolerance?: number;
+}
+
+export function eighInto(s: Scratch, aPtr: number, n: number): EighPointers {
+  const values = s.f32(n);
+  const vectors = s.f32(n * n);
+  const fails = s.k.eigh_f32(aPtr, n, values, vectors);
+  if (fails > 0) fail("eigh", `the tridiagonal QL iteration did not converge for ${fails} eigenvalue(s) of an ${n}×${n} matrix`);
+  return { values, vectors };
+}
+
+/** Eigen-decomposition of a symmetric n×n tensor: a = vectors·diag(values)·vectorsᵀ, values descending. */
+export function eigh(a: Tensor, options: EighOptions = {}): EighResult {
+  const where = "eigh";
+  checkTensor(where, "a", a, 2);
+  const [n, n2] = a.shape;
+  if (n !== n2) fail(where, `a must be square (symmetric), got shape [${a.shape}]`);
+  const tol = options.symmetryTolerance ?? 1e-5;
+  if (!(typeof tol === "number" && tol >= 0 && Number.isFinite(tol))) {
+    fail(where, `symmetryTolerance must be a finite number ≥ 0, got ${String(tol)}`);
+  }
+  return withScratch((s) => {
+    const p = s.put(a.data, where, "a");
+    const d = a.data;
+    let amax = 0;
+    for (let i = 0; i < d.length; i++) amax = Math.max(amax, Math.abs(d[i]));
+    let worst = 0, wi = 0, wj = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        const diff = Math.abs(d[i * n + j] - d[j * n + i]);
+        if (diff > worst) { worst = diff; wi = i; wj = j; }
+      }
+    }
+    if (worst > tol * amax) {
+      fail(where, `a is not symmetric: a[${wi}][${wj}] = ${d[wi * n + wj]} but a[${wj}][${wi}] = ${d[wj * n + wi]} (difference ${worst.toExponential(3)} > tolerance ${tol} × max|a| = ${(tol * amax).toExponential(3)})`);
+    }
+    const r = eighInto(s, p, n);
+    return { values: s.take(r.values, n), vectors: { data: s.take(r.vectors, n * n), shape: [n, n] } };
+  });
+}

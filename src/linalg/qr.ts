@@ -1,0 +1,42 @@
+// Thin Householder QR with explicit Q.
+//
+// Pointer-level entry (for other families working inside one withScratch scope,
+// no copies through JS between steps):
+//   qrInto(s, aPtr, m, n) → { q, r, k }   q: m×k, r: k×n (row-major float32 pointers in s's
+//                                          scratch, valid until the scope ends), k = min(m, n).
+//                                          aPtr is left untouched.
+import { type Tensor, checkTensor } from "../core/tensor.ts";
+import { type Scratch, withScratch } from "../core/heap.ts";
+
+export interface QrResult {
+  /** m×k with orthonormal columns. */
+  q: Tensor;
+  /** k×n upper triangular. */
+  r: Tensor;
+}
+
+export interface QrPointers {
+  q: number;
+  r: number;
+  k: number;
+}
+
+export function qrInto(s: Scratch, aPtr: number, m: number, n: number): QrPointers {
+  const k = Math.min(m, n);
+  const q = s.f32(m * k);
+  const r = s.f32(k * n);
+  s.k.qr_f32(aPtr, m, n, q, r);
+  return { q, r, k };
+}
+
+/** Thin QR of a 2-D tensor a (m×n): a = q·r with q m×k orthonormal, r k×n upper triangular, k = min(m, n). */
+export function qr(a: Tensor): QrResult {
+  const where = "qr";
+  checkTensor(where, "a", a, 2);
+  const [m, n] = a.shape;
+  return withScratch((s) => {
+    const p = s.put(a.data, where, "a");
+    const { q, r, k } = qrInto(s, p, m, n);
+    return { q: { data: s.take(q, m * k), shape: [m, k] }, r: { data: s.take(r, k * n), shape: [k, n] } };
+  });
+}
