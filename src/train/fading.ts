@@ -6,8 +6,7 @@
 // tail ROWS of V (Odecomp's published code slices V[R−r:R] — the wrong rows).
 // For an unfactorized Dense W the penalty is the tail of its nuclear norm,
 // Σ_{i>r} σ_i(W) (= ‖W − W_r‖_* ), whose gradient is U_tail·V_tailᵀ, computed
-// with an SVD function passed in (odecomp's linalg `svd` once merged, or any
-// {u, s, v} SVD).
+// with odecomp's wasm `svd` (call `await ready()` first) or an SVD passed in.
 //
 // Two ways to apply it:
 // - `fadingPenalty(model, options)` returns `(step) => scalar` for the custom
@@ -23,6 +22,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { check, fail } from "../core/errors.ts";
+import { svd as linalgSvd } from "../linalg/svd.ts";
 
 /** A factorized Dense pair by layer names: `u` (n→R, no bias) feeds `v` (R→m). */
 export interface FactorPair { u: string; v: string }
@@ -35,21 +35,24 @@ export interface FadingOptions {
   rank: number;
   /** Factorized pairs to fade. */
   pairs?: FactorPair[];
-  /** Unfactorized Dense layers to fade through the tail of their SVD (needs `svd`). */
+  /** Unfactorized Dense layers to fade through the tail of their SVD (recomputed at every step). */
   dense?: string[];
   /** Penalty weight λ (default 1e-3, Odecomp's MNIST value). */
   lambda?: number;
   /** Ramp length T in steps: f(t) = min(t/T, 1) (default 1000). */
   rampSteps?: number;
+  /** SVD used for `dense` layers (default: odecomp's wasm svd, method 'full'; needs `await ready()`). */
   svd?: SvdFunction;
 }
+
+const defaultSvd: SvdFunction = (a) => linalgSvd(a, { method: "full" });
 
 /** The ramp f(t) = min(t/T, 1). */
 export function fadingRamp(step: number, rampSteps: number): number {
   return Math.min(step / rampSteps, 1);
 }
 
-interface Resolved { pairs: { u: tfl.LayerVariable; v: tfl.LayerVariable; R: number }[]; dense: tfl.LayerVariable[]; r: number; lambda: number; T: number; svd?: SvdFunction }
+interface Resolved { pairs: { u: tfl.LayerVariable; v: tfl.LayerVariable; R: number }[]; dense: tfl.LayerVariable[]; r: number; lambda: number; T: number; svd: SvdFunction }
 
 function resolve(model: tfl.LayersModel, o: FadingOptions, where: string): Resolved {
   const r = o.rank, lambda = o.lambda ?? 1e-3, T = o.rampSteps ?? 1000;
@@ -75,8 +78,7 @@ function resolve(model: tfl.LayersModel, o: FadingOptions, where: string): Resol
     check(r < Math.min(W.shape[0]!, W.shape[1]!), where, () => `rank ${r} ≥ min dims of '${name}' [${W.shape}]; expected a smaller target rank`);
     return W;
   });
-  if (dense.length && !o.svd) fail(where, "options.dense needs options.svd (an SVD function, e.g. odecomp's linalg svd); none was given");
-  return { pairs, dense, r, lambda, T, svd: o.svd };
+  return { pairs, dense, r, lambda, T, svd: o.svd ?? defaultSvd };
 }
 
 /** Tail singular vectors of W (constants, outside the gradient tape): u [n, k], s [k], v [m, k] for i ≥ r. */
@@ -108,7 +110,7 @@ export function fadingPenalty(model: tfl.LayersModel, options: FadingOptions): (
     for (const w of o.dense) {
       const W = w.read() as tf.Tensor2D;
       // Σ_{i≥r} σ_i = trace(U_tᵀ W V_t) at the current W; gradient U_t V_tᵀ.
-      const tail = svdTail(W, o.r, o.svd!);
+      const tail = svdTail(W, o.r, o.svd);
       terms.push(tf.sum(tf.mul(tail.u, tf.matMul(W, tail.v))));
       tail.s.dispose(); // u and v are needed by the backward pass: the caller's tape/tidy disposes them
     }
@@ -132,7 +134,7 @@ export function applyFadingProximal(model: tfl.LayersModel, options: FadingOptio
     }
     for (const w of o.dense) {
       const W = w.read() as tf.Tensor2D;
-      const tail = svdTail(W, o.r, o.svd!);
+      const tail = svdTail(W, o.r, o.svd);
       // σ_i ← max(σ_i − τ, 0) for i ≥ r: W − U_t·diag(min(σ_t, τ))·V_tᵀ
       w.write(tf.sub(W, tf.matMul(tf.mul(tail.u, tf.minimum(tail.s, tau)), tail.v, false, true)));
     }

@@ -4,8 +4,9 @@ import "@tensorflow/tfjs-backend-cpu";
 import { Matrix, SingularValueDecomposition } from "ml-matrix";
 import { applyFadingProximal, fadingPenalty, fadingProximal, fadingRamp, tailNorms, truncatePairs, type SvdFunction } from "../../src/train/fading.ts";
 import { mlp } from "../../src/train/models.ts";
+import { ready } from "../../src/core/loader.ts";
 
-beforeAll(async () => { await tf.setBackend("cpu"); });
+beforeAll(async () => { await tf.setBackend("cpu"); await ready(); });
 
 // Reference SVD for tests (the linalg branch's svd will replace it in src).
 const svd: SvdFunction = (a) => {
@@ -82,7 +83,7 @@ describe("fadingPenalty", () => {
     expect(() => fadingPenalty(model, { rank: 8, pairs: [pair] })).toThrow(/rank 8 ≥ the pair fc1_u→fc1_v's rank 8/);
     expect(() => fadingPenalty(model, { rank: 2, pairs: [{ u: "nope", v: "fc1_v" }] })).toThrow(/no layer 'nope' in model/);
     expect(() => fadingPenalty(model, { rank: 2, pairs: [{ u: "fc1_v", v: "fc1_u" }] })).toThrow(/expected V's rows = U's columns/);
-    expect(() => fadingPenalty(model, { rank: 2, dense: ["fc2"] })).toThrow(/options.dense needs options.svd/);
+    expect(() => fadingPenalty(model, { rank: 9, dense: ["fc2"] })).toThrow(/rank 9 ≥ min dims of 'fc2' \[9,10\]/);
     expect(() => fadingPenalty(model, { rank: 2, pairs: [pair], lambda: -1 })).toThrow(/lambda = -1/);
     model.dispose();
   });
@@ -104,12 +105,12 @@ describe("proximal fading (model.fit callback form)", () => {
     expect(after.head).toBeCloseTo(before.head, 5);
     model.dispose();
   });
-  it("soft-thresholds the tail singular values of an unfactorized layer", () => {
+  it.each([["ml-matrix", svd], ["odecomp wasm (default)", undefined]] as const)("soft-thresholds the tail singular values of an unfactorized layer (svd: %s)", (_name, svdFn) => {
     const model = mlp({ inputSize: 12, hidden: 9, seed: 3 });
     const W = model.getLayer("fc1").weights[0];
     const s0 = svd({ data: W.read().dataSync() as Float32Array, shape: [12, 9] }).s as Float32Array;
     const tau = 0.05;
-    applyFadingProximal(model, { rank: 4, dense: ["fc1"], svd, lambda: tau, rampSteps: 1, learningRate: 1 }, 1);
+    applyFadingProximal(model, { rank: 4, dense: ["fc1"], svd: svdFn, lambda: tau, rampSteps: 1, learningRate: 1 }, 1);
     const s1 = svd({ data: W.read().dataSync() as Float32Array, shape: [12, 9] }).s as Float32Array;
     const want = Array.from(s0).map((s, i) => (i < 4 ? s : Math.max(s - tau, 0))).sort((a, b) => b - a);
     Array.from(s1).forEach((s, i) => expect(s).toBeCloseTo(want[i], 4));
