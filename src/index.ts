@@ -7,3 +7,4 @@ export { matmul, type MatmulOptions } from "./linalg/matmul.ts";
 export { qr, qrInto, type QrResult, type QrPointers } from "./linalg/qr.ts";
 export { eigh, eighInto, type EighResult, type EighPointers, type EighOptions } from "./linalg/eigh.ts";
 export { svd, svdInto, type SvdResult, type SvdOptions, type SvdPointers, type SvdMethod } from "./linalg/svd.ts";
+export { fromClassImages, parseDigitJson, encodeClassImages, decodeClassImages, epochOrder, gather, seededRandom, type ImageSet, type Dataset, type DataOptions } from "./data/dataset.ts";

@@ -16,8 +16,9 @@ export interface MlpOptions extends ModelOptions {
   /**
    * Rank of the first layer. Omitted: one Dense 784→hidden named "fc1". Given:
    * the layer is built factorized from initialisation (Odecomp pre-training
-   * decomposition) as Dense 784→rank without bias ("fc1_u") then Dense
-   * rank→hidden with bias and ReLU ("fc1_v"), both randomly initialised.
+   * decomposition) as Dense 784→rank without bias ("fc1__odc_svd_0") then Dense
+   * rank→hidden with bias and ReLU ("fc1__odc_svd_1"), both randomly initialised.
+   * The names follow odecomp/models' chain convention, so its `reconstruct` folds them.
    */
   rank?: number;
   inputSize?: number;
@@ -35,8 +36,8 @@ export function mlp(options: MlpOptions = {}): tfl.LayersModel {
   } else {
     const r = options.rank;
     check(Number.isInteger(r) && r >= 1 && r <= Math.min(n, hidden), "mlp", () => `rank = ${r}; expected an integer in 1..${Math.min(n, hidden)}`);
-    model.add(tfl.layers.dense({ name: "fc1_u", inputShape: [n], units: r, useBias: false, kernelInitializer: glorot(seed) }));
-    model.add(tfl.layers.dense({ name: "fc1_v", units: hidden, activation: "relu", kernelInitializer: glorot(seed + 100) }));
+    model.add(tfl.layers.dense({ name: "fc1__odc_svd_0", inputShape: [n], units: r, useBias: false, kernelInitializer: glorot(seed) }));
+    model.add(tfl.layers.dense({ name: "fc1__odc_svd_1", units: hidden, activation: "relu", kernelInitializer: glorot(seed + 100) }));
   }
   model.add(tfl.layers.dense({ name: "fc2", units: classes, activation: "softmax", kernelInitializer: glorot(seed + 1) }));
   return model;

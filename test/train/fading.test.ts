@@ -19,7 +19,7 @@ const svd: SvdFunction = (a) => {
   return { u: { data: Float32Array.from(u.to1DArray()), shape: [n, k] }, s: Float32Array.from(d.diagonal.slice(0, k)), v: { data: Float32Array.from(v.to1DArray()), shape: [m, k] } };
 };
 
-const pair = { u: "fc1_u", v: "fc1_v" };
+const pair = { u: "fc1__odc_svd_0", v: "fc1__odc_svd_1" };
 const small = (rank = 8, seed = 1) => mlp({ inputSize: 12, hidden: 9, rank, seed });
 
 describe("fadingRamp", () => {
@@ -36,7 +36,7 @@ describe("fadingPenalty", () => {
     const model = small();
     const r = 3, lambda = 0.01, T = 100, step = 40;
     const penalty = fadingPenalty(model, { rank: r, pairs: [pair], lambda, rampSteps: T });
-    const U = model.getLayer("fc1_u").weights[0].read() as tf.Variable, V = model.getLayer("fc1_v").weights[0].read() as tf.Variable;
+    const U = model.getLayer("fc1__odc_svd_0").weights[0].read() as tf.Variable, V = model.getLayer("fc1__odc_svd_1").weights[0].read() as tf.Variable;
     const Ua = U.arraySync() as number[][], Va = V.arraySync() as number[][];
     let expected = 0;
     for (const row of Ua) for (let j = r; j < 8; j++) expected += Math.abs(row[j]);
@@ -80,9 +80,9 @@ describe("fadingPenalty", () => {
   it("rejects bad options with clear errors", () => {
     const model = small();
     expect(() => fadingPenalty(model, { rank: 3 })).toThrow(/no layers to fade/);
-    expect(() => fadingPenalty(model, { rank: 8, pairs: [pair] })).toThrow(/rank 8 ≥ the pair fc1_u→fc1_v's rank 8/);
-    expect(() => fadingPenalty(model, { rank: 2, pairs: [{ u: "nope", v: "fc1_v" }] })).toThrow(/no layer 'nope' in model/);
-    expect(() => fadingPenalty(model, { rank: 2, pairs: [{ u: "fc1_v", v: "fc1_u" }] })).toThrow(/expected V's rows = U's columns/);
+    expect(() => fadingPenalty(model, { rank: 8, pairs: [pair] })).toThrow(/rank 8 ≥ the pair fc1__odc_svd_0→fc1__odc_svd_1's rank 8/);
+    expect(() => fadingPenalty(model, { rank: 2, pairs: [{ u: "nope", v: "fc1__odc_svd_1" }] })).toThrow(/no layer 'nope' in model/);
+    expect(() => fadingPenalty(model, { rank: 2, pairs: [{ u: "fc1__odc_svd_1", v: "fc1__odc_svd_0" }] })).toThrow(/expected V's rows = U's columns/);
     expect(() => fadingPenalty(model, { rank: 9, dense: ["fc2"] })).toThrow(/rank 9 ≥ min dims of 'fc2' \[9,10\]/);
     expect(() => fadingPenalty(model, { rank: 2, pairs: [pair], lambda: -1 })).toThrow(/lambda = -1/);
     model.dispose();
@@ -135,15 +135,15 @@ describe("truncatePairs", () => {
     const model = small(8);
     const n0 = tf.memory().numTensors;
     const cut = await truncatePairs(model, [pair], 3);
-    expect(cut.getLayer("fc1_u").weights[0].shape).toEqual([12, 3]);
-    expect(cut.getLayer("fc1_v").weights[0].shape).toEqual([3, 9]);
-    expect(cut.getLayer("fc1_v").weights[1].shape).toEqual([9]);
+    expect(cut.getLayer("fc1__odc_svd_0").weights[0].shape).toEqual([12, 3]);
+    expect(cut.getLayer("fc1__odc_svd_1").weights[0].shape).toEqual([3, 9]);
+    expect(cut.getLayer("fc1__odc_svd_1").weights[1].shape).toEqual([9]);
     expect(cut.getLayer("fc2").weights[0].shape).toEqual([9, 10]);
-    const U = model.getLayer("fc1_u").weights[0].read().arraySync() as number[][];
-    const Uc = cut.getLayer("fc1_u").weights[0].read().arraySync() as number[][];
+    const U = model.getLayer("fc1__odc_svd_0").weights[0].read().arraySync() as number[][];
+    const Uc = cut.getLayer("fc1__odc_svd_0").weights[0].read().arraySync() as number[][];
     expect(Uc).toEqual(U.map((row) => row.slice(0, 3)));
-    const V = model.getLayer("fc1_v").weights[0].read().arraySync() as number[][];
-    expect(cut.getLayer("fc1_v").weights[0].read().arraySync()).toEqual(V.slice(0, 3));
+    const V = model.getLayer("fc1__odc_svd_1").weights[0].read().arraySync() as number[][];
+    expect(cut.getLayer("fc1__odc_svd_1").weights[0].read().arraySync()).toEqual(V.slice(0, 3));
     expect(cut.getLayer("fc2").weights[0].read().arraySync()).toEqual(model.getLayer("fc2").weights[0].read().arraySync());
     // when the tail is zero, the truncated model computes the same function
     applyFadingProximal(model, { rank: 3, pairs: [pair], lambda: 100, rampSteps: 1, learningRate: 1 }, 1);

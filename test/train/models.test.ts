@@ -4,25 +4,11 @@ import "@tensorflow/tfjs-backend-cpu";
 import { forwardFlops, mlp, smallResNet, vggCnn } from "../../src/train/models.ts";
 import { forEachBatch } from "../../src/train/batches.ts";
 import { evaluate, trainEpoch } from "../../src/train/loop.ts";
-import { fromClassImages } from "../../src/data/dataset.ts";
+import { toyImages } from "../helpers/images.ts";
 
 beforeAll(async () => { await tf.setBackend("cpu"); });
 
-const px = 784;
-/** 10 classes whose images light up one distinct horizontal band each, plus seeded noise. */
-function toyData(perClass: number) {
-  let seed = 1;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
-  const classes = Array.from({ length: 10 }, (_, k) => {
-    const a = new Uint8Array(perClass * px);
-    for (let j = 0; j < perClass; j++) for (let p = 0; p < px; p++) {
-      const row = Math.floor(p / 28);
-      a[j * px + p] = (row >= 2 * k + 4 && row < 2 * k + 6 ? 200 : 0) + Math.floor(rand() * 50);
-    }
-    return a;
-  });
-  return fromClassImages("toy", classes);
-}
+const toyData = (n: number) => toyImages(n);
 
 describe("reference models", () => {
   it("MLP 784→150→10, factorized first layer at rank r, seeded", () => {
@@ -31,11 +17,11 @@ describe("reference models", () => {
     expect(full.countParams()).toBe(784 * 150 + 150 + 1510);
     expect(forwardFlops(full)).toBe(2 * (784 * 150 + 150 * 10));
     const f = mlp({ seed: 3, rank: 15 });
-    expect(f.layers.map((l) => l.name)).toEqual(["fc1_u", "fc1_v", "fc2"]);
+    expect(f.layers.map((l) => l.name)).toEqual(["fc1__odc_svd_0", "fc1__odc_svd_1", "fc2"]);
     expect(f.countParams()).toBe(784 * 15 + 15 * 150 + 150 + 1510);
-    expect(f.getLayer("fc1_u").weights.length).toBe(1); // no bias
+    expect(f.getLayer("fc1__odc_svd_0").weights.length).toBe(1); // no bias
     const again = mlp({ seed: 3, rank: 15 }), other = mlp({ seed: 4, rank: 15 });
-    const w = (m: typeof f) => m.getLayer("fc1_u").weights[0].read().dataSync();
+    const w = (m: typeof f) => m.getLayer("fc1__odc_svd_0").weights[0].read().dataSync();
     expect(Array.from(w(again))).toEqual(Array.from(w(f)));
     expect(Array.from(w(other))).not.toEqual(Array.from(w(f)));
     expect(() => mlp({ rank: 0 })).toThrow(/rank = 0; expected an integer in 1..150/);
