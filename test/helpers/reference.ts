@@ -39,3 +39,26 @@ export function maxRelErr(x: ArrayLike<number>, y: ArrayLike<number>): number {
   }
   return worst / Math.max(scale, 1e-30);
 }
+
+/**
+ * BLAS-style strided reference: returns a float64 copy of the whole C buffer
+ * after C = alpha·op(A)·op(B) + beta·C (beta = 0 ignores C, entries outside
+ * the m×n window are copied unchanged).
+ */
+export function refGemm(
+  ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number,
+  a: ArrayLike<number>, lda: number, b: ArrayLike<number>, ldb: number,
+  beta: number, c: ArrayLike<number>, ldc: number,
+): Float64Array {
+  const out = Float64Array.from(c);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) {
+        s += (ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j]);
+      }
+      out[i * ldc + j] = alpha * s + (beta === 0 ? 0 : beta * c[i * ldc + j]);
+    }
+  }
+  return out;
+}

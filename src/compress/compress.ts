@@ -1,0 +1,203 @@
+// Compression and reconstruction on artifacts (topology + weights as plain
+// data). tfjs-free; src/models wraps it for live tfjs models.
+import { fail } from "../core/errors.ts";
+import type { Tensor } from "../core/tensor.ts";
+import { foldChain, layerAsSpec, parseChainName, chainLength } from "../layers/chain.ts";
+import { factorizeLayer } from "../layers/factorize.ts";
+import { channelFold, cpFold, relativeError, spatialFold, tucker2Fold, denseFold } from "../layers/layout.ts";
+import type { FactorizableLayer, LayerSpec, Method } from "../layers/types.ts";
+import {
+  type Artifacts, type LayerEntry, decodeWeights, encodeWeights, layerName, listLayers, rootOf, rewriteTopology,
+} from "./artifacts.ts";
+import { type Candidate, type CompressOptions, type Other, type Plan, formatPlan, makePlan } from "./plan.ts";
+
+export interface ShapeInfo {
+  inShape: number[];
+  calls: number;
+}
+
+const WHERE = "compress";
+
+interface Inspection {
+  candidates: Candidate[];
+  others: Other[];
+  totalParams: number;
+  weights: Map<string, Tensor>;
+}
+
+const ownerOf = (weightName: string) => weightName.slice(0, weightName.lastIndexOf("/"));
+
+/** Split the model's weighted layers into factorizable candidates and the rest (with a reason each). */
+export function inspect(a: Artifacts, shapes: Map<string, ShapeInfo>): Inspection {
+  const weights = decodeWeights(a);
+  const byLayer = new Map<string, string[]>();
+  for (const name of weights.keys()) {
+    const o = ownerOf(name);
+    byLayer.set(o, [...(byLayer.get(o) ?? []), name]);
+  }
+  const seen = new Set<string>();
+  const candidates: Candidate[] = [];
+  const others: Other[] = [];
+  let totalParams = 0;
+  for (const v of weights.values()) totalParams += v.data.length;
+  for (const { entry } of listLayers(a.modelTopology)) {
+    const name = layerName(entry);
+    if (seen.has(name)) fail(WHERE, `layer name '${name}' appears twice (nested models?); layer names must be unique to factorize by name`);
+    seen.add(name);
+    const own = byLayer.get(name) ?? [];
+    if (own.length === 0 || ["Model", "Functional", "Sequential"].includes(entry.class_name)) continue;
+    const params = own.reduce((x, n) => x + weights.get(n)!.data.length, 0);
+    const other = (reason: string) => others.push({ name, kind: entry.class_name, params, reason });
+    if (entry.class_name !== "Dense" && entry.class_name !== "Conv2D") { other(`unsupported layer kind ${entry.class_name}: left untouched`); continue; }
+    const kernel = weights.get(`${name}/kernel`);
+    if (!kernel) { other(`no '${name}/kernel' weight: left untouched`); continue; }
+    const bias = weights.get(`${name}/bias`) ?? null;
+    const shape = shapes.get(name);
+    if (!shape) { other("input shape unknown (layer never called): left untouched"); continue; }
+    if (entry.class_name === "Conv2D" && kernel.shape.length !== 4) { other(`kernel [${kernel.shape}] is not 4-D: left untouched`); continue; }
+    if (entry.class_name === "Conv2D" && entry.config.data_format === "channels_first") { other("data_format channels_first is not supported: left untouched"); continue; }
+    const layer: FactorizableLayer = { className: entry.class_name, name, config: entry.config, kernel, bias };
+    candidates.push({ layer, inShape: shape.inShape, calls: shape.calls });
+  }
+  return { candidates, others, totalParams, weights };
+}
+
+export function planArtifacts(a: Artifacts, shapes: Map<string, ShapeInfo>, options: CompressOptions = {}): Plan {
+  const ins = inspect(a, shapes);
+  return makePlan(ins.candidates, ins.others, ins.totalParams, options);
+}
+
+/** Fold a chain's kernels (used to measure the factorization's weight error). */
+export function foldKernel(method: Method, chain: LayerSpec[]): Tensor {
+  const k = chain.map((s) => s.weights[0].value);
+  switch (method) {
+    case "svd": return denseFold(k[0], k[1]);
+    case "tucker2": return tucker2Fold(k[0], k[1], k[2]);
+    case "tucker1": case "channel-svd": return channelFold(k[0], k[1]);
+    case "spatial-svd": return spatialFold(k[0], k[1]);
+    case "cp": return cpFold(k[0], k[1], k[2], k[3]);
+  }
+}
+
+/** Rebuild artifacts with some layers replaced by specs (weights in the original order, chains in place). */
+export function rebuild(a: Artifacts, weights: Map<string, Tensor>, replace: Map<string, LayerSpec[]>, drop: Set<string> = new Set(), aliases: Map<string, string> = new Map()): Artifacts {
+  const allNames = new Set(listLayers(a.modelTopology).map((v) => layerName(v.entry)));
+  for (const [orig, chain] of replace) {
+    for (const s of chain) if (s.name !== orig && allNames.has(s.name) && !drop.has(s.name)) fail(WHERE, `new layer name '${s.name}' (for '${orig}') already exists in the model; rename that layer`);
+  }
+  const out: { name: string; value: Tensor }[] = [];
+  const emitted = new Set<string>();
+  for (const [name, value] of weights) {
+    const owner = ownerOf(name);
+    const chain = replace.get(owner);
+    if (drop.has(owner)) continue;
+    if (!chain) { out.push({ name, value }); continue; }
+    if (emitted.has(owner)) continue;
+    emitted.add(owner);
+    for (const s of chain) for (const w of s.weights) out.push({ name: `${s.name}/${w.name}`, value: w.value });
+  }
+  const enc = encodeWeights(out);
+  return {
+    ...a, modelTopology: rewriteTopology(a.modelTopology, replace, drop, aliases), weightSpecs: enc.weightSpecs, weightData: enc.weightData,
+    format: a.format ?? "layers-model", generatedBy: a.generatedBy ?? "odecomp", convertedBy: "odecomp",
+  };
+}
+
+export interface ArtifactsCompressResult {
+  artifacts: Artifacts;
+  plan: Plan;
+  report: string;
+}
+
+/** Plan, factorize and rewrite. The input artifacts are not modified. */
+export function compressArtifactsWith(a: Artifacts, shapes: Map<string, ShapeInfo>, options: CompressOptions = {}): ArtifactsCompressResult {
+  const ins = inspect(a, shapes);
+  const plan = makePlan(ins.candidates, ins.others, ins.totalParams, options);
+  const byName = new Map(ins.candidates.map((c) => [c.layer.name, c.layer]));
+  const replace = new Map<string, LayerSpec[]>();
+  for (const e of plan.entries) {
+    if (e.action !== "factorize") continue;
+    const layer = byName.get(e.layer)!;
+    const chain = factorizeLayer(layer, e.method!, e.ranks, options.decomposition);
+    e.relError = relativeError(foldKernel(e.method!, chain), layer.kernel);
+    e.relErrorKind = "measured";
+    replace.set(e.layer, chain);
+  }
+  const artifacts = replace.size ? rebuild(a, ins.weights, replace) : a;
+  return { artifacts, plan, report: formatPlan(plan) };
+}
+
+export interface Folded {
+  layer: string;
+  method: Method;
+  chain: string[];
+}
+
+/** Fold every complete, linear factorized chain back into one layer of the original kind. */
+export function reconstructArtifacts(a: Artifacts): { artifacts: Artifacts; folded: Folded[]; notes: string[] } {
+  const weights = decodeWeights(a);
+  const groups = new Map<string, { method: Method; entries: Map<number, LayerEntry> }>();
+  const notes: string[] = [];
+  for (const { entry } of listLayers(a.modelTopology)) {
+    const p = parseChainName(layerName(entry));
+    if (!p) continue;
+    const g = groups.get(p.original) ?? { method: p.method, entries: new Map() };
+    if (g.method !== p.method) { notes.push(`${p.original}: chain mixes methods ${g.method} and ${p.method}; left alone`); continue; }
+    g.entries.set(p.index, entry);
+    groups.set(p.original, g);
+  }
+  const replace = new Map<string, LayerSpec[]>();
+  const drop = new Set<string>();
+  const aliases = new Map<string, string>();
+  const folded: Folded[] = [];
+  for (const [original, g] of groups) {
+    const n = chainLength(g.method);
+    const entries = [...Array(n).keys()].map((i) => g.entries.get(i));
+    if (entries.some((e) => !e) || g.entries.size !== n) { notes.push(`${original}: chain of ${g.method} is incomplete (${g.entries.size}/${n} layers); left alone`); continue; }
+    const specs: LayerSpec[] = entries.map((e) => {
+      const name = layerName(e!);
+      const ws = [...weights.keys()].filter((k) => ownerOf(k) === name).map((k) => ({ name: k.slice(name.length + 1), value: weights.get(k)! }));
+      return { className: e!.class_name as LayerSpec["className"], name, config: e!.config, weights: ws };
+    });
+    const problem = chainProblem(a.modelTopology, specs.map((s) => s.name));
+    if (problem) { notes.push(`${original}: ${problem}; left alone`); continue; }
+    const layer = foldChain(original, g.method, specs);
+    replace.set(specs[0].name, [layerAsSpec(layer)]);
+    for (const s of specs.slice(1)) drop.add(s.name);
+    aliases.set(specs[n - 1].name, original);
+    folded.push({ layer: original, method: g.method, chain: specs.map((s) => s.name) });
+  }
+  if (!replace.size) return { artifacts: a, folded, notes };
+  return { artifacts: rebuild(a, weights, replace, drop, aliases), folded, notes };
+}
+
+/** Why a chain cannot be folded (its layers are not a private linear path), or null. */
+function chainProblem(topology: unknown, names: string[]): string | null {
+  const find = (model: LayerEntry): LayerEntry | null => {
+    const layers = model.config.layers as LayerEntry[];
+    if (layers.some((e) => layerName(e) === names[0])) return model;
+    for (const e of layers) if (["Model", "Functional", "Sequential"].includes(e.class_name)) { const f = find(e); if (f) return f; }
+    return null;
+  };
+  const scope = find(rootOf(topology));
+  if (!scope) return "chain not found";
+  const layers = scope.config.layers as LayerEntry[];
+  const idx = names.map((n) => layers.findIndex((e) => layerName(e) === n));
+  if (idx.some((i) => i < 0)) return "chain layers sit in different nested models";
+  if (scope.class_name === "Sequential") {
+    return idx.every((v, i) => i === 0 || v === idx[i - 1] + 1) ? null : "chain layers are not consecutive";
+  }
+  const refsTo = (e: LayerEntry, target: string) => JSON.stringify(e.inbound_nodes ?? []).includes(JSON.stringify(target));
+  for (let i = 1; i < names.length; i++) {
+    const e = layers[idx[i]];
+    const flat = JSON.stringify(e.inbound_nodes ?? []);
+    const onlyPrev = (e.inbound_nodes ?? []).every((node) => Array.isArray(node) && node.length === 1 && Array.isArray(node[0]) && node[0][0] === names[i - 1]);
+    if (!onlyPrev) return `'${names[i]}' does not take only '${names[i - 1]}' as input (${flat})`;
+  }
+  for (let i = 0; i < names.length - 1; i++) {
+    const users = layers.filter((e) => !names.includes(layerName(e)) && refsTo(e, names[i]));
+    const out = JSON.stringify(scope.config.output_layers ?? []).includes(JSON.stringify(names[i]));
+    if (users.length || out) return `the output of '${names[i]}' is used outside the chain`;
+  }
+  return null;
+}

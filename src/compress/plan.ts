@@ -1,0 +1,340 @@
+// The planner: per layer a method and ranks, from explicit ranks, a global
+// parameter/FLOP budget, EVBMF (weakened or not) or an energy threshold.
+// tfjs-free: it sees layers as kernels plus input shapes.
+import { fail } from "../core/errors.ts";
+import type { Tensor } from "../core/tensor.ts";
+import { convGeometry } from "../layers/chain.ts";
+import { layerCost, methodCost } from "../layers/cost.ts";
+import { type DecompositionOptions, singularValues } from "../layers/decompositions.ts";
+import { checkRanks, maxRanks } from "../layers/factorize.ts";
+import { convChannelMatrix, convModeMatrix, convSpatialMatrix } from "../layers/layout.ts";
+import { CONV_METHODS, METHODS, type ConvMethod, type FactorizableLayer, type Method } from "../layers/types.ts";
+import { energyRank, evbmfRank, truncationError } from "./ranks.ts";
+
+/** How ranks are chosen for layers without explicit ranks. */
+export type RankSelection =
+  /** Keep this fraction (0, 1] of the model's parameters (or of its Dense/Conv FLOPs), allocated across layers. */
+  | { kind: "budget"; keep: number; metric?: "params" | "flops" }
+  /** EVBMF on each unfolding; `weaken` w ∈ [0, 1] gives R − w·(R − r_vbmf) (default 1: plain EVBMF). */
+  | { kind: "evbmf"; weaken?: number }
+  /** Smallest rank keeping ≥ threshold of Σσ² per unfolding. */
+  | { kind: "energy"; threshold: number }
+  /** Exact (largest) ranks: the factorized model computes the same function. */
+  | { kind: "full" };
+
+/** Options shared by compress() and planCompression(). */
+export interface CompressOptions {
+  /** Rank rule for layers without explicit ranks (default: EVBMF, as Elhoushi et al.). */
+  select?: RankSelection;
+  /** Method for Conv2D layers (default "auto": 1×1 → channel-svd, ≤ firstConvChannels inputs → tucker1, else tucker2). */
+  convMethod?: ConvMethod | "auto";
+  /** "auto" uses Tucker-1 (output mode) for convs with at most this many input channels (default 4). */
+  firstConvChannels?: number;
+  /** Per-layer method, by layer name. */
+  methods?: Record<string, Method>;
+  /** Per-layer explicit ranks, by layer name (honoured even where they do not save; the plan says so). */
+  ranks?: Record<string, number | number[]>;
+  /** Layers to leave alone, by name. */
+  skip?: string[];
+  /** Options passed to the decompositions (seed, Tucker solver, CP iterations). */
+  decomposition?: DecompositionOptions;
+}
+
+/** A factorizable layer as the planner sees it. */
+export interface Candidate {
+  layer: FactorizableLayer;
+  /** Input shape without the batch axis. */
+  inShape: number[];
+  /** How many times the layer is called in the graph (shared layers cost FLOPs per call). */
+  calls: number;
+}
+
+/** A layer with weights the planner cannot factorize (reported, left untouched). */
+export interface Other {
+  name: string;
+  kind: string;
+  params: number;
+  reason: string;
+}
+
+export interface PlanEntry {
+  layer: string;
+  kind: string;
+  method: Method | null;
+  ranks: number[];
+  maxRanks: number[];
+  action: "factorize" | "keep";
+  note: string;
+  paramsBefore: number;
+  paramsAfter: number;
+  flopsBefore: number;
+  flopsAfter: number;
+  /** ‖W − Ŵ‖/‖W‖: measured after compress(); in a dry run exact for SVD methods and Tucker-1, an upper bound for Tucker-2, null for CP. */
+  relError: number | null;
+  relErrorKind: "measured" | "exact" | "bound" | null;
+}
+
+export interface Plan {
+  entries: PlanEntry[];
+  select: RankSelection;
+  totals: { paramsBefore: number; paramsAfter: number; flopsBefore: number; flopsAfter: number };
+}
+
+const WHERE = "compress";
+
+function checkOptions(o: CompressOptions, names: Set<string>): RankSelection {
+  const sel: RankSelection = o.select ?? { kind: "evbmf" };
+  switch (sel.kind) {
+    case "budget":
+      if (!(typeof sel.keep === "number" && sel.keep > 0 && sel.keep <= 1)) fail(WHERE, `budget keep is ${sel.keep}; expected a fraction in (0, 1]`);
+      if (sel.metric !== undefined && sel.metric !== "params" && sel.metric !== "flops") fail(WHERE, `budget metric is '${sel.metric}'; expected 'params' or 'flops'`);
+      break;
+    case "energy":
+      if (!(typeof sel.threshold === "number" && sel.threshold > 0 && sel.threshold <= 1)) fail(WHERE, `energy threshold is ${sel.threshold}; expected a fraction in (0, 1]`);
+      break;
+    case "evbmf":
+      if (sel.weaken !== undefined && !(sel.weaken >= 0 && sel.weaken <= 1)) fail(WHERE, `evbmf weaken is ${sel.weaken}; expected a number in [0, 1]`);
+      break;
+    case "full":
+      break;
+    default:
+      fail(WHERE, `select.kind is '${(sel as { kind: unknown }).kind}'; expected 'budget', 'evbmf', 'energy' or 'full'`);
+  }
+  const cm = o.convMethod ?? "auto";
+  if (cm !== "auto" && !CONV_METHODS.includes(cm)) fail(WHERE, `convMethod is '${cm}'; expected 'auto' or one of ${CONV_METHODS.join(", ")}`);
+  const fc = o.firstConvChannels ?? 4;
+  if (!Number.isInteger(fc) || fc < 0) fail(WHERE, `firstConvChannels is ${fc}; expected an integer ≥ 0`);
+  const known = [...names].join(", ");
+  for (const [what, keys] of [["methods", Object.keys(o.methods ?? {})], ["ranks", Object.keys(o.ranks ?? {})], ["skip", o.skip ?? []]] as const) {
+    for (const k of keys) if (!names.has(k)) fail(WHERE, `${what} names layer '${k}', which is not a factorizable layer of the model; expected one of: ${known || "(none)"}`);
+  }
+  return sel;
+}
+
+function chooseMethod(layer: FactorizableLayer, o: CompressOptions): Method {
+  const m = o.methods?.[layer.name];
+  if (m !== undefined) {
+    if (!METHODS[m]) fail(WHERE, `methods['${layer.name}'] is '${m}'; expected one of ${Object.keys(METHODS).join(", ")}`);
+    if (METHODS[m].appliesTo !== layer.className) fail(WHERE, `methods['${layer.name}'] is '${m}', which applies to ${METHODS[m].appliesTo}, but '${layer.name}' is ${layer.className}`);
+    return m;
+  }
+  if (layer.className === "Dense") return "svd";
+  const cm = o.convMethod ?? "auto";
+  if (cm !== "auto") return cm;
+  const [kh, kw, s] = layer.kernel.shape;
+  if (kh === 1 && kw === 1) return "channel-svd";
+  if (s <= (o.firstConvChannels ?? 4)) return "tucker1";
+  return "tucker2";
+}
+
+/** The matrices whose spectra drive rank selection for a method (one per rank; CP uses Tucker-2's). */
+function rankMatrices(layer: FactorizableLayer, method: Method): Tensor[] {
+  const K = layer.kernel;
+  switch (method) {
+    case "svd": return [K];
+    case "channel-svd":
+    case "tucker1": return [convChannelMatrix(K)];
+    case "spatial-svd": return [convSpatialMatrix(K)];
+    case "tucker2":
+    case "cp": return [convModeMatrix(K, 2), convModeMatrix(K, 3)];
+  }
+}
+
+interface Work {
+  c: Candidate;
+  method: Method;
+  max: number[];
+  before: { params: number; flops: number };
+  spectra: Float64Array[] | null;
+  shapes: [number, number][];
+  fixed: number[] | null; // explicit ranks
+  note: string;
+  skip: boolean;
+}
+
+function costAt(w: Work, ranks: number[]) {
+  const c = methodCost(w.c.layer, w.method, ranks, w.c.inShape);
+  return { params: c.params, flops: c.flops * w.c.calls };
+}
+
+/** CP rank from the Tucker-2 ranks (the larger of the two, as Elhoushi et al.'s code). */
+const cpFromPair = (r: number[], max: number) => [Math.min(Math.max(...r), max)];
+
+function ranksByRule(w: Work, sel: RankSelection): number[] {
+  const s = w.spectra!;
+  let r: number[];
+  switch (sel.kind) {
+    case "full": return w.max;
+    case "energy": r = s.map((x) => energyRank(x, sel.threshold)); break;
+    case "evbmf": r = s.map((x, i) => evbmfRank(x, w.shapes[i], sel.weaken ?? 1)); break;
+    default: return fail(WHERE, `internal: rule ${sel.kind}`);
+  }
+  return w.method === "cp" ? cpFromPair(r, w.max[0]) : r.map((x, i) => Math.min(x, w.max[i]));
+}
+
+/** Ranks at allocation level t ∈ [0, 1]: energy threshold t on each spectrum (CP: t of its break-even rank). */
+function ranksAtLevel(w: Work, t: number, cpBreak: number): number[] {
+  if (w.method === "cp") return [Math.max(1, Math.floor(t * cpBreak + 1e-9))];
+  return w.spectra!.map((x, i) => Math.min(w.max[i], Math.max(1, energyRank(x, t))));
+}
+
+function saves(w: Work, ranks: number[]): { ok: boolean; why: string } {
+  const a = costAt(w, ranks);
+  if (a.params >= w.before.params) return { ok: false, why: `would not save parameters (${a.params} ≥ ${w.before.params} at ranks [${ranks}])` };
+  if (a.flops >= w.before.flops) return { ok: false, why: `would not save FLOPs (${a.flops} ≥ ${w.before.flops} at ranks [${ranks}])` };
+  return { ok: true, why: "" };
+}
+
+/** Largest CP rank whose chain is cheaper than the layer (≥ 1). */
+function cpBreakEven(w: Work): number {
+  let lo = 1, hi = w.max[0];
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (saves(w, [mid]).ok) lo = mid; else hi = mid - 1;
+  }
+  return lo;
+}
+
+/**
+ * Plan the compression of the given layers. `others` are weighted layers that stay as they are
+ * (unsupported kinds); `totalParams` is the whole model's parameter count (the params budget base).
+ */
+export function makePlan(candidates: Candidate[], others: Other[], totalParams: number, o: CompressOptions = {}): Plan {
+  const names = new Set(candidates.map((c) => c.layer.name));
+  const sel = checkOptions(o, names);
+  const skip = new Set(o.skip ?? []);
+  const needSpectra = sel.kind !== "full";
+  const works: Work[] = candidates.map((c) => {
+    let note = "";
+    let skipIt = skip.has(c.layer.name);
+    if (skipIt) note = "skipped by options";
+    const method = chooseMethod(c.layer, o);
+    if (c.layer.className === "Conv2D" && !skipIt) {
+      try {
+        const g = convGeometry(c.layer.config, c.layer.name);
+        if (method === "cp" && (g.dilation[0] > 1 || g.dilation[1] > 1)) { skipIt = true; note = `cp left alone: dilation [${g.dilation}] needs a dilated DepthwiseConv2D, which tfjs-layers ignores`; }
+      } catch (e) { skipIt = true; note = `unsupported: ${(e as Error).message}`; }
+    }
+    const b = layerCost(c.layer, c.inShape);
+    const w: Work = {
+      c, method, max: maxRanks(c.layer, method), before: { params: b.params, flops: b.flops * c.calls },
+      spectra: null, shapes: [], fixed: null, note, skip: skipIt,
+    };
+    const explicit = o.ranks?.[c.layer.name];
+    if (!skipIt && explicit !== undefined) w.fixed = checkRanks(c.layer, method, explicit);
+    // Spectra drive the rank rules and the dry-run error estimates (CP uses Tucker-2's only under EVBMF/energy).
+    const wantsSpectra = !skipIt && (method === "cp" ? !w.fixed && (sel.kind === "evbmf" || sel.kind === "energy") : needSpectra || w.fixed !== null);
+    if (wantsSpectra) {
+      const mats = rankMatrices(c.layer, method);
+      w.shapes = mats.map((m) => [m.shape[0], m.shape[1]]);
+      w.spectra = mats.map((m) => singularValues(m, o.decomposition));
+    }
+    return w;
+  });
+
+  const chosen = new Map<Work, number[] | null>();
+  const free = works.filter((w) => !w.skip && !w.fixed);
+  for (const w of works) if (w.fixed) chosen.set(w, w.fixed);
+
+  if (sel.kind === "budget" && free.length > 0) {
+    const metric = sel.metric ?? "params";
+    const get = (x: { params: number; flops: number }) => (metric === "params" ? x.params : x.flops);
+    const fixedCost = works.filter((w) => w.skip).reduce((a, w) => a + get(w.before), 0)
+      + works.filter((w) => w.fixed).reduce((a, w) => a + get(costAt(w, w.fixed!)), 0);
+    const otherParams = totalParams - works.reduce((a, w) => a + w.before.params, 0);
+    const base = metric === "params" ? totalParams : works.reduce((a, w) => a + w.before.flops, 0);
+    const target = sel.keep * base - (metric === "params" ? otherParams : 0) - fixedCost;
+    const breaks = new Map(free.filter((w) => w.method === "cp").map((w) => [w, cpBreakEven(w)]));
+    const at = (t: number) => free.map((w) => {
+      const r = ranksAtLevel(w, t, breaks.get(w) ?? 0);
+      return saves(w, r).ok ? r : null;
+    });
+    const total = (rs: (number[] | null)[]) => rs.reduce((a, r, i) => a + get(r ? costAt(free[i], r) : free[i].before), 0);
+    const lowest = total(at(0));
+    if (lowest > target + 1e-9) {
+      const reach = (lowest + fixedCost + (metric === "params" ? otherParams : 0)) / base;
+      fail(WHERE, `budget keep=${sel.keep} (${metric}) cannot be met: rank 1 everywhere keeps ${(100 * reach).toFixed(1)}% of ${metric}; expected keep ≥ ${reach.toPrecision(3)}`);
+    }
+    let lo = 0, hi = 1;
+    if (total(at(1)) <= target) lo = 1;
+    else for (let it = 0; it < 40; it++) { const mid = (lo + hi) / 2; if (total(at(mid)) <= target) lo = mid; else hi = mid; }
+    const rs = at(lo);
+    free.forEach((w, i) => chosen.set(w, rs[i]));
+  } else {
+    for (const w of free) {
+      const r = ranksByRule(w, sel);
+      chosen.set(w, r.some((x) => x < 1) ? null : r);
+      if (r.some((x) => x < 1)) w.note = `${sel.kind} rank [${r}] ≤ 0: left alone`;
+    }
+  }
+
+  const entries: PlanEntry[] = works.map((w) => {
+    const r = chosen.get(w) ?? null;
+    const base = {
+      layer: w.c.layer.name, kind: w.c.layer.className, method: w.method as Method | null, maxRanks: w.max,
+      paramsBefore: w.before.params, flopsBefore: w.before.flops,
+    };
+    const keep = (note: string): PlanEntry => ({ ...base, method: w.skip ? null : w.method, ranks: [], action: "keep", note, paramsAfter: w.before.params, flopsAfter: w.before.flops, relError: 0, relErrorKind: null });
+    if (w.skip) return keep(w.note);
+    if (!r) return keep(w.note || "would not save parameters or FLOPs at the chosen ranks");
+    const s = saves(w, r);
+    const forced = w.fixed !== null || sel.kind === "full";
+    if (!s.ok && !forced) return keep(`left alone: ${s.why}`);
+    const after = costAt(w, r);
+    let relError: number | null = null;
+    let kind: PlanEntry["relErrorKind"] = null;
+    if (w.spectra && w.method !== "cp") {
+      if (w.method === "tucker2") {
+        const e0 = truncationError(w.spectra[0], r[0]), e1 = truncationError(w.spectra[1], r[1]);
+        relError = Math.min(1, Math.sqrt(e0 * e0 + e1 * e1));
+        kind = "bound";
+      } else {
+        relError = truncationError(w.spectra[0], r[0]);
+        kind = "exact";
+      }
+    } else if (sel.kind === "full" || (w.fixed && r.every((x, i) => x === w.max[i]) && w.method !== "cp")) {
+      relError = 0; kind = "exact";
+    }
+    return {
+      ...base, ranks: r, action: "factorize", note: forced && !s.ok ? `${w.fixed ? "explicit" : "full"} ranks honoured, but factorizing ${s.why}` : "",
+      paramsAfter: after.params, flopsAfter: after.flops, relError, relErrorKind: kind,
+    };
+  });
+  for (const x of others) {
+    entries.push({
+      layer: x.name, kind: x.kind, method: null, ranks: [], maxRanks: [], action: "keep", note: x.reason,
+      paramsBefore: x.params, paramsAfter: x.params, flopsBefore: 0, flopsAfter: 0, relError: null, relErrorKind: null,
+    });
+  }
+  const otherParams = totalParams - entries.reduce((a, e) => a + e.paramsBefore, 0);
+  const sum = (f: (e: PlanEntry) => number) => entries.reduce((a, e) => a + f(e), 0);
+  return {
+    entries, select: sel,
+    totals: {
+      paramsBefore: totalParams, paramsAfter: sum((e) => e.paramsAfter) + otherParams,
+      flopsBefore: sum((e) => e.flopsBefore), flopsAfter: sum((e) => e.flopsAfter),
+    },
+  };
+}
+
+const fmtN = (x: number) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e4 ? `${(x / 1e3).toFixed(1)}k` : String(x));
+
+/** The plan as a fixed-width table plus totals and notes. */
+export function formatPlan(plan: Plan): string {
+  const head = ["layer", "kind", "method", "ranks", "params before", "params after", "FLOPs before", "FLOPs after", "rel. weight error"];
+  const rows = plan.entries.map((e) => [
+    e.layer, e.kind, e.action === "factorize" ? e.method! : "—", e.ranks.length ? e.ranks.join("×") : "—",
+    fmtN(e.paramsBefore), fmtN(e.paramsAfter), fmtN(e.flopsBefore), fmtN(e.flopsAfter),
+    e.relError === null ? "—" : `${e.relError.toExponential(2)}${e.relErrorKind === "bound" ? " (≤)" : ""}`,
+  ]);
+  const wd = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (c: string[]) => "| " + c.map((x, i) => x.padEnd(wd[i])).join(" | ") + " |";
+  const t = plan.totals;
+  const out = [line(head), "|" + wd.map((x) => "-".repeat(x + 2)).join("|") + "|", ...rows.map(line)];
+  out.push("", `params: ${fmtN(t.paramsBefore)} → ${fmtN(t.paramsAfter)} (${(100 * t.paramsAfter / Math.max(t.paramsBefore, 1)).toFixed(1)}% kept)` +
+    `; Dense/Conv FLOPs per sample: ${fmtN(t.flopsBefore)} → ${fmtN(t.flopsAfter)} (${(100 * t.flopsAfter / Math.max(t.flopsBefore, 1)).toFixed(1)}% kept)`);
+  const notes = plan.entries.filter((e) => e.note).map((e) => `- ${e.layer}: ${e.note}`);
+  if (!plan.entries.some((e) => e.action === "factorize")) notes.unshift("- no layer was factorized");
+  if (notes.length) out.push("", "notes:", ...notes);
+  return out.join("\n");
+}

@@ -1,0 +1,214 @@
+// CP (CANDECOMP/PARAFAC) by alternating least squares with extrapolation.
+// Each mode update solves the normal equations U_n · (∘_{k≠n} U_kᵀU_k) = MTTKRP_n
+// (Hadamard of R×R Grams, Cholesky in f64 in wasm), then moves the column norms
+// into the weights. The fit error comes from Grams + the last MTTKRP
+// (‖X‖² − 2⟨X, X̂⟩ + ‖X̂‖²), not from a reconstruction; only once that estimate
+// drops under 2e-3, where f32 cancellation makes it noise, is the residual
+// computed directly (one GEMM the size of an MTTKRP).
+// Acceleration: after each sweep the step from the previous sweep is
+// extrapolated, U + s·(U − U_prev) with s = it^(1/e) (Bro's line search, as in
+// TensorLy), kept only when it lowers the error; e grows after each rejection.
+import { type Tensor, checkTensor, sizeOf } from "../core/tensor.ts";
+import { type Scratch, withScratch } from "../core/heap.ts";
+import { fail } from "../core/errors.ts";
+import { khatriRaoPtr, mttkrpInto, unfoldGramPtr } from "./ops.ts";
+import { intOption, leadingEigPtr, numOption, oneOf, relativeErrorData, seedOption } from "./common.ts";
+import { type RankSpec, cpParams, resolveCPRank } from "./rank.ts";
+
+export const CP_INITS = ["svd", "random"] as const;
+
+export interface CPOptions {
+  /** Number of rank-one terms, or 'same' / { fraction } of parameters to keep. */
+  rank: RankSpec;
+  /** 'svd' (default: leading singular vectors of each unfolding, random columns beyond the mode size) or 'random'. */
+  init?: (typeof CP_INITS)[number];
+  /** ALS sweeps at most (default 100). */
+  maxIter?: number;
+  /** Stop when the relative error changes by less than tol between sweeps (default 1e-8). */
+  tol?: number;
+  /** Seed of the random init / random columns (default 0). */
+  seed?: number;
+  /** Extrapolation between sweeps (default true). */
+  lineSearch?: boolean;
+}
+
+/** Σ_r weights[r] · factors[0][:, r] ∘ … ∘ factors[N−1][:, r]; factor columns have unit norm. */
+export class CPTensor {
+  constructor(
+    readonly weights: Float32Array,
+    readonly factors: Tensor[],
+    readonly shape: number[],
+    /** ALS sweeps run. */
+    readonly iterations: number,
+    /** Relative error after each sweep (non-increasing). */
+    readonly errorHistory: number[],
+  ) {}
+
+  get rank(): number {
+    return this.weights.length;
+  }
+
+  toDense(): Tensor {
+    return withScratch((s) => {
+      const R = this.rank;
+      const ps = this.factors.map((f) => s.put(f.data));
+      return { data: s.take(densePtr(s, ps, this.weights, this.shape, R), sizeOf(this.shape)), shape: [...this.shape] };
+    });
+  }
+
+  nParams(): number {
+    return cpParams(this.shape, this.rank);
+  }
+
+  get increasesParams(): boolean {
+    return this.nParams() > sizeOf(this.shape);
+  }
+
+  relativeError(original: Tensor): number {
+    return relativeErrorData("CPTensor.relativeError", this.toDense().data, original, this.shape);
+  }
+}
+
+/** Dense Σ_r w_r u0_r ∘ … : (U_0·diag(w)) · KR(U_1…U_{N−1})ᵀ, one GEMM. */
+function densePtr(s: Scratch, factors: number[], weights: Float32Array | number, shape: readonly number[], R: number): number {
+  const w = typeof weights === "number" ? weights : s.put(weights);
+  const f0 = s.f32(shape[0] * R);
+  s.k.copy_block_f32(factors[0], R, f0, R, shape[0], R);
+  s.k.scale_cols_f32(f0, shape[0], R, w);
+  const rest = khatriRaoPtr(s, factors.slice(1).map((p, k) => ({ ptr: p, rows: shape[k + 1] })), R);
+  const out = s.f32(sizeOf(shape));
+  if (rest.ptr === 0) s.k.copy_block_f32(f0, R, out, R, shape[0], R);
+  else s.k.gemm_f32(0, 1, shape[0], rest.rows, R, 1, f0, R, rest.ptr, R, 0, out, rest.rows);
+  return out;
+}
+
+interface Model { f: number[]; w: number }
+
+export function cp(t: Tensor, options: CPOptions): CPTensor {
+  const where = "cp";
+  checkTensor(where, "t", t);
+  if (options === null || typeof options !== "object") fail(where, `options must be an object like { rank: 8 }, got ${String(options)}`);
+  const init = oneOf(where, "init", options.init, CP_INITS, "svd");
+  const maxIter = intOption(where, "maxIter", options.maxIter, 100, 1);
+  const tol = numOption(where, "tol", options.tol, 1e-8, 0);
+  const seed = seedOption(where, options.seed);
+  const lineSearch = options.lineSearch ?? true;
+  if (typeof lineSearch !== "boolean") fail(where, `lineSearch must be true or false, got ${String(lineSearch)}`);
+  const R = resolveCPRank(where, t.shape, options.rank);
+  const shape = [...t.shape];
+  const N = shape.length;
+  const size = sizeOf(shape);
+
+  return withScratch((s) => {
+    const k = s.k;
+    const x = s.put(t.data, where, "t");
+    const normX2 = k.sumsq_f32(x, size);
+    const RR = R * R;
+    const newModel = (): Model => ({ f: shape.map((d) => s.f32(d * R)), w: s.f32(R) });
+    const copyModel = (dst: Model, src: Model) => {
+      shape.forEach((d, n) => k.copy_block_f32(src.f[n], 1, dst.f[n], 1, d * R, 1));
+      k.copy_block_f32(src.w, 1, dst.w, 1, R, 1);
+    };
+    const cur = newModel(), prev = newModel(), trial = newModel();
+    const grams = shape.map(() => s.f32(RR));
+    const V = s.f32(RR);
+    const M = s.f32(Math.max(...shape) * R);
+    const ones = s.f32(R);
+    s.view(ones, R).fill(1);
+
+    // ---- init
+    shape.forEach((d, n) => {
+      const u = cur.f[n];
+      k.fill_randn_f32(u, d * R, (seed + 7919 * (n + 1)) >>> 0);
+      if (init === "svd") {
+        const mark = k.scratch_mark();
+        const g = unfoldGramPtr(s, x, shape, n);
+        const r = Math.min(d, R);
+        const lead = leadingEigPtr(s, g, d, r, 0, 0).vectors;
+        k.copy_block_f32(lead, r, u, R, d, r);
+        k.scratch_reset(mark);
+      }
+      k.normalize_cols_f32(u, d, R, trial.w);
+    });
+    k.copy_block_f32(ones, 1, cur.w, 1, R, 1);
+    const gramsOf = (m: Model) => shape.forEach((d, n) => k.gemm_f32(1, 0, R, R, d, 1, m.f[n], R, m.f[n], R, 0, grams[n], R));
+    const hadamardExcept = (skip: number) => {
+      let first = true;
+      for (let n = 0; n < N; n++) {
+        if (n === skip) continue;
+        if (first) k.copy_block_f32(grams[n], 1, V, 1, RR, 1);
+        else k.hadamard_f32(V, grams[n], RR, V);
+        first = false;
+      }
+    };
+    const directError = (m: Model) => {
+      const mark = k.scratch_mark();
+      const d = densePtr(s, m.f, m.w, shape, R);
+      const e = k.diffsq_f32(d, x, size);
+      k.scratch_reset(mark);
+      return e;
+    };
+    const toRel = (sq: number) => (normX2 > 0 ? Math.sqrt(Math.max(sq, 0) / normX2) : 0);
+    /** Error of a model from Grams (already set for m) and the MTTKRP of mode n at M with factor m.f[n]. */
+    const errorFrom = (m: Model, n: number) => {
+      const inner = k.weighted_inner_f32(M, m.f[n], m.w, shape[n], R);
+      hadamardExcept(-1);
+      const model2 = k.quad_form_f32(V, R, m.w);
+      const rel = toRel(normX2 - 2 * inner + model2);
+      return rel < 2e-3 ? toRel(directError(m)) : rel;
+    };
+    /** Full error of an arbitrary model (its Grams are computed into `grams`). */
+    const errorOf = (m: Model) => {
+      gramsOf(m);
+      const mark = k.scratch_mark();
+      mttkrpInto(s, x, shape, m.f, R, N - 1, M);
+      k.scratch_reset(mark);
+      return errorFrom(m, N - 1);
+    };
+
+    gramsOf(cur);
+    const history: number[] = [];
+    let err = Infinity;
+    let lsExp = 3;
+    let iterations = 0;
+    for (let it = 0; it < maxIter; it++) {
+      if (it > 0) copyModel(prev, cur);
+      for (let n = 0; n < N; n++) {
+        const mark = k.scratch_mark();
+        mttkrpInto(s, x, shape, cur.f, R, n, M);
+        k.scratch_reset(mark);
+        hadamardExcept(n);
+        k.spd_solve_right_f32(V, R, M, shape[n], cur.f[n]);
+        k.normalize_cols_f32(cur.f[n], shape[n], R, cur.w);
+        k.gemm_f32(1, 0, R, R, shape[n], 1, cur.f[n], R, cur.f[n], R, 0, grams[n], R);
+      }
+      let e = errorFrom(cur, N - 1);
+      if (lineSearch && it > 0) {
+        const step = Math.pow(it + 1, 1 / lsExp);
+        shape.forEach((d, n) => k.lerp_f32(prev.f[n], cur.f[n], step, d * R, trial.f[n]));
+        k.lerp_f32(prev.w, cur.w, step, R, trial.w);
+        const eTrial = errorOf(trial);
+        if (eTrial < e) {
+          copyModel(cur, trial);
+          shape.forEach((d, n) => {
+            // renormalise columns, folding the norms into the weights
+            k.normalize_cols_f32(cur.f[n], d, R, trial.w);
+            k.hadamard_f32(cur.w, trial.w, R, cur.w);
+          });
+          e = eTrial;
+        } else {
+          lsExp += 1;
+        }
+        gramsOf(cur);
+      }
+      history.push(e);
+      iterations = it + 1;
+      const change = Math.abs(err - e);
+      err = e;
+      if (it > 0 && change < tol) break;
+    }
+    const weights = s.take(cur.w, R);
+    const factors = shape.map((d, n) => ({ data: s.take(cur.f[n], d * R), shape: [d, R] }));
+    return new CPTensor(weights, factors, shape, iterations, history);
+  });
+}

@@ -1,0 +1,5 @@
+// Layer-level factorization (tfjs-free): kernels in, stock-layer chains out.
+export { factorizeLayer, fromDense, fromConv2D, maxRanks, checkRanks } from "./factorize.ts";
+export { buildChain, foldChain, chainLayerName, parseChainName, convGeometry, type ChainKernels } from "./chain.ts";
+export { specCost, chainCost, layerCost, methodCost, type Cost } from "./cost.ts";
+export { METHODS, type Method, type ConvMethod, type DenseMethod, type LayerSpec, type FactorizableLayer, type LayerConfig } from "./types.ts";

@@ -1,0 +1,69 @@
+// compress / planCompression / reconstruct on live tfjs models, and their
+// artifacts-in, artifacts-out forms for edge and serverless code.
+import type * as tfl from "@tensorflow/tfjs-layers";
+import { ready } from "../core/loader.ts";
+import type { Artifacts } from "../compress/artifacts.ts";
+import { type Folded, compressArtifactsWith, planArtifacts, reconstructArtifacts } from "../compress/compress.ts";
+import { type CompressOptions, type Plan, formatPlan } from "../compress/plan.ts";
+import { artifactsToModel, layerShapes, modelToArtifacts } from "./convert.ts";
+
+export interface CompressResult {
+  /** A new stock tfjs LayersModel (the input model is not modified). */
+  model: tfl.LayersModel;
+  plan: Plan;
+  /** The plan as a printable table with totals and notes. */
+  report: string;
+}
+
+/** Factorize a model's Dense / Conv2D layers into chains of stock layers. */
+export async function compress(model: tfl.LayersModel, options: CompressOptions = {}): Promise<CompressResult> {
+  await ready();
+  const a = await modelToArtifacts(model);
+  const r = compressArtifactsWith(a, layerShapes(model), options);
+  return { model: await artifactsToModel(r.artifacts), plan: r.plan, report: r.report };
+}
+
+/** The plan compress() would follow, without factorizing (relative errors are spectral estimates). */
+export async function planCompression(model: tfl.LayersModel, options: CompressOptions = {}): Promise<{ plan: Plan; report: string }> {
+  await ready();
+  const plan = planArtifacts(await modelToArtifacts(model), layerShapes(model), options);
+  return { plan, report: formatPlan(plan) };
+}
+
+export interface ReconstructResult {
+  model: tfl.LayersModel;
+  /** Chains folded back, one per original layer. */
+  folded: Folded[];
+  /** Chains found but left alone, with the reason. */
+  notes: string[];
+}
+
+/** Fold every factorized chain (recognised by its layer names) back into one layer of the original kind. */
+export async function reconstruct(model: tfl.LayersModel): Promise<ReconstructResult> {
+  await ready();
+  const r = reconstructArtifacts(await modelToArtifacts(model));
+  return { model: await artifactsToModel(r.artifacts), folded: r.folded, notes: r.notes };
+}
+
+export interface ArtifactsResult {
+  artifacts: Artifacts;
+  plan: Plan;
+  report: string;
+}
+
+/** compress() on model artifacts (JSON + weight bytes, e.g. from tf.io or artifactsFromJSON) → new artifacts. */
+export async function compressArtifacts(artifacts: Artifacts, options: CompressOptions = {}): Promise<ArtifactsResult> {
+  await ready();
+  const model = await artifactsToModel(artifacts);
+  try {
+    return compressArtifactsWith(artifacts, layerShapes(model), options);
+  } finally {
+    model.dispose();
+  }
+}
+
+/** reconstruct() on model artifacts. */
+export async function reconstructModelArtifacts(artifacts: Artifacts): Promise<{ artifacts: Artifacts; folded: Folded[]; notes: string[] }> {
+  await ready();
+  return reconstructArtifacts(artifacts);
+}

@@ -1,0 +1,8 @@
+// odecomp/models: factorizing and reconstructing TensorFlow.js layers models.
+// Depends on @tensorflow/tfjs-core and @tensorflow/tfjs-layers (kept out of the core root export).
+export { compress, planCompression, reconstruct, compressArtifacts, reconstructModelArtifacts, type CompressResult, type ReconstructResult, type ArtifactsResult } from "./compress.ts";
+export { modelToArtifacts, artifactsToModel, layerShapes } from "./convert.ts";
+export { fileSystem, artifactsToJSON, artifactsFromJSON, type FileSystemOptions, type ModelJSON } from "./io.ts";
+export { type CompressOptions, type RankSelection, type Plan, type PlanEntry, formatPlan } from "../compress/plan.ts";
+export type { Artifacts, WeightSpec } from "../compress/artifacts.ts";
+export type { Folded } from "../compress/compress.ts";
