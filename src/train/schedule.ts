@@ -4,7 +4,8 @@
 // decompose / reconstruct (odecomp/models) — and the builders below assemble
 // the published schedules from them:
 //   baseline · pretrain (Odecomp) · fading (Odecomp) · incremental (rank steps
-//   with fine-tuning) · decomposeAtEpoch (Elhoushi).
+//   of factorized pairs with fine-tuning) · incrementalDecompose (any model,
+//   through compress/reconstruct) · decomposeAtEpoch (Elhoushi).
 // `train(model, data, schedule, options)` runs the phases with the custom loop
 // (src/train/loop.ts), reports progress through callbacks and returns wall-clock
 // time per phase, parameters, FLOPs and test accuracy per epoch.
@@ -23,6 +24,8 @@ import { factorizeDense, findSvdPairs, pairRank } from "./factorize.ts";
 import { evaluate, trainEpoch } from "./loop.ts";
 import { forwardFlops } from "./models.ts";
 import { shouldStop, type StopDecision } from "./predictor.ts";
+import { compress, reconstruct } from "../models/compress.ts";
+import type { CompressOptions } from "../compress/plan.ts";
 
 /** Fading during a train phase: penalty λ·min(t/T, 1)·tails of the factorized pairs beyond `rank`. */
 export interface FadingSpec {
@@ -49,7 +52,8 @@ export type Phase =
   | { kind: "train"; epochs: number; label?: string; fading?: FadingSpec; earlyStop?: EarlyStopSpec }
   | { kind: "factorize"; layers: string[]; rank: number; init?: "random" | "svd"; label?: string }
   | { kind: "truncate"; rank: number; pairs?: FactorPair[]; label?: string }
-  | { kind: "decompose"; options: Record<string, unknown>; label?: string }
+  /** Factorize with odecomp/models `compress` (method and ranks per its options: EVBMF, budget, energy, explicit). */
+  | { kind: "decompose"; options?: CompressOptions; label?: string }
   | { kind: "reconstruct"; label?: string };
 
 export type PhaseKind = Phase["kind"];
@@ -113,17 +117,35 @@ export function incremental(o: { ranks: number[]; fineTuneEpochs: number; fadeEp
 }
 
 /**
- * Elhoushi: train `at` epochs, decompose with `plan` (compress options of
- * odecomp/models), train on; optionally reconstruct at `reconstructAt` and
- * train to `epochs`.
+ * Incremental decomposition of any model through odecomp/models: for each
+ * step's compress options (e.g. decreasing explicit ranks, a shrinking budget,
+ * or MUSCO-style passes that factorize a few layers at a time via `skip`),
+ * reconstruct the previous chains (from the second step on), decompose, and
+ * fine-tune.
  */
-export function decomposeAtEpoch(o: { epochs: number; at: number; plan: Record<string, unknown>; reconstructAt?: number }): Schedule {
+export function incrementalDecompose(o: { steps: CompressOptions[]; fineTuneEpochs: number; earlyStop?: EarlyStopSpec }): Schedule {
+  check(Array.isArray(o.steps) && o.steps.length > 0, "incrementalDecompose", () => "steps is empty; expected at least one compress options object");
+  const phases: Phase[] = [];
+  o.steps.forEach((options, i) => {
+    if (i > 0) phases.push({ kind: "reconstruct", label: `reconstruct ${i}` });
+    phases.push({ kind: "decompose", options, label: `decompose ${i + 1}` });
+    phases.push({ kind: "train", epochs: o.fineTuneEpochs, label: `fine-tune ${i + 1}`, earlyStop: o.earlyStop });
+  });
+  return { name: `incremental-decompose ×${o.steps.length}`, phases };
+}
+
+/**
+ * Elhoushi: train `at` epochs, decompose with `plan` (compress options of
+ * odecomp/models; default EVBMF ranks, Tucker-2 for convs, SVD for Dense),
+ * train on; optionally reconstruct at `reconstructAt` and train to `epochs`.
+ */
+export function decomposeAtEpoch(o: { epochs: number; at: number; plan?: CompressOptions; reconstructAt?: number }): Schedule {
   check(Number.isInteger(o.at) && o.at >= 0 && o.at <= o.epochs, "decomposeAtEpoch", () => `at = ${o.at}; expected an integer epoch in 0..${o.epochs}`);
   const end = o.reconstructAt ?? o.epochs;
   check(Number.isInteger(end) && end >= o.at && end <= o.epochs, "decomposeAtEpoch", () => `reconstructAt = ${o.reconstructAt}; expected an integer epoch in ${o.at}..${o.epochs}`);
   const phases: Phase[] = [];
   if (o.at > 0) phases.push({ kind: "train", epochs: o.at, label: "original" });
-  phases.push({ kind: "decompose", options: o.plan });
+  phases.push({ kind: "decompose", options: o.plan ?? {} });
   if (end > o.at) phases.push({ kind: "train", epochs: end - o.at, label: "decomposed" });
   if (o.reconstructAt !== undefined) {
     phases.push({ kind: "reconstruct" });
@@ -173,6 +195,10 @@ export interface PhaseRecord {
   /** Ranks of factorized pairs at the end of the phase. */
   ranks: Record<string, number>;
   stoppedEarly?: boolean;
+  /** Layer names of the model at the end of the phase. */
+  layers: string[];
+  /** decompose: compress's plan report; reconstruct: what was folded. */
+  report?: string;
 }
 
 export interface TrainOptions {
@@ -214,9 +240,10 @@ function validatePhase(p: Phase, i: number): void {
       check(Number.isInteger(p.rank) && p.rank >= 1, where, () => `${at}: rank = ${p.rank}; expected a positive integer`);
       return;
     case "decompose":
+      check(p.options === undefined || (typeof p.options === "object" && p.options !== null), where, () => `${at}: options = ${String(p.options)}; expected compress options (an object) or nothing`);
+      return;
     case "reconstruct":
-      // Checked before any training starts, so a long run does not fail half-way.
-      return fail(where, `${at} is not implemented yet (needs ${p.kind === "decompose" ? "compress" : "reconstruct"} from odecomp/models)`);
+      return;
     default:
       fail(where, `${at}: unknown phase kind; expected one of train, factorize, truncate, decompose, reconstruct`);
   }
@@ -255,7 +282,7 @@ export async function train(model: tfl.LayersModel, data: TrainData, schedule: S
       const p0 = performance.now();
       const paramsBefore = current.countParams();
       const label = phase.label ?? phase.kind;
-      let accuracy = NaN, accuracyBefore: number | undefined, ran = 0, stoppedEarly: boolean | undefined;
+      let accuracy = NaN, accuracyBefore: number | undefined, ran = 0, stoppedEarly: boolean | undefined, report: string | undefined;
       switch (phase.kind) {
         case "train": {
           const history: number[] = [];
@@ -306,13 +333,26 @@ export async function train(model: tfl.LayersModel, data: TrainData, schedule: S
           accuracy = await evaluate(current, data.test, evalOpts);
           break;
         }
-        case "decompose":
-        case "reconstruct":
-          fail(where, `phase ${index} (${phase.kind}) is not implemented yet (needs ${phase.kind === "decompose" ? "compress" : "reconstruct"} from odecomp/models)`);
+        case "decompose": {
+          accuracyBefore = await evaluate(current, data.test, evalOpts);
+          const c = await compress(current, phase.options ?? {});
+          report = c.report;
+          replace(c.model);
+          accuracy = await evaluate(current, data.test, evalOpts);
+          break;
+        }
+        case "reconstruct": {
+          accuracyBefore = await evaluate(current, data.test, evalOpts);
+          const c = await reconstruct(current);
+          report = [`folded ${c.folded.length} chain(s)`, ...c.notes].join("\n");
+          replace(c.model);
+          accuracy = await evaluate(current, data.test, evalOpts);
+          break;
+        }
       }
       const record: PhaseRecord = {
         index, kind: phase.kind, label, seconds: (performance.now() - p0) / 1000, epochs: ran,
-        paramsBefore, paramsAfter: current.countParams(), accuracy, accuracyBefore, ranks: ranksOf(current), stoppedEarly,
+        paramsBefore, paramsAfter: current.countParams(), accuracy, accuracyBefore, ranks: ranksOf(current), layers: current.layers.map((l) => l.name), stoppedEarly, report,
       };
       phases.push(record);
       await options.onPhaseEnd?.(record);

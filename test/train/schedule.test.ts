@@ -4,7 +4,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import { ready } from "../../src/core/loader.ts";
 import { mlp } from "../../src/train/models.ts";
 import { factorizeDense, findSvdPairs } from "../../src/train/factorize.ts";
-import { baseline, decomposeAtEpoch, fading, incremental, pretrain, train, type EpochRecord, type PhaseRecord } from "../../src/train/schedule.ts";
+import { baseline, decomposeAtEpoch, fading, incremental, incrementalDecompose, pretrain, train, type EpochRecord, type PhaseRecord } from "../../src/train/schedule.ts";
 import { toyImages } from "../helpers/images.ts";
 
 beforeAll(async () => { await tf.setBackend("cpu"); await ready(); });
@@ -109,7 +109,8 @@ describe("train()", () => {
     const model = small();
     await expect(train(model, data, baseline({ epochs: -1 }), opts)).rejects.toThrow(/phase 0 \(train\): epochs = -1; expected an integer ≥ 0/);
     await expect(train(model, data, { name: "x", phases: [] }, opts)).rejects.toThrow(/schedule has no phases/);
-    await expect(train(model, data, decomposeAtEpoch({ epochs: 3, at: 1, plan: {} }), opts)).rejects.toThrow(/phase 1 \(decompose\) is not implemented yet \(needs compress from odecomp\/models\)/);
+    await expect(train(model, data, { name: "x", phases: [{ kind: "decompose", options: 3 as never }] }, opts)).rejects.toThrow(/phase 0 \(decompose\): options = 3; expected compress options/);
+    expect(() => incrementalDecompose({ steps: [], fineTuneEpochs: 1 })).toThrow(/steps is empty/);
     await expect(train(model, data, { name: "x", phases: [{ kind: "truncate", rank: 2 }] }, opts)).rejects.toThrow(/has no factorized pairs/);
     await expect(train(model, data, { name: "x", phases: [{ kind: "train", epochs: 1, fading: { rank: 2 } }] }, opts)).rejects.toThrow(/has no factorized pairs/);
     await expect(train(model, data, baseline({ epochs: 1 }), { ...opts, batchSize: 0 })).rejects.toThrow(/batchSize = 0/);
@@ -117,5 +118,49 @@ describe("train()", () => {
     expect(() => decomposeAtEpoch({ epochs: 3, at: 5, plan: {} })).toThrow(/at = 5; expected an integer epoch in 0..3/);
     expect(() => fading({ rank: 2, fromRank: 8, fadeEpochs: 1, fineTuneEpochs: 1 })).toThrow(/fromRank needs layers/);
     model.dispose();
+  });
+});
+
+describe("train() with odecomp/models (decompose / reconstruct)", () => {
+  it("decompose-at-epoch with reconstruction: architecture after each step, no leaks", async () => {
+    const model = small();
+    const n0 = tf.memory().numTensors;
+    const r = await train(model, data, decomposeAtEpoch({ epochs: 3, at: 1, reconstructAt: 2, plan: { ranks: { fc1: 5 } } }), opts);
+    expect(r.phases.map((p) => [p.kind, p.label])).toEqual([["train", "original"], ["decompose", "decompose"], ["train", "decomposed"], ["reconstruct", "reconstruct"], ["train", "reconstructed"]]);
+    expect(r.phases[1].ranks).toEqual({ fc1: 5 });
+    expect(r.phases[1].paramsAfter).toBe(784 * 5 + 5 * 24 + 24 + 250);
+    expect(r.phases[1].report).toMatch(/fc1/);
+    expect(r.phases[3].ranks).toEqual({});
+    expect(r.model.layers.map((l) => [l.name, l.getClassName()])).toEqual([["fc1", "Dense"], ["fc2", "Dense"]]);
+    expect(r.model.getLayer("fc1").weights[0].shape).toEqual([784, 24]);
+    expect(r.epochs.map((e) => e.params)).toEqual([19090, 784 * 5 + 5 * 24 + 24 + 250, 19090]);
+    r.model.dispose();
+    expect(tf.memory().numTensors).toBe(n0);
+    model.dispose();
+  });
+  it("incremental decomposition through compress/reconstruct: ranks after each step", async () => {
+    const model = small();
+    const r = await train(model, data, incrementalDecompose({ steps: [{ ranks: { fc1: 12 } }, { ranks: { fc1: 6 } }, { ranks: { fc1: 3 } }], fineTuneEpochs: 1 }), opts);
+    expect(r.phases.filter((p) => p.kind === "decompose").map((p) => p.ranks.fc1)).toEqual([12, 6, 3]);
+    expect(r.phases.filter((p) => p.kind === "reconstruct").map((p) => p.layers)).toEqual([["fc1", "fc2"], ["fc1", "fc2"]]);
+    expect(r.final.params).toBe(784 * 3 + 3 * 24 + 24 + 250);
+    r.model.dispose(); model.dispose();
+  });
+  it("decompose on a small CNN gives Tucker-2 chains that train; reconstruct restores Conv2D layers", async () => {
+    const tfl = await import("@tensorflow/tfjs-layers");
+    const cnn = tfl.sequential({ layers: [
+      tfl.layers.conv2d({ name: "c1", inputShape: [28, 28, 1], filters: 4, kernelSize: 3, strides: 2, activation: "relu", kernelInitializer: tfl.initializers.heNormal({ seed: 1 }) }),
+      tfl.layers.conv2d({ name: "c2", filters: 8, kernelSize: 3, strides: 2, activation: "relu", kernelInitializer: tfl.initializers.heNormal({ seed: 2 }) }),
+      tfl.layers.flatten({ name: "flat" }),
+      tfl.layers.dense({ name: "out", units: 10, activation: "softmax", kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }) }),
+    ] });
+    const r = await train(cnn, data, decomposeAtEpoch({ epochs: 2, at: 1, reconstructAt: 2, plan: { ranks: { c2: [2, 2] }, skip: ["c1", "out"], methods: { c2: "tucker2" } } }), opts);
+    expect(r.phases[1].report!).toMatch(/c2/);
+    expect(r.phases[1].layers).toEqual(["c1", "c2__odc_tucker2_0", "c2__odc_tucker2_1", "c2__odc_tucker2_2", "flat", "out"]);
+    expect(r.phases[3].layers).toEqual(["c1", "c2", "flat", "out"]);
+    expect(r.epochs[1].params).toBeLessThan(r.epochs[0].params);
+    expect(r.model.layers.map((l) => l.getClassName())).toEqual(["Conv2D", "Conv2D", "Flatten", "Dense"]);
+    expect(r.model.getLayer("c2").weights[0].shape).toEqual([3, 3, 4, 8]);
+    r.model.dispose(); cnn.dispose();
   });
 });
