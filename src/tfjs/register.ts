@@ -1,0 +1,72 @@
+// Registers odecomp's kernels into tfjs's 'wasm' backend through the public
+// kernel registry. One explicit list; a kernel is one file under kernels/.
+import { findBackend, getKernel, registerKernel, unregisterKernel, type KernelBackend, type KernelConfig } from "@tensorflow/tfjs-core";
+// Import the stock wasm backend first so its kernels are registered before
+// ours: ours then replace them, never the reverse.
+import "@tensorflow/tfjs-backend-wasm";
+import { ready } from "../core/loader.ts";
+import { batchMatMulConfig } from "./kernels/BatchMatMul.ts";
+import { conv2DBackpropFilterConfig } from "./kernels/Conv2DBackpropFilter.ts";
+import { conv2DBackpropInputConfig } from "./kernels/Conv2DBackpropInput.ts";
+import { depthwiseConv2dNativeBackpropFilterConfig } from "./kernels/DepthwiseConv2dNativeBackpropFilter.ts";
+import { depthwiseConv2dNativeBackpropInputConfig } from "./kernels/DepthwiseConv2dNativeBackpropInput.ts";
+
+/**
+ * The kernels registered into 'wasm', decided by measurement (bench/tfjs.bench.ts, x[32,32,32,64],
+ * filter 3×3×64×64, one noisy run): Conv2DBackpropInput replaces the stock kernel (ours 4.3–5.7
+ * GFLOP/s vs stock 0.5–0.7). Kept stock:
+ * - Conv2D: stock XNNPACK 4.5–9.0 GFLOP/s vs ours 5.5–6.5 — no clear win, and tfjs-layers' Conv2D
+ *   runs FusedConv2D anyway (kernels/Conv2D.ts stays available, tested, unregistered).
+ * - _FusedMatMul: Dense forward is untransposed, where stock XNNPACK is fast; Dense backward goes
+ *   through BatchMatMul (the gradient of fused.matMul calls matMul with transposes).
+ */
+export const WASM_KERNELS: readonly KernelConfig[] = [
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  depthwiseConv2dNativeBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
+  batchMatMulConfig,
+];
+
+/** Stock configs we replaced, to restore them on unregister. */
+const replaced = new Map<string, KernelConfig>();
+
+/**
+ * Registers odecomp's kernels into the 'wasm' backend (waits for odecomp's own
+ * wasm to load first). Idempotent; may be called before or after
+ * `tf.setBackend('wasm')`; other backends are untouched.
+ */
+export async function registerWasmKernels(): Promise<void> {
+  await ready();
+  for (const config of WASM_KERNELS) {
+    const existing = getKernel(config.kernelName, "wasm");
+    if (existing?.kernelFunc === config.kernelFunc) continue;
+    if (existing) {
+      replaced.set(config.kernelName, existing);
+      unregisterKernel(config.kernelName, "wasm");
+    }
+    registerKernel(config);
+  }
+}
+
+/** Undoes registerWasmKernels: removes ours and restores the stock kernels they replaced. */
+export function unregisterWasmKernels(): void {
+  const backend = findBackend("wasm") as KernelBackend | null;
+  for (const config of WASM_KERNELS) {
+    const existing = getKernel(config.kernelName, "wasm");
+    if (existing?.kernelFunc !== config.kernelFunc) continue;
+    unregisterKernel(config.kernelName, "wasm");
+    const stock = replaced.get(config.kernelName);
+    if (stock) {
+      registerKernel(stock);
+      // The backend runs setupFunc only for kernels registered when it initialises.
+      if (backend && stock.setupFunc) stock.setupFunc(backend);
+      replaced.delete(config.kernelName);
+    }
+  }
+}
+
+/** Names of the kernels registerWasmKernels installs. */
+export function wasmKernelNames(): string[] {
+  return WASM_KERNELS.map((c) => c.kernelName);
+}
