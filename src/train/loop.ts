@@ -1,0 +1,67 @@
+// A custom training loop for tfjs-layers models: one optimizer step per batch
+// through `optimizer.minimize`, so extra loss terms (the rank-fading penalty)
+// can be added — tfjs-layers' `model.fit` has no hook that adds to the loss.
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
+import { check } from "../core/errors.ts";
+import type { ImageSet } from "../data/dataset.ts";
+import { forEachBatch, type Batch } from "./batches.ts";
+
+export interface EpochOptions {
+  optimizer: tf.Optimizer;
+  batchSize: number;
+  /** Shuffle seed (the order also depends on `epoch`). */
+  seed?: number;
+  epoch?: number;
+  layout?: "flat" | "image";
+  /** Global step count before this epoch (passed to `penalty`); default 0. */
+  step?: number;
+  /** Extra loss term for a step (e.g. fadingPenalty); called inside the gradient tape. */
+  penalty?: (step: number) => tf.Scalar;
+  /** Called after each step with the global step (e.g. a proximal update). */
+  onStep?: (step: number, batch: Batch) => void;
+}
+
+export interface EpochResult {
+  /** Mean training loss (cross-entropy + penalty) over the epoch. */
+  loss: number;
+  steps: number;
+  /** Global step count after the epoch. */
+  step: number;
+}
+
+/** Train one epoch of `set` with categorical cross-entropy on the model's softmax output. */
+export async function trainEpoch(model: tfl.LayersModel, set: ImageSet, options: EpochOptions): Promise<EpochResult> {
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  check(vars.length > 0, "trainEpoch", () => `model '${model.name}' has no trainable weights; expected at least one`);
+  let step = options.step ?? 0, steps = 0;
+  let lossSum = tf.scalar(0);
+  await forEachBatch(set, { batchSize: options.batchSize, seed: options.seed, epoch: options.epoch, layout: options.layout }, (batch) => {
+    const s = step;
+    const loss = options.optimizer.minimize(() => {
+      const pred = model.apply(batch.x, { training: true }) as tf.Tensor;
+      const ce = tf.mean(tfl.metrics.categoricalCrossentropy(batch.y, pred)) as tf.Scalar;
+      return options.penalty ? tf.add(ce, options.penalty(s)) : ce;
+    }, true, vars)!;
+    const next = tf.add(lossSum, loss) as tf.Scalar;
+    lossSum.dispose(); loss.dispose();
+    lossSum = next;
+    step++; steps++;
+    options.onStep?.(step, batch);
+  });
+  const loss = (await lossSum.data())[0] / Math.max(1, steps);
+  lossSum.dispose();
+  return { loss, steps, step };
+}
+
+/** Top-1 accuracy of the model on a set, in batches. */
+export async function evaluate(model: tfl.LayersModel, set: ImageSet, options: { batchSize?: number; layout?: "flat" | "image" } = {}): Promise<number> {
+  let correct = 0;
+  await forEachBatch(set, { batchSize: options.batchSize ?? 512, shuffle: false, layout: options.layout }, async (batch) => {
+    const pred = tf.tidy(() => tf.argMax(model.predict(batch.x) as tf.Tensor, -1));
+    const p = await pred.data();
+    pred.dispose();
+    for (let i = 0; i < p.length; i++) if (p[i] === batch.labels[i]) correct++;
+  });
+  return correct / set.count;
+}

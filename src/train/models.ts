@@ -1,0 +1,121 @@
+// Reference models for 28×28×1 inputs, with seeded initialisation (every
+// layer's initializer gets seed + its index, so two builds with the same seed
+// have identical weights). Outputs are softmax probabilities over `classes`.
+import * as tfl from "@tensorflow/tfjs-layers";
+import { check } from "../core/errors.ts";
+
+export interface ModelOptions {
+  /** Initialisation seed (default 0). */
+  seed?: number;
+  classes?: number;
+}
+
+export interface MlpOptions extends ModelOptions {
+  /** Hidden units (Odecomp: 150). */
+  hidden?: number;
+  /**
+   * Rank of the first layer. Omitted: one Dense 784→hidden named "fc1". Given:
+   * the layer is built factorized from initialisation (Odecomp pre-training
+   * decomposition) as Dense 784→rank without bias ("fc1__odc_svd_0") then Dense
+   * rank→hidden with bias and ReLU ("fc1__odc_svd_1"), both randomly initialised.
+   * The names follow odecomp/models' chain convention, so its `reconstruct` folds them.
+   */
+  rank?: number;
+  inputSize?: number;
+}
+
+const glorot = (seed: number) => tfl.initializers.glorotUniform({ seed });
+const he = (seed: number) => tfl.initializers.heNormal({ seed });
+
+/** Odecomp's MNIST MLP 784→150→10 (first layer optionally factorized at `rank`). */
+export function mlp(options: MlpOptions = {}): tfl.LayersModel {
+  const seed = options.seed ?? 0, hidden = options.hidden ?? 150, classes = options.classes ?? 10, n = options.inputSize ?? 784;
+  const model = tfl.sequential({ name: "mlp" });
+  if (options.rank === undefined) {
+    model.add(tfl.layers.dense({ name: "fc1", inputShape: [n], units: hidden, activation: "relu", kernelInitializer: glorot(seed) }));
+  } else {
+    const r = options.rank;
+    check(Number.isInteger(r) && r >= 1 && r <= Math.min(n, hidden), "mlp", () => `rank = ${r}; expected an integer in 1..${Math.min(n, hidden)}`);
+    model.add(tfl.layers.dense({ name: "fc1__odc_svd_0", inputShape: [n], units: r, useBias: false, kernelInitializer: glorot(seed) }));
+    model.add(tfl.layers.dense({ name: "fc1__odc_svd_1", units: hidden, activation: "relu", kernelInitializer: glorot(seed + 100) }));
+  }
+  model.add(tfl.layers.dense({ name: "fc2", units: classes, activation: "softmax", kernelInitializer: glorot(seed + 1) }));
+  return model;
+}
+
+/**
+ * VGG-style reference CNN (the one issue 4's training-step benchmark uses):
+ * [conv3×3·32 → conv3×3·32 → maxpool2] → [conv3×3·64 → conv3×3·64 → maxpool2]
+ * → flatten → Dense 128 ReLU → Dense classes softmax. "same" padding, ReLU.
+ */
+export function vggCnn(options: ModelOptions = {}): tfl.LayersModel {
+  const seed = options.seed ?? 0, classes = options.classes ?? 10;
+  const model = tfl.sequential({ name: "vgg_cnn" });
+  let i = 0;
+  for (const [block, ch] of [[1, 32], [2, 64]] as const) {
+    for (const j of [1, 2]) {
+      model.add(tfl.layers.conv2d({
+        name: `conv${block}_${j}`, ...(i === 0 ? { inputShape: [28, 28, 1] } : {}), filters: ch, kernelSize: 3, padding: "same",
+        activation: "relu", kernelInitializer: he(seed + i++),
+      }));
+    }
+    model.add(tfl.layers.maxPooling2d({ name: `pool${block}`, poolSize: 2 }));
+  }
+  model.add(tfl.layers.flatten({ name: "flatten" }));
+  model.add(tfl.layers.dense({ name: "fc1", units: 128, activation: "relu", kernelInitializer: he(seed + i++) }));
+  model.add(tfl.layers.dense({ name: "fc2", units: classes, activation: "softmax", kernelInitializer: glorot(seed + i++) }));
+  return model;
+}
+
+/**
+ * Small ResNet for 28×28×1: stem conv3×3·16, then three stages (16, 32, 64
+ * channels; stride 2 at the start of stages 2 and 3) of one basic block each
+ * (conv3×3 → BN → ReLU → conv3×3 → BN, Add with the shortcut — a 1×1 stride-2
+ * conv when the shape changes — then ReLU), global average pool, Dense softmax.
+ */
+export function smallResNet(options: ModelOptions = {}): tfl.LayersModel {
+  const seed = options.seed ?? 0, classes = options.classes ?? 10;
+  let s = seed;
+  const conv = (name: string, filters: number, kernelSize: number, strides = 1) =>
+    tfl.layers.conv2d({ name, filters, kernelSize, strides, padding: "same", useBias: false, kernelInitializer: he(s++) });
+  const input = tfl.input({ shape: [28, 28, 1], name: "input" });
+  let x = conv("stem", 16, 3).apply(input) as tfl.SymbolicTensor;
+  x = tfl.layers.batchNormalization({ name: "stem_bn" }).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers.reLU({ name: "stem_relu" }).apply(x) as tfl.SymbolicTensor;
+  let channels = 16;
+  for (const [stage, ch] of [[1, 16], [2, 32], [3, 64]] as const) {
+    const stride = ch === channels ? 1 : 2;
+    let y = conv(`s${stage}_conv1`, ch, 3, stride).apply(x) as tfl.SymbolicTensor;
+    y = tfl.layers.batchNormalization({ name: `s${stage}_bn1` }).apply(y) as tfl.SymbolicTensor;
+    y = tfl.layers.reLU({ name: `s${stage}_relu1` }).apply(y) as tfl.SymbolicTensor;
+    y = conv(`s${stage}_conv2`, ch, 3).apply(y) as tfl.SymbolicTensor;
+    y = tfl.layers.batchNormalization({ name: `s${stage}_bn2` }).apply(y) as tfl.SymbolicTensor;
+    const shortcut = stride === 1 ? x : conv(`s${stage}_proj`, ch, 1, stride).apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers.add({ name: `s${stage}_add` }).apply([y, shortcut]) as tfl.SymbolicTensor;
+    x = tfl.layers.reLU({ name: `s${stage}_out` }).apply(x) as tfl.SymbolicTensor;
+    channels = ch;
+  }
+  x = tfl.layers.globalAveragePooling2d({ name: "gap" }).apply(x) as tfl.SymbolicTensor;
+  const out = tfl.layers.dense({ name: "fc", units: classes, activation: "softmax", kernelInitializer: glorot(s++) }).apply(x) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: input, outputs: out, name: "small_resnet" });
+}
+
+/**
+ * Forward FLOPs per sample (2·MACs) of Dense and Conv2D layers, the rest
+ * (activations, pooling, BN, Add) ignored. Training ≈ 3× this per sample.
+ */
+export function forwardFlops(model: tfl.LayersModel): number {
+  let flops = 0;
+  for (const layer of model.layers) {
+    const cls = layer.getClassName();
+    const outShape = layer.outputShape as number[];
+    if (cls === "Dense") {
+      const kernel = layer.weights[0];
+      flops += 2 * kernel.shape[0]! * kernel.shape[1]!;
+    } else if (cls === "Conv2D") {
+      const [kh, kw, cin, cout] = layer.weights[0].shape as number[]; // [kh, kw, cin, cout]
+      flops += 2 * kh * kw * cin * cout * outShape[1] * outShape[2];
+    }
+  }
+  return flops;
+}

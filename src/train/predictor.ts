@@ -1,0 +1,283 @@
+// Learning-curve prediction (Domhan et al. 2015; NNI's curve-fitting assessor
+// is the compact version followed here): fit parametric families to the
+// points seen so far by least squares (Levenberg–Marquardt from the
+// ml-levenberg-marquardt package, analytic Jacobians, several starts per
+// family), drop failed or implausible fits, and mix the rest with weights
+// ∝ 1/MSE. Serves two axes: accuracy over epochs (extrapolate, stop early)
+// and accuracy over rank (predict untried ranks, pick the next rank).
+// Pure TypeScript; no tfjs.
+import { levenbergMarquardt } from "ml-levenberg-marquardt";
+import { check, fail } from "../core/errors.ts";
+
+/** A curve family y = f(x; p) with its Jacobian, bounds and starting guesses. p[0] is the asymptote. */
+export interface CurveFamily {
+  name: string;
+  /** Human-readable formula. */
+  formula: string;
+  f: (p: number[], x: number) => number;
+  grad: (p: number[], x: number) => number[];
+  /** y as x → ∞, from the parameters. */
+  asymptote: (p: number[]) => number;
+  min: number[];
+  max: number[];
+  starts: (x: number[], y: number[]) => number[][];
+}
+
+const span = (y: number[]) => Math.max(1e-3, Math.max(...y) - Math.min(...y));
+
+/** pow3: a − b·x^(−c), b ≥ 0, c > 0 (rising to a). */
+export const pow3: CurveFamily = {
+  name: "pow3", formula: "a − b·x^(−c)",
+  f: ([a, b, c], x) => a - b * Math.pow(x, -c),
+  grad: ([, b, c], x) => { const xc = Math.pow(x, -c); return [1, -xc, b * xc * Math.log(x)]; },
+  asymptote: ([a]) => a,
+  min: [-1e3, 0, 1e-3], max: [1e3, 1e4, 8],
+  starts: (x, y) => {
+    const ymax = Math.max(...y), s = span(y), out: number[][] = [];
+    for (const da of [0.02, 0.2, 1]) for (const c of [0.3, 1, 2.5]) {
+      const a = ymax + da * s;
+      out.push([a, Math.max(1e-6, (a - y[0]) * Math.pow(x[0], c)), c]);
+    }
+    return out;
+  },
+};
+
+/** exp3: a − b·e^(−c·x), b ≥ 0, c > 0. */
+export const exp3: CurveFamily = {
+  name: "exp3", formula: "a − b·e^(−c·x)",
+  f: ([a, b, c], x) => a - b * Math.exp(-c * x),
+  grad: ([, b, c], x) => { const e = Math.exp(-c * x); return [1, -e, b * x * e]; },
+  asymptote: ([a]) => a,
+  min: [-1e3, 0, 1e-5], max: [1e3, 1e6, 20],
+  starts: (x, y) => {
+    const ymax = Math.max(...y), s = span(y), xr = Math.max(1e-9, x[x.length - 1] - x[0]) , out: number[][] = [];
+    for (const da of [0.02, 0.2, 1]) for (const k of [0.5, 2, 6]) {
+      const a = ymax + da * s, c = k / Math.max(xr, x[x.length - 1]);
+      out.push([a, Math.max(1e-6, (a - y[0]) * Math.exp(c * x[0])), c]);
+    }
+    return out;
+  },
+};
+
+/** logpower: a / (1 + (x/e^b)^c), c < 0 (rising to a; half of a at x = e^b). */
+export const logPower: CurveFamily = {
+  name: "logpower", formula: "a / (1 + (x/e^b)^c)",
+  f: ([a, b, c], x) => a / (1 + Math.pow(x / Math.exp(b), c)),
+  grad: ([a, b, c], x) => {
+    const u = Math.pow(x / Math.exp(b), c), d = 1 + u;
+    return [1 / d, (a * u * c) / (d * d), (-a * u * (Math.log(x) - b)) / (d * d)];
+  },
+  asymptote: ([a]) => a,
+  min: [-1e3, -50, -10], max: [1e3, 50, -1e-3],
+  starts: (x, y) => {
+    const ymax = Math.max(...y), s = span(y), out: number[][] = [];
+    for (const da of [0.02, 0.2, 1]) for (const c of [-0.5, -1, -2.5]) {
+      const a = ymax + da * s;
+      const ratio = a / y[0] - 1;
+      const b = ratio > 0 && y[0] > 0 ? Math.log(x[0]) - Math.log(ratio) / c : Math.log(x[0]);
+      out.push([a, b, c]);
+    }
+    return out;
+  },
+};
+
+/** The default ensemble, in one place. */
+export const curveFamilies: readonly CurveFamily[] = [pow3, exp3, logPower];
+
+export interface PredictorOptions {
+  /** Families to mix (default: pow3, exp3, logpower). */
+  families?: readonly CurveFamily[];
+  /** Plausible range of the asymptote and predictions (default [0, 1], for accuracies): the asymptote is fitted within it (±5% slack). */
+  bounds?: [number, number];
+  /** LM iterations per start (default 200). */
+  maxIterations?: number;
+}
+
+export interface FamilyFit {
+  family: string;
+  params: number[];
+  /** Mean squared residual on the fitted points. */
+  mse: number;
+  /** Ensemble weight (0 for dropped fits). */
+  weight: number;
+  /** Why the fit was dropped, if it was. */
+  dropped?: string;
+}
+
+export interface CurveEnsemble {
+  fits: FamilyFit[];
+  /** Weighted prediction at x. */
+  predict(x: number): number;
+  /** Weighted asymptote (x → ∞), clamped to bounds. */
+  asymptote: number;
+}
+
+const MIN_POINTS = 3;
+
+function validate(where: string, x: ArrayLike<number>, y: ArrayLike<number>): void {
+  check(x.length === y.length, where, () => `${x.length} x values but ${y.length} y values; expected equal lengths`);
+  check(y.length >= MIN_POINTS, where, () => `got ${y.length} point(s); expected at least ${MIN_POINTS} to fit 3-parameter curves`);
+  for (let i = 0; i < y.length; i++) {
+    check(Number.isFinite(y[i]), where, () => `y[${i}] = ${y[i]}; expected a finite number`);
+    check(Number.isFinite(x[i]) && x[i] > 0, where, () => `x[${i}] = ${x[i]}; expected a finite positive number (epochs from 1, ranks from 1)`);
+    check(i === 0 || x[i] > x[i - 1], where, () => `x[${i}] = ${x[i]} ≤ x[${i - 1}] = ${x[i - 1]}; expected increasing x`);
+  }
+}
+
+function fitFamily(fam: CurveFamily, x: number[], y: number[], maxIterations: number, aRange: [number, number]): { params: number[]; mse: number } | null {
+  let best: { params: number[]; mse: number } | null = null;
+  // The asymptote p[0] is constrained to the plausible range, so short or still-accelerating
+  // histories give a bounded extrapolation instead of a failed fit.
+  const min = fam.min.slice(), max = fam.max.slice();
+  min[0] = Math.max(min[0], aRange[0]);
+  max[0] = Math.min(max[0], aRange[1]);
+  for (const start of fam.starts(x, y)) {
+    const init = start.map((v, i) => Math.min(max[i], Math.max(min[i], v)));
+    if (!init.every(Number.isFinite)) continue;
+    let params: number[];
+    try {
+      params = levenbergMarquardt({ x, y }, (p) => (t) => fam.f(p, t), {
+        initialValues: init, minValues: min, maxValues: max, maxIterations,
+        errorTolerance: 1e-14, improvementThreshold: 1e-3, damping: 1e-2,
+        jacobianFunction: (p) => (t) => fam.grad(p, t),
+      }).parameterValues;
+    } catch { continue; }
+    let sse = 0;
+    for (let i = 0; i < x.length; i++) { const r = fam.f(params, x[i]) - y[i]; sse += r * r; }
+    const mse = sse / x.length;
+    if (Number.isFinite(mse) && (!best || mse < best.mse)) best = { params, mse };
+  }
+  return best;
+}
+
+/** Fit every family to (x, y) and build the weighted ensemble. */
+export function fitCurves(x: ArrayLike<number>, y: ArrayLike<number>, options: PredictorOptions = {}): CurveEnsemble {
+  validate("fitCurves", x, y);
+  const xs = Array.from(x), ys = Array.from(y);
+  const [lo, hi] = options.bounds ?? [0, 1];
+  const slack = 0.05 * Math.max(1e-9, hi - lo);
+  const fits: FamilyFit[] = [];
+  for (const fam of options.families ?? curveFamilies) {
+    const r = fitFamily(fam, xs, ys, options.maxIterations ?? 200, [lo - slack, hi + slack]);
+    if (!r) { fits.push({ family: fam.name, params: [], mse: Infinity, weight: 0, dropped: "no start converged" }); continue; }
+    const a = fam.asymptote(r.params);
+    let dropped: string | undefined;
+    if (!Number.isFinite(a)) dropped = `asymptote ${a} is not finite`;
+    else if (a < lo - slack || a > hi + slack) dropped = `asymptote ${a.toFixed(4)} outside bounds [${lo}, ${hi}]`;
+    fits.push({ family: fam.name, params: r.params, mse: r.mse, weight: 0, dropped });
+  }
+  const kept = fits.filter((f) => !f.dropped);
+  if (kept.length === 0) fail("fitCurves", `no curve family fitted the ${ys.length} points plausibly (${fits.map((f) => `${f.family}: ${f.dropped}`).join("; ")})`);
+  // Weights ∝ 1/MSE, with a noise floor so an exact fit does not take all the weight from an equally exact one.
+  const floor = 1e-10 + 1e-6 * Math.min(...kept.map((f) => f.mse));
+  const best = Math.min(...kept.map((f) => f.mse));
+  for (const f of kept) if (f.mse > 25 * best + 1e-8) f.dropped = `mse ${f.mse.toExponential(2)} > 25× the best fit's`;
+  const mixed = fits.filter((f) => !f.dropped);
+  const total = mixed.reduce((s, f) => s + 1 / (f.mse + floor), 0);
+  for (const f of mixed) f.weight = 1 / (f.mse + floor) / total;
+  const byName = new Map((options.families ?? curveFamilies).map((fam) => [fam.name, fam]));
+  const clamp = (v: number) => Math.min(hi, Math.max(lo, v));
+  const predict = (t: number) => clamp(mixed.reduce((s, f) => s + f.weight * byName.get(f.family)!.f(f.params, t), 0));
+  const asymptote = clamp(mixed.reduce((s, f) => s + f.weight * byName.get(f.family)!.asymptote(f.params), 0));
+  return { fits, predict, asymptote };
+}
+
+// ---- epochs
+
+export interface CurvePrediction {
+  /** Predicted value at epoch `at` (or the asymptote if `at` was not given). */
+  value: number;
+  /** Predicted asymptote (x → ∞). */
+  asymptote: number;
+  ensemble: CurveEnsemble;
+}
+
+/** Predict from a history of per-epoch values (history[i] is epoch i+1) the value at epoch `at` and the asymptote. */
+export function predictCurve(history: ArrayLike<number>, at?: number, options: PredictorOptions = {}): CurvePrediction {
+  check(at === undefined || (Number.isFinite(at) && at >= 1), "predictCurve", () => `at = ${at}; expected an epoch ≥ 1`);
+  const x = Array.from({ length: history.length }, (_, i) => i + 1);
+  const ensemble = fitCurves(x, history, options);
+  return { value: at === undefined ? ensemble.asymptote : ensemble.predict(at), asymptote: ensemble.asymptote, ensemble };
+}
+
+export interface StopOptions extends PredictorOptions {
+  /** Stop when the predicted gain over the best value so far is below this (e.g. 0.002 = 0.2 points). */
+  threshold: number;
+  /** How many more epochs the gain is predicted over (default: ∞, i.e. the asymptote). */
+  horizon?: number;
+}
+
+export interface StopDecision {
+  stop: boolean;
+  /** Best value seen so far. */
+  best: number;
+  /** Predicted value at the horizon (or the asymptote). */
+  predicted: number;
+  /** predicted − best. */
+  predictedGain: number;
+  reason: string;
+}
+
+/** Decide whether to stop fine-tuning: predicted remaining gain < threshold. */
+export function shouldStop(history: ArrayLike<number>, options: StopOptions): StopDecision {
+  const { threshold, horizon } = options;
+  check(Number.isFinite(threshold) && threshold >= 0, "shouldStop", () => `threshold = ${threshold}; expected a finite number ≥ 0`);
+  check(horizon === undefined || (Number.isInteger(horizon) && horizon >= 1), "shouldStop", () => `horizon = ${horizon}; expected a positive integer`);
+  const p = predictCurve(history, horizon === undefined ? undefined : history.length + horizon, options);
+  const best = Math.max(...Array.from(history));
+  const predictedGain = p.value - best;
+  const stop = predictedGain < threshold;
+  return {
+    stop, best, predicted: p.value, predictedGain,
+    reason: `predicted ${horizon === undefined ? "asymptote" : `value after ${horizon} more epoch(s)`} ${p.value.toFixed(4)} vs best ${best.toFixed(4)}: gain ${predictedGain.toFixed(4)} ${stop ? "<" : "≥"} threshold ${threshold}`,
+  };
+}
+
+// ---- ranks
+
+export interface RankPoint { rank: number; accuracy: number }
+
+export interface NextRankOptions extends PredictorOptions {
+  /** Accuracy the chosen rank should reach. */
+  target: number;
+  minRank?: number;
+  /** Largest rank allowed (e.g. the full rank). */
+  maxRank: number;
+}
+
+export interface RankChoice {
+  /** Smallest untried rank in [minRank, maxRank] predicted to reach the target, or null when none is. */
+  rank: number | null;
+  predicted: number | null;
+  /** Accuracy as a function of rank (the fitted ensemble). */
+  curve: CurveEnsemble;
+}
+
+/** Fit accuracy over rank from a few (rank, accuracy) points. */
+export function fitRankCurve(points: readonly RankPoint[], options: PredictorOptions = {}): CurveEnsemble {
+  const sorted = [...points].sort((p, q) => p.rank - q.rank);
+  return fitCurves(sorted.map((p) => p.rank), sorted.map((p) => p.accuracy), options);
+}
+
+/**
+ * The next rank to try: the smallest rank not yet tried whose predicted
+ * accuracy is ≥ target. Ranks already tried that reached the target bound the
+ * search from above (no point trying larger ones).
+ */
+export function nextRank(points: readonly RankPoint[], options: NextRankOptions): RankChoice {
+  const { target, maxRank } = options;
+  const minRank = options.minRank ?? 1;
+  check(Number.isFinite(target), "nextRank", () => `target = ${target}; expected a finite accuracy`);
+  check(Number.isInteger(minRank) && Number.isInteger(maxRank) && 1 <= minRank && minRank <= maxRank, "nextRank",
+    () => `rank range [${minRank}, ${maxRank}]; expected integers 1 ≤ minRank ≤ maxRank`);
+  const curve = fitRankCurve(points, options);
+  const tried = new Set(points.map((p) => p.rank));
+  const reached = points.filter((p) => p.accuracy >= target).map((p) => p.rank);
+  const upper = reached.length ? Math.min(maxRank, Math.min(...reached) - 1) : maxRank;
+  for (let r = minRank; r <= upper; r++) {
+    if (tried.has(r)) continue;
+    const v = curve.predict(r);
+    if (v >= target) return { rank: r, predicted: v, curve };
+  }
+  return { rank: null, predicted: null, curve };
+}

@@ -1,0 +1,111 @@
+import { describe, expect, it } from "vitest";
+import { curveFamilies, exp3, fitCurves, logPower, nextRank, pow3, predictCurve, shouldStop, type CurveFamily } from "../../src/train/predictor.ts";
+import { gaussian, rng } from "../helpers/random.ts";
+
+const epochs = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+const cases: [CurveFamily, number[]][] = [[pow3, [0.95, 0.4, 0.8]], [exp3, [0.9, 0.5, 0.15]], [logPower, [0.97, 1.0, -1.3]]];
+
+describe("curve families", () => {
+  it("have Jacobians that match finite differences", () => {
+    for (const [fam, p] of cases) for (const x of [1, 2.5, 17]) {
+      const g = fam.grad(p, x);
+      p.forEach((_, k) => {
+        const h = 1e-6, q = p.slice(), r = p.slice();
+        q[k] += h; r[k] -= h;
+        expect(g[k]).toBeCloseTo((fam.f(q, x) - fam.f(r, x)) / (2 * h), 5);
+      });
+    }
+  });
+});
+
+describe("fitCurves", () => {
+  it.each(cases.map(([f, p]) => [f.name, f, p] as const))("recovers the parameters of a noiseless %s curve", (_n, fam, p) => {
+    const x = epochs(30), y = x.map((t) => fam.f(p, t));
+    const e = fitCurves(x, y);
+    const fit = e.fits.find((f) => f.family === fam.name)!;
+    fit.params.forEach((v, k) => expect(v).toBeCloseTo(p[k], 3));
+    expect(fit.weight).toBeGreaterThan(0.99);
+    expect(e.asymptote).toBeCloseTo(p[0], 3);
+  });
+  it.each(cases.map(([f, p]) => [f.name, f, p] as const))("recovers a noisy %s curve's asymptote and shape", (_n, fam, p) => {
+    const g = gaussian(rng(7)), x = epochs(40), y = x.map((t) => fam.f(p, t) + 0.002 * g());
+    const e = fitCurves(x, y);
+    const fit = e.fits.find((f) => f.family === fam.name)!;
+    expect(fit.dropped).toBeUndefined();
+    expect(Math.abs(fit.params[0] - p[0])).toBeLessThan(0.01);
+    expect(Math.abs(e.asymptote - p[0])).toBeLessThan(0.01);
+    for (const t of [5, 40, 80]) expect(Math.abs(e.predict(t) - fam.f(p, t))).toBeLessThan(0.01);
+  });
+  it("keeps the asymptote within bounds for short, still-accelerating histories", () => {
+    const e = fitCurves([1, 2, 3], [0.876, 0.882, 0.896]);
+    for (const f of e.fits) if (!f.dropped) expect(f.params[0]).toBeLessThanOrEqual(1.05 + 1e-12);
+    expect(e.asymptote).toBeLessThanOrEqual(1);
+    expect(e.asymptote).toBeGreaterThan(0.896);
+    expect(e.fits.reduce((s, f) => s + f.weight, 0)).toBeCloseTo(1, 9);
+  });
+  it("drops families that fit far worse than the best", () => {
+    const x = epochs(20), y = x.map((t) => exp3.f([0.9, 0.5, 0.15], t));
+    const e = fitCurves(x, y);
+    expect(e.fits.find((f) => f.family === "exp3")!.weight).toBeGreaterThan(0.99);
+    expect(e.fits.some((f) => f.dropped && /25× the best/.test(f.dropped))).toBe(true);
+  });
+  it("rejects bad inputs with clear errors", () => {
+    expect(() => fitCurves([1, 2], [0.5, 0.6])).toThrow(/got 2 point\(s\); expected at least 3/);
+    expect(() => fitCurves([1, 2, 3], [0.5, NaN, 0.7])).toThrow(/y\[1\] = NaN; expected a finite number/);
+    expect(() => fitCurves([1, 3, 2], [0.5, 0.6, 0.7])).toThrow(/expected increasing x/);
+    expect(() => fitCurves([0, 1, 2], [0.5, 0.6, 0.7])).toThrow(/x\[0\] = 0; expected a finite positive/);
+    expect(() => fitCurves([1, 2, 3], [0.5, 0.6])).toThrow(/3 x values but 2 y values/);
+    expect(() => predictCurve([0.1, 0.2, 0.3], 0)).toThrow(/at = 0; expected an epoch ≥ 1/);
+  });
+});
+
+describe("predictCurve", () => {
+  it("predicts the final value from the first 30% of a noisy curve within 1 point", () => {
+    const g = gaussian(rng(3));
+    for (const [fam, p] of cases) {
+      const y = epochs(30).map((t) => fam.f(p, t) + 0.001 * g());
+      const pred = predictCurve(y.slice(0, 9), 30);
+      expect(Math.abs(pred.value - fam.f(p, 30))).toBeLessThan(0.01);
+    }
+  });
+});
+
+describe("shouldStop", () => {
+  const curve = epochs(40).map((t) => pow3.f([0.95, 0.4, 0.8], t));
+  it("continues early on and stops once the remaining gain is small", () => {
+    const early = shouldStop(curve.slice(0, 5), { threshold: 0.005 });
+    expect(early.stop).toBe(false);
+    expect(early.predictedGain).toBeGreaterThan(0.05);
+    const late = shouldStop(curve.slice(0, 40), { threshold: 0.005, horizon: 10 });
+    expect(late.stop).toBe(true);
+    expect(late.predictedGain).toBeLessThan(0.005);
+    expect(late.reason).toMatch(/after 10 more epoch/);
+  });
+  it("rejects bad options", () => {
+    expect(() => shouldStop(curve.slice(0, 5), { threshold: -1 })).toThrow(/threshold = -1/);
+    expect(() => shouldStop(curve.slice(0, 5), { threshold: 0.01, horizon: 0.5 })).toThrow(/horizon = 0.5; expected a positive integer/);
+    expect(() => shouldStop([0.5, 0.6], { threshold: 0.01 })).toThrow(/expected at least 3/);
+  });
+});
+
+describe("nextRank", () => {
+  // accuracy over rank, saturating: 0.985 − 0.9·r^(−1.2)
+  const acc = (r: number) => pow3.f([0.985, 0.9, 1.2], r);
+  it("picks the smallest rank predicted to reach the target", () => {
+    const points = [5, 30, 150].map((rank) => ({ rank, accuracy: acc(rank) }));
+    const choice = nextRank(points, { target: 0.97, maxRank: 150 });
+    let truth = 1;
+    while (acc(truth) < 0.97) truth++;
+    expect(choice.rank).not.toBeNull();
+    expect(Math.abs(choice.rank! - truth)).toBeLessThanOrEqual(1);
+    expect(choice.predicted!).toBeGreaterThanOrEqual(0.97);
+  });
+  it("returns null when no rank reaches the target and checks options", () => {
+    const points = [5, 30, 150].map((rank) => ({ rank, accuracy: acc(rank) }));
+    expect(nextRank(points, { target: 0.999, maxRank: 150 }).rank).toBeNull();
+    expect(() => nextRank(points, { target: 0.9, minRank: 10, maxRank: 5 })).toThrow(/rank range \[10, 5\]/);
+  });
+  it("uses every family by default", () => {
+    expect(curveFamilies.map((f) => f.name)).toEqual(["pow3", "exp3", "logpower"]);
+  });
+});
