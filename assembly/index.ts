@@ -9,3 +9,6 @@ export { fill_randn_f32, sumsq_f32, diffsq_f32, copy_block_f32 } from "./tensor/
 export { qr_f32 } from "./linalg/qr";
 export { eigh_f32 } from "./linalg/eig";
 export { svd_f32 } from "./linalg/svd";
+export { conv2d_f32, conv2d_backprop_filter_f32, conv2d_backprop_input_f32 } from "./conv/grad";
+export { depthwise_backprop_filter_f32, depthwise_backprop_input_f32 } from "./conv/depthwise";
+export { lowrank_matmul_f32 } from "./linalg/lowrank";

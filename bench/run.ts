@@ -3,6 +3,8 @@
 const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<void> }>> = {
   gemm: () => import("./gemm.bench.ts"),
   train: () => import("./train-mlp.bench.ts"),
+  tfjs: () => import("./tfjs.bench.ts"),
+  lowrank: () => import("./lowrank.bench.ts"),
 };
 
 const args = process.argv.slice(2);

@@ -16,11 +16,7 @@
 import { fma4 } from "../simd";
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
 
-// Register tile: MR rows × NR columns = 8 f32x4 accumulators. V8 (TurboFan) issues
-// every load of a loop iteration before the arithmetic, so the live set is
-// accumulators + MR broadcasts + NR/4 B vectors (+1 product temp without FMA):
-// 8 + 4 + 2 + 1 = 15, exactly the allocatable xmm registers on x64. Larger tiles
-// (5×8, 6×8, 4×12, 4×16, 8×8) and unrolling spill and measured slower here.
+// Register tile: MR rows × NR columns = 8 f32x4 accumulators.
 const MR = 4;
 const NR = 8;
 // Cache blocks (f32 elements): B sliver KC×NR in L1, A block MC×KC in L2.
@@ -38,7 +34,8 @@ function kernel(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, beta: f32): v
   let c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0);
   let c31 = f32x4.splat(0);
-  for (let p = 0; p < kc; p++) {
+  const bend = bp + (<usize>kc << 5);
+  while (bp < bend) {
     const b0 = v128.load(bp, 0);
     const b1 = v128.load(bp, 16);
     let a = v128.load32_splat(ap, 0);

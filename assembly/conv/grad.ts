@@ -1,0 +1,73 @@
+// Convolution via GEMM over blocks of packed patches (NHWC, filter
+// [kH, kW, inC, outC], any stride / padding / dilation):
+//   conv2d_f32:                 y  = patches(x) · W
+//   conv2d_backprop_filter_f32: dW = Σ_blocks patches(x)ᵀ · dy   (beta = 1 after the first block)
+//   conv2d_backprop_input_f32:  dx = col2im(dy · Wᵀ)
+// A block is ≈ 2 MB of patches, so the GEMM sees k (or m) in the hundreds
+// and runs at GEMM speed while the patch buffer stays in cache.
+import { gemm_f32 } from "../linalg/gemm";
+import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
+import { gi, G_BATCH, G_IN_C, G_IN_H, G_IN_W, G_OUT_C, G_OUT_H, G_OUT_W, G_K_H, G_K_W } from "./geom";
+import { pack_patches, unpack_patches_add, patch_block_rows } from "./patches";
+
+/** y[batch, outH, outW, outC] = conv(x, w). Returns 0, or 1 when scratch could not grow. */
+export function conv2d_f32(g: usize, x: usize, w: usize, y: usize): i32 {
+  const K = gi(g, G_K_H) * gi(g, G_K_W) * gi(g, G_IN_C);
+  const outC = gi(g, G_OUT_C);
+  const P = gi(g, G_BATCH) * gi(g, G_OUT_H) * gi(g, G_OUT_W);
+  if (P == 0 || outC == 0) return 0;
+  const mark = scratch_mark();
+  const rowsMax = patch_block_rows(K, P);
+  const col = scratch_alloc(<usize>(rowsMax * K) << 2);
+  if (col == 0) return 1;
+  for (let p0 = 0; p0 < P; p0 += rowsMax) {
+    const rows = min(rowsMax, P - p0);
+    pack_patches(g, x, p0, rows, col);
+    gemm_f32(0, 0, rows, outC, K, 1, col, K, w, outC, 0, y + (<usize>(p0 * outC) << 2), outC);
+  }
+  scratch_reset(mark);
+  return 0;
+}
+
+/** dw[kH, kW, inC, outC] = Σ over positions of x-patch ⊗ dy. Returns 0, or 1 when scratch could not grow. */
+export function conv2d_backprop_filter_f32(g: usize, x: usize, dy: usize, dw: usize): i32 {
+  const K = gi(g, G_K_H) * gi(g, G_K_W) * gi(g, G_IN_C);
+  const outC = gi(g, G_OUT_C);
+  const P = gi(g, G_BATCH) * gi(g, G_OUT_H) * gi(g, G_OUT_W);
+  if (P == 0) {
+    memory.fill(dw, 0, <usize>(K * outC) << 2);
+    return 0;
+  }
+  const mark = scratch_mark();
+  const rowsMax = patch_block_rows(K, P);
+  const col = scratch_alloc(<usize>(rowsMax * K) << 2);
+  if (col == 0) return 1;
+  for (let p0 = 0; p0 < P; p0 += rowsMax) {
+    const rows = min(rowsMax, P - p0);
+    pack_patches(g, x, p0, rows, col);
+    gemm_f32(1, 0, K, outC, rows, 1, col, K, dy + (<usize>(p0 * outC) << 2), outC, p0 == 0 ? 0 : 1, dw, outC);
+  }
+  scratch_reset(mark);
+  return 0;
+}
+
+/** dx[batch, inH, inW, inC] = col2im(dy · wᵀ). Returns 0, or 1 when scratch could not grow. */
+export function conv2d_backprop_input_f32(g: usize, dy: usize, w: usize, dx: usize): i32 {
+  const inC = gi(g, G_IN_C);
+  const K = gi(g, G_K_H) * gi(g, G_K_W) * inC;
+  const outC = gi(g, G_OUT_C);
+  const P = gi(g, G_BATCH) * gi(g, G_OUT_H) * gi(g, G_OUT_W);
+  memory.fill(dx, 0, <usize>(gi(g, G_BATCH) * gi(g, G_IN_H) * gi(g, G_IN_W) * inC) << 2);
+  if (P == 0) return 0;
+  const mark = scratch_mark();
+  const rowsMax = patch_block_rows(K, P);
+  const col = scratch_alloc(<usize>(rowsMax * K) << 2);
+  if (col == 0) return 1;
+  for (let p0 = 0; p0 < P; p0 += rowsMax) {
+    const rows = min(rowsMax, P - p0);
+    gemm_f32(0, 1, rows, K, outC, 1, dy + (<usize>(p0 * outC) << 2), outC, w, outC, 0, col, K);
+    unpack_patches_add(g, col, p0, rows, dx);
+  }
+  scratch_reset(mark);
+  return 0;
+}

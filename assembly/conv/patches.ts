@@ -1,0 +1,96 @@
+// Patch packing shared by the GEMM-based convolutions: rows [p0, p0+rows) of
+// the (batch·outH·outW) × (kH·kW·inC) patch matrix, written contiguously
+// (row stride kH·kW·inC), zeros where the window hangs over the padding.
+// Each (kh, kw) of a row is one inC-long run copied with memory.copy, so the
+// cost is one pass over the patch block (cache-resident by construction).
+import { gi, G_IN_H, G_IN_W, G_IN_C, G_OUT_H, G_OUT_W, G_K_H, G_K_W, G_STRIDE_H, G_STRIDE_W, G_DIL_H, G_DIL_W, G_PAD_TOP, G_PAD_LEFT } from "./geom";
+
+export function pack_patches(g: usize, x: usize, p0: i32, rows: i32, col: usize): void {
+  const inH = gi(g, G_IN_H), inW = gi(g, G_IN_W), inC = gi(g, G_IN_C);
+  const outH = gi(g, G_OUT_H), outW = gi(g, G_OUT_W);
+  const kH = gi(g, G_K_H), kW = gi(g, G_K_W);
+  const sH = gi(g, G_STRIDE_H), sW = gi(g, G_STRIDE_W), dH = gi(g, G_DIL_H), dW = gi(g, G_DIL_W);
+  const pT = gi(g, G_PAD_TOP), pL = gi(g, G_PAD_LEFT);
+  const runBytes = <usize>inC << 2;
+  const K = kH * kW * inC;
+  const hw = outH * outW;
+  let b = p0 / hw;
+  let rem = p0 - b * hw;
+  let oh = rem / outW;
+  let ow = rem - oh * outW;
+  for (let r = 0; r < rows; r++) {
+    let dst = col + (<usize>(r * K) << 2);
+    const xb = x + (<usize>(b * inH * inW * inC) << 2);
+    for (let kh = 0; kh < kH; kh++) {
+      const ih = oh * sH + kh * dH - pT;
+      if (ih < 0 || ih >= inH) {
+        memory.fill(dst, 0, runBytes * <usize>kW);
+        dst += runBytes * <usize>kW;
+        continue;
+      }
+      const xrow = xb + (<usize>(ih * inW * inC) << 2);
+      for (let kw = 0; kw < kW; kw++) {
+        const iw = ow * sW + kw * dW - pL;
+        if (iw < 0 || iw >= inW) memory.fill(dst, 0, runBytes);
+        else memory.copy(dst, xrow + (<usize>(iw * inC) << 2), runBytes);
+        dst += runBytes;
+      }
+    }
+    if (++ow == outW) {
+      ow = 0;
+      if (++oh == outH) { oh = 0; b++; }
+    }
+  }
+}
+
+/** Scatter-add rows [p0, p0+rows) of a patch matrix back into the NHWC image dx (col2im). */
+export function unpack_patches_add(g: usize, col: usize, p0: i32, rows: i32, dx: usize): void {
+  const inH = gi(g, G_IN_H), inW = gi(g, G_IN_W), inC = gi(g, G_IN_C);
+  const outH = gi(g, G_OUT_H), outW = gi(g, G_OUT_W);
+  const kH = gi(g, G_K_H), kW = gi(g, G_K_W);
+  const sH = gi(g, G_STRIDE_H), sW = gi(g, G_STRIDE_W), dH = gi(g, G_DIL_H), dW = gi(g, G_DIL_W);
+  const pT = gi(g, G_PAD_TOP), pL = gi(g, G_PAD_LEFT);
+  const K = kH * kW * inC;
+  const hw = outH * outW;
+  let b = p0 / hw;
+  let rem = p0 - b * hw;
+  let oh = rem / outW;
+  let ow = rem - oh * outW;
+  for (let r = 0; r < rows; r++) {
+    let src = col + (<usize>(r * K) << 2);
+    const xb = dx + (<usize>(b * inH * inW * inC) << 2);
+    for (let kh = 0; kh < kH; kh++) {
+      const ih = oh * sH + kh * dH - pT;
+      if (ih < 0 || ih >= inH) { src += <usize>(kW * inC) << 2; continue; }
+      const xrow = xb + (<usize>(ih * inW * inC) << 2);
+      for (let kw = 0; kw < kW; kw++) {
+        const iw = ow * sW + kw * dW - pL;
+        if (iw >= 0 && iw < inW) {
+          const d = xrow + (<usize>(iw * inC) << 2);
+          let c = 0;
+          for (; c + 4 <= inC; c += 4) {
+            const o = <usize>c << 2;
+            v128.store(d + o, f32x4.add(v128.load(d + o), v128.load(src + o)));
+          }
+          for (; c < inC; c++) {
+            const o = <usize>c << 2;
+            store<f32>(d + o, load<f32>(d + o) + load<f32>(src + o));
+          }
+        }
+        src += <usize>inC << 2;
+      }
+    }
+    if (++ow == outW) {
+      ow = 0;
+      if (++oh == outH) { oh = 0; b++; }
+    }
+  }
+}
+
+/** Rows per patch block: about 2 MB of patches, at least 64 rows, at most all of them. */
+@inline export function patch_block_rows(K: i32, P: i32): i32 {
+  let r = (1 << 19) / (K > 0 ? K : 1);
+  if (r < 64) r = 64;
+  if (r > P) r = P;
+  return r;
+}

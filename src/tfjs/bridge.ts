@@ -1,0 +1,57 @@
+// Moving tensors between tfjs's wasm heap and ours. The two modules have
+// separate linear memories, so each kernel copies its inputs in once and its
+// result out once (no other copies): bytes per call = 4 · (|inputs| + |output|).
+// Inputs are read through the backend's public surface (typedArrayFromHeap);
+// outputs are allocated with makeOutput and filled through their heap view.
+import type { DataType, TensorInfo, backend_util } from "@tensorflow/tfjs-core";
+import type { Scratch } from "../core/heap.ts";
+import { fail } from "../core/errors.ts";
+
+/** The part of tfjs-backend-wasm's BackendWasm the kernels use. */
+export interface WasmBackendLike {
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+}
+
+export function checkFloat32(kernel: string, name: string, t: TensorInfo): void {
+  if (t.dtype !== "float32") fail(kernel, `input '${name}' has dtype '${t.dtype}'; expected 'float32'`);
+}
+
+/** Copy a tfjs tensor into our scratch; returns the pointer. */
+export function copyIn(s: Scratch, backend: WasmBackendLike, t: TensorInfo): number {
+  const src = backend.typedArrayFromHeap(t) as Float32Array;
+  const p = s.f32(src.length);
+  s.view(p, src.length).set(src);
+  return p;
+}
+
+/** Allocate a tfjs output of `shape` and copy n floats from our pointer p into it. */
+export function copyOut(s: Scratch, backend: WasmBackendLike, p: number, shape: number[]): TensorInfo {
+  const out = backend.makeOutput(shape, "float32");
+  const dst = backend.typedArrayFromHeap(out) as Float32Array;
+  dst.set(s.view(p, dst.length));
+  return out;
+}
+
+/** Field order of assembly/conv/geom.ts (16 × i32). */
+export function putGeometry(s: Scratch, info: backend_util.Conv2DInfo, depthwise: boolean): number {
+  const p = s.i32(16);
+  new Int32Array(s.k.memory.buffer, p, 16).set([
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels,
+    info.outHeight, info.outWidth, info.outChannels,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth,
+    info.dilationHeight, info.dilationWidth, info.padInfo.top, info.padInfo.left,
+    depthwise ? info.outChannels / info.inChannels : 1,
+  ]);
+  return p;
+}
+
+export function checkNHWC(kernel: string, dataFormat: string | undefined): void {
+  if (dataFormat !== undefined && dataFormat !== "NHWC") {
+    fail(kernel, `dataFormat '${dataFormat}' is not supported by odecomp's wasm kernel; expected 'NHWC' (channelsLast)`);
+  }
+}
+
+export function checkStatus(kernel: string, status: number): void {
+  if (status !== 0) fail(kernel, `out of wasm memory for the patch buffer (status ${status}); expected a smaller batch or image`);
+}

@@ -1,0 +1,73 @@
+// op(A)·op(B) per batch with gemm_f32 (all transposes at one speed), batch
+// dims broadcast numpy-style. Replaces the stock kernel, which is fast only
+// untransposed — and Dense backprop uses exactly the transposed forms.
+import { BatchMatMul, broadcast_util, type BatchMatMulAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
+import { withScratch } from "../../core/heap.ts";
+import { fail } from "../../core/errors.ts";
+import { checkFloat32, copyIn, copyOut, type WasmBackendLike } from "../bridge.ts";
+
+const NAME = "BatchMatMul";
+
+/** Flat batch index into `dims` (right-aligned, size-1 dims broadcast) for each flat index of `outDims`. */
+function batchIndex(outDims: number[], dims: number[]): Int32Array {
+  const total = outDims.reduce((a, b) => a * b, 1);
+  const idx = new Int32Array(total);
+  const off = outDims.length - dims.length;
+  for (let i = 0; i < total; i++) {
+    let rest = i, flat = 0, stride = 1;
+    for (let d = outDims.length - 1; d >= 0; d--) {
+      const coord = rest % outDims[d];
+      rest = Math.floor(rest / outDims[d]);
+      const dd = d - off;
+      if (dd >= 0) {
+        if (dims[dd] !== 1) flat += coord * stride;
+        stride *= dims[dd];
+      }
+    }
+    idx[i] = flat;
+  }
+  return idx;
+}
+
+export function batchMatMul(args: { inputs: { a: TensorInfo; b: TensorInfo }; backend: WasmBackendLike; attrs: BatchMatMulAttrs }): TensorInfo {
+  const { inputs: { a, b }, backend, attrs } = args;
+  checkFloat32(NAME, "a", a);
+  checkFloat32(NAME, "b", b);
+  const ta = !!attrs.transposeA, tb = !!attrs.transposeB;
+  const ra = a.shape.length, rb = b.shape.length;
+  if (ra < 2 || rb < 2) fail(NAME, `inputs must have rank ≥ 2; got a [${a.shape}] and b [${b.shape}]`);
+  const m = ta ? a.shape[ra - 1] : a.shape[ra - 2];
+  const ka = ta ? a.shape[ra - 2] : a.shape[ra - 1];
+  const kb = tb ? b.shape[rb - 1] : b.shape[rb - 2];
+  const n = tb ? b.shape[rb - 2] : b.shape[rb - 1];
+  if (ka !== kb) {
+    fail(NAME, `inner shapes (${ka}) and (${kb}) of a [${a.shape}] and b [${b.shape}] with transposeA=${ta}, transposeB=${tb} must match`);
+  }
+  const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
+  const outer = broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
+  const outShape = [...outer, m, n];
+  const batches = outer.reduce((x, y) => x * y, 1);
+  return withScratch((s) => {
+    const pa = copyIn(s, backend, a);
+    const pb = copyIn(s, backend, b);
+    const pc = s.f32(batches * m * n);
+    const lda = a.shape[ra - 1], ldb = b.shape[rb - 1];
+    const sa = m * ka * 4, sb = ka * n * 4, sc = m * n * 4;
+    const gemm = s.k.gemm_f32;
+    if (batches === 1) {
+      gemm(ta ? 1 : 0, tb ? 1 : 0, m, n, ka, 1, pa, lda, pb, ldb, 0, pc, n);
+    } else {
+      const ia = batchIndex(outer, outerA), ib = batchIndex(outer, outerB);
+      for (let i = 0; i < batches; i++) {
+        gemm(ta ? 1 : 0, tb ? 1 : 0, m, n, ka, 1, pa + ia[i] * sa, lda, pb + ib[i] * sb, ldb, 0, pc + i * sc, n);
+      }
+    }
+    return copyOut(s, backend, pc, outShape);
+  });
+}
+
+export const batchMatMulConfig: KernelConfig = {
+  kernelName: BatchMatMul,
+  backendName: "wasm",
+  kernelFunc: batchMatMul as unknown as KernelFunc,
+};

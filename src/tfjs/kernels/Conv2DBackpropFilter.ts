@@ -1,0 +1,30 @@
+// dW = Σ patches(x)ᵀ · dy as blocked GEMM (assembly/conv/grad.ts). The stock
+// wasm backend has no such kernel (model.fit of any Conv2D model throws).
+import { Conv2DBackpropFilter, backend_util, type Conv2DBackpropFilterAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
+import { withScratch } from "../../core/heap.ts";
+import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, putGeometry, type WasmBackendLike } from "../bridge.ts";
+
+const NAME = "Conv2DBackpropFilter";
+
+export function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo }; backend: WasmBackendLike; attrs: Conv2DBackpropFilterAttrs }): TensorInfo {
+  const { inputs: { x, dy }, backend, attrs } = args;
+  checkFloat32(NAME, "x", x);
+  checkFloat32(NAME, "dy", dy);
+  checkNHWC(NAME, attrs.dataFormat);
+  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1,
+    attrs.pad, attrs.dimRoundingMode, false, "channelsLast");
+  return withScratch((s) => {
+    const g = putGeometry(s, info, false);
+    const px = copyIn(s, backend, x);
+    const pdy = copyIn(s, backend, dy);
+    const pdw = s.f32(attrs.filterShape.reduce((a, b) => a * b, 1));
+    checkStatus(NAME, s.k.conv2d_backprop_filter_f32(g, px, pdy, pdw));
+    return copyOut(s, backend, pdw, info.filterShape);
+  });
+}
+
+export const conv2DBackpropFilterConfig: KernelConfig = {
+  kernelName: Conv2DBackpropFilter,
+  backendName: "wasm",
+  kernelFunc: conv2DBackpropFilter as unknown as KernelFunc,
+};

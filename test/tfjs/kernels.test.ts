@@ -1,0 +1,213 @@
+// Seeded fuzz: each kernel we register (and the ones kept stock for speed) on
+// 'wasm' + odecomp equals the tfjs cpu backend to 1e-4 relative.
+import { describe, it, expect, beforeAll } from "vitest";
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import { registerWasmKernels } from "../../src/tfjs/index.ts";
+import { WASM_KERNELS } from "../../src/tfjs/register.ts";
+import { conv2DConfig } from "../../src/tfjs/kernels/Conv2D.ts";
+import { conv2DBackpropInputConfig } from "../../src/tfjs/kernels/Conv2DBackpropInput.ts";
+import { rng } from "../helpers/random.ts";
+import { depthwiseBackpropFilterRef, depthwiseBackpropInputRef, relErr, type Geometry } from "../helpers/conv-reference.ts";
+
+const CASES = 200;
+const TOL = 1e-4;
+
+type Attrs = Record<string, unknown>;
+
+/** Run one kernel on a backend with fresh tensors; returns its values. */
+async function runOn(backend: string, kernel: string, inputs: Record<string, { data: Float32Array; shape: number[] }>, attrs: Attrs): Promise<{ data: Float32Array; shape: number[] }> {
+  await tf.setBackend(backend);
+  const ts: Record<string, tf.Tensor> = {};
+  for (const [k, v] of Object.entries(inputs)) ts[k] = tf.tensor(v.data, v.shape);
+  const out = tf.engine().runKernel(kernel, ts as unknown as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as tf.Tensor;
+  const res = { data: out.dataSync() as Float32Array, shape: out.shape };
+  out.dispose();
+  Object.values(ts).forEach((t) => t.dispose());
+  return res;
+}
+
+function uniform(n: number, r: () => number): Float32Array {
+  const d = new Float32Array(n);
+  for (let i = 0; i < n; i++) d[i] = 2 * r() - 1;
+  return d;
+}
+
+const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+
+interface ConvCase {
+  x: number[]; filter: number[]; strides: [number, number]; dilations: [number, number];
+  pad: "same" | "valid" | number[][]; info: tf.backend_util.Conv2DInfo;
+}
+
+/** A random valid conv geometry (output at least 1×1). */
+function convCase(r: () => number, depthwise: boolean, allowDilation: boolean): ConvCase {
+  for (;;) {
+    const b = 1 + Math.floor(r() * 3);
+    const h = 1 + Math.floor(r() * 9), w = 1 + Math.floor(r() * 9);
+    const ci = pick(r, [1, 2, 3, 4, 5, 7, 8]);
+    const co = depthwise ? pick(r, [1, 1, 1, 2, 3, 4, 5]) : pick(r, [1, 2, 3, 4, 5, 7, 8, 9]);
+    const kh = pick(r, [1, 3, 5]), kw = r() < 0.7 ? kh : pick(r, [1, 3, 5]);
+    const s = pick(r, [1, 2]);
+    const strides: [number, number] = [s, r() < 0.8 ? s : 3 - s];
+    const dil = allowDilation && r() < 0.3 ? 2 : 1;
+    const dilations: [number, number] = dil > 1 ? [1, 1] : [1, 1];
+    if (dil > 1) { dilations[0] = dil; dilations[1] = r() < 0.5 ? dil : 1; strides[0] = 1; strides[1] = 1; }
+    const pr = r();
+    const pad = pr < 0.35 ? "same" : pr < 0.7 ? "valid"
+      : [[0, 0], [Math.floor(r() * 3), Math.floor(r() * 3)], [Math.floor(r() * 3), Math.floor(r() * 3)], [0, 0]];
+    const x = [b, h, w, ci], filter = [kh, kw, ci, co];
+    try {
+      const info = tf.backend_util.computeConv2DInfo(x as [number, number, number, number], filter as [number, number, number, number], strides, dilations, pad as "same", undefined, depthwise);
+      if (info.outHeight < 1 || info.outWidth < 1) continue;
+      return { x, filter, strides, dilations, pad: pad as ConvCase["pad"], info };
+    } catch { continue; }
+  }
+}
+
+function geometry(c: ConvCase): Geometry {
+  const i = c.info;
+  return { batch: i.batchSize, inH: i.inHeight, inW: i.inWidth, inC: i.inChannels, outH: i.outHeight, outW: i.outWidth,
+    chMul: i.outChannels / i.inChannels, kH: i.filterHeight, kW: i.filterWidth, sH: i.strideHeight, sW: i.strideWidth,
+    dH: i.dilationHeight, dW: i.dilationWidth, padTop: i.padInfo.top, padLeft: i.padInfo.left };
+}
+
+const sizeOf = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+beforeAll(async () => {
+  await tf.ready();
+  await import("@tensorflow/tfjs-backend-wasm");
+  await registerWasmKernels();
+  await tf.setBackend("wasm");
+  // The fuzz below must exercise our kernels, not stock ones.
+  expect(WASM_KERNELS.map((c) => c.kernelName).sort()).toEqual(["BatchMatMul", "Conv2DBackpropFilter", "DepthwiseConv2dNativeBackpropFilter", "DepthwiseConv2dNativeBackpropInput"]);
+  for (const c of WASM_KERNELS) expect(tf.getKernel(c.kernelName, "wasm")?.kernelFunc).toBe(c.kernelFunc);
+});
+
+describe("tfjs kernels on wasm + odecomp equal the cpu backend (seeded fuzz)", () => {
+  it(`Conv2DBackpropFilter: ${CASES} cases`, async () => {
+    const r = rng(101);
+    let worst = 0;
+    for (let t = 0; t < CASES; t++) {
+      const c = convCase(r, false, false);
+      const inputs = { x: { data: uniform(sizeOf(c.x), r), shape: c.x }, dy: { data: uniform(sizeOf(c.info.outShape), r), shape: c.info.outShape } };
+      const attrs = { strides: c.strides, pad: c.pad, dataFormat: "NHWC", filterShape: c.filter };
+      const ours = await runOn("wasm", "Conv2DBackpropFilter", inputs, attrs);
+      const ref = await runOn("cpu", "Conv2DBackpropFilter", inputs, attrs);
+      expect(ours.shape).toEqual(ref.shape);
+      const e = relErr(ours.data, ref.data);
+      if (!(e <= TOL)) throw new Error(`case ${t}: ${JSON.stringify({ ...c, info: undefined })} error ${e}`);
+      worst = Math.max(worst, e);
+    }
+    expect(worst).toBeLessThan(TOL);
+  });
+
+  it(`DepthwiseConv2dNativeBackpropFilter: ${CASES} cases (dilation vs a scalar reference)`, async () => {
+    const r = rng(202);
+    let dilatedCases = 0;
+    for (let t = 0; t < CASES; t++) {
+      const c = convCase(r, true, true);
+      const inputs = { x: { data: uniform(sizeOf(c.x), r), shape: c.x }, dy: { data: uniform(sizeOf(c.info.outShape), r), shape: c.info.outShape } };
+      const attrs = { strides: c.strides, dilations: c.dilations, pad: c.pad, filterShape: c.filter };
+      const ours = await runOn("wasm", "DepthwiseConv2dNativeBackpropFilter", inputs, attrs);
+      const dilated = c.dilations[0] > 1 || c.dilations[1] > 1;
+      if (dilated) dilatedCases++;
+      const ref = dilated ? depthwiseBackpropFilterRef(geometry(c), inputs.x.data, inputs.dy.data)
+        : (await runOn("cpu", "DepthwiseConv2dNativeBackpropFilter", inputs, attrs)).data;
+      expect(ours.shape).toEqual(c.filter);
+      const e = relErr(ours.data, ref);
+      if (!(e <= TOL)) throw new Error(`case ${t}: ${JSON.stringify({ ...c, info: undefined })} error ${e}`);
+    }
+    expect(dilatedCases).toBeGreaterThan(20);
+  });
+
+  it(`DepthwiseConv2dNativeBackpropInput: ${CASES} cases (dilation vs a scalar reference)`, async () => {
+    const r = rng(303);
+    for (let t = 0; t < CASES; t++) {
+      const c = convCase(r, true, true);
+      const inputs = { dy: { data: uniform(sizeOf(c.info.outShape), r), shape: c.info.outShape }, filter: { data: uniform(sizeOf(c.filter), r), shape: c.filter } };
+      const attrs = { strides: c.strides, dilations: c.dilations, pad: c.pad, inputShape: c.x };
+      const ours = await runOn("wasm", "DepthwiseConv2dNativeBackpropInput", inputs, attrs);
+      const dilated = c.dilations[0] > 1 || c.dilations[1] > 1;
+      const ref = dilated ? depthwiseBackpropInputRef(geometry(c), inputs.dy.data, inputs.filter.data)
+        : (await runOn("cpu", "DepthwiseConv2dNativeBackpropInput", inputs, attrs)).data;
+      expect(ours.shape).toEqual(c.x);
+      const e = relErr(ours.data, ref);
+      if (!(e <= TOL)) throw new Error(`case ${t}: ${JSON.stringify({ ...c, info: undefined })} error ${e}`);
+    }
+  });
+
+  it(`BatchMatMul: ${CASES} cases (transposes, batch, broadcast batch)`, async () => {
+    const r = rng(404);
+    for (let t = 0; t < CASES; t++) {
+      const m = pick(r, [1, 2, 3, 4, 5, 7, 8, 17, 33]), n = pick(r, [1, 2, 3, 4, 5, 7, 8, 17, 33]), k = pick(r, [1, 2, 3, 5, 8, 17, 33]);
+      const ta = r() < 0.5, tb = r() < 0.5;
+      // Batch layouts the cpu reference handles: none, equal, one side 1 / missing.
+      const layout = pick(r, ["none", "equal", "aOne", "bOne", "bMissing", "rank4"]);
+      const bsz = 1 + Math.floor(r() * 4);
+      let outerA: number[] = [], outerB: number[] = [];
+      if (layout === "equal") { outerA = [bsz]; outerB = [bsz]; }
+      else if (layout === "aOne") { outerA = [1]; outerB = [bsz]; }
+      else if (layout === "bOne") { outerA = [bsz]; outerB = [1]; }
+      else if (layout === "bMissing") { outerA = [bsz]; outerB = []; }
+      else if (layout === "rank4") { outerA = [2, bsz]; outerB = [2, bsz]; }
+      const aShape = [...outerA, ...(ta ? [k, m] : [m, k])], bShape = [...outerB, ...(tb ? [n, k] : [k, n])];
+      const inputs = { a: { data: uniform(sizeOf(aShape), r), shape: aShape }, b: { data: uniform(sizeOf(bShape), r), shape: bShape } };
+      const attrs = { transposeA: ta, transposeB: tb };
+      const ours = await runOn("wasm", "BatchMatMul", inputs, attrs);
+      const ref = await runOn("cpu", "BatchMatMul", inputs, attrs);
+      expect(ours.shape).toEqual(ref.shape);
+      const e = relErr(ours.data, ref.data);
+      if (!(e <= TOL)) throw new Error(`case ${t}: a [${aShape}] b [${bShape}] ta=${ta} tb=${tb} error ${e}`);
+    }
+  });
+
+  it("BatchMatMul broadcasts batch dims both ways ([2,1] × [1,3] batches) like a per-batch loop", async () => {
+    const r = rng(505);
+    const a = { data: uniform(2 * 1 * 3 * 4, r), shape: [2, 1, 3, 4] }, b = { data: uniform(1 * 3 * 4 * 5, r), shape: [1, 3, 4, 5] };
+    const ours = await runOn("wasm", "BatchMatMul", { a, b }, { transposeA: false, transposeB: false });
+    expect(ours.shape).toEqual([2, 3, 3, 5]);
+    for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) {
+      const ai = { data: a.data.subarray(i * 12, i * 12 + 12), shape: [3, 4] }, bj = { data: b.data.subarray(j * 20, j * 20 + 20), shape: [4, 5] };
+      const ref = await runOn("cpu", "BatchMatMul", { a: ai, b: bj }, { transposeA: false, transposeB: false });
+      expect(relErr(ours.data.subarray((i * 3 + j) * 15, (i * 3 + j + 1) * 15), ref.data)).toBeLessThan(TOL);
+    }
+  });
+
+  it("BatchMatMul rejects mismatched inner sizes with both shapes in the message", async () => {
+    await tf.setBackend("wasm");
+    const a = tf.zeros([2, 3]), b = tf.zeros([4, 5]);
+    expect(() => tf.engine().runKernel("BatchMatMul", { a, b }, { transposeA: false, transposeB: false })).toThrow(/inner shapes \(3\) and \(4\)/);
+    a.dispose(); b.dispose();
+  });
+
+  // Kept stock on wasm (slower than XNNPACK), but must still be right if a user registers them.
+  it("Conv2D and Conv2DBackpropInput (ours, unregistered) equal cpu on 60 cases each", async () => {
+    const r = rng(606);
+    for (let t = 0; t < 60; t++) {
+      const c = convCase(r, false, true);
+      const xin = { data: uniform(sizeOf(c.x), r), shape: c.x }, f = { data: uniform(sizeOf(c.filter), r), shape: c.filter };
+      await tf.setBackend("wasm");
+      const x = tf.tensor(xin.data, xin.shape), w = tf.tensor(f.data, f.shape);
+      const y = conv2DConfig.kernelFunc({ inputs: { x, filter: w }, backend: tf.backend(), attrs: { strides: c.strides, pad: c.pad, dataFormat: "NHWC", dilations: c.dilations } as unknown as tf.NamedAttrMap }) as tf.TensorInfo;
+      const yT = tf.engine().makeTensorFromTensorInfo(y);
+      const yOurs = yT.dataSync() as Float32Array;
+      yT.dispose();
+      const ref = await runOn("cpu", "Conv2D", { x: xin, filter: f }, { strides: c.strides, pad: c.pad, dataFormat: "NHWC", dilations: c.dilations });
+      expect(relErr(yOurs, ref.data)).toBeLessThan(TOL);
+      if (c.dilations[0] === 1 && c.dilations[1] === 1) {
+        await tf.setBackend("wasm");
+        const dyIn = { data: uniform(sizeOf(c.info.outShape), r), shape: c.info.outShape };
+        const dy = tf.tensor(dyIn.data, dyIn.shape);
+        const attrs = { strides: c.strides, pad: c.pad, dataFormat: "NHWC", inputShape: c.x };
+        const dx = conv2DBackpropInputConfig.kernelFunc({ inputs: { dy, filter: w }, backend: tf.backend(), attrs: attrs as unknown as tf.NamedAttrMap }) as tf.TensorInfo;
+        const dxT = tf.engine().makeTensorFromTensorInfo(dx);
+        const dxOurs = dxT.dataSync() as Float32Array;
+        tf.dispose([dy, dxT]);
+        const dxRef = await runOn("cpu", "Conv2DBackpropInput", { dy: dyIn, filter: f }, attrs);
+        expect(relErr(dxOurs, dxRef.data)).toBeLessThan(TOL);
+      }
+      tf.dispose([x, w]);
+    }
+  });
+});
