@@ -18,7 +18,8 @@ function selectOptions(c: Command): Command {
     .option("--skip <layers>", "comma-separated layers to leave alone");
 }
 
-export function program(io: CliIO): Command {
+export function program(io: CliIO, result: { code: number } = { code: 0 }): Command {
+  const act = <A extends unknown[]>(f: (...a: A) => Promise<number>) => async (...a: A) => { result.code = await f(...a); };
   const p = new Command("odecomp")
     .description("Tensor-decomposition compression and accelerated training for TensorFlow.js models")
     .version("0.1.0")
@@ -31,19 +32,19 @@ export function program(io: CliIO): Command {
     .requiredOption("--out <dir>", "new output folder (model.json, weights.bin, plan.txt, plan.json)"))
     .option("--force", "replace a non-empty --out folder")
     .option("--json", "machine-readable output")
-    .action(async (model, o) => cmdCompress(model, o, io));
+    .action(act(async (model: string, o) => cmdCompress(model, o, io)));
 
   p.command("reconstruct").description("fold factorized chains back into the original layer kinds")
     .argument("<model>", "a compressed model.json or its folder")
     .requiredOption("--out <dir>", "new output folder")
     .option("--force", "replace a non-empty --out folder")
     .option("--json", "machine-readable output")
-    .action(async (model, o) => cmdReconstruct(model, o, io));
+    .action(act(async (model: string, o) => cmdReconstruct(model, o, io)));
 
   selectOptions(p.command("inspect").description("per-layer parameters, FLOPs and what each method would save")
     .argument("<model>", "model.json or its folder"))
     .option("--json", "machine-readable output")
-    .action(async (model, o) => cmdInspect(model, o, io));
+    .action(act(async (model: string, o) => cmdInspect(model, o, io)));
 
   selectOptions(p.command("train").description("train a reference model on bundled MNIST / Fashion-MNIST with a schedule"))
     .option("--dataset <name>", "mnist or fashion-mnist", "fashion-mnist")
@@ -64,7 +65,7 @@ export function program(io: CliIO): Command {
     .option("--force", "replace a non-empty --out folder")
     .option("--quiet", "no progress output")
     .option("--json", "machine-readable output")
-    .action(async (o) => (await import("./train.ts")).cmdTrain(o, io));
+    .action(act(async (o) => (await import("./train.ts")).cmdTrain(o, io)));
 
   selectOptions(p.command("main").description("the main job: baseline vs decompose-at-epoch training on Fashion-MNIST, comparison table, out/report.html and the compressed model"))
     .option("--full", "the complete experiment (all 60,000 training images, 10 epochs)")
@@ -72,30 +73,31 @@ export function program(io: CliIO): Command {
     .option("--model <name>", "reference model: vgg, resnet or mlp", "vgg")
     .option("--epochs <n>", "epochs (default 6, --full 10)")
     .option("--at <epoch>", "decompose after this epoch (default 2, --full 3)")
-    .option("--train-per-class <n>", "training images per class (default 300, --full 6000)")
-    .option("--test-per-class <n>", "test images per class (default 100, --full 1000)")
+    .option("--train-per-class <n>", "training images per class (default 100, --full 6000)")
+    .option("--test-per-class <n>", "test images per class (default 50, --full 1000)")
     .option("--batch-size <n>", "batch size", "64")
     .option("--lr <rate>", "Adam learning rate", "0.001")
     .option("--seed <n>", "seed", "0")
     .option("--backend <name>", "wasm (with odecomp kernels) or cpu", "wasm")
     .option("--quiet", "no progress output")
     .option("--json", "machine-readable output")
-    .action(async (o) => (await import("./train.ts")).cmdMain(o, io));
+    .action(act(async (o) => (await import("./train.ts")).cmdMain(o, io)));
 
   p.command("bench").description("run benchmark areas (bench/run.ts; needs the source checkout)")
     .argument("[areas...]", "areas and flags passed to bench/run.ts (default: all areas)")
     .allowUnknownOption()
-    .action(async (areas: string[]) => (await import("./bench.ts")).cmdBench(areas, io));
+    .action(act(async (areas: string[]) => (await import("./bench.ts")).cmdBench(areas, io)));
 
   return p;
 }
 
 /** Run the CLI on `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[], io: CliIO = defaultIO): Promise<number> {
-  const p = program(io);
+  const result = { code: EXIT.ok as number };
+  const p = program(io, result);
   try {
     await p.parseAsync(argv, { from: "user" });
-    return EXIT.ok;
+    return result.code;
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return EXIT.ok;

@@ -53,7 +53,7 @@ export function accuracySpec(d: ReportData): TopLevelSpec {
     {
       mark: { type: "line", point: true },
       encoding: {
-        x: { field: "seconds", type: "quantitative", title: "wall-clock time (s)" },
+        x: { field: "seconds", type: "quantitative", title: "wall-clock time (s)", scale: { domainMin: 0 } },
         y: { field: "accuracy", type: "quantitative", title: "test accuracy", scale: { zero: false } },
         color: { field: "run", type: "nominal", title: "run" },
         tooltip: [{ field: "run" }, { field: "epoch" }, { field: "accuracy", format: ".4f" }],
@@ -120,6 +120,9 @@ export async function renderReport(d: ReportData): Promise<string> {
   const pred = d.predictor
     ? `<p>Fitted (pow3, exponential, log-power ensemble) on the first ${d.predictor.fitEpochs} epoch(s) of <b>${esc(d.predictor.run)}</b>: predicted final accuracy ${d.predictor.finalPredicted.toFixed(4)}, actual ${d.predictor.finalActual.toFixed(4)} (error ${(100 * Math.abs(d.predictor.finalPredicted - d.predictor.finalActual)).toFixed(2)} points).</p>`
     : `<p>Predictor: not shown (it needs at least 3 epochs to fit and 1 more to compare).</p>`;
+  const dec = d.decomposition
+    ? `<p>The accelerated run decomposed after epoch ${d.decomposition.epoch} (${d.decomposition.seconds.toFixed(1)} s into the run)${d.decomposition.accuracyBefore !== undefined ? `: test accuracy ${d.decomposition.accuracyBefore.toFixed(4)} before, ${(d.decomposition.accuracyAfter ?? NaN).toFixed(4)} right after` : ""}; the dashed line marks it.</p>`
+    : "";
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(d.title)}</title>
 <style>
@@ -134,6 +137,7 @@ pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}.chart{margin:12
 <pre>${esc(d.table)}</pre>
 <h2>Accuracy against wall-clock time</h2>
 <div class="chart">${charts[0]}</div>
+${dec}
 <h2>Per-layer ranks and parameter savings</h2>
 ${d.plan.length ? `<div class="chart">${charts[1]}</div>
 <table><thead><tr><th>layer</th><th>kind</th><th>method</th><th>ranks</th><th>params before</th><th>params after</th><th>saved</th></tr></thead><tbody>

@@ -100,6 +100,7 @@ export async function runSchedule(name: string, model: tfl.LayersModel, data: Pa
       onPhaseEnd: (p) => {
         if (p.kind === "decompose" && decomposedAt === null) {
           decomposedAt = { seconds: (performance.now() - t0) / 1000, epoch: points.length, accuracyBefore: p.accuracyBefore, accuracyAfter: p.accuracy };
+          points.push({ run: name, epoch: points.length, seconds: decomposedAt.seconds, accuracy: p.accuracy });
           plan = p.plan ?? null;
           planText = p.report ?? "";
         }
@@ -171,7 +172,7 @@ export interface MainFlags extends SelectFlags {
 
 /** Sizes: default ≈ 5 min on 2 cores; --full = all of Fashion-MNIST. */
 export function mainSizes(f: MainFlags) {
-  const d = f.full ? { epochs: 10, at: 3, trainPerClass: 6000, testPerClass: 1000 } : { epochs: 6, at: 2, trainPerClass: 300, testPerClass: 100 };
+  const d = f.full ? { epochs: 10, at: 3, trainPerClass: 6000, testPerClass: 1000 } : { epochs: 6, at: 2, trainPerClass: 100, testPerClass: 50 };
   const epochs = f.epochs !== undefined ? num("--epochs", f.epochs, 1, 1000, true) : d.epochs;
   return {
     epochs,
@@ -181,6 +182,13 @@ export function mainSizes(f: MainFlags) {
   };
 }
 
+/** The main job replaces its --out folder only if it is new, empty, or an earlier main-job output. */
+async function guardMainOut(out: string): Promise<void> {
+  const { readdir } = await import("node:fs/promises");
+  const entries = await readdir(out).catch(() => null);
+  if (entries && entries.length > 0 && !entries.includes(".odecomp-main")) throw new UsageError(`--out ${out} exists, is not empty and is not an earlier 'odecomp main' output; choose a new folder`);
+}
+
 export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
   const s = mainSizes(f);
   const modelKind = pick("--model", f.model, MODELS);
@@ -188,6 +196,7 @@ export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
   const batchSize = num("--batch-size", f.batchSize, 1, 65536, true), seed = num("--seed", f.seed, 0, 2 ** 31, true), lr = num("--lr", f.lr, 1e-8, 10);
   const plan: CompressOptions = compressOptions(f);
   if (!plan.select) plan.select = { kind: "budget", keep: 0.25, metric: "flops" };
+  await guardMainOut(f.out);
   await useBackend(backend);
   const data = await loadData("fashion-mnist", s.trainPerClass, s.testPerClass);
   const log = (m: string) => { if (!f.quiet && !f.json) io.err(m); };
@@ -207,7 +216,7 @@ export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
       const summary = `${t}\n\nspeed-up (wall-clock incl. evaluation and decomposition): ${(base.result.totalSeconds / acc.result.totalSeconds).toFixed(2)}×; accuracy difference: ${drop >= 0 ? "−" : "+"}${Math.abs(drop).toFixed(2)} points`;
       // Predictor: fit the baseline's accuracy curve on its first 30% of epochs (at least 3).
       const hist = base.points.map((p) => p.accuracy);
-      const fitEpochs = Math.max(3, Math.ceil(0.3 * hist.length));
+      const fitEpochs = Math.max(3, Math.min(hist.length - 1, Math.ceil(0.6 * hist.length)));
       let predictor: ReportData["predictor"] = null;
       if (hist.length > fitEpochs) {
         try {

@@ -67,6 +67,6 @@ export function predictClose(a: tfl.LayersModel, b: tfl.LayersModel, shape: numb
   return tf.tidy(() => {
     const x = tf.randomUniform(shape, 0, 1, "float32", seed);
     const ya = a.predict(x) as tf.Tensor, yb = b.predict(x) as tf.Tensor;
-    return tf.norm(tf.sub(ya, yb)).div(tf.norm(ya)).dataSync()[0];
+    return tf.div(tf.norm(tf.sub(ya, yb)), tf.norm(ya)).dataSync()[0];
   });
 }
