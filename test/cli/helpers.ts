@@ -70,3 +70,29 @@ export function predictClose(a: tfl.LayersModel, b: tfl.LayersModel, shape: numb
     return tf.div(tf.norm(tf.sub(ya, yb)), tf.norm(ya)).dataSync()[0];
   });
 }
+
+/** Replace every Dense / Conv2D kernel by a low-rank one (rank `r` in each unfolding), seeded. */
+export function plantLowRank(model: tfl.LayersModel, r = 3): void {
+  let seed = 100;
+  const layers = (m: tfl.LayersModel): tfl.layers.Layer[] => m.layers.flatMap((l) => (l instanceof tfl.LayersModel ? layers(l) : [l]));
+  for (const l of layers(model)) {
+    const cls = l.getClassName();
+    if (cls !== "Dense" && cls !== "Conv2D") continue;
+    const [k, ...rest] = l.getWeights();
+    const planted = tf.tidy(() => {
+      if (cls === "Dense") {
+        const [n, m] = k.shape;
+        return tf.matMul(tf.randomNormal([n, r], 0, 0.3, "float32", seed++), tf.randomNormal([r, m], 0, 0.3, "float32", seed++));
+      }
+      const [kh, kw, s, t] = k.shape;
+      const ri = Math.min(r, s), ro = Math.min(r, t);
+      const core = tf.randomNormal([kh * kw, ri, ro], 0, 0.5, "float32", seed++);
+      const u = tf.randomNormal([s, ri], 0, 0.5, "float32", seed++), v = tf.randomNormal([ro, t], 0, 0.5, "float32", seed++);
+      // K[p, s, t] = Σ u[s, a] core[p, a, b] v[b, t]
+      const left = tf.einsum("sa,pab->psb", u, core);
+      return tf.reshape(tf.einsum("psb,bt->pst", left, v), [kh, kw, s, t]);
+    });
+    l.setWeights([planted, ...rest]);
+    planted.dispose();
+  }
+}
