@@ -4,7 +4,7 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import { compressArtifacts, reconstructModelArtifacts, artifactsToModel, planCompression, artifactsToJSON, readModelFolder, type ModelFolder, type CompressOptions, type RankSelection, type Plan, type Artifacts } from "../models/index.ts";
 import { CONV_METHODS, type ConvMethod } from "../layers/types.ts";
 import { UsageError } from "./errors.ts";
-import { withOut, type OutDir } from "./output.ts";
+import { checkOut, writeOut, type Files } from "./output.ts";
 import { useBackend } from "./backend.ts";
 
 export interface CliIO {
@@ -87,10 +87,10 @@ async function loadModel(folder: ModelFolder): Promise<tfl.LayersModel> {
   }
 }
 
-async function writeArtifacts(o: OutDir, a: Artifacts): Promise<void> {
+/** model.json + weights.bin of `a`, under `dir` (relative, "" for the top). */
+export function artifactFiles(a: Artifacts, dir = ""): Files {
   const { modelJSON, weightData } = artifactsToJSON(a, "weights.bin");
-  await o.write("weights.bin", new Uint8Array(weightData));
-  await o.write("model.json", JSON.stringify(modelJSON));
+  return [[`${dir}weights.bin`, new Uint8Array(weightData)], [`${dir}model.json`, JSON.stringify(modelJSON)]];
 }
 
 const planJSON = (p: Plan) => ({ select: p.select, totals: p.totals, entries: p.entries });
@@ -100,16 +100,11 @@ const planJSON = (p: Plan) => ({ select: p.select, totals: p.totals, entries: p.
 export async function cmdCompress(input: string, opts: SelectFlags & { out: string; json?: boolean; force?: boolean }, io: CliIO): Promise<number> {
   const options = compressOptions(opts);
   const folder = await loadFolder(input);
+  await checkOut(opts.out, [folder.file, ...folder.shards], !!opts.force);
   await useBackend("cpu");
-  const model = await loadModel(folder); // validates layers before any output exists
-  model.dispose();
-  const r = await withOut(opts.out, [folder.file, ...folder.shards], !!opts.force, async (o) => {
-    const r = await compressArtifacts(folder.artifacts, options);
-    await writeArtifacts(o, r.artifacts);
-    await o.write("plan.txt", r.report + "\n");
-    await o.write("plan.json", JSON.stringify(planJSON(r.plan), null, 2));
-    return r;
-  });
+  (await loadModel(folder)).dispose(); // clear message for layers tfjs cannot build
+  const r = await compressArtifacts(folder.artifacts, options);
+  await writeOut(opts.out, [...artifactFiles(r.artifacts), ["plan.txt", r.report + "\n"], ["plan.json", JSON.stringify(planJSON(r.plan), null, 2)]]);
   if (opts.json) io.out(JSON.stringify({ command: "compress", input: folder.file, out: opts.out, normalized: folder.changes, plan: planJSON(r.plan) }, null, 2));
   else {
     if (folder.changes.length) io.err(`normalised Keras 3 config: ${folder.changes.join("; ")}`);
@@ -121,13 +116,11 @@ export async function cmdCompress(input: string, opts: SelectFlags & { out: stri
 
 export async function cmdReconstruct(input: string, opts: { out: string; json?: boolean; force?: boolean }, io: CliIO): Promise<number> {
   const folder = await loadFolder(input);
+  await checkOut(opts.out, [folder.file, ...folder.shards], !!opts.force);
   await useBackend("cpu");
   (await loadModel(folder)).dispose();
-  const r = await withOut(opts.out, [folder.file, ...folder.shards], !!opts.force, async (o) => {
-    const r = await reconstructModelArtifacts(folder.artifacts);
-    await writeArtifacts(o, r.artifacts);
-    return r;
-  });
+  const r = await reconstructModelArtifacts(folder.artifacts);
+  await writeOut(opts.out, artifactFiles(r.artifacts));
   if (opts.json) io.out(JSON.stringify({ command: "reconstruct", input: folder.file, out: opts.out, folded: r.folded, notes: r.notes }, null, 2));
   else {
     io.out(`folded ${r.folded.length} chain(s) back into their original layers`);

@@ -4,12 +4,12 @@ import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { loadFashionMnist, loadMnist } from "../data/node.ts";
 import { mlp, vggCnn, smallResNet, train, baseline, decomposeAtEpoch, pretrain, fading, incrementalDecompose, predictCurve, type Schedule, type TrainResult, type Phase } from "../train/index.ts";
-import { formatPlan, modelToArtifacts, artifactsToJSON, type CompressOptions, type Plan } from "../models/index.ts";
+import { formatPlan, modelToArtifacts, type CompressOptions, type Plan } from "../models/index.ts";
 import { UsageError } from "./errors.ts";
-import { compressOptions, num, table, type CliIO, type SelectFlags } from "./commands.ts";
+import { artifactFiles, compressOptions, num, table, type CliIO, type SelectFlags } from "./commands.ts";
 import { useBackend } from "./backend.ts";
 import { progress } from "./progress.ts";
-import { withOut, type OutDir } from "./output.ts";
+import { checkOut, writeOut, type Files } from "./output.ts";
 import { renderReport, type ReportData, type RunPoint } from "./report.ts";
 
 export const DATASETS = ["mnist", "fashion-mnist"] as const;
@@ -117,11 +117,8 @@ async function loadData(dataset: string, trainPerClass?: number, testPerClass?: 
   return dataset === "mnist" ? loadMnist(opts) : loadFashionMnist(opts);
 }
 
-async function saveModel(o: OutDir, dir: string, model: tfl.LayersModel, extra: Record<string, string> = {}): Promise<void> {
-  const { modelJSON, weightData } = artifactsToJSON(await modelToArtifacts(model), "weights.bin");
-  await o.write(`${dir}/weights.bin`, new Uint8Array(weightData));
-  await o.write(`${dir}/model.json`, JSON.stringify(modelJSON));
-  for (const [k, v] of Object.entries(extra)) await o.write(`${dir}/${k}`, v);
+async function modelFiles(dir: string, model: tfl.LayersModel, extra: Record<string, string> = {}): Promise<Files> {
+  return [...artifactFiles(await modelToArtifacts(model), dir), ...Object.entries(extra).map(([k, v]) => [`${dir}${k}`, v] as Files[number])];
 }
 
 const runJSON = (r: Run) => ({
@@ -142,13 +139,10 @@ export async function cmdTrain(f: TrainFlags, io: CliIO): Promise<number> {
   const model = buildModel(f.model, seed);
   const schedule = buildSchedule(f, model);
   const data = await loadData(f.dataset, trainPerClass, testPerClass);
-  const go = async (o: OutDir | null) => {
-    const run = await runSchedule(schedule.name, model, data, schedule, { batchSize, seed, lr, quiet: f.quiet || f.json });
-    if (o) await saveModel(o, ".", run.result.model, run.planText ? { "plan.txt": run.planText + "\n" } : {});
-    return run;
-  };
-  const run = f.out ? await withOut(f.out, [], !!f.force, go) : await go(null);
+  if (f.out) await checkOut(f.out, [], !!f.force);
+  const run = await runSchedule(schedule.name, model, data, schedule, { batchSize, seed, lr, quiet: f.quiet || f.json });
   try {
+    if (f.out) await writeOut(f.out, await modelFiles("", run.result.model, run.planText ? { "plan.txt": run.planText + "\n" } : {}));
     if (f.json) io.out(JSON.stringify({ command: "train", dataset: f.dataset, model: f.model, ...runJSON(run) }, null, 2));
     else {
       io.out(table(["phase", "kind", "epochs", "seconds", "params before", "params after", "accuracy"], run.result.phases.map((p) => [p.label, p.kind, String(p.epochs), p.seconds.toFixed(1), String(p.paramsBefore), String(p.paramsAfter), p.accuracy.toFixed(4)])));
@@ -182,13 +176,6 @@ export function mainSizes(f: MainFlags) {
   };
 }
 
-/** The main job replaces its --out folder only if it is new, empty, or an earlier main-job output. */
-async function guardMainOut(out: string): Promise<void> {
-  const { readdir } = await import("node:fs/promises");
-  const entries = await readdir(out).catch(() => null);
-  if (entries && entries.length > 0 && !entries.includes(".odecomp-main")) throw new UsageError(`--out ${out} exists, is not empty and is not an earlier 'odecomp main' output; choose a new folder`);
-}
-
 export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
   const s = mainSizes(f);
   const modelKind = pick("--model", f.model, MODELS);
@@ -196,13 +183,14 @@ export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
   const batchSize = num("--batch-size", f.batchSize, 1, 65536, true), seed = num("--seed", f.seed, 0, 2 ** 31, true), lr = num("--lr", f.lr, 1e-8, 10);
   const plan: CompressOptions = compressOptions(f);
   if (!plan.select) plan.select = { kind: "budget", keep: 0.25, metric: "flops" };
-  await guardMainOut(f.out);
+  // The main job replaces its --out folder only if it is new, empty, or an earlier main-job output.
+  await checkOut(f.out, [], false, (entries) => entries.includes(".odecomp-main"));
   await useBackend(backend);
   const data = await loadData("fashion-mnist", s.trainPerClass, s.testPerClass);
   const log = (m: string) => { if (!f.quiet && !f.json) io.err(m); };
   log(`Fashion-MNIST: ${data.train.count} train / ${data.test.count} test images; model ${modelKind}; ${s.epochs} epochs, decompose after epoch ${s.at}; backend ${backend}${backend === "wasm" ? " + odecomp kernels" : ""}`);
 
-  return withOut(f.out, [], true, async (o) => {
+  {
     const m1 = buildModel(modelKind, seed), m2 = buildModel(modelKind, seed);
     const base = await runSchedule("baseline", m1, data, baseline({ epochs: s.epochs }), { batchSize, seed, lr, quiet: f.quiet || f.json });
     const acc = await runSchedule("decompose-at", m2, data, decomposeAtEpoch({ epochs: s.epochs, at: s.at, plan }), { batchSize, seed, lr, quiet: f.quiet || f.json });
@@ -240,10 +228,12 @@ export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
         planText: acc.planText || (acc.plan ? formatPlan(acc.plan) : ""),
         predictor, table: summary,
       };
-      await o.write("report.html", await renderReport(report));
-      await o.write("results.json", JSON.stringify({ sizes: s, baseline: runJSON(base), accelerated: runJSON(acc), predictor }, null, 2));
-      await saveModel(o, "compressed", acc.result.model, { "plan.txt": report.planText + "\n" });
-      await o.write(".odecomp-main", "written by odecomp main\n");
+      await writeOut(f.out, [
+        ["report.html", await renderReport(report)],
+        ["results.json", JSON.stringify({ sizes: s, baseline: runJSON(base), accelerated: runJSON(acc), predictor }, null, 2)],
+        ...await modelFiles("compressed/", acc.result.model, { "plan.txt": report.planText + "\n" }),
+        [".odecomp-main", "written by odecomp main\n"],
+      ]);
       if (f.json) io.out(JSON.stringify({ command: "main", sizes: s, table: rows, speedupTrain: base.result.trainSeconds / acc.result.trainSeconds, speedupWallClock: base.result.totalSeconds / acc.result.totalSeconds, accuracyDropPoints: drop, out: f.out }, null, 2));
       else {
         io.out(summary);
@@ -253,5 +243,5 @@ export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
     } finally {
       for (const [r, m] of [[base, m1], [acc, m2]] as const) { if (r.result.model !== m) r.result.model.dispose(); m.dispose(); }
     }
-  });
+  }
 }
