@@ -58,7 +58,10 @@ export async function writeOut(out: string, files: Files): Promise<void> {
   track(tmp);
   try {
     await mkdir(tmp);
+    // Test hook: ODECOMP_WRITE_DELAY_MS slows writing so a test can interrupt it mid-way.
+    const delay = Number(process.env.ODECOMP_WRITE_DELAY_MS ?? 0);
     for (const [name, data] of files) {
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       const f = join(tmp, name);
       await mkdir(dirname(f), { recursive: true });
       await writeFile(f, data);
