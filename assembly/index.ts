@@ -12,3 +12,4 @@ export { svd_f32 } from "./linalg/svd";
 export { conv2d_f32, conv2d_backprop_filter_f32, conv2d_backprop_input_f32 } from "./conv/grad";
 export { depthwise_backprop_filter_f32, depthwise_backprop_input_f32 } from "./conv/depthwise";
 export { lowrank_matmul_f32 } from "./linalg/lowrank";
+export { maxpool_backprop_f32 } from "./conv/pool";

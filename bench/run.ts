@@ -2,6 +2,7 @@
 // Each area module exports `run(): Promise<void>` which prints and saves its table.
 const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<void> }>> = {
   gemm: () => import("./gemm.bench.ts"),
+  train: () => import("./train-mlp.bench.ts"),
   tfjs: () => import("./tfjs.bench.ts"),
   lowrank: () => import("./lowrank.bench.ts"),
 };

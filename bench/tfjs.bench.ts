@@ -9,7 +9,6 @@ import "@tensorflow/tfjs-backend-wasm";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { registerWasmKernels } from "../src/tfjs/index.ts";
 import { conv2DConfig } from "../src/tfjs/kernels/Conv2D.ts";
-import { conv2DBackpropInputConfig } from "../src/tfjs/kernels/Conv2DBackpropInput.ts";
 import { copyIn, copyOut, type WasmBackendLike } from "../src/tfjs/bridge.ts";
 import { withScratch } from "../src/core/heap.ts";
 import { medians, printTable, saveResults, type Row } from "./lib.ts";
@@ -28,7 +27,7 @@ let QUICK = false;
 const opts = () => (QUICK ? { time: 50, iterations: 2, warmupIterations: 1 } : { time: 300, iterations: 4, warmupIterations: 1 });
 
 /** Median ms of one kernel call on the current backend (tensors made once). */
-async function timeKernel(kernel: string, inputs: Inputs, attrs: Attrs, direct?: tf.KernelConfig): Promise<number> {
+async function timeKernel(kernel: string, inputs: Inputs, attrs: Attrs, direct?: tf.KernelConfig, once = false): Promise<number> {
   const ts: Record<string, tf.Tensor> = {};
   for (const [k, v] of Object.entries(inputs)) ts[k] = tf.tensor(v.data, v.shape);
   const call = () => {
@@ -41,9 +40,16 @@ async function timeKernel(kernel: string, inputs: Inputs, attrs: Attrs, direct?:
       out.dispose();
     }
   };
-  const t = await medians({ k: call }, opts());
+  let ms: number;
+  if (once) {
+    const t0 = performance.now();
+    call();
+    ms = performance.now() - t0;
+  } else {
+    ms = (await medians({ k: call }, opts())).k;
+  }
   Object.values(ts).forEach((x) => x.dispose());
-  return t.k;
+  return ms;
 }
 
 // ---------- shapes ----------
@@ -52,6 +58,14 @@ function convShape(b: number, h: number, ci: number, co: number, k: number, dept
   const y = [b, h, h, depthwise ? ci : co];
   const flop = depthwise ? 2 * b * h * h * ci * k * k : 2 * b * h * h * co * k * k * ci;
   return { x: [b, h, h, ci], f: depthwise ? [k, k, ci, 1] : [k, k, ci, co], y, flop };
+}
+
+/** Exact multiply-adds of a 'same' k×k stride-1 conv (taps over the padding skipped), per in·out channel pair. */
+function validTaps(b: number, h: number, k: number): number {
+  const p = (k - 1) >> 1;
+  let t = 0;
+  for (let o = 0; o < h; o++) for (let kk = 0; kk < k; kk++) if (o + kk - p >= 0 && o + kk - p < h) t++;
+  return b * t * t;
 }
 
 // ---------- models ----------
@@ -105,11 +119,11 @@ const MLP_SAMPLE_FLOP = 2 * (784 * 1024 * 2 + 1024 * 1024 * 3 + 1024 * 10 * 3); 
 const MLP_BATCH = 64;
 
 /** Median ms of one trainOnBatch (forward + backward + SGD update) on the current backend. */
-async function timeStep(make: () => tfl.LayersModel, inShape: number[], iterations: number): Promise<number> {
+async function timeStep(make: () => tfl.LayersModel, inShape: number[], iterations: number, warmUp = true): Promise<number> {
   const model = make();
   model.compile({ optimizer: tf.train.sgd(0.01), loss: "categoricalCrossentropy" });
   const x = tf.randomNormal(inShape), y = tf.oneHot(tf.randomUniform([inShape[0]], 0, 10, "int32") as tf.Tensor1D, 10);
-  await model.trainOnBatch(x, y); // warm-up (creates optimizer state, compiles kernels)
+  if (warmUp) await model.trainOnBatch(x, y); // creates optimizer state
   const times: number[] = [];
   for (let i = 0; i < iterations; i++) {
     const t0 = performance.now();
@@ -137,34 +151,43 @@ async function timeMlpEpoch(samples: number): Promise<number> {
   return ms;
 }
 
-const gflops = (flop: number, ms: number | null) => (ms ? flop / 1e6 / ms : NaN);
+const T0 = performance.now();
+const log = (what: string) => console.error(`tfjs bench [${((performance.now() - T0) / 1000).toFixed(0)} s] ${what}`);
+
+const gflops = (flop: number, ms: number | null) => (ms && flop ? flop / 1e6 / ms : NaN); // NaN (printed —) for data-movement kernels
 
 export async function run(args: string[] = []): Promise<void> {
   QUICK = args.includes("--quick");
   await tf.setBackend("wasm");
   const backend = tf.backend() as unknown as WasmBackendLike;
 
-  // Kernel cases. cpu is measured on a batch CPU_DIV times smaller and scaled up (its kernels are naive loops).
-  const CPU_DIV = 8;
+  // Kernel cases. tfjs-cpu's conv gradient kernels are per-element loops (Conv2DBackpropFilter runs at
+  // ≈ 0.002 GFLOP/s), so cpu conv rows run once on x[1,8,8,64] and are scaled by the exact ratio of
+  // multiply-adds (taps over the padding excluded) to the 32×32×32 case.
   const big = convShape(32, 32, 64, 64, 3);
-  const bigCpu = convShape(32 / CPU_DIV, 32, 64, 64, 3);
+  const small = convShape(1, 8, 64, 64, 3);
   const dw = convShape(32, 32, 64, 64, 3, true);
-  const dwCpu = convShape(32 / CPU_DIV, 32, 64, 64, 3, true);
+  const dwSmall = convShape(1, 8, 64, 64, 3, true);
+  const convScale = validTaps(32, 32, 3) / validTaps(1, 8, 3);
   const convAttrs = { strides: 1, pad: "same", dataFormat: "NHWC", dilations: 1 };
   const dwAttrs = { strides: 1, pad: "same", dilations: 1 };
   interface KCase { name: string; kernel: string; flop: number; inputs: (cpu: boolean) => Inputs; attrs: (cpu: boolean) => Attrs; stock: boolean; direct?: tf.KernelConfig; cpuScale: number }
   const kcases: KCase[] = [
-    { name: "Conv2DBackpropFilter x[32,32,32,64] f 3×3×64×64", kernel: "Conv2DBackpropFilter", flop: big.flop, stock: false, cpuScale: CPU_DIV,
-      inputs: (c) => ({ x: rand((c ? bigCpu : big).x), dy: rand((c ? bigCpu : big).y) }), attrs: () => ({ ...convAttrs, filterShape: big.f }) },
-    { name: "Conv2DBackpropInput (kept stock) same shape", kernel: "Conv2DBackpropInput", flop: big.flop, stock: true, direct: conv2DBackpropInputConfig, cpuScale: CPU_DIV,
-      inputs: (c) => ({ dy: rand((c ? bigCpu : big).y), filter: rand(big.f) }), attrs: (c) => ({ ...convAttrs, inputShape: (c ? bigCpu : big).x }) },
-    { name: "Conv2D forward (kept stock) same shape", kernel: "Conv2D", flop: big.flop, stock: true, direct: conv2DConfig, cpuScale: CPU_DIV,
-      inputs: (c) => ({ x: rand((c ? bigCpu : big).x), filter: rand(big.f) }), attrs: () => convAttrs },
-    { name: "DepthwiseBackpropFilter x[32,32,32,64] 3×3", kernel: "DepthwiseConv2dNativeBackpropFilter", flop: dw.flop, stock: false, cpuScale: CPU_DIV,
-      inputs: (c) => ({ x: rand((c ? dwCpu : dw).x), dy: rand((c ? dwCpu : dw).y) }), attrs: () => ({ ...dwAttrs, filterShape: dw.f }) },
-    { name: "DepthwiseBackpropInput x[32,32,32,64] 3×3", kernel: "DepthwiseConv2dNativeBackpropInput", flop: dw.flop, stock: false, cpuScale: CPU_DIV,
-      inputs: (c) => ({ dy: rand((c ? dwCpu : dw).y), filter: rand(dw.f) }), attrs: (c) => ({ ...dwAttrs, inputShape: (c ? dwCpu : dw).x }) },
+    { name: "Conv2DBackpropFilter x[32,32,32,64] f 3×3×64×64", kernel: "Conv2DBackpropFilter", flop: big.flop, stock: false, cpuScale: convScale,
+      inputs: (c) => ({ x: rand((c ? small : big).x), dy: rand((c ? small : big).y) }), attrs: () => ({ ...convAttrs, filterShape: big.f }) },
+    { name: "Conv2DBackpropInput, same shape", kernel: "Conv2DBackpropInput", flop: big.flop, stock: true, cpuScale: convScale,
+      inputs: (c) => ({ dy: rand((c ? small : big).y), filter: rand(big.f) }), attrs: (c) => ({ ...convAttrs, inputShape: (c ? small : big).x }) },
+    { name: "Conv2D forward, same shape (ours unregistered)", kernel: "Conv2D", flop: big.flop, stock: true, direct: conv2DConfig, cpuScale: convScale,
+      inputs: (c) => ({ x: rand((c ? small : big).x), filter: rand(big.f) }), attrs: () => convAttrs },
+    { name: "DepthwiseBackpropFilter x[32,32,32,64] 3×3", kernel: "DepthwiseConv2dNativeBackpropFilter", flop: dw.flop, stock: false, cpuScale: convScale,
+      inputs: (c) => ({ x: rand((c ? dwSmall : dw).x), dy: rand((c ? dwSmall : dw).y) }), attrs: () => ({ ...dwAttrs, filterShape: dw.f }) },
+    { name: "DepthwiseBackpropInput x[32,32,32,64] 3×3", kernel: "DepthwiseConv2dNativeBackpropInput", flop: dw.flop, stock: false, cpuScale: convScale,
+      inputs: (c) => ({ dy: rand((c ? dwSmall : dw).y), filter: rand(dw.f) }), attrs: (c) => ({ ...dwAttrs, inputShape: (c ? dwSmall : dw).x }) },
   ];
+  kcases.push({ name: "MaxPoolGrad x[64,28,28,32] pool 2×2 stride 2", kernel: "MaxPoolGrad", flop: 0, stock: true, cpuScale: 1,
+    inputs: () => ({ dy: rand([64, 14, 14, 32]), input: rand([64, 28, 28, 32]), output: rand([64, 14, 14, 32]) }), attrs: () => ({ filterSize: 2, strides: 2, pad: "valid" }) });
+  kcases.push({ name: "Tile [1,1,1,32] → [64,28,28,32] (BN gradient)", kernel: "Tile", flop: 0, stock: true, cpuScale: 1,
+    inputs: () => ({ x: rand([1, 1, 1, 32]) }), attrs: () => ({ reps: [64, 28, 28, 1] }) });
   for (const [ta, tb, m, n, k] of [[false, false, 512, 512, 512], [true, false, 512, 512, 512], [false, true, 512, 512, 512],
     [true, false, 784, 1024, 64], [false, true, 64, 784, 1024], [false, false, 64, 1024, 784]] as [boolean, boolean, number, number, number][]) {
     const label = `${ta ? "T" : "N"}${tb ? "T" : "N"}`;
@@ -178,8 +201,11 @@ export async function run(args: string[] = []): Promise<void> {
   const stock = new Map<string, number>();
   for (const c of kcases) if (c.stock) stock.set(c.name, await timeKernel(c.kernel, c.inputs(false), c.attrs(false)));
   const fused = await timeKernel("_FusedMatMul", { a: rand([1, 64, 784]), b: rand([1, 784, 1024]), bias: rand([1024]) }, { transposeA: false, transposeB: false, activation: "relu" });
-  const MLP_STOCK_SAMPLES = QUICK ? 128 : 640; // stock wasm trains at ≈ 0.5 GFLOP/s: 640 samples take ≈ 15 s
+  log("stock kernels");
+  // Stock wasm trains the MLP at ≈ 0.5 GFLOP/s: measured on fewer samples and scaled to 10k.
+  const MLP_STOCK_SAMPLES = QUICK ? 128 : 640;
   const mlpStock = (await timeMlpEpoch(MLP_STOCK_SAMPLES)) * (10000 / MLP_STOCK_SAMPLES);
+  log("stock MLP epoch");
 
   // 2. wasm + odecomp
   await registerWasmKernels();
@@ -193,21 +219,27 @@ export async function run(args: string[] = []): Promise<void> {
     tf.engine().makeTensorFromTensorInfo(o).dispose();
   }) }, opts())).c;
   tf.dispose([xs, dys]);
-  console.error("tfjs bench: stock wasm done");
+  log("ours kernels");
   const stepIters = QUICK ? 2 : 5;
   const cnnOurs = await timeStep(cnn, [64, 28, 28, 1], stepIters);
   const resOurs = await timeStep(resnet, [64, 28, 28, 1], stepIters);
-  const mlpOurs = await timeMlpEpoch(QUICK ? 2048 : 10000) * (QUICK ? 10000 / 2048 : 1);
+  const MLP_OURS_SAMPLES = QUICK ? 2048 : 10000;
+  const mlpOurs = (await timeMlpEpoch(MLP_OURS_SAMPLES)) * (10000 / MLP_OURS_SAMPLES);
+  log("ours CNN, ResNet, MLP");
 
-  console.error("tfjs bench: wasm + odecomp done");
-  // 3. cpu backend
+  // 3. cpu backend (slow: single runs, small batches, scaled)
   await tf.setBackend("cpu");
   const cpu = new Map<string, number>();
-  for (const c of kcases) cpu.set(c.name, (await timeKernel(c.kernel, c.inputs(true), c.attrs(true))) * c.cpuScale);
-  const cnnCpu = await timeStep(cnn, [64, 28, 28, 1], QUICK ? 1 : 2);
-  const resCpu = await timeStep(resnet, [64, 28, 28, 1], QUICK ? 1 : 2);
+  for (const c of kcases) cpu.set(c.name, (await timeKernel(c.kernel, c.inputs(true), c.attrs(true), undefined, c.cpuScale > 1)) * c.cpuScale);
+  log("cpu kernels");
+  // cpu train steps on batch CPU_STEP_BATCH, scaled to 64 (conv work is linear in the batch).
+  const CPU_STEP_BATCH = 2;
+  const cnnCpu = (await timeStep(cnn, [CPU_STEP_BATCH, 28, 28, 1], 1, false)) * (64 / CPU_STEP_BATCH);
+  const resCpu = (await timeStep(resnet, [CPU_STEP_BATCH, 28, 28, 1], 1, false)) * (64 / CPU_STEP_BATCH);
+  log("cpu CNN, ResNet");
   const MLP_CPU_SAMPLES = QUICK ? 128 : 512;
   const mlpCpu = (await timeMlpEpoch(MLP_CPU_SAMPLES)) * (10000 / MLP_CPU_SAMPLES);
+  log("cpu MLP");
   await tf.setBackend("wasm");
 
   const rows: Row[] = [];
@@ -217,10 +249,10 @@ export async function run(args: string[] = []): Promise<void> {
       oursMs: o, peerMs: s ?? p, speedup: (s ?? p) / o,
       extra: { "ours GFLOP/s": gflops(c.flop, o), "stock GFLOP/s": gflops(c.flop, s), "cpu ms": p, "cpu GFLOP/s": gflops(c.flop, p), "× cpu": p / o } });
   }
-  rows.push({ case: "_FusedMatMul relu 64×1024×784 (stock only: Dense forward)", ours: "—", peer: "stock wasm", oursMs: NaN, peerMs: fused, speedup: null,
+  rows.push({ case: "_FusedMatMul relu 64×1024×784 (Dense forward; stock kept)", ours: "—", peer: "stock wasm", oursMs: NaN, peerMs: fused, speedup: null,
     extra: { "stock GFLOP/s": gflops(2 * 64 * 1024 * 784, fused) } });
   const cbf = ours.get(kcases[0].name)!;
-  rows.push({ case: `copies of Conv2DBackpropFilter (${((sizeOf(big.x) + sizeOf(big.y) + sizeOf(big.f)) * 4 / 2 ** 20).toFixed(1)} MiB/call)`, ours: "copy only", peer: "whole kernel",
+  rows.push({ case: `copies in Conv2DBackpropFilter (${((sizeOf(big.x) + sizeOf(big.y) + sizeOf(big.f)) * 4 / 2 ** 20).toFixed(1)} MiB/call)`, ours: "copy only", peer: "whole kernel",
     oursMs: copyMs, peerMs: cbf, speedup: null, extra: { "share %": (100 * copyMs) / cbf } });
   rows.push({ case: "CNN 28×28×1 (32/64 conv + Dense) train step, batch 64", ours: "wasm+odecomp", peer: "cpu", oursMs: cnnOurs, peerMs: cnnCpu, speedup: cnnCpu / cnnOurs,
     extra: { "ours GFLOP/s": gflops(CNN_STEP_FLOP, cnnOurs), "cpu GFLOP/s": gflops(CNN_STEP_FLOP, cnnCpu) } });
@@ -229,7 +261,8 @@ export async function run(args: string[] = []): Promise<void> {
   rows.push({ case: `MLP 784-1024-1024-10 epoch, 10k samples, batch ${MLP_BATCH}`, ours: "wasm+odecomp", peer: "stock wasm", oursMs: mlpOurs, peerMs: mlpStock, speedup: mlpStock / mlpOurs,
     extra: { "ours GFLOP/s": gflops(MLP_SAMPLE_FLOP * 10000, mlpOurs), "stock GFLOP/s": gflops(MLP_SAMPLE_FLOP * 10000, mlpStock),
       "cpu ms": mlpCpu, "cpu GFLOP/s": gflops(MLP_SAMPLE_FLOP * 10000, mlpCpu), "× cpu": mlpCpu / mlpOurs } });
-  printTable("tfjs kernels and training (single thread; cpu kernel rows measured at batch 4 and ×8; "
-    + `MLP stock measured on ${MLP_STOCK_SAMPLES} samples, cpu on ${MLP_CPU_SAMPLES}, scaled to 10k)`, rows);
-  await saveResults("tfjs", rows, { quick: QUICK, mlpStockSamples: MLP_STOCK_SAMPLES, mlpCpuSamples: MLP_CPU_SAMPLES, cpuKernelBatchDivisor: CPU_DIV });
+  const note = `single thread; cpu conv kernel rows: one run on x[1,8,8,64] scaled ×${convScale.toFixed(0)}; cpu train steps: batch ${CPU_STEP_BATCH} scaled ×${64 / CPU_STEP_BATCH}; `
+    + `MLP epoch: stock wasm on ${MLP_STOCK_SAMPLES}, ours on ${MLP_OURS_SAMPLES}, cpu on ${MLP_CPU_SAMPLES} samples, scaled to 10k`;
+  printTable(`tfjs kernels and training (${note})`, rows);
+  await saveResults("tfjs", rows, { quick: QUICK, note });
 }

@@ -29,7 +29,13 @@ export function conv2d_f32(g: usize, x: usize, w: usize, y: usize): i32 {
   return 0;
 }
 
-/** dw[kH, kW, inC, outC] = Σ over positions of x-patch ⊗ dy. Returns 0, or 1 when scratch could not grow. */
+/**
+ * dw[kH, kW, inC, outC] = Σ over positions of x-patch ⊗ dy. Computed as
+ * dwᵀ (outC × K) = Σ_blocks dyᵀ · patches, so the GEMM packs the small dy
+ * block as A and streams the patch block untransposed as B; dwᵀ is
+ * transposed into dw at the end (outC·K values). Returns 0, or 1 when
+ * scratch could not grow.
+ */
 export function conv2d_backprop_filter_f32(g: usize, x: usize, dy: usize, dw: usize): i32 {
   const K = gi(g, G_K_H) * gi(g, G_K_W) * gi(g, G_IN_C);
   const outC = gi(g, G_OUT_C);
@@ -41,11 +47,16 @@ export function conv2d_backprop_filter_f32(g: usize, x: usize, dy: usize, dw: us
   const mark = scratch_mark();
   const rowsMax = patch_block_rows(K, P);
   const col = scratch_alloc(<usize>(rowsMax * K) << 2);
-  if (col == 0) return 1;
+  const dwt = scratch_alloc(<usize>(K * outC) << 2);
+  if (col == 0 || dwt == 0) return 1;
   for (let p0 = 0; p0 < P; p0 += rowsMax) {
     const rows = min(rowsMax, P - p0);
     pack_patches(g, x, p0, rows, col);
-    gemm_f32(1, 0, K, outC, rows, 1, col, K, dy + (<usize>(p0 * outC) << 2), outC, p0 == 0 ? 0 : 1, dw, outC);
+    gemm_f32(1, 0, outC, K, rows, 1, dy + (<usize>(p0 * outC) << 2), outC, col, K, p0 == 0 ? 0 : 1, dwt, K);
+  }
+  for (let o = 0; o < outC; o++) {
+    const src = dwt + (<usize>(o * K) << 2);
+    for (let r = 0; r < K; r++) store<f32>(dw + (<usize>(r * outC + o) << 2), load<f32>(src + (<usize>r << 2)));
   }
   scratch_reset(mark);
   return 0;

@@ -87,10 +87,15 @@ export function unpack_patches_add(g: usize, col: usize, p0: i32, rows: i32, dx:
   }
 }
 
-/** Rows per patch block: about 2 MB of patches, at least 64 rows, at most all of them. */
+/**
+ * Rows per patch block: about 576 KB of patches (256 rows at K = 576), so a
+ * block stays in L2 while the GEMM packs and consumes it; between 256 and
+ * 4096 rows, at most all of them.
+ */
 @inline export function patch_block_rows(K: i32, P: i32): i32 {
-  let r = (1 << 19) / (K > 0 ? K : 1);
-  if (r < 64) r = 64;
+  let r = 147456 / (K > 0 ? K : 1);
+  if (r < 256) r = 256;
+  if (r > 4096) r = 4096;
   if (r > P) r = P;
   return r;
 }

@@ -16,10 +16,18 @@
 import { fma4 } from "../simd";
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
 
-// Register tile: MR rows × NR columns = 8 f32x4 accumulators.
+// Register tile: MR rows × NR columns = 8 f32x4 accumulators. V8 (TurboFan) issues
+// every load of a loop iteration before the arithmetic, so the live set is
+// accumulators + MR broadcasts + NR/4 B vectors (+1 product temp without FMA):
+// 8 + 4 + 2 + 1 = 15, exactly the allocatable xmm registers on x64. Larger tiles
+// (5×8, 6×8, 4×12, 4×16, 8×8) and unrolling spill and measured slower here; in
+// the relaxed build (fused madd, no temp) 3×12 also fits but measured slower than 4×8.
+// The register-tile code below is spelled out (no arrays in kernels).
 const MR = 4;
 const NR = 8;
-// Cache blocks (f32 elements): B sliver KC×NR in L1, A block MC×KC in L2.
+// Cache blocks (f32 elements): B sliver KC×NR (8 KiB) in L1, A block MC×KC (128 KiB)
+// in L2, B panel KC×NC in L3 (Zen 4: 32 KiB L1d, 1 MiB L2). KC and MC are split
+// evenly (blockSize) so a k of 257 runs as 2×129, not 256 + 1.
 const MC = 128;
 const KC = 256;
 const NC = 2048;
@@ -34,7 +42,7 @@ function kernel(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, beta: f32): v
   let c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0);
   let c31 = f32x4.splat(0);
-  const bend = bp + (<usize>kc << 5);
+  const bend = bp + (<usize>kc << 5); // kc·NR·4 bytes
   while (bp < bend) {
     const b0 = v128.load(bp, 0);
     const b1 = v128.load(bp, 16);
@@ -93,9 +101,10 @@ function kernel(kc: i32, ap: usize, bp: usize, c: usize, ldc: i32, beta: f32): v
     v128.store(c, fma4(bv, v128.load(c, 16), c31), 16);
   }
 }
-// Products with fewer rows than this, or less work than DIRECT_WORK multiply-adds, skip packing.
+// Products with fewer rows than this, or less work than DIRECT_WORK multiply-adds, skip packing
+// (measured: packing pays from about 16³ up; below 4 rows a tile would be mostly padding).
 const DIRECT_M = 4;
-const DIRECT_WORK: i64 = 8192;
+const DIRECT_WORK: i64 = 4096;
 
 @inline function ceilDiv(a: i32, b: i32): i32 {
   return (a + b - 1) / b;
@@ -344,6 +353,12 @@ export function gemm_f32(
   const pa = scratch_alloc(<usize>mcMax * kcMax << 2);
   const pb = scratch_alloc(<usize>kcMax * ncMax << 2);
   const tile = scratch_alloc(MR * NR * 4);
+  if (pa == 0 || pb == 0 || tile == 0) {
+    // Memory cannot grow for the packing buffers: fall back to the unpacked path.
+    scratch_reset(mark);
+    gemmDirect(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
   for (let jc = 0; jc < n; jc += ncMax) {
     const nc = min(ncMax, n - jc);
     for (let pc = 0; pc < k; pc += kcMax) {

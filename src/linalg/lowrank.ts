@@ -32,7 +32,9 @@ export function lowRankMatmul(x: Tensor, u: Tensor, v: Tensor, bias?: Tensor): T
     const pv = s.put(v.data, where, "v");
     const pb = bias ? s.put(bias.data, where, "bias") : 0;
     const py = s.f32(m * n);
-    s.k.lowrank_matmul_f32(m, n, k, r, px, pu, pv, pb, py);
+    if (s.k.lowrank_matmul_f32(m, n, k, r, px, pu, pv, pb, py) !== 0) {
+      fail(where, `out of wasm memory for the ${m}×${r} intermediate x·u`);
+    }
     return { data: s.take(py, m * n), shape: [m, n] };
   });
 }

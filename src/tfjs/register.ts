@@ -5,26 +5,35 @@ import { findBackend, getKernel, registerKernel, unregisterKernel, type KernelBa
 // ours: ours then replace them, never the reverse.
 import "@tensorflow/tfjs-backend-wasm";
 import { ready } from "../core/loader.ts";
+import { stockKernels } from "./stock.ts";
 import { batchMatMulConfig } from "./kernels/BatchMatMul.ts";
 import { conv2DBackpropFilterConfig } from "./kernels/Conv2DBackpropFilter.ts";
+import { conv2DBackpropInputConfig } from "./kernels/Conv2DBackpropInput.ts";
 import { depthwiseConv2dNativeBackpropFilterConfig } from "./kernels/DepthwiseConv2dNativeBackpropFilter.ts";
 import { depthwiseConv2dNativeBackpropInputConfig } from "./kernels/DepthwiseConv2dNativeBackpropInput.ts";
+import { maxPoolGradConfig } from "./kernels/MaxPoolGrad.ts";
+import { tileConfig } from "./kernels/Tile.ts";
 
 /**
- * The kernels registered into 'wasm'. Kept out on measurement (bench/tfjs.bench.ts):
- * - Conv2D, Conv2DBackpropInput: ours (patches + GEMM) are slower than stock XNNPACK — see the bench rows.
- * - _FusedMatMul: Dense forward runs untransposed, where stock XNNPACK is fast; Dense backward
- *   goes through BatchMatMul (the gradient of fused.matMul calls matMul with transposes).
+ * The kernels registered into 'wasm', decided by measurement (bench/tfjs.bench.ts, x[32,32,32,64],
+ * filter 3×3×64×64, one noisy run): Conv2DBackpropInput replaces the stock kernel (ours 4.3–5.7
+ * GFLOP/s vs stock 0.5–0.7). Kept stock:
+ * - Conv2D: stock XNNPACK 4.5–9.0 GFLOP/s vs ours 5.5–6.5 — no clear win, and tfjs-layers' Conv2D
+ *   runs FusedConv2D anyway (kernels/Conv2D.ts stays available, tested, unregistered).
+ * Tile and MaxPoolGrad replace stock kernels found slow by profiling the bench's training steps
+ * (stock Tile ≈ 40 % of the ResNet-style step, stock MaxPoolGrad ≈ 25 % of the CNN step).
+ * - _FusedMatMul: Dense forward is untransposed, where stock XNNPACK is fast; Dense backward goes
+ *   through BatchMatMul (the gradient of fused.matMul calls matMul with transposes).
  */
 export const WASM_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
   batchMatMulConfig,
+  tileConfig,
+  maxPoolGradConfig,
 ];
-
-/** Stock configs we replaced, to restore them on unregister. */
-const replaced = new Map<string, KernelConfig>();
 
 /**
  * Registers odecomp's kernels into the 'wasm' backend (waits for odecomp's own
@@ -37,7 +46,7 @@ export async function registerWasmKernels(): Promise<void> {
     const existing = getKernel(config.kernelName, "wasm");
     if (existing?.kernelFunc === config.kernelFunc) continue;
     if (existing) {
-      replaced.set(config.kernelName, existing);
+      stockKernels.set(config.kernelName, existing);
       unregisterKernel(config.kernelName, "wasm");
     }
     registerKernel(config);
@@ -51,12 +60,12 @@ export function unregisterWasmKernels(): void {
     const existing = getKernel(config.kernelName, "wasm");
     if (existing?.kernelFunc !== config.kernelFunc) continue;
     unregisterKernel(config.kernelName, "wasm");
-    const stock = replaced.get(config.kernelName);
+    const stock = stockKernels.get(config.kernelName);
     if (stock) {
       registerKernel(stock);
       // The backend runs setupFunc only for kernels registered when it initialises.
       if (backend && stock.setupFunc) stock.setupFunc(backend);
-      replaced.delete(config.kernelName);
+      stockKernels.delete(config.kernelName);
     }
   }
 }

@@ -9,7 +9,7 @@
 import { levenbergMarquardt } from "ml-levenberg-marquardt";
 import { check, fail } from "../core/errors.ts";
 
-/** A curve family y = f(x; p) with its Jacobian, bounds and starting guesses. */
+/** A curve family y = f(x; p) with its Jacobian, bounds and starting guesses. p[0] is the asymptote. */
 export interface CurveFamily {
   name: string;
   /** Human-readable formula. */
@@ -87,7 +87,7 @@ export const curveFamilies: readonly CurveFamily[] = [pow3, exp3, logPower];
 export interface PredictorOptions {
   /** Families to mix (default: pow3, exp3, logpower). */
   families?: readonly CurveFamily[];
-  /** Plausible range of the asymptote and predictions (default [0, 1], for accuracies); fits outside are dropped. */
+  /** Plausible range of the asymptote and predictions (default [0, 1], for accuracies): the asymptote is fitted within it (±5% slack). */
   bounds?: [number, number];
   /** LM iterations per start (default 200). */
   maxIterations?: number;
@@ -124,15 +124,20 @@ function validate(where: string, x: ArrayLike<number>, y: ArrayLike<number>): vo
   }
 }
 
-function fitFamily(fam: CurveFamily, x: number[], y: number[], maxIterations: number): { params: number[]; mse: number } | null {
+function fitFamily(fam: CurveFamily, x: number[], y: number[], maxIterations: number, aRange: [number, number]): { params: number[]; mse: number } | null {
   let best: { params: number[]; mse: number } | null = null;
+  // The asymptote p[0] is constrained to the plausible range, so short or still-accelerating
+  // histories give a bounded extrapolation instead of a failed fit.
+  const min = fam.min.slice(), max = fam.max.slice();
+  min[0] = Math.max(min[0], aRange[0]);
+  max[0] = Math.min(max[0], aRange[1]);
   for (const start of fam.starts(x, y)) {
-    const init = start.map((v, i) => Math.min(fam.max[i], Math.max(fam.min[i], v)));
+    const init = start.map((v, i) => Math.min(max[i], Math.max(min[i], v)));
     if (!init.every(Number.isFinite)) continue;
     let params: number[];
     try {
       params = levenbergMarquardt({ x, y }, (p) => (t) => fam.f(p, t), {
-        initialValues: init, minValues: fam.min, maxValues: fam.max, maxIterations,
+        initialValues: init, minValues: min, maxValues: max, maxIterations,
         errorTolerance: 1e-14, improvementThreshold: 1e-3, damping: 1e-2,
         jacobianFunction: (p) => (t) => fam.grad(p, t),
       }).parameterValues;
@@ -153,7 +158,7 @@ export function fitCurves(x: ArrayLike<number>, y: ArrayLike<number>, options: P
   const slack = 0.05 * Math.max(1e-9, hi - lo);
   const fits: FamilyFit[] = [];
   for (const fam of options.families ?? curveFamilies) {
-    const r = fitFamily(fam, xs, ys, options.maxIterations ?? 200);
+    const r = fitFamily(fam, xs, ys, options.maxIterations ?? 200, [lo - slack, hi + slack]);
     if (!r) { fits.push({ family: fam.name, params: [], mse: Infinity, weight: 0, dropped: "no start converged" }); continue; }
     const a = fam.asymptote(r.params);
     let dropped: string | undefined;

@@ -32,8 +32,13 @@ export interface FadingSpec {
   rank: number;
   lambda?: number;
   rampSteps?: number;
-  /** Pairs to fade (default: every factorized pair in the model). */
+  /** Pairs to fade (default: every factorized pair in the model, unless `dense` is given). */
   pairs?: FactorPair[];
+  /**
+   * Unfactorized Dense layers to fade through the tail of their SVD (penalty Σ_{i≥rank} σ_i, wasm svd at
+   * every step; needs `await ready()`). Truncate them afterwards with a decompose phase at `ranks: { name: rank }`.
+   */
+  dense?: string[];
   /** "penalty" (default): added to the loss in the custom loop; "proximal": soft-thresholding after each step (learning rate `proximalStep`). */
   mode?: "penalty" | "proximal";
   proximalStep?: number;
@@ -289,9 +294,9 @@ export async function train(model: tfl.LayersModel, data: TrainData, schedule: S
         case "train": {
           const history: number[] = [];
           const fade = phase.fading;
-          const pairs = fade ? fade.pairs ?? findSvdPairs(current) : [];
-          if (fade) check(pairs.length > 0, where, () => `phase ${index} (train with fading): model '${current.name}' has no factorized pairs; expected a factorize phase first or fading.pairs`);
-          const fadeOpts = fade ? { rank: fade.rank, pairs, lambda: fade.lambda, rampSteps: fade.rampSteps } : null;
+          const pairs = fade ? fade.pairs ?? (fade.dense?.length ? [] : findSvdPairs(current)) : [];
+          if (fade) check(pairs.length + (fade.dense?.length ?? 0) > 0, where, () => `phase ${index} (train with fading): model '${current.name}' has no factorized pairs; expected a factorize phase first, fading.pairs or fading.dense`);
+          const fadeOpts = fade ? { rank: fade.rank, pairs, dense: fade.dense, lambda: fade.lambda, rampSteps: fade.rampSteps } : null;
           const penalty = fadeOpts && (fade!.mode ?? "penalty") === "penalty" && (fadeOpts.lambda ?? 1e-3) > 0 ? fadingPenalty(current, fadeOpts) : undefined;
           const proximal = fadeOpts && fade!.mode === "proximal" && (fadeOpts.lambda ?? 1e-3) > 0 ? { ...fadeOpts, learningRate: fade!.proximalStep ?? 1e-3 } : undefined;
           const phaseStep0 = step;

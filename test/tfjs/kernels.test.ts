@@ -6,7 +6,6 @@ import "@tensorflow/tfjs-backend-cpu";
 import { registerWasmKernels } from "../../src/tfjs/index.ts";
 import { WASM_KERNELS } from "../../src/tfjs/register.ts";
 import { conv2DConfig } from "../../src/tfjs/kernels/Conv2D.ts";
-import { conv2DBackpropInputConfig } from "../../src/tfjs/kernels/Conv2DBackpropInput.ts";
 import { rng } from "../helpers/random.ts";
 import { depthwiseBackpropFilterRef, depthwiseBackpropInputRef, relErr, type Geometry } from "../helpers/conv-reference.ts";
 
@@ -80,7 +79,7 @@ beforeAll(async () => {
   await registerWasmKernels();
   await tf.setBackend("wasm");
   // The fuzz below must exercise our kernels, not stock ones.
-  expect(WASM_KERNELS.map((c) => c.kernelName).sort()).toEqual(["BatchMatMul", "Conv2DBackpropFilter", "DepthwiseConv2dNativeBackpropFilter", "DepthwiseConv2dNativeBackpropInput"]);
+  expect(WASM_KERNELS.map((c) => c.kernelName).sort()).toEqual(["BatchMatMul", "Conv2DBackpropFilter", "Conv2DBackpropInput", "DepthwiseConv2dNativeBackpropFilter", "DepthwiseConv2dNativeBackpropInput", "MaxPoolGrad", "Tile"]);
   for (const c of WASM_KERNELS) expect(tf.getKernel(c.kernelName, "wasm")?.kernelFunc).toBe(c.kernelFunc);
 });
 
@@ -100,6 +99,20 @@ describe("tfjs kernels on wasm + odecomp equal the cpu backend (seeded fuzz)", (
       worst = Math.max(worst, e);
     }
     expect(worst).toBeLessThan(TOL);
+  });
+
+  it(`Conv2DBackpropInput: ${CASES} cases`, async () => {
+    const r = rng(151);
+    for (let t = 0; t < CASES; t++) {
+      const c = convCase(r, false, false);
+      const inputs = { dy: { data: uniform(sizeOf(c.info.outShape), r), shape: c.info.outShape }, filter: { data: uniform(sizeOf(c.filter), r), shape: c.filter } };
+      const attrs = { strides: c.strides, pad: c.pad, dataFormat: "NHWC", inputShape: c.x };
+      const ours = await runOn("wasm", "Conv2DBackpropInput", inputs, attrs);
+      const ref = await runOn("cpu", "Conv2DBackpropInput", inputs, attrs);
+      expect(ours.shape).toEqual(c.x);
+      const e = relErr(ours.data, ref.data);
+      if (!(e <= TOL)) throw new Error(`case ${t}: ${JSON.stringify({ ...c, info: undefined })} error ${e}`);
+    }
   });
 
   it(`DepthwiseConv2dNativeBackpropFilter: ${CASES} cases (dilation vs a scalar reference)`, async () => {
@@ -174,6 +187,55 @@ describe("tfjs kernels on wasm + odecomp equal the cpu backend (seeded fuzz)", (
     }
   });
 
+  it(`MaxPoolGrad: ${CASES} cases (pool 1–3, stride 1–3, same/valid, ties from relu)`, async () => {
+    const r = rng(808);
+    for (let t = 0; t < CASES; t++) {
+      const b = 1 + Math.floor(r() * 3), h = 1 + Math.floor(r() * 8), w = 1 + Math.floor(r() * 8), c = pick(r, [1, 2, 3, 4, 5, 7, 8, 9]);
+      const fh = 1 + Math.floor(r() * 3), fw = r() < 0.7 ? fh : 1 + Math.floor(r() * 3);
+      const s = 1 + Math.floor(r() * 3);
+      const pad = r() < 0.5 ? "same" : "valid";
+      if (pad === "valid" && (fh > h || fw > w)) { t--; continue; }
+      const info = tf.backend_util.computePool2DInfo([b, h, w, c], [fh, fw], [s, s], 1, pad);
+      // Half the values clipped to 0 (as after relu) so windows have ties.
+      const x = uniform(b * h * w * c, r).map((v) => (v < 0 ? 0 : v));
+      const dy = uniform(sizeOf(info.outShape), r);
+      const run = async (backend: string) => {
+        await tf.setBackend(backend);
+        const xt = tf.tensor4d(x, [b, h, w, c]);
+        const yt = tf.maxPool(xt, [fh, fw], [s, s], pad);
+        const dyt = tf.tensor(dy, yt.shape);
+        const dx = tf.engine().runKernel("MaxPoolGrad", { dy: dyt, input: xt, output: yt }, { filterSize: [fh, fw], strides: [s, s], pad }) as tf.Tensor;
+        const res = Array.from(dx.dataSync());
+        tf.dispose([xt, yt, dyt, dx]);
+        return res;
+      };
+      const ours = await run("wasm"), ref = await run("cpu");
+      const e = relErr(ours, ref);
+      if (!(e <= TOL)) throw new Error(`case ${t}: x [${b},${h},${w},${c}] pool ${fh}×${fw} stride ${s} ${pad}: error ${e}`);
+    }
+  });
+
+  it(`Tile: ${CASES} cases (rank 0–5, float32 and int32, reps incl. 1)`, async () => {
+    const r = rng(707);
+    for (let t = 0; t < CASES; t++) {
+      const rank = Math.floor(r() * 6);
+      const shape = Array.from({ length: rank }, () => 1 + Math.floor(r() * 4));
+      const reps = Array.from({ length: rank }, () => pick(r, [1, 1, 2, 3, 5]));
+      const data = uniform(sizeOf(shape), r);
+      const dtype = r() < 0.25 ? "int32" : "float32";
+      const run = async (backend: string) => {
+        await tf.setBackend(backend);
+        const x = tf.tensor(dtype === "int32" ? Int32Array.from(data, (v) => Math.round(v * 100)) : data, shape, dtype);
+        const y = tf.engine().runKernel("Tile", { x }, { reps }) as tf.Tensor;
+        const res = { data: Array.from(y.dataSync()), shape: y.shape, dtype: y.dtype };
+        tf.dispose([x, y]);
+        return res;
+      };
+      const ours = await run("wasm"), ref = await run("cpu");
+      expect(ours).toEqual(ref);
+    }
+  });
+
   it("BatchMatMul rejects mismatched inner sizes with both shapes in the message", async () => {
     await tf.setBackend("wasm");
     const a = tf.zeros([2, 3]), b = tf.zeros([4, 5]);
@@ -181,33 +243,22 @@ describe("tfjs kernels on wasm + odecomp equal the cpu backend (seeded fuzz)", (
     a.dispose(); b.dispose();
   });
 
-  // Kept stock on wasm (slower than XNNPACK), but must still be right if a user registers them.
-  it("Conv2D and Conv2DBackpropInput (ours, unregistered) equal cpu on 60 cases each", async () => {
+  // Kept stock on wasm (no clear win over XNNPACK), but must still be right if a user registers it.
+  it("Conv2D (ours, unregistered) equals cpu on 100 cases incl. dilation", async () => {
     const r = rng(606);
-    for (let t = 0; t < 60; t++) {
+    for (let t = 0; t < 100; t++) {
       const c = convCase(r, false, true);
       const xin = { data: uniform(sizeOf(c.x), r), shape: c.x }, f = { data: uniform(sizeOf(c.filter), r), shape: c.filter };
+      const attrs = { strides: c.strides, pad: c.pad, dataFormat: "NHWC", dilations: c.dilations };
       await tf.setBackend("wasm");
       const x = tf.tensor(xin.data, xin.shape), w = tf.tensor(f.data, f.shape);
-      const y = conv2DConfig.kernelFunc({ inputs: { x, filter: w }, backend: tf.backend(), attrs: { strides: c.strides, pad: c.pad, dataFormat: "NHWC", dilations: c.dilations } as unknown as tf.NamedAttrMap }) as tf.TensorInfo;
+      const y = conv2DConfig.kernelFunc({ inputs: { x, filter: w }, backend: tf.backend(), attrs: attrs as unknown as tf.NamedAttrMap }) as tf.TensorInfo;
       const yT = tf.engine().makeTensorFromTensorInfo(y);
       const yOurs = yT.dataSync() as Float32Array;
-      yT.dispose();
-      const ref = await runOn("cpu", "Conv2D", { x: xin, filter: f }, { strides: c.strides, pad: c.pad, dataFormat: "NHWC", dilations: c.dilations });
+      tf.dispose([x, w, yT]);
+      const ref = await runOn("cpu", "Conv2D", { x: xin, filter: f }, attrs);
+      expect(yT.shape).toEqual(ref.shape);
       expect(relErr(yOurs, ref.data)).toBeLessThan(TOL);
-      if (c.dilations[0] === 1 && c.dilations[1] === 1) {
-        await tf.setBackend("wasm");
-        const dyIn = { data: uniform(sizeOf(c.info.outShape), r), shape: c.info.outShape };
-        const dy = tf.tensor(dyIn.data, dyIn.shape);
-        const attrs = { strides: c.strides, pad: c.pad, dataFormat: "NHWC", inputShape: c.x };
-        const dx = conv2DBackpropInputConfig.kernelFunc({ inputs: { dy, filter: w }, backend: tf.backend(), attrs: attrs as unknown as tf.NamedAttrMap }) as tf.TensorInfo;
-        const dxT = tf.engine().makeTensorFromTensorInfo(dx);
-        const dxOurs = dxT.dataSync() as Float32Array;
-        tf.dispose([dy, dxT]);
-        const dxRef = await runOn("cpu", "Conv2DBackpropInput", { dy: dyIn, filter: f }, attrs);
-        expect(relErr(dxOurs, dxRef.data)).toBeLessThan(TOL);
-      }
-      tf.dispose([x, w]);
     }
   });
 });

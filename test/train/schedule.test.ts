@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { ready } from "../../src/core/loader.ts";
+import { svd } from "../../src/linalg/svd.ts";
 import { mlp } from "../../src/train/models.ts";
 import { factorizeDense, findSvdPairs } from "../../src/train/factorize.ts";
 import { baseline, decomposeAtEpoch, fading, incremental, incrementalDecompose, pretrain, train, type EpochRecord, type PhaseRecord } from "../../src/train/schedule.ts";
@@ -145,6 +146,21 @@ describe("train() with odecomp/models (decompose / reconstruct)", () => {
     expect(r.phases.filter((p) => p.kind === "reconstruct").map((p) => p.layers)).toEqual([["fc1", "fc2"], ["fc1", "fc2"]]);
     expect(r.final.params).toBe(784 * 3 + 3 * 24 + 24 + 250);
     r.model.dispose(); model.dispose();
+  });
+  it("fading an unfactorized Dense shrinks its SVD tail; a decompose phase then truncates it", async () => {
+    const tailSum = async (lambda: number) => {
+      const model = small();
+      await train(model, data, { name: "dense-fade", phases: [{ kind: "train", epochs: 2, fading: { rank: 4, dense: ["fc1"], lambda, rampSteps: 3 } }] }, opts);
+      const s = svd({ data: model.getLayer("fc1").weights[0].read().dataSync() as Float32Array, shape: [784, 24] }).s;
+      const cut = await train(model, data, { name: "cut", phases: [{ kind: "decompose", options: { ranks: { fc1: 4 } } }] }, opts);
+      const ph = cut.phases[0];
+      expect(ph.ranks).toEqual({ fc1: 4 });
+      expect(ph.accuracy).toBeGreaterThan(0);
+      cut.model.dispose(); model.dispose();
+      return { tail: s.slice(4).reduce((a, b) => a + b, 0) };
+    };
+    const plain = await tailSum(0), faded = await tailSum(5);
+    expect(faded.tail).toBeLessThan(plain.tail * 0.7);
   });
   it("decompose on a small CNN gives Tucker-2 chains that train; reconstruct restores Conv2D layers", async () => {
     const tfl = await import("@tensorflow/tfjs-layers");

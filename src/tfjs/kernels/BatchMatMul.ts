@@ -5,8 +5,18 @@ import { BatchMatMul, broadcast_util, type BatchMatMulAttrs, type KernelConfig, 
 import { withScratch } from "../../core/heap.ts";
 import { fail } from "../../core/errors.ts";
 import { checkFloat32, copyIn, copyOut, type WasmBackendLike } from "../bridge.ts";
+import { runStock } from "../stock.ts";
 
 const NAME = "BatchMatMul";
+
+/**
+ * Untransposed single (unbatched) products go to the stock kernel (XNNPACK): it
+ * measured level with ours (bench/tfjs.bench.ts "BatchMatMul NN 512³" and
+ * "NN 64×1024×784": 0.96–1.04× in one noisy run) and reaches ≈ 28 GFLOP/s on a quiet
+ * machine. Batched NN stays ours: stock is ≈ 9× slower there ("NN batch 16 × 128³").
+ * Training hits NN too: fused.matMul does not fuse relu while recording gradients.
+ */
+export const NN_TO_STOCK = true;
 
 /** Flat batch index into `dims` (right-aligned, size-1 dims broadcast) for each flat index of `outDims`. */
 function batchIndex(outDims: number[], dims: number[]): Int32Array {
@@ -45,6 +55,11 @@ export function batchMatMul(args: { inputs: { a: TensorInfo; b: TensorInfo }; ba
   }
   const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
   const outer = broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
+  const sizeA = outerA.reduce((x, y) => x * y, 1), sizeB = outerB.reduce((x, y) => x * y, 1);
+  if (NN_TO_STOCK && !ta && !tb && sizeA === 1 && sizeB === 1) {
+    const out = runStock(NAME, args);
+    if (out) return out;
+  }
   const outShape = [...outer, m, n];
   const batches = outer.reduce((x, y) => x * y, 1);
   return withScratch((s) => {

