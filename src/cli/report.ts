@@ -126,7 +126,7 @@ export async function renderReport(d: ReportData): Promise<string> {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(d.title)}</title>
 <style>
-body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:980px;color:#222;background:#fff}
+body{font:14px/1.45 system-ui,sans-serif;margin:16px auto;max-width:980px;padding:0 16px;color:#222;background:#fff}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}
 pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}.chart{margin:12px 0}
@@ -134,7 +134,10 @@ pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}.chart{margin:12
 <h1>${esc(d.title)}</h1>
 <p>${esc(d.setup)}</p>
 <h2>Comparison</h2>
-<pre>${esc(d.table)}</pre>
+<table><thead><tr><th>run</th><th>schedule</th><th>training s</th><th>wall-clock s</th><th>speed-up (training)</th><th>test accuracy</th><th>params</th><th>FLOPs/sample</th></tr></thead><tbody>
+${d.runs.map((r) => `<tr><td>${esc(r.name)}</td><td>${esc(r.schedule)}</td><td>${r.trainSeconds.toFixed(1)}</td><td>${r.seconds.toFixed(1)}</td><td>${(d.runs[0].trainSeconds / r.trainSeconds).toFixed(2)}×</td><td>${r.accuracy.toFixed(4)}</td><td>${fmt(r.params)}</td><td>${fmt(r.forwardFlops)}</td></tr>`).join("\n")}
+</tbody></table>
+<p>${esc(d.table.split("\n").filter((l) => l.startsWith("speed-up")).join(" "))}</p>
 <h2>Accuracy against wall-clock time</h2>
 <div class="chart">${charts[0]}</div>
 ${dec}

@@ -182,7 +182,7 @@ export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
   const backend = pick("--backend", f.backend, ["wasm", "cpu"] as const);
   const batchSize = num("--batch-size", f.batchSize, 1, 65536, true), seed = num("--seed", f.seed, 0, 2 ** 31, true), lr = num("--lr", f.lr, 1e-8, 10);
   const plan: CompressOptions = compressOptions(f);
-  if (!plan.select) plan.select = { kind: "budget", keep: 0.25, metric: "flops" };
+  if (!plan.select) plan.select = { kind: "budget", keep: 0.4, metric: "flops" };
   // The main job replaces its --out folder only if it is new, empty, or an earlier main-job output.
   await checkOut(f.out, [], false, (entries) => entries.includes(".odecomp-main"));
   await useBackend(backend);
