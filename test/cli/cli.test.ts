@@ -108,6 +108,13 @@ describe("--help and usage errors", () => {
   });
 });
 
+describe("odecomp bench", () => {
+  it("runs bench/run.ts in a child process and passes its exit code on (unknown area → 2)", async () => {
+    const r = await run("bench", "no-such-area");
+    expect(r.code).toBe(2);
+  }, 60000);
+});
+
 describe("odecomp train", () => {
   it("runs decompose-at on a tiny MNIST subset and reports phases as JSON; --out saves the model", async () => {
     const out = join(tmp(), "t");
