@@ -4,7 +4,10 @@ const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<voi
   gemm: () => import("./gemm.bench.ts"),
   train: () => import("./train-mlp.bench.ts"),
   tfjs: () => import("./tfjs.bench.ts"),
+  decompose: () => import("./decompose.bench.ts"),
+  svd: () => import("./svd.bench.ts"),
   lowrank: () => import("./lowrank.bench.ts"),
+  models: () => import("./models.bench.ts"),
 };
 
 const args = process.argv.slice(2);

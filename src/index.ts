@@ -12,6 +12,6 @@ export { tucker, TuckerTensor, type TuckerOptions } from "./decompose/tucker.ts"
 export { cp, CPTensor, type CPOptions } from "./decompose/cp.ts";
 export { tt, TTTensor, type TTOptions } from "./decompose/tt.ts";
 export { selectRank, evbmf, energyRank, unfoldingSpectrum, resolveTuckerRank, resolveCPRank, resolveSvdRank, tuckerParams, cpParams, svdParams, type RankSpec, type RankRule, type RankPlan, type SelectRankOptions, type EvbmfResult, type EvbmfFallback, type ModeRankInfo } from "./decompose/rank.ts";
-export * as layers from "./layers/index.ts";
 export { fromClassImages, parseDigitJson, encodeClassImages, decodeClassImages, epochOrder, gather, seededRandom, type ImageSet, type Dataset, type DataOptions } from "./data/dataset.ts";
 export { lowRankMatmul } from "./linalg/lowrank.ts";
+export * as layers from "./layers/index.ts";

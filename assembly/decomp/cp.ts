@@ -149,3 +149,25 @@ export function spd_solve_right_f32(v: usize, R: i32, m: usize, I: i32, out: usi
   scratch_reset(mark);
   return ridge;
 }
+
+/** out[i] = a[i] + s · b[i] (out may alias a or b). */
+export function add_scaled_f32(a: usize, b: usize, s: f32, n: i32, out: usize): void {
+  const sv = f32x4.splat(s);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const off = <usize>i << 2;
+    v128.store(out + off, f32x4.add(v128.load(a + off), f32x4.mul(sv, v128.load(b + off))));
+  }
+  for (; i < n; i++) {
+    const off = <usize>i << 2;
+    store<f32>(out + off, load<f32>(a + off) + s * load<f32>(b + off));
+  }
+}
+
+/** v[i, i] += mu for an R×R matrix. */
+export function add_diag_f32(v: usize, R: i32, mu: f32): void {
+  for (let i = 0; i < R; i++) {
+    const off = <usize>(i * R + i) << 2;
+    store<f32>(v + off, load<f32>(v + off) + mu);
+  }
+}

@@ -1,9 +1,7 @@
-// Leading eigenvectors of a symmetric PSD matrix (the Gram matrix of an
-// unfolding) by block subspace iteration with Rayleigh–Ritz: the heavy work is
-// GEMM (G·Q), the rest is an orthonormalisation of an n×k block and a k×k
-// symmetric eigenproblem (cyclic Jacobi in f64). Used by Tucker/TT to get the
-// leading left singular vectors of an unfolding without a full SVD.
-import { gemm_f32 } from "../linalg/gemm";
+// Helpers for spectra of unfoldings: orthonormalising a block of columns
+// (random orthonormal starts), the Gram matrix of an unfolding accumulated in
+// f64, and eigenvalues only of a symmetric f64 matrix (rank selection needs
+// the small singular values accurately, so it does not go through f32).
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
 
 @inline function ld64(p: usize, i: i32): f64 { return load<f64>(p + (<usize>i << 3)); }
@@ -52,106 +50,6 @@ export function orthonormalize_f32(y: usize, n: i32, k: i32): void {
     }
   }
   for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) store<f32>(y + (<usize>(i * k + c) << 2), <f32>ld64(q, c * n + i));
-  scratch_reset(mark);
-}
-
-/**
- * All eigenpairs of a symmetric k×k matrix a (f32, row-major) by cyclic Jacobi
- * in f64. values (k) descending; vectors (k×k, row-major) hold the
- * eigenvectors as columns in the same order.
- */
-export function sym_eig_jacobi_f32(a: usize, k: i32, values: usize, vectors: usize): void {
-  const mark = scratch_mark();
-  const A = scratch_alloc(<usize>k * <usize>k * 8);
-  const V = scratch_alloc(<usize>k * <usize>k * 8);
-  const order = scratch_alloc(<usize>k * 4);
-  for (let i = 0; i < k; i++) {
-    for (let j = 0; j < k; j++) {
-      st64(A, i * k + j, 0.5 * (<f64>load<f32>(a + (<usize>(i * k + j) << 2)) + <f64>load<f32>(a + (<usize>(j * k + i) << 2))));
-      st64(V, i * k + j, i == j ? 1.0 : 0.0);
-    }
-  }
-  for (let sweep = 0; sweep < 60; sweep++) {
-    let off: f64 = 0, diag: f64 = 0;
-    for (let i = 0; i < k; i++) {
-      diag += ld64(A, i * k + i) * ld64(A, i * k + i);
-      for (let j = i + 1; j < k; j++) off += ld64(A, i * k + j) * ld64(A, i * k + j);
-    }
-    if (off <= 1e-30 * diag || off == 0) break;
-    for (let p = 0; p < k - 1; p++) {
-      for (let q = p + 1; q < k; q++) {
-        const apq = ld64(A, p * k + q);
-        if (Math.abs(apq) < 1e-300) continue;
-        const app = ld64(A, p * k + p), aqq = ld64(A, q * k + q);
-        const theta = (aqq - app) / (2 * apq);
-        const t = (theta >= 0 ? 1.0 : -1.0) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
-        for (let r = 0; r < k; r++) {
-          const arp = ld64(A, r * k + p), arq = ld64(A, r * k + q);
-          st64(A, r * k + p, c * arp - s * arq);
-          st64(A, r * k + q, s * arp + c * arq);
-        }
-        for (let r = 0; r < k; r++) {
-          const apr = ld64(A, p * k + r), aqr = ld64(A, q * k + r);
-          st64(A, p * k + r, c * apr - s * aqr);
-          st64(A, q * k + r, s * apr + c * aqr);
-        }
-        for (let r = 0; r < k; r++) {
-          const vrp = ld64(V, r * k + p), vrq = ld64(V, r * k + q);
-          st64(V, r * k + p, c * vrp - s * vrq);
-          st64(V, r * k + q, s * vrp + c * vrq);
-        }
-      }
-    }
-  }
-  // sort descending (selection sort on indices; k is small)
-  for (let i = 0; i < k; i++) store<i32>(order + (<usize>i << 2), i);
-  for (let i = 0; i < k; i++) {
-    let best = i;
-    for (let j = i + 1; j < k; j++) {
-      if (ld64(A, load<i32>(order + (<usize>j << 2)) * (k + 1)) > ld64(A, load<i32>(order + (<usize>best << 2)) * (k + 1))) best = j;
-    }
-    const tmp = load<i32>(order + (<usize>i << 2));
-    store<i32>(order + (<usize>i << 2), load<i32>(order + (<usize>best << 2)));
-    store<i32>(order + (<usize>best << 2), tmp);
-  }
-  for (let c = 0; c < k; c++) {
-    const src = load<i32>(order + (<usize>c << 2));
-    store<f32>(values + (<usize>c << 2), <f32>ld64(A, src * (k + 1)));
-    for (let r = 0; r < k; r++) store<f32>(vectors + (<usize>(r * k + c) << 2), <f32>ld64(V, r * k + src));
-  }
-  scratch_reset(mark);
-}
-
-/**
- * Leading r eigenpairs of a symmetric PSD n×n matrix g: block subspace
- * iteration on k = min(n, r + oversample) columns started from q0 (n×k,
- * overwritten), `iters` multiplications by g, then Rayleigh–Ritz.
- * values (r) descending, vectors (n×r row-major, orthonormal columns).
- * When k == n the Rayleigh–Ritz step alone is exact (a full eigensolve).
- */
-export function sym_top_eig_f32(g: usize, n: i32, r: i32, k: i32, iters: i32, q0: usize, values: usize, vectors: usize): void {
-  const mark = scratch_mark();
-  const t = scratch_alloc(<usize>n * <usize>k * 4);
-  const h = scratch_alloc(<usize>k * <usize>k * 4);
-  const w = scratch_alloc(<usize>k * 4);
-  const z = scratch_alloc(<usize>k * <usize>k * 4);
-  const full = scratch_alloc(<usize>n * <usize>k * 4);
-  orthonormalize_f32(q0, n, k);
-  if (k < n) {
-    for (let it = 0; it < iters; it++) {
-      gemm_f32(0, 0, n, k, n, 1, g, n, q0, k, 0, t, k);
-      memory.copy(q0, t, <usize>n * <usize>k * 4);
-      orthonormalize_f32(q0, n, k);
-    }
-  }
-  // Rayleigh–Ritz: H = Qᵀ G Q, H = Z Λ Zᵀ, vectors = Q Z
-  gemm_f32(0, 0, n, k, n, 1, g, n, q0, k, 0, t, k);
-  gemm_f32(1, 0, k, k, n, 1, q0, k, t, k, 0, h, k);
-  sym_eig_jacobi_f32(h, k, w, z);
-  gemm_f32(0, 0, n, k, k, 1, q0, k, z, k, 0, full, k);
-  for (let i = 0; i < n; i++) memory.copy(vectors + (<usize>(i * r) << 2), full + (<usize>(i * k) << 2), <usize>r << 2);
-  memory.copy(values, w, <usize>r << 2);
   scratch_reset(mark);
 }
 

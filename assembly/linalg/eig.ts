@@ -15,7 +15,7 @@
 // f64, eigenvectors accumulated as rows (each rotation touches two contiguous
 // rows) and back-transformed by the reflectors applied to rows in one pass.
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
-import { axpy_f32, dot_f32, house_f32, larf_rows_f32, rot_f64, transpose_f32 } from "./qr";
+import { apply_reflectors_rows_f32, axpy_f32, axpy_f64, dot_f32, dot_f64, house_f32, rot_f64, transpose_f32 } from "./qr";
 
 @inline function at4(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 @inline function at8(p: usize, i: i32): usize { return p + (<usize>i << 3); }
@@ -89,6 +89,161 @@ export function tql_f64(d: usize, e: usize, n: i32, zt: usize, nz: i32): i32 {
   return fails;
 }
 
+/**
+ * Eigen-decomposition of the symmetric tridiagonal (diag, off) in f64: values
+ * by implicit QL without vectors on each unreduced block, vectors by inverse
+ * iteration (tridiagonal LU with partial pivoting, three solves) with
+ * Gram–Schmidt inside clusters of close eigenvalues (gap ≤ 1e-7·‖T‖). O(n²)
+ * except for large clusters. On return lam[k] (descending) and row k of zt
+ * (n f64, contiguous) hold the k-th eigenpair. diag/off are not modified.
+ */
+export function tridiag_eig_f64(diag: usize, off: usize, n: i32, lam: usize, zt: usize): i32 {
+  const mark = scratch_mark();
+  const EPS: f64 = 2.220446049250313e-16;
+  const dd = scratch_alloc(<usize>n << 3);
+  const ee = scratch_alloc(<usize>n << 3);
+  const vals = scratch_alloc(<usize>n << 3);
+  const u0 = scratch_alloc(<usize>n << 3), u1 = scratch_alloc(<usize>n << 3), u2 = scratch_alloc(<usize>n << 3);
+  const ll = scratch_alloc(<usize>n << 3);
+  const swp = scratch_alloc(<usize>n << 2);
+  const perm = scratch_alloc(<usize>n << 2);
+  const rowOf = scratch_alloc(<usize>n << 2);
+  const bend = scratch_alloc(<usize>n << 2);
+  let tnorm: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    let r = Math.abs(load<f64>(at8(diag, i)));
+    if (i > 0) r += Math.abs(load<f64>(at8(off, i - 1)));
+    if (i < n - 1) r += Math.abs(load<f64>(at8(off, i)));
+    tnorm = max(tnorm, r);
+  }
+  if (tnorm == 0) tnorm = 1;
+  const ortol = 1e-7 * tnorm, pertol = 10 * EPS * tnorm, tiny = EPS * tnorm;
+  let fails = 0;
+  // phase 1: eigenvalues of each unreduced block, descending within the block, in vals[b0..b1)
+  let b0 = 0;
+  while (b0 < n) {
+    let b1 = b0 + 1;
+    while (b1 < n) {
+      const e = load<f64>(at8(off, b1 - 1));
+      if (Math.abs(e) <= EPS * (Math.abs(load<f64>(at8(diag, b1 - 1))) + Math.abs(load<f64>(at8(diag, b1))))) break;
+      b1++;
+    }
+    store<i32>(at4(bend, b0), b1);
+    const bn = b1 - b0;
+    if (bn == 1) {
+      store<f64>(at8(vals, b0), load<f64>(at8(diag, b0)));
+    } else {
+      memory.copy(dd, at8(diag, b0), <usize>bn << 3);
+      memory.copy(ee, at8(off, b0), <usize>(bn - 1) << 3);
+      fails += tql_f64(dd, ee, bn, 0, 0);
+      sort_desc_f64(dd, bn, perm);
+      for (let k = 0; k < bn; k++) store<f64>(at8(vals, b0 + k), load<f64>(at8(dd, load<i32>(at4(perm, k)))));
+    }
+    b0 = b1;
+  }
+  // global order: value id → output row
+  sort_desc_f64(vals, n, perm);
+  for (let k = 0; k < n; k++) {
+    const id = load<i32>(at4(perm, k));
+    store<i32>(at4(rowOf, id), k);
+    store<f64>(at8(lam, k), load<f64>(at8(vals, id)));
+  }
+  // phase 2: vectors by inverse iteration, written straight into their output rows
+  let seed: u32 = 0x2545f491;
+  b0 = 0;
+  while (b0 < n) {
+    const b1 = load<i32>(at4(bend, b0));
+    const bn = b1 - b0;
+    let cstart = 0;
+    let prev: f64 = 0;
+    for (let k = 0; k < bn; k++) {
+      const row = at8(zt, load<i32>(at4(rowOf, b0 + k)) * n);
+      memory.fill(row, 0, <usize>n << 3);
+      if (bn == 1) {
+        store<f64>(at8(row, b0), 1);
+        break;
+      }
+      const lk = load<f64>(at8(vals, b0 + k));
+      let shift = lk;
+      if (k > 0 && load<f64>(at8(vals, b0 + k - 1)) - lk > ortol) cstart = k;
+      if (k > cstart && shift >= prev - pertol) shift = prev - pertol;
+      prev = shift;
+      // LU of (T_block − shift·I) with partial pivoting: U rows (1/u0, u1, u2), multipliers ll, swaps
+      let p0 = load<f64>(at8(diag, b0)) - shift;
+      let p1 = load<f64>(at8(off, b0));
+      for (let i = 0; i < bn - 1; i++) {
+        const c = load<f64>(at8(off, b0 + i));
+        const a1 = load<f64>(at8(diag, b0 + i + 1)) - shift;
+        const bb = i + 1 < bn - 1 ? load<f64>(at8(off, b0 + i + 1)) : 0;
+        if (Math.abs(p0) >= Math.abs(c)) {
+          if (p0 == 0) p0 = tiny;
+          const l = c / p0;
+          store<f64>(at8(u0, i), 1.0 / p0); store<f64>(at8(u1, i), p1); store<f64>(at8(u2, i), 0);
+          store<f64>(at8(ll, i), l); store<i32>(at4(swp, i), 0);
+          p0 = a1 - l * p1;
+          p1 = bb;
+        } else {
+          const l = p0 / c;
+          store<f64>(at8(u0, i), 1.0 / c); store<f64>(at8(u1, i), a1); store<f64>(at8(u2, i), bb);
+          store<f64>(at8(ll, i), l); store<i32>(at4(swp, i), 1);
+          p0 = p1 - l * a1;
+          p1 = -l * bb;
+        }
+      }
+      if (Math.abs(p0) < tiny) p0 = p0 < 0 ? -tiny : tiny;
+      store<f64>(at8(u0, bn - 1), 1.0 / p0);
+      const x = at8(row, b0);
+      for (let i = 0; i < bn; i++) {
+        seed ^= seed << 13; seed ^= seed >> 17; seed ^= seed << 5;
+        store<f64>(at8(x, i), <f64>seed / 4294967296.0 - 0.5);
+      }
+      for (let it = 0; it < 2; it++) {
+        for (let i = 0; i < bn - 1; i++) {
+          let xi = load<f64>(at8(x, i)), xn = load<f64>(at8(x, i + 1));
+          if (load<i32>(at4(swp, i))) { const t = xi; xi = xn; xn = t; store<f64>(at8(x, i), xi); }
+          store<f64>(at8(x, i + 1), xn - load<f64>(at8(ll, i)) * xi);
+        }
+        let x1: f64 = 0, x2: f64 = 0, big: f64 = 0;
+        for (let i = bn - 1; i >= 0; i--) {
+          const v = (load<f64>(at8(x, i)) - load<f64>(at8(u1, i)) * x1 - load<f64>(at8(u2, i)) * x2) * load<f64>(at8(u0, i));
+          store<f64>(at8(x, i), v);
+          x2 = x1; x1 = v;
+          const av = Math.abs(v);
+          if (av > big) {
+            big = av;
+            if (big > 1e250) {
+              // rescale everything (solved part and right-hand side alike) to avoid overflow
+              for (let j = 0; j < bn; j++) store<f64>(at8(x, j), load<f64>(at8(x, j)) * 1e-250);
+              x1 *= 1e-250; x2 *= 1e-250; big *= 1e-250;
+            }
+          }
+        }
+        if (big > 0) {
+          const inv = 1.0 / big;
+          for (let i = 0; i < bn; i++) store<f64>(at8(x, i), load<f64>(at8(x, i)) * inv);
+        }
+        for (let j = cstart; j < k; j++) {
+          const q = at8(zt, load<i32>(at4(rowOf, b0 + j)) * n + b0);
+          axpy_f64(-dot_f64(q, x, bn), q, x, bn);
+        }
+        const nrm = Math.sqrt(dot_f64(x, x, bn));
+        if (nrm > 0) {
+          const inv = 1.0 / nrm;
+          for (let i = 0; i < bn; i++) store<f64>(at8(x, i), load<f64>(at8(x, i)) * inv);
+        } else {
+          for (let i = 0; i < bn; i++) {
+            seed ^= seed << 13; seed ^= seed >> 17; seed ^= seed << 5;
+            store<f64>(at8(x, i), <f64>seed / 4294967296.0 - 0.5);
+          }
+        }
+      }
+    }
+    b0 = b1;
+  }
+  scratch_reset(mark);
+  return fails;
+}
+
 /** perm ← indices 0..n−1 ordered by d descending (insertion into a merge sort would be faster; n log n via shell sort). */
 export function sort_desc_f64(d: usize, n: i32, perm: usize): void {
   for (let i = 0; i < n; i++) store<i32>(at4(perm, i), i);
@@ -115,31 +270,60 @@ export function sort_desc_f64(d: usize, n: i32, perm: usize): void {
  * Householder tridiagonalisation of the symmetric n×n matrix in A (row-major,
  * overwritten). On return d (f64, n) and e (f64, n−1) hold T; the reflector for
  * step i is stored in row i, columns i+1..n−1 (v[0] = 1 stored), with τ in tau[i].
+ * One fused pass per step: the rank-2 update of each trailing row is followed at
+ * once by its dot with the next reflector (the next step's symv).
  */
 export function tridiag_f32(A: usize, n: i32, d: usize, e: usize, tau: usize): void {
-  const mark = scratch_mark();
-  const p = scratch_alloc(<usize>n << 2);
-  for (let i = 0; i < n; i++) {
-    store<f64>(at8(d, i), <f64>load<f32>(at4(A, i * n + i)));
-    if (i == n - 1) break;
-    const L = n - i - 1;
-    const x = at4(A, i * n + i + 1);
-    const t = house_f32(x, L);
-    store<f64>(at8(e, i), <f64>load<f32>(x));
-    store<f32>(at4(tau, i), t);
-    store<f32>(x, 1);
-    if (t == 0) continue;
-    const S = at4(A, (i + 1) * n + i + 1);
-    // p = τ S v ; w = p − (τ/2)(pᵀv) v ; S ← S − v wᵀ − w vᵀ
-    for (let r = 0; r < L; r++) store<f32>(at4(p, r), t * dot_f32(at4(S, r * n), x, L));
-    const K = <f32>0.5 * t * dot_f32(p, x, L);
-    axpy_f32(-K, x, p, L);
-    for (let r = 0; r < L; r++) {
-      const row = at4(S, r * n);
-      axpy_f32(-load<f32>(at4(x, r)), p, row, L);
-      axpy_f32(-load<f32>(at4(p, r)), x, row, L);
-    }
+  if (n == 1) {
+    store<f64>(d, <f64>load<f32>(A));
+    return;
   }
+  const mark = scratch_mark();
+  let p = scratch_alloc(<usize>n << 2);
+  let pn = scratch_alloc(<usize>n << 2);
+  // first reflector and its symv
+  {
+    const L = n - 1;
+    const v = at4(A, 1);
+    const t = house_f32(v, L);
+    store<f64>(at8(e, 0), <f64>load<f32>(v));
+    store<f32>(at4(tau, 0), t);
+    store<f32>(v, 1);
+    for (let r = 0; r < L; r++) store<f32>(at4(p, r), t == 0 ? <f32>0 : t * dot_f32(at4(A, (1 + r) * n + 1), v, L));
+  }
+  for (let i = 0; i < n - 1; i++) {
+    const L = n - i - 1;
+    const v = at4(A, i * n + i + 1);
+    const t = load<f32>(at4(tau, i));
+    store<f64>(at8(d, i), <f64>load<f32>(at4(A, i * n + i)));
+    if (t != 0) {
+      // w = p − (τ/2)(pᵀv) v, in place in p
+      const K = <f32>0.5 * t * dot_f32(p, v, L);
+      axpy_f32(-K, v, p, L);
+    }
+    const row0 = at4(A, (i + 1) * n + i + 1);
+    if (t != 0) {
+      axpy_f32(-1, p, row0, L);
+      axpy_f32(-load<f32>(p), v, row0, L);
+    }
+    if (L == 1) break;
+    // next reflector from row i+1, columns i+2..
+    const v2 = at4(row0, 1);
+    const t2 = house_f32(v2, L - 1);
+    store<f64>(at8(e, i + 1), <f64>load<f32>(v2));
+    store<f32>(at4(tau, i + 1), t2);
+    store<f32>(v2, 1);
+    for (let r = 1; r < L; r++) {
+      const row = at4(A, (i + 1 + r) * n + i + 1);
+      if (t != 0) {
+        axpy_f32(-load<f32>(at4(v, r)), p, row, L);
+        axpy_f32(-load<f32>(at4(p, r)), v, row, L);
+      }
+      store<f32>(at4(pn, r - 1), t2 == 0 ? <f32>0 : t2 * dot_f32(at4(row, 1), v2, L - 1));
+    }
+    const tmp = p; p = pn; pn = tmp;
+  }
+  store<f64>(at8(d, n - 1), <f64>load<f32>(at4(A, (n - 1) * n + n - 1)));
   scratch_reset(mark);
 }
 
@@ -152,23 +336,17 @@ export function eigh_f32(a: usize, n: i32, w: usize, z: usize): i32 {
   const tau = scratch_alloc(<usize>n << 2);
   tridiag_f32(A, n, d, e, tau);
   const zt = scratch_alloc(<usize>n * <usize>n * 8);
-  memory.fill(zt, 0, <usize>n * <usize>n * 8);
-  for (let i = 0; i < n; i++) store<f64>(at8(zt, i * n + i), 1);
-  const fails = tql_f64(d, e, n, zt, n);
-  const perm = scratch_alloc(<usize>n << 2);
-  sort_desc_f64(d, n, perm);
+  const lam = scratch_alloc(<usize>n << 3);
+  const fails = tridiag_eig_f64(d, e, n, lam, zt);
   // Rows of zt32 = eigenvectors of T in descending order.
   const zt32 = scratch_alloc(<usize>n * <usize>n * 4);
   for (let k = 0; k < n; k++) {
-    const pk = load<i32>(at4(perm, k));
-    store<f32>(at4(w, k), <f32>load<f64>(at8(d, pk)));
-    const src = at8(zt, pk * n), dst = at4(zt32, k * n);
+    store<f32>(at4(w, k), <f32>load<f64>(at8(lam, k)));
+    const src = at8(zt, k * n), dst = at4(zt32, k * n);
     for (let j = 0; j < n; j++) store<f32>(at4(dst, j), <f32>load<f64>(at8(src, j)));
   }
   // zᵀ = yᵀ H_{n−2} ⋯ H_0
-  for (let i = n - 2; i >= 0; i--) {
-    larf_rows_f32(at4(A, i * n + i + 1), load<f32>(at4(tau, i)), n, n - i - 1, at4(zt32, i + 1), n);
-  }
+  if (n > 1) apply_reflectors_rows_f32(A, n, 1, n - 1, tau, zt32, n, n, n, false);
   transpose_f32(zt32, n, n, n, z, n);
   scratch_reset(mark);
   return fails;

@@ -6,6 +6,8 @@
 //   house_f32(x, n) → tau            LAPACK larfg on a contiguous vector (x[0] ← beta, x[1..) ← v[1..))
 //   larf_rows_f32(v, tau, m, n, c, ldc)       C ← C·(I − τ v vᵀ)  (one pass over the rows of C)
 //   larf_cols_f32(v, tau, m, n, c, ldc, w)    C ← (I − τ v vᵀ)·C  (two passes; w: n floats)
+//   apply_reflectors_rows_f32(refl, ldr, off, nref, tau, c, rows, ldc, width, tri)
+//                                    C ← C·H_{nref−1}⋯H_0, reflectors stored as rows, blocked (compact WY + gemm)
 //   transpose_f32(src, rows, cols, lds, dst, ldd)
 //   dot_f32 / axpy_f32 / dot_f64 / axpy_f64 / rot_f64   SIMD vector primitives
 //
@@ -14,6 +16,7 @@
 // pass (dot + axpy). Q is formed backwards as Qᵀ = [I 0]·H_{k−1}⋯H_0, again on rows.
 import { fma4, hsum4 } from "../simd";
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
+import { gemm_f32 } from "./gemm";
 
 @inline function at4(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 @inline function at8(p: usize, i: i32): usize { return p + (<usize>i << 3); }
@@ -162,22 +165,123 @@ export function transpose_f32(src: usize, rows: i32, cols: i32, lds: i32, dst: u
   }
 }
 
+/** Block size of the compact-WY (gemm-based) reflector updates. */
+const NB = 64;
+
+/**
+ * Copy reflectors i0..i0+b−1 (row i holds v_i from column i + off on, v_i[0] = 1 stored)
+ * into vr (b×L, row j = v_{i0+j} over columns col0 = i0 + off … col0 + L − 1, zeros before
+ * its start) and vc = vrᵀ (L×b).
+ */
+function gather_block(refl: usize, ldr: i32, i0: i32, off: i32, b: i32, L: i32, vr: usize, vc: usize): void {
+  const col0 = i0 + off;
+  for (let j = 0; j < b; j++) {
+    const dst = at4(vr, j * L);
+    if (j > 0) memory.fill(dst, 0, <usize>j << 2);
+    memory.copy(at4(dst, j), at4(refl, (i0 + j) * ldr + col0 + j), <usize>(L - j) << 2);
+  }
+  transpose_f32(vr, b, L, L, vc, b);
+}
+
+/**
+ * C (rows×L, ldc) ← C·(I − V T Vᵀ) = C·H_0⋯H_{b−1} when fwd, else C·(I − V Tᵀ Vᵀ) = C·H_{b−1}⋯H_0,
+ * for the b reflectors in vr (b×L rows) / vc (its transpose); three gemms.
+ */
+function larfb_rows_f32(vr: usize, vc: usize, tau: usize, b: i32, L: i32, c: usize, rows: i32, ldc: i32, fwd: bool): void {
+  if (rows <= 0 || L <= 0) return;
+  const mark = scratch_mark();
+  const T = scratch_alloc(<usize>(b * b) << 2);
+  const tmp = scratch_alloc(<usize>b << 2);
+  memory.fill(T, 0, <usize>(b * b) << 2);
+  for (let j = 0; j < b; j++) {
+    const tj = load<f32>(at4(tau, j));
+    store<f32>(at4(T, j * b + j), tj);
+    if (tj == 0) continue;
+    const vj = at4(vr, j * L);
+    for (let i = 0; i < j; i++) store<f32>(at4(tmp, i), -tj * dot_f32(at4(vr, i * L + j), at4(vj, j), L - j));
+    // T[0:j, j] = T[0:j, 0:j] · tmp (upper triangular)
+    for (let i = 0; i < j; i++) {
+      let acc: f32 = 0;
+      for (let p = i; p < j; p++) acc += load<f32>(at4(T, i * b + p)) * load<f32>(at4(tmp, p));
+      store<f32>(at4(T, i * b + j), acc);
+    }
+  }
+  let M = T;
+  if (!fwd) {
+    M = scratch_alloc(<usize>(b * b) << 2);
+    transpose_f32(T, b, b, b, M, b);
+  }
+  const W = scratch_alloc(<usize>(rows * b) << 2);
+  const W2 = scratch_alloc(<usize>(rows * b) << 2);
+  gemm_f32(0, 0, rows, b, L, 1, c, ldc, vc, b, 0, W, b);
+  gemm_f32(0, 0, rows, b, b, 1, W, b, M, b, 0, W2, b);
+  gemm_f32(0, 0, rows, L, b, -1, W2, b, vr, L, 1, c, ldc);
+  scratch_reset(mark);
+}
+
+/**
+ * C (rows×width, ldc) ← C·H_{nref−1}⋯H_0 where reflector i is row i of refl (row stride ldr),
+ * supported on columns [i + off, width) with v_i[0] = 1 stored at column i + off. With tri,
+ * reflector i only touches rows ≥ i (as when forming Q from [I 0]). Blocked by NB with gemm.
+ */
+export function apply_reflectors_rows_f32(refl: usize, ldr: i32, off: i32, nref: i32, tau: usize, c: usize, rows: i32, ldc: i32, width: i32, tri: bool): void {
+  const mark = scratch_mark();
+  const vr = scratch_alloc(<usize>(NB * width) << 2);
+  const vc = scratch_alloc(<usize>(NB * width) << 2);
+  let i1 = nref;
+  while (i1 > 0) {
+    const i0 = ((i1 - 1) / NB) * NB;
+    const b = i1 - i0;
+    const col0 = i0 + off;
+    const L = width - col0;
+    const r0 = tri ? i0 : 0;
+    if (L > 0 && rows - r0 > 0) {
+      if (b >= 8 && L >= 16) {
+        gather_block(refl, ldr, i0, off, b, L, vr, vc);
+        larfb_rows_f32(vr, vc, at4(tau, i0), b, L, at4(c, r0 * ldc + col0), rows - r0, ldc, false);
+      } else {
+        for (let i = i1 - 1; i >= i0; i--) {
+          const ri = tri ? i : 0;
+          if (width - i - off > 0) larf_rows_f32(at4(refl, i * ldr + i + off), load<f32>(at4(tau, i)), rows - ri, width - i - off, at4(c, ri * ldc + i + off), ldc);
+        }
+      }
+    }
+    i1 = i0;
+  }
+  scratch_reset(mark);
+}
+
 /**
  * Householder QR of at (n×m row-major = Aᵀ, overwritten): on return row j holds
  * R[0..j][j] in columns 0..j and the reflector v_j (v_j[0] = 1 stored) in
  * columns j..m−1; beta (R's diagonal) goes to rdiag[j] and τ_j to tau[j].
- * k = min(m, n) reflectors.
+ * k = min(m, n) reflectors. Panels of NB rows, trailing rows updated by gemm.
  */
 export function qr_rows_f32(at: usize, m: i32, n: i32, tau: usize, rdiag: usize): void {
   const k = min(m, n);
-  for (let i = 0; i < k; i++) {
-    const x = at4(at, i * m + i);
-    const t = house_f32(x, m - i);
-    store<f32>(at4(tau, i), t);
-    store<f32>(at4(rdiag, i), load<f32>(x));
-    store<f32>(x, 1);
-    if (t != 0 && i + 1 < n) larf_rows_f32(x, t, n - i - 1, m - i, x + (<usize>m << 2), m);
+  const mark = scratch_mark();
+  const vr = scratch_alloc(<usize>(NB * m) << 2);
+  const vc = scratch_alloc(<usize>(NB * m) << 2);
+  for (let i0 = 0; i0 < k; i0 += NB) {
+    const b = min(NB, k - i0);
+    const pend = i0 + b;
+    for (let i = i0; i < pend; i++) {
+      const x = at4(at, i * m + i);
+      const t = house_f32(x, m - i);
+      store<f32>(at4(tau, i), t);
+      store<f32>(at4(rdiag, i), load<f32>(x));
+      store<f32>(x, 1);
+      // inside the panel (all remaining rows when the trailing part is small)
+      const upto = (n - pend < 16 || m - i0 < 16) ? n : pend;
+      if (t != 0 && i + 1 < upto) larf_rows_f32(x, t, upto - i - 1, m - i, x + (<usize>m << 2), m);
+    }
+    if (n - pend >= 16 && m - i0 >= 16) {
+      const L = m - i0;
+      gather_block(at, m, i0, 0, b, L, vr, vc);
+      larfb_rows_f32(vr, vc, at4(tau, i0), b, L, at4(at, pend * m + i0), n - pend, m, true);
+    }
   }
+  scratch_reset(mark);
 }
 
 /** Qᵀ (k×m row-major, row stride ldq) from the reflectors left in at by qr_rows_f32. */
@@ -187,9 +291,7 @@ export function form_qt_f32(at: usize, m: i32, n: i32, tau: usize, qt: usize, ld
     memory.fill(at4(qt, i * ldq), 0, <usize>m << 2);
     store<f32>(at4(qt, i * ldq + i), 1);
   }
-  for (let i = k - 1; i >= 0; i--) {
-    larf_rows_f32(at4(at, i * m + i), load<f32>(at4(tau, i)), k - i, m - i, at4(qt, i * ldq + i), ldq);
-  }
+  apply_reflectors_rows_f32(at, m, 0, k, tau, qt, k, ldq, m, true);
 }
 
 /** Thin QR: a (m×n row-major, untouched) = q (m×k) · r (k×n, upper triangular), k = min(m, n). */

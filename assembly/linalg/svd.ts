@@ -7,21 +7,138 @@
 //                                       eigenvalues of the inner tridiagonal problem (0 normally).
 //
 // Method (m ≥ n; a wide matrix is transposed and u, v swapped):
-//  1. tall (m ≥ 5n/4): Householder QR first, the rest works on the n×n R; U = Q·U_R by gemm;
+//  1. tall (m ≥ 5n/4): Householder QR first, the rest works on the n×n R; U = Q·[U_R; 0] by the
+//     blocked reflectors (no explicit Q);
 //  2. Householder bidiagonalisation A = Q_B·B·P_Bᵀ in f32 (B upper bidiagonal);
-//  3. eigenproblem of the tridiagonal T = BᵀB in f64 (implicit QL, vectors as rows) → V_B, σ = √λ.
+//  3. eigenproblem of the tridiagonal T = BᵀB in f64 (QL values, inverse-iteration vectors) → V_B, σ = √λ.
 //     In f64 the squaring costs nothing a float32 result can see: λ has absolute error ≈ 1e-16·σ₁²,
 //     so σ's absolute error stays ≪ ε_f32·σ₁;
 //  4. U_B = B·V_B·Σ⁻¹ (f64) for σ ≥ 1e-2·σ₁; smaller ones (and zeros) are orthogonalised
 //     twice against all previous columns (MGS), so U stays orthonormal for rank-deficient input;
 //  5. back-transform: U = Q_B·[U_B; 0], V = P_B·V_B, reflectors applied to rows in one pass.
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
-import { gemm_f32 } from "./gemm";
-import { axpy_f64, dot_f64, form_qt_f32, house_f32, larf_cols_f32, larf_rows_f32, qr_rows_f32, transpose_f32 } from "./qr";
-import { sort_desc_f64, tql_f64 } from "./eig";
+import { fma4, hsum4 } from "../simd";
+import { apply_reflectors_rows_f32, axpy_f32, axpy_f64, dot_f32, dot_f64, house_f32, qr_rows_f32, transpose_f32 } from "./qr";
+import { tridiag_eig_f64 } from "./eig";
 
 @inline function at4(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 @inline function at8(p: usize, i: i32): usize { return p + (<usize>i << 3); }
+
+/** row ← row + a·w (n entries); returns the updated row · u. */
+function axpy_dot_f32(a: f32, w: usize, row: usize, u: usize, n: i32): f32 {
+  const av = f32x4.splat(a);
+  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+  let j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const o = <usize>j << 2;
+    const r0 = fma4(av, v128.load(w + o), v128.load(row + o));
+    const r1 = fma4(av, v128.load(w + o + 16), v128.load(row + o + 16));
+    v128.store(row + o, r0);
+    v128.store(row + o + 16, r1);
+    acc0 = fma4(r0, v128.load(u + o), acc0);
+    acc1 = fma4(r1, v128.load(u + o + 16), acc1);
+  }
+  let sum = hsum4(f32x4.add(acc0, acc1));
+  for (; j < n; j++) {
+    const rv = load<f32>(at4(row, j)) + a * load<f32>(at4(w, j));
+    store<f32>(at4(row, j), rv);
+    sum += rv * load<f32>(at4(u, j));
+  }
+  return sum;
+}
+
+/**
+ * row ← row + a·u (n entries), then with x = the new row[0]: acc[j−1] += x·row[j] for j ≥ 1.
+ * Returns x. (The right update fused with the next step's vᵀA accumulation.)
+ */
+function axpy_acc_f32(a: f32, u: usize, row: usize, acc: usize, n: i32): f32 {
+  const x = load<f32>(row) + a * load<f32>(u);
+  store<f32>(row, x);
+  if (x == 0 && a == 0) return x;
+  const av = f32x4.splat(a), xv = f32x4.splat(x);
+  let j = 1;
+  for (; j + 4 <= n; j += 4) {
+    const o = <usize>j << 2;
+    const rv = fma4(av, v128.load(u + o), v128.load(row + o));
+    v128.store(row + o, rv);
+    v128.store(acc + o - 4, fma4(xv, rv, v128.load(acc + o - 4)));
+  }
+  for (; j < n; j++) {
+    const rv = load<f32>(at4(row, j)) + a * load<f32>(at4(u, j));
+    store<f32>(at4(row, j), rv);
+    store<f32>(at4(acc, j - 1), load<f32>(at4(acc, j - 1)) + x * rv);
+  }
+  return x;
+}
+
+/**
+ * Householder bidiagonalisation A = Q_B·B·P_Bᵀ of A (m×n, m ≥ n, row-major, overwritten),
+ * one fused pass over the trailing matrix per step: each row gets the left update, the
+ * right reflector's dot and update, and contributes to the next step's vᵀA.
+ * Out: alpha/beta (f64) the diagonal/superdiagonal of B (beta[n−1] = 0); row i of VL
+ * (n×m) holds left reflector v_i from column i (v_i[0] = 1 stored), τ in tauL[i]; row i
+ * of A holds right reflector u_i from column i+1 (u_i[0] = 1 stored), τ in tauR[i].
+ */
+export function bidiag_f32(A: usize, m: i32, n: i32, VL: usize, tauL: usize, tauR: usize, alpha: usize, beta: usize): void {
+  const mark = scratch_mark();
+  const w = scratch_alloc(<usize>n << 2);
+  const wacc = scratch_alloc(<usize>n << 2);
+  store<f64>(at8(beta, n - 1), 0);
+  store<f32>(at4(tauR, n - 1), 0);
+  // pre-pass: column 0 into VL row 0, wacc = Σ_{r≥1} x_r·A[r][1:]
+  memory.fill(wacc, 0, <usize>n << 2);
+  for (let r = 0; r < m; r++) {
+    const x = load<f32>(at4(A, r * n));
+    store<f32>(at4(VL, r), x);
+    if (r >= 1 && n > 1 && x != 0) axpy_f32(x, at4(A, r * n + 1), wacc, n - 1);
+  }
+  for (let i = 0; i < n; i++) {
+    const L = m - i;
+    const vl = at4(VL, i * m + i);
+    const araw = load<f32>(vl);
+    const t = house_f32(vl, L);
+    const bta = load<f32>(vl);
+    store<f64>(at8(alpha, i), <f64>bta);
+    store<f32>(vl, 1);
+    store<f32>(at4(tauL, i), t);
+    const nc = n - i - 1;
+    if (nc == 0) break;
+    const rowi = at4(A, i * n + i + 1);
+    if (t != 0) {
+      // w = vᵀ A[i:, i+1:] = A[i][i+1:] + scal·wacc, then the left update of row i
+      const scal = <f32>1 / (araw - bta);
+      memory.copy(w, rowi, <usize>nc << 2);
+      axpy_f32(scal, wacc, w, nc);
+      axpy_f32(-t, w, rowi, nc);
+    }
+    const t2 = house_f32(rowi, nc);
+    store<f64>(at8(beta, i), <f64>load<f32>(rowi));
+    store<f32>(rowi, 1);
+    store<f32>(at4(tauR, i), t2);
+    const vnext = at4(VL, (i + 1) * m);
+    if (nc > 1) memory.fill(wacc, 0, <usize>(nc - 1) << 2);
+    for (let r = i + 1; r < m; r++) {
+      const row = at4(A, r * n + i + 1);
+      let dd: f32 = 0;
+      if (t != 0 && t2 != 0) {
+        dd = t2 * axpy_dot_f32(-t * load<f32>(at4(vl, r - i)), w, row, rowi, nc);
+      } else if (t != 0) {
+        axpy_f32(-t * load<f32>(at4(vl, r - i)), w, row, nc);
+      } else if (t2 != 0) {
+        dd = t2 * dot_f32(row, rowi, nc);
+      }
+      let x: f32;
+      if (r >= i + 2) {
+        x = axpy_acc_f32(-dd, rowi, row, wacc, nc);
+      } else {
+        if (dd != 0) axpy_f32(-dd, rowi, row, nc);
+        x = load<f32>(row);
+      }
+      store<f32>(at4(vnext, r), x);
+    }
+  }
+  scratch_reset(mark);
+}
 
 /** SVD of A (m×n, m ≥ n, row-major, overwritten): writes ut (n×m: row k = u_k), s (n) and vt (n×n: row k = v_k). */
 function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize): i32 {
@@ -31,31 +148,7 @@ function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize): i
   const tauR = scratch_alloc(<usize>n << 2);
   const alpha = scratch_alloc(<usize>n << 3);
   const beta = scratch_alloc(<usize>n << 3);
-  const w = scratch_alloc(<usize>n << 2);
-  store<f64>(at8(beta, n - 1), 0);
-  for (let i = 0; i < n; i++) {
-    // left reflector from column i, rows i..m−1
-    const L = m - i;
-    const vl = at4(VL, i * m + i);
-    for (let r = 0; r < L; r++) store<f32>(at4(vl, r), load<f32>(at4(A, (i + r) * n + i)));
-    const t = house_f32(vl, L);
-    store<f64>(at8(alpha, i), <f64>load<f32>(vl));
-    store<f32>(vl, 1);
-    store<f32>(at4(tauL, i), t);
-    if (i + 1 < n) larf_cols_f32(vl, t, L, n - i - 1, at4(A, i * n + i + 1), n, w);
-    // right reflector from row i, columns i+1..n−1
-    if (i < n - 1) {
-      const Lr = n - i - 1;
-      const xr = at4(A, i * n + i + 1);
-      const t2 = house_f32(xr, Lr);
-      store<f64>(at8(beta, i), <f64>load<f32>(xr));
-      store<f32>(xr, 1);
-      store<f32>(at4(tauR, i), t2);
-      if (i + 1 < m) larf_rows_f32(xr, t2, m - i - 1, Lr, at4(A, (i + 1) * n + i + 1), n);
-    } else {
-      store<f32>(at4(tauR, i), 0);
-    }
-  }
+  bidiag_f32(A, m, n, VL, tauL, tauR, alpha, beta);
   // T = BᵀB (f64)
   const d = scratch_alloc(<usize>n << 3);
   const e = scratch_alloc(<usize>n << 3);
@@ -66,21 +159,17 @@ function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize): i
     if (j < n - 1) store<f64>(at8(e, j), aj * load<f64>(at8(beta, j)));
   }
   const wv = scratch_alloc(<usize>n * <usize>n * 8);
-  memory.fill(wv, 0, <usize>n * <usize>n * 8);
-  for (let i = 0; i < n; i++) store<f64>(at8(wv, i * n + i), 1);
-  const fails = tql_f64(d, e, n, wv, n);
-  const perm = scratch_alloc(<usize>n << 2);
-  sort_desc_f64(d, n, perm);
-  const s0 = Math.sqrt(max(load<f64>(at8(d, load<i32>(perm))), 0));
+  const lam = scratch_alloc(<usize>n << 3);
+  const fails = tridiag_eig_f64(d, e, n, lam, wv);
+  const s0 = Math.sqrt(max(load<f64>(lam), 0));
   const tol = 1e-2 * s0;
   // U_B rows (f64), then f32 rows of ut / vt
   const wu = scratch_alloc(<usize>n * <usize>n * 8);
   let nextUnit = 0;
   for (let k = 0; k < n; k++) {
-    const pk = load<i32>(perm + (<usize>k << 2));
-    const sig = Math.sqrt(max(load<f64>(at8(d, pk)), 0));
+    const sig = Math.sqrt(max(load<f64>(at8(lam, k)), 0));
     store<f32>(at4(s, k), <f32>sig);
-    const x = at8(wv, pk * n);
+    const x = at8(wv, k * n);
     const y = at8(wu, k * n);
     let nrm: f64 = 0;
     for (let i = 0; i < n; i++) {
@@ -115,17 +204,13 @@ function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize): i
     for (let j = 0; j < n; j++) store<f32>(at4(dst, j), <f32>load<f64>(at8(src, j)));
     if (m > n) memory.fill(at4(dst, n), 0, <usize>(m - n) << 2);
   }
-  for (let i = n - 1; i >= 0; i--) {
-    larf_rows_f32(at4(VL, i * m + i), load<f32>(at4(tauL, i)), n, m - i, at4(ut, i), m);
-  }
+  apply_reflectors_rows_f32(VL, m, 0, n, tauL, ut, n, m, m, false);
   // rows of vt: V_B rows, then vt ← vt·G_{n−2}⋯G_0
   for (let k = 0; k < n; k++) {
-    const src = at8(wv, load<i32>(at4(perm, k)) * n), dst = at4(vt, k * n);
+    const src = at8(wv, k * n), dst = at4(vt, k * n);
     for (let j = 0; j < n; j++) store<f32>(at4(dst, j), <f32>load<f64>(at8(src, j)));
   }
-  for (let i = n - 2; i >= 0; i--) {
-    larf_rows_f32(at4(A, i * n + i + 1), load<f32>(at4(tauR, i)), n, n - i - 1, at4(vt, i + 1), n);
-  }
+  if (n > 1) apply_reflectors_rows_f32(A, n, 1, n - 1, tauR, vt, n, n, n, false);
   scratch_reset(mark);
   return fails;
 }
@@ -180,9 +265,12 @@ function svd_tall(a: usize, lda: i32, trans: bool, m: i32, n: i32, u: usize, s: 
     }
     const urt = scratch_alloc(<usize>n * <usize>n * 4);
     fails = svd_bidiag(R, n, n, urt, s, vt);
-    form_qt_f32(at, m, n, tau, A, m); // Qᵀ (n×m) into A's storage
-    // ut (n×m) = U_Rᵀ · Qᵀ
-    gemm_f32(0, 0, n, m, n, 1, urt, n, A, m, 0, ut, m);
+    // Uᵀ = [U_Rᵀ 0]·H_{n−1}⋯H_0: the QR reflectors applied to the rows, no explicit Q
+    for (let k = 0; k < n; k++) {
+      memory.copy(at4(ut, k * m), at4(urt, k * n), <usize>n << 2);
+      memory.fill(at4(ut, k * m + n), 0, <usize>(m - n) << 2);
+    }
+    apply_reflectors_rows_f32(at, m, 0, n, tau, ut, n, m, m, false);
   } else {
     fails = svd_bidiag(A, m, n, ut, s, vt);
   }

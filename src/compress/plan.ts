@@ -2,12 +2,11 @@
 // parameter/FLOP budget, EVBMF (weakened or not) or an energy threshold.
 // tfjs-free: it sees layers as kernels plus input shapes.
 import { fail } from "../core/errors.ts";
-import type { Tensor } from "../core/tensor.ts";
 import { convGeometry } from "../layers/chain.ts";
 import { layerCost, methodCost } from "../layers/cost.ts";
-import { type DecompositionOptions, singularValues } from "../layers/decompositions.ts";
+import { type DecompositionOptions, singularValues, sliceSpectrum } from "../layers/decompositions.ts";
 import { checkRanks, maxRanks } from "../layers/factorize.ts";
-import { convChannelMatrix, convModeMatrix, convSpatialMatrix } from "../layers/layout.ts";
+import { convSpatialMatrix } from "../layers/layout.ts";
 import { CONV_METHODS, METHODS, type ConvMethod, type FactorizableLayer, type Method } from "../layers/types.ts";
 import { energyRank, evbmfRank, truncationError } from "./ranks.ts";
 
@@ -127,16 +126,22 @@ function chooseMethod(layer: FactorizableLayer, o: CompressOptions): Method {
   return "tucker2";
 }
 
-/** The matrices whose spectra drive rank selection for a method (one per rank; CP uses Tucker-2's). */
-function rankMatrices(layer: FactorizableLayer, method: Method): Tensor[] {
+/** Spectra (and matrix shapes) that drive rank selection for a method (one per rank; CP uses Tucker-2's). */
+function rankSpectra(layer: FactorizableLayer, method: Method, o: CompressOptions): { spectra: Float64Array[]; shapes: [number, number][] } {
   const K = layer.kernel;
+  const d = o.decomposition;
+  if (method === "svd") return { spectra: [singularValues(K, d)], shapes: [[K.shape[0], K.shape[1]]] };
+  const [kh, kw, s, t] = K.shape;
+  const slices = { data: K.data, shape: [kh * kw, s, t] };
   switch (method) {
-    case "svd": return [K];
     case "channel-svd":
-    case "tucker1": return [convChannelMatrix(K)];
-    case "spatial-svd": return [convSpatialMatrix(K)];
+    case "tucker1": return { spectra: [sliceSpectrum(slices, "cols")], shapes: [[kh * kw * s, t]] };
+    case "spatial-svd": {
+      const m = convSpatialMatrix(K);
+      return { spectra: [singularValues(m, d)], shapes: [[m.shape[0], m.shape[1]]] };
+    }
     case "tucker2":
-    case "cp": return [convModeMatrix(K, 2), convModeMatrix(K, 3)];
+    case "cp": return { spectra: [sliceSpectrum(slices, "rows"), sliceSpectrum(slices, "cols")], shapes: [[s, kh * kw * t], [t, kh * kw * s]] };
   }
 }
 
@@ -225,9 +230,9 @@ export function makePlan(candidates: Candidate[], others: Other[], totalParams: 
     // Spectra drive the rank rules and the dry-run error estimates (CP uses Tucker-2's only under EVBMF/energy).
     const wantsSpectra = !skipIt && (method === "cp" ? !w.fixed && (sel.kind === "evbmf" || sel.kind === "energy") : needSpectra || w.fixed !== null);
     if (wantsSpectra) {
-      const mats = rankMatrices(c.layer, method);
-      w.shapes = mats.map((m) => [m.shape[0], m.shape[1]]);
-      w.spectra = mats.map((m) => singularValues(m, o.decomposition));
+      const r = rankSpectra(c.layer, method, o);
+      w.shapes = r.shapes;
+      w.spectra = r.spectra;
     }
     return w;
   });

@@ -5,6 +5,8 @@
 // (‖X‖² − 2⟨X, X̂⟩ + ‖X̂‖²), not from a reconstruction; only once that estimate
 // drops under 2e-3, where f32 cancellation makes it noise, is the residual
 // computed directly (one GEMM the size of an MTTKRP).
+// Swamps (long plateaus, common when R exceeds small mode sizes such as 3×3
+// kernels) are shortened by a proximal term that fades with the error.
 // Acceleration: after each sweep the step from the previous sweep is
 // extrapolated, U + s·(U − U_prev) with s = it^(1/e) (Bro's line search, as in
 // TensorLy), kept only when it lowers the error; e grows after each rejection.
@@ -24,12 +26,18 @@ export interface CPOptions {
   init?: (typeof CP_INITS)[number];
   /** ALS sweeps at most (default 100). */
   maxIter?: number;
-  /** Stop when the relative error changes by less than tol between sweeps (default 1e-8). */
+  /** Stop when the relative error fell by less than tol over the last 10 sweeps (default 1e-8). */
   tol?: number;
   /** Seed of the random init / random columns (default 0). */
   seed?: number;
   /** Extrapolation between sweeps (default true). */
   lineSearch?: boolean;
+  /**
+   * Swamp reduction (Navasca, De Lathauwer & Kindermann 2008): each mode update also
+   * penalises μ‖U_n − U_n^prev‖² with μ = proximal · current relative error, so it fades
+   * to 0 as the fit converges (default 0.1; 0 turns it off).
+   */
+  proximal?: number;
 }
 
 /** Σ_r weights[r] · factors[0][:, r] ∘ … ∘ factors[N−1][:, r]; factor columns have unit norm. */
@@ -94,6 +102,7 @@ export function cp(t: Tensor, options: CPOptions): CPTensor {
   const seed = seedOption(where, options.seed);
   const lineSearch = options.lineSearch ?? true;
   if (typeof lineSearch !== "boolean") fail(where, `lineSearch must be true or false, got ${String(lineSearch)}`);
+  const proximal = numOption(where, "proximal", options.proximal, 0.1, 0);
   const R = resolveCPRank(where, t.shape, options.rank);
   const shape = [...t.shape];
   const N = shape.length;
@@ -124,7 +133,7 @@ export function cp(t: Tensor, options: CPOptions): CPTensor {
         const mark = k.scratch_mark();
         const g = unfoldGramPtr(s, x, shape, n);
         const r = Math.min(d, R);
-        const lead = leadingEigPtr(s, g, d, r, 0, 0).vectors;
+        const lead = leadingEigPtr(s, g, d, r).vectors;
         k.copy_block_f32(lead, r, u, R, d, r);
         k.scratch_reset(mark);
       }
@@ -170,15 +179,29 @@ export function cp(t: Tensor, options: CPOptions): CPTensor {
     const history: number[] = [];
     let err = Infinity;
     let lsExp = 3;
+    const MU = proximal;
     let iterations = 0;
+    const window = 10;
     for (let it = 0; it < maxIter; it++) {
       if (it > 0) copyModel(prev, cur);
+      const mu = Number.isFinite(err) ? MU * err : 0;
       for (let n = 0; n < N; n++) {
         const mark = k.scratch_mark();
         mttkrpInto(s, x, shape, cur.f, R, n, M);
-        k.scratch_reset(mark);
         hadamardExcept(n);
-        k.spd_solve_right_f32(V, R, M, shape[n], cur.f[n]);
+        if (mu > 0) {
+          // proximal term μ‖U_n − U_n^prev‖² (swamp reduction): (V + μI), M + μ·U_n^prev·diag(λ)
+          // (M itself stays intact: the error estimate after the last mode needs it)
+          const p = s.f32(shape[n] * R);
+          k.copy_block_f32(cur.f[n], 1, p, 1, shape[n] * R, 1);
+          k.scale_cols_f32(p, shape[n], R, cur.w);
+          k.add_scaled_f32(M, p, mu, shape[n] * R, p);
+          k.add_diag_f32(V, R, mu);
+          k.spd_solve_right_f32(V, R, p, shape[n], cur.f[n]);
+        } else {
+          k.spd_solve_right_f32(V, R, M, shape[n], cur.f[n]);
+        }
+        k.scratch_reset(mark);
         k.normalize_cols_f32(cur.f[n], shape[n], R, cur.w);
         k.gemm_f32(1, 0, R, R, shape[n], 1, cur.f[n], R, cur.f[n], R, 0, grams[n], R);
       }
@@ -203,9 +226,11 @@ export function cp(t: Tensor, options: CPOptions): CPTensor {
       }
       history.push(e);
       iterations = it + 1;
-      const change = Math.abs(err - e);
       err = e;
-      if (it > 0 && change < tol) break;
+      // Stop when the error fell by less than tol over the last `window` sweeps: a single-sweep
+      // change can be ~0 by rounding in a swamp (the estimate jitters by ~1e-7/err), and
+      // swamps are exactly where ALS must keep going.
+      if (tol > 0 && it >= window && history[it - window] - e < tol) break;
     }
     const weights = s.take(cur.w, R);
     const factors = shape.map((d, n) => ({ data: s.take(cur.f[n], d * R), shape: [d, R] }));

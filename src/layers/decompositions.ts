@@ -5,7 +5,8 @@ import type { Tensor } from "../core/tensor.ts";
 import { svd } from "../linalg/svd.ts";
 import { tucker } from "../decompose/tucker.ts";
 import { cp } from "../decompose/cp.ts";
-import { unfoldingSpectrum } from "../decompose/rank.ts";
+import { withScratch } from "../core/heap.ts";
+import { eighInto } from "../linalg/eigh.ts";
 
 export interface DecompositionOptions {
   /** Seed for randomized SVD / CP initialisation (default 0). */
@@ -23,9 +24,37 @@ export function truncatedSvd(a: Tensor, rank: number, o: DecompositionOptions = 
   return svd(a, { rank, method: o.svdMethod ?? "auto", seed: o.seed ?? 0 });
 }
 
-/** All singular values of a, descending (from the Gram of its shorter side, in f64). */
+/**
+ * All min(m, n) singular values of a, descending: square roots of the eigenvalues (linalg eigh) of the
+ * Gram matrix of its shorter side, formed by the f32 GEMM. Small values are accurate to ~1e-3·σ_max —
+ * plenty for rank rules and budget allocation, and ~10× faster than the f64 unfoldingSpectrum at 512×4608.
+ */
 export function singularValues(a: Tensor, _o: DecompositionOptions = {}): Float64Array {
-  return unfoldingSpectrum(a, a.shape[0] <= a.shape[1] ? 0 : 1);
+  const [m, n] = a.shape;
+  return sliceSpectrum({ data: a.data, shape: [1, m, n] }, m <= n ? "rows" : "cols");
+}
+
+/**
+ * Singular values of the stacked slices of t = [P, m, n]: of the m × (P·n) matrix [t_1 … t_P] (side
+ * "rows", Gram Σ t_p·t_pᵀ) or of the (P·m) × n matrix (side "cols", Gram Σ t_pᵀ·t_p). For a conv kernel
+ * [kh, kw, S, T] viewed as [kh·kw, S, T] these are the spectra of its mode-2 and mode-3 unfoldings,
+ * obtained without permuting the kernel.
+ */
+export function sliceSpectrum(t: Tensor, side: "rows" | "cols"): Float64Array {
+  const [P, m, n] = t.shape;
+  const k = side === "rows" ? m : n;
+  const count = Math.min(k, P * (side === "rows" ? n : m));
+  return withScratch((s) => {
+    const p = s.put(t.data, "spectrum", "kernel");
+    const g = s.f32(k * k);
+    for (let i = 0; i < P; i++) {
+      const a = p + 4 * i * m * n;
+      if (side === "rows") s.k.gemm_f32(0, 1, m, m, n, 1, a, n, a, n, i === 0 ? 0 : 1, g, m);
+      else s.k.gemm_f32(1, 0, n, n, m, 1, a, n, a, n, i === 0 ? 0 : 1, g, n);
+    }
+    const { values } = eighInto(s, g, k); // descending
+    return Float64Array.from(s.view(values, count), (x) => Math.sqrt(Math.max(x, 0)));
+  });
 }
 
 /** Partial Tucker on `modes`: t ≈ core ×_modes factors (factor i: dim(modes[i]) × ranks[i]). */

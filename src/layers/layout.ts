@@ -26,6 +26,15 @@ export function permute(t: Tensor, perm: number[]): Tensor {
   for (let d = nd - 1; d >= 0; d--) { inStrides[d] = st; st *= t.shape[d]; }
   const strides = perm.map((p) => inStrides[p]);
   const out = new Float32Array(t.data.length);
+  if (nd === 4) {
+    const [d0, d1, d2, d3] = outShape, [s0, s1, s2, s3] = strides, src4 = t.data;
+    let o = 0;
+    for (let a = 0; a < d0; a++) for (let b = 0; b < d1; b++) for (let c = 0; c < d2; c++) {
+      const base = a * s0 + b * s1 + c * s2;
+      for (let d = 0; d < d3; d++) out[o++] = src4[base + d * s3];
+    }
+    return { data: out, shape: outShape };
+  }
   const idx = new Array<number>(nd).fill(0);
   let src = 0;
   for (let o = 0; o < out.length; o++) {

@@ -15,13 +15,18 @@ import { maxPoolGradConfig } from "./kernels/MaxPoolGrad.ts";
 import { tileConfig } from "./kernels/Tile.ts";
 
 /**
- * The kernels registered into 'wasm', decided by measurement (bench/tfjs.bench.ts, x[32,32,32,64],
- * filter 3×3×64×64, one noisy run): Conv2DBackpropInput replaces the stock kernel (ours 4.3–5.7
- * GFLOP/s vs stock 0.5–0.7). Kept stock:
- * - Conv2D: stock XNNPACK 4.5–9.0 GFLOP/s vs ours 5.5–6.5 — no clear win, and tfjs-layers' Conv2D
- *   runs FusedConv2D anyway (kernels/Conv2D.ts stays available, tested, unregistered).
- * Tile and MaxPoolGrad replace stock kernels found slow by profiling the bench's training steps
- * (stock Tile ≈ 40 % of the ResNet-style step, stock MaxPoolGrad ≈ 25 % of the CNN step).
+ * The kernels registered into 'wasm'. Stock has no Conv2DBackpropFilter / Depthwise…Backprop*.
+ * Where stock has one, the choice is by measurement (bench/tfjs.bench.ts, 3 runs on a loaded
+ * 2-vCPU machine, x[32,32,32,64] with a 3×3×64×64 filter):
+ * - Conv2DBackpropInput: ours 4.8–9.6 GFLOP/s vs stock 0.43–0.70 → ours (11–15×).
+ * - BatchMatMul: transposed ours 9–33× stock, batched NN 10–11× → ours; unbatched NN is
+ *   handed to the stock kernel (XNNPACK, level with ours under load, ≈ 28 GFLOP/s quiet).
+ * - Tile (43–51×) and MaxPoolGrad (4.6–4.7×): found slow by profiling the bench's training
+ *   steps (stock Tile ≈ 40 % of the ResNet-style step via BN's gradient, stock MaxPoolGrad ≈ 25 %
+ *   of the CNN step).
+ * Kept stock:
+ * - Conv2D: ours 0.65×, 0.74×, 1.18× stock in three runs — no clear win, and tfjs-layers' Conv2D
+ *   runs FusedConv2D when not recording gradients (kernels/Conv2D.ts stays available, tested).
  * - _FusedMatMul: Dense forward is untransposed, where stock XNNPACK is fast; Dense backward goes
  *   through BatchMatMul (the gradient of fused.matMul calls matMul with transposes).
  */

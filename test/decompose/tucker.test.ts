@@ -63,6 +63,17 @@ describe("tucker", () => {
     for (let i = 1; i < or.errorHistory.length; i++) expect(or.errorHistory[i]).toBeLessThanOrEqual(or.errorHistory[i - 1] + 1e-5);
   });
 
+  it("HOOI on a mode larger than 256 (warm subspace steps) stays exact on planted data and ≤ HOSVD on noise", () => {
+    const k = plantedTucker([300, 20, 3], [0, 1], [10, 5], 21);
+    const d = tucker(k, { rank: [10, 5], modes: [0, 1], method: "hooi", tol: 1e-9, maxIter: 5 });
+    expect(d.relativeError(k)).toBeLessThan(1e-4);
+    const r = randTensor([300, 20, 3], 22);
+    const h = tucker(r, { rank: [10, 5], modes: [0, 1] }).relativeError(r);
+    const o = tucker(r, { rank: [10, 5], modes: [0, 1], method: "hooi", tol: 1e-6 });
+    expect(o.relativeError(r)).toBeLessThan(h);
+    for (let i = 1; i < o.errorHistory.length; i++) expect(o.errorHistory[i]).toBeLessThanOrEqual(o.errorHistory[i - 1] + 1e-5);
+  });
+
   it("random init converges on a planted tensor; results are deterministic for a seed", () => {
     const d = tucker(x, { rank: ranks, method: "hooi", init: "random", seed: 3, tol: 1e-9, maxIter: 50 });
     expect(d.relativeError(x)).toBeLessThan(1e-4);
@@ -95,6 +106,7 @@ describe("tucker", () => {
     expect(() => tucker(t, { rank: 0 })).toThrow(/rank 0 for mode 0 \(size 6\) is invalid; expected an integer in 1…6/);
     expect(() => tucker(t, { rank: -1 })).toThrow(/rank -1 .*expected an integer in 1…6/);
     expect(() => tucker(t, { rank: 2.5 })).toThrow(/rank 2.5 .*expected an integer/);
+    expect(() => tucker(t, { rank: 0.5 })).toThrow(/rank 0.5 .*pass \{ fraction: 0.5 \}/);
     expect(() => tucker(t, { rank: [7, 2], modes: [0, 1] })).toThrow(/rank 7 for mode 0 \(size 6\).*1…6/);
     expect(() => tucker(t, { rank: [2, 2], modes: [0, 4] })).toThrow(/mode 4 is out of range for a tensor of shape \[6,5,3,3\]; expected integers in 0…3/);
     expect(() => tucker(t, { rank: [2, 2], modes: [1, 1] })).toThrow(/mode 1 is repeated/);

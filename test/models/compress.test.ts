@@ -216,6 +216,17 @@ describe("bad input and edge cases", () => {
     expect(report).toContain("tiny: left alone: would not save parameters");
   });
 
+  it("a chain name that collides with an existing layer is refused; an incomplete chain is left alone by reconstruct", async () => {
+    const m = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [6], units: 8, name: "d" }), tfl.layers.dense({ units: 5, name: "d__odc_svd_0" })] });
+    await expect(compress(m, { ranks: { d: 2 } })).rejects.toThrow("new layer name 'd__odc_svd_0' (for 'd') already exists in the model; rename that layer");
+    const r = await reconstruct(m);
+    expect(r.folded).toEqual([]);
+    expect(r.notes).toEqual(["d: chain of svd is incomplete (1/2 layers); left alone"]);
+    const x = randomInput([2, 6], 1);
+    expect(predictionError(m, r.model, x)).toBe(0);
+    x.dispose();
+  });
+
   it("does not leak tensors", async () => {
     const m = convModel({ h: 6, w: 6, s: 4, t: 8, k: [3, 3], padding: "same" });
     const warm = await compress(m, { ranks: { conv: [2, 3] }, methods: { conv: "tucker2" } });
