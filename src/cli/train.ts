@@ -166,7 +166,7 @@ export interface MainFlags extends SelectFlags {
 
 /** Sizes: default ≈ 5 min on 2 cores; --full = all of Fashion-MNIST. */
 export function mainSizes(f: MainFlags) {
-  const d = f.full ? { epochs: 10, at: 3, trainPerClass: 6000, testPerClass: 1000 } : { epochs: 6, at: 2, trainPerClass: 100, testPerClass: 50 };
+  const d = f.full ? { epochs: 10, at: 3, trainPerClass: 6000, testPerClass: 1000 } : { epochs: 6, at: 2, trainPerClass: 250, testPerClass: 100 };
   const epochs = f.epochs !== undefined ? num("--epochs", f.epochs, 1, 1000, true) : d.epochs;
   return {
     epochs,
