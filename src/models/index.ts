@@ -6,3 +6,5 @@ export { fileSystem, artifactsToJSON, artifactsFromJSON, type FileSystemOptions,
 export { type CompressOptions, type RankSelection, type Plan, type PlanEntry, formatPlan } from "../compress/plan.ts";
 export type { Artifacts, WeightSpec } from "../compress/artifacts.ts";
 export type { Folded } from "../compress/compress.ts";
+export { normalizeModelJSON, type NormalizeResult } from "./keras3.ts";
+export { readModelFolder, type ModelFolder } from "./files.ts";

@@ -25,7 +25,7 @@ import { evaluate, trainEpoch } from "./loop.ts";
 import { forwardFlops } from "./models.ts";
 import { shouldStop, type StopDecision } from "./predictor.ts";
 import { compress, reconstruct } from "../models/compress.ts";
-import type { CompressOptions } from "../compress/plan.ts";
+import type { CompressOptions, Plan } from "../compress/plan.ts";
 
 /** Fading during a train phase: penalty λ·min(t/T, 1)·tails of the factorized pairs beyond `rank`. */
 export interface FadingSpec {
@@ -204,6 +204,8 @@ export interface PhaseRecord {
   layers: string[];
   /** decompose: compress's plan report; reconstruct: what was folded. */
   report?: string;
+  /** decompose: compress's plan (per-layer method, ranks, params and FLOPs before/after). */
+  plan?: Plan;
 }
 
 export interface TrainOptions {
@@ -287,7 +289,7 @@ export async function train(model: tfl.LayersModel, data: TrainData, schedule: S
       const p0 = performance.now();
       const paramsBefore = current.countParams();
       const label = phase.label ?? phase.kind;
-      let accuracy = NaN, accuracyBefore: number | undefined, ran = 0, stoppedEarly: boolean | undefined, report: string | undefined;
+      let accuracy = NaN, accuracyBefore: number | undefined, ran = 0, stoppedEarly: boolean | undefined, report: string | undefined, plan: Plan | undefined;
       switch (phase.kind) {
         case "train": {
           const history: number[] = [];
@@ -342,6 +344,7 @@ export async function train(model: tfl.LayersModel, data: TrainData, schedule: S
           accuracyBefore = await evaluate(current, data.test, evalOpts);
           const c = await compress(current, phase.options ?? {});
           report = c.report;
+          plan = c.plan;
           replace(c.model);
           accuracy = await evaluate(current, data.test, evalOpts);
           break;
@@ -357,7 +360,7 @@ export async function train(model: tfl.LayersModel, data: TrainData, schedule: S
       }
       const record: PhaseRecord = {
         index, kind: phase.kind, label, seconds: (performance.now() - p0) / 1000, epochs: ran,
-        paramsBefore, paramsAfter: current.countParams(), accuracy, accuracyBefore, ranks: ranksOf(current), layers: current.layers.map((l) => l.name), stoppedEarly, report,
+        paramsBefore, paramsAfter: current.countParams(), accuracy, accuracyBefore, ranks: ranksOf(current), layers: current.layers.map((l) => l.name), stoppedEarly, report, plan,
       };
       phases.push(record);
       await options.onPhaseEnd?.(record);

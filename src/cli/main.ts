@@ -1,0 +1,127 @@
+// The `odecomp` command. `main(argv)` parses with commander and returns the exit
+// code (0 ok, 1 failure, 2 usage error); run directly (node/tsx/deno) it exits
+// with it. Node: `npx tsx src/cli/main.ts …` or the package bin; Deno:
+// `deno run -A src/cli/main.ts …`.
+import { Command, CommanderError, Option } from "commander";
+import { UsageError, EXIT } from "./errors.ts";
+import { cmdCompress, cmdInspect, cmdReconstruct, type CliIO } from "./commands.ts";
+
+const defaultIO: CliIO = { out: (s) => process.stdout.write(s + "\n"), err: (s) => process.stderr.write(s + "\n") };
+
+function selectOptions(c: Command): Command {
+  return c
+    .addOption(new Option("--method <method>", "Conv2D method: tucker2, cp, svd (channel SVD), spatial, channel, tucker1 or auto").default(undefined))
+    .option("--budget <fraction>", "keep this fraction of the parameters (or FLOPs with --metric flops), allocated across layers")
+    .option("--metric <metric>", "budget metric: params or flops")
+    .option("--ranks <list>", "explicit ranks per layer, e.g. fc1=16,conv2=8x12")
+    .option("--rank-rule <rule>", "evbmf, evbmf:<weaken 0..1>, energy:<threshold>, or full (default evbmf)")
+    .option("--skip <layers>", "comma-separated layers to leave alone");
+}
+
+export function program(io: CliIO, result: { code: number } = { code: 0 }): Command {
+  const act = <A extends unknown[]>(f: (...a: A) => Promise<number>) => async (...a: A) => { result.code = await f(...a); };
+  const p = new Command("odecomp")
+    .description("Tensor-decomposition compression and accelerated training for TensorFlow.js models")
+    .version("0.1.0")
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, "")), writeErr: (s) => io.err(s.replace(/\n$/, "")) })
+    .exitOverride();
+
+  selectOptions(p.command("compress").description("factorize a model's Dense/Conv2D layers into chains of stock tfjs layers")
+    .argument("<model>", "model.json (tfjs model.save or tensorflowjs converter, Keras 2 or 3) or its folder")
+    .requiredOption("--out <dir>", "new output folder (model.json, weights.bin, plan.txt, plan.json)"))
+    .option("--force", "replace a non-empty --out folder")
+    .option("--json", "machine-readable output")
+    .action(act(async (model: string, o) => cmdCompress(model, o, io)));
+
+  p.command("reconstruct").description("fold factorized chains back into the original layer kinds")
+    .argument("<model>", "a compressed model.json or its folder")
+    .requiredOption("--out <dir>", "new output folder")
+    .option("--force", "replace a non-empty --out folder")
+    .option("--json", "machine-readable output")
+    .action(act(async (model: string, o) => cmdReconstruct(model, o, io)));
+
+  selectOptions(p.command("inspect").description("per-layer parameters, FLOPs and what each method would save")
+    .argument("<model>", "model.json or its folder"))
+    .option("--json", "machine-readable output")
+    .action(act(async (model: string, o) => cmdInspect(model, o, io)));
+
+  selectOptions(p.command("train").description("train a reference model on bundled MNIST / Fashion-MNIST with a schedule"))
+    .option("--dataset <name>", "mnist or fashion-mnist", "fashion-mnist")
+    .option("--model <name>", "mlp, vgg or resnet", "vgg")
+    .option("--schedule <name>", "baseline, decompose-at, pretrain, fading or incremental", "baseline")
+    .option("--epochs <n>", "epochs", "3")
+    .option("--at <epoch>", "decompose-at / incremental: epochs before the (first) decomposition (default epochs/3)")
+    .option("--reconstruct-at <epoch>", "decompose-at: fold the chains back at this epoch")
+    .option("--rank <r>", "pretrain / fading: target rank of --layers (default 15)")
+    .option("--layers <names>", "pretrain / fading: Dense layers to factorize", "fc1")
+    .option("--batch-size <n>", "batch size", "64")
+    .option("--lr <rate>", "Adam learning rate", "0.001")
+    .option("--train-per-class <n>", "training images per class (default: all)")
+    .option("--test-per-class <n>", "test images per class (default: all)")
+    .option("--seed <n>", "seed", "0")
+    .option("--backend <name>", "wasm (with odecomp kernels) or cpu", "wasm")
+    .option("--out <dir>", "save the trained model here")
+    .option("--force", "replace a non-empty --out folder")
+    .option("--quiet", "no progress output")
+    .option("--json", "machine-readable output")
+    .action(act(async (o) => (await import("./train.ts")).cmdTrain(o, io)));
+
+  selectOptions(p.command("main").description("the main job: baseline vs decompose-at-epoch training on Fashion-MNIST, comparison table, out/report.html and the compressed model"))
+    .option("--full", "the complete experiment (all 60,000 training images, 10 epochs)")
+    .option("--out <dir>", "output folder", "out")
+    .option("--model <name>", "reference model: vgg, resnet or mlp", "vgg")
+    .option("--epochs <n>", "epochs (default 6, --full 10)")
+    .option("--at <epoch>", "decompose after this epoch (default 2, --full 3)")
+    .option("--train-per-class <n>", "training images per class (default 250, --full 6000)")
+    .option("--test-per-class <n>", "test images per class (default 100, --full 1000)")
+    .option("--batch-size <n>", "batch size", "64")
+    .option("--lr <rate>", "Adam learning rate", "0.001")
+    .option("--seed <n>", "seed", "0")
+    .option("--backend <name>", "wasm (with odecomp kernels) or cpu", "wasm")
+    .option("--quiet", "no progress output")
+    .option("--json", "machine-readable output")
+    .action(act(async (o) => (await import("./train.ts")).cmdMain(o, io)));
+
+  p.command("bench").description("run benchmark areas (bench/run.ts; needs the source checkout)")
+    .argument("[areas...]", "areas and flags passed to bench/run.ts (default: all areas)")
+    .allowUnknownOption()
+    .action(act(async (areas: string[]) => (await import("./bench.ts")).cmdBench(areas, io)));
+
+  return p;
+}
+
+/** Run the CLI on `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: string[], io: CliIO = defaultIO): Promise<number> {
+  const result = { code: EXIT.ok as number };
+  const p = program(io, result);
+  try {
+    await p.parseAsync(argv, { from: "user" });
+    return result.code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return EXIT.ok;
+      return EXIT.usage;
+    }
+    if (e instanceof UsageError) {
+      io.err(`odecomp: usage error: ${e.message}`);
+      return EXIT.usage;
+    }
+    io.err(`odecomp: error: ${(e as Error).message ?? String(e)}`);
+    if (process.env.ODECOMP_DEBUG) io.err(String((e as Error).stack));
+    return EXIT.failure;
+  }
+}
+
+const isMain = (() => {
+  const m = import.meta as ImportMeta & { main?: boolean };
+  if (typeof m.main === "boolean") return m.main; // Deno (and Node ≥ 24)
+  const arg = typeof process !== "undefined" ? process.argv[1] : undefined;
+  return !!arg && /(^|[\\/])main\.(ts|js|mjs)$/.test(arg) && import.meta.url.endsWith(arg.replace(/\\/g, "/").split("/").pop()!);
+})();
+
+if (isMain) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

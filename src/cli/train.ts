@@ -1,0 +1,247 @@
+// `odecomp train` and the main job (`odecomp main`, `npm start`): data loaders,
+// reference models and schedules from odecomp/train, progress, tables, report.
+import * as tf from "@tensorflow/tfjs-core";
+import type * as tfl from "@tensorflow/tfjs-layers";
+import { loadFashionMnist, loadMnist } from "../data/node.ts";
+import { mlp, vggCnn, smallResNet, train, baseline, decomposeAtEpoch, pretrain, fading, incrementalDecompose, predictCurve, type Schedule, type TrainResult, type Phase } from "../train/index.ts";
+import { formatPlan, modelToArtifacts, type CompressOptions, type Plan } from "../models/index.ts";
+import { UsageError } from "./errors.ts";
+import { artifactFiles, compressOptions, num, table, type CliIO, type SelectFlags } from "./commands.ts";
+import { useBackend } from "./backend.ts";
+import { progress } from "./progress.ts";
+import { checkOut, writeOut, type Files } from "./output.ts";
+import { renderReport, type ReportData, type RunPoint } from "./report.ts";
+
+export const DATASETS = ["mnist", "fashion-mnist"] as const;
+export const MODELS = ["mlp", "vgg", "resnet"] as const;
+export const SCHEDULES = ["baseline", "decompose-at", "pretrain", "fading", "incremental"] as const;
+
+export interface TrainFlags extends SelectFlags {
+  dataset: string; model: string; schedule: string;
+  epochs: string; at?: string; reconstructAt?: string; rank?: string; layers?: string;
+  batchSize: string; trainPerClass?: string; testPerClass?: string; seed: string; lr: string;
+  backend: string; out?: string; json?: boolean; force?: boolean; quiet?: boolean;
+}
+
+function pick<T extends string>(name: string, v: string, list: readonly T[]): T {
+  if (!list.includes(v as T)) throw new UsageError(`${name} is '${v}'; expected one of ${list.join(", ")}`);
+  return v as T;
+}
+
+export function buildModel(kind: string, seed: number): tfl.LayersModel {
+  switch (kind) {
+    case "mlp": return mlp({ seed });
+    case "vgg": return vggCnn({ seed });
+    default: return smallResNet({ seed });
+  }
+}
+
+function fullRank(model: tfl.LayersModel, layer: string): number {
+  let l: tfl.layers.Layer;
+  try { l = model.getLayer(layer); } catch { throw new UsageError(`--layers names '${layer}', which is not a layer of the model; expected one of ${model.layers.map((x) => x.name).join(", ")}`); }
+  const w = l.getWeights()[0];
+  if (!w || w.shape.length !== 2) throw new UsageError(`--layers names '${layer}', which is not a Dense layer`);
+  return Math.min(w.shape[0], w.shape[1]);
+}
+
+/** Flags → a schedule of odecomp/train. */
+export function buildSchedule(f: TrainFlags, model: tfl.LayersModel): Schedule {
+  const epochs = num("--epochs", f.epochs, 1, 10000, true);
+  const plan: CompressOptions = compressOptions(f);
+  const at = f.at !== undefined ? num("--at", f.at, 0, epochs, true) : Math.max(1, Math.floor(epochs / 3));
+  const layers = (f.layers ?? "fc1").split(",").map((s) => s.trim()).filter(Boolean);
+  const rank = f.rank !== undefined ? num("--rank", f.rank, 1, 1e6, true) : undefined;
+  switch (f.schedule) {
+    case "baseline": return baseline({ epochs });
+    case "decompose-at": return decomposeAtEpoch({ epochs, at, plan, reconstructAt: f.reconstructAt !== undefined ? num("--reconstruct-at", f.reconstructAt, at, epochs, true) : undefined });
+    case "pretrain": return pretrain({ epochs, rank: rank ?? 15, layers });
+    case "fading": {
+      if (epochs < 2) throw new UsageError("--schedule fading needs --epochs ≥ 2 (fade, then fine-tune)");
+      const fadeEpochs = Math.ceil(epochs / 2);
+      return fading({ rank: rank ?? 15, fadeEpochs, fineTuneEpochs: epochs - fadeEpochs, layers, fromRank: Math.min(...layers.map((l) => fullRank(model, l))) });
+    }
+    default: {
+      // incremental: train `at` epochs, then decompose at shrinking budgets (√b, b) with fine-tuning between steps.
+      const keep = plan.select?.kind === "budget" ? plan.select.keep : 0.25;
+      const steps = [Math.sqrt(keep), keep].map((k) => ({ ...plan, select: { kind: "budget" as const, keep: k, metric: plan.select?.kind === "budget" ? plan.select.metric : "params" as const } }));
+      const rest = Math.max(2, epochs - at);
+      const inc = incrementalDecompose({ steps, fineTuneEpochs: Math.max(1, Math.floor(rest / 2)) });
+      const phases: Phase[] = at > 0 ? [{ kind: "train", epochs: at, label: "original" }, ...inc.phases] : inc.phases;
+      return { name: inc.name, phases };
+    }
+  }
+}
+
+export interface Run {
+  result: TrainResult;
+  points: RunPoint[];
+  /** Seconds since the run's start and epoch when the decompose phase ended. */
+  decomposedAt: { seconds: number; epoch: number; accuracyBefore?: number; accuracyAfter: number } | null;
+  plan: Plan | null;
+  planText: string;
+}
+
+/** train() with progress, wall-clock points per epoch and the decomposition point. */
+export async function runSchedule(name: string, model: tfl.LayersModel, data: Parameters<typeof train>[1], schedule: Schedule, o: { batchSize: number; seed: number; lr: number; quiet?: boolean }): Promise<Run> {
+  const total = schedule.phases.reduce((s, p) => s + (p.kind === "train" ? p.epochs : 0), 0);
+  const bar = progress(total, name.padEnd(12), { quiet: o.quiet });
+  const points: RunPoint[] = [];
+  let decomposedAt: Run["decomposedAt"] = null, plan: Plan | null = null, planText = "";
+  const t0 = performance.now();
+  let done = 0;
+  try {
+    const result = await train(model, data, schedule, {
+      batchSize: o.batchSize, seed: o.seed, optimizer: () => tf.train.adam(o.lr),
+      onEpochEnd: (r) => {
+        done++;
+        points.push({ run: name, epoch: r.epoch, seconds: (performance.now() - t0) / 1000, accuracy: r.accuracy });
+        bar.update(done, `epoch ${r.epoch} (${r.label}) loss ${r.loss.toFixed(4)} acc ${r.accuracy.toFixed(4)} ${r.trainSeconds.toFixed(1)}s`);
+      },
+      onPhaseEnd: (p) => {
+        if (p.kind === "decompose" && decomposedAt === null) {
+          decomposedAt = { seconds: (performance.now() - t0) / 1000, epoch: points.length, accuracyBefore: p.accuracyBefore, accuracyAfter: p.accuracy };
+          points.push({ run: name, epoch: points.length, seconds: decomposedAt.seconds, accuracy: p.accuracy });
+          plan = p.plan ?? null;
+          planText = p.report ?? "";
+        }
+      },
+    });
+    return { result, points, decomposedAt, plan, planText };
+  } finally {
+    bar.stop();
+  }
+}
+
+async function loadData(dataset: string, trainPerClass?: number, testPerClass?: number) {
+  const opts = { trainPerClass, testPerClass };
+  return dataset === "mnist" ? loadMnist(opts) : loadFashionMnist(opts);
+}
+
+async function modelFiles(dir: string, model: tfl.LayersModel, extra: Record<string, string> = {}): Promise<Files> {
+  return [...artifactFiles(await modelToArtifacts(model), dir), ...Object.entries(extra).map(([k, v]) => [`${dir}${k}`, v] as Files[number])];
+}
+
+const runJSON = (r: Run) => ({
+  schedule: r.result.schedule, totalSeconds: r.result.totalSeconds, trainSeconds: r.result.trainSeconds, final: r.result.final,
+  epochs: r.result.epochs.map(({ prediction: _p, ...e }) => e), phases: r.result.phases.map(({ plan: _p, ...p }) => p),
+  plan: r.plan, points: r.points,
+});
+
+export async function cmdTrain(f: TrainFlags, io: CliIO): Promise<number> {
+  pick("--dataset", f.dataset, DATASETS);
+  pick("--model", f.model, MODELS);
+  pick("--schedule", f.schedule, SCHEDULES);
+  const backend = pick("--backend", f.backend, ["wasm", "cpu"] as const);
+  const batchSize = num("--batch-size", f.batchSize, 1, 65536, true), seed = num("--seed", f.seed, 0, 2 ** 31, true), lr = num("--lr", f.lr, 1e-8, 10);
+  const trainPerClass = f.trainPerClass !== undefined ? num("--train-per-class", f.trainPerClass, 1, 1e6, true) : undefined;
+  const testPerClass = f.testPerClass !== undefined ? num("--test-per-class", f.testPerClass, 1, 1e6, true) : undefined;
+  await useBackend(backend);
+  const model = buildModel(f.model, seed);
+  const schedule = buildSchedule(f, model);
+  const data = await loadData(f.dataset, trainPerClass, testPerClass);
+  if (f.out) await checkOut(f.out, [], !!f.force);
+  const run = await runSchedule(schedule.name, model, data, schedule, { batchSize, seed, lr, quiet: f.quiet || f.json });
+  try {
+    if (f.out) await writeOut(f.out, await modelFiles("", run.result.model, run.planText ? { "plan.txt": run.planText + "\n" } : {}));
+    if (f.json) io.out(JSON.stringify({ command: "train", dataset: f.dataset, model: f.model, ...runJSON(run) }, null, 2));
+    else {
+      io.out(table(["phase", "kind", "epochs", "seconds", "params before", "params after", "accuracy"], run.result.phases.map((p) => [p.label, p.kind, String(p.epochs), p.seconds.toFixed(1), String(p.paramsBefore), String(p.paramsAfter), p.accuracy.toFixed(4)])));
+      io.out(`\n${run.result.schedule}: ${run.result.totalSeconds.toFixed(1)} s wall-clock (${run.result.trainSeconds.toFixed(1)} s training), final accuracy ${run.result.final.accuracy.toFixed(4)}, ${run.result.final.params} parameters`);
+      if (run.planText) io.out(`\n${run.planText}`);
+      if (f.out) io.out(`\nwrote ${f.out}/model.json, weights.bin`);
+    }
+  } finally {
+    if (run.result.model !== model) run.result.model.dispose();
+    model.dispose();
+  }
+  return 0;
+}
+
+// ---- the main job
+
+export interface MainFlags extends SelectFlags {
+  full?: boolean; out: string; epochs?: string; at?: string; trainPerClass?: string; testPerClass?: string;
+  batchSize: string; seed: string; lr: string; model: string; backend: string; json?: boolean; quiet?: boolean;
+}
+
+/** Sizes: default ≈ 5 min on 2 cores; --full = all of Fashion-MNIST. */
+export function mainSizes(f: MainFlags) {
+  const d = f.full ? { epochs: 10, at: 3, trainPerClass: 6000, testPerClass: 1000 } : { epochs: 6, at: 2, trainPerClass: 250, testPerClass: 100 };
+  const epochs = f.epochs !== undefined ? num("--epochs", f.epochs, 1, 1000, true) : d.epochs;
+  return {
+    epochs,
+    at: f.at !== undefined ? num("--at", f.at, 0, epochs, true) : Math.min(d.at, epochs),
+    trainPerClass: f.trainPerClass !== undefined ? num("--train-per-class", f.trainPerClass, 1, 6000, true) : d.trainPerClass,
+    testPerClass: f.testPerClass !== undefined ? num("--test-per-class", f.testPerClass, 1, 1000, true) : d.testPerClass,
+  };
+}
+
+export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
+  const s = mainSizes(f);
+  const modelKind = pick("--model", f.model, MODELS);
+  const backend = pick("--backend", f.backend, ["wasm", "cpu"] as const);
+  const batchSize = num("--batch-size", f.batchSize, 1, 65536, true), seed = num("--seed", f.seed, 0, 2 ** 31, true), lr = num("--lr", f.lr, 1e-8, 10);
+  const plan: CompressOptions = compressOptions(f);
+  if (!plan.select) plan.select = { kind: "budget", keep: 0.4, metric: "flops" };
+  // The main job replaces its --out folder only if it is new, empty, or an earlier main-job output.
+  await checkOut(f.out, [], false, (entries) => entries.includes(".odecomp-main"));
+  await useBackend(backend);
+  const data = await loadData("fashion-mnist", s.trainPerClass, s.testPerClass);
+  const log = (m: string) => { if (!f.quiet && !f.json) io.err(m); };
+  log(`Fashion-MNIST: ${data.train.count} train / ${data.test.count} test images; model ${modelKind}; ${s.epochs} epochs, decompose after epoch ${s.at}; backend ${backend}${backend === "wasm" ? " + odecomp kernels" : ""}`);
+
+  {
+    const m1 = buildModel(modelKind, seed), m2 = buildModel(modelKind, seed);
+    const base = await runSchedule("baseline", m1, data, baseline({ epochs: s.epochs }), { batchSize, seed, lr, quiet: f.quiet || f.json });
+    const acc = await runSchedule("decompose-at", m2, data, decomposeAtEpoch({ epochs: s.epochs, at: s.at, plan }), { batchSize, seed, lr, quiet: f.quiet || f.json });
+    try {
+      const rows = [base, acc].map((r) => {
+        const speed = base.result.trainSeconds / r.result.trainSeconds;
+        return [r.points[0]?.run ?? r.result.schedule, r.result.schedule, String(r.result.epochs.length), r.result.trainSeconds.toFixed(1), r.result.totalSeconds.toFixed(1), `${speed.toFixed(2)}×`, r.result.final.accuracy.toFixed(4), r.result.final.params.toLocaleString("en-US"), r.result.final.forwardFlops.toLocaleString("en-US")];
+      });
+      const t = table(["run", "schedule", "epochs", "train s", "wall-clock s", "speed-up (train)", "test accuracy", "params", "FLOPs/sample"], rows);
+      const drop = 100 * (base.result.final.accuracy - acc.result.final.accuracy);
+      const summary = `${t}\n\nspeed-up (wall-clock incl. evaluation and decomposition): ${(base.result.totalSeconds / acc.result.totalSeconds).toFixed(2)}×; accuracy difference: ${drop >= 0 ? "−" : "+"}${Math.abs(drop).toFixed(2)} points`;
+      // Predictor: fit the baseline's accuracy curve on its first 30% of epochs (at least 3).
+      const hist = base.points.map((p) => p.accuracy);
+      const fitEpochs = Math.max(3, Math.min(hist.length - 1, Math.ceil(0.6 * hist.length)));
+      let predictor: ReportData["predictor"] = null;
+      if (hist.length > fitEpochs) {
+        try {
+          const pc = predictCurve(hist.slice(0, fitEpochs), hist.length);
+          predictor = {
+            run: "baseline", fitEpochs,
+            actual: hist.map((a, i) => ({ epoch: i + 1, accuracy: a })),
+            predicted: hist.map((_, i) => ({ epoch: i + 1, accuracy: pc.ensemble.predict(i + 1) })),
+            finalPredicted: pc.value, finalActual: hist[hist.length - 1],
+          };
+        } catch (e) { log(`predictor: ${(e as Error).message}`); }
+      }
+      const d = acc.decomposedAt as Run["decomposedAt"];
+      const report: ReportData = {
+        title: "odecomp: accelerated training on Fashion-MNIST",
+        setup: `Fashion-MNIST subset: ${data.train.count} training / ${data.test.count} test images; reference CNN '${modelKind}'; ${s.epochs} epochs, batch ${batchSize}, Adam lr ${lr}, seed ${seed}; decompose after epoch ${s.at} with ${JSON.stringify(plan)}; tfjs ${backend} backend${backend === "wasm" ? " with odecomp kernels registered" : ""}; ${new Date().toISOString()}.`,
+        runs: [base, acc].map((r) => ({ name: r.points[0]?.run ?? "", schedule: r.result.schedule, seconds: r.result.totalSeconds, trainSeconds: r.result.trainSeconds, accuracy: r.result.final.accuracy, params: r.result.final.params, forwardFlops: r.result.final.forwardFlops })),
+        points: [...base.points, ...acc.points],
+        decomposition: d ? { run: "decompose-at", seconds: d.seconds, epoch: d.epoch, accuracyBefore: d.accuracyBefore, accuracyAfter: d.accuracyAfter } : null,
+        plan: (acc.plan as Plan | null)?.entries ?? [],
+        planText: acc.planText || (acc.plan ? formatPlan(acc.plan) : ""),
+        predictor, table: summary,
+      };
+      await writeOut(f.out, [
+        ["report.html", await renderReport(report)],
+        ["results.json", JSON.stringify({ sizes: s, baseline: runJSON(base), accelerated: runJSON(acc), predictor }, null, 2)],
+        ...await modelFiles("compressed/", acc.result.model, { "plan.txt": report.planText + "\n" }),
+        [".odecomp-main", "written by odecomp main\n"],
+      ]);
+      if (f.json) io.out(JSON.stringify({ command: "main", sizes: s, table: rows, speedupTrain: base.result.trainSeconds / acc.result.trainSeconds, speedupWallClock: base.result.totalSeconds / acc.result.totalSeconds, accuracyDropPoints: drop, out: f.out }, null, 2));
+      else {
+        io.out(summary);
+        io.out(`\nwrote ${f.out}/report.html, ${f.out}/compressed/ (model.json, weights.bin, plan.txt), ${f.out}/results.json`);
+      }
+      return 0;
+    } finally {
+      for (const [r, m] of [[base, m1], [acc, m2]] as const) { if (r.result.model !== m) r.result.model.dispose(); m.dispose(); }
+    }
+  }
+}
