@@ -36,6 +36,9 @@ for (const target of targets) {
   entries[name] = src;
 }
 
+// bin/odecomp.mjs is a plain launcher that imports dist/cli/main.js.
+if (pkg.bin) entries["cli/main"] = join(root, "src/cli/main.ts");
+
 await rm(dist, { recursive: true, force: true });
 await build({
   entryPoints: entries,
