@@ -1,14 +1,6 @@
 // Seeded data for tests: a small, fast PRNG (mulberry32) and Gaussian samples.
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The library's own seeded PRNG: tests and data shuffling draw from one generator.
+export { seededRandom as rng } from "../../src/data/dataset.ts";
 
 export function gaussian(rand: () => number): () => number {
   return () => {
