@@ -1,6 +1,8 @@
 // Seeded data for tests: a small, fast PRNG (mulberry32) and Gaussian samples.
 // The library's own seeded PRNG: tests and data shuffling draw from one generator.
-export { seededRandom as rng } from "../../src/data/dataset.ts";
+import { seededRandom } from "../../src/data/dataset.ts";
+
+export const rng = seededRandom;
 
 export function gaussian(rand: () => number): () => number {
   return () => {
