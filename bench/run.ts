@@ -11,6 +11,7 @@ const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<voi
   tfjs: () => import("./tfjs.bench.ts"),
   lowrank: () => import("./lowrank.bench.ts"),
   models: () => import("./models.bench.ts"),
+  elhoushi: () => import("./elhoushi.bench.ts"),
 };
 
 const args = process.argv.slice(2);
