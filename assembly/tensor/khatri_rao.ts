@@ -26,6 +26,19 @@ export function khatri_rao_f32(a: usize, I: i32, b: usize, J: i32, R: i32, out: 
   }
 }
 
+/** orow[r] += wr[r] · kr[r] for r < R (the row update both MTTKRP reductions share). */
+@inline function addmulRow(orow: usize, wr: usize, kr: usize, R: i32): void {
+  let r = 0;
+  for (; r + 4 <= R; r += 4) {
+    const off = <usize>r << 2;
+    v128.store(orow + off, f32x4.add(v128.load(orow + off), f32x4.mul(v128.load(wr + off), v128.load(kr + off))));
+  }
+  for (; r < R; r++) {
+    const off = <usize>r << 2;
+    store<f32>(orow + off, load<f32>(orow + off) + load<f32>(wr + off) * load<f32>(kr + off));
+  }
+}
+
 /**
  * MTTKRP for x viewed as (A, I, B): out (I × R) = X_(n) · (Kb ⊙ Ka), where
  * kb (A × R) is the Khatri–Rao product of the factors of the modes before n
@@ -93,15 +106,7 @@ export function mttkrp_f32(x: usize, A: i32, I: i32, B: i32, kb: usize, ka: usiz
         for (let b = 0; b < B; b++) {
           const wr = w + (<usize>((i * B + b) * R) << 2);
           const kr = ka + (<usize>(b * R) << 2);
-          let r = 0;
-          for (; r + 4 <= R; r += 4) {
-            const off = <usize>r << 2;
-            v128.store(orow + off, f32x4.add(v128.load(orow + off), f32x4.mul(v128.load(wr + off), v128.load(kr + off))));
-          }
-          for (; r < R; r++) {
-            const off = <usize>r << 2;
-            store<f32>(orow + off, load<f32>(orow + off) + load<f32>(wr + off) * load<f32>(kr + off));
-          }
+          addmulRow(orow, wr, kr, R);
         }
       }
     }
@@ -122,15 +127,7 @@ export function mttkrp_f32(x: usize, A: i32, I: i32, B: i32, kb: usize, ka: usiz
     for (let i = 0; i < I; i++) {
       const wr = w + (<usize>((a * I + i) * R) << 2);
       const orow = out + (<usize>(i * R) << 2);
-      let r = 0;
-      for (; r + 4 <= R; r += 4) {
-        const off = <usize>r << 2;
-        v128.store(orow + off, f32x4.add(v128.load(orow + off), f32x4.mul(v128.load(wr + off), v128.load(kr + off))));
-      }
-      for (; r < R; r++) {
-        const off = <usize>r << 2;
-        store<f32>(orow + off, load<f32>(orow + off) + load<f32>(wr + off) * load<f32>(kr + off));
-      }
+      addmulRow(orow, wr, kr, R);
     }
   }
   scratch_reset(mark);

@@ -18,6 +18,17 @@ function selectOptions(c: Command): Command {
     .option("--skip <layers>", "comma-separated layers to leave alone");
 }
 
+/** Options every training command takes (train and main), with one default each. */
+function trainingOptions(c: Command): Command {
+  return c
+    .option("--batch-size <n>", "batch size", "64")
+    .option("--lr <rate>", "Adam learning rate", "0.001")
+    .option("--seed <n>", "seed", "0")
+    .option("--backend <name>", "wasm (with odecomp kernels) or cpu", "wasm")
+    .option("--quiet", "no progress output")
+    .option("--json", "machine-readable output");
+}
+
 export function program(io: CliIO, result: { code: number } = { code: 0 }): Command {
   const act = <A extends unknown[]>(f: (...a: A) => Promise<number>) => async (...a: A) => { result.code = await f(...a); };
   const p = new Command("odecomp")
@@ -46,7 +57,7 @@ export function program(io: CliIO, result: { code: number } = { code: 0 }): Comm
     .option("--json", "machine-readable output")
     .action(act(async (model: string, o) => cmdInspect(model, o, io)));
 
-  selectOptions(p.command("train").description("train a reference model on bundled MNIST / Fashion-MNIST with a schedule"))
+  trainingOptions(selectOptions(p.command("train").description("train a reference model on bundled MNIST / Fashion-MNIST with a schedule")))
     .option("--dataset <name>", "mnist or fashion-mnist", "fashion-mnist")
     .option("--model <name>", "mlp, vgg or resnet", "vgg")
     .option("--schedule <name>", "baseline, decompose-at, pretrain, fading or incremental", "baseline")
@@ -55,19 +66,13 @@ export function program(io: CliIO, result: { code: number } = { code: 0 }): Comm
     .option("--reconstruct-at <epoch>", "decompose-at: fold the chains back at this epoch")
     .option("--rank <r>", "pretrain / fading: target rank of --layers (default 15)")
     .option("--layers <names>", "pretrain / fading: Dense layers to factorize", "fc1")
-    .option("--batch-size <n>", "batch size", "64")
-    .option("--lr <rate>", "Adam learning rate", "0.001")
     .option("--train-per-class <n>", "training images per class (default: all)")
     .option("--test-per-class <n>", "test images per class (default: all)")
-    .option("--seed <n>", "seed", "0")
-    .option("--backend <name>", "wasm (with odecomp kernels) or cpu", "wasm")
     .option("--out <dir>", "save the trained model here")
     .option("--force", "replace a non-empty --out folder")
-    .option("--quiet", "no progress output")
-    .option("--json", "machine-readable output")
     .action(act(async (o) => (await import("./train.ts")).cmdTrain(o, io)));
 
-  selectOptions(p.command("main").description("the main job: baseline vs decompose-at-epoch training on Fashion-MNIST, comparison table, out/report.html and the compressed model"))
+  trainingOptions(selectOptions(p.command("main").description("the main job: baseline vs decompose-at-epoch training on Fashion-MNIST, comparison table, out/report.html and the compressed model")))
     .option("--full", "the complete experiment (all 60,000 training images, 10 epochs)")
     .option("--out <dir>", "output folder", "out")
     .option("--model <name>", "reference model: vgg, resnet or mlp", "vgg")
@@ -75,12 +80,6 @@ export function program(io: CliIO, result: { code: number } = { code: 0 }): Comm
     .option("--at <epoch>", "decompose after this epoch (default 2, --full 3)")
     .option("--train-per-class <n>", "training images per class (default 250, --full 6000)")
     .option("--test-per-class <n>", "test images per class (default 100, --full 1000)")
-    .option("--batch-size <n>", "batch size", "64")
-    .option("--lr <rate>", "Adam learning rate", "0.001")
-    .option("--seed <n>", "seed", "0")
-    .option("--backend <name>", "wasm (with odecomp kernels) or cpu", "wasm")
-    .option("--quiet", "no progress output")
-    .option("--json", "machine-readable output")
     .action(act(async (o) => (await import("./train.ts")).cmdMain(o, io)));
 
   p.command("bench").description("run benchmark areas (bench/run.ts; needs the source checkout)")
