@@ -1,5 +1,5 @@
 // Public exports of the kernel module: one line per kernel family.
-export { scratch_alloc, scratch_mark, scratch_reset, first_nonfinite_f32 } from "./mem";
+export { scratch_alloc, scratch_mark, scratch_reset, scratch_arena, first_nonfinite_f32 } from "./mem";
 export { gemm_f32 } from "./linalg/gemm";
 export { unfold_f32, fold_f32, swap_last_f32, mode_product_f32, unfold_gram_f32 } from "./tensor/unfold";
 export { khatri_rao_f32, mttkrp_f32 } from "./tensor/khatri_rao";
@@ -13,3 +13,4 @@ export { conv2d_f32, conv2d_backprop_filter_f32, conv2d_backprop_input_f32 } fro
 export { depthwise_backprop_filter_f32, depthwise_backprop_input_f32 } from "./conv/depthwise";
 export { lowrank_matmul_f32 } from "./linalg/lowrank";
 export { maxpool_backprop_f32 } from "./conv/pool";
+export { threads_config, threads_generation, threads_quit, thread_loop, thread_failed } from "./threads";

@@ -3,18 +3,41 @@
 // grow memory. Kernels must not use `new` (the stub runtime never frees);
 // every temporary comes from `scratch_alloc`.
 
+//
+// The first CTRL_BYTES above the static data are the thread pool's control
+// block (assembly/threads.ts): every instance sharing one memory computes the
+// same address, and scratch starts after it. A worker instance works in an
+// arena its caller carved out of the caller's scratch (scratch_arena): its
+// allocations stay below `limit` and never grow memory.
+
 let base: usize = 0;
 let top: usize = 0;
+let limit: usize = 0; // 0: no arena limit (the owning thread; memory may grow)
+
+/** Bytes reserved for the thread pool's control block. */
+export const CTRL_BYTES: usize = 256;
 
 @inline function align16(x: usize): usize {
   return (x + 15) & ~(<usize>15);
 }
 
+/** Address of the thread pool's control block (the same in every instance of this module). */
+@inline export function ctrl_ptr(): usize {
+  return (__heap_base + 63) & ~(<usize>63);
+}
+
 @inline function ensureInit(): void {
   if (base == 0) {
-    base = align16(__heap_base);
+    base = ctrl_ptr() + CTRL_BYTES;
     top = base;
   }
+}
+
+/** Make [start, end) this instance's scratch (a worker's share of its caller's scratch). */
+export function scratch_arena(start: usize, end: usize): void {
+  base = align16(start);
+  top = base;
+  limit = end;
 }
 
 /** Reserve `bytes` (16-byte aligned), growing memory if needed. Returns 0 when memory cannot grow. */
@@ -22,6 +45,11 @@ export function scratch_alloc(bytes: usize): usize {
   ensureInit();
   const p = top;
   const end = align16(p + bytes);
+  if (limit != 0) {
+    if (end > limit) return 0;
+    top = end;
+    return p;
+  }
   const have = (<usize>memory.size()) << 16;
   if (end > have) {
     const pages = <i32>((end - have + 0xffff) >>> 16);

@@ -79,7 +79,7 @@ async function transposedVsPlain(label: string, m: number, n: number, k: number,
 
 /** Child-process mode: measure GEMM 512² with the relaxed build (needs --experimental-wasm-relaxed-simd on Node 20). */
 async function relaxedChild(n: number): Promise<void> {
-  await ready({ build: "relaxed" });
+  await ready({ build: "relaxed", threads: 1 });
   await tf.setBackend("wasm");
   const row = await versusTfjs(`GEMM ${n}² relaxed`, rand(n, n), rand(n, n), false, false, 400);
   console.log("RELAXED_RESULT " + JSON.stringify(row));

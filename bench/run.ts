@@ -2,6 +2,8 @@
 // Each area module exports `run(args)` which prints and saves its table.
 // `--summary` (what `npm start` runs) and `--quick` ask every area for a short
 // run (few sizes and repetitions: about a minute in all); see isQuick in lib.ts.
+import { setThreads } from "../src/index.ts";
+
 const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<void> }>> = {
   startup: () => import("./startup.bench.ts"),
   gemm: () => import("./gemm.bench.ts"),
@@ -12,6 +14,7 @@ const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<voi
   lowrank: () => import("./lowrank.bench.ts"),
   models: () => import("./models.bench.ts"),
   elhoushi: () => import("./elhoushi.bench.ts"),
+  threads: () => import("./threads.bench.ts"),
 };
 
 const args = process.argv.slice(2);
@@ -26,5 +29,7 @@ if (quick && !args.includes("--quick")) args.push("--quick"); // areas may check
 if (quick) console.log(`odecomp benchmark summary (quick mode: fewer sizes and repetitions; \`npm run bench\` for the full run; single thread, noisy figures)`);
 for (const name of picked.length ? picked : Object.keys(areas)) {
   const mod = await areas[name]();
+  // every area but `threads` measures one kernel thread (its peers run single-threaded too)
+  if (name !== "threads") await setThreads(1);
   await mod.run(args);
 }

@@ -1,5 +1,5 @@
 // Public surface of odecomp (the tfjs-free core). One line per module.
-export { ready, runtimeInfo, type ReadyOptions, type RuntimeInfo, type BuildName } from "./core/loader.ts";
+export { ready, runtimeInfo, setThreads, getThreads, threadsInfo, terminateThreads, type ReadyOptions, type RuntimeInfo, type BuildName, type ThreadsInfo } from "./core/loader.ts";
 export { OdecompError } from "./core/errors.ts";
 export { type Tensor, tensor, zeros, sizeOf } from "./core/tensor.ts";
 export { wasmMemoryBytes } from "./core/heap.ts";

@@ -15,6 +15,7 @@
 // Small or skinny products (m below a tile) take a direct unpacked path.
 import { fma4 } from "../simd";
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
+import { JOB_GEMM, arg_f32, arg_i32, par_run, par_threads, set_arg_f32, set_arg_i32 } from "../threads";
 
 // Register tile: MR rows × NR columns = 8 f32x4 accumulators. V8 (TurboFan) issues
 // every load of a loop iteration before the arithmetic, so the live set is
@@ -333,32 +334,23 @@ function gemmDirect(
   }
 }
 
-export function gemm_f32(
+/** Bytes of packing buffers (A block, B panel, edge tile) the packed path needs for an m×n×k product. */
+@inline function packBytes(m: i32, n: i32, k: i32): usize {
+  const kcMax = blockSize(k, KC, 1);
+  return (<usize>blockSize(m, MC, MR) * kcMax + <usize>kcMax * blockSize(n, NC, NR) + MR * NR) << 2;
+}
+
+/** The packed (Goto/BLIS) path with caller-provided buffers at buf (packBytes(m, n, k) bytes). */
+function gemmPacked(
   transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32,
-  a: usize, lda: i32, b: usize, ldb: i32, beta: f32, c: usize, ldc: i32,
+  a: usize, lda: i32, b: usize, ldb: i32, beta: f32, c: usize, ldc: i32, buf: usize,
 ): void {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0 || alpha == 0) {
-    scaleC(m, n, beta, c, ldc);
-    return;
-  }
-  if (m < DIRECT_M || <i64>m * n * k <= DIRECT_WORK) {
-    gemmDirect(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    return;
-  }
-  const mark = scratch_mark();
   const kcMax = blockSize(k, KC, 1);
   const ncMax = blockSize(n, NC, NR);
   const mcMax = blockSize(m, MC, MR);
-  const pa = scratch_alloc(<usize>mcMax * kcMax << 2);
-  const pb = scratch_alloc(<usize>kcMax * ncMax << 2);
-  const tile = scratch_alloc(MR * NR * 4);
-  if (pa == 0 || pb == 0 || tile == 0) {
-    // Memory cannot grow for the packing buffers: fall back to the unpacked path.
-    scratch_reset(mark);
-    gemmDirect(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    return;
-  }
+  const pa = buf;
+  const pb = pa + (<usize>mcMax * kcMax << 2);
+  const tile = pb + (<usize>kcMax * ncMax << 2);
   for (let jc = 0; jc < n; jc += ncMax) {
     const nc = min(ncMax, n - jc);
     for (let pc = 0; pc < k; pc += kcMax) {
@@ -386,5 +378,102 @@ export function gemm_f32(
       }
     }
   }
+}
+
+// Threaded split: C is cut into `parts` bands of whole register tiles — column bands
+// (multiples of NR) when n ≥ m, else row bands (multiples of MR). Each band runs the
+// packed path on its own buffers. The k blocking depends on k only and tiles stay
+// aligned to the same global MR×NR grid, so every element of C goes through the same
+// operations as on one thread: results are bitwise identical for any thread count.
+// A product is split only when each part gets at least PAR_WORK multiply-adds
+// (waking the workers costs some microseconds; 64³ MACs take about 10 µs).
+const PAR_WORK: i64 = 1 << 18;
+
+// argument slots of a JOB_GEMM job
+const G_TA = 0, G_TB = 1, G_M = 2, G_N = 3, G_K = 4, G_ALPHA = 5, G_A = 6, G_LDA = 7, G_B = 8, G_LDB = 9;
+const G_BETA = 10, G_C = 11, G_LDC = 12, G_BYCOL = 13, G_UNITS = 14, G_PARTS = 15, G_BUF = 16, G_STRIDE = 17;
+
+/** Part `part` of the JOB_GEMM job in the control block (run by the caller and the workers). */
+export function gemm_part(part: i32): void {
+  const transA = arg_i32(G_TA), transB = arg_i32(G_TB);
+  const m = arg_i32(G_M), n = arg_i32(G_N), k = arg_i32(G_K);
+  let a = <usize>arg_i32(G_A), b = <usize>arg_i32(G_B), c = <usize>arg_i32(G_C);
+  const lda = arg_i32(G_LDA), ldb = arg_i32(G_LDB), ldc = arg_i32(G_LDC);
+  const byCol = arg_i32(G_BYCOL) != 0;
+  const units = arg_i32(G_UNITS), parts = arg_i32(G_PARTS);
+  const u0 = <i32>(<i64>units * part / parts), u1 = <i32>(<i64>units * (part + 1) / parts);
+  if (u1 <= u0) return;
+  const buf = <usize>arg_i32(G_BUF) + <usize>part * <usize>arg_i32(G_STRIDE);
+  if (byCol) {
+    const j0 = u0 * NR, j1 = min(u1 * NR, n);
+    b += <usize>(transB ? j0 * ldb : j0) << 2;
+    c += <usize>j0 << 2;
+    gemmPacked(transA, transB, m, j1 - j0, k, arg_f32(G_ALPHA), a, lda, b, ldb, arg_f32(G_BETA), c, ldc, buf);
+  } else {
+    const i0 = u0 * MR, i1 = min(u1 * MR, m);
+    a += <usize>(transA ? i0 : i0 * lda) << 2;
+    c += <usize>(i0 * ldc) << 2;
+    gemmPacked(transA, transB, i1 - i0, n, k, arg_f32(G_ALPHA), a, lda, b, ldb, arg_f32(G_BETA), c, ldc, buf);
+  }
+}
+
+/** Split the packed product over the pool; false when it is too small to split (or buffers cannot be had). */
+function gemmThreaded(
+  transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32,
+  a: usize, lda: i32, b: usize, ldb: i32, beta: f32, c: usize, ldc: i32,
+): bool {
+  const byCol = n >= m;
+  const units = byCol ? ceilDiv(n, NR) : ceilDiv(m, MR);
+  const work = <i64>m * n * k;
+  const parts = <i32>min<i64>(min<i64>(par_threads(), units), work / PAR_WORK);
+  if (parts < 2) return false;
+  const per = ceilDiv(units, parts);
+  // an upper bound of packBytes over every part (blockSize(t, max, unit) ≤ min(max, t rounded up to unit))
+  const kcMax = blockSize(k, KC, 1);
+  const rows = min(MC, byCol ? ceilDiv(m, MR) * MR : per * MR);
+  const cols = min(NC, byCol ? per * NR : ceilDiv(n, NR) * NR);
+  const stride = (<usize>rows * kcMax + <usize>kcMax * cols + MR * NR) << 2;
+  const mark = scratch_mark();
+  const buf = scratch_alloc(stride * parts);
+  if (buf == 0) {
+    scratch_reset(mark);
+    return false;
+  }
+  set_arg_i32(G_TA, transA); set_arg_i32(G_TB, transB);
+  set_arg_i32(G_M, m); set_arg_i32(G_N, n); set_arg_i32(G_K, k);
+  set_arg_f32(G_ALPHA, alpha); set_arg_f32(G_BETA, beta);
+  set_arg_i32(G_A, <i32>a); set_arg_i32(G_LDA, lda);
+  set_arg_i32(G_B, <i32>b); set_arg_i32(G_LDB, ldb);
+  set_arg_i32(G_C, <i32>c); set_arg_i32(G_LDC, ldc);
+  set_arg_i32(G_BYCOL, byCol ? 1 : 0); set_arg_i32(G_UNITS, units); set_arg_i32(G_PARTS, parts);
+  set_arg_i32(G_BUF, <i32>buf); set_arg_i32(G_STRIDE, <i32>stride);
+  par_run(JOB_GEMM, parts);
+  scratch_reset(mark);
+  return true;
+}
+
+export function gemm_f32(
+  transA: i32, transB: i32, m: i32, n: i32, k: i32, alpha: f32,
+  a: usize, lda: i32, b: usize, ldb: i32, beta: f32, c: usize, ldc: i32,
+): void {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0 || alpha == 0) {
+    scaleC(m, n, beta, c, ldc);
+    return;
+  }
+  if (m < DIRECT_M || <i64>m * n * k <= DIRECT_WORK) {
+    gemmDirect(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  if (par_threads() > 1 && gemmThreaded(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
+  const mark = scratch_mark();
+  const buf = scratch_alloc(packBytes(m, n, k));
+  if (buf == 0) {
+    // Memory cannot grow for the packing buffers: fall back to the unpacked path.
+    scratch_reset(mark);
+    gemmDirect(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  gemmPacked(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, buf);
   scratch_reset(mark);
 }

@@ -1,14 +1,27 @@
 // Loads the kernel module once per realm. A small state machine — not started,
 // loading, ready, failed — with its own message for each wrong use.
-// Both builds are embedded as base64 (no paths, same code in Node, Deno,
+// The builds are embedded as base64 (no paths, same code in Node, Deno,
 // browsers and workers); the relaxed-SIMD build is used only where
-// WebAssembly.validate accepts a relaxed-SIMD probe, and only that build is decoded.
-import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from "./wasm-binaries.generated.ts";
+// WebAssembly.validate accepts a relaxed-SIMD probe, and only the build that
+// runs is decoded. Where threads are possible (SharedArrayBuffer, shared wasm
+// memory, a worker API) the threads variant of that build runs on a shared
+// memory, and the ready state holds its worker pool (src/core/pool.ts);
+// elsewhere the plain build runs on one thread and the reason is recorded.
+import {
+  RELAXED_THREADS_WASM_BASE64, RELAXED_WASM_BASE64, SIMD_THREADS_WASM_BASE64, SIMD_WASM_BASE64,
+} from "./wasm-binaries.generated.ts";
 import { OdecompError } from "./errors.ts";
+import {
+  type CapabilityOverrides, DEFAULT_MAX_THREADS, MAX_THREADS, type PoolWorker, type ThreadSupport, type WorkerApi,
+  probeThreads, spawnWorker,
+} from "./pool.ts";
 
 /** The raw exports of the kernel module (all numeric: pointers, sizes, scalars). */
 export interface KernelExports {
   memory: WebAssembly.Memory;
+  threads_config(n: number, canWait: number): void;
+  threads_generation(): number;
+  threads_quit(): void;
   scratch_alloc(bytes: number): number;
   scratch_mark(): number;
   scratch_reset(mark: number): void;
@@ -22,20 +35,53 @@ export type BuildName = "simd" | "relaxed";
 export interface ReadyOptions {
   /** Force a build; "auto" (default) picks relaxed SIMD where the runtime validates it. */
   build?: "auto" | BuildName;
+  /**
+   * Kernel threads: an integer 1…64, or "auto" (default) for the core count
+   * (at most 8) where threads are possible. Where they are not, 1 thread runs
+   * and threadsInfo().reason says why. Change later with setThreads(n).
+   */
+  threads?: number | "auto";
 }
 
 export interface RuntimeInfo {
   build: BuildName;
-  features: { simd: boolean; relaxedSimd: boolean };
+  /** True when the threads build runs on a shared WebAssembly.Memory (threads possible). */
+  sharedMemory: boolean;
+  features: { simd: boolean; relaxedSimd: boolean; threads: boolean };
+}
+
+export interface ThreadsInfo {
+  /** Threads the kernels use now (the calling thread plus threads − 1 workers). */
+  threads: number;
+  /** What was asked for (ready({ threads }) or setThreads), resolved: "auto" becomes the core count. */
+  requested: number;
+  /** Why fewer threads run than requested, or why only 1 runs; null when threads === requested > 1. */
+  reason: string | null;
+  /** Worker API of the pool, or null when no threads are possible. */
+  api: WorkerApi | null;
+  /** False on a browser page's main thread: it may not block, so it spins while waiting for workers. */
+  blockingWait: boolean;
+  /** Logical cores reported by the runtime. */
+  cores: number;
+}
+
+interface Pool {
+  support: ThreadSupport;
+  module: WebAssembly.Module | null;
+  workers: PoolWorker[];
+  info: ThreadsInfo;
+  /** Serialises pool changes (setThreads calls in a row). */
+  chain: Promise<unknown>;
 }
 
 type State =
   | { kind: "not-started" }
   | { kind: "loading"; promise: Promise<void> }
-  | { kind: "ready"; exports: KernelExports; info: RuntimeInfo }
+  | { kind: "ready"; exports: KernelExports; info: RuntimeInfo; pool: Pool }
   | { kind: "failed"; error: Error };
 
 let state: State = { kind: "not-started" };
+let overrides: CapabilityOverrides = {};
 
 // Feature probes: tiny modules `() -> v128` using f32x4.splat (SIMD) and, for
 // relaxed SIMD, f32x4.relaxed_madd — the instruction the relaxed build relies
@@ -83,8 +129,10 @@ async function load(options: ReadyOptions): Promise<void> {
   if (wanted === "relaxed" && !relaxedSimd) {
     throw new OdecompError("ready: build 'relaxed' was requested but this runtime rejects relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd)");
   }
+  const requested = checkThreads("ready", options.threads ?? "auto");
   let build: BuildName = wanted === "auto" ? (relaxedSimd ? "relaxed" : "simd") : wanted;
-  let memory: WebAssembly.Memory | undefined;
+  const support = await probeThreads(overrides);
+  let memory: WebAssembly.Memory | undefined = support.ok ? sharedMemory() : undefined;
   const imports = {
     env: {
       abort(msg: number, file: number, line: number, col: number) {
@@ -92,22 +140,117 @@ async function load(options: ReadyOptions): Promise<void> {
         const f = memory ? readAbortMessage(memory, file) : "";
         throw new OdecompError(`kernel aborted: ${m} at ${f}:${line}:${col}`);
       },
+      ...(memory ? { memory } : {}),
     },
   };
-  // Decode only the build that will run.
-  const instantiate = (b: BuildName) => WebAssembly.instantiate(decodeBase64(b === "relaxed" ? RELAXED_WASM_BASE64 : SIMD_WASM_BASE64), imports);
-  let instance: WebAssembly.Instance;
+  const threaded = memory !== undefined;
+  const source = (b: BuildName) =>
+    b === "relaxed" ? (threaded ? RELAXED_THREADS_WASM_BASE64 : RELAXED_WASM_BASE64) : (threaded ? SIMD_THREADS_WASM_BASE64 : SIMD_WASM_BASE64);
+  // Decode only the build that will run; keep the compiled module for the workers.
+  const compile = async (b: BuildName) => {
+    const module = await WebAssembly.compile(decodeBase64(source(b)));
+    return { module, instance: await WebAssembly.instantiate(module, imports) };
+  };
+  let compiled: { module: WebAssembly.Module; instance: WebAssembly.Instance };
   try {
-    ({ instance } = await instantiate(build));
+    compiled = await compile(build);
   } catch (e) {
     // An engine that passes the probe but rejects the full relaxed build: in auto mode use plain SIMD.
     if (!(wanted === "auto" && build === "relaxed" && e instanceof WebAssembly.CompileError)) throw e;
     build = "simd";
-    ({ instance } = await instantiate(build));
+    compiled = await compile(build);
   }
-  const exports = instance.exports as unknown as KernelExports;
+  const raw = compiled.instance.exports as unknown as KernelExports;
+  // the threads builds import their memory (and may not re-export it)
+  const exports: KernelExports = raw.memory ? raw : { ...raw, memory: memory! };
   memory = exports.memory;
-  state = { kind: "ready", exports, info: { build, features: { simd, relaxedSimd } } };
+  const noThreads = support.ok && !threaded ? { ok: false as const, reason: "could not reserve a shared WebAssembly.Memory", cores: support.cores } : support;
+  const pool: Pool = {
+    support: noThreads,
+    module: threaded ? compiled.module : null,
+    workers: [],
+    info: single(noThreads, 1, null),
+    chain: Promise.resolve(),
+  };
+  const readyNow: State = {
+    kind: "ready", exports, pool,
+    info: { build, sharedMemory: threaded, features: { simd, relaxedSimd, threads: noThreads.ok } },
+  };
+  await resize(exports, pool, resolveThreads(requested, noThreads));
+  state = readyNow;
+}
+
+// Shared memory for the threads builds: the whole 32-bit range as maximum (a reservation of
+// address space, not of memory), 1 GiB where an engine refuses that.
+function sharedMemory(): WebAssembly.Memory | undefined {
+  for (const maximum of [65536, 16384]) {
+    try {
+      return new WebAssembly.Memory({ initial: 2, maximum, shared: true });
+    } catch {
+      // try the next size
+    }
+  }
+  return undefined;
+}
+
+function checkThreads(where: string, n: unknown): number | "auto" {
+  if (n === "auto") return n;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
+    throw new OdecompError(`${where}: threads must be an integer in 1…${MAX_THREADS} or 'auto' (the core count), got ${typeof n === "string" ? `'${n}'` : String(n)}`);
+  }
+  return n;
+}
+
+function resolveThreads(n: number | "auto", support: ThreadSupport): number {
+  return n === "auto" ? Math.max(1, Math.min(support.cores, DEFAULT_MAX_THREADS)) : n;
+}
+
+function single(support: ThreadSupport, requested: number, reason: string | null): ThreadsInfo {
+  return {
+    threads: 1, requested,
+    reason: reason ?? (support.ok ? (requested === 1 ? "1 thread requested" : null) : support.reason),
+    api: support.ok ? support.api : null,
+    blockingWait: support.ok ? support.canWait : true,
+    cores: support.cores,
+  };
+}
+
+/** Stop every worker (they leave the wasm loop first) and run on the calling thread alone. */
+function stopWorkers(k: KernelExports, pool: Pool): void {
+  if (pool.workers.length === 0) return;
+  k.threads_quit();
+  for (const w of pool.workers) w.stop();
+  pool.workers = [];
+}
+
+/** Bring the pool to n threads (or 1 with a reason). Kernels run single-threaded meanwhile. */
+async function resize(k: KernelExports, pool: Pool, n: number): Promise<void> {
+  const support = pool.support;
+  if (!support.ok || !pool.module || n === 1) {
+    stopWorkers(k, pool);
+    pool.info = single(support, n, null);
+    return;
+  }
+  if (pool.workers.length === n - 1) {
+    pool.info = { ...pool.info, requested: n, reason: null };
+    return;
+  }
+  stopWorkers(k, pool);
+  pool.info = single(support, n, `starting ${n - 1} workers`);
+  const generation = k.threads_generation();
+  const started = await Promise.allSettled(
+    Array.from({ length: n - 1 }, (_, i) => spawnWorker(support.api, { module: pool.module!, memory: k.memory, id: i + 1, generation })),
+  );
+  const ok = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  const bad = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (bad) {
+    for (const w of ok) w.stop(); // never entered a job: safe to terminate
+    pool.info = single(support, n, `workers failed to start: ${(bad.reason as Error)?.message ?? String(bad.reason)}`);
+    return;
+  }
+  pool.workers = ok;
+  k.threads_config(n, support.canWait ? 1 : 0);
+  pool.info = { threads: n, requested: n, reason: null, api: support.api, blockingWait: support.canWait, cores: support.cores };
 }
 
 /**
@@ -152,7 +295,61 @@ export function runtimeInfo(): RuntimeInfo {
   return (state as Extract<State, { kind: "ready" }>).info;
 }
 
-/** Test hook: forget the instance so the next ready() loads again. */
-export function resetForTesting(): void {
+function readyState(where: string): Extract<State, { kind: "ready" }> {
+  if (state.kind !== "ready") {
+    try {
+      getKernels();
+    } catch (e) {
+      throw new OdecompError(`${where}: ${(e as Error).message}`);
+    }
+  }
+  return state as Extract<State, { kind: "ready" }>;
+}
+
+/**
+ * Use n kernel threads (an integer 1…64, or "auto" for the core count). Resolves
+ * when the workers are ready, with threadsInfo(); where threads are impossible it
+ * resolves with 1 thread and the reason. Loads the kernels first if needed.
+ * Calls are serialised; kernels called meanwhile run on the calling thread.
+ */
+export async function setThreads(n: number | "auto"): Promise<ThreadsInfo> {
+  const wanted = checkThreads("setThreads", n);
+  if (state.kind !== "ready") await ready({ threads: wanted });
+  const s = readyState("setThreads");
+  const pool = s.pool;
+  const next = pool.chain.then(() => resize(s.exports, pool, resolveThreads(wanted, pool.support)));
+  pool.chain = next.catch(() => undefined);
+  await next;
+  return { ...pool.info };
+}
+
+/** Threads the kernels use now (1 before ready()). */
+export function getThreads(): number {
+  return state.kind === "ready" ? state.pool.info.threads : 1;
+}
+
+/** How many threads run, what was asked, and why fewer (or 1) run; throws like getKernels when not ready. */
+export function threadsInfo(): ThreadsInfo {
+  return { ...readyState("threadsInfo").pool.info };
+}
+
+/**
+ * Stop the workers now (synchronously): kernels then run on the calling thread.
+ * Node processes never wait for the workers anyway (they are unref'd); use this
+ * to free them early. setThreads(n) starts a pool again.
+ */
+export function terminateThreads(): void {
+  if (state.kind !== "ready") return;
+  stopWorkers(state.exports, state.pool);
+  state.pool.info = single(state.pool.support, 1, "stopped by terminateThreads()");
+}
+
+/**
+ * Test hook: stop the workers, forget the instance so the next ready() loads
+ * again, and pretend the given capabilities are missing (e.g. no SharedArrayBuffer).
+ */
+export function resetForTesting(pretend: CapabilityOverrides = {}): void {
+  terminateThreads();
   state = { kind: "not-started" };
+  overrides = pretend;
 }

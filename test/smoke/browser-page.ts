@@ -1,16 +1,20 @@
 // Browser page entry (bundled by test/smoke/chromium.test.ts with esbuild):
-// runs the shared kernel test vectors on the main thread, then once more in a
-// dedicated module Web Worker, and publishes both reports on globalThis.
+// runs the shared kernel test vectors and the threaded == single-threaded check
+// on the main thread (which may not block: it spins while the kernel workers
+// finish), then both once more in a dedicated module Web Worker, and publishes
+// the reports on globalThis.
 import { runVectors, type VectorReport } from "../vectors/index.ts";
+import { runThreadsCheck, type ThreadsReport } from "./threads-check.ts";
 
-interface Published { main?: VectorReport; worker?: VectorReport; error?: string; done: boolean }
+type WithThreads = VectorReport & { threads: ThreadsReport };
+interface Published { main?: WithThreads; worker?: WithThreads; error?: string; done: boolean }
 const out: Published = { done: false };
 (globalThis as { __odecomp?: Published }).__odecomp = out;
 
-function inWorker(): Promise<VectorReport> {
+function inWorker(): Promise<WithThreads> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL("./worker.js", location.href), { type: "module" });
-    worker.onmessage = (e: MessageEvent<VectorReport | { error: string }>) => {
+    worker.onmessage = (e: MessageEvent<WithThreads | { error: string }>) => {
       worker.terminate();
       if ("error" in e.data) reject(new Error(`worker: ${e.data.error}`));
       else resolve(e.data);
@@ -20,7 +24,8 @@ function inWorker(): Promise<VectorReport> {
 }
 
 try {
-  out.main = await runVectors("main");
+  const main = await runVectors("main");
+  out.main = { ...main, threads: await runThreadsCheck() };
   out.worker = await inWorker();
 } catch (e) {
   out.error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);

@@ -12,6 +12,7 @@ import { dirname, join } from "node:path";
 import { build } from "esbuild";
 import { chromium, type Browser } from "playwright-core";
 import { vectors, type VectorReport } from "../vectors/index.ts";
+import type { ThreadsReport } from "./threads-check.ts";
 
 const CHROMIUM = process.env.ODECOMP_CHROMIUM ?? "/usr/bin/chromium";
 const present = existsSync(CHROMIUM);
@@ -63,7 +64,7 @@ const title = present
 describe.skipIf(!present)(title, () => {
   let server: Server;
   let browser: Browser;
-  let reports: { main?: VectorReport; worker?: VectorReport; error?: string };
+  let reports: { main?: VectorReport & { threads: ThreadsReport }; worker?: VectorReport & { threads: ThreadsReport }; error?: string };
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -102,6 +103,14 @@ describe.skipIf(!present)(title, () => {
       expect(failed.map((r) => `${r.name}: ${r.error ?? r.note ?? ""} ${JSON.stringify(r.figures)}`)).toEqual([]);
       expect(report!.crossOriginIsolated).toBe(true);
       expect(report!.info.build).toBe("relaxed");
+    });
+
+    it(`runs threaded kernels in the ${context === "main" ? "page's main thread (spinning, as it may not block)" : "dedicated Web Worker"}: 2 threads equal 1 bitwise`, () => {
+      const t = reports[context]!.threads;
+      expect(reports[context]!.info.sharedMemory).toBe(true);
+      expect(t.info).toMatchObject({ threads: 2, reason: null, api: "web-worker", blockingWait: context === "worker" });
+      expect(t.cases.filter((c) => c.differing !== 0).map((c) => `${c.name}: ${c.differing} differ`)).toEqual([]);
+      expect(t.cases.find((c) => c.name === "tucker-2 hosvd (96,96,3,3) r=24")!.jobs).toBeGreaterThan(0);
     });
   }
 });

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { vectors, type VectorReport } from "../vectors/index.ts";
+import type { ThreadsReport } from "./threads-check.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const deno = join(root, "node_modules/.bin/deno");
@@ -44,5 +45,13 @@ describe("Deno smoke suite (shared kernel test vectors)", () => {
     // Deno 2 validates relaxed SIMD, so the loader must pick that build there.
     expect(report.info.features.relaxedSimd).toBe(true);
     expect(report.info.build).toBe("relaxed");
+    // then the threaded kernels: 2 threads (worker_threads, which Deno can unref) equal 1 thread bitwise
+    const tline = stdout.split("\n").find((l) => l.startsWith("ODECOMP_THREADS "));
+    expect(tline, `no threads line in Deno output:\n${stdout}\n${stderr}`).toBeDefined();
+    const threads = JSON.parse(tline!.slice("ODECOMP_THREADS ".length)) as ThreadsReport;
+    expect(report.info.sharedMemory).toBe(true);
+    expect(threads.info).toMatchObject({ threads: 2, reason: null, api: "worker_threads", blockingWait: true });
+    expect(threads.cases.filter((c) => c.differing !== 0).map((c) => `${c.name}: ${c.differing} differ`)).toEqual([]);
+    expect(threads.cases.find((c) => c.name === "svd 300×200")!.jobs).toBeGreaterThan(0);
   });
 });

@@ -1,0 +1,190 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import {
+  getThreads, lowRankMatmul, matmul, ready, runtimeInfo, setThreads, terminateThreads, threadsInfo, tucker, wasmMemoryBytes,
+} from "../../src/index.ts";
+import { getKernels, resetForTesting } from "../../src/core/loader.ts";
+import { withScratch } from "../../src/core/heap.ts";
+import { runThreadsCheck } from "../smoke/threads-check.ts";
+import { randn } from "../helpers/random.ts";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
+
+afterAll(() => terminateThreads());
+
+/** gemm_f32 with every argument under control (alpha, beta, C input); returns C and the parallel jobs run. */
+function gemm(ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, beta: number, seed: number) {
+  const a = randn(m * k, seed), b = randn(k * n, seed + 1), c0 = randn(m * n, seed + 2);
+  return withScratch((s) => {
+    const pa = s.put(a), pb = s.put(b), pc = s.put(c0);
+    const g0 = s.k.threads_generation();
+    s.k.gemm_f32(ta ? 1 : 0, tb ? 1 : 0, m, n, k, alpha, pa, ta ? m : k, pb, tb ? k : n, beta, pc, n);
+    return { c: s.take(pc, m * n), jobs: s.k.threads_generation() - g0 };
+  });
+}
+
+describe("threaded kernels equal single-threaded ones", () => {
+  it("runs the shared check (gemm all transposes, lowRankMatmul, svd, qr, eigh, Tucker-2, cp) bitwise equal", async () => {
+    await ready();
+    const report = await runThreadsCheck();
+    expect(report.info.threads).toBe(2);
+    expect(report.info.reason).toBeNull();
+    expect(report.info.api).toBe("worker_threads");
+    expect(report.threadsAfter).toBe(1);
+    const bad = report.cases.filter((c) => c.differing !== 0);
+    expect(bad.map((c) => `${c.name}: ${c.differing} differ, max ${c.maxDiff}`)).toEqual([]);
+    // the large cases really ran split (a job counter in the control block counts dispatches)
+    const jobs = Object.fromEntries(report.cases.map((c) => [c.name, c.jobs]));
+    expect(jobs["matmul 1×1×1"]).toBe(0);
+    expect(jobs["matmul 129×257×300 Aᵀ Bᵀ"]).toBeGreaterThan(0);
+    expect(jobs["svd 300×200"]).toBeGreaterThan(0);
+    expect(jobs["tucker-2 hosvd (96,96,3,3) r=24"]).toBeGreaterThan(0);
+    expect(jobs["lowRankMatmul 256×200 r=48 → 300 (+bias)"]).toBeGreaterThan(0);
+  });
+
+  it("gemm with alpha/beta and C input, row and column splits, block and SIMD edges: bitwise equal", async () => {
+    const sizes = [[5, 1024, 129], [1024, 5, 129], [257, 257, 257], [129, 65, 1030], [64, 2100, 17]] as const;
+    const params = [[1, 0], [-1.5, 1], [0.75, -0.5]] as const;
+    const single: Float32Array[] = [];
+    await setThreads(1);
+    for (const [m, n, k] of sizes) for (const [al, be] of params) for (const t of [0, 1, 2, 3]) single.push(gemm(!!(t & 1), !!(t & 2), m, n, k, al, be, m + n + k + t).c);
+    await setThreads(2);
+    let i = 0, split = 0;
+    for (const [m, n, k] of sizes) {
+      for (const [al, be] of params) {
+        for (const t of [0, 1, 2, 3]) {
+          const r = gemm(!!(t & 1), !!(t & 2), m, n, k, al, be, m + n + k + t);
+          split += r.jobs;
+          expect(r.c, `${m}×${n}×${k} alpha ${al} beta ${be} trans ${t}`).toEqual(single[i++]);
+        }
+      }
+    }
+    expect(split).toBe(sizes.length * params.length * 4);
+  });
+});
+
+describe("setThreads / threadsInfo / terminateThreads", () => {
+  it("switches 1 → 2 → 1 → 2 and reports each state", async () => {
+    await ready();
+    let info = await setThreads(1);
+    expect(info).toMatchObject({ threads: 1, requested: 1, reason: "1 thread requested" });
+    expect(getThreads()).toBe(1);
+    info = await setThreads(2);
+    expect(info).toMatchObject({ threads: 2, requested: 2, reason: null, blockingWait: true });
+    expect(getThreads()).toBe(2);
+    expect(runtimeInfo().sharedMemory).toBe(true);
+    expect(runtimeInfo().features.threads).toBe(true);
+    await setThreads(1);
+    expect(threadsInfo().threads).toBe(1);
+    await setThreads(2);
+    expect(threadsInfo().threads).toBe(2);
+    // "auto" is the core count (at most 8)
+    info = await setThreads("auto");
+    expect(info.requested).toBe(Math.min(info.cores, 8));
+    await setThreads(2);
+  });
+
+  it("serialises overlapping setThreads calls; the last one wins", async () => {
+    await ready();
+    const [a, b, c] = await Promise.all([setThreads(1), setThreads(3), setThreads(2)]);
+    expect([a.threads, b.threads, c.threads]).toEqual([1, 3, 2]);
+    expect(getThreads()).toBe(2);
+  });
+
+  it("wasm memory does not grow across repeated threaded calls", async () => {
+    await setThreads(2);
+    const x = { data: randn(400 * 300, 1), shape: [400, 300] };
+    const u = { data: randn(300 * 64, 2), shape: [300, 64] };
+    const v = { data: randn(64 * 500, 3), shape: [64, 500] };
+    const w = { data: randn(48 * 40 * 9, 4), shape: [48, 40, 3, 3] };
+    const round = () => {
+      matmul(x, x, { transposeB: true });
+      lowRankMatmul(x, u, v);
+      tucker(w, { rank: 12, modes: [0, 1], method: "hooi", maxIter: 2 });
+    };
+    round();
+    const before = wasmMemoryBytes();
+    for (let i = 0; i < 5; i++) round();
+    expect(wasmMemoryBytes()).toBe(before);
+  });
+
+  it("rejects bad thread counts, naming the value and what is expected", async () => {
+    for (const bad of [0, -1, NaN, 1.5, 65, 1e9, Infinity, "4", null]) {
+      await expect(setThreads(bad as never), String(bad)).rejects.toThrow(/setThreads: threads must be an integer in 1…64 or 'auto' \(the core count\), got/);
+    }
+    await expect(setThreads(1.5)).rejects.toThrow(/got 1\.5$/);
+    await expect(setThreads("4" as never)).rejects.toThrow(/got '4'$/);
+    await expect(setThreads(0)).rejects.toThrow(/got 0$/);
+    resetForTesting();
+    await expect(ready({ threads: -1 })).rejects.toThrow(/ready: threads must be an integer in 1…64 .*got -1/);
+    await ready({ threads: 2 });
+    expect(getThreads()).toBe(2);
+  });
+
+  it("terminateThreads stops the workers synchronously and says so; setThreads starts them again", async () => {
+    await setThreads(2);
+    terminateThreads();
+    expect(threadsInfo()).toMatchObject({ threads: 1, reason: "stopped by terminateThreads()" });
+    const a = { data: randn(300 * 300, 5), shape: [300, 300] };
+    const one = matmul(a, a);
+    await setThreads(2);
+    expect(matmul(a, a).data).toEqual(one.data);
+  });
+
+  it("a Node process using 2 threads exits by itself (workers never hold it open)", async () => {
+    const script = `import { ready, setThreads, matmul } from "./src/index.ts";
+      await ready({ threads: 1 });
+      const a = { data: Float32Array.from({ length: 300 * 300 }, (_, i) => Math.sin(i)), shape: [300, 300] };
+      const one = matmul(a, a).data;
+      const info = await setThreads(2);
+      const two = matmul(a, a).data;
+      console.log("RESULT", info.threads, one.every((v, i) => Object.is(v, two[i])));`;
+    const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: root, timeout: 60_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+    });
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toContain("RESULT 2 true");
+  });
+});
+
+describe("fallback to one thread", () => {
+  it("without SharedArrayBuffer: 1 thread, the plain build, and the reason", async () => {
+    resetForTesting({ sharedArrayBuffer: false });
+    await ready({ threads: 4 });
+    expect(threadsInfo()).toMatchObject({ threads: 1, requested: 4, api: null, reason: "SharedArrayBuffer is unavailable in this runtime" });
+    expect(runtimeInfo().sharedMemory).toBe(false);
+    expect(runtimeInfo().features.threads).toBe(false);
+    // setThreads resolves (no throw) with the same reason; kernels still work
+    const info = await setThreads(2);
+    expect(info).toMatchObject({ threads: 1, requested: 2, reason: "SharedArrayBuffer is unavailable in this runtime" });
+    const a = { data: randn(200 * 200, 6), shape: [200, 200] };
+    const plain = matmul(a, a);
+    expect(getKernels().memory.buffer).toBeInstanceOf(ArrayBuffer);
+    // a page without cross-origin isolation names the headers to send
+    resetForTesting({ sharedArrayBuffer: false, crossOriginIsolated: false });
+    await ready();
+    expect(threadsInfo().reason).toMatch(/not cross-origin isolated \(serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp\)/);
+    // back to the real runtime: the threaded build gives the same product
+    resetForTesting();
+    await ready({ threads: 2 });
+    expect(getThreads()).toBe(2);
+    expect(getKernels().memory.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(matmul(a, a).data).toEqual(plain.data);
+  });
+
+  it("threadsInfo before ready names the problem; getThreads is 1", () => {
+    resetForTesting();
+    expect(getThreads()).toBe(1);
+    expect(() => threadsInfo()).toThrow(/threadsInfo: odecomp is not initialised/);
+  });
+
+  it("setThreads before ready loads the kernels with that many threads", async () => {
+    resetForTesting();
+    const info = await setThreads(2);
+    expect(info.threads).toBe(2);
+    expect(getKernels()).toBeTruthy();
+  });
+});
