@@ -14,6 +14,7 @@
 // Worker instances have threads = 1, so a kernel they run never dispatches.
 import { ctrl_ptr } from "./mem";
 import { gemm_part } from "./linalg/gemm";
+import { eigh_batch_part } from "./linalg/eig";
 
 const GEN: usize = 0; // i32 job generation
 const PENDING: usize = 4; // i32 workers that have not acknowledged the job
@@ -26,14 +27,22 @@ export const MAX_ARGS: i32 = 48;
 
 export const JOB_QUIT: i32 = -1;
 export const JOB_GEMM: i32 = 1;
+export const JOB_EIGH: i32 = 2;
 
 let threads: i32 = 1; // pool size including the caller (main instance only)
 let canWait: bool = true; // may the caller block in atomic.wait?
 let workers: i32 = 0;
+let busy = false; // the caller is running its part of a job: kernels it calls must not dispatch
+let worker = false; // this instance runs thread_loop
 
-/** Threads a kernel may split its work over (1 in worker instances and single-threaded builds). */
+/** Threads a kernel may split its work over (1 in worker instances, inside a job, and single-threaded builds). */
 @inline export function par_threads(): i32 {
-  return threads;
+  return busy ? 1 : threads;
+}
+
+/** True in a worker instance (its scratch is an arena carved out of the caller's). */
+@inline export function in_worker(): bool {
+  return worker;
 }
 
 @inline export function arg_ptr(i: i32): usize {
@@ -63,6 +72,7 @@ export function threads_generation(): i32 {
 
 function runPart(kind: i32, part: i32): void {
   if (kind == JOB_GEMM) gemm_part(part);
+  else if (kind == JOB_EIGH) eigh_batch_part(part);
 }
 
 /**
@@ -78,14 +88,18 @@ export function par_run(kind: i32, parts: i32): void {
     atomic.store<i32>(c + PENDING, workers);
     atomic.add<i32>(c + GEN, 1);
     atomic.notify(c + GEN, workers);
+    busy = true;
     if (kind != JOB_QUIT) runPart(kind, 0);
     join(c);
+    busy = false;
     if (atomic.load<i32>(c + FAILED) != 0) {
       atomic.store<i32>(c + FAILED, 0);
       unreachable();
     }
   } else {
+    busy = true;
     for (let p = 0; p < parts; p++) runPart(kind, p);
+    busy = false;
   }
 }
 
@@ -121,6 +135,7 @@ function acknowledge(c: usize): void {
 export function thread_loop(id: i32, seen: i32): void {
   if (ASC_FEATURE_THREADS) {
     const c = ctrl_ptr();
+    worker = true;
     for (;;) {
       let g = atomic.load<i32>(c + GEN);
       while (g == seen) {

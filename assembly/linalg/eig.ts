@@ -16,7 +16,8 @@
 // tridiagonal problem in f64: eigenvalues by QL without vectors on each unreduced block,
 // eigenvectors by inverse iteration (O(n²), Gram–Schmidt only inside clusters of close
 // eigenvalues), back-transformed by the reflectors in compact-WY blocks (gemm).
-import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
+import { scratch_alloc, scratch_arena, scratch_mark, scratch_reset } from "../mem";
+import { JOB_EIGH, arg_i32, in_worker, par_run, par_threads, set_arg_i32 } from "../threads";
 import { apply_reflectors_rows_f32, axpy_f32, axpy_f64, dot_f32, dot_f64, house_f32, rot_f64, transpose_f32 } from "./qr";
 
 @inline function at4(p: usize, i: i32): usize { return p + (<usize>i << 2); }
@@ -366,5 +367,63 @@ export function eigh_f32(a: usize, n: i32, w: usize, z: usize): i32 {
   if (n > 1) apply_reflectors_rows_f32(A, n, 1, n - 1, tau, zt32, n, n, n, false);
   transpose_f32(zt32, n, n, n, z, n);
   scratch_reset(mark);
+  return fails;
+}
+
+// ---- several eigensolves at once (one per thread) -------------------------------
+// The decompositions need the eigenvectors of several independent Gram matrices (one per
+// Tucker mode). The tridiagonalisation and the tridiagonal solve are serial, so instead of
+// splitting one solve, each thread runs whole solves: record i goes to part i mod parts.
+// A worker solves in an arena of the caller's scratch (EIGH_ARENA bytes for the largest n);
+// the caller solves in its own scratch. Results equal those of eigh_f32 call by call.
+
+/** Scratch eigh_f32(n) may take, with margin: n² f32 work + n² f64 vectors + n² f32 copy,
+ *  O(n) vectors, the blocked back-transform's panels and gemm packing (≤ 2.2 MB). */
+@inline function eighArena(n: i32): usize {
+  return <usize>n * <usize>n * 20 + <usize>n * 2048 + (3 << 20);
+}
+
+// record layout (i32 × 8): a, n, w, z, fails (out), 3 unused
+const E_REC: usize = 32;
+const E_DESC = 0, E_COUNT = 1, E_PARTS = 2, E_ARENA = 3, E_STRIDE = 4;
+
+/** Part `part` of a JOB_EIGH job. */
+export function eigh_batch_part(part: i32): void {
+  const desc = <usize>arg_i32(E_DESC), count = arg_i32(E_COUNT), parts = arg_i32(E_PARTS);
+  const arena = <usize>arg_i32(E_ARENA) + <usize>(part - 1) * <usize>arg_i32(E_STRIDE);
+  for (let i = part; i < count; i += parts) {
+    const r = desc + <usize>i * E_REC;
+    if (in_worker()) scratch_arena(arena, arena + <usize>arg_i32(E_STRIDE));
+    store<i32>(r, eigh_f32(<usize>load<i32>(r), load<i32>(r, 4), <usize>load<i32>(r, 8), <usize>load<i32>(r, 12)), 16);
+  }
+}
+
+/**
+ * `count` independent eigh_f32 calls, spread over the pool. desc holds count records of
+ * 8 i32: a, n, w, z (as for eigh_f32), then the call's unconverged count is written at
+ * index 4. Returns the total unconverged count, or −1 when memory cannot grow for the arenas.
+ */
+export function eigh_batch_f32(count: i32, desc: usize): i32 {
+  if (count <= 0) return 0;
+  const mark = scratch_mark();
+  const parts = min(count, par_threads());
+  let nmax = 0;
+  for (let i = 0; i < count; i++) nmax = max(nmax, load<i32>(desc + <usize>i * E_REC, 4));
+  const stride = (eighArena(nmax) + 15) & ~(<usize>15);
+  const arena = parts > 1 ? scratch_alloc(stride * <usize>(parts - 1)) : 0;
+  if (parts > 1 && arena == 0) {
+    scratch_reset(mark);
+    return -1;
+  }
+  set_arg_i32(E_DESC, <i32>desc);
+  set_arg_i32(E_COUNT, count);
+  set_arg_i32(E_PARTS, parts);
+  set_arg_i32(E_ARENA, <i32>arena);
+  set_arg_i32(E_STRIDE, <i32>stride);
+  if (parts > 1) par_run(JOB_EIGH, parts);
+  else eigh_batch_part(0);
+  scratch_reset(mark);
+  let fails = 0;
+  for (let i = 0; i < count; i++) fails += load<i32>(desc + <usize>i * E_REC, 16);
   return fails;
 }

@@ -76,6 +76,29 @@ export function leadingEigPtr(s: Scratch, g: number, n: number, r: number): { ve
   return { vectors, values: e.values };
 }
 
+/**
+ * leadingEigPtr for several Gram matrices at once: the eigensolves run side by
+ * side, one per kernel thread (eigh_batch_f32), with results equal to solving
+ * them one after another. Returns the n×r vectors of each, in order.
+ */
+export function leadingEigBatchPtr(s: Scratch, grams: { g: number; n: number; r: number }[]): number[] {
+  const desc = s.i32(8 * grams.length);
+  const outs = grams.map(({ g, n }) => {
+    const values = s.f32(n), vectors = s.f32(n * n);
+    return { g, n, values, vectors };
+  });
+  new Int32Array(s.k.memory.buffer, desc, 8 * grams.length).set(outs.flatMap((o) => [o.g, o.n, o.values, o.vectors, 0, 0, 0, 0]));
+  const fails = s.k.eigh_batch_f32(grams.length, desc);
+  if (fails < 0) fail("eigh", `out of wasm memory for ${grams.length} eigensolves side by side`);
+  if (fails > 0) fail("eigh", `the tridiagonal QL iteration did not converge for ${fails} eigenvalue(s) of the Gram matrices (sizes ${grams.map((x) => x.n).join(", ")})`);
+  return outs.map((o, i) => {
+    const { n, r } = grams[i];
+    const v = s.f32(n * r);
+    s.k.copy_block_f32(o.vectors, n, v, r, n, r);
+    return v;
+  });
+}
+
 /** Relative Frobenius error ‖a − b‖/‖b‖ of two same-size float32 arrays, computed in wasm in f64. */
 export function relativeErrorData(where: string, approx: Float32Array, original: Tensor, shape: readonly number[]): number {
   checkTensor(where, "original", original);

@@ -8,7 +8,7 @@ import { type Scratch, withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
 import { qrInto } from "../linalg/qr.ts";
 import { modeProductPtr, unfoldGramPtr } from "./ops.ts";
-import { checkModes, intOption, leadingEigPtr, numOption, oneOf, relativeErrorData, seedOption } from "./common.ts";
+import { checkModes, intOption, leadingEigBatchPtr, leadingEigPtr, numOption, oneOf, relativeErrorData, seedOption } from "./common.ts";
 import { type RankSpec, resolveTuckerRank, tuckerParams } from "./rank.ts";
 
 // Inside HOOI sweeps, a mode larger than EXACT_MAX whose rank is at most a quarter of
@@ -120,17 +120,18 @@ export function tucker(t: Tensor, options: TuckerOptions): TuckerTensor {
     // factors live in fixed buffers; everything a sweep allocates is released after it
     const factors = modes.map((m, i) => s.f32(shape[m] * ranks[i]));
     const copyInto = (dst: number, src: number, n: number) => s.k.copy_block_f32(src, n, dst, n, 1, n);
-    modes.forEach((m, i) => {
-      const n = shape[m] * ranks[i];
-      if (method === "hooi" && init === "random") {
-        s.k.fill_randn_f32(factors[i], n, (seed + 7919 * (i + 1)) >>> 0);
+    if (method === "hooi" && init === "random") {
+      modes.forEach((m, i) => {
+        s.k.fill_randn_f32(factors[i], shape[m] * ranks[i], (seed + 7919 * (i + 1)) >>> 0);
         s.k.orthonormalize_f32(factors[i], shape[m], ranks[i]);
-      } else {
-        const mark = s.k.scratch_mark();
-        copyInto(factors[i], leading(s, x, shape, m, ranks[i]), n);
-        s.k.scratch_reset(mark);
-      }
-    });
+      });
+    } else {
+      // HOSVD: every mode's Gram (each a threaded GEMM), then their eigensolves side by side
+      const mark = s.k.scratch_mark();
+      const grams = modes.map((m, i) => ({ g: unfoldGramPtr(s, x, shape, m), n: shape[m], r: ranks[i] }));
+      leadingEigBatchPtr(s, grams).forEach((v, i) => copyInto(factors[i], v, shape[modes[i]] * ranks[i]));
+      s.k.scratch_reset(mark);
+    }
     const errOf = () => {
       const mark = s.k.scratch_mark();
       const c = projectExcept(s, x, shape, modes, factors, ranks, -1);

@@ -46,22 +46,18 @@ describe("threaded kernels equal single-threaded ones", () => {
 
   it("gemm with alpha/beta and C input, row and column splits, block and SIMD edges: bitwise equal", async () => {
     const sizes = [[5, 1024, 129], [1024, 5, 129], [257, 257, 257], [129, 65, 1030], [64, 2100, 17]] as const;
-    const params = [[1, 0], [-1.5, 1], [0.75, -0.5]] as const;
-    const single: Float32Array[] = [];
+    const params = [[1, 0], [-1.5, 1], [0.75, -0.5]] as const; // (alpha, beta), rotated over the cases
+    const cases = sizes.flatMap(([m, n, k], si) => [0, 1, 2, 3].map((t) => ({ m, n, k, t, al: params[(si + t) % 3][0], be: params[(si + t) % 3][1] })));
     await setThreads(1);
-    for (const [m, n, k] of sizes) for (const [al, be] of params) for (const t of [0, 1, 2, 3]) single.push(gemm(!!(t & 1), !!(t & 2), m, n, k, al, be, m + n + k + t).c);
+    const single = cases.map(({ m, n, k, t, al, be }) => gemm(!!(t & 1), !!(t & 2), m, n, k, al, be, m + n + k + t).c);
     await setThreads(2);
-    let i = 0, split = 0;
-    for (const [m, n, k] of sizes) {
-      for (const [al, be] of params) {
-        for (const t of [0, 1, 2, 3]) {
-          const r = gemm(!!(t & 1), !!(t & 2), m, n, k, al, be, m + n + k + t);
-          split += r.jobs;
-          expect(r.c, `${m}×${n}×${k} alpha ${al} beta ${be} trans ${t}`).toEqual(single[i++]);
-        }
-      }
-    }
-    expect(split).toBe(sizes.length * params.length * 4);
+    let split = 0;
+    cases.forEach(({ m, n, k, t, al, be }, i) => {
+      const r = gemm(!!(t & 1), !!(t & 2), m, n, k, al, be, m + n + k + t);
+      split += r.jobs;
+      expect(r.c, `${m}×${n}×${k} alpha ${al} beta ${be} trans ${t}`).toEqual(single[i]);
+    });
+    expect(split).toBe(cases.length);
   });
 });
 
