@@ -79,7 +79,14 @@ describe("package (dist + npm pack)", () => {
       const c = matmul({ data: new Float32Array([1, 2, 3, 4, 5, 6]), shape: [2, 3] }, { data: new Float32Array([1, 0, 0, 1, 1, 1]), shape: [3, 2] });
       let err = "";
       try { matmul({ data: new Float32Array([NaN]), shape: [1, 1] }, { data: new Float32Array([1]), shape: [1, 1] }); } catch (e) { err = e instanceof OdecompError ? e.message : "wrong type"; }
-      console.log(JSON.stringify({ info: runtimeInfo(), c: Array.from(c.data), shape: c.shape, err }));
+      // the threaded path from dist: 2 kernel threads give the same GEMM bits as 1, and the process exits by itself
+      const { setThreads } = await import("odecomp");
+      const a = { data: Float32Array.from({ length: 300 * 300 }, (_, i) => Math.sin(i)), shape: [300, 300] };
+      await setThreads(1);
+      const one = matmul(a, a).data;
+      const threads = await setThreads(2);
+      const same = matmul(a, a).data.every((v, i) => Object.is(v, one[i]));
+      console.log(JSON.stringify({ info: runtimeInfo(), c: Array.from(c.data), shape: c.shape, err, threads: threads.threads, same }));
     `);
     const { stdout } = await run(process.execPath, ["check.mjs"], { cwd: tmp });
     const out = JSON.parse(stdout);
@@ -87,6 +94,8 @@ describe("package (dist + npm pack)", () => {
     expect(out.c).toEqual([4, 5, 10, 11]);
     expect(out.info.build).toBe("simd"); // Node 20 without flags rejects relaxed SIMD
     expect(out.err).toMatch(/matmul: a has a non-finite value \(NaN\)/);
+    expect(out.threads).toBe(2);
+    expect(out.same).toBe(true);
   });
 
   it("type-checks a consumer against the packed declarations (NodeNext resolution via exports)", async () => {
