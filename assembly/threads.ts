@@ -14,7 +14,8 @@
 // Worker instances have threads = 1, so a kernel they run never dispatches.
 import { ctrl_ptr } from "./mem";
 import { gemm_part } from "./linalg/gemm";
-import { eigh_batch_part } from "./linalg/eig";
+import { eigh_batch_part, tridiag_part } from "./linalg/eig";
+import { bidiag_part } from "./linalg/svd";
 
 const GEN: usize = 0; // i32 job generation
 const PENDING: usize = 4; // i32 workers that have not acknowledged the job
@@ -28,6 +29,8 @@ export const MAX_ARGS: i32 = 48;
 export const JOB_QUIT: i32 = -1;
 export const JOB_GEMM: i32 = 1;
 export const JOB_EIGH: i32 = 2;
+export const JOB_BIDIAG: i32 = 3;
+export const JOB_TRIDIAG: i32 = 4;
 
 let threads: i32 = 1; // pool size including the caller (main instance only)
 let canWait: bool = true; // may the caller block in atomic.wait?
@@ -73,6 +76,8 @@ export function threads_generation(): i32 {
 function runPart(kind: i32, part: i32): void {
   if (kind == JOB_GEMM) gemm_part(part);
   else if (kind == JOB_EIGH) eigh_batch_part(part);
+  else if (kind == JOB_BIDIAG) bidiag_part(part);
+  else if (kind == JOB_TRIDIAG) tridiag_part(part);
 }
 
 /**
@@ -113,6 +118,19 @@ function join(c: usize): void {
       if (canWait && ++spins > 2000) memory.atomic.wait32(c + PENDING, p, -1);
     }
   }
+}
+
+/**
+ * After a trap escaped a kernel on the calling thread (possibly inside its part of a job):
+ * wait for the workers to finish that job and clear the job state, so the pool works again.
+ */
+export function threads_recover(): void {
+  if (ASC_FEATURE_THREADS) {
+    const c = ctrl_ptr();
+    if (workers > 0) join(c);
+    atomic.store<i32>(c + FAILED, 0);
+  }
+  busy = false;
 }
 
 /** Tell every worker to leave thread_loop; returns when all have acknowledged. Pool size becomes 1. */

@@ -17,7 +17,7 @@
 // eigenvectors by inverse iteration (O(n²), Gram–Schmidt only inside clusters of close
 // eigenvalues), back-transformed by the reflectors in compact-WY blocks (gemm).
 import { scratch_alloc, scratch_arena, scratch_mark, scratch_reset } from "../mem";
-import { JOB_EIGH, arg_i32, in_worker, par_run, par_threads, set_arg_i32 } from "../threads";
+import { JOB_EIGH, JOB_TRIDIAG, arg_f32, arg_i32, in_worker, par_run, par_threads, set_arg_f32, set_arg_i32 } from "../threads";
 import { apply_reflectors_rows_f32, axpy_f32, axpy_f64, dot_f32, dot_f64, house_f32, rot_f64, transpose_f32 } from "./qr";
 
 @inline function at4(p: usize, i: i32): usize { return p + (<usize>i << 2); }
@@ -322,18 +322,43 @@ export function tridiag_f32(A: usize, n: i32, d: usize, e: usize, tau: usize): v
     store<f64>(at8(e, i + 1), <f64>load<f32>(v2));
     store<f32>(at4(tau, i + 1), t2);
     store<f32>(v2, 1);
-    for (let r = 1; r < L; r++) {
-      const row = at4(A, (i + 1 + r) * n + i + 1);
-      if (t != 0) {
-        axpy_f32(-load<f32>(at4(v, r)), p, row, L);
-        axpy_f32(-load<f32>(at4(p, r)), v, row, L);
-      }
-      store<f32>(at4(pn, r - 1), t2 == 0 ? <f32>0 : t2 * dot_f32(at4(row, 1), v2, L - 1));
+    // trailing rows 1…L−1: independent of each other, split over the pool when large enough
+    const parts = <i32>min<i64>(par_threads(), (<i64>L * L) >> 16);
+    if (parts > 1) {
+      set_arg_i32(T_A, <i32>A); set_arg_i32(T_N, n); set_arg_i32(T_I, i); set_arg_i32(T_L, L);
+      set_arg_f32(T_T, t); set_arg_f32(T_T2, t2);
+      set_arg_i32(T_V, <i32>v); set_arg_i32(T_P, <i32>p); set_arg_i32(T_PN, <i32>pn); set_arg_i32(T_V2, <i32>v2);
+      set_arg_i32(T_PARTS, parts);
+      par_run(JOB_TRIDIAG, parts);
+    } else {
+      tridiagRows(A, n, i, L, t, t2, v, p, pn, v2, 1, L);
     }
     const tmp = p; p = pn; pn = tmp;
   }
   store<f64>(at8(d, n - 1), <f64>load<f32>(at4(A, (n - 1) * n + n - 1)));
   scratch_reset(mark);
+}
+
+const T_A = 0, T_N = 1, T_I = 2, T_L = 3, T_T = 4, T_T2 = 5, T_V = 6, T_P = 7, T_PN = 8, T_V2 = 9, T_PARTS = 10;
+
+/** Part `part` of a JOB_TRIDIAG job: a contiguous range of the trailing rows. */
+export function tridiag_part(part: i32): void {
+  const L = arg_i32(T_L), parts = arg_i32(T_PARTS);
+  tridiagRows(<usize>arg_i32(T_A), arg_i32(T_N), arg_i32(T_I), L, arg_f32(T_T), arg_f32(T_T2),
+    <usize>arg_i32(T_V), <usize>arg_i32(T_P), <usize>arg_i32(T_PN), <usize>arg_i32(T_V2),
+    1 + <i32>(<i64>(L - 1) * part / parts), 1 + <i32>(<i64>(L - 1) * (part + 1) / parts));
+}
+
+/** Rows r0…r1−1 of a tridiagonalisation step: rank-2 update, then the next reflector's symv entry. */
+function tridiagRows(A: usize, n: i32, i: i32, L: i32, t: f32, t2: f32, v: usize, p: usize, pn: usize, v2: usize, r0: i32, r1: i32): void {
+  for (let r = r0; r < r1; r++) {
+    const row = at4(A, (i + 1 + r) * n + i + 1);
+    if (t != 0) {
+      axpy_f32(-load<f32>(at4(v, r)), p, row, L);
+      axpy_f32(-load<f32>(at4(p, r)), v, row, L);
+    }
+    store<f32>(at4(pn, r - 1), t2 == 0 ? <f32>0 : t2 * dot_f32(at4(row, 1), v2, L - 1));
+  }
 }
 
 export function eigh_f32(a: usize, n: i32, w: usize, z: usize): i32 {
@@ -387,13 +412,16 @@ export function eigh_f32(a: usize, n: i32, w: usize, z: usize): i32 {
 const E_REC: usize = 32;
 const E_DESC = 0, E_COUNT = 1, E_PARTS = 2, E_ARENA = 3, E_STRIDE = 4;
 
-/** Part `part` of a JOB_EIGH job. */
+/** Part `part` of a JOB_EIGH job (arguments read before any solve: the solves' own kernels run serially). */
 export function eigh_batch_part(part: i32): void {
-  const desc = <usize>arg_i32(E_DESC), count = arg_i32(E_COUNT), parts = arg_i32(E_PARTS);
-  const arena = <usize>arg_i32(E_ARENA) + <usize>(part - 1) * <usize>arg_i32(E_STRIDE);
+  eighRecords(<usize>arg_i32(E_DESC), arg_i32(E_COUNT), arg_i32(E_PARTS), <usize>arg_i32(E_ARENA), <usize>arg_i32(E_STRIDE), part);
+}
+
+function eighRecords(desc: usize, count: i32, parts: i32, arenas: usize, stride: usize, part: i32): void {
+  const arena = arenas + <usize>(part - 1) * stride;
   for (let i = part; i < count; i += parts) {
     const r = desc + <usize>i * E_REC;
-    if (in_worker()) scratch_arena(arena, arena + <usize>arg_i32(E_STRIDE));
+    if (in_worker()) scratch_arena(arena, arena + stride);
     store<i32>(r, eigh_f32(<usize>load<i32>(r), load<i32>(r, 4), <usize>load<i32>(r, 8), <usize>load<i32>(r, 12)), 16);
   }
 }
@@ -415,13 +443,16 @@ export function eigh_batch_f32(count: i32, desc: usize): i32 {
     scratch_reset(mark);
     return -1;
   }
-  set_arg_i32(E_DESC, <i32>desc);
-  set_arg_i32(E_COUNT, count);
-  set_arg_i32(E_PARTS, parts);
-  set_arg_i32(E_ARENA, <i32>arena);
-  set_arg_i32(E_STRIDE, <i32>stride);
-  if (parts > 1) par_run(JOB_EIGH, parts);
-  else eigh_batch_part(0);
+  if (parts > 1) {
+    set_arg_i32(E_DESC, <i32>desc);
+    set_arg_i32(E_COUNT, count);
+    set_arg_i32(E_PARTS, parts);
+    set_arg_i32(E_ARENA, <i32>arena);
+    set_arg_i32(E_STRIDE, <i32>stride);
+    par_run(JOB_EIGH, parts);
+  } else {
+    eighRecords(desc, count, 1, 0, 0, 0);
+  }
   scratch_reset(mark);
   let fails = 0;
   for (let i = 0; i < count; i++) fails += load<i32>(desc + <usize>i * E_REC, 16);

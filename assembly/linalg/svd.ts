@@ -22,6 +22,7 @@ import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
 import { fma4, hsum4 } from "../simd";
 import { apply_reflectors_rows_f32, axpy_f32, axpy_f64, dot_f32, dot_f64, house_f32, qr_rows_f32, transpose_f32 } from "./qr";
 import { sort_desc_f64, tql_f64, tridiag_eig_f64 } from "./eig";
+import { JOB_BIDIAG, arg_f32, arg_i32, par_run, par_threads, set_arg_f32, set_arg_i32 } from "../threads";
 
 @inline function at4(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 @inline function at8(p: usize, i: i32): usize { return p + (<usize>i << 3); }
@@ -84,7 +85,8 @@ function axpy_acc_f32(a: f32, u: usize, row: usize, acc: usize, n: i32): f32 {
 export function bidiag_f32(A: usize, m: i32, n: i32, VL: usize, tauL: usize, tauR: usize, alpha: usize, beta: usize): void {
   const mark = scratch_mark();
   const w = scratch_alloc(<usize>n << 2);
-  const wacc = scratch_alloc(<usize>n << 2);
+  const wstride = <usize>((n + 3) & ~3) << 2;
+  const wacc = scratch_alloc(wstride * BD_CHUNKS); // BD_CHUNKS partial sums (chunk 0's is the total)
   store<f64>(at8(beta, n - 1), 0);
   store<f32>(at4(tauR, n - 1), 0);
   // pre-pass: column 0 into VL row 0, wacc = Σ_{r≥1} x_r·A[r][1:]
@@ -119,7 +121,47 @@ export function bidiag_f32(A: usize, m: i32, n: i32, VL: usize, tauL: usize, tau
     store<f32>(at4(tauR, i), t2);
     const vnext = at4(VL, (i + 1) * m);
     if (nc > 1) memory.fill(wacc, 0, <usize>(nc - 1) << 2);
-    for (let r = i + 1; r < m; r++) {
+    // the trailing rows: BD_CHUNKS fixed row ranges, spread over the pool when large enough
+    const rows = m - i - 1;
+    const parts = <i32>min<i64>(min(par_threads(), BD_CHUNKS), (<i64>rows * nc) >> 15);
+    if (parts > 1) {
+      set_arg_i32(B_A, <i32>A); set_arg_i32(B_N, n); set_arg_i32(B_M, m); set_arg_i32(B_I, i);
+      set_arg_f32(B_T, t); set_arg_f32(B_T2, t2);
+      set_arg_i32(B_VL, <i32>vl); set_arg_i32(B_W, <i32>w); set_arg_i32(B_VNEXT, <i32>vnext);
+      set_arg_i32(B_WACC, <i32>wacc); set_arg_i32(B_WSTRIDE, <i32>wstride); set_arg_i32(B_PARTS, parts);
+      par_run(JOB_BIDIAG, parts);
+    } else {
+      bidiagChunks(A, n, m, i, t, t2, vl, w, vnext, wacc, wstride, 0, 1);
+    }
+    // chunk partial sums of the next step's vᵀA, added in chunk order (the same for any thread count)
+    for (let c = 1; c < BD_CHUNKS; c++) axpy_f32(1, wacc + <usize>c * wstride, wacc, nc - 1);
+  }
+  scratch_reset(mark);
+}
+
+// Trailing-row update of one bidiagonalisation step. The rows are cut into BD_CHUNKS fixed
+// ranges, each accumulating its own partial of the next step's vᵀA; the partials are added
+// in chunk order afterwards. The chunks depend on the matrix size only, so the result is
+// the same for any number of threads (each thread takes chunks part, part + parts, …).
+const BD_CHUNKS = 8;
+const B_A = 0, B_N = 1, B_M = 2, B_I = 3, B_T = 4, B_T2 = 5, B_VL = 6, B_W = 7, B_VNEXT = 8, B_WACC = 9, B_WSTRIDE = 10, B_PARTS = 11;
+
+/** Part `part` of a JOB_BIDIAG job: chunks part, part + parts, … */
+export function bidiag_part(part: i32): void {
+  bidiagChunks(<usize>arg_i32(B_A), arg_i32(B_N), arg_i32(B_M), arg_i32(B_I), arg_f32(B_T), arg_f32(B_T2),
+    <usize>arg_i32(B_VL), <usize>arg_i32(B_W), <usize>arg_i32(B_VNEXT), <usize>arg_i32(B_WACC), <usize>arg_i32(B_WSTRIDE),
+    part, arg_i32(B_PARTS));
+}
+
+function bidiagChunks(A: usize, n: i32, m: i32, i: i32, t: f32, t2: f32, vl: usize, w: usize, vnext: usize, wacc: usize, wstride: usize, c0: i32, cstep: i32): void {
+  const nc = n - i - 1;
+  const rowi = at4(A, i * n + i + 1);
+  const rows = m - i - 1;
+  for (let c = c0; c < BD_CHUNKS; c += cstep) {
+    const r0 = i + 1 + <i32>(<i64>rows * c / BD_CHUNKS), r1 = i + 1 + <i32>(<i64>rows * (c + 1) / BD_CHUNKS);
+    const acc = wacc + <usize>c * wstride;
+    if (c > 0 && nc > 1) memory.fill(acc, 0, <usize>(nc - 1) << 2);
+    for (let r = r0; r < r1; r++) {
       const row = at4(A, r * n + i + 1);
       let dd: f32 = 0;
       if (t != 0 && t2 != 0) {
@@ -131,7 +173,7 @@ export function bidiag_f32(A: usize, m: i32, n: i32, VL: usize, tauL: usize, tau
       }
       let x: f32;
       if (r >= i + 2) {
-        x = axpy_acc_f32(-dd, rowi, row, wacc, nc);
+        x = axpy_acc_f32(-dd, rowi, row, acc, nc);
       } else {
         if (dd != 0) axpy_f32(-dd, rowi, row, nc);
         x = load<f32>(row);
@@ -139,7 +181,6 @@ export function bidiag_f32(A: usize, m: i32, n: i32, VL: usize, tauL: usize, tau
       store<f32>(at4(vnext, r), x);
     }
   }
-  scratch_reset(mark);
 }
 
 /** SVD of A (m×n, m ≥ n, row-major, overwritten): writes ut (n×m: row k = u_k), s (n) and vt (n×n: row k = v_k); ut = 0: values only. */

@@ -64,6 +64,10 @@ export function withScratch<T>(fn: (s: Scratch) => T): T {
   const mark = k.scratch_mark();
   try {
     return fn(new Scratch(k));
+  } catch (e) {
+    // a trap may have left a threaded job half done: let the workers finish it first
+    if (e instanceof WebAssembly.RuntimeError) k.threads_recover();
+    throw e;
   } finally {
     k.scratch_reset(mark);
   }

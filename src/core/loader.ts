@@ -22,6 +22,7 @@ export interface KernelExports {
   threads_config(n: number, canWait: number): void;
   threads_generation(): number;
   threads_quit(): void;
+  threads_recover(): void;
   scratch_alloc(bytes: number): number;
   scratch_mark(): number;
   scratch_reset(mark: number): void;

@@ -70,6 +70,26 @@ describe("threaded kernels equal single-threaded ones", () => {
   });
 });
 
+describe("a trap in a worker", () => {
+  it("reaches the caller as a RuntimeError, and the pool keeps working", async () => {
+    await setThreads(2);
+    const m = 64, n = 1024, kk = 64;
+    // C placed so that only the last row's right half (the worker's column band) lies past the end of memory
+    expect(() => withScratch((s) => {
+      const a = s.put(randn(m * kk, 1)), b = s.put(randn(kk * n, 2));
+      const end = s.k.memory.buffer.byteLength;
+      s.k.gemm_f32(0, 0, m, n, kk, 1, a, kk, b, n, 0, end - m * n * 4 + 2048, n);
+    })).toThrow(WebAssembly.RuntimeError);
+    const x = { data: randn(300 * 300, 3), shape: [300, 300] };
+    const r = gemm(false, false, 300, 300, 300, 1, 0, 4);
+    expect(r.jobs).toBe(1);
+    await setThreads(1);
+    const one = matmul(x, x).data;
+    await setThreads(2);
+    expect(differing(matmul(x, x).data, one)).toBe(0);
+  });
+});
+
 describe("setThreads / threadsInfo / terminateThreads", () => {
   it("switches 1 → 2 → 1 → 2 and reports each state", async () => {
     await ready();

@@ -45,11 +45,19 @@ export const threadCases: { name: string; run: () => unknown }[] = [
   { name: "lowRankMatmul 256×200 r=48 → 300 (+bias)", run: () => lowRankMatmul(T([256, 200], 1), T([200, 48], 2), T([48, 300], 3), T([300], 4)) },
   { name: "svd 300×200", run: () => svd(T([300, 200], 5)) },
   { name: "svd 130×260 (wide)", run: () => svd(T([130, 260], 6)) },
+  { name: "svd 360×360 (threaded bidiagonalisation)", run: () => svd(T([360, 360], 12)) },
   { name: "qr 400×150", run: () => qr(T([400, 150], 7)) },
   {
     name: "eigh 200×200",
     run: () => {
       const a = matmul(T([200, 240], 8), T([200, 240], 8), { transposeB: true });
+      return eigh(a);
+    },
+  },
+  {
+    name: "eigh 400×400 (threaded tridiagonalisation)",
+    run: () => {
+      const a = matmul(T([400, 420], 13), T([400, 420], 13), { transposeB: true });
       return eigh(a);
     },
   },
