@@ -32,6 +32,11 @@ export const JOB_EIGH: i32 = 2;
 export const JOB_BIDIAG: i32 = 3;
 export const JOB_TRIDIAG: i32 = 4;
 
+/** Polls of GEN (about 20–50 µs) a worker makes before it sleeps in atomic.wait. */
+const WORKER_SPINS = 1 << 14;
+/** Polls of PENDING the caller makes before it sleeps (where it may). */
+const CALLER_SPINS = 1 << 14;
+
 let threads: i32 = 1; // pool size including the caller (main instance only)
 let canWait: bool = true; // may the caller block in atomic.wait?
 let workers: i32 = 0;
@@ -115,7 +120,7 @@ function join(c: usize): void {
       const p = atomic.load<i32>(c + PENDING);
       if (p == 0) return;
       // spin briefly first: the workers usually finish within microseconds of the caller
-      if (canWait && ++spins > 2000) memory.atomic.wait32(c + PENDING, p, -1);
+      if (canWait && ++spins > CALLER_SPINS) memory.atomic.wait32(c + PENDING, p, -1);
     }
   }
 }
@@ -155,9 +160,12 @@ export function thread_loop(id: i32, seen: i32): void {
     const c = ctrl_ptr();
     worker = true;
     for (;;) {
+      // spin a little before sleeping: kernels often issue jobs back to back (a GEMM per
+      // reflector block, a job per bidiagonalisation step), and waking from a futex costs more
       let g = atomic.load<i32>(c + GEN);
+      let spins = 0;
       while (g == seen) {
-        memory.atomic.wait32(c + GEN, seen, -1);
+        if (++spins > WORKER_SPINS) memory.atomic.wait32(c + GEN, seen, -1);
         g = atomic.load<i32>(c + GEN);
       }
       seen = g;
