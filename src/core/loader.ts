@@ -73,6 +73,8 @@ interface Pool {
   info: ThreadsInfo;
   /** Serialises pool changes (setThreads calls in a row). */
   chain: Promise<unknown>;
+  /** Bumped by terminateThreads: a pool start still in flight then stops what it started. */
+  epoch: number;
 }
 
 type State =
@@ -172,12 +174,18 @@ async function load(options: ReadyOptions): Promise<void> {
     workers: [],
     info: single(noThreads, 1, null),
     chain: Promise.resolve(),
+    epoch: 0,
   };
   const readyNow: State = {
     kind: "ready", exports, pool,
     info: { build, sharedMemory: threaded, features: { simd, relaxedSimd, threads: noThreads.ok } },
   };
-  await resize(exports, pool, resolveThreads(requested, noThreads));
+  const start = resize(exports, pool, resolveThreads(requested, noThreads));
+  pool.chain = start;
+  // An explicit ready({ threads }) waits for the workers. The default ("auto") does not: the
+  // kernels are usable at once (on the calling thread) and the workers join within tens of ms,
+  // so start-up costs no more than without threads. setThreads(n) always waits.
+  if (options.threads !== undefined) await start;
   state = readyNow;
 }
 
@@ -239,11 +247,17 @@ async function resize(k: KernelExports, pool: Pool, n: number): Promise<void> {
   stopWorkers(k, pool);
   pool.info = single(support, n, `starting ${n - 1} workers`);
   const generation = k.threads_generation();
+  const epoch = pool.epoch;
   const started = await Promise.allSettled(
     Array.from({ length: n - 1 }, (_, i) => spawnWorker(support.api, { module: pool.module!, memory: k.memory, id: i + 1, generation })),
   );
   const ok = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
   const bad = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (pool.epoch !== epoch) {
+    // terminateThreads (or a reset) ran meanwhile: these workers never entered a job
+    for (const w of ok) w.stop();
+    return;
+  }
   if (bad) {
     for (const w of ok) w.stop(); // never entered a job: safe to terminate
     pool.info = single(support, n, `workers failed to start: ${(bad.reason as Error)?.message ?? String(bad.reason)}`);
@@ -341,6 +355,7 @@ export function threadsInfo(): ThreadsInfo {
  */
 export function terminateThreads(): void {
   if (state.kind !== "ready") return;
+  state.pool.epoch++;
   stopWorkers(state.exports, state.pool);
   state.pool.info = single(state.pool.support, 1, "stopped by terminateThreads()");
 }

@@ -206,6 +206,19 @@ describe("fallback to one thread", () => {
     expect(() => threadsInfo()).toThrow(/threadsInfo: odecomp is not initialised/);
   });
 
+  it("default ready() starts the pool in the background; terminateThreads during the start wins", async () => {
+    resetForTesting();
+    await ready();
+    const a = { data: randn(200 * 200, 7), shape: [200, 200] };
+    const early = matmul(a, a).data; // usable at once, whatever the pool's state
+    terminateThreads();
+    await new Promise((r) => setTimeout(r, 400)); // let the background start finish
+    expect(threadsInfo()).toMatchObject({ threads: 1, reason: "stopped by terminateThreads()" });
+    const info = await setThreads("auto");
+    expect(info.threads).toBe(Math.min(info.cores, 8));
+    expect(differing(matmul(a, a).data, early)).toBe(0);
+  });
+
   it("setThreads before ready loads the kernels with that many threads", async () => {
     resetForTesting();
     const info = await setThreads(2);
