@@ -408,7 +408,7 @@ export function eigh_f32(a: usize, n: i32, w: usize, z: usize): i32 {
   return <usize>n * <usize>n * 20 + <usize>n * 2048 + (3 << 20);
 }
 
-// record layout (i32 × 8): a, n, w, z, fails (out), 3 unused
+// record layout (i32 × 8): a, n, w, z, fails (out), part (set here), assigned flag (set here), unused
 const E_REC: usize = 32;
 const E_DESC = 0, E_COUNT = 1, E_PARTS = 2, E_ARENA = 3, E_STRIDE = 4;
 
@@ -419,8 +419,9 @@ export function eigh_batch_part(part: i32): void {
 
 function eighRecords(desc: usize, count: i32, parts: i32, arenas: usize, stride: usize, part: i32): void {
   const arena = arenas + <usize>(part - 1) * stride;
-  for (let i = part; i < count; i += parts) {
+  for (let i = 0; i < count; i++) {
     const r = desc + <usize>i * E_REC;
+    if (parts > 1 && load<i32>(r, 20) != part) continue;
     if (in_worker()) scratch_arena(arena, arena + stride);
     store<i32>(r, eigh_f32(<usize>load<i32>(r), load<i32>(r, 4), <usize>load<i32>(r, 8), <usize>load<i32>(r, 12)), 16);
   }
@@ -434,9 +435,33 @@ function eighRecords(desc: usize, count: i32, parts: i32, arenas: usize, stride:
 export function eigh_batch_f32(count: i32, desc: usize): i32 {
   if (count <= 0) return 0;
   const mark = scratch_mark();
-  const parts = min(count, par_threads());
-  let nmax = 0;
-  for (let i = 0; i < count; i++) nmax = max(nmax, load<i32>(desc + <usize>i * E_REC, 4));
+  // Side by side only when the two largest solves are about equal (within 10%): otherwise one
+  // after another is faster, each with its own threaded tridiagonalisation and back-transform.
+  let n1 = 0, n2 = 0;
+  for (let i = 0; i < count; i++) {
+    const n = load<i32>(desc + <usize>i * E_REC, 4);
+    if (n > n1) { n2 = n1; n1 = n; } else if (n > n2) n2 = n;
+  }
+  const nmax = n1;
+  const parts = n2 * 10 >= n1 * 9 ? min(count, par_threads()) : 1;
+  if (parts > 1) {
+    // largest first, each to the part with the least work so far (cost ∝ n³); part index at slot 5
+    const load_ = scratch_alloc(<usize>parts << 3);
+    memory.fill(load_, 0, <usize>parts << 3);
+    for (let k = 0; k < count; k++) {
+      let best = -1, bn = -1;
+      for (let i = 0; i < count; i++) {
+        const r = desc + <usize>i * E_REC;
+        if (load<i32>(r, 24) == 0 && load<i32>(r, 4) > bn) { bn = load<i32>(r, 4); best = i; }
+      }
+      const r = desc + <usize>best * E_REC;
+      store<i32>(r, 1, 24); // assigned
+      let p = 0;
+      for (let q = 1; q < parts; q++) if (load<f64>(load_ + (<usize>q << 3)) < load<f64>(load_ + (<usize>p << 3))) p = q;
+      store<f64>(load_ + (<usize>p << 3), load<f64>(load_ + (<usize>p << 3)) + <f64>bn * bn * bn);
+      store<i32>(r, p, 20);
+    }
+  }
   const stride = (eighArena(nmax) + 15) & ~(<usize>15);
   const arena = parts > 1 ? scratch_alloc(stride * <usize>(parts - 1)) : 0;
   if (parts > 1 && arena == 0) {

@@ -63,6 +63,7 @@ export const threadCases: { name: string; run: () => unknown }[] = [
   },
   { name: "tucker-2 hosvd (96,96,3,3) r=24", run: () => tucker(T([96, 96, 3, 3], 9), { rank: 24, modes: [0, 1] }) },
   { name: "tucker-2 hooi (96,80,3,3) r=[20,16]", run: () => tucker(T([96, 80, 3, 3], 10), { rank: [20, 16], modes: [0, 1], method: "hooi", maxIter: 3 }) },
+  { name: "tucker hosvd all modes (40,36,30) r=8 (3 eigensolves on 2 threads)", run: () => tucker(T([40, 36, 30], 14), { rank: 8 }) },
   { name: "cp (40,36,30) r=12", run: () => cp(T([40, 36, 30], 11), { rank: 12, maxIter: 5 }) },
 ];
 
