@@ -134,53 +134,64 @@ async function load(options: ReadyOptions): Promise<void> {
   }
   const requested = checkThreads("ready", options.threads ?? "auto");
   let build: BuildName = wanted === "auto" ? (relaxedSimd ? "relaxed" : "simd") : wanted;
-  const support = await probeThreads(overrides);
-  let memory: WebAssembly.Memory | undefined = support.ok ? sharedMemory() : undefined;
-  const imports = {
+  let support = await probeThreads(overrides);
+  let memory: WebAssembly.Memory | undefined;
+  if (support.ok) {
+    memory = sharedMemory();
+    if (!memory) support = { ok: false, reason: "could not reserve a shared WebAssembly.Memory", cores: support.cores };
+  }
+  const imports = () => ({
     env: {
       abort(msg: number, file: number, line: number, col: number) {
         const m = memory ? readAbortMessage(memory, msg) : "";
         const f = memory ? readAbortMessage(memory, file) : "";
         throw new OdecompError(`kernel aborted: ${m} at ${f}:${line}:${col}`);
       },
-      ...(memory ? { memory } : {}),
+      ...(support.ok ? { memory } : {}),
     },
-  };
-  const threaded = memory !== undefined;
+  });
   const source = (b: BuildName) =>
-    b === "relaxed" ? (threaded ? RELAXED_THREADS_WASM_BASE64 : RELAXED_WASM_BASE64) : (threaded ? SIMD_THREADS_WASM_BASE64 : SIMD_WASM_BASE64);
+    b === "relaxed"
+      ? (support.ok ? RELAXED_THREADS_WASM_BASE64 : RELAXED_WASM_BASE64)
+      : (support.ok ? SIMD_THREADS_WASM_BASE64 : SIMD_WASM_BASE64);
   // Decode only the build that will run; keep the compiled module for the workers.
   const compile = async (b: BuildName) => {
     const module = await WebAssembly.compile(decodeBase64(source(b)));
-    return { module, instance: await WebAssembly.instantiate(module, imports) };
+    return { module, instance: await WebAssembly.instantiate(module, imports()) };
   };
   let compiled: { module: WebAssembly.Module; instance: WebAssembly.Instance };
   try {
     compiled = await compile(build);
   } catch (e) {
-    // An engine that passes the probe but rejects the full relaxed build: in auto mode use plain SIMD.
-    if (!(wanted === "auto" && build === "relaxed" && e instanceof WebAssembly.CompileError)) throw e;
-    build = "simd";
+    if (wanted === "auto" && build === "relaxed" && e instanceof WebAssembly.CompileError) {
+      // An engine that passes the probe but rejects the full relaxed build: in auto mode use plain SIMD.
+      build = "simd";
+    } else if (support.ok && (e instanceof WebAssembly.CompileError || e instanceof WebAssembly.LinkError)) {
+      // An engine that rejects the threads build: run the single-thread one and say why.
+      support = { ok: false, reason: `the threads build failed to load: ${(e as Error).message}`, cores: support.cores };
+      memory = undefined;
+    } else {
+      throw e;
+    }
     compiled = await compile(build);
   }
   const raw = compiled.instance.exports as unknown as KernelExports;
   // the threads builds import their memory (and may not re-export it)
   const exports: KernelExports = raw.memory ? raw : { ...raw, memory: memory! };
   memory = exports.memory;
-  const noThreads = support.ok && !threaded ? { ok: false as const, reason: "could not reserve a shared WebAssembly.Memory", cores: support.cores } : support;
   const pool: Pool = {
-    support: noThreads,
-    module: threaded ? compiled.module : null,
+    support,
+    module: support.ok ? compiled.module : null,
     workers: [],
-    info: single(noThreads, 1, null),
+    info: single(support, 1, null),
     chain: Promise.resolve(),
     epoch: 0,
   };
   const readyNow: State = {
     kind: "ready", exports, pool,
-    info: { build, sharedMemory: threaded, features: { simd, relaxedSimd, threads: noThreads.ok } },
+    info: { build, sharedMemory: support.ok, features: { simd, relaxedSimd, threads: support.ok } },
   };
-  const start = resize(exports, pool, resolveThreads(requested, noThreads));
+  const start = resize(exports, pool, resolveThreads(requested, support));
   pool.chain = start;
   // An explicit ready({ threads }) waits for the workers. The default ("auto") does not: the
   // kernels are usable at once (on the calling thread) and the workers join within tens of ms,
