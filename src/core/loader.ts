@@ -191,12 +191,19 @@ async function load(options: ReadyOptions): Promise<void> {
     kind: "ready", exports, pool,
     info: { build, sharedMemory: support.ok, features: { simd, relaxedSimd, threads: support.ok } },
   };
-  const start = resize(exports, pool, resolveThreads(requested, support));
-  pool.chain = start;
-  // An explicit ready({ threads }) waits for the workers. The default ("auto") does not: the
-  // kernels are usable at once (on the calling thread) and the workers join within tens of ms,
-  // so start-up costs no more than without threads. setThreads(n) always waits.
-  if (options.threads !== undefined) await start;
+  const n = resolveThreads(requested, support);
+  if (options.threads !== undefined) {
+    // an explicit ready({ threads }) waits for the workers
+    pool.chain = resize(exports, pool, n, pool.epoch);
+    await pool.chain;
+  } else {
+    // The default ("auto") does not: the kernels are usable at once (on the calling thread) and
+    // the workers join from the next task on (tens of ms; Deno's node:worker_threads import
+    // alone blocks ~50–170 ms, which must not count against ready()). setThreads(n) always waits.
+    const epoch = pool.epoch;
+    pool.info = single(support, n, n > 1 && support.ok ? `starting ${n - 1} worker(s) in the background (await setThreads(n) to wait for them)` : null);
+    pool.chain = new Promise((r) => setTimeout(r, 0)).then(() => resize(exports, pool, n, epoch));
+  }
   state = readyNow;
 }
 
@@ -244,7 +251,8 @@ function stopWorkers(k: KernelExports, pool: Pool): void {
 }
 
 /** Bring the pool to n threads (or 1 with a reason). Kernels run single-threaded meanwhile. */
-async function resize(k: KernelExports, pool: Pool, n: number): Promise<void> {
+async function resize(k: KernelExports, pool: Pool, n: number, epoch: number): Promise<void> {
+  if (pool.epoch !== epoch) return; // terminateThreads came first
   const support = pool.support;
   if (!support.ok || !pool.module || n === 1) {
     stopWorkers(k, pool);
@@ -256,9 +264,8 @@ async function resize(k: KernelExports, pool: Pool, n: number): Promise<void> {
     return;
   }
   stopWorkers(k, pool);
-  pool.info = single(support, n, `starting ${n - 1} workers`);
+  pool.info = single(support, n, `starting ${n - 1} worker(s)`);
   const generation = k.threads_generation();
-  const epoch = pool.epoch;
   const started = await Promise.allSettled(
     Array.from({ length: n - 1 }, (_, i) => spawnWorker(support.api, { module: pool.module!, memory: k.memory, id: i + 1, generation })),
   );
@@ -343,7 +350,7 @@ export async function setThreads(n: number | "auto"): Promise<ThreadsInfo> {
   if (state.kind !== "ready") await ready({ threads: wanted });
   const s = readyState("setThreads");
   const pool = s.pool;
-  const next = pool.chain.then(() => resize(s.exports, pool, resolveThreads(wanted, pool.support)));
+  const next = pool.chain.then(() => resize(s.exports, pool, resolveThreads(wanted, pool.support), pool.epoch));
   pool.chain = next.catch(() => undefined);
   await next;
   return { ...pool.info };

@@ -94,6 +94,9 @@ export async function probeThreads(over: CapabilityOverrides = {}): Promise<Thre
   const web = typeof (globalThis as { Worker?: unknown }).Worker === "function";
   const deno = typeof (globalThis as { Deno?: unknown }).Deno === "object";
   if (web && !deno) return { ok: true, api: "web-worker", canWait, cores };
+  // Deno 2 always has node:worker_threads; importing it costs ~170 ms (its Node layer), so it
+  // is left to the first worker start, which the default ready() does not wait for.
+  if (deno) return { ok: true, api: "worker_threads", canWait, cores };
   if (await nodeWorkerCtor()) return { ok: true, api: "worker_threads", canWait, cores };
   if (web) return { ok: true, api: "web-worker", canWait, cores };
   return { ok: false, reason: "this runtime has no worker API (neither Web Workers nor node:worker_threads)", cores };

@@ -209,6 +209,11 @@ describe("fallback to one thread", () => {
   it("default ready() starts the pool in the background; terminateThreads during the start wins", async () => {
     resetForTesting();
     await ready();
+    const starting = threadsInfo();
+    if (Math.min(starting.cores, 8) > 1) {
+      expect(starting).toMatchObject({ threads: 1, requested: Math.min(starting.cores, 8) });
+      expect(starting.reason).toMatch(/^starting \d+ worker\(s\) in the background \(await setThreads\(n\) to wait for them\)$/);
+    }
     const a = { data: randn(200 * 200, 7), shape: [200, 200] };
     const early = matmul(a, a).data; // usable at once, whatever the pool's state
     terminateThreads();
