@@ -3,7 +3,7 @@
 // `odecomp` in a fresh Node process and type-checks as a consumer would.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
-import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
@@ -12,6 +12,17 @@ import { promisify } from "node:util";
 const run = promisify(execFile);
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name: string) => join(root, "node_modules/.bin", name);
+const fixture = join(root, "test/models/fixtures/compressed/model.json");
+
+/** `deno run` offline (no remote modules, no npm registry: dependencies come from node_modules). */
+async function deno(cwd: string, args: string[]): Promise<string> {
+  const env = { ...process.env, DENO_NO_UPDATE_CHECK: "1", DENO_DIR: join(root, "node_modules/.cache/deno"), NO_COLOR: "1" };
+  const { stdout } = await run(bin("deno"), ["run", "--allow-all", "--no-remote", "--no-lock", "--no-prompt", ...args], { cwd, env, timeout: 120_000, maxBuffer: 16 << 20 });
+  return stdout;
+}
+
+/** The JSON document a --json command printed (tfjs may print a banner before it). */
+const lastJSON = (stdout: string) => JSON.parse(stdout.slice(stdout.indexOf("\n{") + 1 || stdout.indexOf("{")));
 
 describe("package (dist + npm pack)", () => {
   let tmp: string;
@@ -29,6 +40,14 @@ describe("package (dist + npm pack)", () => {
     const dest = join(tmp, "node_modules/odecomp");
     await mkdir(dest, { recursive: true });
     await run("tar", ["-xzf", join(tmp, info[0].filename), "-C", dest, "--strip-components=1"]);
+    // The package's runtime dependencies, as `npm install odecomp` would place them (linked from this
+    // checkout: the tests run offline). Deno resolves bare specifiers from this node_modules folder.
+    const pkg = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    for (const dep of Object.keys(pkg.dependencies)) {
+      const at = join(tmp, "node_modules", dep);
+      await mkdir(dirname(at), { recursive: true });
+      await symlink(join(root, "node_modules", dep), at, "dir");
+    }
   });
 
   afterAll(async () => {
@@ -87,6 +106,39 @@ describe("package (dist + npm pack)", () => {
     expect(out.c).toEqual([4, 5, 10, 11]);
     expect(out.info.build).toBe("simd"); // Node 20 without flags rejects relaxed SIMD
     expect(out.err).toMatch(/matmul: a has a non-finite value \(NaN\)/);
+  });
+
+  it("imports as `odecomp` under Deno (deno run against the package) and computes with the relaxed build", async () => {
+    await writeFile(join(tmp, "deno-check.mjs"), `
+      import { ready, runtimeInfo, matmul, svd } from "odecomp";
+      await ready();
+      const c = matmul({ data: new Float32Array([1, 2, 3, 4, 5, 6]), shape: [2, 3] }, { data: new Float32Array([1, 0, 0, 1, 1, 1]), shape: [3, 2] });
+      const s = svd({ data: new Float32Array([3, 0, 0, 0, 2, 0]), shape: [2, 3] }).s;
+      console.log(JSON.stringify({ runtime: "deno " + Deno.version.deno, info: runtimeInfo(), c: Array.from(c.data), s: Array.from(s) }));
+    `);
+    const out = JSON.parse(await deno(tmp, ["deno-check.mjs"]));
+    expect(out.runtime).toMatch(/^deno 2\./);
+    expect(out.info.build).toBe("relaxed");
+    expect(out.c).toEqual([4, 5, 10, 11]);
+    expect(out.s[0]).toBeCloseTo(3, 5);
+    expect(out.s[1]).toBeCloseTo(2, 5);
+  });
+
+  it("runs the CLI under Deno from the package: compress, reconstruct, and train on the wasm backend", async () => {
+    const cli = "node_modules/odecomp/bin/odecomp.mjs";
+    const small = join(tmp, "deno-small"), folded = join(tmp, "deno-folded");
+    const c = lastJSON(await deno(tmp, [cli, "compress", fixture, "--out", small, "--budget", "0.5", "--json"]));
+    expect(c.command).toBe("compress");
+    expect(c.plan.totals.paramsAfter).toBeLessThan(c.plan.totals.paramsBefore);
+    expect((await readdir(small)).sort()).toEqual(expect.arrayContaining(["model.json", "weights.bin"]));
+    const r = lastJSON(await deno(tmp, [cli, "reconstruct", join(small, "model.json"), "--out", folded, "--json"]));
+    expect(r.command).toBe("reconstruct");
+    expect(r.folded.length).toBeGreaterThan(0);
+    const t = lastJSON(await deno(tmp, [cli, "train", "--dataset", "mnist", "--model", "mlp", "--schedule", "decompose-at", "--epochs", "2", "--at", "1",
+      "--budget", "0.3", "--train-per-class", "30", "--test-per-class", "10", "--json"]));
+    expect(t.backend).toBe("wasm");
+    expect(t.phases.map((p: { kind: string }) => p.kind)).toEqual(["train", "decompose", "train"]);
+    expect(t.final.params).toBeLessThan(t.epochs[0].params);
   });
 
   it("type-checks a consumer against the packed declarations (NodeNext resolution via exports)", async () => {

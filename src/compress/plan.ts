@@ -54,6 +54,8 @@ export interface Other {
   kind: string;
   params: number;
   reason: string;
+  /** Forward FLOPs per sample where the cost model knows the layer kind, else 0. */
+  flops?: number;
 }
 
 export interface PlanEntry {
@@ -308,7 +310,7 @@ export function makePlan(candidates: Candidate[], others: Other[], totalParams: 
   for (const x of others) {
     entries.push({
       layer: x.name, kind: x.kind, method: null, ranks: [], maxRanks: [], action: "keep", note: x.reason,
-      paramsBefore: x.params, paramsAfter: x.params, flopsBefore: 0, flopsAfter: 0, relError: null, relErrorKind: null,
+      paramsBefore: x.params, paramsAfter: x.params, flopsBefore: x.flops ?? 0, flopsAfter: x.flops ?? 0, relError: null, relErrorKind: null,
     });
   }
   const otherParams = totalParams - entries.reduce((a, e) => a + e.paramsBefore, 0);
