@@ -3,7 +3,7 @@
 // `odecomp` in a fresh Node process and type-checks as a consumer would.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
-import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
@@ -87,6 +87,33 @@ describe("package (dist + npm pack)", () => {
     expect(out.c).toEqual([4, 5, 10, 11]);
     expect(out.info.build).toBe("simd"); // Node 20 without flags rejects relaxed SIMD
     expect(out.err).toMatch(/matmul: a has a non-finite value \(NaN\)/);
+  });
+
+  it("odecomp/worker runs from the packed dist in a fresh Node process (the worker finds its own entry)", async () => {
+    // The tarball's dependencies are not installed in tmp: link tfjs from this checkout.
+    await symlink(join(root, "node_modules/@tensorflow"), join(tmp, "node_modules/@tensorflow"), "dir");
+    await writeFile(join(tmp, "worker-check.mjs"), `
+      import { createWorker } from "odecomp/worker";
+      import { OdecompError } from "odecomp";
+      import "@tensorflow/tfjs-backend-cpu";
+      import * as tfl from "@tensorflow/tfjs-layers";
+      const w = await createWorker();
+      const t = await w.tucker({ data: Float32Array.from({ length: 60 }, (_, i) => Math.cos(i)), shape: [3, 4, 5] }, { rank: 2 });
+      let err = "";
+      try { await w.svd({ data: new Float32Array([Infinity]), shape: [1, 1] }); } catch (e) { err = e instanceof OdecompError ? e.message : "wrong type " + e; }
+      const m = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [20], units: 16 }), tfl.layers.dense({ units: 3 })] });
+      const fractions = [];
+      const r = await w.compress(m, { select: { kind: "budget", keep: 0.6 }, onProgress: (p) => fractions.push(p.fraction) });
+      await w.terminate();
+      console.log(JSON.stringify({ ranks: t.ranks, kind: w.info.kind, err, layers: r.model.layers.length, fractions }));
+    `);
+    const { stdout } = await run(process.execPath, ["worker-check.mjs"], { cwd: tmp });
+    const out = JSON.parse(stdout.trim().split("\n").at(-1)!);
+    expect(out.ranks).toEqual([2, 2, 2]);
+    expect(out.kind).toBe("node");
+    expect(out.err).toMatch(/^svd: a has a non-finite value \(Infinity\)/);
+    expect(out.layers).toBeGreaterThan(2);
+    expect(out.fractions.at(-1)).toBe(1);
   });
 
   it("type-checks a consumer against the packed declarations (NodeNext resolution via exports)", async () => {

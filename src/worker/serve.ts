@@ -51,7 +51,7 @@ async function init(o: WorkerInit, kind: WorkerInfo["kind"]): Promise<WorkerInfo
   let threads = 1;
   if (o.threads !== undefined) {
     // setThreads comes with the threaded kernels; where this build lacks it, odecomp runs on one thread.
-    const setThreads = (odecomp as unknown as Record<string, unknown>)["setThreads"];
+    const setThreads: unknown = Reflect.get(odecomp, "setThreads");
     if (typeof setThreads === "function") threads = (await setThreads(o.threads)) ?? o.threads;
   }
   const backend = o.backend ?? "cpu";
