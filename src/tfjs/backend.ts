@@ -23,13 +23,20 @@ export interface WasmBackendOptions {
 
 export interface WasmBackendInfo {
   backend: string;
-  /** Threads tfjs-backend-wasm actually runs (1 where threads are not possible). */
+  /** The tfjs-backend-wasm binary in use: the threaded SIMD one where threads are possible. */
+  binary: "threaded-simd" | "simd" | "plain";
+  /**
+   * XNNPACK threads tfjs-backend-wasm actually runs: 1 where threads are not possible; with the threaded
+   * binary, min(requested, 8, ⌊navigator.hardwareConcurrency / 2⌋) (its backend.cc caps the pool at
+   * half the logical cores — so 1 on a 2-core machine).
+   */
   threads: number;
   /** Why it runs on one thread, or null. */
   note: string | null;
 }
 
 const WHERE = "useWasmBackend";
+let configured = false;
 
 /** Why tfjs-backend-wasm cannot use threads here, or null when it can (checked before init). */
 export async function wasmThreadsBlocker(): Promise<string | null> {
@@ -50,7 +57,8 @@ export async function useWasmBackend(options: WasmBackendOptions = {}): Promise<
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) fail(WHERE, `threads is ${threads}; expected an integer ≥ 1`);
   if (wasmPaths !== undefined && (typeof wasmPaths !== "string" || !wasmPaths.endsWith("/"))) fail(WHERE, `wasmPaths is ${JSON.stringify(wasmPaths)}; expected a URL prefix ending in "/"`);
   const blocker = await wasmThreadsBlocker();
-  if (tf.findBackend("wasm") == null) { // not initialised yet: paths and threads still apply
+  if (!configured) { // tfjs reads paths and threads when it first initialises the backend
+    configured = true;
     if (wasmPaths !== undefined) setWasmPaths(wasmPaths);
     const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
     setThreadsCount(blocker ? 1 : threads ?? Math.max(1, cores));
@@ -59,5 +67,9 @@ export async function useWasmBackend(options: WasmBackendOptions = {}): Promise<
   if (!(await tf.setBackend("wasm"))) fail(WHERE, `tfjs backend 'wasm' failed to initialise${wasmPaths ? ` (wasm files looked up under ${wasmPaths})` : ""}`);
   await tf.ready();
   const n = getThreadsCount();
-  return { backend: tf.getBackend(), threads: n, note: n > 1 ? null : blocker ?? (threads === 1 ? "one thread requested" : null) };
+  const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
+  const binary = simd ? (blocker ? "simd" : "threaded-simd") : "plain";
+  const note = n > 1 ? null : blocker ?? (threads === 1 ? "one thread requested"
+    : "threaded binary, but tfjs-backend-wasm caps its thread pool at half the logical cores (navigator.hardwareConcurrency / 2)");
+  return { backend: tf.getBackend(), binary, threads: n, note };
 }

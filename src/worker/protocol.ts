@@ -47,7 +47,9 @@ export interface WorkerInfo {
   threads: number;
   tfjs: {
     backend: string;
-    /** Threads of tfjs-backend-wasm (1 on other backends or where threads are unavailable). */
+    /** The tfjs-backend-wasm binary ("threaded-simd" where threads are possible), or null on another backend. */
+    binary: "threaded-simd" | "simd" | "plain" | null;
+    /** Threads of tfjs-backend-wasm (1 on other backends or where threads are unavailable; see useWasmBackend). */
     threads: number;
     /** Why tfjs-backend-wasm runs on one thread, or null. */
     note: string | null;

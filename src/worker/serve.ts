@@ -62,7 +62,7 @@ async function init(o: WorkerInit, kind: WorkerInfo["kind"]): Promise<WorkerInfo
   } else if (backend === "cpu") {
     await tf.setBackend("cpu");
     await tf.ready();
-    tfjs = { backend: tf.getBackend(), threads: 1, note: "cpu backend" };
+    tfjs = { backend: tf.getBackend(), binary: null, threads: 1, note: "cpu backend" };
   } else {
     fail("createWorker", `backend is '${backend as string}'; expected 'cpu' or 'wasm'`);
   }
