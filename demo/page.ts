@@ -29,10 +29,11 @@ const state: DemoState = { ready: false, busy: false, done: 0, error: null, info
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const fmt = (n: number) => n.toLocaleString("en-US");
-const pct = (a: number, b: number) => `${(100 * a / Math.max(1, b)).toFixed(1)} %`;
+const pct = (a: number, b: number) => `${(100 * a / Math.max(1, b)).toFixed(1)}\u00a0%`;
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;" })[c]!);
 
-// The responsiveness indicator: a 20 ms timer and an animation, both on this thread.
+// The responsiveness indicator: a 20 ms timer and an animation, both on this thread. The longest gap
+// between ticks is shown since the last click on Compress (page loading is not counted).
 let longest = 0;
 setInterval(() => {
   const now = performance.now();
@@ -73,7 +74,7 @@ async function readUpload(files: FileList): Promise<Artifacts> {
   const parts: Uint8Array[] = [];
   for (const path of modelJSON.weightsManifest.flatMap((g) => g.paths)) {
     const base = path.split("/").pop()!;
-    const f = list.find((x) => x.name === base || x.name === `${base}.bin` || `${x.name}` === base.replace(/\.bin$/, ""));
+    const f = list.find((x) => x.name === base || x.name === `${base}.bin` || x.name === base.replace(/\.bin$/, ""));
     if (!f) throw new Error(`weight shard '${base}' named in ${json.name} was not selected; select model.json together with all its shards`);
     parts.push(new Uint8Array(await f.arrayBuffer()));
   }
@@ -114,6 +115,7 @@ async function run() {
   bar.value = 0;
   $("status").textContent = "compressing in the worker…";
   state.started = performance.now();
+  longest = 0;
   try {
     const r = await worker.compressArtifacts(input, {
       ...options(),
