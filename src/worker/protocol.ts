@@ -36,15 +36,17 @@ export interface WorkerInit {
    * Default: navigator.hardwareConcurrency where allowed.
    */
   tfjsThreads?: number;
-  /** Threads for odecomp's own kernels, passed to `setThreads(n)` where this build of odecomp has it. */
-  threads?: number;
+  /** Threads for odecomp's own kernels (a count or "auto"), passed to `setThreads` where this build of odecomp has it. */
+  threads?: number | "auto";
 }
 
 /** What the worker reports back after init. */
 export interface WorkerInfo {
   odecomp: RuntimeInfo;
-  /** odecomp kernel threads (1 unless setThreads is available and threads was given). */
+  /** odecomp kernel threads in the worker (getThreads() where the build has it, else 1). */
   threads: number;
+  /** Why the kernels run fewer threads than `init.threads` asked for, or null. */
+  threadsNote: string | null;
   tfjs: {
     backend: string;
     /** The tfjs-backend-wasm binary ("threaded-simd" where threads are possible), or null on another backend. */

@@ -48,12 +48,19 @@ const IMPLS: Record<WorkerFunction, Impl> = {
 
 async function init(o: WorkerInit, kind: WorkerInfo["kind"]): Promise<WorkerInfo> {
   await odecomp.ready();
-  let threads = 1;
+  // Kernel threads: setThreads / getThreads come with the threaded kernels; a build without them runs one thread.
+  const setThreads: unknown = Reflect.get(odecomp, "setThreads");
+  const getThreads: unknown = Reflect.get(odecomp, "getThreads");
+  let threadsNote: string | null = null;
   if (o.threads !== undefined) {
-    // setThreads comes with the threaded kernels; where this build lacks it, odecomp runs on one thread.
-    const setThreads: unknown = Reflect.get(odecomp, "setThreads");
-    if (typeof setThreads === "function") threads = (await setThreads(o.threads)) ?? o.threads;
+    if (typeof setThreads === "function") {
+      const r = (await setThreads(o.threads)) as { reason?: string | null } | undefined;
+      threadsNote = r?.reason ?? null;
+    } else {
+      threadsNote = "this build of odecomp has no setThreads (single-threaded kernels)";
+    }
   }
+  const threads = typeof getThreads === "function" ? Number(getThreads()) : 1;
   const backend = o.backend ?? "cpu";
   let tfjs: WorkerInfo["tfjs"];
   if (backend === "wasm") {
@@ -67,7 +74,7 @@ async function init(o: WorkerInit, kind: WorkerInfo["kind"]): Promise<WorkerInfo
     fail("createWorker", `backend is '${backend as string}'; expected 'cpu' or 'wasm'`);
   }
   return {
-    odecomp: odecomp.runtimeInfo(), threads, tfjs,
+    odecomp: odecomp.runtimeInfo(), threads, threadsNote, tfjs,
     crossOriginIsolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true, kind,
   };
 }
