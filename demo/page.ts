@@ -175,11 +175,12 @@ async function main() {
   worker = await createWorker({
     url: new URL("./worker.js", import.meta.url),
     // tfjs-backend-wasm in the worker, its threaded SIMD binary when this page is cross-origin isolated.
-    init: { backend: "wasm", wasmPaths: new URL("./tfjs/", location.href).href },
+    // odecomp's own kernel threads where the build has them (setThreads), else one thread.
+    init: { backend: "wasm", wasmPaths: new URL("./tfjs/", location.href).href, threads: "auto" },
   });
   state.info = worker.info;
   const i = worker.info;
-  $("runtime").textContent = `worker ready: odecomp ${i.odecomp.build} build · tfjs ${i.tfjs.backend} backend, ${i.tfjs.threads} thread${i.tfjs.threads === 1 ? "" : "s"}${i.tfjs.note ? ` (${i.tfjs.note})` : ""} · ${i.crossOriginIsolated ? "cross-origin isolated" : "not cross-origin isolated"}`;
+  $("runtime").textContent = `worker ready: odecomp ${i.odecomp.build} build, ${i.threads} kernel thread${i.threads === 1 ? "" : "s"} · tfjs ${i.tfjs.backend} backend, ${i.tfjs.threads} thread${i.tfjs.threads === 1 ? "" : "s"}${i.tfjs.note ? ` (${i.tfjs.note})` : ""} · ${i.crossOriginIsolated ? "cross-origin isolated" : "not cross-origin isolated"}`;
   const [json, bin] = await Promise.all([fetch("./model/model.json"), fetch("./model/weights.bin")]);
   if (!json.ok || !bin.ok) throw new Error(`bundled model not served (model.json ${json.status}, weights.bin ${bin.status})`);
   bundled = artifactsFromJSON(await json.text(), await bin.arrayBuffer());

@@ -1,11 +1,9 @@
 // Browser page entry (bundled by test/smoke/chromium.test.ts with esbuild):
 // runs the shared kernel test vectors on the main thread, then once more in a
-// dedicated module Web Worker, then checks odecomp/worker (browser-worker-api.ts),
-// and publishes the reports on globalThis.
+// dedicated module Web Worker, and publishes both reports on globalThis.
 import { runVectors, type VectorReport } from "../vectors/index.ts";
-import { workerApiCheck, type WorkerApiReport } from "./browser-worker-api.ts";
 
-interface Published { main?: VectorReport; worker?: VectorReport; workerApi?: WorkerApiReport; error?: string; done: boolean }
+interface Published { main?: VectorReport; worker?: VectorReport; error?: string; done: boolean }
 const out: Published = { done: false };
 (globalThis as { __odecomp?: Published }).__odecomp = out;
 
@@ -24,7 +22,6 @@ function inWorker(): Promise<VectorReport> {
 try {
   out.main = await runVectors("main");
   out.worker = await inWorker();
-  out.workerApi = await workerApiCheck();
 } catch (e) {
   out.error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }

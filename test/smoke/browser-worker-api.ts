@@ -1,7 +1,7 @@
-// odecomp/worker in the browser (run from browser-page.ts): the worker script is bundled as its own
+// odecomp/worker in the browser (run from browser-worker-api-page.ts): the worker script is bundled as its own
 // file (odecomp-worker.js) and passed by URL, as a bundled app would. Compares the worker's results
 // with the same calls on the page's main thread and checks errors, transfer and termination.
-import { OdecompError, svd, tucker, TuckerTensor } from "../../src/index.ts";
+import { OdecompError, ready, svd, tucker, TuckerTensor } from "../../src/index.ts";
 import { createWorker } from "../../src/worker/index.ts";
 
 export interface WorkerApiReport {
@@ -21,6 +21,7 @@ export interface WorkerApiReport {
 const gauss = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 3 % 1);
 
 export async function workerApiCheck(): Promise<WorkerApiReport> {
+  await ready(); // for the same calls on this thread
   const url = new URL("./odecomp-worker.js", location.href);
   const w = await createWorker({ url });
   const x = { data: gauss(6 * 5 * 4, 1), shape: [6, 5, 4] };

@@ -12,7 +12,6 @@ import { dirname, join } from "node:path";
 import { build } from "esbuild";
 import { chromium, type Browser } from "playwright-core";
 import { vectors, type VectorReport } from "../vectors/index.ts";
-import type { WorkerApiReport } from "./browser-worker-api.ts";
 
 const CHROMIUM = process.env.ODECOMP_CHROMIUM ?? "/usr/bin/chromium";
 const present = existsSync(CHROMIUM);
@@ -24,14 +23,13 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 async function bundle(): Promise<Record<string, string>> {
   const res = await build({
-    entryPoints: { page: join(here, "browser-page.ts"), worker: join(here, "browser-worker.ts"), "odecomp-worker": join(here, "../../src/worker/entry.ts") },
+    entryPoints: { page: join(here, "browser-page.ts"), worker: join(here, "browser-worker.ts") },
     bundle: true,
     format: "esm",
     target: "es2022",
     platform: "browser",
     write: false,
     outdir: "/virtual",
-    external: ["node:*"], // the Node branches of odecomp/worker, never taken in a browser
     logLevel: "silent",
   });
   const files: Record<string, string> = {};
@@ -65,7 +63,7 @@ const title = present
 describe.skipIf(!present)(title, () => {
   let server: Server;
   let browser: Browser;
-  let reports: { main?: VectorReport; worker?: VectorReport; workerApi?: WorkerApiReport; error?: string };
+  let reports: { main?: VectorReport; worker?: VectorReport; error?: string };
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -91,22 +89,6 @@ describe.skipIf(!present)(title, () => {
   it("loads without page errors", () => {
     expect(reports.error, reports.error).toBeUndefined();
     expect(pageErrors).toEqual([]);
-  });
-
-  it("runs odecomp/worker: same results as the main thread, OdecompError re-thrown, inputs copied or transferred, clean terminate", () => {
-    const r = reports.workerApi;
-    expect(r, "no workerApi report").toBeDefined();
-    expect(r!.kind).toBe("web");
-    expect(r!.crossOriginIsolated).toBe(true);
-    expect(r!.tuckerEqual).toBe(true);
-    expect(r!.isTuckerTensor).toBe(true);
-    expect(r!.svdEqual).toBe(true);
-    expect(r!.errorName).toBe("OdecompError");
-    expect(r!.errorMessage).toBe(r!.directMessage);
-    expect(r!.errorMessage).toMatch(/^svd: a has a non-finite value \(NaN\) at flat index 2/);
-    expect(r!.inputKeptLength).toBe(40 * 24);
-    expect(r!.transferredLength).toBe(0);
-    expect(r!.afterTerminate).toBe("worker: this worker was terminated; create a new one with createWorker()");
   });
 
   for (const context of ["main", "worker"] as const) {

@@ -1,0 +1,85 @@
+// odecomp/worker in headless Chromium (playwright-core, /usr/bin/chromium), next to the kernel-vector
+// smoke suite (chromium.test.ts) and built the same way: esbuild bundles the page and, as its own file,
+// the worker script (src/worker/entry.ts → odecomp-worker.js) that the page passes to createWorker by
+// URL, as a bundled app would; served from 127.0.0.1 with COOP/COEP. Skipped without Chromium.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { existsSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import { build } from "esbuild";
+import { chromium, type Browser } from "playwright-core";
+import type { WorkerApiReport } from "./browser-worker-api.ts";
+
+const CHROMIUM = process.env.ODECOMP_CHROMIUM ?? "/usr/bin/chromium";
+const present = existsSync(CHROMIUM);
+const here = dirname(fileURLToPath(import.meta.url));
+
+async function bundle(): Promise<Record<string, string>> {
+  const res = await build({
+    entryPoints: { page: join(here, "browser-worker-api-page.ts"), "odecomp-worker": join(here, "../../src/worker/entry.ts") },
+    bundle: true,
+    format: "esm",
+    target: "es2022",
+    platform: "browser",
+    write: false,
+    outdir: "/virtual",
+    external: ["node:*"], // the Node branches of odecomp/worker, never taken in a browser
+    logLevel: "silent",
+  });
+  const files: Record<string, string> = {};
+  for (const f of res.outputFiles) files["/" + f.path.split("/").pop()] = f.text;
+  files["/"] = `<!doctype html><meta charset="utf-8"><title>odecomp worker</title><link rel="icon" href="data:,"><script type="module" src="./page.js"></script>`;
+  return files;
+}
+
+function serve(files: Record<string, string>): Promise<Server> {
+  const server = createServer((req, res) => {
+    const body = files[(req.url ?? "/").split("?")[0]];
+    const headers = { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp", "Cache-Control": "no-store" };
+    if (body === undefined) { res.writeHead(404, headers).end("not found"); return; }
+    res.writeHead(200, { ...headers, "Content-Type": req.url === "/" ? "text/html; charset=utf-8" : "text/javascript; charset=utf-8" }).end(body);
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+describe.skipIf(!present)("odecomp/worker in headless Chromium (module Web Worker, bundled entry by URL)", () => {
+  let server: Server;
+  let browser: Browser;
+  let out: { report?: WorkerApiReport; error?: string };
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    server = await serve(await bundle());
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"] });
+    const page = await browser.newPage();
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    page.on("console", (m) => { if (m.type() === "error") pageErrors.push(m.text()); });
+    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    await page.waitForFunction(() => (globalThis as { __odecompWorkerApi?: { done: boolean } }).__odecompWorkerApi?.done === true, undefined, { timeout: 60_000 });
+    out = await page.evaluate(() => (globalThis as unknown as { __odecompWorkerApi: typeof out }).__odecompWorkerApi);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((r) => (server ? server.close(r) : r(undefined)));
+  });
+
+  it("same results as the main thread, OdecompError re-thrown, inputs copied or transferred, clean terminate", () => {
+    expect(out.error, out.error).toBeUndefined();
+    expect(pageErrors).toEqual([]);
+    const r = out.report!;
+    expect(r.kind).toBe("web");
+    expect(r.crossOriginIsolated).toBe(true);
+    expect(r.tuckerEqual).toBe(true);
+    expect(r.isTuckerTensor).toBe(true);
+    expect(r.svdEqual).toBe(true);
+    expect(r.errorName).toBe("OdecompError");
+    expect(r.errorMessage).toBe(r.directMessage);
+    expect(r.errorMessage).toMatch(/^svd: a has a non-finite value \(NaN\) at flat index 2/);
+    expect(r.inputKeptLength).toBe(40 * 24);
+    expect(r.transferredLength).toBe(0);
+    expect(r.afterTerminate).toBe("worker: this worker was terminated; create a new one with createWorker()");
+  });
+});
