@@ -50,6 +50,9 @@ export function startDemoServer({ port = 8080, host = "127.0.0.1", dist = join(h
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const i = process.argv.indexOf("--port");
   const port = Number(i > 0 ? process.argv[i + 1] : process.env.PORT ?? 8080);
-  const { url } = await startDemoServer({ port });
+  const { url } = await startDemoServer({ port }).catch((e) => {
+    console.error(`demo server: ${e.code === "EADDRINUSE" ? `port ${port} is in use; pick another with PORT=… (0: any free port)` : e.message}`);
+    process.exit(1);
+  });
   console.log(`odecomp demo: ${url}  (cross-origin isolated; Ctrl-C to stop)`);
 }

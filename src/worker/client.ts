@@ -75,7 +75,7 @@ export interface OdecompWorker {
   /** planCompression() of odecomp/models. */
   planCompression(model: tfl.LayersModel, options?: CompressOptions): Promise<{ plan: Plan; report: string }>;
   /** reconstruct() of odecomp/models. */
-  reconstruct(model: tfl.LayersModel): Promise<Omit<ReconstructResult, "model"> & { model: tfl.LayersModel }>;
+  reconstruct(model: tfl.LayersModel): Promise<ReconstructResult>;
   /** compressArtifacts() of odecomp/models (tfjs is not needed on the caller's side). */
   compressArtifacts(artifacts: Artifacts, options?: CompressOptions): Promise<ArtifactsResult>;
   reconstructModelArtifacts: Async<typeof reconstructModelArtifacts>;
@@ -216,7 +216,7 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<O
     },
     async reconstruct(model: tfl.LayersModel) {
       const { modelToArtifacts, artifactsToModel } = await convert();
-      const r = await call<{ artifacts: Artifacts; folded: unknown[]; notes: string[] }>("reconstructModelArtifacts", [await modelToArtifacts(model)], undefined, true);
+      const r = await call<{ artifacts: Artifacts; folded: ReconstructResult["folded"]; notes: string[] }>("reconstructModelArtifacts", [await modelToArtifacts(model)], undefined, true);
       return { model: await artifactsToModel(r.artifacts), folded: r.folded, notes: r.notes };
     },
     compressArtifacts(artifacts: Artifacts, o?: CompressOptions) {
