@@ -17,7 +17,7 @@ import type { Artifacts } from "../compress/artifacts.ts";
 import type { ArtifactsResult, CompressResult, ReconstructResult, reconstructModelArtifacts } from "../models/compress.ts";
 import {
   CORE_FUNCTIONS, decodeResult, deserializeError, transferables,
-  type Request, type Response, type WorkerFunction, type WorkerInfo, type WorkerInit,
+  type WorkerRequest, type WorkerResponse, type WorkerFunction, type WorkerInfo, type WorkerInit,
 } from "./protocol.ts";
 
 /** A browser / Deno Web Worker (or anything with the same four members). */
@@ -139,7 +139,7 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<O
     for (const p of pending.values()) p.reject(new OdecompError(`${WHERE}: ${why}`));
     pending.clear();
   };
-  const onMessage = (m: Response) => {
+  const onMessage = (m: WorkerResponse) => {
     const p = pending.get(m.id);
     if (!p) return;
     switch (m.type) {
@@ -156,12 +156,12 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<O
   };
   if (node) {
     const w = worker as NodeWorkerLike;
-    w.on("message", (m) => onMessage(m as Response));
+    w.on("message", (m) => onMessage(m as WorkerResponse));
     w.on("error", (e) => onFailure(`the worker failed: ${e instanceof Error ? e.message : String(e)}`));
     w.on("exit", (code) => { if (!dead) onFailure(`the worker exited (code ${code as number})`); });
   } else {
     const w = worker as WebWorkerLike;
-    w.addEventListener("message", (e) => onMessage((e as MessageEvent).data as Response));
+    w.addEventListener("message", (e) => onMessage((e as MessageEvent).data as WorkerResponse));
     w.addEventListener("error", (e) => {
       e.preventDefault?.();
       const ev = e as ErrorEvent;
@@ -170,7 +170,7 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<O
     w.addEventListener("messageerror", () => onFailure("a message from the worker could not be deserialized"));
   }
 
-  const send = (req: Request, p: Pending, transfer: ArrayBuffer[]) => {
+  const send = (req: WorkerRequest, p: Pending, transfer: ArrayBuffer[]) => {
     if (dead) { p.reject(new OdecompError(`${WHERE}: ${dead}`)); return; }
     pending.set(req.id, p);
     (worker as NodeWorkerLike).ref?.();

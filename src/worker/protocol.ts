@@ -68,12 +68,12 @@ export interface SerializedError {
 }
 
 /** Client → worker. */
-export type Request =
+export type WorkerRequest =
   | { type: "init"; id: number; init: WorkerInit }
   | { type: "call"; id: number; fn: WorkerFunction; args: unknown[]; progress: boolean };
 
 /** Worker → client. */
-export type Response =
+export type WorkerResponse =
   | { type: "ready"; id: number; info: WorkerInfo }
   | { type: "result"; id: number; value: unknown }
   | { type: "progress"; id: number; progress: CompressProgress }

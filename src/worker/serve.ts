@@ -13,13 +13,13 @@ import { compressArtifacts, reconstructModelArtifacts } from "../models/compress
 import { artifactsToModel, layerShapes } from "../models/convert.ts";
 import {
   CORE_FUNCTIONS, MODEL_FUNCTIONS, encodeResult, serializeError, transferables,
-  type Request, type Response, type WorkerFunction, type WorkerInfo, type WorkerInit,
+  type WorkerRequest, type WorkerResponse, type WorkerFunction, type WorkerInfo, type WorkerInit,
 } from "./protocol.ts";
 
 /** The two halves of a message port this module needs. */
 export interface ServePort {
-  post(message: Response, transfer: ArrayBuffer[]): void;
-  listen(handler: (message: Request) => void): void;
+  post(message: WorkerResponse, transfer: ArrayBuffer[]): void;
+  listen(handler: (message: WorkerRequest) => void): void;
 }
 
 type Impl = (args: unknown[], onProgress?: CompressOptions["onProgress"]) => unknown;
@@ -81,7 +81,7 @@ async function init(o: WorkerInit, kind: WorkerInfo["kind"]): Promise<WorkerInfo
 
 /** Answer requests on `port` until the worker is terminated. */
 export function serve(port: ServePort, kind: WorkerInfo["kind"]): void {
-  const reply = (m: Response, transfer: ArrayBuffer[] = []) => port.post(m, transfer);
+  const reply = (m: WorkerResponse, transfer: ArrayBuffer[] = []) => port.post(m, transfer);
   port.listen(async (m) => {
     try {
       switch (m.type) {
@@ -109,7 +109,7 @@ export function serve(port: ServePort, kind: WorkerInfo["kind"]): void {
 export async function serveHere(): Promise<void> {
   const g = globalThis as unknown as { postMessage?: (m: unknown, t: Transferable[]) => void; addEventListener?: (t: string, h: (e: MessageEvent) => void) => void };
   if (typeof g.postMessage === "function" && typeof g.addEventListener === "function") {
-    serve({ post: (m, t) => g.postMessage!(m, t), listen: (h) => g.addEventListener!("message", (e) => h(e.data as Request)) }, "web");
+    serve({ post: (m, t) => g.postMessage!(m, t), listen: (h) => g.addEventListener!("message", (e) => h(e.data as WorkerRequest)) }, "web");
     return;
   }
   const { parentPort } = await import("node:worker_threads");
