@@ -125,7 +125,21 @@ describe("package (dist + npm pack)", () => {
       // @ts-expect-error: matmul takes tensors, not arrays
       matmul([1, 2], a);
     `);
-    const args = ["--noEmit", "--strict", "--skipLibCheck", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--lib", "es2022,dom", "consumer.ts"];
+    await writeFile(join(tmp, "consumer-worker.ts"), `
+      import { createWorker, type OdecompWorker, type WorkerInfo } from "odecomp/worker";
+      import type { TuckerTensor, Tensor } from "odecomp";
+      const x: Tensor = { data: new Float32Array(8), shape: [2, 2, 2] };
+      export async function g(): Promise<number[]> {
+        const w: OdecompWorker = await createWorker({ transferInputs: true, init: { backend: "cpu", threads: "auto" } });
+        const info: WorkerInfo = w.info;
+        const t: TuckerTensor = await w.tucker(x, { rank: 1 });
+        await w.terminate();
+        return [...t.ranks, info.threads];
+      }
+      // @ts-expect-error: tucker needs its options (same signature as the direct API)
+      createWorker().then((w) => w.tucker(x));
+    `);
+    const args = ["--noEmit", "--strict", "--skipLibCheck", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--lib", "es2022,dom", "consumer.ts", "consumer-worker.ts"];
     const res = await run(bin("tsc"), args, { cwd: tmp }).catch((e: { stdout: string; stderr: string }) => e);
     expect(res.stdout + res.stderr).toBe("");
   });
