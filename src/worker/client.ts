@@ -198,9 +198,15 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<O
   };
   const convert = () => import("../models/convert.ts");
 
-  const info = await new Promise<WorkerInfo>((resolve, reject) => {
-    send({ type: "init", id: nextId++, init: options.init ?? {} }, { resolve: resolve as (v: unknown) => void, reject }, []);
-  });
+  let info: WorkerInfo;
+  try {
+    info = await new Promise<WorkerInfo>((resolve, reject) => {
+      send({ type: "init", id: nextId++, init: options.init ?? {} }, { resolve: resolve as (v: unknown) => void, reject }, []);
+    });
+  } catch (e) {
+    if (!options.worker) await worker.terminate(); // ours: do not leave a half-started worker behind
+    throw e;
+  }
 
   const api: Record<string, unknown> = {
     info,

@@ -180,6 +180,12 @@ describe("odecomp/worker: transfer, termination", () => {
     await w.terminate(); // idempotent
   });
 
+  it("a failing init rejects createWorker with the worker's OdecompError", async () => {
+    const e = await createWorker({ init: { backend: "webgl" as "cpu" } }).then(() => null, (err: Error) => err);
+    expect(e).toBeInstanceOf(OdecompError);
+    expect(e!.message).toBe("createWorker: backend is 'webgl'; expected 'cpu' or 'wasm'");
+  });
+
   it("a worker script that fails to load rejects createWorker with the reason", async () => {
     const url = new URL("./no-such-entry.js", import.meta.url);
     const e = await createWorker({ url }).then(() => null, (err: Error) => err);
