@@ -16,6 +16,8 @@ export interface WorkerApiReport {
   inputKeptLength: number;
   transferredLength: number;
   afterTerminate: string;
+  /** tfjs-backend-wasm in a worker that reports 4 cores: binary and threads. */
+  wasm4: { binary: string | null; threads: number; note: string | null };
 }
 
 const gauss = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 3 % 1);
@@ -36,6 +38,10 @@ export async function workerApiCheck(): Promise<WorkerApiReport> {
   await w.terminate();
   const after = await w.svd(m).then(() => "resolved", (e: Error) => (e instanceof OdecompError ? e.message : `wrong type ${e}`));
 
+  const w4 = await createWorker({ url: new URL("./odecomp-worker-4cores.js", location.href), init: { backend: "wasm", wasmPaths: new URL("./tfjs/", location.href).href } });
+  const wasm4 = { binary: w4.info.tfjs.binary, threads: w4.info.tfjs.threads, note: w4.info.tfjs.note };
+  await w4.terminate();
+
   const t = await createWorker({ url, transferInputs: true });
   const moved = { data: gauss(30, 3), shape: [6, 5] };
   await t.svd(moved);
@@ -52,5 +58,6 @@ export async function workerApiCheck(): Promise<WorkerApiReport> {
     inputKeptLength: m.data.length,
     transferredLength: moved.data.length,
     afterTerminate: after,
+    wasm4,
   };
 }

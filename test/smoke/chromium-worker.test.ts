@@ -4,6 +4,8 @@
 // URL, as a bundled app would; served from 127.0.0.1 with COOP/COEP. Skipped without Chromium.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -16,9 +18,15 @@ const CHROMIUM = process.env.ODECOMP_CHROMIUM ?? "/usr/bin/chromium";
 const present = existsSync(CHROMIUM);
 const here = dirname(fileURLToPath(import.meta.url));
 
-async function bundle(): Promise<Record<string, string>> {
+const tfjsWasmDir = join(dirname(createRequire(import.meta.url).resolve("@tensorflow/tfjs-backend-wasm/package.json")), "dist");
+
+async function bundle(): Promise<Record<string, string | Uint8Array>> {
   const res = await build({
-    entryPoints: { page: join(here, "browser-worker-api-page.ts"), "odecomp-worker": join(here, "../../src/worker/entry.ts") },
+    entryPoints: {
+      page: join(here, "browser-worker-api-page.ts"),
+      "odecomp-worker": join(here, "../../src/worker/entry.ts"),
+      "odecomp-worker-4cores": join(here, "browser-worker-4cores.ts"),
+    },
     bundle: true,
     format: "esm",
     target: "es2022",
@@ -28,18 +36,20 @@ async function bundle(): Promise<Record<string, string>> {
     external: ["node:*"], // the Node branches of odecomp/worker, never taken in a browser
     logLevel: "silent",
   });
-  const files: Record<string, string> = {};
+  const files: Record<string, string | Uint8Array> = {};
   for (const f of res.outputFiles) files["/" + f.path.split("/").pop()] = f.text;
+  for (const name of ["tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm-threaded-simd.wasm"]) files[`/tfjs/${name}`] = await readFile(join(tfjsWasmDir, name));
   files["/"] = `<!doctype html><meta charset="utf-8"><title>odecomp worker</title><link rel="icon" href="data:,"><script type="module" src="./page.js"></script>`;
   return files;
 }
 
-function serve(files: Record<string, string>): Promise<Server> {
+function serve(files: Record<string, string | Uint8Array>): Promise<Server> {
   const server = createServer((req, res) => {
     const body = files[(req.url ?? "/").split("?")[0]];
     const headers = { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp", "Cache-Control": "no-store" };
     if (body === undefined) { res.writeHead(404, headers).end("not found"); return; }
-    res.writeHead(200, { ...headers, "Content-Type": req.url === "/" ? "text/html; charset=utf-8" : "text/javascript; charset=utf-8" }).end(body);
+    const type = req.url === "/" ? "text/html; charset=utf-8" : req.url!.endsWith(".wasm") ? "application/wasm" : "text/javascript; charset=utf-8";
+    res.writeHead(200, { ...headers, "Content-Type": type }).end(body);
   });
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
@@ -81,5 +91,9 @@ describe.skipIf(!present)("odecomp/worker in headless Chromium (module Web Worke
     expect(r.inputKeptLength).toBe(40 * 24);
     expect(r.transferredLength).toBe(0);
     expect(r.afterTerminate).toBe("worker: this worker was terminated; create a new one with createWorker()");
+  });
+
+  it("useWasmBackend in a worker: the threaded SIMD binary runs ⌊hardwareConcurrency / 2⌋ tfjs threads (2 on a pretend 4-core machine)", () => {
+    expect(out.report!.wasm4).toEqual({ binary: "threaded-simd", threads: 2, note: null });
   });
 });
