@@ -13,6 +13,7 @@ import { dirname, join } from "node:path";
 import { build } from "esbuild";
 import { chromium, type Browser } from "playwright-core";
 import type { WorkerApiReport } from "./browser-worker-api.ts";
+import type { WorkerInfo } from "../../src/worker/protocol.ts";
 
 const CHROMIUM = process.env.ODECOMP_CHROMIUM ?? "/usr/bin/chromium";
 const present = existsSync(CHROMIUM);
@@ -26,6 +27,7 @@ async function bundle(): Promise<Record<string, string | Uint8Array>> {
       page: join(here, "browser-worker-api-page.ts"),
       "odecomp-worker": join(here, "../../src/worker/entry.ts"),
       "odecomp-worker-4cores": join(here, "browser-worker-4cores.ts"),
+      "plain-page": join(here, "browser-worker-plain-page.ts"),
     },
     bundle: true,
     format: "esm",
@@ -40,15 +42,18 @@ async function bundle(): Promise<Record<string, string | Uint8Array>> {
   for (const f of res.outputFiles) files["/" + f.path.split("/").pop()] = f.text;
   for (const name of ["tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm-threaded-simd.wasm"]) files[`/tfjs/${name}`] = await readFile(join(tfjsWasmDir, name));
   files["/"] = `<!doctype html><meta charset="utf-8"><title>odecomp worker</title><link rel="icon" href="data:,"><script type="module" src="./page.js"></script>`;
+  files["/plain"] = `<!doctype html><meta charset="utf-8"><title>odecomp worker, not isolated</title><link rel="icon" href="data:,"><script type="module" src="./plain-page.js"></script>`;
   return files;
 }
 
 function serve(files: Record<string, string | Uint8Array>): Promise<Server> {
   const server = createServer((req, res) => {
     const body = files[(req.url ?? "/").split("?")[0]];
-    const headers = { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp", "Cache-Control": "no-store" };
+    // /plain is served without COOP/COEP: that page is not cross-origin isolated.
+    const isolation = req.url === "/plain" ? {} : { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" };
+    const headers = { ...isolation, "Cache-Control": "no-store" };
     if (body === undefined) { res.writeHead(404, headers).end("not found"); return; }
-    const type = req.url === "/" ? "text/html; charset=utf-8" : req.url!.endsWith(".wasm") ? "application/wasm" : "text/javascript; charset=utf-8";
+    const type = req.url === "/" || req.url === "/plain" ? "text/html; charset=utf-8" : req.url!.endsWith(".wasm") ? "application/wasm" : "text/javascript; charset=utf-8";
     res.writeHead(200, { ...headers, "Content-Type": type }).end(body);
   });
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
@@ -58,6 +63,7 @@ describe.skipIf(!present)("odecomp/worker in headless Chromium (module Web Worke
   let server: Server;
   let browser: Browser;
   let out: { report?: WorkerApiReport; error?: string };
+  let plain: { info?: WorkerInfo; isolated?: boolean; error?: string };
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -69,6 +75,9 @@ describe.skipIf(!present)("odecomp/worker in headless Chromium (module Web Worke
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
     await page.waitForFunction(() => (globalThis as { __odecompWorkerApi?: { done: boolean } }).__odecompWorkerApi?.done === true, undefined, { timeout: 60_000 });
     out = await page.evaluate(() => (globalThis as unknown as { __odecompWorkerApi: typeof out }).__odecompWorkerApi);
+    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/plain`);
+    await page.waitForFunction(() => (globalThis as { __odecompPlain?: { done: boolean } }).__odecompPlain?.done === true, undefined, { timeout: 60_000 });
+    plain = await page.evaluate(() => (globalThis as unknown as { __odecompPlain: typeof plain }).__odecompPlain);
   });
 
   afterAll(async () => {
@@ -95,5 +104,15 @@ describe.skipIf(!present)("odecomp/worker in headless Chromium (module Web Worke
 
   it("useWasmBackend in a worker: the threaded SIMD binary runs ⌊hardwareConcurrency / 2⌋ tfjs threads (2 on a pretend 4-core machine)", () => {
     expect(out.report!.wasm4).toEqual({ binary: "threaded-simd", threads: 2, note: null });
+  });
+
+  it("without cross-origin isolation the worker still runs; tfjs-wasm falls back to the SIMD binary on one thread and says why", () => {
+    expect(plain.error, plain.error).toBeUndefined();
+    expect(plain.isolated).toBe(false);
+    expect(plain.info!.crossOriginIsolated).toBe(false);
+    expect(plain.info!.tfjs).toEqual({
+      backend: "wasm", binary: "simd", threads: 1,
+      note: "SharedArrayBuffer is unavailable: serve the page with COOP: same-origin and COEP: require-corp (cross-origin isolation)",
+    });
   });
 });
