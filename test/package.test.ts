@@ -141,6 +141,31 @@ describe("package (dist + npm pack)", () => {
     expect(t.final.params).toBeLessThan(t.epochs[0].params);
   });
 
+  it("odecomp/worker runs from the packed dist in a fresh Node process (the worker finds its own entry)", async () => {
+    await writeFile(join(tmp, "worker-check.mjs"), `
+      import { createWorker } from "odecomp/worker";
+      import { OdecompError } from "odecomp";
+      import "@tensorflow/tfjs-backend-cpu";
+      import * as tfl from "@tensorflow/tfjs-layers";
+      const w = await createWorker();
+      const t = await w.tucker({ data: Float32Array.from({ length: 60 }, (_, i) => Math.cos(i)), shape: [3, 4, 5] }, { rank: 2 });
+      let err = "";
+      try { await w.svd({ data: new Float32Array([Infinity]), shape: [1, 1] }); } catch (e) { err = e instanceof OdecompError ? e.message : "wrong type " + e; }
+      const m = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [20], units: 16 }), tfl.layers.dense({ units: 3 })] });
+      const fractions = [];
+      const r = await w.compress(m, { select: { kind: "budget", keep: 0.6 }, onProgress: (p) => fractions.push(p.fraction) });
+      await w.terminate();
+      console.log(JSON.stringify({ ranks: t.ranks, kind: w.info.kind, err, layers: r.model.layers.length, fractions }));
+    `);
+    const { stdout } = await run(process.execPath, ["worker-check.mjs"], { cwd: tmp });
+    const out = JSON.parse(stdout.trim().split("\n").at(-1)!);
+    expect(out.ranks).toEqual([2, 2, 2]);
+    expect(out.kind).toBe("node");
+    expect(out.err).toMatch(/^svd: a has a non-finite value \(Infinity\)/);
+    expect(out.layers).toBeGreaterThan(2);
+    expect(out.fractions.at(-1)).toBe(1);
+  });
+
   it("type-checks a consumer against the packed declarations (NodeNext resolution via exports)", async () => {
     await writeFile(join(tmp, "consumer.ts"), `
       import { ready, matmul, type Tensor, type MatmulOptions } from "odecomp";
@@ -150,7 +175,21 @@ describe("package (dist + npm pack)", () => {
       // @ts-expect-error: matmul takes tensors, not arrays
       matmul([1, 2], a);
     `);
-    const args = ["--noEmit", "--strict", "--skipLibCheck", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--lib", "es2022,dom", "consumer.ts"];
+    await writeFile(join(tmp, "consumer-worker.ts"), `
+      import { createWorker, type OdecompWorker, type WorkerInfo } from "odecomp/worker";
+      import type { TuckerTensor, Tensor } from "odecomp";
+      const x: Tensor = { data: new Float32Array(8), shape: [2, 2, 2] };
+      export async function g(): Promise<number[]> {
+        const w: OdecompWorker = await createWorker({ transferInputs: true, init: { backend: "cpu", threads: "auto" } });
+        const info: WorkerInfo = w.info;
+        const t: TuckerTensor = await w.tucker(x, { rank: 1 });
+        await w.terminate();
+        return [...t.ranks, info.threads];
+      }
+      // @ts-expect-error: tucker needs its options (same signature as the direct API)
+      createWorker().then((w) => w.tucker(x));
+    `);
+    const args = ["--noEmit", "--strict", "--skipLibCheck", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--lib", "es2022,dom", "consumer.ts", "consumer-worker.ts"];
     const res = await run(bin("tsc"), args, { cwd: tmp }).catch((e: { stdout: string; stderr: string }) => e);
     expect(res.stdout + res.stderr).toBe("");
   });

@@ -10,7 +10,7 @@ import { specCost } from "../layers/cost.ts";
 import {
   type Artifacts, type LayerEntry, decodeWeights, encodeWeights, layerName, listLayers, rootOf, rewriteTopology,
 } from "./artifacts.ts";
-import { type Candidate, type CompressOptions, type Other, type Plan, formatPlan, makePlan } from "./plan.ts";
+import { type Candidate, type CompressOptions, type CompressProgress, type Other, type Plan, formatPlan, makePlan } from "./plan.ts";
 
 export interface ShapeInfo {
   inShape: number[];
@@ -119,7 +119,9 @@ export interface ArtifactsCompressResult {
 /** Plan, factorize and rewrite. The input artifacts are not modified. */
 export function compressArtifactsWith(a: Artifacts, shapes: Map<string, ShapeInfo>, options: CompressOptions = {}): ArtifactsCompressResult {
   const ins = inspect(a, shapes);
-  const plan = makePlan(ins.candidates, ins.others, ins.totalParams, options);
+  const report = progressReporter(options.onProgress, ins.candidates.length);
+  const plan = makePlan(ins.candidates, ins.others, ins.totalParams, options, report && ((layer) => report("plan", layer)));
+  report?.("factorize", null, plan.entries.filter((e) => e.action === "factorize").length);
   const byName = new Map(ins.candidates.map((c) => [c.layer.name, c.layer]));
   const replace = new Map<string, LayerSpec[]>();
   for (const e of plan.entries) {
@@ -129,9 +131,28 @@ export function compressArtifactsWith(a: Artifacts, shapes: Map<string, ShapeInf
     e.relError = relativeError(foldKernel(e.method!, chain), layer.kernel);
     e.relErrorKind = "measured";
     replace.set(e.layer, chain);
+    report?.("factorize", e.layer);
   }
   const artifacts = replace.size ? rebuild(a, ins.weights, replace) : a;
+  report?.("done", null);
   return { artifacts, plan, report: formatPlan(plan) };
+}
+
+/**
+ * Progress in steps: one per candidate planned, one per layer factorized. Until the plan is known the
+ * factorize steps are assumed to be one per candidate, so the fraction never goes back.
+ * report(phase, null, n) with n given only sets the number of factorize steps.
+ */
+function progressReporter(cb: CompressOptions["onProgress"], candidates: number) {
+  if (!cb) return undefined;
+  if (typeof cb !== "function") fail(WHERE, `onProgress is ${typeof cb}; expected a function`);
+  let step = 0, factorize = candidates;
+  return (phase: CompressProgress["phase"], layer: string | null, factorizeSteps?: number) => {
+    if (factorizeSteps !== undefined) { factorize = factorizeSteps; return; }
+    if (phase !== "done") step++;
+    const steps = candidates + factorize;
+    cb({ phase, layer, step: phase === "done" ? steps : step, steps, fraction: phase === "done" || steps === 0 ? 1 : step / steps });
+  };
 }
 
 export interface Folded {

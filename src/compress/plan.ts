@@ -37,6 +37,25 @@ export interface CompressOptions {
   skip?: string[];
   /** Options passed to the decompositions (seed, Tucker solver, CP iterations). */
   decomposition?: DecompositionOptions;
+  /**
+   * Called synchronously as the work advances: after each layer's spectra are planned, after each
+   * layer is factorized, and once at the end. (Through odecomp/worker it is called on the caller's
+   * thread as the worker's progress messages arrive.)
+   */
+  onProgress?: (progress: CompressProgress) => void;
+}
+
+/** One progress report of compress(): `fraction` never decreases and is 1 at phase "done". */
+export interface CompressProgress {
+  /** "plan": a layer's spectra were computed for rank selection; "factorize": a layer was factorized; "done": finished. */
+  phase: "plan" | "factorize" | "done";
+  /** The layer just planned or factorized (null at "done"). */
+  layer: string | null;
+  /** Steps finished and the number of steps (one per candidate layer to plan, one per layer to factorize). */
+  step: number;
+  steps: number;
+  /** step / steps, in [0, 1]. */
+  fraction: number;
 }
 
 /** A factorizable layer as the planner sees it. */
@@ -206,7 +225,7 @@ function cpBreakEven(w: Work): number {
  * Plan the compression of the given layers. `others` are weighted layers that stay as they are
  * (unsupported kinds); `totalParams` is the whole model's parameter count (the params budget base).
  */
-export function makePlan(candidates: Candidate[], others: Other[], totalParams: number, o: CompressOptions = {}): Plan {
+export function makePlan(candidates: Candidate[], others: Other[], totalParams: number, o: CompressOptions = {}, planned?: (layer: string) => void): Plan {
   const names = new Set(candidates.map((c) => c.layer.name));
   const sel = checkOptions(o, names);
   const skip = new Set(o.skip ?? []);
@@ -236,6 +255,7 @@ export function makePlan(candidates: Candidate[], others: Other[], totalParams: 
       w.shapes = r.shapes;
       w.spectra = r.spectra;
     }
+    planned?.(c.layer.name);
     return w;
   });
 
