@@ -12,6 +12,7 @@ const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<voi
   train: () => import("./train-mlp.bench.ts"),
   tfjs: () => import("./tfjs.bench.ts"),
   lowrank: () => import("./lowrank.bench.ts"),
+  worker: () => import("./worker.bench.ts"),
   models: () => import("./models.bench.ts"),
   elhoushi: () => import("./elhoushi.bench.ts"),
   threads: () => import("./threads.bench.ts"),

@@ -68,8 +68,9 @@ export function accuracySpec(d: ReportData): TopLevelSpec {
   return { $schema: "https://vega.github.io/schema/vega-lite/v6.json", title: "Accuracy against wall-clock time", width: 560, height: 300, data: { values: d.points }, layer: layers } as TopLevelSpec;
 }
 
-export function paramsSpec(d: ReportData): TopLevelSpec {
-  const rows = d.plan.flatMap((e) => [
+/** Bar chart of each layer's parameters before and after (also drawn by the demo page). */
+export function paramsSpec(plan: PlanEntry[]): TopLevelSpec {
+  const rows = plan.flatMap((e) => [
     { layer: e.layer, which: "before", params: e.paramsBefore },
     { layer: e.layer, which: "after", params: e.paramsAfter },
   ]);
@@ -114,7 +115,7 @@ const fmt = (n: number) => n.toLocaleString("en-US");
 /** The report as one self-contained HTML string (SVG inline, no scripts, no external resources). */
 export async function renderReport(d: ReportData): Promise<string> {
   const charts: string[] = [await renderSvg(accuracySpec(d))];
-  if (d.plan.length) charts.push(await renderSvg(paramsSpec(d)));
+  if (d.plan.length) charts.push(await renderSvg(paramsSpec(d.plan)));
   if (d.predictor) charts.push(await renderSvg(predictorSpec(d.predictor)));
   const planRows = d.plan.map((e) => `<tr><td>${esc(e.layer)}</td><td>${esc(e.kind)}</td><td>${e.action === "factorize" ? esc(String(e.method)) : "kept"}</td><td>${e.ranks.join("×") || "—"}</td><td>${fmt(e.paramsBefore)}</td><td>${fmt(e.paramsAfter)}</td><td>${(100 * (1 - e.paramsAfter / Math.max(1, e.paramsBefore))).toFixed(1)}%</td></tr>`).join("\n");
   const pred = d.predictor

@@ -143,7 +143,7 @@ export async function cmdTrain(f: TrainFlags, io: CliIO): Promise<number> {
   const run = await runSchedule(schedule.name, model, data, schedule, { batchSize, seed, lr, quiet: f.quiet || f.json });
   try {
     if (f.out) await writeOut(f.out, await modelFiles("", run.result.model, run.planText ? { "plan.txt": run.planText + "\n" } : {}));
-    if (f.json) io.out(JSON.stringify({ command: "train", dataset: f.dataset, model: f.model, ...runJSON(run) }, null, 2));
+    if (f.json) io.out(JSON.stringify({ command: "train", backend: tf.getBackend(), dataset: f.dataset, model: f.model, ...runJSON(run) }, null, 2));
     else {
       io.out(table(["phase", "kind", "epochs", "seconds", "params before", "params after", "accuracy"], run.result.phases.map((p) => [p.label, p.kind, String(p.epochs), p.seconds.toFixed(1), String(p.paramsBefore), String(p.paramsAfter), p.accuracy.toFixed(4)])));
       io.out(`\n${run.result.schedule}: ${run.result.totalSeconds.toFixed(1)} s wall-clock (${run.result.trainSeconds.toFixed(1)} s training), final accuracy ${run.result.final.accuracy.toFixed(4)}, ${run.result.final.params} parameters`);

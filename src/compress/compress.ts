@@ -5,11 +5,12 @@ import type { Tensor } from "../core/tensor.ts";
 import { foldChain, layerAsSpec, parseChainName, chainLength } from "../layers/chain.ts";
 import { factorizeLayer } from "../layers/factorize.ts";
 import { channelFold, cpFold, relativeError, spatialFold, tucker2Fold, denseFold } from "../layers/layout.ts";
-import type { FactorizableLayer, LayerSpec, Method } from "../layers/types.ts";
+import type { FactorizableLayer, LayerConfig, LayerSpec, Method } from "../layers/types.ts";
+import { specCost } from "../layers/cost.ts";
 import {
   type Artifacts, type LayerEntry, decodeWeights, encodeWeights, layerName, listLayers, rootOf, rewriteTopology,
 } from "./artifacts.ts";
-import { type Candidate, type CompressOptions, type Other, type Plan, formatPlan, makePlan } from "./plan.ts";
+import { type Candidate, type CompressOptions, type CompressProgress, type Other, type Plan, formatPlan, makePlan } from "./plan.ts";
 
 export interface ShapeInfo {
   inShape: number[];
@@ -26,6 +27,12 @@ interface Inspection {
 }
 
 const ownerOf = (weightName: string) => weightName.slice(0, weightName.lastIndexOf("/"));
+
+/** FLOPs of a kept layer whose cost we can model (depthwise convolutions), so budgets count them; else 0. */
+function keptFlops(entry: { class_name: string; config: LayerConfig }, kernel: Tensor | undefined, shape: ShapeInfo | undefined): number {
+  if (entry.class_name !== "DepthwiseConv2D" || !kernel || !shape || shape.inShape.length !== 3) return 0;
+  return shape.calls * specCost({ className: "DepthwiseConv2D", config: entry.config, weights: [{ name: "depthwise_kernel", value: kernel }] }, shape.inShape).flops;
+}
 
 /** Split the model's weighted layers into factorizable candidates and the rest (with a reason each). */
 export function inspect(a: Artifacts, shapes: Map<string, ShapeInfo>): Inspection {
@@ -47,7 +54,7 @@ export function inspect(a: Artifacts, shapes: Map<string, ShapeInfo>): Inspectio
     const own = byLayer.get(name) ?? [];
     if (own.length === 0 || ["Model", "Functional", "Sequential"].includes(entry.class_name)) continue;
     const params = own.reduce((x, n) => x + weights.get(n)!.data.length, 0);
-    const other = (reason: string) => others.push({ name, kind: entry.class_name, params, reason });
+    const other = (reason: string) => others.push({ name, kind: entry.class_name, params, reason, flops: keptFlops(entry, weights.get(`${name}/depthwise_kernel`), shapes.get(name)) });
     if (entry.class_name !== "Dense" && entry.class_name !== "Conv2D") { other(`unsupported layer kind ${entry.class_name}: left untouched`); continue; }
     const kernel = weights.get(`${name}/kernel`);
     if (!kernel) { other(`no '${name}/kernel' weight: left untouched`); continue; }
@@ -112,7 +119,9 @@ export interface ArtifactsCompressResult {
 /** Plan, factorize and rewrite. The input artifacts are not modified. */
 export function compressArtifactsWith(a: Artifacts, shapes: Map<string, ShapeInfo>, options: CompressOptions = {}): ArtifactsCompressResult {
   const ins = inspect(a, shapes);
-  const plan = makePlan(ins.candidates, ins.others, ins.totalParams, options);
+  const report = progressReporter(options.onProgress, ins.candidates.length);
+  const plan = makePlan(ins.candidates, ins.others, ins.totalParams, options, report && ((layer) => report("plan", layer)));
+  report?.("factorize", null, plan.entries.filter((e) => e.action === "factorize").length);
   const byName = new Map(ins.candidates.map((c) => [c.layer.name, c.layer]));
   const replace = new Map<string, LayerSpec[]>();
   for (const e of plan.entries) {
@@ -122,9 +131,28 @@ export function compressArtifactsWith(a: Artifacts, shapes: Map<string, ShapeInf
     e.relError = relativeError(foldKernel(e.method!, chain), layer.kernel);
     e.relErrorKind = "measured";
     replace.set(e.layer, chain);
+    report?.("factorize", e.layer);
   }
   const artifacts = replace.size ? rebuild(a, ins.weights, replace) : a;
+  report?.("done", null);
   return { artifacts, plan, report: formatPlan(plan) };
+}
+
+/**
+ * Progress in steps: one per candidate planned, one per layer factorized. Until the plan is known the
+ * factorize steps are assumed to be one per candidate, so the fraction never goes back.
+ * report(phase, null, n) with n given only sets the number of factorize steps.
+ */
+function progressReporter(cb: CompressOptions["onProgress"], candidates: number) {
+  if (!cb) return undefined;
+  if (typeof cb !== "function") fail(WHERE, `onProgress is ${typeof cb}; expected a function`);
+  let step = 0, factorize = candidates;
+  return (phase: CompressProgress["phase"], layer: string | null, factorizeSteps?: number) => {
+    if (factorizeSteps !== undefined) { factorize = factorizeSteps; return; }
+    if (phase !== "done") step++;
+    const steps = candidates + factorize;
+    cb({ phase, layer, step: phase === "done" ? steps : step, steps, fraction: phase === "done" || steps === 0 ? 1 : step / steps });
+  };
 }
 
 export interface Folded {

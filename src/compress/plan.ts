@@ -37,6 +37,25 @@ export interface CompressOptions {
   skip?: string[];
   /** Options passed to the decompositions (seed, Tucker solver, CP iterations). */
   decomposition?: DecompositionOptions;
+  /**
+   * Called synchronously as the work advances: after each layer's spectra are planned, after each
+   * layer is factorized, and once at the end. (Through odecomp/worker it is called on the caller's
+   * thread as the worker's progress messages arrive.)
+   */
+  onProgress?: (progress: CompressProgress) => void;
+}
+
+/** One progress report of compress(): `fraction` never decreases and is 1 at phase "done". */
+export interface CompressProgress {
+  /** "plan": a layer's spectra were computed for rank selection; "factorize": a layer was factorized; "done": finished. */
+  phase: "plan" | "factorize" | "done";
+  /** The layer just planned or factorized (null at "done"). */
+  layer: string | null;
+  /** Steps finished and the number of steps (one per candidate layer to plan, one per layer to factorize). */
+  step: number;
+  steps: number;
+  /** step / steps, in [0, 1]. */
+  fraction: number;
 }
 
 /** A factorizable layer as the planner sees it. */
@@ -54,6 +73,8 @@ export interface Other {
   kind: string;
   params: number;
   reason: string;
+  /** Forward FLOPs per sample where the cost model knows the layer kind, else 0. */
+  flops?: number;
 }
 
 export interface PlanEntry {
@@ -204,7 +225,7 @@ function cpBreakEven(w: Work): number {
  * Plan the compression of the given layers. `others` are weighted layers that stay as they are
  * (unsupported kinds); `totalParams` is the whole model's parameter count (the params budget base).
  */
-export function makePlan(candidates: Candidate[], others: Other[], totalParams: number, o: CompressOptions = {}): Plan {
+export function makePlan(candidates: Candidate[], others: Other[], totalParams: number, o: CompressOptions = {}, planned?: (layer: string) => void): Plan {
   const names = new Set(candidates.map((c) => c.layer.name));
   const sel = checkOptions(o, names);
   const skip = new Set(o.skip ?? []);
@@ -234,6 +255,7 @@ export function makePlan(candidates: Candidate[], others: Other[], totalParams: 
       w.shapes = r.shapes;
       w.spectra = r.spectra;
     }
+    planned?.(c.layer.name);
     return w;
   });
 
@@ -308,7 +330,7 @@ export function makePlan(candidates: Candidate[], others: Other[], totalParams: 
   for (const x of others) {
     entries.push({
       layer: x.name, kind: x.kind, method: null, ranks: [], maxRanks: [], action: "keep", note: x.reason,
-      paramsBefore: x.params, paramsAfter: x.params, flopsBefore: 0, flopsAfter: 0, relError: null, relErrorKind: null,
+      paramsBefore: x.params, paramsAfter: x.params, flopsBefore: x.flops ?? 0, flopsAfter: x.flops ?? 0, relError: null, relErrorKind: null,
     });
   }
   const otherParams = totalParams - entries.reduce((a, e) => a + e.paramsBefore, 0);

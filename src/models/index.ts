@@ -3,7 +3,7 @@
 export { compress, planCompression, reconstruct, compressArtifacts, reconstructModelArtifacts, type CompressResult, type ReconstructResult, type ArtifactsResult } from "./compress.ts";
 export { modelToArtifacts, artifactsToModel, layerShapes } from "./convert.ts";
 export { fileSystem, artifactsToJSON, artifactsFromJSON, type FileSystemOptions, type ModelJSON } from "./io.ts";
-export { type CompressOptions, type RankSelection, type Plan, type PlanEntry, formatPlan } from "../compress/plan.ts";
+export { type CompressOptions, type CompressProgress, type RankSelection, type Plan, type PlanEntry, formatPlan } from "../compress/plan.ts";
 export type { Artifacts, WeightSpec } from "../compress/artifacts.ts";
 export type { Folded } from "../compress/compress.ts";
 export { normalizeModelJSON, type NormalizeResult } from "./keras3.ts";

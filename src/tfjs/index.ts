@@ -9,3 +9,4 @@
 //
 // Registered kernels: see WASM_KERNELS in register.ts. Other backends are untouched.
 export { registerWasmKernels, unregisterWasmKernels, wasmKernelNames } from "./register.ts";
+export { useWasmBackend, wasmThreadsBlocker, type WasmBackendOptions, type WasmBackendInfo } from "./backend.ts";

@@ -152,6 +152,21 @@ describe("ranks, budgets and rules", () => {
     r.model.dispose();
   });
 
+  it("kept depthwise convolutions count in the FLOP totals (a FLOP budget is a share of the whole model)", async () => {
+    const m = tfl.sequential({ layers: [
+      tfl.layers.depthwiseConv2d({ inputShape: [10, 12, 4], kernelSize: 3, depthMultiplier: 2, strides: 2, padding: "same", name: "dw" }),
+      tfl.layers.conv2d({ filters: 6, kernelSize: 3, name: "c" }),
+    ] });
+    const { plan } = await planCompression(m, { select: { kind: "full" } });
+    const dw = plan.entries.find((e) => e.layer === "dw")!;
+    expect(dw.action).toBe("keep");
+    expect(dw.flopsBefore).toBe(2 * 5 * 6 * 3 * 3 * 4 * 2); // out 5×6, 3×3 taps, 4 channels × multiplier 2
+    expect(dw.flopsAfter).toBe(dw.flopsBefore);
+    const c = plan.entries.find((e) => e.layer === "c")!;
+    expect(plan.totals.flopsBefore).toBe(dw.flopsBefore + c.flopsBefore);
+    m.dispose();
+  });
+
   it("auto methods: 1×1 → channel SVD, few input channels → Tucker-1, else Tucker-2; explicit per-layer methods", async () => {
     const inp = tfl.input({ shape: [8, 8, 3] });
     const c1 = tfl.layers.conv2d({ filters: 16, kernelSize: 3, padding: "same", name: "first" }).apply(inp) as tfl.SymbolicTensor;

@@ -54,4 +54,20 @@ describe("Deno smoke suite (shared kernel test vectors)", () => {
     expect(threads.cases.filter((c) => c.differing !== 0).map((c) => `${c.name}: ${c.differing} differ`)).toEqual([]);
     expect(threads.cases.find((c) => c.name === "svd 300×200")!.jobs).toBeGreaterThan(0);
   });
+
+  it("runs odecomp/worker under Deno (module Web Worker on the TypeScript entry): a decomposition, an error, compressArtifacts with progress", async () => {
+    const { code, stdout, stderr } = await runDeno(["run", "--no-remote", "--no-lock", "--no-prompt", "--allow-read", "test/smoke/deno-worker.ts"]);
+    expect(code, `deno exited ${code}\n${stderr}`).toBe(0);
+    const line = stdout.split("\n").find((l) => l.startsWith("ODECOMP_WORKER "));
+    expect(line, `no report line in Deno output:\n${stdout}\n${stderr}`).toBeDefined();
+    const r = JSON.parse(line!.slice("ODECOMP_WORKER ".length));
+    expect(r.kind).toBe("web");
+    expect(r.build).toBe("relaxed");
+    expect(r.ranks).toEqual([2, 2, 2]);
+    expect(r.cls).toBe("TuckerTensor");
+    expect(r.err).toMatch(/^svd: a has a non-finite value \(NaN\) at flat index 0/);
+    expect(new Set(r.fractions).size).toBeGreaterThanOrEqual(6);
+    expect(r.fractions.at(-1)).toBe(1);
+    expect(r.kept).toBeLessThan(0.35);
+  });
 });
