@@ -24,7 +24,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 async function bundle(): Promise<Record<string, string>> {
   const res = await build({
-    entryPoints: { page: join(here, "browser-page.ts"), worker: join(here, "browser-worker.ts") },
+    entryPoints: { page: join(here, "browser-page.ts"), worker: join(here, "browser-worker.ts"), plain: join(here, "browser-plain.ts") },
     bundle: true,
     format: "esm",
     target: "es2022",
@@ -36,22 +36,23 @@ async function bundle(): Promise<Record<string, string>> {
   const files: Record<string, string> = {};
   for (const f of res.outputFiles) files["/" + f.path.split("/").pop()] = f.text;
   files["/"] = `<!doctype html><meta charset="utf-8"><title>odecomp vectors</title><link rel="icon" href="data:,"><script type="module" src="./page.js"></script>`;
+  files["/plain"] = `<!doctype html><meta charset="utf-8"><title>odecomp, not isolated</title><link rel="icon" href="data:,"><script type="module" src="./plain.js"></script>`;
   return files;
 }
 
 function serve(files: Record<string, string>): Promise<Server> {
   const server = createServer((req, res) => {
     const body = files[(req.url ?? "/").split("?")[0]];
-    const headers = {
-      "Cross-Origin-Opener-Policy": "same-origin",
-      "Cross-Origin-Embedder-Policy": "require-corp",
-      "Cache-Control": "no-store",
-    };
+    // /plain and its script are served without COOP/COEP: that page is not cross-origin isolated
+    const isolated = !/^\/plain/.test(req.url ?? "/");
+    const headers: Record<string, string> = isolated
+      ? { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp", "Cache-Control": "no-store" }
+      : { "Cache-Control": "no-store" };
     if (body === undefined) {
       res.writeHead(404, headers).end("not found");
       return;
     }
-    const type = req.url === "/" ? "text/html; charset=utf-8" : "text/javascript; charset=utf-8";
+    const type = req.url === "/" || req.url === "/plain" ? "text/html; charset=utf-8" : "text/javascript; charset=utf-8";
     res.writeHead(200, { ...headers, "Content-Type": type }).end(body);
   });
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
@@ -113,4 +114,24 @@ describe.skipIf(!present)(title, () => {
       expect(t.cases.find((c) => c.name === "tucker-2 hosvd (96,96,3,3) r=24")!.jobs).toBeGreaterThan(0);
     });
   }
+
+  it("a page without COOP/COEP runs one thread, says why, and computes", async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    const { port } = server.address() as AddressInfo;
+    await page.goto(`http://127.0.0.1:${port}/plain`);
+    await page.waitForFunction(() => (globalThis as { __odecompPlain?: { done: boolean } }).__odecompPlain?.done === true, undefined, { timeout: 60_000 });
+    const plain = await page.evaluate(() => (globalThis as unknown as { __odecompPlain: Record<string, unknown> }).__odecompPlain);
+    await page.close();
+    expect(plain.error, String(plain.error)).toBeUndefined();
+    expect(errors).toEqual([]);
+    const why = /SharedArrayBuffer is unavailable because the page is not cross-origin isolated \(serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp\)/;
+    expect(plain.info).toMatchObject({ threads: 1, api: null });
+    expect((plain.info as { reason: string }).reason).toMatch(why);
+    expect(plain.runtime).toMatchObject({ sharedMemory: false, features: { threads: false } });
+    expect(plain.after).toMatchObject({ threads: 1, requested: 2 });
+    expect((plain.after as { reason: string }).reason).toMatch(why);
+    expect(plain.product).toEqual([1, 2, 3, 4]);
+  });
 });
