@@ -22,7 +22,7 @@ const PENDING: usize = 4; // i32 workers that have not acknowledged the job
 const KIND: usize = 8; // i32 job kind
 const PARTS: usize = 12; // i32 parts in the job (part 0 is the caller's)
 const FAILED: usize = 16; // i32 set when a worker trapped during the job
-/** Job arguments: 32 slots of 4 bytes (i32 / f32 / pointers). */
+/** Job arguments: MAX_ARGS slots of 4 bytes (i32 / f32 / pointers) up to the end of the 256-byte block. */
 const ARGS: usize = 64;
 export const MAX_ARGS: i32 = 48;
 
