@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import {
-  getThreads, lowRankMatmul, matmul, ready, runtimeInfo, setThreads, terminateThreads, threadsInfo, tucker, wasmMemoryBytes,
+  getThreads, lowRankMatmul, matmul, ready, runtimeInfo, setThreads, svd, terminateThreads, threadsInfo, tucker, wasmMemoryBytes,
 } from "../../src/index.ts";
 import { getKernels, resetForTesting } from "../../src/core/loader.ts";
 import { withScratch } from "../../src/core/heap.ts";
@@ -67,6 +67,25 @@ describe("threaded kernels equal single-threaded ones", () => {
       expect(differing(r.c, single[i]), `${m}×${n}×${k} alpha ${al} beta ${be} trans ${t}`).toBe(0);
     });
     expect(split).toBe(cases.length);
+  });
+});
+
+describe("more threads than parts or cores", () => {
+  it("3 and 5 threads give the same bits as 1 (uneven bands, eigensolves on 3 threads, bidiagonalisation chunks)", async () => {
+    const a = { data: randn(257 * 257, 21), shape: [257, 257] };
+    const w = { data: randn(40 * 36 * 30, 22), shape: [40, 36, 30] };
+    const s = { data: randn(380 * 370, 23), shape: [380, 370] };
+    const run = () => [matmul(a, a, { transposeB: true }).data, ...tucker(w, { rank: 6 }).factors.map((f) => f.data), svd(s).s];
+    await setThreads(1);
+    const one = run();
+    for (const n of [3, 5]) {
+      await setThreads(n);
+      const g0 = getKernels().threads_generation();
+      const many = run();
+      expect(getKernels().threads_generation() - g0, `${n} threads dispatched jobs`).toBeGreaterThan(0);
+      many.forEach((x, i) => expect(differing(x, one[i]), `${n} threads, output ${i}`).toBe(0));
+    }
+    await setThreads(2);
   });
 });
 
