@@ -216,6 +216,14 @@ export interface TrainOptions {
   /** Input layout (default: "image" when the model's input is 4-D, else "flat"). */
   layout?: "flat" | "image";
   evalBatchSize?: number;
+  /**
+   * Learning-rate warm-up after every architecture change (factorize, truncate, decompose,
+   * reconstruct): the rebuilt optimizer's learning rate ramps linearly from base/N to base over
+   * N steps (default 0: none). A fresh Adam takes full-size steps on moments estimated from one
+   * batch, which knocks a just-decomposed model about; the ramp lets the moments settle first.
+   * Needs an optimizer with a numeric `learningRate` field (Adam, Adamax, RMSProp, Adagrad...; SGD via setLearningRate).
+   */
+  warmupSteps?: number;
   onEpochEnd?: (record: EpochRecord) => void | Promise<void>;
   onPhaseEnd?: (record: PhaseRecord) => void | Promise<void>;
 }
@@ -269,6 +277,8 @@ export async function train(model: tfl.LayersModel, data: TrainData, schedule: S
   const batchSize = options.batchSize ?? 64, seed = options.seed ?? 0;
   check(Number.isInteger(batchSize) && batchSize >= 1, where, () => `batchSize = ${batchSize}; expected a positive integer`);
   const makeOptimizer = options.optimizer ?? (() => tf.train.adam(1e-3));
+  const warmup = options.warmupSteps ?? 0;
+  check(Number.isInteger(warmup) && warmup >= 0, where, () => `warmupSteps = ${options.warmupSteps}; expected an integer ≥ 0`);
   const layout = options.layout ?? ((model.inputs[0].shape.length === 4) ? "image" : "flat");
   const evalOpts = { batchSize: options.evalBatchSize ?? 1000, layout };
   const t0 = performance.now();
@@ -277,12 +287,29 @@ export async function train(model: tfl.LayersModel, data: TrainData, schedule: S
   let optimizer = makeOptimizer();
   let epoch = 0, step = 0;
   const epochs: EpochRecord[] = [], phases: PhaseRecord[] = [];
+  // Warm-up state: the step of the last architecture change (-1: none yet) and the rebuilt optimizer's base rate.
+  let changedAt = -1, baseRate = NaN;
   const replace = (next: tfl.LayersModel) => {
     if (current !== model) current.dispose();
     current = next;
     optimizer.dispose();
     optimizer = makeOptimizer();
+    if (warmup > 0) {
+      baseRate = (optimizer as unknown as { learningRate: number }).learningRate;
+      check(typeof baseRate === "number" && baseRate > 0, where, () => `warmupSteps = ${warmup} needs an optimizer with a positive numeric learningRate; got ${String(baseRate)}`);
+      changedAt = step;
+    }
   };
+  const setRate = (rate: number) => {
+    const o = optimizer as unknown as { learningRate: number; setLearningRate?: (r: number) => void };
+    if (o.setLearningRate) o.setLearningRate(rate); else o.learningRate = rate;
+  };
+  const beforeStep = warmup > 0 ? (s: number) => {
+    if (changedAt < 0) return;
+    const t = s - changedAt;
+    setRate(t < warmup ? baseRate * (t + 1) / warmup : baseRate);
+    if (t >= warmup) changedAt = -1;
+  } : undefined;
 
   try {
     for (const [index, phase] of schedule.phases.entries()) {
@@ -303,7 +330,7 @@ export async function train(model: tfl.LayersModel, data: TrainData, schedule: S
           for (let e = 0; e < phase.epochs; e++) {
             const e0 = performance.now();
             const r = await trainEpoch(current, data.train, {
-              optimizer, batchSize, seed, epoch, layout, step,
+              optimizer, batchSize, seed, epoch, layout, step, beforeStep,
               penalty: penalty ? (s) => penalty(s - phaseStep0) : undefined,
               onStep: proximal ? (s) => applyFadingProximal(current, proximal, s - phaseStep0) : undefined,
             });

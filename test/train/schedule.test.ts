@@ -180,3 +180,23 @@ describe("train() with odecomp/models (decompose / reconstruct)", () => {
     r.model.dispose(); cnn.dispose();
   });
 });
+
+describe("learning-rate warm-up after an architecture change", () => {
+  it("ramps the rebuilt optimizer's rate linearly over warmupSteps, then holds it; none before the change", async () => {
+    const rates: number[] = [];
+    const optimizer = () => {
+      const o = tf.train.adam(0.01);
+      const apply = o.applyGradients.bind(o);
+      o.applyGradients = (g) => { rates.push((o as unknown as { learningRate: number }).learningRate); apply(g); };
+      return o;
+    };
+    const model = small();
+    const r = await train(model, data, decomposeAtEpoch({ epochs: 3, at: 1, plan: { ranks: { fc1: 5 } } }), { ...opts, optimizer, warmupSteps: 4 });
+    // 120 samples / batch 40 = 3 steps per epoch: 3 before the decomposition, 6 after.
+    expect(rates.length).toBe(9);
+    expect(rates.slice(0, 3)).toEqual([0.01, 0.01, 0.01]);
+    expect(rates.slice(3).map((x) => +x.toFixed(6))).toEqual([0.0025, 0.005, 0.0075, 0.01, 0.01, 0.01]);
+    r.model.dispose(); model.dispose();
+    await expect(train(small(), data, baseline({ epochs: 1 }), { ...opts, warmupSteps: -1 })).rejects.toThrow(/warmupSteps = -1; expected an integer ≥ 0/);
+  });
+});
