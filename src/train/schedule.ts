@@ -23,7 +23,7 @@ import { fadingPenalty, applyFadingProximal, truncatePairs, type FactorPair } fr
 import { factorizeDense, findSvdPairs, pairRank } from "./factorize.ts";
 import { evaluate, trainEpoch } from "./loop.ts";
 import { forwardFlops } from "./models.ts";
-import { shouldStop, type StopDecision } from "./predictor.ts";
+import { nextRank, shouldStop, type RankPoint, type StopDecision } from "./predictor.ts";
 import { compress, reconstruct } from "../models/compress.ts";
 import type { CompressOptions, Plan } from "../compress/plan.ts";
 
@@ -57,6 +57,14 @@ export type Phase =
   | { kind: "train"; epochs: number; label?: string; fading?: FadingSpec; earlyStop?: EarlyStopSpec }
   | { kind: "factorize"; layers: string[]; rank: number; init?: "random" | "svd"; label?: string }
   | { kind: "truncate"; rank: number; pairs?: FactorPair[]; label?: string }
+  /**
+   * Truncate the factorized pairs to the rank the accuracy-over-rank predictor picks (`nextRank`):
+   * the smallest untried rank below the current one predicted to reach `target`, from the
+   * (rank, test accuracy at the end of a train phase) points of this run. With fewer than 3 points
+   * (too few to fit) the rank is halved instead; when no rank is predicted to reach the target, the
+   * model is left as it is (the record says so).
+   */
+  | { kind: "predictRank"; target: number; minRank?: number; pairs?: FactorPair[]; label?: string }
   /** Factorize with odecomp/models `compress` (method and ranks per its options: EVBMF, budget, energy, explicit). */
   | { kind: "decompose"; options?: CompressOptions; label?: string }
   | { kind: "reconstruct"; label?: string };
@@ -119,6 +127,24 @@ export function incremental(o: { ranks: number[]; fineTuneEpochs: number; fadeEp
     phases.push({ kind: "train", epochs: o.fineTuneEpochs, label: `fine-tune r=${rank}`, earlyStop: o.earlyStop });
   }
   return { name: `incremental ${o.ranks.join("→")}`, phases };
+}
+
+/**
+ * Incremental decomposition with the steps chosen by the predictor: `steps` ×
+ * (predictRank toward `target` accuracy, fine-tune `fineTuneEpochs`), after
+ * `warmEpochs` of training at the current rank (the first point of the
+ * accuracy-over-rank curve).
+ */
+export function incrementalPredicted(o: { target: number; steps: number; fineTuneEpochs: number; warmEpochs?: number; minRank?: number; pairs?: FactorPair[]; earlyStop?: EarlyStopSpec }): Schedule {
+  check(Number.isInteger(o.steps) && o.steps >= 1, "incrementalPredicted", () => `steps = ${o.steps}; expected a positive integer`);
+  check(Number.isFinite(o.target) && o.target > 0 && o.target <= 1, "incrementalPredicted", () => `target = ${o.target}; expected an accuracy in (0, 1]`);
+  const phases: Phase[] = [];
+  if (o.warmEpochs) phases.push({ kind: "train", epochs: o.warmEpochs, label: "train" });
+  for (let i = 0; i < o.steps; i++) {
+    phases.push({ kind: "predictRank", target: o.target, minRank: o.minRank, pairs: o.pairs, label: `predict rank ${i + 1}` });
+    phases.push({ kind: "train", epochs: o.fineTuneEpochs, label: `fine-tune ${i + 1}`, earlyStop: o.earlyStop });
+  }
+  return { name: `incremental (predicted ranks, target ${o.target})`, phases };
 }
 
 /**
@@ -202,6 +228,8 @@ export interface PhaseRecord {
   stoppedEarly?: boolean;
   /** Layer names of the model at the end of the phase. */
   layers: string[];
+  /** predictRank: the rank chosen (null: none predicted to reach the target, model unchanged), its predicted accuracy and the points it was fitted to. */
+  rankChoice?: { rank: number | null; predicted: number | null; rule: "predictor" | "halve" | "at minRank"; points: RankPoint[] };
   /** decompose: compress's plan report; reconstruct: what was folded. */
   report?: string;
   /** decompose: compress's plan (per-layer method, ranks, params and FLOPs before/after). */
@@ -254,6 +282,10 @@ function validatePhase(p: Phase, i: number): void {
     case "truncate":
       check(Number.isInteger(p.rank) && p.rank >= 1, where, () => `${at}: rank = ${p.rank}; expected a positive integer`);
       return;
+    case "predictRank":
+      check(Number.isFinite(p.target) && p.target > 0 && p.target <= 1, where, () => `${at}: target = ${p.target}; expected an accuracy in (0, 1]`);
+      check(p.minRank === undefined || (Number.isInteger(p.minRank) && p.minRank >= 1), where, () => `${at}: minRank = ${p.minRank}; expected a positive integer`);
+      return;
     case "decompose":
       check(p.options === undefined || (typeof p.options === "object" && p.options !== null), where, () => `${at}: options = ${String(p.options)}; expected compress options (an object) or nothing`);
       return;
@@ -287,6 +319,12 @@ export async function train(model: tfl.LayersModel, data: TrainData, schedule: S
   let optimizer = makeOptimizer();
   let epoch = 0, step = 0;
   const epochs: EpochRecord[] = [], phases: PhaseRecord[] = [];
+  // (rank, accuracy at the end of a train phase) of the factorized pairs, for predictRank phases.
+  const rankPoints: RankPoint[] = [];
+  const commonRank = (pairs: FactorPair[]): number | null => {
+    const ranks = [...new Set(pairs.map((p) => pairRank(current, p)))];
+    return ranks.length === 1 ? ranks[0] : null;
+  };
   // Warm-up state: the step of the last architecture change (-1: none yet) and the rebuilt optimizer's base rate.
   let changedAt = -1, baseRate = NaN;
   const replace = (next: tfl.LayersModel) => {
@@ -317,6 +355,7 @@ export async function train(model: tfl.LayersModel, data: TrainData, schedule: S
       const paramsBefore = current.countParams();
       const label = phase.label ?? phase.kind;
       let accuracy = NaN, accuracyBefore: number | undefined, ran = 0, stoppedEarly: boolean | undefined, report: string | undefined, plan: Plan | undefined;
+      let rankChoice: PhaseRecord["rankChoice"];
       switch (phase.kind) {
         case "train": {
           const history: number[] = [];
@@ -352,6 +391,12 @@ export async function train(model: tfl.LayersModel, data: TrainData, schedule: S
           }
           if (ran === 0) accuracy = await evaluate(current, data.test, evalOpts);
           if (phase.earlyStop) stoppedEarly ??= false;
+          const r = ran > 0 ? commonRank(findSvdPairs(current)) : null;
+          if (r !== null) {
+            const i = rankPoints.findIndex((p) => p.rank === r);
+            if (i >= 0) rankPoints.splice(i, 1);
+            rankPoints.push({ rank: r, accuracy });
+          }
           break;
         }
         case "factorize":
@@ -365,6 +410,24 @@ export async function train(model: tfl.LayersModel, data: TrainData, schedule: S
             replace(await truncatePairs(current, pairs, phase.rank));
           }
           accuracy = await evaluate(current, data.test, evalOpts);
+          break;
+        }
+        case "predictRank": {
+          const pairs = phase.pairs ?? findSvdPairs(current);
+          check(pairs.length > 0, where, () => `phase ${index} (predictRank): model '${current.name}' has no factorized pairs; expected a factorize phase first or pairs`);
+          const now = commonRank(pairs);
+          check(now !== null, where, () => `phase ${index} (predictRank): the factorized pairs have different ranks (${pairs.map((p) => `${p.u}: ${pairRank(current, p)}`).join(", ")}); expected one common rank`);
+          accuracyBefore = await evaluate(current, data.test, evalOpts);
+          const minRank = Math.min(phase.minRank ?? 1, now!);
+          const points = rankPoints.map((p) => ({ ...p }));
+          if (now! <= minRank) rankChoice = { rank: null, predicted: null, rule: "at minRank", points };
+          else if (points.length < 3) rankChoice = { rank: Math.max(minRank, Math.ceil(now! / 2)), predicted: null, rule: "halve", points };
+          else {
+            const c = nextRank(points, { target: phase.target, minRank, maxRank: now! - 1 });
+            rankChoice = { rank: c.rank, predicted: c.predicted, rule: "predictor", points };
+          }
+          if (rankChoice.rank !== null) replace(await truncatePairs(current, pairs, rankChoice.rank));
+          accuracy = rankChoice.rank !== null ? await evaluate(current, data.test, evalOpts) : accuracyBefore;
           break;
         }
         case "decompose": {
@@ -387,7 +450,7 @@ export async function train(model: tfl.LayersModel, data: TrainData, schedule: S
       }
       const record: PhaseRecord = {
         index, kind: phase.kind, label, seconds: (performance.now() - p0) / 1000, epochs: ran,
-        paramsBefore, paramsAfter: current.countParams(), accuracy, accuracyBefore, ranks: ranksOf(current), layers: current.layers.map((l) => l.name), stoppedEarly, report, plan,
+        paramsBefore, paramsAfter: current.countParams(), accuracy, accuracyBefore, ranks: ranksOf(current), layers: current.layers.map((l) => l.name), stoppedEarly, rankChoice, report, plan,
       };
       phases.push(record);
       await options.onPhaseEnd?.(record);
