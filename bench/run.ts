@@ -12,6 +12,8 @@ const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<voi
   lowrank: () => import("./lowrank.bench.ts"),
   models: () => import("./models.bench.ts"),
   elhoushi: () => import("./elhoushi.bench.ts"),
+  "elhoushi-seeds": () => import("./elhoushi-seeds.bench.ts"),
+  predictor: () => import("./predictor.bench.ts"),
 };
 
 const args = process.argv.slice(2);
