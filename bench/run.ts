@@ -14,6 +14,7 @@ const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<voi
   elhoushi: () => import("./elhoushi.bench.ts"),
   "elhoushi-seeds": () => import("./elhoushi-seeds.bench.ts"),
   predictor: () => import("./predictor.bench.ts"),
+  incremental: () => import("./incremental.bench.ts"),
 };
 
 const args = process.argv.slice(2);
