@@ -62,9 +62,11 @@ export type Phase =
    * the smallest untried rank below the current one predicted to reach `target`, from the
    * (rank, test accuracy at the end of a train phase) points of this run. With fewer than 3 points
    * (too few to fit) the rank is halved instead; when no rank is predicted to reach the target, the
-   * model is left as it is (the record says so).
+   * model is left as it is (the record says so). A step keeps at least `minKeep` (default 0.5) of the
+   * current rank: the fit is only trusted near the ranks it has seen (from points at 150, 75, 38 with
+   * flat accuracy it would otherwise jump straight to rank 2).
    */
-  | { kind: "predictRank"; target: number; minRank?: number; pairs?: FactorPair[]; label?: string }
+  | { kind: "predictRank"; target: number; minRank?: number; minKeep?: number; pairs?: FactorPair[]; label?: string }
   /** Factorize with odecomp/models `compress` (method and ranks per its options: EVBMF, budget, energy, explicit). */
   | { kind: "decompose"; options?: CompressOptions; label?: string }
   | { kind: "reconstruct"; label?: string };
@@ -135,13 +137,13 @@ export function incremental(o: { ranks: number[]; fineTuneEpochs: number; fadeEp
  * `warmEpochs` of training at the current rank (the first point of the
  * accuracy-over-rank curve).
  */
-export function incrementalPredicted(o: { target: number; steps: number; fineTuneEpochs: number; warmEpochs?: number; minRank?: number; pairs?: FactorPair[]; earlyStop?: EarlyStopSpec }): Schedule {
+export function incrementalPredicted(o: { target: number; steps: number; fineTuneEpochs: number; warmEpochs?: number; minRank?: number; minKeep?: number; pairs?: FactorPair[]; earlyStop?: EarlyStopSpec }): Schedule {
   check(Number.isInteger(o.steps) && o.steps >= 1, "incrementalPredicted", () => `steps = ${o.steps}; expected a positive integer`);
   check(Number.isFinite(o.target) && o.target > 0 && o.target <= 1, "incrementalPredicted", () => `target = ${o.target}; expected an accuracy in (0, 1]`);
   const phases: Phase[] = [];
   if (o.warmEpochs) phases.push({ kind: "train", epochs: o.warmEpochs, label: "train" });
   for (let i = 0; i < o.steps; i++) {
-    phases.push({ kind: "predictRank", target: o.target, minRank: o.minRank, pairs: o.pairs, label: `predict rank ${i + 1}` });
+    phases.push({ kind: "predictRank", target: o.target, minRank: o.minRank, minKeep: o.minKeep, pairs: o.pairs, label: `predict rank ${i + 1}` });
     phases.push({ kind: "train", epochs: o.fineTuneEpochs, label: `fine-tune ${i + 1}`, earlyStop: o.earlyStop });
   }
   return { name: `incremental (predicted ranks, target ${o.target})`, phases };
@@ -285,6 +287,7 @@ function validatePhase(p: Phase, i: number): void {
     case "predictRank":
       check(Number.isFinite(p.target) && p.target > 0 && p.target <= 1, where, () => `${at}: target = ${p.target}; expected an accuracy in (0, 1]`);
       check(p.minRank === undefined || (Number.isInteger(p.minRank) && p.minRank >= 1), where, () => `${at}: minRank = ${p.minRank}; expected a positive integer`);
+      check(p.minKeep === undefined || (p.minKeep > 0 && p.minKeep < 1), where, () => `${at}: minKeep = ${p.minKeep}; expected a fraction in (0, 1)`);
       return;
     case "decompose":
       check(p.options === undefined || (typeof p.options === "object" && p.options !== null), where, () => `${at}: options = ${String(p.options)}; expected compress options (an object) or nothing`);
@@ -423,7 +426,8 @@ export async function train(model: tfl.LayersModel, data: TrainData, schedule: S
           if (now! <= minRank) rankChoice = { rank: null, predicted: null, rule: "at minRank", points };
           else if (points.length < 3) rankChoice = { rank: Math.max(minRank, Math.ceil(now! / 2)), predicted: null, rule: "halve", points };
           else {
-            const c = nextRank(points, { target: phase.target, minRank, maxRank: now! - 1 });
+            const lower = Math.min(now! - 1, Math.max(minRank, Math.ceil(now! * (phase.minKeep ?? 0.5))));
+            const c = nextRank(points, { target: phase.target, minRank: lower, maxRank: now! - 1 });
             rankChoice = { rank: c.rank, predicted: c.predicted, rule: "predictor", points };
           }
           if (rankChoice.rank !== null) replace(await truncatePairs(current, pairs, rankChoice.rank));
