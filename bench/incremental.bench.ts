@@ -34,6 +34,11 @@ export async function run(args: string[] = []): Promise<void> {
   const pred = incrementalPredicted({ target, steps: 3, fineTuneEpochs: ft, minRank: 2 });
   const cases: Schedule[] = [oneShot, { name: inc.name, phases: [...prefix, ...inc.phases] }, { name: pred.name, phases: [...prefix, ...pred.phases] }];
 
+  { // warm-up (not measured)
+    const w = mlp({ seed: 0 });
+    const r = await train(w, { train: data.test, test: data.test }, oneShot, { batchSize: 64, seed: 0 });
+    r.model.dispose(); w.dispose();
+  }
   const res = new Map<string, { r: TrainResult; load: number; ranks: number[] }>();
   for (const [si, seed] of seeds.entries()) {
     for (const c of si % 2 === 0 ? cases : [...cases].reverse()) {
