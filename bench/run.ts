@@ -16,6 +16,9 @@ const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<voi
   models: () => import("./models.bench.ts"),
   elhoushi: () => import("./elhoushi.bench.ts"),
   threads: () => import("./threads.bench.ts"),
+  "elhoushi-seeds": () => import("./elhoushi-seeds.bench.ts"),
+  predictor: () => import("./predictor.bench.ts"),
+  incremental: () => import("./incremental.bench.ts"),
 };
 
 const args = process.argv.slice(2);

@@ -7,7 +7,19 @@
 // and runs at GEMM speed while the patch buffer stays in cache.
 import { gemm_f32 } from "../linalg/gemm";
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
-import { gi, G_BATCH, G_IN_C, G_IN_H, G_IN_W, G_OUT_C, G_OUT_H, G_OUT_W, G_K_H, G_K_W } from "./geom";
+import { gi, G_BATCH, G_IN_C, G_IN_H, G_IN_W, G_OUT_C, G_OUT_H, G_OUT_W, G_K_H, G_K_W, G_STRIDE_H, G_STRIDE_W, G_PAD_TOP, G_PAD_LEFT } from "./geom";
+
+/**
+ * A pointwise conv (1×1 filter, stride 1, no padding, output the size of the
+ * input): patches(x) is x itself viewed as [batch·H·W, inC], so the GEMMs run
+ * on the tensors directly — no patch buffer, no col2im (the Tucker-2 / CP /
+ * channel-SVD chains are mostly such convs, with small channel counts where
+ * the packing and unpacking passes cost as much as the GEMM).
+ */
+@inline function isPointwise(g: usize): bool {
+  return gi(g, G_K_H) == 1 && gi(g, G_K_W) == 1 && gi(g, G_STRIDE_H) == 1 && gi(g, G_STRIDE_W) == 1
+    && gi(g, G_PAD_TOP) == 0 && gi(g, G_PAD_LEFT) == 0 && gi(g, G_OUT_H) == gi(g, G_IN_H) && gi(g, G_OUT_W) == gi(g, G_IN_W);
+}
 import { pack_patches, unpack_patches_add, patch_block_rows } from "./patches";
 
 /** y[batch, outH, outW, outC] = conv(x, w). Returns 0, or 1 when scratch could not grow. */
@@ -16,6 +28,10 @@ export function conv2d_f32(g: usize, x: usize, w: usize, y: usize): i32 {
   const outC = gi(g, G_OUT_C);
   const P = gi(g, G_BATCH) * gi(g, G_OUT_H) * gi(g, G_OUT_W);
   if (P == 0 || outC == 0) return 0;
+  if (isPointwise(g)) {
+    gemm_f32(0, 0, P, outC, K, 1, x, K, w, outC, 0, y, outC);
+    return 0;
+  }
   const mark = scratch_mark();
   const rowsMax = patch_block_rows(K, P);
   const col = scratch_alloc(<usize>(rowsMax * K) << 2);
@@ -44,6 +60,11 @@ export function conv2d_backprop_filter_f32(g: usize, x: usize, dy: usize, dw: us
     memory.fill(dw, 0, <usize>(K * outC) << 2);
     return 0;
   }
+  if (isPointwise(g)) {
+    // dw [inC, outC] = xᵀ · dy over all positions at once.
+    gemm_f32(1, 0, K, outC, P, 1, x, K, dy, outC, 0, dw, outC);
+    return 0;
+  }
   const mark = scratch_mark();
   const rowsMax = patch_block_rows(K, P);
   const col = scratch_alloc(<usize>(rowsMax * K) << 2);
@@ -68,6 +89,11 @@ export function conv2d_backprop_input_f32(g: usize, dy: usize, w: usize, dx: usi
   const K = gi(g, G_K_H) * gi(g, G_K_W) * inC;
   const outC = gi(g, G_OUT_C);
   const P = gi(g, G_BATCH) * gi(g, G_OUT_H) * gi(g, G_OUT_W);
+  if (P > 0 && isPointwise(g)) {
+    // dx [P, inC] = dy · wᵀ, written directly (every position of dx is covered once).
+    gemm_f32(0, 1, P, inC, outC, 1, dy, outC, w, outC, 0, dx, inC);
+    return 0;
+  }
   memory.fill(dx, 0, <usize>(gi(g, G_BATCH) * gi(g, G_IN_H) * gi(g, G_IN_W) * inC) << 2);
   if (P == 0) return 0;
   const mark = scratch_mark();

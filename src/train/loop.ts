@@ -18,6 +18,8 @@ export interface EpochOptions {
   step?: number;
   /** Extra loss term for a step (e.g. fadingPenalty); called inside the gradient tape. */
   penalty?: (step: number) => tf.Scalar;
+  /** Called before each step with the global step about to run (e.g. to set a learning rate). */
+  beforeStep?: (step: number) => void;
   /** Called after each step with the global step (e.g. a proximal update). */
   onStep?: (step: number, batch: Batch) => void;
 }
@@ -38,6 +40,7 @@ export async function trainEpoch(model: tfl.LayersModel, set: ImageSet, options:
   let lossSum = tf.scalar(0);
   await forEachBatch(set, { batchSize: options.batchSize, seed: options.seed, epoch: options.epoch, layout: options.layout }, (batch) => {
     const s = step;
+    options.beforeStep?.(s);
     const loss = options.optimizer.minimize(() => {
       const pred = model.apply(batch.x, { training: true }) as tf.Tensor;
       const ce = tf.mean(tfl.metrics.categoricalCrossentropy(batch.y, pred)) as tf.Scalar;

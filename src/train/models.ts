@@ -1,6 +1,6 @@
 // Reference models for 28×28×1 inputs, with seeded initialisation (every
-// layer's initializer gets seed + its index, so two builds with the same seed
-// have identical weights). Outputs are softmax probabilities over `classes`.
+// layer's initializer gets initializerSeed(seed, its index), never 0, so two
+// builds with the same seed have identical weights). Outputs are softmax probabilities over `classes`.
 import * as tfl from "@tensorflow/tfjs-layers";
 import { check } from "../core/errors.ts";
 
@@ -24,6 +24,17 @@ export interface MlpOptions extends ModelOptions {
   inputSize?: number;
 }
 
+/**
+ * The seed handed to the tfjs initializer of layer `index` of a model built with `seed`: always ≥ 1.
+ * tfjs-core's Gaussian generators (truncatedNormal → heNormal, randomNormal) treat a seed of 0 as
+ * "no seed" (`seed ? seed : Math.random()`), so seed 0 used to give a different model at every build.
+ * Distinct (seed, index) pairs give distinct initializer seeds for index < 1000.
+ */
+export function initializerSeed(seed: number, index: number): number {
+  check(Number.isSafeInteger(seed) && seed >= 0, "models", () => `seed = ${seed}; expected an integer ≥ 0`);
+  return seed * 1000 + index + 1;
+}
+
 const glorot = (seed: number) => tfl.initializers.glorotUniform({ seed });
 const he = (seed: number) => tfl.initializers.heNormal({ seed });
 
@@ -32,14 +43,14 @@ export function mlp(options: MlpOptions = {}): tfl.LayersModel {
   const seed = options.seed ?? 0, hidden = options.hidden ?? 150, classes = options.classes ?? 10, n = options.inputSize ?? 784;
   const model = tfl.sequential({ name: "mlp" });
   if (options.rank === undefined) {
-    model.add(tfl.layers.dense({ name: "fc1", inputShape: [n], units: hidden, activation: "relu", kernelInitializer: glorot(seed) }));
+    model.add(tfl.layers.dense({ name: "fc1", inputShape: [n], units: hidden, activation: "relu", kernelInitializer: glorot(initializerSeed(seed, 0)) }));
   } else {
     const r = options.rank;
     check(Number.isInteger(r) && r >= 1 && r <= Math.min(n, hidden), "mlp", () => `rank = ${r}; expected an integer in 1..${Math.min(n, hidden)}`);
-    model.add(tfl.layers.dense({ name: "fc1__odc_svd_0", inputShape: [n], units: r, useBias: false, kernelInitializer: glorot(seed) }));
-    model.add(tfl.layers.dense({ name: "fc1__odc_svd_1", units: hidden, activation: "relu", kernelInitializer: glorot(seed + 100) }));
+    model.add(tfl.layers.dense({ name: "fc1__odc_svd_0", inputShape: [n], units: r, useBias: false, kernelInitializer: glorot(initializerSeed(seed, 0)) }));
+    model.add(tfl.layers.dense({ name: "fc1__odc_svd_1", units: hidden, activation: "relu", kernelInitializer: glorot(initializerSeed(seed, 100)) }));
   }
-  model.add(tfl.layers.dense({ name: "fc2", units: classes, activation: "softmax", kernelInitializer: glorot(seed + 1) }));
+  model.add(tfl.layers.dense({ name: "fc2", units: classes, activation: "softmax", kernelInitializer: glorot(initializerSeed(seed, 1)) }));
   return model;
 }
 
@@ -56,14 +67,14 @@ export function vggCnn(options: ModelOptions = {}): tfl.LayersModel {
     for (const j of [1, 2]) {
       model.add(tfl.layers.conv2d({
         name: `conv${block}_${j}`, ...(i === 0 ? { inputShape: [28, 28, 1] } : {}), filters: ch, kernelSize: 3, padding: "same",
-        activation: "relu", kernelInitializer: he(seed + i++),
+        activation: "relu", kernelInitializer: he(initializerSeed(seed, i++)),
       }));
     }
     model.add(tfl.layers.maxPooling2d({ name: `pool${block}`, poolSize: 2 }));
   }
   model.add(tfl.layers.flatten({ name: "flatten" }));
-  model.add(tfl.layers.dense({ name: "fc1", units: 128, activation: "relu", kernelInitializer: he(seed + i++) }));
-  model.add(tfl.layers.dense({ name: "fc2", units: classes, activation: "softmax", kernelInitializer: glorot(seed + i++) }));
+  model.add(tfl.layers.dense({ name: "fc1", units: 128, activation: "relu", kernelInitializer: he(initializerSeed(seed, i++)) }));
+  model.add(tfl.layers.dense({ name: "fc2", units: classes, activation: "softmax", kernelInitializer: glorot(initializerSeed(seed, i++)) }));
   return model;
 }
 
@@ -75,9 +86,9 @@ export function vggCnn(options: ModelOptions = {}): tfl.LayersModel {
  */
 export function smallResNet(options: ModelOptions = {}): tfl.LayersModel {
   const seed = options.seed ?? 0, classes = options.classes ?? 10;
-  let s = seed;
+  let s = 0;
   const conv = (name: string, filters: number, kernelSize: number, strides = 1) =>
-    tfl.layers.conv2d({ name, filters, kernelSize, strides, padding: "same", useBias: false, kernelInitializer: he(s++) });
+    tfl.layers.conv2d({ name, filters, kernelSize, strides, padding: "same", useBias: false, kernelInitializer: he(initializerSeed(seed, s++)) });
   const input = tfl.input({ shape: [28, 28, 1], name: "input" });
   let x = conv("stem", 16, 3).apply(input) as tfl.SymbolicTensor;
   x = tfl.layers.batchNormalization({ name: "stem_bn" }).apply(x) as tfl.SymbolicTensor;
@@ -96,7 +107,7 @@ export function smallResNet(options: ModelOptions = {}): tfl.LayersModel {
     channels = ch;
   }
   x = tfl.layers.globalAveragePooling2d({ name: "gap" }).apply(x) as tfl.SymbolicTensor;
-  const out = tfl.layers.dense({ name: "fc", units: classes, activation: "softmax", kernelInitializer: glorot(s++) }).apply(x) as tfl.SymbolicTensor;
+  const out = tfl.layers.dense({ name: "fc", units: classes, activation: "softmax", kernelInitializer: glorot(initializerSeed(seed, s++)) }).apply(x) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: out, name: "small_resnet" });
 }
 

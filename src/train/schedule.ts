@@ -23,7 +23,7 @@ import { fadingPenalty, applyFadingProximal, truncatePairs, type FactorPair } fr
 import { factorizeDense, findSvdPairs, pairRank } from "./factorize.ts";
 import { evaluate, trainEpoch } from "./loop.ts";
 import { forwardFlops } from "./models.ts";
-import { shouldStop, type StopDecision } from "./predictor.ts";
+import { nextRank, shouldStop, type RankPoint, type StopDecision } from "./predictor.ts";
 import { compress, reconstruct } from "../models/compress.ts";
 import type { CompressOptions, Plan } from "../compress/plan.ts";
 
@@ -57,6 +57,16 @@ export type Phase =
   | { kind: "train"; epochs: number; label?: string; fading?: FadingSpec; earlyStop?: EarlyStopSpec }
   | { kind: "factorize"; layers: string[]; rank: number; init?: "random" | "svd"; label?: string }
   | { kind: "truncate"; rank: number; pairs?: FactorPair[]; label?: string }
+  /**
+   * Truncate the factorized pairs to the rank the accuracy-over-rank predictor picks (`nextRank`):
+   * the smallest untried rank below the current one predicted to reach `target`, from the
+   * (rank, test accuracy at the end of a train phase) points of this run. With fewer than 3 points
+   * (too few to fit) the rank is halved instead; when no rank is predicted to reach the target, the
+   * model is left as it is (the record says so). A step keeps at least `minKeep` (default 0.5) of the
+   * current rank: the fit is only trusted near the ranks it has seen (from points at 150, 75, 38 with
+   * flat accuracy it would otherwise jump straight to rank 2).
+   */
+  | { kind: "predictRank"; target: number; minRank?: number; minKeep?: number; pairs?: FactorPair[]; label?: string }
   /** Factorize with odecomp/models `compress` (method and ranks per its options: EVBMF, budget, energy, explicit). */
   | { kind: "decompose"; options?: CompressOptions; label?: string }
   | { kind: "reconstruct"; label?: string };
@@ -119,6 +129,24 @@ export function incremental(o: { ranks: number[]; fineTuneEpochs: number; fadeEp
     phases.push({ kind: "train", epochs: o.fineTuneEpochs, label: `fine-tune r=${rank}`, earlyStop: o.earlyStop });
   }
   return { name: `incremental ${o.ranks.join("→")}`, phases };
+}
+
+/**
+ * Incremental decomposition with the steps chosen by the predictor: `steps` ×
+ * (predictRank toward `target` accuracy, fine-tune `fineTuneEpochs`), after
+ * `warmEpochs` of training at the current rank (the first point of the
+ * accuracy-over-rank curve).
+ */
+export function incrementalPredicted(o: { target: number; steps: number; fineTuneEpochs: number; warmEpochs?: number; minRank?: number; minKeep?: number; pairs?: FactorPair[]; earlyStop?: EarlyStopSpec }): Schedule {
+  check(Number.isInteger(o.steps) && o.steps >= 1, "incrementalPredicted", () => `steps = ${o.steps}; expected a positive integer`);
+  check(Number.isFinite(o.target) && o.target > 0 && o.target <= 1, "incrementalPredicted", () => `target = ${o.target}; expected an accuracy in (0, 1]`);
+  const phases: Phase[] = [];
+  if (o.warmEpochs) phases.push({ kind: "train", epochs: o.warmEpochs, label: "train" });
+  for (let i = 0; i < o.steps; i++) {
+    phases.push({ kind: "predictRank", target: o.target, minRank: o.minRank, minKeep: o.minKeep, pairs: o.pairs, label: `predict rank ${i + 1}` });
+    phases.push({ kind: "train", epochs: o.fineTuneEpochs, label: `fine-tune ${i + 1}`, earlyStop: o.earlyStop });
+  }
+  return { name: `incremental (predicted ranks, target ${o.target})`, phases };
 }
 
 /**
@@ -202,6 +230,8 @@ export interface PhaseRecord {
   stoppedEarly?: boolean;
   /** Layer names of the model at the end of the phase. */
   layers: string[];
+  /** predictRank: the rank chosen (null: none predicted to reach the target, model unchanged), its predicted accuracy and the points it was fitted to. */
+  rankChoice?: { rank: number | null; predicted: number | null; rule: "predictor" | "halve" | "at minRank"; points: RankPoint[] };
   /** decompose: compress's plan report; reconstruct: what was folded. */
   report?: string;
   /** decompose: compress's plan (per-layer method, ranks, params and FLOPs before/after). */
@@ -216,6 +246,14 @@ export interface TrainOptions {
   /** Input layout (default: "image" when the model's input is 4-D, else "flat"). */
   layout?: "flat" | "image";
   evalBatchSize?: number;
+  /**
+   * Learning-rate warm-up after every architecture change (factorize, truncate, decompose,
+   * reconstruct): the rebuilt optimizer's learning rate ramps linearly from base/N to base over
+   * N steps (default 0: none). A fresh Adam takes full-size steps on moments estimated from one
+   * batch, which knocks a just-decomposed model about; the ramp lets the moments settle first.
+   * Needs an optimizer with a numeric `learningRate` field (Adam, Adamax, RMSProp, Adagrad...; SGD via setLearningRate).
+   */
+  warmupSteps?: number;
   onEpochEnd?: (record: EpochRecord) => void | Promise<void>;
   onPhaseEnd?: (record: PhaseRecord) => void | Promise<void>;
 }
@@ -246,6 +284,11 @@ function validatePhase(p: Phase, i: number): void {
     case "truncate":
       check(Number.isInteger(p.rank) && p.rank >= 1, where, () => `${at}: rank = ${p.rank}; expected a positive integer`);
       return;
+    case "predictRank":
+      check(Number.isFinite(p.target) && p.target > 0 && p.target <= 1, where, () => `${at}: target = ${p.target}; expected an accuracy in (0, 1]`);
+      check(p.minRank === undefined || (Number.isInteger(p.minRank) && p.minRank >= 1), where, () => `${at}: minRank = ${p.minRank}; expected a positive integer`);
+      check(p.minKeep === undefined || (p.minKeep > 0 && p.minKeep < 1), where, () => `${at}: minKeep = ${p.minKeep}; expected a fraction in (0, 1)`);
+      return;
     case "decompose":
       check(p.options === undefined || (typeof p.options === "object" && p.options !== null), where, () => `${at}: options = ${String(p.options)}; expected compress options (an object) or nothing`);
       return;
@@ -269,6 +312,8 @@ export async function train(model: tfl.LayersModel, data: TrainData, schedule: S
   const batchSize = options.batchSize ?? 64, seed = options.seed ?? 0;
   check(Number.isInteger(batchSize) && batchSize >= 1, where, () => `batchSize = ${batchSize}; expected a positive integer`);
   const makeOptimizer = options.optimizer ?? (() => tf.train.adam(1e-3));
+  const warmup = options.warmupSteps ?? 0;
+  check(Number.isInteger(warmup) && warmup >= 0, where, () => `warmupSteps = ${options.warmupSteps}; expected an integer ≥ 0`);
   const layout = options.layout ?? ((model.inputs[0].shape.length === 4) ? "image" : "flat");
   const evalOpts = { batchSize: options.evalBatchSize ?? 1000, layout };
   const t0 = performance.now();
@@ -277,12 +322,35 @@ export async function train(model: tfl.LayersModel, data: TrainData, schedule: S
   let optimizer = makeOptimizer();
   let epoch = 0, step = 0;
   const epochs: EpochRecord[] = [], phases: PhaseRecord[] = [];
+  // (rank, accuracy at the end of a train phase) of the factorized pairs, for predictRank phases.
+  const rankPoints: RankPoint[] = [];
+  const commonRank = (pairs: FactorPair[]): number | null => {
+    const ranks = [...new Set(pairs.map((p) => pairRank(current, p)))];
+    return ranks.length === 1 ? ranks[0] : null;
+  };
+  // Warm-up state: the step of the last architecture change (-1: none yet) and the rebuilt optimizer's base rate.
+  let changedAt = -1, baseRate = NaN;
   const replace = (next: tfl.LayersModel) => {
     if (current !== model) current.dispose();
     current = next;
     optimizer.dispose();
     optimizer = makeOptimizer();
+    if (warmup > 0) {
+      baseRate = (optimizer as unknown as { learningRate: number }).learningRate;
+      check(typeof baseRate === "number" && baseRate > 0, where, () => `warmupSteps = ${warmup} needs an optimizer with a positive numeric learningRate; got ${String(baseRate)}`);
+      changedAt = step;
+    }
   };
+  const setRate = (rate: number) => {
+    const o = optimizer as unknown as { learningRate: number; setLearningRate?: (r: number) => void };
+    if (o.setLearningRate) o.setLearningRate(rate); else o.learningRate = rate;
+  };
+  const beforeStep = warmup > 0 ? (s: number) => {
+    if (changedAt < 0) return;
+    const t = s - changedAt;
+    setRate(t < warmup ? baseRate * (t + 1) / warmup : baseRate);
+    if (t >= warmup) changedAt = -1;
+  } : undefined;
 
   try {
     for (const [index, phase] of schedule.phases.entries()) {
@@ -290,6 +358,7 @@ export async function train(model: tfl.LayersModel, data: TrainData, schedule: S
       const paramsBefore = current.countParams();
       const label = phase.label ?? phase.kind;
       let accuracy = NaN, accuracyBefore: number | undefined, ran = 0, stoppedEarly: boolean | undefined, report: string | undefined, plan: Plan | undefined;
+      let rankChoice: PhaseRecord["rankChoice"];
       switch (phase.kind) {
         case "train": {
           const history: number[] = [];
@@ -303,7 +372,7 @@ export async function train(model: tfl.LayersModel, data: TrainData, schedule: S
           for (let e = 0; e < phase.epochs; e++) {
             const e0 = performance.now();
             const r = await trainEpoch(current, data.train, {
-              optimizer, batchSize, seed, epoch, layout, step,
+              optimizer, batchSize, seed, epoch, layout, step, beforeStep,
               penalty: penalty ? (s) => penalty(s - phaseStep0) : undefined,
               onStep: proximal ? (s) => applyFadingProximal(current, proximal, s - phaseStep0) : undefined,
             });
@@ -325,6 +394,12 @@ export async function train(model: tfl.LayersModel, data: TrainData, schedule: S
           }
           if (ran === 0) accuracy = await evaluate(current, data.test, evalOpts);
           if (phase.earlyStop) stoppedEarly ??= false;
+          const r = ran > 0 ? commonRank(findSvdPairs(current)) : null;
+          if (r !== null) {
+            const i = rankPoints.findIndex((p) => p.rank === r);
+            if (i >= 0) rankPoints.splice(i, 1);
+            rankPoints.push({ rank: r, accuracy });
+          }
           break;
         }
         case "factorize":
@@ -338,6 +413,25 @@ export async function train(model: tfl.LayersModel, data: TrainData, schedule: S
             replace(await truncatePairs(current, pairs, phase.rank));
           }
           accuracy = await evaluate(current, data.test, evalOpts);
+          break;
+        }
+        case "predictRank": {
+          const pairs = phase.pairs ?? findSvdPairs(current);
+          check(pairs.length > 0, where, () => `phase ${index} (predictRank): model '${current.name}' has no factorized pairs; expected a factorize phase first or pairs`);
+          const now = commonRank(pairs);
+          check(now !== null, where, () => `phase ${index} (predictRank): the factorized pairs have different ranks (${pairs.map((p) => `${p.u}: ${pairRank(current, p)}`).join(", ")}); expected one common rank`);
+          accuracyBefore = await evaluate(current, data.test, evalOpts);
+          const minRank = Math.min(phase.minRank ?? 1, now!);
+          const points = rankPoints.map((p) => ({ ...p }));
+          if (now! <= minRank) rankChoice = { rank: null, predicted: null, rule: "at minRank", points };
+          else if (points.length < 3) rankChoice = { rank: Math.max(minRank, Math.ceil(now! / 2)), predicted: null, rule: "halve", points };
+          else {
+            const lower = Math.min(now! - 1, Math.max(minRank, Math.ceil(now! * (phase.minKeep ?? 0.5))));
+            const c = nextRank(points, { target: phase.target, minRank: lower, maxRank: now! - 1 });
+            rankChoice = { rank: c.rank, predicted: c.predicted, rule: "predictor", points };
+          }
+          if (rankChoice.rank !== null) replace(await truncatePairs(current, pairs, rankChoice.rank));
+          accuracy = rankChoice.rank !== null ? await evaluate(current, data.test, evalOpts) : accuracyBefore;
           break;
         }
         case "decompose": {
@@ -360,7 +454,7 @@ export async function train(model: tfl.LayersModel, data: TrainData, schedule: S
       }
       const record: PhaseRecord = {
         index, kind: phase.kind, label, seconds: (performance.now() - p0) / 1000, epochs: ran,
-        paramsBefore, paramsAfter: current.countParams(), accuracy, accuracyBefore, ranks: ranksOf(current), layers: current.layers.map((l) => l.name), stoppedEarly, report, plan,
+        paramsBefore, paramsAfter: current.countParams(), accuracy, accuracyBefore, ranks: ranksOf(current), layers: current.layers.map((l) => l.name), stoppedEarly, rankChoice, report, plan,
       };
       phases.push(record);
       await options.onPhaseEnd?.(record);

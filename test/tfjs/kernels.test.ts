@@ -243,6 +243,36 @@ describe("tfjs kernels on wasm + odecomp equal the cpu backend (seeded fuzz)", (
     a.dispose(); b.dispose();
   });
 
+  // Pointwise convs (1×1, stride 1, unpadded) take a direct-GEMM path in all three conv kernels;
+  // padded or strided 1×1 convs must still take the patch path. Channel counts as in Tucker-2 chains.
+  it("pointwise 1×1 convs (direct GEMM path) and 1×1 padded/strided ones equal cpu", async () => {
+    const r = rng(707);
+    const cases: { x: number[]; co: number; strides: [number, number]; pad: ConvCase["pad"] }[] = [
+      { x: [2, 5, 7, 17], co: 33, strides: [1, 1], pad: "same" },
+      { x: [3, 4, 4, 30], co: 64, strides: [1, 1], pad: "valid" },
+      { x: [1, 1, 1, 1], co: 1, strides: [1, 1], pad: "valid" },
+      { x: [2, 3, 5, 9], co: 5, strides: [1, 1], pad: [[0, 0], [1, 0], [0, 1], [0, 0]] },
+      { x: [2, 6, 6, 8], co: 3, strides: [2, 2], pad: "same" },
+    ];
+    for (const c of cases) {
+      const filter = [1, 1, c.x[3], c.co];
+      const info = tf.backend_util.computeConv2DInfo(c.x as [number, number, number, number], filter as [number, number, number, number], c.strides, 1, c.pad as "same");
+      const xin = { data: uniform(sizeOf(c.x), r), shape: c.x }, f = { data: uniform(sizeOf(filter), r), shape: filter };
+      const dy = { data: uniform(sizeOf(info.outShape), r), shape: info.outShape };
+      const bf = { strides: c.strides, pad: c.pad, dataFormat: "NHWC", filterShape: filter };
+      const bi = { strides: c.strides, pad: c.pad, dataFormat: "NHWC", inputShape: c.x };
+      expect(relErr((await runOn("wasm", "Conv2DBackpropFilter", { x: xin, dy }, bf)).data, (await runOn("cpu", "Conv2DBackpropFilter", { x: xin, dy }, bf)).data)).toBeLessThan(TOL);
+      expect(relErr((await runOn("wasm", "Conv2DBackpropInput", { dy, filter: f }, bi)).data, (await runOn("cpu", "Conv2DBackpropInput", { dy, filter: f }, bi)).data)).toBeLessThan(TOL);
+      const fw = { strides: c.strides, pad: c.pad, dataFormat: "NHWC", dilations: [1, 1] };
+      await tf.setBackend("wasm");
+      const x = tf.tensor(xin.data, xin.shape), w = tf.tensor(f.data, f.shape);
+      const yT = tf.engine().makeTensorFromTensorInfo(conv2DConfig.kernelFunc({ inputs: { x, filter: w }, backend: tf.backend(), attrs: fw as unknown as tf.NamedAttrMap }) as tf.TensorInfo);
+      const yOurs = yT.dataSync() as Float32Array;
+      tf.dispose([x, w, yT]);
+      expect(relErr(yOurs, (await runOn("cpu", "Conv2D", { x: xin, filter: f }, fw)).data)).toBeLessThan(TOL);
+    }
+  });
+
   // Kept stock on wasm (no clear win over XNNPACK), but must still be right if a user registers it.
   it("Conv2D (ours, unregistered) equals cpu on 100 cases incl. dilation", async () => {
     const r = rng(606);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { curveFamilies, exp3, fitCurves, logPower, nextRank, pow3, predictCurve, shouldStop, type CurveFamily } from "../../src/train/predictor.ts";
+import { curveFamilies, epochCurveFamilies, errorPow2, pow3Prior, exp3, fitCurves, logPower, nextRank, pow3, predictCurve, shouldStop, type CurveFamily } from "../../src/train/predictor.ts";
 import { gaussian, rng } from "../helpers/random.ts";
 
 const epochs = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
@@ -64,9 +64,27 @@ describe("predictCurve", () => {
     const g = gaussian(rng(3));
     for (const [fam, p] of cases) {
       const y = epochs(30).map((t) => fam.f(p, t) + 0.001 * g());
-      const pred = predictCurve(y.slice(0, 9), 30);
+      const pred = predictCurve(y.slice(0, 9), 30, { families: curveFamilies });
       expect(Math.abs(pred.value - fam.f(p, 30))).toBeLessThan(0.01);
     }
+  });
+});
+
+describe("epoch ensemble (pow3 with a curvature prior + error power law)", () => {
+  it("is the default over epochs; recovers an error power law and keeps c within the prior", () => {
+    const y = epochs(10).map((t) => errorPow2.f([1, 0.3, 0.7], t));
+    const p = predictCurve(y.slice(0, 3), 10);
+    expect(p.ensemble.fits.map((f) => f.family)).toEqual(epochCurveFamilies.map((f) => f.name));
+    expect(Math.abs(p.value - y[9])).toBeLessThan(0.005);
+    const e = p.ensemble.fits.find((f) => f.family === "error-pow2")!;
+    expect(e.params[0]).toBe(1);
+    expect(e.params[1]).toBeCloseTo(0.3, 3);
+    expect(e.params[2]).toBeCloseTo(0.7, 3);
+    // A curve bending faster than c = 1.5 still gets a pow3-prior fit with c at the bound.
+    const steep = epochs(6).map((t) => pow3.f([0.9, 0.5, 3], t));
+    const q = predictCurve(steep, 10, { families: [pow3Prior] });
+    expect(q.ensemble.fits[0].params[2]).toBeLessThanOrEqual(1.5);
+    expect(q.value).toBeGreaterThan(0.85);
   });
 });
 

@@ -180,3 +180,60 @@ describe("train() with odecomp/models (decompose / reconstruct)", () => {
     r.model.dispose(); cnn.dispose();
   });
 });
+
+describe("learning-rate warm-up after an architecture change", () => {
+  it("ramps the rebuilt optimizer's rate linearly over warmupSteps, then holds it; none before the change", async () => {
+    const rates: number[] = [];
+    const optimizer = () => {
+      const o = tf.train.adam(0.01);
+      const apply = o.applyGradients.bind(o);
+      o.applyGradients = (g) => { rates.push((o as unknown as { learningRate: number }).learningRate); apply(g); };
+      return o;
+    };
+    const model = small();
+    const r = await train(model, data, decomposeAtEpoch({ epochs: 3, at: 1, plan: { ranks: { fc1: 5 } } }), { ...opts, optimizer, warmupSteps: 4 });
+    // 120 samples / batch 40 = 3 steps per epoch: 3 before the decomposition, 6 after.
+    expect(rates.length).toBe(9);
+    expect(rates.slice(0, 3)).toEqual([0.01, 0.01, 0.01]);
+    expect(rates.slice(3).map((x) => +x.toFixed(6))).toEqual([0.0025, 0.005, 0.0075, 0.01, 0.01, 0.01]);
+    r.model.dispose(); model.dispose();
+    await expect(train(small(), data, baseline({ epochs: 1 }), { ...opts, warmupSteps: -1 })).rejects.toThrow(/warmupSteps = -1; expected an integer ≥ 0/);
+  });
+});
+
+describe("incrementalPredicted: ranks chosen by the accuracy-over-rank predictor", () => {
+  it("halves until 3 points exist, then applies exactly the rank nextRank picks from the run's points", async () => {
+    const { nextRank } = await import("../../src/train/predictor.ts");
+    const { incrementalPredicted } = await import("../../src/train/schedule.ts");
+    const model = small();
+    const n0 = tf.memory().numTensors;
+    const schedule = { name: "p", phases: [{ kind: "factorize" as const, layers: ["fc1"], rank: 24, init: "svd" as const }, ...incrementalPredicted({ target: 0.5, steps: 4, fineTuneEpochs: 1, warmEpochs: 1, minRank: 2 }).phases] };
+    const r = await train(model, data, schedule, opts);
+    const picks = r.phases.filter((p) => p.kind === "predictRank");
+    expect(picks.length).toBe(4);
+    const rules = picks.map((p) => p.rankChoice!.rule);
+    expect(rules).toEqual(["halve", "halve", "predictor", "predictor"]);
+    let rank = 24;
+    for (const p of picks) {
+      const c = p.rankChoice!;
+      if (c.rule === "halve") expect(c.rank).toBe(Math.ceil(rank / 2));
+      else {
+        expect(c.points.length).toBeGreaterThanOrEqual(3);
+        const again = nextRank(c.points, { target: 0.5, minRank: Math.max(2, Math.ceil(rank / 2)), maxRank: rank - 1 });
+        expect(c.rank).toBe(again.rank);
+        if (c.rank !== null) expect(c.rank).toBeGreaterThanOrEqual(Math.ceil(rank / 2)); // at most halved per step
+        if (c.rank !== null) expect(c.predicted!).toBeGreaterThanOrEqual(0.5);
+      }
+      if (c.rank !== null) { expect(c.rank).toBeLessThan(rank); rank = c.rank; }
+      expect(p.ranks).toEqual({ fc1: rank }); // the chosen rank is the one applied
+    }
+    // Each point is (rank, accuracy at the end of the train phase at that rank).
+    const trains = r.phases.filter((p) => p.kind === "train");
+    expect(picks[2].rankChoice!.points).toEqual([{ rank: 24, accuracy: trains[0].accuracy }, { rank: 12, accuracy: trains[1].accuracy }, { rank: 6, accuracy: trains[2].accuracy }]);
+    r.model.dispose();
+    expect(tf.memory().numTensors).toBe(n0);
+    await expect(train(model, data, { name: "x", phases: [{ kind: "predictRank", target: 0.5 }] }, opts)).rejects.toThrow(/has no factorized pairs/);
+    expect(() => incrementalPredicted({ target: 1.5, steps: 1, fineTuneEpochs: 1 })).toThrow(/target = 1.5; expected an accuracy in \(0, 1\]/);
+    model.dispose();
+  });
+});

@@ -1,0 +1,32 @@
+// Scoring the learning-curve predictor on real curves: the final accuracy
+// predicted from the first `frac` of the epochs (MAE, in points, against the
+// actual final accuracy; the "last value so far" as the naive reference), and
+// early stopping (shouldStop from 3 epochs on): epochs saved and the accuracy
+// it cost (actual final − accuracy at the stop).
+import { predictCurve, shouldStop, type PredictorOptions } from "../src/train/predictor.ts";
+
+export interface CurveScore { name: string; final: number; predicted: number; lastSeen: number; stopEpoch: number; accAtStop: number }
+export interface PredictorScore { mae: number; maxErr: number; naiveMae: number; epochsSaved: number; epochsTotal: number; meanCost: number; maxCost: number; curves: CurveScore[] }
+
+export function scorePredictor(curves: { name: string; accuracy: number[] }[], o: { frac?: number; threshold?: number; options?: PredictorOptions } = {}): PredictorScore {
+  const frac = o.frac ?? 0.3, threshold = o.threshold ?? 0.002;
+  const out: CurveScore[] = [];
+  for (const c of curves) {
+    const E = c.accuracy.length, seen = Math.max(3, Math.floor(frac * E + 1e-9));
+    const final = c.accuracy[E - 1];
+    const predicted = predictCurve(c.accuracy.slice(0, seen), E, o.options).value;
+    let stopEpoch = E;
+    for (let e = 3; e < E; e++) {
+      if (shouldStop(c.accuracy.slice(0, e), { threshold, horizon: E - e, ...o.options }).stop) { stopEpoch = e; break; }
+    }
+    out.push({ name: c.name, final, predicted, lastSeen: c.accuracy[seen - 1], stopEpoch, accAtStop: Math.max(...c.accuracy.slice(0, stopEpoch)) });
+  }
+  const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+  const errs = out.map((c) => Math.abs(c.predicted - c.final) * 100);
+  const costs = out.map((c) => (c.final - c.accAtStop) * 100);
+  return {
+    mae: mean(errs), maxErr: Math.max(...errs), naiveMae: mean(out.map((c) => Math.abs(c.lastSeen - c.final) * 100)),
+    epochsSaved: out.reduce((s, c, i) => s + curves[i].accuracy.length - c.stopEpoch, 0), epochsTotal: curves.reduce((s, c) => s + c.accuracy.length, 0),
+    meanCost: mean(costs), maxCost: Math.max(...costs), curves: out,
+  };
+}
