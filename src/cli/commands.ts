@@ -19,7 +19,7 @@ const METHOD_ALIASES: Record<string, ConvMethod | "auto"> = {
   channel: "channel-svd", "channel-svd": "channel-svd", svd: "channel-svd",
 };
 
-export interface SelectFlags { method?: string; budget?: string; ranks?: string; rankRule?: string; metric?: string; skip?: string }
+export interface SelectFlags { method?: string; budget?: string; ranks?: string; rankRule?: string; metric?: string; skip?: string; tucker?: string }
 
 export function num(name: string, v: string, lo: number, hi: number, integer = false): number {
   const x = Number(v);
@@ -55,6 +55,10 @@ export function compressOptions(f: SelectFlags): CompressOptions {
     else throw new UsageError(`--rank-rule is '${f.rankRule}'; expected evbmf, evbmf:<weaken 0..1>, energy:<threshold> or full`);
   }
   if (select) o.select = select;
+  if (f.tucker !== undefined) {
+    if (f.tucker !== "hosvd" && f.tucker !== "hooi") throw new UsageError(`--tucker is '${f.tucker}'; expected hosvd or hooi`);
+    o.decomposition = { ...o.decomposition, tuckerMethod: f.tucker };
+  }
   if (f.ranks !== undefined) {
     const ranks: Record<string, number | number[]> = {};
     for (const part of f.ranks.split(",").map((s) => s.trim()).filter(Boolean)) {

@@ -15,7 +15,8 @@ function selectOptions(c: Command): Command {
     .option("--metric <metric>", "budget metric: params or flops")
     .option("--ranks <list>", "explicit ranks per layer, e.g. fc1=16,conv2=8x12")
     .option("--rank-rule <rule>", "evbmf, evbmf:<weaken 0..1>, energy:<threshold>, or full (default evbmf)")
-    .option("--skip <layers>", "comma-separated layers to leave alone");
+    .option("--skip <layers>", "comma-separated layers to leave alone")
+    .option("--tucker <solver>", "Tucker-2 solver: hosvd or hooi (default hosvd; the main job uses hooi)");
 }
 
 /** Options every training command takes (train and main), with one default each. */
@@ -24,6 +25,7 @@ function trainingOptions(c: Command): Command {
     .option("--batch-size <n>", "batch size", "64")
     .option("--lr <rate>", "Adam learning rate", "0.001")
     .option("--seed <n>", "seed", "0")
+    .option("--warmup <steps>", "after each decomposition, ramp the rebuilt Adam's learning rate up over this many steps", "30")
     .option("--backend <name>", "wasm (with odecomp kernels) or cpu", "wasm")
     .option("--quiet", "no progress output")
     .option("--json", "machine-readable output");

@@ -101,6 +101,8 @@ describe("--help and usage errors", () => {
     [["train", "--dataset", "cifar"], /--dataset is 'cifar'/],
     [["train", "--schedule", "magic"], /--schedule is 'magic'/],
     [["train", "--epochs", "0"], /--epochs is '0'/],
+    [["train", "--warmup", "-3"], /--warmup is '-3'; expected an integer in \[0, 1000000\]/],
+    [["train", "--schedule", "decompose-at", "--tucker", "svd"], /--tucker is 'svd'; expected hosvd or hooi/],
   ] as const)("%j → exit 2", async (argv, msg) => {
     const r = await run(...argv);
     expect(r.code).toBe(2);
