@@ -6,11 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
-import { build } from "esbuild";
+import { bundle, page, serve, type Files } from "./harness.ts";
 import { chromium, type Browser } from "playwright-core";
 import type { WorkerApiReport } from "./browser-worker-api.ts";
 import type { WorkerInfo } from "../../src/worker/protocol.ts";
@@ -21,43 +21,21 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 const tfjsWasmDir = join(dirname(createRequire(import.meta.url).resolve("@tensorflow/tfjs-backend-wasm/package.json")), "dist");
 
-async function bundle(): Promise<Record<string, string | Uint8Array>> {
-  const res = await build({
-    entryPoints: {
-      page: join(here, "browser-worker-api-page.ts"),
-      "odecomp-worker": join(here, "../../src/worker/entry.ts"),
-      "odecomp-worker-4cores": join(here, "browser-worker-4cores.ts"),
-      "plain-page": join(here, "browser-worker-plain-page.ts"),
-    },
-    bundle: true,
-    format: "esm",
-    target: "es2022",
-    platform: "browser",
-    write: false,
-    outdir: "/virtual",
-    external: ["node:*"], // the Node branches of odecomp/worker, never taken in a browser
-    logLevel: "silent",
-  });
-  const files: Record<string, string | Uint8Array> = {};
-  for (const f of res.outputFiles) files["/" + f.path.split("/").pop()] = f.text;
+async function pages(): Promise<Files> {
+  const files = await bundle({
+    page: join(here, "browser-worker-api-page.ts"),
+    "odecomp-worker": join(here, "../../src/worker/entry.ts"),
+    "odecomp-worker-4cores": join(here, "browser-worker-4cores.ts"),
+    "plain-page": join(here, "browser-worker-plain-page.ts"),
+  }, ["node:*"]); // the Node branches of odecomp/worker, never taken in a browser
   for (const name of ["tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm-threaded-simd.wasm"]) files[`/tfjs/${name}`] = await readFile(join(tfjsWasmDir, name));
-  files["/"] = `<!doctype html><meta charset="utf-8"><title>odecomp worker</title><link rel="icon" href="data:,"><script type="module" src="./page.js"></script>`;
-  files["/plain"] = `<!doctype html><meta charset="utf-8"><title>odecomp worker, not isolated</title><link rel="icon" href="data:,"><script type="module" src="./plain-page.js"></script>`;
+  files["/"] = page("odecomp worker", "page.js");
+  files["/plain"] = page("odecomp worker, not isolated", "plain-page.js");
   return files;
 }
 
-function serve(files: Record<string, string | Uint8Array>): Promise<Server> {
-  const server = createServer((req, res) => {
-    const body = files[(req.url ?? "/").split("?")[0]];
-    // /plain is served without COOP/COEP: that page is not cross-origin isolated.
-    const isolation = req.url === "/plain" ? {} : { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" };
-    const headers = { ...isolation, "Cache-Control": "no-store" };
-    if (body === undefined) { res.writeHead(404, headers).end("not found"); return; }
-    const type = req.url === "/" || req.url === "/plain" ? "text/html; charset=utf-8" : req.url!.endsWith(".wasm") ? "application/wasm" : "text/javascript; charset=utf-8";
-    res.writeHead(200, { ...headers, "Content-Type": type }).end(body);
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
-}
+// /plain is served without COOP/COEP: that page is not cross-origin isolated.
+const plainPaths = (path: string) => path === "/plain";
 
 describe.skipIf(!present)("odecomp/worker in headless Chromium (module Web Worker, bundled entry by URL)", () => {
   let server: Server;
@@ -67,7 +45,7 @@ describe.skipIf(!present)("odecomp/worker in headless Chromium (module Web Worke
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    server = await serve(await bundle());
+    server = await serve(await pages(), plainPaths);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"] });
     const page = await browser.newPage();
     page.on("pageerror", (e) => pageErrors.push(e.message));

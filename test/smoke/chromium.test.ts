@@ -5,11 +5,11 @@
 // builds will need). Without /usr/bin/chromium only this suite is skipped.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
-import { build } from "esbuild";
+import { bundle, page, serve, type Files } from "./harness.ts";
 import { chromium, type Browser } from "playwright-core";
 import { vectors, type VectorReport } from "../vectors/index.ts";
 import type { ThreadsReport } from "./threads-check.ts";
@@ -22,41 +22,15 @@ if (!present) {
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-async function bundle(): Promise<Record<string, string>> {
-  const res = await build({
-    entryPoints: { page: join(here, "browser-page.ts"), worker: join(here, "browser-worker.ts"), plain: join(here, "browser-plain.ts") },
-    bundle: true,
-    format: "esm",
-    target: "es2022",
-    platform: "browser",
-    write: false,
-    outdir: "/virtual",
-    logLevel: "silent",
-  });
-  const files: Record<string, string> = {};
-  for (const f of res.outputFiles) files["/" + f.path.split("/").pop()] = f.text;
-  files["/"] = `<!doctype html><meta charset="utf-8"><title>odecomp vectors</title><link rel="icon" href="data:,"><script type="module" src="./page.js"></script>`;
-  files["/plain"] = `<!doctype html><meta charset="utf-8"><title>odecomp, not isolated</title><link rel="icon" href="data:,"><script type="module" src="./plain.js"></script>`;
+async function pages(): Promise<Files> {
+  const files = await bundle({ page: join(here, "browser-page.ts"), worker: join(here, "browser-worker.ts"), plain: join(here, "browser-plain.ts") });
+  files["/"] = page("odecomp vectors", "page.js");
+  files["/plain"] = page("odecomp, not isolated", "plain.js");
   return files;
 }
 
-function serve(files: Record<string, string>): Promise<Server> {
-  const server = createServer((req, res) => {
-    const body = files[(req.url ?? "/").split("?")[0]];
-    // /plain and its script are served without COOP/COEP: that page is not cross-origin isolated
-    const isolated = !/^\/plain/.test(req.url ?? "/");
-    const headers: Record<string, string> = isolated
-      ? { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp", "Cache-Control": "no-store" }
-      : { "Cache-Control": "no-store" };
-    if (body === undefined) {
-      res.writeHead(404, headers).end("not found");
-      return;
-    }
-    const type = req.url === "/" || req.url === "/plain" ? "text/html; charset=utf-8" : "text/javascript; charset=utf-8";
-    res.writeHead(200, { ...headers, "Content-Type": type }).end(body);
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
-}
+// /plain and its script are served without COOP/COEP: that page is not cross-origin isolated
+const plainPaths = (path: string) => /^\/plain/.test(path);
 
 const title = present
   ? "Chromium smoke suite (shared kernel test vectors, page + worker)"
@@ -69,7 +43,7 @@ describe.skipIf(!present)(title, () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    server = await serve(await bundle());
+    server = await serve(await pages(), plainPaths);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
