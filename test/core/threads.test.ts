@@ -50,6 +50,10 @@ describe("threaded kernels equal single-threaded ones", () => {
     expect(jobs["matmul 129×257×300 Aᵀ Bᵀ"]).toBeGreaterThan(0);
     expect(jobs["svd 300×200"]).toBeGreaterThan(0);
     expect(jobs["tucker-2 hosvd (96,96,3,3) r=24"]).toBeGreaterThan(0);
+    expect(jobs["tucker-2 hooi (160,144,3,3) r=[32,24] (subspace steps)"]).toBeGreaterThan(0);
+    for (const g of ["(300,150) mode 1 (Xᵀ·X)", "(3,130,70) mode 1 (per leading index)", "(40,150,9) mode 1 (unfolded copy)"]) {
+      expect(jobs[`unfoldGram ${g}`], g).toBeGreaterThan(0);
+    }
     expect(jobs["lowRankMatmul 256×200 r=48 → 300 (+bias)"]).toBeGreaterThan(0);
   });
 
