@@ -47,6 +47,7 @@ export const threadCases: { name: string; run: () => unknown }[] = [
   { name: "svd 130×260 (wide)", run: () => svd(T([130, 260], 6)) },
   { name: "svd 360×360 (threaded bidiagonalisation)", run: () => svd(T([360, 360], 12)) },
   { name: "qr 400×150", run: () => qr(T([400, 150], 7)) },
+  { name: "qr 700×260 (large enough to split its updates)", run: () => qr(T([700, 260], 19)) },
   {
     name: "eigh 200×200",
     run: () => {
