@@ -7,7 +7,7 @@ export { hadamard_f32, lerp_f32, weighted_inner_f32, quad_form_f32, normalize_co
 export { orthonormalize_f32, unfold_gram_f64, sym_eigvals_f64 } from "./decomp/subspace";
 export { fill_randn_f32, sumsq_f32, diffsq_f32, copy_block_f32 } from "./tensor/random";
 export { qr_f32 } from "./linalg/qr";
-export { eigh_f32, eigh_batch_f32 } from "./linalg/eig";
+export { eigh_f32, eigh_top_f32, eigh_batch_f32 } from "./linalg/eig";
 export { svd_f32, svd_values_f32 } from "./linalg/svd";
 export { conv2d_f32, conv2d_backprop_filter_f32, conv2d_backprop_input_f32 } from "./conv/grad";
 export { depthwise_backprop_filter_f32, depthwise_backprop_input_f32 } from "./conv/depthwise";

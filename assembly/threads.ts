@@ -48,6 +48,21 @@ let worker = false; // this instance runs thread_loop
   return busy ? 1 : threads;
 }
 
+/**
+ * Run the kernels called from here on serially on the calling thread (par_threads() is 1)
+ * until par_release(returned value): for work whose parallel pieces are too small to pay
+ * for waking the workers. Splits never change results, so neither does this.
+ */
+export function par_hold(): bool {
+  const was = busy;
+  busy = true;
+  return was;
+}
+
+export function par_release(was: bool): void {
+  busy = was;
+}
+
 /** True in a worker instance (its scratch is an arena carved out of the caller's). */
 @inline export function in_worker(): bool {
   return worker;

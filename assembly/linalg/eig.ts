@@ -107,6 +107,17 @@ export function tql_f64(d: usize, e: usize, n: i32, zt: usize, nz: i32): i32 {
  * (n f64, contiguous) hold the k-th eigenpair. diag/off are not modified.
  */
 export function tridiag_eig_f64(diag: usize, off: usize, n: i32, lam: usize, zt: usize): i32 {
+  return tridiag_eig_top_f64(diag, off, n, n, lam, zt);
+}
+
+/**
+ * tridiag_eig_f64 with eigenvectors only for the nv largest eigenvalues: zt has nv rows
+ * (row k = eigenvector k). The skipped vectors still draw their start vectors from the
+ * random sequence, so each computed vector equals the one tridiag_eig_f64 gives (unless a
+ * skipped vector had to restart, or ties put a skipped vector inside a cluster: then it is
+ * left out of the cluster's Gram–Schmidt, which only matters between computed vectors).
+ */
+export function tridiag_eig_top_f64(diag: usize, off: usize, n: i32, nv: i32, lam: usize, zt: usize): i32 {
   const mark = scratch_mark();
   const EPS: f64 = 2.220446049250313e-16;
   const dd = scratch_alloc(<usize>n << 3);
@@ -166,10 +177,12 @@ export function tridiag_eig_f64(diag: usize, off: usize, n: i32, lam: usize, zt:
     let cstart = 0;
     let prev: f64 = 0;
     for (let k = 0; k < bn; k++) {
-      const row = at8(zt, load<i32>(at4(rowOf, b0 + k)) * n);
-      memory.fill(row, 0, <usize>n << 3);
+      const out = load<i32>(at4(rowOf, b0 + k));
+      const wanted = out < nv;
+      const row = at8(zt, out * n);
+      if (wanted) memory.fill(row, 0, <usize>n << 3);
       if (bn == 1) {
-        store<f64>(at8(row, b0), 1);
+        if (wanted) store<f64>(at8(row, b0), 1);
         break;
       }
       const lk = load<f64>(at8(vals, b0 + k));
@@ -177,6 +190,11 @@ export function tridiag_eig_f64(diag: usize, off: usize, n: i32, lam: usize, zt:
       if (k > 0 && load<f64>(at8(vals, b0 + k - 1)) - lk > ortol) cstart = k;
       if (k > cstart && shift >= prev - pertol) shift = prev - pertol;
       prev = shift;
+      if (!wanted) {
+        // keep the random sequence where the full computation would have it
+        for (let i = 0; i < bn; i++) { seed ^= seed << 13; seed ^= seed >> 17; seed ^= seed << 5; }
+        continue;
+      }
       // LU of (T_block − shift·I) with partial pivoting: U rows (1/u0, u1, u2), multipliers ll, swaps
       let p0 = load<f64>(at8(diag, b0)) - shift;
       let p1 = load<f64>(at8(off, b0));
@@ -232,7 +250,9 @@ export function tridiag_eig_f64(diag: usize, off: usize, n: i32, lam: usize, zt:
           for (let i = 0; i < bn; i++) store<f64>(at8(x, i), load<f64>(at8(x, i)) * inv);
         }
         for (let j = cstart; j < k; j++) {
-          const q = at8(zt, load<i32>(at4(rowOf, b0 + j)) * n + b0);
+          const oj = load<i32>(at4(rowOf, b0 + j));
+          if (oj >= nv) continue;
+          const q = at8(zt, oj * n + b0);
           axpy_f64(-dot_f64(q, x, bn), q, x, bn);
         }
         const nrm = Math.sqrt(dot_f64(x, x, bn));
@@ -362,6 +382,17 @@ function tridiagRows(A: usize, n: i32, i: i32, L: i32, t: f32, t2: f32, v: usize
 }
 
 export function eigh_f32(a: usize, n: i32, w: usize, z: usize): i32 {
+  return eigh_top_f32(a, n, n, w, z);
+}
+
+/**
+ * eigh_f32 with only the eigenvectors of the nv largest eigenvalues (1 ≤ nv ≤ n): w gets
+ * all n eigenvalues (descending), z is n×nv (eigenvector i in column i). Inverse iteration
+ * and the back-transform run for those nv vectors only; the vectors equal eigh_f32's first
+ * nv columns (see tridiag_eig_top_f64 for the rare exceptions).
+ */
+export function eigh_top_f32(a: usize, n: i32, nv: i32, w: usize, z: usize): i32 {
+  if (nv < 1 || nv > n) nv = n;
   const mark = scratch_mark();
   const A = scratch_alloc(<usize>n * <usize>n * 4);
   memory.copy(A, a, <usize>n * <usize>n * 4);
@@ -378,19 +409,19 @@ export function eigh_f32(a: usize, n: i32, w: usize, z: usize): i32 {
   const e = scratch_alloc(<usize>n << 3);
   const tau = scratch_alloc(<usize>n << 2);
   tridiag_f32(A, n, d, e, tau);
-  const zt = scratch_alloc(<usize>n * <usize>n * 8);
+  const zt = scratch_alloc(<usize>nv * <usize>n * 8);
   const lam = scratch_alloc(<usize>n << 3);
-  const fails = tridiag_eig_f64(d, e, n, lam, zt);
+  const fails = tridiag_eig_top_f64(d, e, n, nv, lam, zt);
+  for (let k = 0; k < n; k++) store<f32>(at4(w, k), <f32>(load<f64>(at8(lam, k)) * (scaled ? <f64>amax : 1.0)));
   // Rows of zt32 = eigenvectors of T in descending order.
-  const zt32 = scratch_alloc(<usize>n * <usize>n * 4);
-  for (let k = 0; k < n; k++) {
-    store<f32>(at4(w, k), <f32>(load<f64>(at8(lam, k)) * (scaled ? <f64>amax : 1.0)));
+  const zt32 = scratch_alloc(<usize>nv * <usize>n * 4);
+  for (let k = 0; k < nv; k++) {
     const src = at8(zt, k * n), dst = at4(zt32, k * n);
     for (let j = 0; j < n; j++) store<f32>(at4(dst, j), <f32>load<f64>(at8(src, j)));
   }
   // zᵀ = yᵀ H_{n−2} ⋯ H_0
-  if (n > 1) apply_reflectors_rows_f32(A, n, 1, n - 1, tau, zt32, n, n, n, false);
-  transpose_f32(zt32, n, n, n, z, n);
+  if (n > 1) apply_reflectors_rows_f32(A, n, 1, n - 1, tau, zt32, nv, n, n, false);
+  transpose_f32(zt32, nv, n, n, z, nv);
   scratch_reset(mark);
   return fails;
 }
@@ -408,7 +439,8 @@ export function eigh_f32(a: usize, n: i32, w: usize, z: usize): i32 {
   return <usize>n * <usize>n * 20 + <usize>n * 2048 + (3 << 20);
 }
 
-// record layout (i32 × 8): a, n, w, z, fails (out), part (set here), assigned flag (set here), unused
+// record layout (i32 × 8): a, n, w, z, fails (out), part (set here), assigned flag (set here),
+// nv (eigenvectors wanted: the top nv; 0 = all n, z is then n×n)
 const E_REC: usize = 32;
 const E_DESC = 0, E_COUNT = 1, E_PARTS = 2, E_ARENA = 3, E_STRIDE = 4;
 
@@ -423,14 +455,16 @@ function eighRecords(desc: usize, count: i32, parts: i32, arenas: usize, stride:
     const r = desc + <usize>i * E_REC;
     if (parts > 1 && load<i32>(r, 20) != part) continue;
     if (in_worker()) scratch_arena(arena, arena + stride);
-    store<i32>(r, eigh_f32(<usize>load<i32>(r), load<i32>(r, 4), <usize>load<i32>(r, 8), <usize>load<i32>(r, 12)), 16);
+    const n = load<i32>(r, 4), nv = load<i32>(r, 28);
+    store<i32>(r, eigh_top_f32(<usize>load<i32>(r), n, nv > 0 ? nv : n, <usize>load<i32>(r, 8), <usize>load<i32>(r, 12)), 16);
   }
 }
 
 /**
  * `count` independent eigh_f32 calls, spread over the pool. desc holds count records of
  * 8 i32: a, n, w, z (as for eigh_f32), then the call's unconverged count is written at
- * index 4. Returns the total unconverged count, or −1 when memory cannot grow for the arenas.
+ * index 4; index 7 may ask for the top nv eigenvectors only (eigh_top_f32; z is n×nv).
+ * Returns the total unconverged count, or −1 when memory cannot grow for the arenas.
  */
 export function eigh_batch_f32(count: i32, desc: usize): i32 {
   if (count <= 0) return 0;

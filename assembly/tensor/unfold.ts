@@ -84,22 +84,48 @@ export function mode_product_f32(x: usize, A: i32, I: i32, B: i32, u: usize, J: 
   }
 }
 
-/** out (I × I) = X_(n) · X_(n)ᵀ, computed without forming X_(n) when the blocks are long. */
+/** Row-block height of syrk_upper_f32 (the Gram products compute only the upper triangle). */
+const SYRK_NB = 64;
+
+/**
+ * Upper triangle (with the full diagonal blocks) of C (n×n, ldc) ← op(X)·op(X)ᵀ + beta·C,
+ * op(X) n×k: X stored n×k (trans 0, row stride ldx) or k×n (trans 1). One gemm per block
+ * of SYRK_NB rows over the columns from its diagonal on: about half the multiply-adds of
+ * the full product. Entries strictly below the diagonal blocks are not touched.
+ */
+function syrk_upper_f32(trans: i32, n: i32, k: i32, x: usize, ldx: i32, beta: f32, c: usize, ldc: i32): void {
+  for (let i0 = 0; i0 < n; i0 += SYRK_NB) {
+    const b = min(SYRK_NB, n - i0);
+    const xi = x + (<usize>(trans ? i0 : i0 * ldx) << 2);
+    gemm_f32(trans, trans ? 0 : 1, b, n - i0, k, 1, xi, ldx, xi, ldx, beta, c + (<usize>(i0 * ldc + i0) << 2), ldc);
+  }
+}
+
+/** C (n×n, ldc) ← its upper triangle mirrored below the diagonal (exactly symmetric). */
+function mirror_upper_f32(n: i32, c: usize, ldc: i32): void {
+  for (let i = 1; i < n; i++) {
+    for (let j = 0; j < i; j++) store<f32>(c + (<usize>(i * ldc + j) << 2), load<f32>(c + (<usize>(j * ldc + i) << 2)));
+  }
+}
+
+/**
+ * out (I × I) = X_(n) · X_(n)ᵀ, computed without forming X_(n) when the blocks are long.
+ * Only the upper triangle is multiplied (syrk_upper_f32), then mirrored: exactly symmetric.
+ */
 export function unfold_gram_f32(x: usize, A: i32, I: i32, B: i32, out: usize): void {
   if (B == 1) {
-    gemm_f32(1, 0, I, I, A, 1, x, I, x, I, 0, out, I);
-    return;
-  }
-  if (A == 1 || B >= 64) {
+    syrk_upper_f32(1, I, A, x, I, 0, out, I);
+  } else if (A == 1 || B >= 64) {
     for (let a = 0; a < A; a++) {
       const xa = x + (<usize>(a * I * B) << 2);
-      gemm_f32(0, 1, I, I, B, 1, xa, B, xa, B, a == 0 ? <f32>0 : <f32>1, out, I);
+      syrk_upper_f32(0, I, B, xa, B, a == 0 ? <f32>0 : <f32>1, out, I);
     }
-    return;
+  } else {
+    const mark = scratch_mark();
+    const t = scratch_alloc(<usize>A * <usize>I * <usize>B * 4);
+    unfold_f32(x, A, I, B, t);
+    syrk_upper_f32(0, I, A * B, t, A * B, 0, out, I);
+    scratch_reset(mark);
   }
-  const mark = scratch_mark();
-  const t = scratch_alloc(<usize>A * <usize>I * <usize>B * 4);
-  unfold_f32(x, A, I, B, t);
-  gemm_f32(0, 1, I, I, A * B, 1, t, A * B, t, A * B, 0, out, I);
-  scratch_reset(mark);
+  mirror_upper_f32(I, out, I);
 }

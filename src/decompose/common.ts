@@ -4,7 +4,6 @@
 import { type Tensor, checkTensor } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
-import { eighInto } from "../linalg/eigh.ts";
 
 export function oneOf<T extends string>(where: string, name: string, value: unknown, allowed: readonly T[], dflt: T): T {
   if (value === undefined) return dflt;
@@ -70,10 +69,11 @@ export function seedOption(where: string, seed: unknown): number {
  * SVD of the unfolding, it was both faster and exact at n ≤ 512.
  */
 export function leadingEigPtr(s: Scratch, g: number, n: number, r: number): { vectors: number; values: number } {
-  const vectors = s.f32(n * r);
-  const e = eighInto(s, g, n);
-  s.k.copy_block_f32(e.vectors, n, vectors, r, n, r);
-  return { vectors, values: e.values };
+  // only the r wanted eigenvectors: inverse iteration and back-transform for r columns, not n
+  const vectors = s.f32(n * r), values = s.f32(n);
+  const fails = s.k.eigh_top_f32(g, n, r, values, vectors);
+  if (fails > 0) fail("eigh", `the tridiagonal QL iteration did not converge for ${fails} eigenvalue(s) of an ${n}×${n} matrix`);
+  return { vectors, values };
 }
 
 /**
@@ -83,20 +83,16 @@ export function leadingEigPtr(s: Scratch, g: number, n: number, r: number): { ve
  */
 export function leadingEigBatchPtr(s: Scratch, grams: { g: number; n: number; r: number }[]): number[] {
   const desc = s.i32(8 * grams.length);
-  const outs = grams.map(({ g, n }) => {
-    const values = s.f32(n), vectors = s.f32(n * n);
-    return { g, n, values, vectors };
+  // each solve computes only its r wanted eigenvectors (record slot 7), straight into an n×r block
+  const outs = grams.map(({ g, n, r }) => {
+    const values = s.f32(n), vectors = s.f32(n * r);
+    return { g, n, r, values, vectors };
   });
-  new Int32Array(s.k.memory.buffer, desc, 8 * grams.length).set(outs.flatMap((o) => [o.g, o.n, o.values, o.vectors, 0, 0, 0, 0]));
+  new Int32Array(s.k.memory.buffer, desc, 8 * grams.length).set(outs.flatMap((o) => [o.g, o.n, o.values, o.vectors, 0, 0, 0, o.r]));
   const fails = s.k.eigh_batch_f32(grams.length, desc);
   if (fails < 0) fail("eigh", `out of wasm memory for ${grams.length} eigensolves side by side`);
   if (fails > 0) fail("eigh", `the tridiagonal QL iteration did not converge for ${fails} eigenvalue(s) of the Gram matrices (sizes ${grams.map((x) => x.n).join(", ")})`);
-  return outs.map((o, i) => {
-    const { n, r } = grams[i];
-    const v = s.f32(n * r);
-    s.k.copy_block_f32(o.vectors, n, v, r, n, r);
-    return v;
-  });
+  return outs.map((o) => o.vectors);
 }
 
 /** Relative Frobenius error ‖a − b‖/‖b‖ of two same-size float32 arrays, computed in wasm in f64. */

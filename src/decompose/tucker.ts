@@ -7,7 +7,7 @@ import { type Tensor, checkTensor, sizeOf } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
 import { qrInto } from "../linalg/qr.ts";
-import { modeProductPtr, unfoldGramPtr } from "./ops.ts";
+import { modeProductPtr, modeView, unfoldGramPtr } from "./ops.ts";
 import { checkModes, intOption, leadingEigBatchPtr, leadingEigPtr, numOption, oneOf, relativeErrorData, seedOption } from "./common.ts";
 import { type RankSpec, resolveTuckerRank, tuckerParams } from "./rank.ts";
 
@@ -92,13 +92,49 @@ function leading(s: Scratch, x: number, sh: number[], mode: number, r: number): 
   return leadingEigPtr(s, g, sh[mode], r).vectors;
 }
 
-/** Project x onto the factors of every mode in `modes` except `skip` (x ×_k U_kᵀ). */
-function projectExcept(s: Scratch, x: number, shape: number[], modes: number[], factors: number[], ranks: number[], skip: number) {
+/**
+ * Project x onto the factors of every mode in `modes` except `skip` (x ×_k U_kᵀ).
+ * `swapped` may hold, per mode, x already moved to (A·B)×I layout (see swappedInput):
+ * the first product, the one on x itself, then skips that copy.
+ */
+function projectExcept(s: Scratch, x: number, shape: number[], modes: number[], factors: number[], ranks: number[], skip: number, swapped?: Map<number, number>) {
   let cur = { ptr: x, shape: [...shape] };
   modes.forEach((m, i) => {
-    if (m !== skip) cur = modeProductPtr(s, cur.ptr, cur.shape, m, factors[i], ranks[i], true);
+    if (m === skip) return;
+    const t = cur.ptr === x ? swapped?.get(m) : undefined;
+    if (t === undefined) {
+      cur = modeProductPtr(s, cur.ptr, cur.shape, m, factors[i], ranks[i], true);
+      return;
+    }
+    // mode_product_f32's short-trailing-block path with its first copy done: the same gemm
+    // on the (A·B)×I layout, then back to (A, J, B) — bitwise the same result
+    const { A, I, B } = modeView(shape, m);
+    const J = ranks[i];
+    const yt = s.f32(A * B * J), out = s.f32(A * J * B);
+    s.k.gemm_f32(0, 0, A * B, J, I, 1, t, I, factors[i], J, 0, yt, J);
+    s.k.swap_last_f32(yt, A, B, J, out);
+    const sh = [...shape];
+    sh[m] = J;
+    cur = { ptr: out, shape: sh };
   });
   return cur;
+}
+
+/**
+ * For HOOI: x in (A·B)×I layout for each mode whose product is the first one applied to x in
+ * some sweep step and that mode_product_f32 would copy to that layout (A > 1, 1 < B < 16) —
+ * x never changes, so the copy is made once per call instead of once per sweep.
+ */
+function swappedInput(s: Scratch, x: number, shape: number[], modes: number[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const m of modes.slice(0, 2)) {
+    const { A, I, B } = modeView(shape, m);
+    if (A === 1 || B === 1 || B >= 16) continue;
+    const t = s.f32(A * I * B);
+    s.k.swap_last_f32(x, A, I, B, t);
+    out.set(m, t);
+  }
+  return out;
 }
 
 export function tucker(t: Tensor, options: TuckerOptions): TuckerTensor {
@@ -132,22 +168,28 @@ export function tucker(t: Tensor, options: TuckerOptions): TuckerTensor {
       leadingEigBatchPtr(s, grams).forEach((v, i) => copyInto(factors[i], v, shape[modes[i]] * ranks[i]));
       s.k.scratch_reset(mark);
     }
+    // HOOI: x's swapped layouts, made once (see swappedInput)
+    const swapped = method === "hooi" ? swappedInput(s, x, shape, modes) : undefined;
     const errOf = () => {
       const mark = s.k.scratch_mark();
-      const c = projectExcept(s, x, shape, modes, factors, ranks, -1);
+      const c = projectExcept(s, x, shape, modes, factors, ranks, -1, swapped);
       const cn = s.k.sumsq_f32(c.ptr, sizeOf(c.shape));
       s.k.scratch_reset(mark);
       return normX > 0 ? Math.sqrt(Math.max(normX * normX - cn, 0)) / normX : 0;
     };
     const history: number[] = [];
     let iterations = 0;
+    // the core of the last sweep (its final partial projection times the last new factor):
+    // the factors do not change after it, so it is the result's core — no extra full pass
+    let lastCore = 0;
     if (method === "hooi") {
+      lastCore = s.f32(modes.reduce((n, m, i) => (n / shape[m]) * ranks[i], sizeOf(shape)));
       let prev = errOf();
       for (let it = 0; it < maxIter; it++) {
         let coreSq = 0;
         modes.forEach((m, i) => {
           const mark = s.k.scratch_mark();
-          const y = projectExcept(s, x, shape, modes, factors, ranks, m);
+          const y = projectExcept(s, x, shape, modes, factors, ranks, m, swapped);
           if (shape[m] <= EXACT_MAX || ranks[i] * 4 > shape[m]) {
             copyInto(factors[i], leading(s, y.ptr, y.shape, m, ranks[i]), shape[m] * ranks[i]);
           } else {
@@ -166,6 +208,7 @@ export function tucker(t: Tensor, options: TuckerOptions): TuckerTensor {
             // the core is the last partial projection times the new factor: no extra full pass
             const c = modeProductPtr(s, y.ptr, y.shape, m, factors[i], ranks[i], true);
             coreSq = s.k.sumsq_f32(c.ptr, sizeOf(c.shape));
+            copyInto(lastCore, c.ptr, sizeOf(c.shape));
           }
           s.k.scratch_reset(mark);
         });
@@ -177,7 +220,9 @@ export function tucker(t: Tensor, options: TuckerOptions): TuckerTensor {
         prev = err;
       }
     }
-    const core = projectExcept(s, x, shape, modes, factors, ranks, -1);
+    const core = iterations > 0
+      ? { ptr: lastCore, shape: shape.map((d, k) => (modes.includes(k) ? ranks[modes.indexOf(k)] : d)) }
+      : projectExcept(s, x, shape, modes, factors, ranks, -1);
     const coreT: Tensor = { data: s.take(core.ptr, sizeOf(core.shape)), shape: core.shape };
     const facT: Tensor[] = modes.map((m, i) => ({ data: s.take(factors[i], shape[m] * ranks[i]), shape: [shape[m], ranks[i]] }));
     return new TuckerTensor(coreT, facT, modes, shape, iterations, history);

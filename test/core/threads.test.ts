@@ -50,6 +50,13 @@ describe("threaded kernels equal single-threaded ones", () => {
     expect(jobs["matmul 129×257×300 Aᵀ Bᵀ"]).toBeGreaterThan(0);
     expect(jobs["svd 300×200"]).toBeGreaterThan(0);
     expect(jobs["tucker-2 hosvd (96,96,3,3) r=24"]).toBeGreaterThan(0);
+    expect(jobs["tucker-2 hooi (160,144,3,3) r=[32,24] (subspace steps)"]).toBeGreaterThan(0);
+    // a small QR stays on the calling thread (its updates are too small to pay for the workers)
+    expect(jobs["qr 400×150"]).toBe(0);
+    expect(jobs["qr 700×260 (large enough to split its updates)"]).toBeGreaterThan(0);
+    for (const g of ["(300,150) mode 1 (Xᵀ·X)", "(3,130,70) mode 1 (per leading index)", "(40,150,9) mode 1 (unfolded copy)"]) {
+      expect(jobs[`unfoldGram ${g}`], g).toBeGreaterThan(0);
+    }
     expect(jobs["lowRankMatmul 256×200 r=48 → 300 (+bias)"]).toBeGreaterThan(0);
   });
 

@@ -104,6 +104,26 @@ describe("khatriRao / mttkrp / unfoldGram", () => {
     }
   });
 
+  it("Gram over several upper-triangle row blocks (sizes 65, 129, 130) matches the reference and is exactly symmetric", () => {
+    // the three paths: Xᵀ·X (last mode), per leading index (long trailing blocks), unfolded copy
+    for (const [shape, m] of [[[40, 129], 1], [[2, 130, 70], 1], [[5, 65, 3], 1]] as [number[], number][]) {
+      const t = randTensor(shape, 900 + shape[m]);
+      const un = refUnfold(t, m);
+      const I = shape[m], cols = t.data.length / I;
+      const ref = new Float64Array(I * I);
+      for (let i = 0; i < I; i++) for (let j = 0; j < I; j++) {
+        let s = 0;
+        for (let c = 0; c < cols; c++) s += un[i * cols + c] * un[j * cols + c];
+        ref[i * I + j] = s;
+      }
+      const g = unfoldGram(t, m).data;
+      expect(relErr(g, ref), `shape [${shape}]`).toBeLessThan(1e-5);
+      let asym = 0;
+      for (let i = 0; i < I; i++) for (let j = 0; j < i; j++) if (g[i * I + j] !== g[j * I + i]) asym++;
+      expect(asym, `shape [${shape}]`).toBe(0);
+    }
+  });
+
   it("rejects NaN and does not grow wasm memory across calls", () => {
     const t = randTensor([3, 4, 5], 1);
     t.data[7] = NaN;

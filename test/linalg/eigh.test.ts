@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { EigenvalueDecomposition } from "ml-matrix";
 import { eigh, ready, wasmMemoryBytes, type Tensor } from "../../src/index.ts";
+import { withScratch } from "../../src/core/heap.ts";
 import { EPS32, orthError, randMat, randomOrthonormal, toMatrix } from "../helpers/linalg.ts";
 
 beforeAll(() => ready());
@@ -80,6 +81,39 @@ describe("eigh", () => {
         const scale = Math.max(...sorted.map(Math.abs), 1);
         for (let i = 0; i < m; i++) expect(Math.abs(values[i] - sorted[i]) / scale, `${name} ${i}`).toBeLessThan(10 * EPS32 * m);
       }
+    }
+  });
+
+  it("eigh_top_f32 (the top r eigenvectors only) gives eigh's first r columns and all values", () => {
+    // r = 1, a cluster of repeated values cut by r (20 of 40 equal), a size past the SIMD/block edges
+    const cases: [string, Tensor, number][] = [
+      ["65² r=1", symmetric(65, 21), 1],
+      ["repeated, r=12 inside the 20-fold cluster", withSpectrum(Array.from({ length: 40 }, (_, i) => (i < 20 ? 2 : -1)), 22), 12],
+      ["129² r=33", symmetric(129, 23), 33],
+      ["17² r=17", symmetric(17, 24), 17],
+    ];
+    for (const [name, a, r] of cases) {
+      const n = a.shape[0];
+      const full = eigh(a);
+      const top = withScratch((s) => {
+        const p = s.put(a.data), w = s.f32(n), z = s.f32(n * r);
+        const fails = s.k.eigh_top_f32(p, n, r, w, z);
+        return { fails, values: s.take(w, n), vectors: s.take(z, n * r) };
+      });
+      expect(top.fails, name).toBe(0);
+      expect(Array.from(top.values), name).toEqual(Array.from(full.values));
+      const tol = 100 * EPS32 * n;
+      let worst = 0, gram = 0;
+      for (let c = 0; c < r; c++) {
+        for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(top.vectors[i * r + c] - full.vectors.data[i * n + c]));
+        for (let d = 0; d <= c; d++) {
+          let t = 0;
+          for (let i = 0; i < n; i++) t += top.vectors[i * r + c] * top.vectors[i * r + d];
+          gram = Math.max(gram, Math.abs(t - (c === d ? 1 : 0)));
+        }
+      }
+      expect(worst, name).toBeLessThan(tol);
+      expect(gram, name).toBeLessThan(tol);
     }
   });
 

@@ -3,7 +3,7 @@
 // then 2 kernel threads, compared element by element. Imports only src/ and the
 // npm-free seeded-data helper, so it bundles for the browser and runs in Deno offline.
 import {
-  cp, eigh, getThreads, lowRankMatmul, matmul, qr, setThreads, svd, threadsInfo, tucker,
+  cp, eigh, getThreads, lowRankMatmul, matmul, qr, setThreads, svd, threadsInfo, tucker, unfoldGram,
   type Tensor, type ThreadsInfo,
 } from "../../src/index.ts";
 import { getKernels } from "../../src/core/loader.ts";
@@ -47,6 +47,7 @@ export const threadCases: { name: string; run: () => unknown }[] = [
   { name: "svd 130×260 (wide)", run: () => svd(T([130, 260], 6)) },
   { name: "svd 360×360 (threaded bidiagonalisation)", run: () => svd(T([360, 360], 12)) },
   { name: "qr 400×150", run: () => qr(T([400, 150], 7)) },
+  { name: "qr 700×260 (large enough to split its updates)", run: () => qr(T([700, 260], 19)) },
   {
     name: "eigh 200×200",
     run: () => {
@@ -64,6 +65,11 @@ export const threadCases: { name: string; run: () => unknown }[] = [
   { name: "tucker-2 hosvd (96,96,3,3) r=24", run: () => tucker(T([96, 96, 3, 3], 9), { rank: 24, modes: [0, 1] }) },
   { name: "tucker-2 hooi (96,80,3,3) r=[20,16]", run: () => tucker(T([96, 80, 3, 3], 10), { rank: [20, 16], modes: [0, 1], method: "hooi", maxIter: 3 }) },
   { name: "tucker hosvd all modes (40,36,30) r=8 (3 eigensolves on 2 threads)", run: () => tucker(T([40, 36, 30], 14), { rank: 8 }) },
+  { name: "tucker-2 hooi (160,144,3,3) r=[32,24] (subspace steps)", run: () => tucker(T([160, 144, 3, 3], 15), { rank: [32, 24], modes: [0, 1], method: "hooi", maxIter: 2, tol: 0 }) },
+  // the three Gram paths, each over several upper-triangle row blocks
+  { name: "unfoldGram (300,150) mode 1 (Xᵀ·X)", run: () => unfoldGram(T([300, 150], 16), 1) },
+  { name: "unfoldGram (3,130,70) mode 1 (per leading index)", run: () => unfoldGram(T([3, 130, 70], 17), 1) },
+  { name: "unfoldGram (40,150,9) mode 1 (unfolded copy)", run: () => unfoldGram(T([40, 150, 9], 18), 1) },
   { name: "cp (40,36,30) r=12", run: () => cp(T([40, 36, 30], 11), { rank: 12, maxIter: 5 }) },
 ];
 
