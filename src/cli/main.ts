@@ -16,7 +16,8 @@ function selectOptions(c: Command): Command {
     .option("--ranks <list>", "explicit ranks per layer, e.g. fc1=16,conv2=8x12")
     .option("--rank-rule <rule>", "evbmf, evbmf:<weaken 0..1>, energy:<threshold>, or full (default evbmf)")
     .option("--skip <layers>", "comma-separated layers to leave alone")
-    .option("--tucker <solver>", "Tucker-2 solver: hosvd or hooi (default hosvd; the main job uses hooi)");
+    .option("--tucker <solver>", "Tucker-2 solver: hosvd or hooi (default hosvd; the main job uses hooi)")
+    .option("--threads <n>", "kernel threads: a count 1–64, or auto (the core count where threads are possible)", "auto");
 }
 
 /** Options every training command takes (train and main), with one default each. */
@@ -38,7 +39,11 @@ export function program(io: CliIO, result: { code: number } = { code: 0 }): Comm
     .version("0.1.0")
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, "")), writeErr: (s) => io.err(s.replace(/\n$/, "")) })
-    .exitOverride();
+    .exitOverride()
+    .hook("preAction", async (_p, cmd) => {
+      const t = cmd.opts().threads as string | undefined;
+      if (t !== undefined) await useThreads(t);
+    });
 
   selectOptions(p.command("compress").description("factorize a model's Dense/Conv2D layers into chains of stock tfjs layers")
     .argument("<model>", "model.json (tfjs model.save or tensorflowjs converter, Keras 2 or 3) or its folder")
@@ -90,6 +95,14 @@ export function program(io: CliIO, result: { code: number } = { code: 0 }): Comm
     .action(act(async (areas: string[]) => (await import("./bench.ts")).cmdBench(areas, io)));
 
   return p;
+}
+
+/** --threads: validated here so a bad value is a usage error (exit 2), then handed to setThreads. */
+async function useThreads(v: string): Promise<void> {
+  const n = v === "auto" ? "auto" : Number(v);
+  if (n !== "auto" && !(Number.isInteger(n) && n >= 1 && n <= 64)) throw new UsageError(`--threads is '${v}'; expected an integer 1–64 or auto`);
+  const { setThreads } = await import("../index.ts");
+  await setThreads(n);
 }
 
 /** Run the CLI on `argv` (without node and script); resolves to the exit code. */

@@ -103,6 +103,8 @@ describe("--help and usage errors", () => {
     [["train", "--epochs", "0"], /--epochs is '0'/],
     [["train", "--warmup", "-3"], /--warmup is '-3'; expected an integer in \[0, 1000000\]/],
     [["train", "--schedule", "decompose-at", "--tucker", "svd"], /--tucker is 'svd'; expected hosvd or hooi/],
+    [["inspect", "m.json", "--threads", "0"], /--threads is '0'; expected an integer 1–64 or auto/],
+    [["compress", "m.json", "--out", "o", "--threads", "two"], /--threads is 'two'/],
   ] as const)("%j → exit 2", async (argv, msg) => {
     const r = await run(...argv);
     expect(r.code).toBe(2);
