@@ -7,6 +7,7 @@
 // and runs at GEMM speed while the patch buffer stays in cache.
 import { gemm_f32 } from "../linalg/gemm";
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
+import { pack_patches, unpack_patches_add, patch_block_rows } from "./patches";
 import { gi, G_BATCH, G_IN_C, G_IN_H, G_IN_W, G_OUT_C, G_OUT_H, G_OUT_W, G_K_H, G_K_W, G_STRIDE_H, G_STRIDE_W, G_PAD_TOP, G_PAD_LEFT } from "./geom";
 
 /**
@@ -20,7 +21,6 @@ import { gi, G_BATCH, G_IN_C, G_IN_H, G_IN_W, G_OUT_C, G_OUT_H, G_OUT_W, G_K_H, 
   return gi(g, G_K_H) == 1 && gi(g, G_K_W) == 1 && gi(g, G_STRIDE_H) == 1 && gi(g, G_STRIDE_W) == 1
     && gi(g, G_PAD_TOP) == 0 && gi(g, G_PAD_LEFT) == 0 && gi(g, G_OUT_H) == gi(g, G_IN_H) && gi(g, G_OUT_W) == gi(g, G_IN_W);
 }
-import { pack_patches, unpack_patches_add, patch_block_rows } from "./patches";
 
 /** y[batch, outH, outW, outC] = conv(x, w). Returns 0, or 1 when scratch could not grow. */
 export function conv2d_f32(g: usize, x: usize, w: usize, y: usize): i32 {

@@ -4,6 +4,7 @@
 import { type Tensor, checkTensor } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
+import { eighInto } from "../linalg/eigh.ts";
 
 export function oneOf<T extends string>(where: string, name: string, value: unknown, allowed: readonly T[], dflt: T): T {
   if (value === undefined) return dflt;
@@ -69,11 +70,7 @@ export function seedOption(where: string, seed: unknown): number {
  * SVD of the unfolding, it was both faster and exact at n ≤ 512.
  */
 export function leadingEigPtr(s: Scratch, g: number, n: number, r: number): { vectors: number; values: number } {
-  // only the r wanted eigenvectors: inverse iteration and back-transform for r columns, not n
-  const vectors = s.f32(n * r), values = s.f32(n);
-  const fails = s.k.eigh_top_f32(g, n, r, values, vectors);
-  if (fails > 0) fail("eigh", `the tridiagonal QL iteration did not converge for ${fails} eigenvalue(s) of an ${n}×${n} matrix`);
-  return { vectors, values };
+  return eighInto(s, g, n, r);
 }
 
 /**

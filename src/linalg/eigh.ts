@@ -2,9 +2,10 @@
 // implicit QL on the tridiagonal (f64) in wasm.
 //
 // Pointer-level entry (inside one withScratch scope):
-//   eighInto(s, aPtr, n) → { values, vectors }   values: n float32 (descending), vectors: n×n
-//                                                 row-major with eigenvector i in column i. aPtr
-//                                                 (n×n, symmetric, not checked here) is untouched.
+//   eighInto(s, aPtr, n, nv?) → { values, vectors }        values: n float32 (descending), vectors: n×nv
+//                                                 row-major with eigenvector i in column i (only the
+//                                                 nv leading ones are computed). aPtr (n×n, symmetric,
+//                                                 not checked here) is untouched.
 import { type Tensor, checkTensor } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
@@ -26,10 +27,11 @@ export interface EighOptions {
   symmetryTolerance?: number;
 }
 
-export function eighInto(s: Scratch, aPtr: number, n: number): EighPointers {
+export function eighInto(s: Scratch, aPtr: number, n: number, nv?: number): EighPointers {
   const values = s.f32(n);
-  const vectors = s.f32(n * n);
-  const fails = s.k.eigh_f32(aPtr, n, values, vectors);
+  const vectors = s.f32(n * (nv ?? n));
+  // with nv: inverse iteration and back-transform for the nv leading columns only
+  const fails = nv === undefined ? s.k.eigh_f32(aPtr, n, values, vectors) : s.k.eigh_top_f32(aPtr, n, nv, values, vectors);
   if (fails > 0) fail("eigh", `the tridiagonal QL iteration did not converge for ${fails} eigenvalue(s) of an ${n}×${n} matrix`);
   return { values, vectors };
 }

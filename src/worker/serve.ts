@@ -48,19 +48,9 @@ const IMPLS: Record<WorkerFunction, Impl> = {
 
 async function init(o: WorkerInit, kind: WorkerInfo["kind"]): Promise<WorkerInfo> {
   await odecomp.ready();
-  // Kernel threads: setThreads / getThreads come with the threaded kernels; a build without them runs one thread.
-  const setThreads: unknown = Reflect.get(odecomp, "setThreads");
-  const getThreads: unknown = Reflect.get(odecomp, "getThreads");
-  let threadsNote: string | null = null;
-  if (o.threads !== undefined) {
-    if (typeof setThreads === "function") {
-      const r = (await setThreads(o.threads)) as { reason?: string | null } | undefined;
-      threadsNote = r?.reason ?? null;
-    } else {
-      threadsNote = "this build of odecomp has no setThreads (single-threaded kernels)";
-    }
-  }
-  const threads = typeof getThreads === "function" ? Number(getThreads()) : 1;
+  // setThreads resolves with the reason when it gets fewer threads than asked for
+  const threadsNote = o.threads !== undefined ? (await odecomp.setThreads(o.threads)).reason : null;
+  const threads = odecomp.getThreads();
   const backend = o.backend ?? "cpu";
   let tfjs: WorkerInfo["tfjs"];
   if (backend === "wasm") {

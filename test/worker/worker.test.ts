@@ -4,7 +4,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OdecompError, cp, ready, svd, tt, tucker, CPTensor, TTTensor, TuckerTensor, type Tensor } from "../../src/index.ts";
 import { compress, type CompressProgress } from "../../src/models/index.ts";
-import * as root from "../../src/index.ts";
 import { createWorker, type OdecompWorker } from "../../src/worker/index.ts";
 import { transferables } from "../../src/worker/protocol.ts";
 import { randn } from "../helpers/random.ts";
@@ -140,10 +139,8 @@ describe("odecomp/worker: transfer, termination", () => {
   it("transferInputs moves whole-buffer inputs (detached afterwards) and copies views of larger buffers; init.threads is passed on", async () => {
     const w = await createWorker({ transferInputs: true, init: { threads: 2 } });
     try {
-      // With the threaded kernels (setThreads in the root export) the worker runs 2 threads or says why not;
-      // without them it runs 1 and says so.
-      if (typeof Reflect.get(root, "setThreads") === "function") expect(w.info.threads === 2 || w.info.threadsNote !== null).toBe(true);
-      else expect([w.info.threads, w.info.threadsNote]).toEqual([1, "this build of odecomp has no setThreads (single-threaded kernels)"]);
+      // the worker runs 2 kernel threads or says why not
+      expect(w.info.threads === 2 || w.info.threadsNote !== null).toBe(true);
       const x = rnd([12, 10], 7);
       const expected = svd(x);
       const r = await w.svd(x);
