@@ -13,12 +13,17 @@ import { energyRank, evbmfRank } from "./ranks.ts";
 
 /**
  * How ranks are chosen for layers without explicit ranks. In the decompositions' vocabulary
- * (RankRule of src/decompose/rank.ts, see rankRuleOf): "evbmf" is { rule: "evbmf", weaken,
- * fallback: "skip" }: where EVBMF keeps nothing (rank 0) the layer is kept as it is and its plan
- * entry says so in a note ("evbmf rank [0] ≤ 0: left alone"); "energy" is { rule: "energy" };
- * "full" is the full rank of each unfolding; "budget" is the planner's own (a global allocation
- * across layers, which a per-tensor rule cannot express). Weakened EVBMF rounds R − w·(R − r) to
- * the nearest integer here (selectRank floors it); both agree at w = 0 and w = 1.
+ * (RankRule of src/decompose/rank.ts; rankRuleOf gives the mapping):
+ * - "evbmf" is { rule: "evbmf", weaken, fallback: "skip" }. When EVBMF keeps nothing (rank 0 on an
+ *   unfolding, e.g. a noise-like or untrained kernel) the layer is kept as it is, and its plan entry
+ *   says so in a note ("evbmf rank [0,…] ≤ 0: left alone"); no fallback rank is invented.
+ *   Two differences remain, kept so plans do not change: the planner rounds R − w·(R − r) to the
+ *   nearest integer where selectRank floors it, and with weaken w < 1 the planner weakens a 0 rank
+ *   to R·(1 − w) where selectRank applies the fallback first. At w = 1 (the default) they agree.
+ * - "energy" is { rule: "energy", energy: threshold }.
+ * - "full" is { rule: "fraction", fraction: 1 }: each method's largest rank, exact.
+ * - "budget" is the planner's own: a global allocation across layers, which a per-tensor rule
+ *   cannot express (rankRuleOf gives null).
  */
 export type RankSelection =
   /** Keep this fraction (0, 1] of the model's parameters (or of its Dense/Conv FLOPs), allocated across layers. */
