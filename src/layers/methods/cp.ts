@@ -3,12 +3,13 @@ import { fail } from "../../core/errors.ts";
 import { cpDecompose } from "../decompositions.ts";
 import { cpFold, cpKernels } from "../layout.ts";
 import { ONE_BY_ONE, biasOf, convGeometry, convSizes, depthwise, filters, inner, last, splitGeometryConfig, weight } from "./parts.ts";
+import { registerMethod } from "./registry.ts";
 import type { MethodSpec } from "./spec.ts";
 import { channelModeSpectra } from "./tucker2.ts";
 
 const dilated = (d: [number, number]) => d[0] > 1 || d[1] > 1;
 
-export const cp: MethodSpec = {
+export const cp: MethodSpec = registerMethod({
   name: "cp", token: "cp", appliesTo: "Conv2D", ranks: 1, chainLength: 4, kernelNames: ["first", "vertical", "horizontal", "last"],
   chain: "1×1 S→R → depthwise k×1 → depthwise 1×k → 1×1 R→T",
   cli: { aliases: [], shown: [{ name: "cp", at: 1 }] },
@@ -49,4 +50,4 @@ export const cp: MethodSpec = {
   },
   fold: (k) => cpFold(k[0], k[1], k[2], k[3]),
   foldConfig: (chain, kernel, where) => ({ ...splitGeometryConfig(chain, 1, 2, where), filters: kernel.shape[3] }),
-};
+});

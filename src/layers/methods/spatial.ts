@@ -3,9 +3,10 @@ import { truncationError } from "../../compress/ranks.ts";
 import { singularValues, truncatedSvd } from "../decompositions.ts";
 import { convSpatialMatrix, scaleColumns, spatialFold, spatialKernels } from "../layout.ts";
 import { biasOf, convGeometry, convSizes, filters, inner, last, splitGeometryConfig, weight } from "./parts.ts";
+import { registerMethod } from "./registry.ts";
 import type { MethodSpec } from "./spec.ts";
 
-export const spatial: MethodSpec = {
+export const spatial: MethodSpec = registerMethod({
   name: "spatial-svd", token: "spatial", appliesTo: "Conv2D", ranks: 1, chainLength: 2, kernelNames: ["vertical", "horizontal"],
   chain: "k×1 S→R → 1×k R→T",
   cli: { aliases: ["spatial"], shown: [{ name: "spatial", at: 3 }] },
@@ -42,4 +43,4 @@ export const spatial: MethodSpec = {
   },
   fold: (k) => spatialFold(k[0], k[1]),
   foldConfig: (chain, kernel, where) => ({ ...splitGeometryConfig(chain, 0, 1, where), filters: kernel.shape[3] }),
-};
+});

@@ -4,9 +4,10 @@ import { truncationError } from "../../compress/ranks.ts";
 import { singularValues, truncatedSvd } from "../decompositions.ts";
 import { denseFold, denseFromSvd } from "../layout.ts";
 import { biasOf, inner, last, weight } from "./parts.ts";
+import { registerMethod } from "./registry.ts";
 import type { MethodSpec } from "./spec.ts";
 
-export const svd: MethodSpec = {
+export const svd: MethodSpec = registerMethod({
   name: "svd", token: "svd", appliesTo: "Dense", ranks: 1, chainLength: 2, kernelNames: ["first", "second"],
   chain: "Dense n→r → Dense r→m",
   maxRanks: (layer) => [Math.min(layer.kernel.shape[0], layer.kernel.shape[1])],
@@ -30,4 +31,4 @@ export const svd: MethodSpec = {
   ],
   fold: (k) => denseFold(k[0], k[1]),
   foldConfig: () => ({}),
-};
+});

@@ -3,6 +3,7 @@ import { truncationError } from "../../compress/ranks.ts";
 import { partialTucker, sliceSpectrum } from "../decompositions.ts";
 import { tucker2Fold, tucker2Kernels } from "../layout.ts";
 import { ONE_BY_ONE, biasOf, convGeometry, convSizes, filters, geometryConfig, inner, kernelSlices, last, weight } from "./parts.ts";
+import { registerMethod } from "./registry.ts";
 import type { MethodSpec, RankSpectra } from "./spec.ts";
 import type { FactorizableLayer } from "../types.ts";
 
@@ -13,7 +14,7 @@ export function channelModeSpectra(layer: FactorizableLayer): RankSpectra {
   return { spectra: [sliceSpectrum(slices, "rows"), sliceSpectrum(slices, "cols")], shapes: [[s, kh * kw * t], [t, kh * kw * s]] };
 }
 
-export const tucker2: MethodSpec = {
+export const tucker2: MethodSpec = registerMethod({
   name: "tucker2", token: "tucker2", appliesTo: "Conv2D", ranks: 2, chainLength: 3, kernelNames: ["first", "core", "last"],
   chain: "1×1 S→Rin → k×k Rin→Rout → 1×1 Rout→T",
   cli: { aliases: [], shown: [{ name: "tucker2", at: 0 }] },
@@ -48,4 +49,4 @@ export const tucker2: MethodSpec = {
   },
   fold: (k) => tucker2Fold(k[0], k[1], k[2]),
   foldConfig: (chain, kernel, where) => ({ ...geometryConfig(convGeometry(chain[1].config, where)), filters: kernel.shape[3] }),
-};
+});
