@@ -18,7 +18,7 @@ export function registerMethod(spec: MethodSpec): MethodSpec {
   if (clash) fail(where, `method '${spec.name}' has token '${spec.token}', already used by '${clash.name}'`);
   if (spec.kernelNames.length !== spec.chainLength) fail(where, `method '${spec.name}' names ${spec.kernelNames.length} kernels for a chain of ${spec.chainLength} layers`);
   const taken = new Set(cliMethods().accepted);
-  for (const a of spec.cli ? [spec.name, ...spec.cli.aliases] : []) if (taken.has(a)) fail(where, `method '${spec.name}' CLI name '${a}' is already taken`);
+  for (const a of spec.cli ? [spec.name, ...spec.cli.aliases, ...spec.cli.shown.map((x) => x.name)] : []) if (taken.has(a)) fail(where, `method '${spec.name}' CLI name '${a}' is already taken`);
   REGISTRY[spec.name] = spec;
   return spec;
 }
@@ -59,7 +59,7 @@ export function cliMethods(): { aliases: Record<string, string>; accepted: strin
   Object.values(REGISTRY).forEach((m, i) => {
     if (!m.cli) return;
     aliases[m.name] = m.name;
-    for (const a of m.cli.aliases) aliases[a] = m.name;
+    for (const a of [...m.cli.aliases, ...m.cli.shown.map((x) => x.name)]) aliases[a] = m.name;
     for (const s of m.cli.shown) shown.push({ ...s, i });
   });
   shown.sort((a, b) => a.at - b.at || a.i - b.i);

@@ -28,7 +28,7 @@ export interface ErrorEstimate {
 export interface CliNames {
   /** Values accepted besides the method's own name (e.g. "spatial" for spatial-svd). */
   aliases: string[];
-  /** The names shown in help and error messages, each with its position (lower first) and an optional note shown in help. */
+  /** The names shown in help and error messages (accepted too), each with its position (lower first) and an optional note shown in help. */
   shown: { name: string; at: number; note?: string }[];
 }
 
