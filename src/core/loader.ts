@@ -11,24 +11,19 @@ import {
   RELAXED_THREADS_WASM_BASE64, RELAXED_WASM_BASE64, SIMD_THREADS_WASM_BASE64, SIMD_WASM_BASE64,
 } from "./wasm-binaries.generated.ts";
 import { OdecompError } from "./errors.ts";
+import type { KernelFunctions } from "./kernels.generated.ts";
 import {
   type CapabilityOverrides, DEFAULT_MAX_THREADS, MAX_THREADS, type PoolWorker, type ThreadSupport, type WorkerApi,
   probeThreads, spawnWorker,
 } from "./pool.ts";
 
-/** The raw exports of the kernel module (all numeric: pointers, sizes, scalars). */
-export interface KernelExports {
+/**
+ * The exports of the kernel module: its memory and every kernel, typed from the AssemblyScript
+ * sources (src/core/kernels.generated.ts, written by scripts/build-wasm.mjs). No index signature:
+ * a call to a kernel that does not exist, or with the wrong argument count, fails `tsc`.
+ */
+export interface KernelExports extends KernelFunctions {
   memory: WebAssembly.Memory;
-  threads_config(n: number, canWait: number): void;
-  threads_generation(): number;
-  threads_quit(): void;
-  threads_recover(): void;
-  scratch_alloc(bytes: number): number;
-  scratch_mark(): number;
-  scratch_reset(mark: number): void;
-  first_nonfinite_f32(ptr: number, n: number): number;
-  // deno-lint-ignore no-explicit-any
-  [kernel: string]: any;
 }
 
 export type BuildName = "simd" | "relaxed";
