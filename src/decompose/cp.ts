@@ -14,8 +14,9 @@ import { type Tensor, checkTensor, sizeOf } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
 import { khatriRaoPtr, mttkrpInto, unfoldGramPtr } from "./ops.ts";
-import { intOption, leadingEigPtr, numOption, oneOf, relativeErrorData, seedOption } from "./common.ts";
+import { intOption, leadingEigPtr, numOption, oneOf, seedOption } from "./common.ts";
 import { type RankSpec, cpParams, resolveCPRank } from "./rank.ts";
+import { type EncodedFactorized, FactorizedTensor } from "./factorized.ts";
 
 export const CP_INITS = ["svd", "random"] as const;
 
@@ -40,8 +41,12 @@ export interface CPOptions {
   proximal?: number;
 }
 
+export interface EncodedCP extends EncodedFactorized {
+  $class: "CPTensor"; weights: Float32Array; factors: Tensor[]; shape: number[]; iterations: number; errorHistory: number[];
+}
+
 /** Σ_r weights[r] · factors[0][:, r] ∘ … ∘ factors[N−1][:, r]; factor columns have unit norm. */
-export class CPTensor {
+export class CPTensor extends FactorizedTensor {
   constructor(
     readonly weights: Float32Array,
     readonly factors: Tensor[],
@@ -50,30 +55,42 @@ export class CPTensor {
     readonly iterations: number,
     /** Relative error after each sweep (non-increasing). */
     readonly errorHistory: number[],
-  ) {}
+  ) {
+    super();
+  }
 
+  get kind(): "CPTensor" {
+    return "CPTensor";
+  }
+
+  /** [R]: the number of rank-one terms. */
+  get ranks(): number[] {
+    return [this.weights.length];
+  }
+
+  /** @deprecated Use `ranks[0]` (the one rank getter of every FactorizedTensor). */
   get rank(): number {
     return this.weights.length;
   }
 
   toDense(): Tensor {
     return withScratch((s) => {
-      const R = this.rank;
+      const R = this.weights.length;
       const ps = this.factors.map((f) => s.put(f.data));
       return { data: s.take(densePtr(s, ps, this.weights, this.shape, R), sizeOf(this.shape)), shape: [...this.shape] };
     });
   }
 
   nParams(): number {
-    return cpParams(this.shape, this.rank);
+    return cpParams(this.shape, this.weights.length);
   }
 
-  get increasesParams(): boolean {
-    return this.nParams() > sizeOf(this.shape);
+  encode(): EncodedCP {
+    return { $class: "CPTensor", weights: this.weights, factors: this.factors, shape: this.shape, iterations: this.iterations, errorHistory: this.errorHistory };
   }
 
-  relativeError(original: Tensor): number {
-    return relativeErrorData("CPTensor.relativeError", this.toDense().data, original, this.shape);
+  static decode(e: EncodedCP): CPTensor {
+    return new CPTensor(e.weights, e.factors, e.shape, e.iterations, e.errorHistory);
   }
 }
 

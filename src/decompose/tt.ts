@@ -6,7 +6,8 @@ import { type Tensor, checkTensor, sizeOf } from "../core/tensor.ts";
 import { withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
 import { eighInto } from "../linalg/eigh.ts";
-import { numOption, relativeErrorData } from "./common.ts";
+import { numOption } from "./common.ts";
+import { type EncodedFactorized, FactorizedTensor } from "./factorized.ts";
 
 export interface TTOptions {
   /** Largest TT rank (one number for every bond) or the N−1 inner ranks. */
@@ -15,9 +16,19 @@ export interface TTOptions {
   tol?: number;
 }
 
+export interface EncodedTT extends EncodedFactorized {
+  $class: "TTTensor"; cores: Tensor[];
+}
+
 /** cores[k] has shape [r_k, d_k, r_{k+1}] with r_0 = r_N = 1. */
-export class TTTensor {
-  constructor(readonly cores: Tensor[]) {}
+export class TTTensor extends FactorizedTensor {
+  constructor(readonly cores: Tensor[]) {
+    super();
+  }
+
+  get kind(): "TTTensor" {
+    return "TTTensor";
+  }
 
   get shape(): number[] {
     return this.cores.map((c) => c.shape[1]);
@@ -49,12 +60,12 @@ export class TTTensor {
     return this.cores.reduce((a, c) => a + sizeOf(c.shape), 0);
   }
 
-  get increasesParams(): boolean {
-    return this.nParams() > sizeOf(this.shape);
+  encode(): EncodedTT {
+    return { $class: "TTTensor", cores: this.cores };
   }
 
-  relativeError(original: Tensor): number {
-    return relativeErrorData("TTTensor.relativeError", this.toDense().data, original, this.shape);
+  static decode(e: EncodedTT): TTTensor {
+    return new TTTensor(e.cores);
   }
 }
 

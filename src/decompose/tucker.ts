@@ -8,8 +8,9 @@ import { type Scratch, withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
 import { qrInto } from "../linalg/qr.ts";
 import { modeProductPtr, modeView, unfoldGramPtr } from "./ops.ts";
-import { checkModes, intOption, leadingEigBatchPtr, leadingEigPtr, numOption, oneOf, relativeErrorData, seedOption } from "./common.ts";
+import { checkModes, intOption, leadingEigBatchPtr, leadingEigPtr, numOption, oneOf, seedOption } from "./common.ts";
 import { type RankSpec, resolveTuckerRank, tuckerParams } from "./rank.ts";
+import { type EncodedFactorized, FactorizedTensor } from "./factorized.ts";
 
 // Inside HOOI sweeps, a mode larger than EXACT_MAX whose rank is at most a quarter of
 // its size takes POWER_STEPS warm-started subspace steps instead of a full eigensolve.
@@ -39,8 +40,12 @@ export interface TuckerOptions {
   seed?: number;
 }
 
+export interface EncodedTucker extends EncodedFactorized {
+  $class: "TuckerTensor"; core: Tensor; factors: Tensor[]; modes: number[]; shape: number[]; iterations: number; errorHistory: number[];
+}
+
 /** core ×_{modes[i]} factors[i]: factors[i] is shape[modes[i]] × rank[i] with orthonormal columns. */
-export class TuckerTensor {
+export class TuckerTensor extends FactorizedTensor {
   constructor(
     readonly core: Tensor,
     readonly factors: Tensor[],
@@ -49,8 +54,15 @@ export class TuckerTensor {
     /** HOOI sweeps run (0 for HOSVD) and relative error after each. */
     readonly iterations = 0,
     readonly errorHistory: number[] = [],
-  ) {}
+  ) {
+    super();
+  }
 
+  get kind(): "TuckerTensor" {
+    return "TuckerTensor";
+  }
+
+  /** One rank per decomposed mode, in the order of `modes`. */
   get ranks(): number[] {
     return this.factors.map((f) => f.shape[1]);
   }
@@ -70,13 +82,12 @@ export class TuckerTensor {
     return tuckerParams(this.shape, this.modes, this.ranks);
   }
 
-  /** True when this decomposition stores more numbers than the dense tensor. */
-  get increasesParams(): boolean {
-    return this.nParams() > sizeOf(this.shape);
+  encode(): EncodedTucker {
+    return { $class: "TuckerTensor", core: this.core, factors: this.factors, modes: this.modes, shape: this.shape, iterations: this.iterations, errorHistory: this.errorHistory };
   }
 
-  relativeError(original: Tensor): number {
-    return relativeErrorData("TuckerTensor.relativeError", this.toDense().data, original, this.shape);
+  static decode(e: EncodedTucker): TuckerTensor {
+    return new TuckerTensor(e.core, e.factors, e.modes, e.shape, e.iterations, e.errorHistory);
   }
 }
 
