@@ -13,8 +13,8 @@
 import { type Tensor, checkTensor, sizeOf } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
-import { khatriRaoPtr, mttkrpInto, unfoldGramPtr } from "./ops.ts";
-import { intOption, leadingEigPtr, numOption, oneOf, seedOption } from "./common.ts";
+import { khatriRaoPtr, mttkrpInto } from "./ops.ts";
+import { intOption, leadingVectorsPtr, numOption, oneOf, seedOption } from "./common.ts";
 import { type RankSpec, cpParams, resolveCPRank } from "./rank.ts";
 import { type EncodedFactorized, FactorizedTensor } from "./factorized.ts";
 
@@ -148,9 +148,8 @@ export function cp(t: Tensor, options: CPOptions): CPTensor {
       k.fill_randn_f32(u, d * R, (seed + 7919 * (n + 1)) >>> 0);
       if (init === "svd") {
         const mark = k.scratch_mark();
-        const g = unfoldGramPtr(s, x, shape, n);
         const r = Math.min(d, R);
-        const lead = leadingEigPtr(s, g, d, r).vectors;
+        const lead = leadingVectorsPtr(s, x, shape, n, r);
         k.copy_block_f32(lead, r, u, R, d, r);
         k.scratch_reset(mark);
       }

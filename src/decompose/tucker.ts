@@ -1,14 +1,16 @@
 // Tucker decomposition: HOSVD and HOOI, full or partial (only the given modes —
 // Tucker-2 on the two channel modes of a conv kernel, Tucker-1 on one mode).
 // Leading singular vectors of each unfolding come from its Gram matrix
-// X_(n)·X_(n)ᵀ (one GEMM, no unfolding copy for long blocks) by block subspace
-// iteration + Rayleigh–Ritz in wasm, never from a full SVD of the unfolding.
+// X_(n)·X_(n)ᵀ (one GEMM, no unfolding copy for long blocks) and the exact
+// symmetric eigensolver in wasm (HOSVD: all modes' solves side by side), never
+// from an SVD of the unfolding; inside HOOI sweeps, wide modes at low rank take
+// warm-started subspace steps instead (see EXACT_MAX).
 import { type Tensor, checkTensor, sizeOf } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
 import { qrInto } from "../linalg/qr.ts";
 import { modeProductPtr, modeView, unfoldGramPtr } from "./ops.ts";
-import { checkModes, intOption, leadingEigBatchPtr, leadingEigPtr, numOption, oneOf, seedOption } from "./common.ts";
+import { checkModes, intOption, leadingEigBatchPtr, leadingVectorsPtr, numOption, oneOf, seedOption } from "./common.ts";
 import { type RankSpec, resolveTuckerRank, tuckerParams } from "./rank.ts";
 import { type EncodedFactorized, FactorizedTensor } from "./factorized.ts";
 
@@ -26,7 +28,10 @@ export const TUCKER_INITS = ["svd", "random"] as const;
 export interface TuckerOptions {
   /** One rank for every decomposed mode, one per mode in `modes`, 'same', or { fraction } of parameters to keep. */
   rank: RankSpec;
-  /** Modes to decompose (default: all). [0, 1] on an (O, I, kh, kw) kernel is Tucker-2. */
+  /**
+   * Modes to decompose, distinct, in the order their ranks are given (default: all). The others
+   * keep their full size in the core: [0, 1] on an (O, I, kh, kw) kernel is Tucker-2, [1] Tucker-1.
+   */
   modes?: number[];
   /** 'hosvd' (default) or 'hooi' (alternating refinement, starts from `init`). */
   method?: (typeof TUCKER_METHODS)[number];
@@ -89,18 +94,6 @@ export class TuckerTensor extends FactorizedTensor {
   static decode(e: EncodedTucker): TuckerTensor {
     return new TuckerTensor(e.core, e.factors, e.modes, e.shape, e.iterations, e.errorHistory);
   }
-}
-
-/**
- * Leading r left singular vectors of the mode-n unfolding of the tensor at x
- * (shape sh): eigenvectors of the Gram matrix X_(n)·X_(n)ᵀ. Measured against
- * warm-started subspace iteration and a randomized range finder on the
- * unfolding, the exact eigensolver on the Gram was both faster and more
- * accurate at these sizes (n ≤ 512), in HOSVD and inside HOOI sweeps.
- */
-function leading(s: Scratch, x: number, sh: number[], mode: number, r: number): number {
-  const g = unfoldGramPtr(s, x, sh, mode);
-  return leadingEigPtr(s, g, sh[mode], r).vectors;
 }
 
 /**
@@ -202,7 +195,7 @@ export function tucker(t: Tensor, options: TuckerOptions): TuckerTensor {
           const mark = s.k.scratch_mark();
           const y = projectExcept(s, x, shape, modes, factors, ranks, m, swapped);
           if (shape[m] <= EXACT_MAX || ranks[i] * 4 > shape[m]) {
-            copyInto(factors[i], leading(s, y.ptr, y.shape, m, ranks[i]), shape[m] * ranks[i]);
+            copyInto(factors[i], leadingVectorsPtr(s, y.ptr, y.shape, m, ranks[i]), shape[m] * ranks[i]);
           } else {
             // subspace-iteration steps on the Gram, warm-started from the current factor: U ← qr(G·U).
             // Each step cannot lower ‖core‖² (Ritz values of a PSD matrix only grow), so HOOI stays
