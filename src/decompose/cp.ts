@@ -12,6 +12,7 @@
 // TensorLy), kept only when it lowers the error; e grows after each rejection.
 import { type Tensor, checkTensor, sizeOf } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
+import { gemm } from "../core/kernels.ts";
 import { fail } from "../core/errors.ts";
 import { khatriRaoPtr, mttkrpInto } from "./ops.ts";
 import { intOption, leadingVectorsPtr, numOption, oneOf, seedOption } from "./common.ts";
@@ -103,7 +104,7 @@ function densePtr(s: Scratch, factors: number[], weights: Float32Array | number,
   const rest = khatriRaoPtr(s, factors.slice(1).map((p, k) => ({ ptr: p, rows: shape[k + 1] })), R);
   const out = s.f32(sizeOf(shape));
   if (rest.ptr === 0) s.k.copy_block_f32(f0, R, out, R, shape[0], R);
-  else s.k.gemm_f32(0, 1, shape[0], rest.rows, R, 1, f0, R, rest.ptr, R, 0, out, rest.rows);
+  else gemm(s.k, { transB: true, m: shape[0], n: rest.rows, k: R, a: f0, lda: R, b: rest.ptr, ldb: R, c: out, ldc: rest.rows });
   return out;
 }
 
@@ -156,7 +157,7 @@ export function cp(t: Tensor, options: CPOptions): CPTensor {
       k.normalize_cols_f32(u, d, R, trial.w);
     });
     k.copy_block_f32(ones, 1, cur.w, 1, R, 1);
-    const gramsOf = (m: Model) => shape.forEach((d, n) => k.gemm_f32(1, 0, R, R, d, 1, m.f[n], R, m.f[n], R, 0, grams[n], R));
+    const gramsOf = (m: Model) => shape.forEach((d, n) => gemm(k, { transA: true, m: R, n: R, k: d, a: m.f[n], lda: R, b: m.f[n], ldb: R, c: grams[n], ldc: R }));
     const hadamardExcept = (skip: number) => {
       let first = true;
       for (let n = 0; n < N; n++) {
@@ -219,7 +220,7 @@ export function cp(t: Tensor, options: CPOptions): CPTensor {
         }
         k.scratch_reset(mark);
         k.normalize_cols_f32(cur.f[n], shape[n], R, cur.w);
-        k.gemm_f32(1, 0, R, R, shape[n], 1, cur.f[n], R, cur.f[n], R, 0, grams[n], R);
+        gemm(k, { transA: true, m: R, n: R, k: shape[n], a: cur.f[n], lda: R, b: cur.f[n], ldb: R, c: grams[n], ldc: R });
       }
       let e = errorFrom(cur, N - 1);
       if (lineSearch && it > 0) {

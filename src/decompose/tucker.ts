@@ -7,6 +7,7 @@
 // warm-started subspace steps instead (see EXACT_MAX).
 import { type Tensor, checkTensor, sizeOf } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
+import { gemm } from "../core/kernels.ts";
 import { fail } from "../core/errors.ts";
 import { qrInto } from "../linalg/qr.ts";
 import { modeProductPtr, modeView, unfoldGramPtr } from "./ops.ts";
@@ -115,7 +116,7 @@ function projectExcept(s: Scratch, x: number, shape: number[], modes: number[], 
     const { A, I, B } = modeView(shape, m);
     const J = ranks[i];
     const yt = s.f32(A * B * J), out = s.f32(A * J * B);
-    s.k.gemm_f32(0, 0, A * B, J, I, 1, t, I, factors[i], J, 0, yt, J);
+    gemm(s.k, { m: A * B, n: J, k: I, a: t, lda: I, b: factors[i], ldb: J, c: yt, ldc: J });
     s.k.swap_last_f32(yt, A, B, J, out);
     const sh = [...shape];
     sh[m] = J;
@@ -204,7 +205,7 @@ export function tucker(t: Tensor, options: TuckerOptions): TuckerTensor {
             const g = unfoldGramPtr(s, y.ptr, y.shape, m);
             const t = s.f32(n * r);
             for (let step = 0; step < POWER_STEPS; step++) {
-              s.k.gemm_f32(0, 0, n, r, n, 1, g, n, factors[i], r, 0, t, r);
+              gemm(s.k, { m: n, n: r, k: n, a: g, lda: n, b: factors[i], ldb: r, c: t, ldc: r });
               copyInto(factors[i], qrInto(s, t, n, r).q, n * r);
             }
           }
