@@ -260,7 +260,11 @@ export interface TrainOptions {
    * (warm-up, fading, early stopping): at each phase's begin and end, before and after every optimizer
    * step, for an extra loss term inside the gradient tape, at each epoch's end (return true to end the
    * train phase) and after each architecture change. E.g. a distillation loss, a weight decay, a
-   * custom stopping rule or a logger.
+   * custom stopping rule or a logger:
+   * ```ts
+   * const decay: TrainHook = { lossTerm: ({ model }) => tf.mul(1e-4, tf.sum(tf.square(model.getLayer("fc1").weights[0].read()))) as tf.Scalar };
+   * await train(model, data, baseline({ epochs: 5 }), { hooks: [decay] });
+   * ```
    */
   hooks?: TrainHook[];
 }
