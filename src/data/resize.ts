@@ -38,7 +38,7 @@ export function resizeBilinear(image: RawImage, outH: number, outW: number, out?
   const dst = out ?? new Uint8Array(outH * outW * c);
   if (h === outH && w === outW) { dst.set(data.subarray(0, h * w * c)); return dst; }
   // per output column: the two source columns and the weight of the right one (computed once)
-  const x0s = new Int32Array(outW), x1s = new Int32Array(outW), fx = new Float32Array(outW);
+  const x0s = new Int32Array(outW), x1s = new Int32Array(outW), fx = new Float64Array(outW);
   const sx = w / outW, sy = h / outH;
   for (let x = 0; x < outW; x++) {
     const s = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), w - 1);
