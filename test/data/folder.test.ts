@@ -180,7 +180,7 @@ describe("loadImageFiles (browser File lists)", () => {
     const src = writeClassFolder(root, 4, H, W);
     const files = [...src.keys()].reverse().map((rel) => {
       const bytes = rel.endsWith(".png") ? pngBytes(src.get(rel)!, H, W, 3) : jpegBytes(src.get(rel)!, H, W);
-      const f = new File([bytes], rel.split("/").pop()!, { lastModified: 1 });
+      const f = new File([bytes as Uint8Array<ArrayBuffer>], rel.split("/").pop()!, { lastModified: 1 });
       Object.defineProperty(f, "webkitRelativePath", { value: `picked/${rel}` });
       return f;
     });
@@ -188,7 +188,7 @@ describe("loadImageFiles (browser File lists)", () => {
     const fromDisk = await loadImageFolder(root, { cacheDir: false, seed: 2 });
     expect(fromFiles.report).toMatchObject({ source: "files", classNames: ["cat", "dog"], counts: fromDisk.report.counts });
     expect(Buffer.from(fromFiles.dataset.train.images).equals(Buffer.from(fromDisk.dataset.train.images))).toBe(true);
-    const plain = await loadImageFiles([new File([pngBytes(rgbImage(3, 3, 1), 3, 3, 3)], "a.png"), new File([pngBytes(rgbImage(3, 3, 2), 3, 3, 3)], "b.png")], { valSplit: 0 });
+    const plain = await loadImageFiles([new File([pngBytes(rgbImage(3, 3, 1), 3, 3, 3) as Uint8Array<ArrayBuffer>], "a.png"), new File([pngBytes(rgbImage(3, 3, 2), 3, 3, 3) as Uint8Array<ArrayBuffer>], "b.png")], { valSplit: 0 });
     expect(plain.report).toMatchObject({ labeled: false, counts: { train: 2, test: 0 } });
     await expect(loadImageFiles([])).rejects.toThrow(/no files were given/);
   });

@@ -66,7 +66,7 @@ describe("npy / npz", () => {
     const r = await loadNpy(file, { valSplit: 0 });
     expect(r.report).toMatchObject({ source: "npy", labeled: false, counts: { train: 3, test: 0 }, channels: 3 });
     expect(r.dataset.train.labels).toBeNull();
-    const blob = await loadArrayFile(new File([x], "imgs.npy"), { valSplit: 0 });
+    const blob = await loadArrayFile(new File([x as Uint8Array<ArrayBuffer>], "imgs.npy"), { valSplit: 0 });
     expect(Buffer.from(blob.dataset.train.images).equals(Buffer.from(r.dataset.train.images))).toBe(true);
   });
 
