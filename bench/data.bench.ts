@@ -65,12 +65,12 @@ async function loadWithZlib(root: string): Promise<number> {
   return performance.now() - t0;
 }
 
-const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return s[s.length >> 1]; };
+const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y), m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 export async function run(args: string[]): Promise<void> {
   const at = args.indexOf("--images");
   const n = at >= 0 ? Number(args[at + 1]) : isQuick(args) ? 2000 : 6000;
-  const reps = isQuick(args) ? 1 : 2;
+  const reps = isQuick(args) ? 1 : 3;
   const base = join(tmpdir(), `odecomp-bench-data-${process.pid}`);
   const pngDir = join(base, "png"), jpgDir = join(base, "jpg"), cacheDir = join(base, "cache");
   try {

@@ -108,6 +108,7 @@ export function planFolder(entries: FolderEntry[], label: string, options: Image
   if (testDir) {
     const tr = classFolders(["train"], null);
     const te = classFolders([testDir], tr.names);
+    check(te.byClass ? te.byClass.some((l) => l.length) : te.loose.length > 0, where, () => `${label}/${testDir} has no PNG or JPEG images; expected the held-out images there (or remove it for a seeded split)`);
     check((tr.byClass === null) === (te.byClass === null), where, () => `${label}/train and ${label}/${testDir} differ: one has class folders and the other images only; expected the same layout`);
     if (tr.byClass) {
       tr.byClass.forEach((l, k) => l.forEach((entry) => items.push({ split: 0, label: k, entry })));

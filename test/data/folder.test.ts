@@ -166,6 +166,8 @@ describe("loadImageFolder", () => {
       writeClassFolder(root, 2, H, W, "train/");
       writeFile(root, "test/bird/x.png", pngBytes(rgbImage(H, W, 1), H, W, 3));
       await expectFails(root, /test\/bird is a class folder that .*train does not have/);
+      const emptyTest = tempDir(); writeClassFolder(emptyTest, 2, H, W, "train/"); mkdirSync(join(emptyTest, "val"));
+      await expectFails(emptyTest, /\/val has no PNG or JPEG images; expected the held-out images there/);
       const ok = tempDir(); writeClassFolder(ok, 2);
       await expectFails(ok, /valSplit = 1; expected a number in \[0, 1\)/, { valSplit: 1 });
       await expectFails(ok, /size = \[0,4\]; expected \[height, width\] positive integers/, { size: [0, 4] });
