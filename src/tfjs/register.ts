@@ -13,6 +13,10 @@ import { depthwiseConv2dNativeBackpropFilterConfig } from "./kernels/DepthwiseCo
 import { depthwiseConv2dNativeBackpropInputConfig } from "./kernels/DepthwiseConv2dNativeBackpropInput.ts";
 import { maxPoolGradConfig } from "./kernels/MaxPoolGrad.ts";
 import { tileConfig } from "./kernels/Tile.ts";
+import { conv2DRoutedConfig } from "./kernels/Conv2D.ts";
+import { fusedConv2DRoutedConfig } from "./kernels/FusedConv2D.ts";
+import { identityConfig } from "./kernels/Identity.ts";
+import { sumConfig } from "./kernels/Sum.ts";
 
 /**
  * The kernels registered into 'wasm'. Stock has no Conv2DBackpropFilter / Depthwise…Backprop*.
@@ -24,9 +28,12 @@ import { tileConfig } from "./kernels/Tile.ts";
  * - Tile (43–51×) and MaxPoolGrad (4.6–4.7×): found slow by profiling the bench's training
  *   steps (stock Tile ≈ 40 % of the ResNet-style step via BN's gradient, stock MaxPoolGrad ≈ 25 %
  *   of the CNN step).
+ * - Conv2D / FusedConv2D: ours with two or more odecomp threads (stock tfjs-wasm has one in Node), stock
+ *   with one (ours 0.65×, 0.74×, 1.18×, 0.99× stock in four runs — no clear win); FusedConv2D's
+ *   bias + relu run in one pass after the GEMM (bench/engine.bench.ts).
+ * - Sum over leading axes (bias gradients) and Identity (no copy): found by profiling the main
+ *   job's training step (bench/engine.bench.ts: Sum 5–12 %, Identity 1–5 % of the step).
  * Kept stock:
- * - Conv2D: ours 0.65×, 0.74×, 1.18×, 0.99× stock in four runs — no clear win, and tfjs-layers' Conv2D
- *   runs FusedConv2D when not recording gradients (kernels/Conv2D.ts stays available, tested).
  * - _FusedMatMul: Dense forward is untransposed, where stock XNNPACK is fast; Dense backward goes
  *   through BatchMatMul (the gradient of fused.matMul calls matMul with transposes).
  */
@@ -38,6 +45,10 @@ export const WASM_KERNELS: readonly KernelConfig[] = [
   batchMatMulConfig,
   tileConfig,
   maxPoolGradConfig,
+  conv2DRoutedConfig,
+  fusedConv2DRoutedConfig,
+  sumConfig,
+  identityConfig,
 ];
 
 /**

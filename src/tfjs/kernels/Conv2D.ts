@@ -1,12 +1,27 @@
-// y = patches(x) · W as blocked GEMM (assembly/conv/grad.ts).
-// Registered only if it beats the stock (XNNPACK) kernel — see src/tfjs/register.ts.
+// y = patches(x) · W as blocked GEMM (assembly/conv/grad.ts), on odecomp's threads.
+// Hands the call to the stock kernel (XNNPACK) where that measured faster — see oursForward.
 import { Conv2D, backend_util, type Conv2DAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { withScratch } from "../../core/heap.ts";
+import { getThreads } from "../../core/loader.ts";
 import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, putGeometry, type WasmBackendLike } from "../bridge.ts";
+import { runStock } from "../stock.ts";
 
 const NAME = "Conv2D";
 
-export function conv2D(args: { inputs: { x: TensorInfo; filter: TensorInfo }; backend: WasmBackendLike; attrs: Conv2DAttrs }): TensorInfo {
+/**
+ * Whether odecomp's forward conv beats stock tfjs-wasm (XNNPACK, always one thread in Node) for this
+ * call. Measured in bench/engine.bench.ts on the main job's CNN steps: with one odecomp thread ours ran
+ * 0.65–1.18× stock (bench/tfjs.bench.ts, no clear win), so one thread stays stock; with two, the GEMM
+ * splits over both cores (see the engine table in the closing note of issue 16).
+ */
+export function oursForward(): boolean {
+  return getThreads() >= 2;
+}
+
+type Args = { inputs: { x: TensorInfo; filter: TensorInfo }; backend: WasmBackendLike; attrs: Conv2DAttrs };
+
+/** Always odecomp's kernel (the tests and bench/tfjs.bench.ts call it directly). */
+export function conv2D(args: Args): TensorInfo {
   const { inputs: { x, filter }, backend, attrs } = args;
   checkFloat32(NAME, "x", x);
   checkFloat32(NAME, "filter", filter);
@@ -23,8 +38,21 @@ export function conv2D(args: { inputs: { x: TensorInfo; filter: TensorInfo }; ba
   });
 }
 
+/** The registered kernel: ours where it measured faster, else stock. */
+export function conv2DRouted(args: Args): TensorInfo {
+  return (!oursForward() && runStock(NAME, args)) || conv2D(args);
+}
+
+/** odecomp's kernel alone (not registered). */
 export const conv2DConfig: KernelConfig = {
   kernelName: Conv2D,
   backendName: "wasm",
   kernelFunc: conv2D as unknown as KernelFunc,
+};
+
+/** What register.ts installs. */
+export const conv2DRoutedConfig: KernelConfig = {
+  kernelName: Conv2D,
+  backendName: "wasm",
+  kernelFunc: conv2DRouted as unknown as KernelFunc,
 };
