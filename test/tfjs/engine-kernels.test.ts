@@ -115,14 +115,26 @@ describe("engine kernels equal the cpu backend (seeded fuzz)", () => {
       await setThreads(threads);
       for (let t = 0; t < 30; t++) {
         const { inputs, attrs } = fusedCase(r);
+        const what = `${threads} thread(s), case ${t}: x [${inputs.x.shape}] filter [${inputs.filter.shape}] ${JSON.stringify(attrs)} bias ${inputs.bias?.shape ?? "none"}`;
         const ref = await runOn("cpu", "FusedConv2D", inputs, attrs);
-        expect(relErr((await runOn("wasm", "FusedConv2D", inputs, attrs)).data, ref.data)).toBeLessThan(TOL);
+        expect(relErr((await runOn("wasm", "FusedConv2D", inputs, attrs)).data, ref.data), `FusedConv2D ${what}`).toBeLessThan(TOL);
         const plain = { x: inputs.x, filter: inputs.filter }, pattrs = { ...attrs, activation: undefined };
         const pref = await runOn("cpu", "Conv2D", plain, pattrs);
-        expect(relErr((await runOn("wasm", "Conv2D", plain, pattrs)).data, pref.data)).toBeLessThan(TOL);
+        expect(relErr((await runOn("wasm", "Conv2D", plain, pattrs)).data, pref.data), `Conv2D ${what}`).toBeLessThan(TOL);
       }
     }
     await setThreads(1);
+  });
+
+  it("Conv2D with a non-square filter and stride 2 (wrong in stock tfjs-wasm) equals cpu on one thread too", async () => {
+    await setThreads(1);
+    const r = rng(1604);
+    for (const [fh, fw, s] of [[1, 3, 2], [3, 1, 2], [1, 3, 1], [3, 3, 2]]) {
+      const inputs: Inputs = { x: { data: uniform(2 * 6 * 6 * 3, r), shape: [2, 6, 6, 3] }, filter: { data: uniform(fh * fw * 3 * 4, r), shape: [fh, fw, 3, 4] } };
+      const attrs = { strides: [s, s], pad: "same", dataFormat: "NHWC", dilations: [1, 1] };
+      const ref = await runOn("cpu", "Conv2D", inputs, attrs);
+      expect(relErr((await runOn("wasm", "Conv2D", inputs, attrs)).data, ref.data), `${fh}×${fw} stride ${s}`).toBeLessThan(TOL);
+    }
   });
 
   it(`Sum: ${CASES} cases (leading axes — ours — and every other axis set — stock), keepDims`, async () => {

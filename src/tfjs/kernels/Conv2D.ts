@@ -18,6 +18,17 @@ export function oursForward(): boolean {
   return getThreads() >= 2;
 }
 
+/**
+ * Whether stock tfjs-wasm computes this conv correctly. Its Conv2D / FusedConv2D (XNNPACK, tfjs 4.x)
+ * give wrong outputs for a non-square filter with a stride above 1 (e.g. x [2,6,6,3], filter 1×3,
+ * stride 2, 'same': max abs error ≈ 3 against tfjs-cpu, found by test/tfjs/engine-kernels.test.ts);
+ * such calls always run ours.
+ */
+export function stockComputes(filterShape: readonly number[], strides: Conv2DAttrs["strides"]): boolean {
+  const [sh, sw] = typeof strides === "number" ? [strides, strides] : strides;
+  return filterShape[0] === filterShape[1] || (sh === 1 && sw === 1);
+}
+
 type Args = { inputs: { x: TensorInfo; filter: TensorInfo }; backend: WasmBackendLike; attrs: Conv2DAttrs };
 
 /** Always odecomp's kernel (the tests and bench/tfjs.bench.ts call it directly). */
@@ -40,7 +51,8 @@ export function conv2D(args: Args): TensorInfo {
 
 /** The registered kernel: ours where it measured faster, else stock. */
 export function conv2DRouted(args: Args): TensorInfo {
-  return (!oursForward() && runStock(NAME, args)) || conv2D(args);
+  const stock = !oursForward() && stockComputes(args.inputs.filter.shape, args.attrs.strides);
+  return (stock && runStock(NAME, args)) || conv2D(args);
 }
 
 /** odecomp's kernel alone (not registered). */

@@ -9,7 +9,7 @@ import { withScratch } from "../../core/heap.ts";
 import { fail } from "../../core/errors.ts";
 import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, putGeometry, type WasmBackendLike } from "../bridge.ts";
 import { runStock } from "../stock.ts";
-import { oursForward } from "./Conv2D.ts";
+import { oursForward, stockComputes } from "./Conv2D.ts";
 
 const NAME = "FusedConv2D";
 /** Activation codes of assembly/conv/epilogue.ts. */
@@ -57,10 +57,10 @@ export function fusedConv2D(args: Args): TensorInfo {
   });
 }
 
-/** The registered kernel: ours where it covers the call and measured faster (or stock cannot: a scalar bias), else stock. */
+/** The registered kernel: ours where it covers the call and measured faster or stock cannot (a scalar bias, see stockComputes), else stock. */
 export function fusedConv2DRouted(args: Args): TensorInfo {
   const { bias, filter } = args.inputs;
-  const stockCovers = !bias || size(bias.shape) === filter.shape[3];
+  const stockCovers = (!bias || size(bias.shape) === filter.shape[3]) && stockComputes(filter.shape, args.attrs.strides);
   const ours = oursCovers(args) && (oursForward() || !stockCovers);
   return (!ours && runStock(NAME, args)) || fusedConv2D(args);
 }
