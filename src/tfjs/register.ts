@@ -28,11 +28,11 @@ import { sumConfig } from "./kernels/Sum.ts";
  * - Tile (43–51×) and MaxPoolGrad (4.6–4.7×): found slow by profiling the bench's training
  *   steps (stock Tile ≈ 40 % of the ResNet-style step via BN's gradient, stock MaxPoolGrad ≈ 25 %
  *   of the CNN step).
- * - Conv2D / FusedConv2D: ours with two or more odecomp threads (stock tfjs-wasm has one in Node), stock
- *   with one (ours 0.65×, 0.74×, 1.18×, 0.99× stock in four runs — no clear win); FusedConv2D's
- *   bias + relu run in one pass after the GEMM (bench/engine.bench.ts).
  * - Sum over leading axes (bias gradients) and Identity (no copy): found by profiling the main
- *   job's training step (bench/engine.bench.ts: Sum 5–12 %, Identity 1–5 % of the step).
+ *   job's training step (bench/engine.bench.ts: stock Sum 5–10 %, stock Identity 1.5–5.6 % of the step).
+ * - Conv2D / FusedConv2D route: stock (faster: ours 0.65–1.18× stock in bench/tfjs.bench.ts, 0.11–1.29×
+ *   on the decomposed model's shapes with one or two odecomp threads, see kernels/Conv2D.ts) for every
+ *   call it computes correctly; ours for a non-square filter with stride > 1, where stock is wrong.
  * Kept stock:
  * - _FusedMatMul: Dense forward is untransposed, where stock XNNPACK is fast; Dense backward goes
  *   through BatchMatMul (the gradient of fused.matMul calls matMul with transposes).

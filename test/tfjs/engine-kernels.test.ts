@@ -159,13 +159,19 @@ describe("engine kernels equal the cpu backend (seeded fuzz)", () => {
     expect(leading).toBeGreaterThan(60);
   });
 
-  it("Sum over leading axes of a bias-gradient-sized tensor, and of int32 (stock), equals cpu", async () => {
+  it("Sum over leading axes of a bias-gradient-sized tensor, of huge / tiny / cancelling values, and of int32 (stock), equals cpu", async () => {
     const shape = [8, 14, 14, 33];
     const inputs: Inputs = { x: { data: uniform(sizeOf(shape), rng(7)), shape } };
     const ours = await runOn("wasm", "Sum", inputs, { axis: [0, 1, 2], keepDims: false });
     const ref = await runOn("cpu", "Sum", inputs, { axis: [0, 1, 2], keepDims: false });
     expect(ours.shape).toEqual([33]);
     expect(relErr(ours.data, ref.data)).toBeLessThan(1e-5);
+    // huge, tiny (subnormal) and cancelling columns, 5 columns (a SIMD group and a tail)
+    const edge = new Float32Array([1e30, 1e-40, 1, 3e38, 0, 1e30, 1e-40, -1, 3e38, 0, -2e30, 1e-40, 1e-7, -3e38, 0]);
+    const eo = await runOn("wasm", "Sum", { x: { data: edge, shape: [3, 5] } }, { axis: 0, keepDims: true });
+    const er = await runOn("cpu", "Sum", { x: { data: edge, shape: [3, 5] } }, { axis: 0, keepDims: true });
+    expect(eo.shape).toEqual([1, 5]);
+    expect(Array.from(eo.data)).toEqual(Array.from(er.data));
     await tf.setBackend("wasm");
     const xi = tf.tensor([[1, 2], [3, 4], [5, 6]], [3, 2], "int32");
     const s = tf.sum(xi, 0);
@@ -193,7 +199,7 @@ describe("engine kernels equal the cpu backend (seeded fuzz)", () => {
   });
 });
 
-/** A Tucker-2-style chain as `compress` writes it: 1×1 (linear, no bias) → k×k (linear, no bias) → 1×1 (relu, bias), then Dense. */
+/** A Tucker-2-style chain as `compress` writes it: 1×1 (linear, no bias) → k×k (linear, no bias) → 1×1 (relu, bias), then a 1×3 stride-2 conv and Dense. */
 function chainModel(seed: number): tfl.LayersModel {
   const init = (s: number) => tfl.initializers.glorotUniform({ seed: seed + s });
   return tfl.sequential({ layers: [
@@ -201,14 +207,15 @@ function chainModel(seed: number): tfl.LayersModel {
     tfl.layers.conv2d({ filters: 5, kernelSize: 1, useBias: false, kernelInitializer: init(2), name: "conv2__odc_tucker2_0" }),
     tfl.layers.conv2d({ filters: 3, kernelSize: 3, strides: 2, padding: "same", useBias: false, kernelInitializer: init(3), name: "conv2__odc_tucker2_1" }),
     tfl.layers.conv2d({ filters: 33, kernelSize: 1, activation: "relu", kernelInitializer: init(4), name: "conv2__odc_tucker2_2" }),
-    tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: "valid", kernelInitializer: init(5), name: "conv3" }), // linear, bias: FusedConv2D
+    // linear with bias: FusedConv2D; a non-square filter with stride 2, which stock tfjs-wasm gets wrong, so ours runs
+    tfl.layers.conv2d({ filters: 4, kernelSize: [1, 3], strides: 2, padding: "same", kernelInitializer: init(5), name: "conv3" }),
     tfl.layers.maxPooling2d({ poolSize: 2 }),
     tfl.layers.flatten(),
     tfl.layers.dense({ units: 3, activation: "softmax", kernelInitializer: init(6) }),
   ] });
 }
 
-describe("training with the engine kernels (2 odecomp threads: ours forward)", () => {
+describe("training with the engine kernels (two odecomp threads)", () => {
   it("a decomposed chain's gradients equal the cpu backend's", async () => {
     await setThreads(2);
     expect(getThreads()).toBe(2);

@@ -1,22 +1,21 @@
 // y = patches(x) · W as blocked GEMM (assembly/conv/grad.ts), on odecomp's threads.
-// Hands the call to the stock kernel (XNNPACK) where that measured faster — see oursForward.
+// Registered to route: stock XNNPACK computes every call it gets right (it measured faster, see
+// below); ours takes the calls stock gets wrong (see stockComputes).
 import { Conv2D, backend_util, type Conv2DAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { withScratch } from "../../core/heap.ts";
-import { getThreads } from "../../core/loader.ts";
 import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, putGeometry, type WasmBackendLike } from "../bridge.ts";
 import { runStock } from "../stock.ts";
 
 const NAME = "Conv2D";
 
-/**
- * Whether odecomp's forward conv beats stock tfjs-wasm (XNNPACK, always one thread in Node) for this
- * call. Measured in bench/engine.bench.ts on the main job's CNN steps: with one odecomp thread ours ran
- * 0.65–1.18× stock (bench/tfjs.bench.ts, no clear win), so one thread stays stock; with two, the GEMM
- * splits over both cores (see the engine table in the closing note of issue 16).
+/*
+ * Why stock does the forward pass (bench/engine.bench.ts and an ad-hoc per-shape run on the decomposed
+ * model's conv shapes, x [64,28,28,·] and [64,14,14,·], 1–64 channels, loaded 2-vCPU machine): with
+ * one odecomp thread ours ran 0.11–1.29× stock (0.39–0.73× on most shapes); with two, 0.11–0.84× —
+ * XNNPACK's 1×1 and small-channel convs reach 18–20 GFLOP/s where our GEMM with K ≤ 64 plus the copy
+ * in and out of our heap reaches 2–8; in the engine profile the decomposed step's FusedConv2D took
+ * 362 ms ours (2 threads) against 168 ms stock. Kept for the calls stock gets wrong.
  */
-export function oursForward(): boolean {
-  return getThreads() >= 2;
-}
 
 /**
  * Whether stock tfjs-wasm computes this conv correctly. Its Conv2D / FusedConv2D (XNNPACK, tfjs 4.x)
@@ -49,10 +48,9 @@ export function conv2D(args: Args): TensorInfo {
   });
 }
 
-/** The registered kernel: ours where it measured faster, else stock. */
+/** The registered kernel: stock where it computes the call correctly, else ours. */
 export function conv2DRouted(args: Args): TensorInfo {
-  const stock = !oursForward() && stockComputes(args.inputs.filter.shape, args.attrs.strides);
-  return (stock && runStock(NAME, args)) || conv2D(args);
+  return (stockComputes(args.inputs.filter.shape, args.attrs.strides) && runStock(NAME, args)) || conv2D(args);
 }
 
 /** odecomp's kernel alone (not registered). */

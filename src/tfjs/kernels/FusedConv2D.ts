@@ -2,14 +2,15 @@
 // bias and activation applied in one in-place pass (assembly/conv/epilogue.ts) before the single copy
 // out. tfjs runs this kernel while training for every conv whose activation is linear (the inner
 // layers of the Tucker / CP / SVD chains), and for every conv at inference.
-// Cases ours does not cover (activations other than linear / relu, PReLU weights, a bias that is not
-// per channel or scalar) and the one-thread case (see oursForward) go to the stock kernel.
+// Registered to route: stock (XNNPACK, measured faster — see Conv2D.ts) takes every call it computes
+// correctly; ours takes the ones it does not (a non-square filter with stride > 1, a scalar bias),
+// unless ours does not cover them either (activations other than linear / relu, PReLU weights).
 import { FusedConv2D, backend_util, type FusedConv2DAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { withScratch } from "../../core/heap.ts";
 import { fail } from "../../core/errors.ts";
 import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, putGeometry, type WasmBackendLike } from "../bridge.ts";
 import { runStock } from "../stock.ts";
-import { oursForward, stockComputes } from "./Conv2D.ts";
+import { stockComputes } from "./Conv2D.ts";
 
 const NAME = "FusedConv2D";
 /** Activation codes of assembly/conv/epilogue.ts. */
@@ -57,11 +58,11 @@ export function fusedConv2D(args: Args): TensorInfo {
   });
 }
 
-/** The registered kernel: ours where it covers the call and measured faster or stock cannot (a scalar bias, see stockComputes), else stock. */
+/** The registered kernel: stock where it computes the call correctly, else ours where it covers it, else stock. */
 export function fusedConv2DRouted(args: Args): TensorInfo {
   const { bias, filter } = args.inputs;
   const stockCovers = (!bias || size(bias.shape) === filter.shape[3]) && stockComputes(filter.shape, args.attrs.strides);
-  const ours = oursCovers(args) && (oursForward() || !stockCovers);
+  const ours = oursCovers(args) && !stockCovers;
   return (!ours && runStock(NAME, args)) || fusedConv2D(args);
 }
 
