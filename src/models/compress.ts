@@ -2,7 +2,7 @@
 // artifacts-in, artifacts-out forms for edge and serverless code.
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { ready } from "../core/loader.ts";
-import type { Artifacts } from "../compress/artifacts.ts";
+import { type Artifacts, checkArtifacts } from "../compress/artifacts.ts";
 import { type Folded, compressArtifactsWith, planArtifacts, reconstructArtifacts } from "../compress/compress.ts";
 import { type CompressOptions, type Plan, formatPlan } from "../compress/plan.ts";
 import { artifactsToModel, layerShapes, modelToArtifacts } from "./convert.ts";
@@ -53,6 +53,7 @@ export interface ArtifactsResult {
 
 /** compress() on model artifacts (JSON + weight bytes, e.g. from tf.io or artifactsFromJSON) → new artifacts. */
 export async function compressArtifacts(artifacts: Artifacts, options: CompressOptions = {}): Promise<ArtifactsResult> {
+  checkArtifacts(artifacts, "compressArtifacts");
   await ready();
   const model = await artifactsToModel(artifacts);
   try {
@@ -64,6 +65,7 @@ export async function compressArtifacts(artifacts: Artifacts, options: CompressO
 
 /** reconstruct() on model artifacts. */
 export async function reconstructModelArtifacts(artifacts: Artifacts): Promise<{ artifacts: Artifacts; folded: Folded[]; notes: string[] }> {
+  checkArtifacts(artifacts, "reconstructModelArtifacts");
   await ready();
   return reconstructArtifacts(artifacts);
 }
