@@ -116,6 +116,14 @@ export function encodeWeights(weights: { name: string; value: Tensor }[]): { wei
   return { weightSpecs, weightData: data.buffer };
 }
 
+/**
+ * Raw `float16` specs (tfjs 4.22 cannot load that dtype) relabelled as float32 weights stored in float16 —
+ * the converter's `quantization: { dtype: "float16" }` form, same bytes — so stock tfjs loads them.
+ */
+export function relabelFloat16(specs: WeightSpec[]): WeightSpec[] {
+  return specs.map((s) => (s?.dtype === "float16" && !s.quantization ? { ...s, dtype: "float32", quantization: { dtype: "float16", original_dtype: "float32" } } : s));
+}
+
 /** The quantization the artifacts' float weights are stored in (the most common one), or null for plain float32. */
 export function artifactsQuantization(a: Artifacts): QuantizeDtype | null {
   const count = new Map<QuantizeDtype, number>();

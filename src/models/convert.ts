@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { OdecompError, fail } from "../core/errors.ts";
-import { type Artifacts, checkArtifacts, decodeWeights, encodeWeights } from "../compress/artifacts.ts";
+import { type Artifacts, checkArtifacts, relabelFloat16 } from "../compress/artifacts.ts";
 
 /** A model's artifacts (model.json topology + weights), in memory, via tfjs' own save path. */
 export async function modelToArtifacts(model: tfl.LayersModel): Promise<Artifacts> {
@@ -20,10 +20,7 @@ export async function modelToArtifacts(model: tfl.LayersModel): Promise<Artifact
 export async function artifactsToModel(a: Artifacts): Promise<tfl.LayersModel> {
   checkArtifacts(a, "loadModel");
   // tfjs 4.22 cannot load raw float16 weights: widen them (quantized specs tfjs decodes itself).
-  if (a.weightSpecs!.some((s) => s?.dtype === "float16")) {
-    const w = decodeWeights(a);
-    a = { ...a, ...encodeWeights(a.weightSpecs!.map((s) => ({ name: s.name, value: w.get(s.name)! }))) };
-  }
+  a = { ...a, weightSpecs: relabelFloat16(a.weightSpecs!) };
   // Loads read weightSpecs from the artifacts; an ArrayBuffer[] weightData is joined by tfjs itself.
   const plain: tf.io.ModelArtifacts = { ...(a as tf.io.ModelArtifacts) };
   try {

@@ -4,7 +4,7 @@
 // a `.bin` suffix, and clear errors for a missing or malformed model.json and
 // for missing or truncated shards.
 import { fail } from "../core/errors.ts";
-import { type Artifacts, specSize } from "../compress/artifacts.ts";
+import { type Artifacts, relabelFloat16, specSize } from "../compress/artifacts.ts";
 import { quantizationOf, storedBytes } from "../compress/quantize.ts";
 import { artifactsFromJSON, type ModelJSON } from "./io.ts";
 import { normalizeModelJSON } from "./keras3.ts";
@@ -106,5 +106,7 @@ export async function readModelFolder(path: string): Promise<ModelFolder> {
   const all = new Uint8Array(have);
   let o = 0;
   for (const b of parts) { all.set(b, o); o += b.byteLength; }
+  // Raw float16 weights become the converter's float16-quantized form (same bytes) so stock tfjs loads them.
+  for (const g of j.weightsManifest) g.weights = relabelFloat16(g.weights);
   return { file, dir, shards, artifacts: artifactsFromJSON(j, all.buffer), modelJSON: j, changes };
 }

@@ -65,7 +65,7 @@ describe("2: shard paths stay inside the model folder", () => {
     cpSync(join(inner, "weights.bin"), join(outer, "stolen.bin")); // a valid shard one level up
     editJSON(inner, (j) => { j.weightsManifest[0].paths = ["../stolen.bin"]; });
     await compressFails(inner, 1, /weight shard path '\.\.\/stolen\.bin' in .* points outside the model folder/, "--budget", "0.5");
-    await expect(fileSystem(inner).load()).rejects.toThrow(/points outside the model folder/);
+    await expect(fileSystem(inner).load!()).rejects.toThrow(/points outside the model folder/);
 
     const abs = variant((d) => editJSON(d, (j) => { j.weightsManifest[0].paths = [join(d, "weights.bin")]; }));
     const r = await compressFails(abs, 1, /weight shard path '\/.*weights\.bin' in .* is absolute/, "--budget", "0.5");
@@ -78,7 +78,7 @@ describe("2: shard paths stay inside the model folder", () => {
       editJSON(d, (j) => { j.weightsManifest[0].paths = ["w2.bin"]; });
     });
     await compressFails(linked, 1, /weight shard 'w2\.bin' in .* is a link to .*elsewhere\.bin, outside the model folder/, "--budget", "0.5");
-    await expect(fileSystem(linked).load()).rejects.toBeInstanceOf(OdecompError);
+    await expect(fileSystem(linked).load!()).rejects.toBeInstanceOf(OdecompError);
   });
 });
 
