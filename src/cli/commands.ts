@@ -13,6 +13,8 @@ import { useBackend } from "./backend.ts";
 export interface CliIO {
   out: (s: string) => void;
   err: (s: string) => void;
+  /** Sees the error behind a non-zero exit (tests check it is an OdecompError / usage error). */
+  error?: (e: unknown) => void;
 }
 
 // ---- option parsing helpers (usage errors → exit 2)
@@ -87,10 +89,11 @@ async function loadModel(folder: ModelFolder): Promise<tfl.LayersModel> {
   try {
     return await artifactsToModel(folder.artifacts);
   } catch (e) {
-    const msg = (e as Error).message;
+    const msg = String((e as Error)?.message ?? e);
     const unknown = /Unknown (layer|initializer|regularizer|constraint|activation)[^:]*: *([^.\s]+)/i.exec(msg);
-    if (unknown) throw new Error(`${folder.file} uses ${unknown[1].toLowerCase()} '${unknown[2]}', which TensorFlow.js 4.22 cannot build (unsupported ${unknown[1].toLowerCase()}); ${msg.split("\n")[0]}`);
-    throw new Error(`${folder.file} could not be loaded by TensorFlow.js: ${msg.split("\n")[0]}`);
+    if (!unknown && e instanceof OdecompError) throw e;
+    if (unknown) throw new OdecompError(`loadModel: ${folder.file} uses ${unknown[1].toLowerCase()} '${unknown[2]}', which TensorFlow.js 4.22 cannot build (unsupported ${unknown[1].toLowerCase()}); ${msg.split("\n")[0]}`);
+    throw new OdecompError(`loadModel: ${folder.file} could not be loaded by TensorFlow.js: ${msg.split("\n")[0]}`);
   }
 }
 

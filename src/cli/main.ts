@@ -132,6 +132,7 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
     await p.parseAsync(argv, { from: "user" });
     return result.code;
   } catch (e) {
+    io.error?.(e);
     if (e instanceof CommanderError) {
       if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return EXIT.ok;
       return report("usage", e.message.replace(/^error: /, ""), EXIT.usage);

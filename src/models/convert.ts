@@ -38,7 +38,7 @@ export async function artifactsToModel(a: Artifacts): Promise<tfl.LayersModel> {
 async function explainLoadError(a: Artifacts, e: Error): Promise<Error> {
   if (e instanceof OdecompError) return e;
   const msg = String(e?.message ?? e).split("\n")[0];
-  if (!/Shape mismatch|weights are not set|dtype of the new value|Provided weight data|not set|Unsupported dtype|quantiz/i.test(msg)) return e;
+  if (!/Shape mismatch|weights are not set|dtype of the new value|Provided weight data|not set|Unsupported dtype|quantiz/i.test(msg)) return new OdecompError(`loadModel: TensorFlow.js could not build the model: ${msg}`);
   let bare: tfl.LayersModel | undefined;
   try {
     bare = await tfl.models.modelFromJSON({ modelTopology: a.modelTopology } as never);
