@@ -23,6 +23,12 @@ export async function artifactsToModel(a: Artifacts): Promise<tfl.LayersModel> {
   a = { ...a, weightSpecs: relabelFloat16(a.weightSpecs!) };
   // Loads read weightSpecs from the artifacts; an ArrayBuffer[] weightData is joined by tfjs itself.
   const plain: tf.io.ModelArtifacts = { ...(a as tf.io.ModelArtifacts) };
+  // tfjs leaks the decoded weight tensors when a dtype does not fit (it fails after decoding them all):
+  // compare unusual dtypes against the bare model first.
+  if (plain.weightSpecs!.some((s) => s?.dtype !== "float32")) {
+    const e = await mismatch(a, "a weight has an unusual dtype");
+    if (e) throw e;
+  }
   try {
     return await tfl.loadLayersModel(tf.io.fromMemory(plain), { strict: true });
   } catch (e) {
@@ -39,11 +45,16 @@ async function explainLoadError(a: Artifacts, e: Error): Promise<Error> {
   if (e instanceof OdecompError) return e;
   const msg = String(e?.message ?? e).split("\n")[0];
   if (!/Shape mismatch|weights are not set|dtype of the new value|Provided weight data|not set|Unsupported dtype|quantiz/i.test(msg)) return new OdecompError(`loadModel: TensorFlow.js could not build the model: ${msg}`);
-  let bare: tfl.LayersModel | undefined;
+  return (await mismatch(a, msg)) ?? new OdecompError(`loadModel: the weights do not fit the model (${msg})`);
+}
+
+/** The first manifest weight that does not fit the bare model built from the topology, as an error; null if all fit. */
+async function mismatch(a: Artifacts, msg: string): Promise<OdecompError | null> {
+  let bare: tfl.LayersModel;
   try {
     bare = await tfl.models.modelFromJSON({ modelTopology: a.modelTopology } as never);
   } catch {
-    return new OdecompError(`loadModel: the weights do not fit the model (${msg})`);
+    return null;
   }
   try {
     const specs = new Map((a.weightSpecs ?? []).map((s) => [s.name, s]));
@@ -53,7 +64,7 @@ async function explainLoadError(a: Artifacts, e: Error): Promise<Error> {
       if (JSON.stringify(s.shape) !== JSON.stringify(w.shape)) return new OdecompError(`loadModel: weight '${w.originalName}' has shape [${s.shape}] in the manifest but the layer expects [${w.shape}]`);
       if (s.dtype !== w.dtype) return new OdecompError(`loadModel: weight '${w.originalName}' has dtype ${s.dtype} in the manifest but the layer expects ${w.dtype}`);
     }
-    return new OdecompError(`loadModel: the weights do not fit the model (${msg})`);
+    return null;
   } finally {
     bare.dispose();
   }
