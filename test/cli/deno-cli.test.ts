@@ -45,6 +45,13 @@ describe("README Deno commands (deno run -A src/cli/main.ts …)", () => {
     const i = await denoCmd(["run", "-A", "src/cli/main.ts", "inspect", join(model, "model.json"), "--json"]);
     expect(i.code, i.stderr).toBe(0);
     expect(JSON.parse(i.stdout).command).toBe("inspect");
+    // quantized out and back in under Deno: float16 written, then read (dequantized) by the next compress
+    const half = join(tmp(), "half"), again = join(tmp(), "again");
+    expect((await denoCmd(["run", "-A", "src/cli/main.ts", "compress", join(model, "model.json"), "--out", half, "--rank-rule", "full", "--quantize", "float16"])).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(half, "model.json"), "utf8")).weightsManifest[0].weights[0].quantization.dtype).toBe("float16");
+    const q = await denoCmd(["run", "-A", "src/cli/main.ts", "compress", join(half, "model.json"), "--out", again, "--budget", "0.5", "--json"]);
+    expect(q.code, q.stderr).toBe(0);
+    expect(JSON.parse(q.stdout).quantization.dtype).toBe("float16");
     const bad = await denoCmd(["run", "-A", "src/cli/main.ts", "compress", join(model, "model.json"), "--out", join(tmp(), "x"), "--budget", "9"]);
     expect(bad.code).toBe(2);
   }, 240_000);

@@ -137,6 +137,22 @@ describe("quantized models through the CLI into stock tfjs", () => {
     for (const m of [model, stockOut]) m.dispose();
   });
 
+  it("the worker compresses quantized and raw float16 artifacts (dequantized inside the worker)", async () => {
+    const { createWorker } = await import("../../src/worker/index.ts");
+    const w = await createWorker();
+    try {
+      for (const input of [quantizedFolder("uint8"), quantizedFolder("float16", true)]) {
+        const f = await readModelFolder(input);
+        const r = await w.compressArtifacts(f.artifacts, { select: { kind: "full" } });
+        const m = await tfl.loadLayersModel(tf.io.fromMemory(r.artifacts as tf.io.ModelArtifacts));
+        expect(relDiff(ref, m)).toBeLessThan(5e-2);
+        m.dispose();
+      }
+    } finally {
+      await w.terminate();
+    }
+  });
+
   it("--quantize asks for a dtype on a float input; a bad value is a usage error", async () => {
     const out = join(tmp(), "q");
     const r = await run("compress", dir, "--out", out, "--budget", "0.5", "--quantize", "uint8");
