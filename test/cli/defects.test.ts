@@ -198,6 +198,19 @@ describe("13: file-system errors early and named", () => {
     const c = await loadStock(join(parent, "empty"));
     c.dispose();
   }, 90000);
+  it("ENOSPC names the file and leaves nothing behind (a 16 KB tmpfs; skipped where mounting is not allowed)", async (ctx) => {
+    const fsdir = tmp();
+    const { spawnSync } = await import("node:child_process");
+    if (spawnSync("mount", ["-t", "tmpfs", "-o", "size=16k", "tmpfs", fsdir]).status !== 0) { ctx.skip(); return; }
+    try {
+      const r = await run("compress", good, "--out", join(fsdir, "out"), "--rank-rule", "full");
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(new RegExp(`cannot write ${fsdir}/\\.out\\.tmp-[^ ]*/weights\\.bin: ENOSPC \\(no space left on device\\)`));
+      expect(readdirSync(fsdir)).toEqual([]);
+    } finally {
+      spawnSync("umount", [fsdir]);
+    }
+  });
   it("a .out.tmp-* left by a killed run is removed and reported", async () => {
     const parent = tmp();
     const stale = join(parent, ".out.tmp-999999999-abc");
