@@ -4,6 +4,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { OdecompError, fail } from "../core/errors.ts";
 import { type Artifacts, checkArtifacts, relabelFloat16 } from "../compress/artifacts.ts";
+import type { LayerShapes } from "../compress/compress.ts";
 
 /** A model's artifacts (model.json topology + weights), in memory, via tfjs' own save path. */
 export async function modelToArtifacts(model: tfl.LayersModel): Promise<Artifacts> {
@@ -70,12 +71,7 @@ async function mismatch(a: Artifacts, msg: string): Promise<OdecompError | null>
   }
 }
 
-export interface LayerShapes {
-  /** Input shape of the layer's first call, without the batch axis. */
-  inShape: number[];
-  /** Number of calls (inbound nodes). */
-  calls: number;
-}
+export type { LayerShapes };
 
 /** Input shapes of every layer by name (nested models included). */
 export function layerShapes(model: tfl.LayersModel): Map<string, LayerShapes> {
