@@ -126,10 +126,11 @@ async function asUsage<T>(f: SelectFlags, run: () => Promise<T>): Promise<T> {
 }
 
 /** Write `a` (quantized when asked) plus extra files into the claimed folder; returns the quantization report. */
-async function writeModel(claim: OutClaim, a: Artifacts, q: QuantizeDtype | null, extra: Files = []): Promise<QuantizeReport | null> {
+async function writeModel(claim: OutClaim, a: Artifacts, q: QuantizeDtype | null, extra: (r: QuantizeReport | null) => Files = () => []): Promise<QuantizeReport | null> {
   const qr = q ? quantizeArtifacts(a, q) : null;
-  await writeClaimed(claim, [...artifactFiles(qr ? qr.artifacts : a), ...extra]);
-  return qr ? qr.report : null;
+  const report = qr ? qr.report : null;
+  await writeClaimed(claim, [...artifactFiles(qr ? qr.artifacts : a), ...extra(report)]);
+  return report;
 }
 
 const quantLine = (r: QuantizeReport) => `weights stored as ${r.dtype} (${r.bytesAfter} bytes, ${r.bytesBefore} as float32): relative weight error ${r.relError.toExponential(2)} overall, worst ${r.maxRelError.toExponential(2)} ('${r.worst}')`;
@@ -144,7 +145,10 @@ export async function cmdCompress(input: string, opts: SelectFlags & { out: stri
     await useBackend("cpu");
     const model = await loadModel(folder); // clear message for layers tfjs cannot build; built once, reused
     const r = await asUsage(opts, () => compressArtifacts(folder.artifacts, { ...options, model })).finally(() => model.dispose());
-    const quant = await writeModel(claim, r.artifacts, q, [["plan.txt", r.report + "\n"], ["plan.json", JSON.stringify(planJSON(r.plan), null, 2)]]);
+    const quant = await writeModel(claim, r.artifacts, q, (qr) => [
+      ["plan.txt", r.report + (qr ? `\n${quantLine(qr)}` : "") + "\n"],
+      ["plan.json", JSON.stringify({ ...planJSON(r.plan), quantization: qr }, null, 2)],
+    ]);
     if (opts.json) io.out(JSON.stringify({ command: "compress", input: folder.file, out: opts.out, normalized: folder.changes, plan: planJSON(r.plan), quantization: quant }, null, 2));
     else {
       if (folder.changes.length) io.err(`normalised Keras 3 config: ${folder.changes.join("; ")}`);
@@ -202,11 +206,12 @@ export async function cmdInspect(input: string, opts: SelectFlags & { json?: boo
       return { layer: e.layer, kind: e.kind, params: e.paramsBefore, flops: e.flopsBefore, paramsAfter: saves };
     });
     if (opts.json) {
-      io.out(JSON.stringify({ command: "inspect", input: folder.file, normalized: folder.changes, model: { name: model.name, params: model.countParams(), layers: model.layers.length }, select: ref.select, layers: rows, totals: Object.fromEntries(INSPECT_METHODS.map((m) => [m, plans[m].totals])) }, null, 2));
+      io.out(JSON.stringify({ command: "inspect", input: folder.file, normalized: folder.changes, quantization: artifactsQuantization(folder.artifacts), model: { name: model.name, params: model.countParams(), layers: model.layers.length }, select: ref.select, layers: rows, totals: Object.fromEntries(INSPECT_METHODS.map((m) => [m, plans[m].totals])) }, null, 2));
       return 0;
     }
     if (folder.changes.length) io.err(`normalised Keras 3 config: ${folder.changes.join("; ")}`);
-    io.out(`${folder.file}: model '${model.name}', ${model.layers.length} layers, ${model.countParams().toLocaleString("en-US")} parameters`);
+    const stored = artifactsQuantization(folder.artifacts);
+    io.out(`${folder.file}: model '${model.name}', ${model.layers.length} layers, ${model.countParams().toLocaleString("en-US")} parameters${stored ? ` (weights stored as ${stored}, dequantized here)` : ""}`);
     io.out(`rank rule: ${JSON.stringify(ref.select)}; columns after FLOPs: parameters each conv method would leave (Dense layers always use SVD)\n`);
     const head = ["layer", "kind", "params", "FLOPs/sample", ...INSPECT_METHODS];
     const body = rows.map((r) => [r.layer, r.kind, String(r.params), String(r.flops), ...INSPECT_METHODS.map((m) => String(r.paramsAfter[m]))]);

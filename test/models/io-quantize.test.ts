@@ -95,6 +95,7 @@ describe("quantized models through the CLI into stock tfjs", () => {
     expect(inErr).toBeLessThan(BOUND[dtype]);
     const ins = await run("inspect", input, "--json");
     expect(ins.code, ins.err).toBe(0);
+    expect(JSON.parse(ins.out).quantization).toBe(dtype);
 
     const out = join(tmp(), "c");
     const r = await run("compress", input, "--out", out, "--rank-rule", "full", "--json");
@@ -103,6 +104,8 @@ describe("quantized models through the CLI into stock tfjs", () => {
     expect(report.quantization).toMatchObject({ dtype });
     expect(report.quantization.relError).toBeGreaterThan(0);
     expect(report.quantization.maxRelError).toBeLessThan({ uint8: 2e-2, uint16: 1e-4, float16: 1e-3 }[dtype]);
+    expect(readFileSync(join(out, "plan.txt"), "utf8")).toMatch(new RegExp(`weights stored as ${dtype} .*relative weight error`));
+    expect(JSON.parse(readFileSync(join(out, "plan.json"), "utf8")).quantization.dtype).toBe(dtype);
     const j = JSON.parse(readFileSync(join(out, "model.json"), "utf8"));
     for (const w of j.weightsManifest[0].weights) expect(w.quantization?.dtype).toBe(dtype);
     const stockOut = await loadStock(out);
