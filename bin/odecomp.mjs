@@ -9,4 +9,5 @@ else {
   await import("tsx/esm");
   mod = await import(new URL("../src/cli/main.ts", import.meta.url).href);
 }
+mod.quietOnClosedPipe();
 process.exitCode = await mod.main(process.argv.slice(2));

@@ -4,12 +4,17 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import { compressArtifacts, reconstructModelArtifacts, artifactsToModel, planCompression, artifactsToJSON, readModelFolder, type ModelFolder, type CompressOptions, type RankSelection, type Plan, type Artifacts } from "../models/index.ts";
 import { cliMethods, convMethodNames } from "../layers/methods/index.ts";
 import { UsageError } from "./errors.ts";
-import { checkOut, writeOut, type Files } from "./output.ts";
+import { claimOut, releaseOut, writeClaimed, type Files, type OutClaim } from "./output.ts";
+import { OdecompError } from "../core/errors.ts";
+import { artifactsQuantization, quantizeArtifacts, type QuantizeReport } from "../compress/artifacts.ts";
+import { QUANTIZE_DTYPES, type QuantizeDtype } from "../compress/quantize.ts";
 import { useBackend } from "./backend.ts";
 
 export interface CliIO {
   out: (s: string) => void;
   err: (s: string) => void;
+  /** Sees the error behind a non-zero exit (tests check it is an OdecompError / usage error). */
+  error?: (e: unknown) => void;
 }
 
 // ---- option parsing helpers (usage errors → exit 2)
@@ -81,10 +86,11 @@ async function loadModel(folder: ModelFolder): Promise<tfl.LayersModel> {
   try {
     return await artifactsToModel(folder.artifacts);
   } catch (e) {
-    const msg = (e as Error).message;
+    const msg = String((e as Error)?.message ?? e);
     const unknown = /Unknown (layer|initializer|regularizer|constraint|activation)[^:]*: *([^.\s]+)/i.exec(msg);
-    if (unknown) throw new Error(`${folder.file} uses ${unknown[1].toLowerCase()} '${unknown[2]}', which TensorFlow.js 4.22 cannot build (unsupported ${unknown[1].toLowerCase()}); ${msg.split("\n")[0]}`);
-    throw new Error(`${folder.file} could not be loaded by TensorFlow.js: ${msg.split("\n")[0]}`);
+    if (!unknown && e instanceof OdecompError) throw e;
+    if (unknown) throw new OdecompError(`loadModel: ${folder.file} uses ${unknown[1].toLowerCase()} '${unknown[2]}', which TensorFlow.js 4.22 cannot build (unsupported ${unknown[1].toLowerCase()}); ${msg.split("\n")[0]}`);
+    throw new OdecompError(`loadModel: ${folder.file} could not be loaded by TensorFlow.js: ${msg.split("\n")[0]}`);
   }
 }
 
@@ -98,37 +104,85 @@ const planJSON = (p: Plan) => ({ select: p.select, totals: p.totals, entries: p.
 
 // ---- compress / reconstruct / inspect
 
-export async function cmdCompress(input: string, opts: SelectFlags & { out: string; json?: boolean; force?: boolean }, io: CliIO): Promise<number> {
-  const options = compressOptions(opts);
-  const folder = await loadFolder(input);
-  await checkOut(opts.out, [folder.file, ...folder.shards], !!opts.force);
-  await useBackend("cpu");
-  const model = await loadModel(folder); // clear message for layers tfjs cannot build; built once, reused
-  const r = await compressArtifacts(folder.artifacts, { ...options, model }).finally(() => model.dispose());
-  await writeOut(opts.out, [...artifactFiles(r.artifacts), ["plan.txt", r.report + "\n"], ["plan.json", JSON.stringify(planJSON(r.plan), null, 2)]]);
-  if (opts.json) io.out(JSON.stringify({ command: "compress", input: folder.file, out: opts.out, normalized: folder.changes, plan: planJSON(r.plan) }, null, 2));
-  else {
-    if (folder.changes.length) io.err(`normalised Keras 3 config: ${folder.changes.join("; ")}`);
-    io.out(r.report);
-    io.out(`\nwrote ${opts.out}/model.json, weights.bin, plan.txt, plan.json`);
-  }
-  return 0;
+/** --quantize: how the written weights are stored (default: as the input's). */
+export function quantizeFlag(v: string | undefined, input: QuantizeDtype | null): QuantizeDtype | null {
+  if (v === undefined) return input;
+  if (v === "none" || v === "float32") return null;
+  if (!(QUANTIZE_DTYPES as readonly string[]).includes(v)) throw new UsageError(`--quantize is '${v}'; expected uint8, uint16, float16 or none`);
+  return v as QuantizeDtype;
 }
 
-export async function cmdReconstruct(input: string, opts: { out: string; json?: boolean; force?: boolean }, io: CliIO): Promise<number> {
-  const folder = await loadFolder(input);
-  await checkOut(opts.out, [folder.file, ...folder.shards], !!opts.force);
-  await useBackend("cpu");
-  (await loadModel(folder)).dispose();
-  const r = await reconstructModelArtifacts(folder.artifacts);
-  await writeOut(opts.out, artifactFiles(r.artifacts));
-  if (opts.json) io.out(JSON.stringify({ command: "reconstruct", input: folder.file, out: opts.out, folded: r.folded, notes: r.notes }, null, 2));
-  else {
-    io.out(`folded ${r.folded.length} chain(s) back into their original layers`);
-    for (const n of r.notes) io.out(`- ${n}`);
-    io.out(`wrote ${opts.out}/model.json, weights.bin`);
+/** Planner errors caused by --ranks / --skip values the model rejects are usage errors (exit 2). */
+async function asUsage<T>(f: SelectFlags, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    const msg = (e as Error).message ?? "";
+    if ((f.ranks !== undefined || f.skip !== undefined) && e instanceof OdecompError && /(ranks|skip) names layer|takes \d+ rank|is out of range for/.test(msg)) {
+      throw new UsageError(`${f.ranks !== undefined ? "--ranks" : "--skip"}: ${msg}`);
+    }
+    throw e;
   }
-  return 0;
+}
+
+/** Write `a` (quantized when asked) plus extra files into the claimed folder; returns the quantization report. */
+async function writeModel(claim: OutClaim, a: Artifacts, q: QuantizeDtype | null, extra: (r: QuantizeReport | null) => Files = () => []): Promise<QuantizeReport | null> {
+  const qr = q ? quantizeArtifacts(a, q) : null;
+  const report = qr ? qr.report : null;
+  await writeClaimed(claim, [...artifactFiles(qr ? qr.artifacts : a), ...extra(report)]);
+  return report;
+}
+
+const quantLine = (r: QuantizeReport) => `weights stored as ${r.dtype} (${r.bytesAfter} bytes, ${r.bytesBefore} as float32): relative weight error ${r.relError.toExponential(2)} overall, worst ${r.maxRelError.toExponential(2)} ('${r.worst}')`;
+
+export async function cmdCompress(input: string, opts: SelectFlags & { out: string; json?: boolean; force?: boolean; quantize?: string }, io: CliIO): Promise<number> {
+  const options = compressOptions(opts);
+  const folder = await loadFolder(input);
+  const q = quantizeFlag(opts.quantize, artifactsQuantization(folder.artifacts));
+  const claim = await claimOut(opts.out, [folder.file, ...folder.shards], !!opts.force);
+  try {
+    for (const n of claim.notes) io.err(`odecomp: ${n}`);
+    await useBackend("cpu");
+    const model = await loadModel(folder); // clear message for layers tfjs cannot build; built once, reused
+    const r = await asUsage(opts, () => compressArtifacts(folder.artifacts, { ...options, model })).finally(() => model.dispose());
+    const quant = await writeModel(claim, r.artifacts, q, (qr) => [
+      ["plan.txt", r.report + (qr ? `\n${quantLine(qr)}` : "") + "\n"],
+      ["plan.json", JSON.stringify({ ...planJSON(r.plan), quantization: qr }, null, 2)],
+    ]);
+    if (opts.json) io.out(JSON.stringify({ command: "compress", input: folder.file, out: opts.out, normalized: folder.changes, plan: planJSON(r.plan), quantization: quant }, null, 2));
+    else {
+      if (folder.changes.length) io.err(`normalised Keras 3 config: ${folder.changes.join("; ")}`);
+      io.out(r.report);
+      if (quant) io.out(quantLine(quant));
+      io.out(`\nwrote ${opts.out}/model.json, weights.bin, plan.txt, plan.json`);
+    }
+    return 0;
+  } finally {
+    await releaseOut(claim);
+  }
+}
+
+export async function cmdReconstruct(input: string, opts: { out: string; json?: boolean; force?: boolean; quantize?: string }, io: CliIO): Promise<number> {
+  const folder = await loadFolder(input);
+  const q = quantizeFlag(opts.quantize, artifactsQuantization(folder.artifacts));
+  const claim = await claimOut(opts.out, [folder.file, ...folder.shards], !!opts.force);
+  try {
+    for (const n of claim.notes) io.err(`odecomp: ${n}`);
+    await useBackend("cpu");
+    (await loadModel(folder)).dispose();
+    const r = await reconstructModelArtifacts(folder.artifacts);
+    const quant = await writeModel(claim, r.artifacts, q);
+    if (opts.json) io.out(JSON.stringify({ command: "reconstruct", input: folder.file, out: opts.out, folded: r.folded, notes: r.notes, quantization: quant }, null, 2));
+    else {
+      io.out(`folded ${r.folded.length} chain(s) back into their original layers`);
+      for (const n of r.notes) io.out(`- ${n}`);
+      if (quant) io.out(quantLine(quant));
+      io.out(`wrote ${opts.out}/model.json, weights.bin`);
+    }
+    return 0;
+  } finally {
+    await releaseOut(claim);
+  }
 }
 
 export async function cmdInspect(input: string, opts: SelectFlags & { json?: boolean }, io: CliIO): Promise<number> {
@@ -141,7 +195,7 @@ export async function cmdInspect(input: string, opts: SelectFlags & { json?: boo
   const model = await loadModel(folder);
   try {
     const plans: Record<string, Plan> = {};
-    for (const m of INSPECT_METHODS) plans[m] = (await planCompression(model, { ...base, convMethod: m })).plan;
+    for (const m of INSPECT_METHODS) plans[m] = (await asUsage(opts, () => planCompression(model, { ...base, convMethod: m }))).plan;
     const ref = plans.auto;
     const rows = ref.entries.map((e) => {
       const saves: Record<string, number> = {};
@@ -152,11 +206,12 @@ export async function cmdInspect(input: string, opts: SelectFlags & { json?: boo
       return { layer: e.layer, kind: e.kind, params: e.paramsBefore, flops: e.flopsBefore, paramsAfter: saves };
     });
     if (opts.json) {
-      io.out(JSON.stringify({ command: "inspect", input: folder.file, normalized: folder.changes, model: { name: model.name, params: model.countParams(), layers: model.layers.length }, select: ref.select, layers: rows, totals: Object.fromEntries(INSPECT_METHODS.map((m) => [m, plans[m].totals])) }, null, 2));
+      io.out(JSON.stringify({ command: "inspect", input: folder.file, normalized: folder.changes, quantization: artifactsQuantization(folder.artifacts), model: { name: model.name, params: model.countParams(), layers: model.layers.length }, select: ref.select, layers: rows, totals: Object.fromEntries(INSPECT_METHODS.map((m) => [m, plans[m].totals])) }, null, 2));
       return 0;
     }
     if (folder.changes.length) io.err(`normalised Keras 3 config: ${folder.changes.join("; ")}`);
-    io.out(`${folder.file}: model '${model.name}', ${model.layers.length} layers, ${model.countParams().toLocaleString("en-US")} parameters`);
+    const stored = artifactsQuantization(folder.artifacts);
+    io.out(`${folder.file}: model '${model.name}', ${model.layers.length} layers, ${model.countParams().toLocaleString("en-US")} parameters${stored ? ` (weights stored as ${stored}, dequantized here)` : ""}`);
     io.out(`rank rule: ${JSON.stringify(ref.select)}; columns after FLOPs: parameters each conv method would leave (Dense layers always use SVD)\n`);
     const head = ["layer", "kind", "params", "FLOPs/sample", ...INSPECT_METHODS];
     const body = rows.map((r) => [r.layer, r.kind, String(r.params), String(r.flops), ...INSPECT_METHODS.map((m) => String(r.paramsAfter[m]))]);

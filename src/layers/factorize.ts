@@ -25,7 +25,7 @@ export function checkRanks(layer: FactorizableLayer, method: MethodName, ranks: 
   if (r.length !== info.ranks) fail(where, `method '${method}' takes ${info.ranks} rank(s), got [${r}]`);
   const max = maxRanks(layer, method);
   r.forEach((x, i) => {
-    if (!Number.isInteger(x) || x < 1 || x > max[i]) fail(where, `rank ${x} (${method} rank ${i + 1}) is out of range; expected an integer in [1, ${max[i]}] for kernel [${layer.kernel.shape}]`);
+    if (!Number.isInteger(x) || x < 1 || x > max[i]) fail(where, `rank ${x} is out of range for ${method}${info.ranks > 1 ? ` (rank ${i + 1} of ${info.ranks})` : ""}; expected an integer in [1, ${max[i]}] for kernel [${layer.kernel.shape}]`);
   });
   return r;
 }

@@ -2,7 +2,7 @@
 // artifacts-in, artifacts-out forms for edge and serverless code.
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { ready } from "../core/loader.ts";
-import type { Artifacts } from "../compress/artifacts.ts";
+import { type Artifacts, checkArtifacts } from "../compress/artifacts.ts";
 import { type ArtifactsResult, type Folded, compressArtifactsWith, planArtifacts, reconstructArtifacts } from "../compress/compress.ts";
 import { type CompressOptions, type Plan, formatPlan } from "../compress/plan.ts";
 import { artifactsToModel, layerShapes, modelToArtifacts } from "./convert.ts";
@@ -59,6 +59,7 @@ export interface CompressArtifactsOptions extends CompressOptions {
 
 /** compress() on model artifacts (JSON + weight bytes, e.g. from tf.io or artifactsFromJSON) → new artifacts. */
 export async function compressArtifacts(artifacts: Artifacts, options: CompressArtifactsOptions = {}): Promise<ArtifactsResult> {
+  checkArtifacts(artifacts, "compressArtifacts");
   await ready();
   const { model: built, ...rest } = options;
   if (built) return compressArtifactsWith(artifacts, layerShapes(built), rest);
@@ -72,6 +73,7 @@ export async function compressArtifacts(artifacts: Artifacts, options: CompressA
 
 /** reconstruct() on model artifacts. */
 export async function reconstructModelArtifacts(artifacts: Artifacts): Promise<{ artifacts: Artifacts; folded: Folded[]; notes: string[] }> {
+  checkArtifacts(artifacts, "reconstructModelArtifacts");
   await ready();
   return reconstructArtifacts(artifacts);
 }
