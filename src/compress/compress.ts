@@ -6,7 +6,7 @@ import { foldChain, layerAsSpec, parseChainName, chainLength } from "../layers/c
 import { factorizeLayer } from "../layers/factorize.ts";
 import { channelFold, cpFold, relativeError, spatialFold, tucker2Fold, denseFold } from "../layers/layout.ts";
 import type { FactorizableLayer, LayerConfig, LayerSpec, Method } from "../layers/types.ts";
-import { specCost } from "../layers/cost.ts";
+import { layerFlops } from "../layers/flops.ts";
 import {
   type Artifacts, type LayerEntry, decodeWeights, encodeWeights, layerName, listLayers, rootOf, rewriteTopology,
 } from "./artifacts.ts";
@@ -28,10 +28,11 @@ interface Inspection {
 
 const ownerOf = (weightName: string) => weightName.slice(0, weightName.lastIndexOf("/"));
 
-/** FLOPs of a kept layer whose cost we can model (depthwise convolutions), so budgets count them; else 0. */
-function keptFlops(entry: { class_name: string; config: LayerConfig }, kernel: Tensor | undefined, shape: ShapeInfo | undefined): number {
-  if (entry.class_name !== "DepthwiseConv2D" || !kernel || !shape || shape.inShape.length !== 3) return 0;
-  return shape.calls * specCost({ className: "DepthwiseConv2D", config: entry.config, weights: [{ name: "depthwise_kernel", value: kernel }] }, shape.inShape).flops;
+/** FLOPs of a kept layer whose cost we can model (see layers/flops.ts), so budgets count them; else 0. */
+function keptFlops(entry: { class_name: string; config: LayerConfig }, weight: (n: string) => Tensor | undefined, shape: ShapeInfo | undefined): number {
+  if (!shape) return 0;
+  const w = Object.fromEntries(["kernel", "depthwise_kernel", "pointwise_kernel"].map((n) => [n, weight(n)]));
+  return shape.calls * layerFlops(entry.class_name, entry.config, w, shape.inShape);
 }
 
 /** Split the model's weighted layers into factorizable candidates and the rest (with a reason each). */
@@ -54,7 +55,7 @@ export function inspect(a: Artifacts, shapes: Map<string, ShapeInfo>): Inspectio
     const own = byLayer.get(name) ?? [];
     if (own.length === 0 || ["Model", "Functional", "Sequential"].includes(entry.class_name)) continue;
     const params = own.reduce((x, n) => x + weights.get(n)!.data.length, 0);
-    const other = (reason: string) => others.push({ name, kind: entry.class_name, params, reason, flops: keptFlops(entry, weights.get(`${name}/depthwise_kernel`), shapes.get(name)) });
+    const other = (reason: string) => others.push({ name, kind: entry.class_name, params, reason, flops: keptFlops(entry, (n) => weights.get(`${name}/${n}`), shapes.get(name)) });
     if (entry.class_name !== "Dense" && entry.class_name !== "Conv2D") { other(`unsupported layer kind ${entry.class_name}: left untouched`); continue; }
     const kernel = weights.get(`${name}/kernel`);
     if (!kernel) { other(`no '${name}/kernel' weight: left untouched`); continue; }
