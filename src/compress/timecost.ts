@@ -160,7 +160,9 @@ export function fitTimeModel(points: readonly TimePoint[]): TimeModel {
   let active = points.length >= 3 ? [0, 1, 2] : points.length === 2 ? [0, 1] : [1];
   let beta: number[] = [];
   for (;;) {
-    beta = solveLeastSquares(rows.map((r) => active.map((j) => r[j])), y) ?? active.map(() => 0);
+    const sol = solveLeastSquares(rows.map((r) => active.map((j) => r[j])), y);
+    if (!sol && active.length > 1) { active = active.slice(0, -1); continue; } // collinear: fewer terms
+    beta = sol ?? active.map(() => 0);
     const neg = beta.findIndex((b) => b < 0);
     if (neg < 0 || active.length === 1) break;
     active = active.filter((_, i) => i !== neg);
