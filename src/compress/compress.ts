@@ -7,6 +7,7 @@ import { factorizeLayer } from "../layers/factorize.ts";
 import { channelFold, cpFold, relativeError, spatialFold, tucker2Fold, denseFold } from "../layers/layout.ts";
 import type { FactorizableLayer, LayerConfig, LayerSpec, Method } from "../layers/types.ts";
 import { layerFlops } from "../layers/flops.ts";
+import { foldBatchNorm } from "./bnfold.ts";
 import {
   type Artifacts, type LayerEntry, decodeWeights, encodeWeights, layerName, listLayers, rootOf, rewriteTopology,
 } from "./artifacts.ts";
@@ -70,9 +71,17 @@ export function inspect(a: Artifacts, shapes: Map<string, ShapeInfo>): Inspectio
   return { candidates, others, totalParams, weights };
 }
 
-export function planArtifacts(a: Artifacts, shapes: Map<string, ShapeInfo>, options: CompressOptions = {}): Plan {
+export function planArtifacts(given: Artifacts, shapes: Map<string, ShapeInfo>, options: CompressOptions = {}): Plan {
+  const { a, foldedBatchNorm } = maybeFoldBatchNorm(given, options);
   const ins = inspect(a, shapes);
-  return makePlan(ins.candidates, ins.others, ins.totalParams, options);
+  return { ...makePlan(ins.candidates, ins.others, ins.totalParams, options), ...foldedBatchNorm };
+}
+
+/** options.foldBatchNorm: the folded artifacts, and what was folded for the plan. */
+function maybeFoldBatchNorm(a: Artifacts, options: CompressOptions): { a: Artifacts; foldedBatchNorm: Pick<Plan, "foldedBatchNorm"> } {
+  if (!options.foldBatchNorm) return { a, foldedBatchNorm: {} };
+  const r = foldBatchNorm(a);
+  return { a: r.artifacts, foldedBatchNorm: { foldedBatchNorm: r.folded.map((f) => ({ batchNorm: f.batchNorm, into: f.into })) } };
 }
 
 /** Fold a chain's kernels (used to measure the factorization's weight error). */
@@ -118,10 +127,11 @@ export interface ArtifactsCompressResult {
 }
 
 /** Plan, factorize and rewrite. The input artifacts are not modified. */
-export function compressArtifactsWith(a: Artifacts, shapes: Map<string, ShapeInfo>, options: CompressOptions = {}): ArtifactsCompressResult {
+export function compressArtifactsWith(given: Artifacts, shapes: Map<string, ShapeInfo>, options: CompressOptions = {}): ArtifactsCompressResult {
+  const { a, foldedBatchNorm } = maybeFoldBatchNorm(given, options);
   const ins = inspect(a, shapes);
   const report = progressReporter(options.onProgress, ins.candidates.length);
-  const plan = makePlan(ins.candidates, ins.others, ins.totalParams, options, report && ((layer) => report("plan", layer)));
+  const plan = { ...makePlan(ins.candidates, ins.others, ins.totalParams, options, report && ((layer) => report("plan", layer))), ...foldedBatchNorm };
   report?.("factorize", null, plan.entries.filter((e) => e.action === "factorize").length);
   const byName = new Map(ins.candidates.map((c) => [c.layer.name, c.layer]));
   const replace = new Map<string, LayerSpec[]>();

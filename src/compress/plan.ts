@@ -43,6 +43,12 @@ export interface CompressOptions {
   /** Options passed to the decompositions (seed, Tucker solver, CP iterations). */
   decomposition?: DecompositionOptions;
   /**
+   * Fold each BatchNormalization into the Conv2D / DepthwiseConv2D / Dense before it first (exact in
+   * inference; see compress/bnfold.ts). Default false in the API (training schedules keep their BNs); the
+   * CLI's compress turns it on.
+   */
+  foldBatchNorm?: boolean;
+  /**
    * Measure time (see compress/timecost.ts): needed by the "time" budget; with any rule, chains that do not
    * measure faster than their layer are left out (explicit ranks are kept, with a note), budget ranks are
    * rounded to SIMD-friendly multiples, and the plan reports measured time per layer and in total.
@@ -112,6 +118,8 @@ export interface Plan {
   entries: PlanEntry[];
   select: RankSelection;
   totals: { paramsBefore: number; paramsAfter: number; flopsBefore: number; flopsAfter: number; timeBefore?: number; timeAfter?: number };
+  /** BatchNormalization layers folded into the layer before them (options.foldBatchNorm). */
+  foldedBatchNorm?: { batchNorm: string; into: string }[];
   /** When timing was on: what was timed, the whole model's measured time if given, and the time budget's target. */
   timing?: { timer: string; batch: number; mode: string; modelTime: number | null; target: number | null };
 }
@@ -286,8 +294,8 @@ function timeOptions(w: Work, o: CompressOptions): TimeOption[] {
 function timeBudget(works: Work[], free: Work[], chosen: Map<Work, number[] | null>, keep: number, t: TimingOptions, timesOf: (w: Work) => LayerTimes, o: CompressOptions): number {
   const timeable = works.filter((w) => !w.note.startsWith("unsupported"));
   const layersBefore = timeable.reduce((a, w) => a + timesOf(w).before, 0);
-  const base = t.modelTime ?? layersBefore;
-  const other = Math.max(0, base - layersBefore);
+  const other = Math.max(0, (t.modelTime ?? layersBefore) - layersBefore);
+  const base = t.baseTime ?? layersBefore + other;
   const fixed = timeable.filter((w) => w.skip).reduce((a, w) => a + timesOf(w).before, 0)
     + works.filter((w) => w.fixed).reduce((a, w) => a + timesOf(w).measure(w.method, w.fixed!), 0);
   const target = keep * base - other - fixed;
@@ -460,7 +468,7 @@ export function makePlan(candidates: Candidate[], others: Other[], totalParams: 
   if (timing) {
     // Layers not timed (other kinds) count as the rest of the measured model time, unchanged.
     const other = timing.modelTime !== undefined ? Math.max(0, timing.modelTime - sum((e) => e.timeBefore ?? 0)) : 0;
-    plan.totals.timeBefore = sum((e) => e.timeBefore ?? 0) + other;
+    plan.totals.timeBefore = timing.baseTime ?? sum((e) => e.timeBefore ?? 0) + other;
     plan.totals.timeAfter = sum((e) => e.timeAfter ?? 0) + other;
     plan.timing = { timer: timing.timer.id, batch: timing.batch ?? 1, mode: timing.mode ?? "inference", modelTime: timing.modelTime ?? null, target: timeTarget === null ? null : timeTarget };
   }
@@ -471,10 +479,13 @@ const fmtN = (x: number) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e4 ? 
 
 /** The plan as a fixed-width table plus totals and notes. */
 export function formatPlan(plan: Plan): string {
-  const head = ["layer", "kind", "method", "ranks", "params before", "params after", "FLOPs before", "FLOPs after", "rel. weight error"];
+  const timed = plan.timing !== undefined;
+  const ms = (x: number | null | undefined) => (x === null || x === undefined ? "—" : (1e3 * x).toFixed(3));
+  const head = ["layer", "kind", "method", "ranks", "params before", "params after", "FLOPs before", "FLOPs after", ...(timed ? ["ms before", "ms after"] : []), "rel. weight error"];
   const rows = plan.entries.map((e) => [
     e.layer, e.kind, e.action === "factorize" ? e.method! : "—", e.ranks.length ? e.ranks.join("×") : "—",
     fmtN(e.paramsBefore), fmtN(e.paramsAfter), fmtN(e.flopsBefore), fmtN(e.flopsAfter),
+    ...(timed ? [ms(e.timeBefore), ms(e.timeAfter)] : []),
     e.relError === null ? "—" : `${e.relError.toExponential(2)}${e.relErrorKind === "bound" ? " (≤)" : ""}`,
   ]);
   const wd = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -483,6 +494,12 @@ export function formatPlan(plan: Plan): string {
   const out = [line(head), "|" + wd.map((x) => "-".repeat(x + 2)).join("|") + "|", ...rows.map(line)];
   out.push("", `params: ${fmtN(t.paramsBefore)} → ${fmtN(t.paramsAfter)} (${(100 * t.paramsAfter / Math.max(t.paramsBefore, 1)).toFixed(1)}% kept)` +
     `; Dense/Conv FLOPs per sample: ${fmtN(t.flopsBefore)} → ${fmtN(t.flopsAfter)} (${(100 * t.flopsAfter / Math.max(t.flopsBefore, 1)).toFixed(1)}% kept)`);
+  if (plan.timing && t.timeBefore !== undefined && t.timeAfter !== undefined) {
+    const g = plan.timing;
+    out.push(`measured time (${g.timer}, batch ${g.batch}, ${g.mode}): ${ms(t.timeBefore)} ms → ${ms(t.timeAfter)} ms (${(100 * t.timeAfter / Math.max(t.timeBefore, 1e-12)).toFixed(1)}% kept; ` +
+      `layers not timed count as the rest of the ${g.modelTime === null ? "timed layers" : "measured model"} time)` + (g.target !== null && t.timeAfter > g.target * 1.0001 ? `; the time budget (${ms(g.target)} ms) was not met` : ""));
+  }
+  if (plan.foldedBatchNorm?.length) out.push(`BatchNormalization folded: ${plan.foldedBatchNorm.map((f) => `${f.batchNorm} → ${f.into}`).join(", ")}`);
   const notes = plan.entries.filter((e) => e.note).map((e) => `- ${e.layer}: ${e.note}`);
   if (!plan.entries.some((e) => e.action === "factorize")) notes.unshift("- no layer was factorized");
   if (notes.length) out.push("", "notes:", ...notes);

@@ -46,6 +46,11 @@ export interface TimingOptions {
    * it the base is the sum of the factorizable layers' times.
    */
   modelTime?: number;
+  /**
+   * Measured time the budget's fraction refers to and the plan reports as "before" (default modelTime): the
+   * original model's, when the planned one already differs from it (BatchNormalization folded).
+   */
+  baseTime?: number;
   /** A chain must measure at least this fraction faster than the layer to replace it (default 0.03, above timer noise). */
   minGain?: number;
 }
