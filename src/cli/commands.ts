@@ -19,7 +19,11 @@ const METHOD_ALIASES: Record<string, ConvMethod | "auto"> = {
   channel: "channel-svd", "channel-svd": "channel-svd", svd: "channel-svd",
 };
 
-export interface SelectFlags { method?: string; budget?: string; ranks?: string; rankRule?: string; metric?: string; skip?: string; tucker?: string }
+export interface SelectFlags { method?: string; budget?: string; ranks?: string; rankRule?: string; metric?: string; skip?: string; tucker?: string; batch?: string; timing?: boolean; foldBn?: boolean }
+
+/** The rank rule compress and inspect use when none is given (the API's default), as it is printed. */
+export const DEFAULT_RULE: RankSelection = { kind: "evbmf" };
+export const ruleText = (s: RankSelection | undefined, given: boolean) => `rank rule: ${JSON.stringify(s ?? DEFAULT_RULE)}${given ? "" : " (default)"}`;
 
 export function num(name: string, v: string, lo: number, hi: number, integer = false): number {
   const x = Number(v);
@@ -36,13 +40,16 @@ export function compressOptions(f: SelectFlags): CompressOptions {
     o.convMethod = m;
   }
   if (f.budget !== undefined && f.rankRule !== undefined) throw new UsageError("--budget and --rank-rule both given; expected one way to choose ranks");
+  if (f.metric !== undefined && f.budget === undefined) throw new UsageError(`--metric ${f.metric} needs --budget (the fraction of ${f.metric} to keep)`);
+  if (f.batch !== undefined && !(f.metric === "time" || f.timing)) throw new UsageError("--batch sets the batch size timing runs at; expected it with --metric time or --timing");
   let select: RankSelection | undefined;
   if (f.budget !== undefined) {
     const keep = Number(f.budget);
     if (!(keep > 0 && keep <= 1)) throw new UsageError(`--budget is '${f.budget}'; expected the fraction to keep, in (0, 1]`);
     const metric = f.metric ?? "params";
-    if (metric !== "params" && metric !== "flops") throw new UsageError(`--metric is '${f.metric}'; expected params or flops`);
+    if (metric !== "params" && metric !== "flops" && metric !== "time") throw new UsageError(`--metric is '${f.metric}'; expected params, flops or time`);
     select = { kind: "budget", keep, metric };
+    if (metric === "time" && f.batch !== undefined) select.batch = num("--batch", f.batch, 1, 65536, true);
   } else if (f.rankRule !== undefined) {
     const [rule, arg] = f.rankRule.split(":");
     if (rule === "evbmf") select = arg === undefined ? { kind: "evbmf" } : { kind: "evbmf", weaken: num("--rank-rule evbmf:<weaken>", arg, 0, 1) };
@@ -97,21 +104,35 @@ export function artifactFiles(a: Artifacts, dir = ""): Files {
   return [[`${dir}weights.bin`, new Uint8Array(weightData)], [`${dir}model.json`, JSON.stringify(modelJSON)]];
 }
 
-const planJSON = (p: Plan) => ({ select: p.select, totals: p.totals, entries: p.entries });
+const planJSON = (p: Plan) => ({ select: p.select, totals: p.totals, entries: p.entries, ...(p.timing ? { timing: p.timing } : {}), ...(p.foldedBatchNorm ? { foldedBatchNorm: p.foldedBatchNorm } : {}) });
+
+/**
+ * Timing runs where the model will run: the wasm backend with odecomp's kernels (the cpu backend
+ * otherwise, as before). --timing reports measured times at any rule; --metric time needs them.
+ */
+async function timingSetUp(options: CompressOptions, f: SelectFlags): Promise<void> {
+  const timed = f.timing || (options.select?.kind === "budget" && options.select.metric === "time");
+  if (!timed) { await useBackend("cpu"); return; }
+  await useBackend("wasm");
+  const { tfjsTimer } = await import("../models/timing.ts");
+  options.timing = { timer: tfjsTimer(), batch: f.batch !== undefined ? num("--batch", f.batch, 1, 65536, true) : 1 };
+}
 
 // ---- compress / reconstruct / inspect
 
 export async function cmdCompress(input: string, opts: SelectFlags & { out: string; json?: boolean; force?: boolean }, io: CliIO): Promise<number> {
-  const options = compressOptions(opts);
+  // BN folding is for compress (and inspect's preview of it), never inside training schedules
+  const options = { ...compressOptions(opts), foldBatchNorm: opts.foldBn !== false };
   const folder = await loadFolder(input);
   await checkOut(opts.out, [folder.file, ...folder.shards], !!opts.force);
-  await useBackend("cpu");
+  await timingSetUp(options, opts);
   (await loadModel(folder)).dispose(); // clear message for layers tfjs cannot build
   const r = await compressArtifacts(folder.artifacts, options);
   await writeOut(opts.out, [...artifactFiles(r.artifacts), ["plan.txt", r.report + "\n"], ["plan.json", JSON.stringify(planJSON(r.plan), null, 2)]]);
   if (opts.json) io.out(JSON.stringify({ command: "compress", input: folder.file, out: opts.out, normalized: folder.changes, plan: planJSON(r.plan) }, null, 2));
   else {
     if (folder.changes.length) io.err(`normalised Keras 3 config: ${folder.changes.join("; ")}`);
+    io.out(ruleText(options.select, !!(opts.budget ?? opts.rankRule)));
     io.out(r.report);
     io.out(`\nwrote ${opts.out}/model.json, weights.bin, plan.txt, plan.json`);
   }
@@ -137,9 +158,9 @@ export async function cmdReconstruct(input: string, opts: { out: string; json?: 
 const INSPECT_METHODS: (ConvMethod | "auto")[] = ["auto", ...CONV_METHODS];
 
 export async function cmdInspect(input: string, opts: SelectFlags & { json?: boolean }, io: CliIO): Promise<number> {
-  const base = compressOptions(opts);
-  // Default for inspect: a 25% parameter budget (EVBMF on untrained weights keeps nothing, which says little).
-  if (!base.select && !opts.ranks) base.select = { kind: "budget", keep: 0.25, metric: (opts.metric as "params" | "flops" | undefined) ?? "params" };
+  const base = { ...compressOptions(opts), foldBatchNorm: opts.foldBn !== false };
+  // inspect previews what compress would do: the same default rule, printed the same way.
+  base.select ??= DEFAULT_RULE;
   const folder = await loadFolder(input);
   await useBackend("cpu");
   const model = await loadModel(folder);
@@ -161,7 +182,7 @@ export async function cmdInspect(input: string, opts: SelectFlags & { json?: boo
     }
     if (folder.changes.length) io.err(`normalised Keras 3 config: ${folder.changes.join("; ")}`);
     io.out(`${folder.file}: model '${model.name}', ${model.layers.length} layers, ${model.countParams().toLocaleString("en-US")} parameters`);
-    io.out(`rank rule: ${JSON.stringify(ref.select)}; columns after FLOPs: parameters each conv method would leave (Dense layers always use SVD)\n`);
+    io.out(`${ruleText(opts.budget || opts.rankRule ? ref.select : undefined, !!(opts.budget ?? opts.rankRule))}; columns after FLOPs: parameters each conv method would leave (Dense layers always use SVD)\n`);
     const head = ["layer", "kind", "params", "FLOPs/sample", ...INSPECT_METHODS];
     const body = rows.map((r) => [r.layer, r.kind, String(r.params), String(r.flops), ...INSPECT_METHODS.map((m) => String(r.paramsAfter[m]))]);
     body.push(["total", "", String(ref.totals.paramsBefore), String(ref.totals.flopsBefore), ...INSPECT_METHODS.map((m) => `${plans[m].totals.paramsAfter} (${(100 * plans[m].totals.paramsAfter / Math.max(1, plans[m].totals.paramsBefore)).toFixed(0)}%)`)]);

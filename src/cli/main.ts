@@ -11,8 +11,11 @@ const defaultIO: CliIO = { out: (s) => process.stdout.write(s + "\n"), err: (s) 
 function selectOptions(c: Command): Command {
   return c
     .addOption(new Option("--method <method>", "Conv2D method: tucker2, cp, svd (channel SVD), spatial, channel, tucker1 or auto").default(undefined))
-    .option("--budget <fraction>", "keep this fraction of the parameters (or FLOPs with --metric flops), allocated across layers")
-    .option("--metric <metric>", "budget metric: params or flops")
+    .option("--budget <fraction>", "keep this fraction of the parameters (or FLOPs / measured time with --metric), allocated across layers")
+    .option("--metric <metric>", "budget metric: params, flops or time (measured on the wasm backend; needs --budget)")
+    .option("--batch <n>", "batch size timing runs at (--metric time or --timing; default 1)")
+    .option("--timing", "measure each layer and chain on the wasm backend: report times, drop chains that are not faster")
+    .option("--no-fold-bn", "keep BatchNormalization layers (default: fold each into the conv/dense before it)")
     .option("--ranks <list>", "explicit ranks per layer, e.g. fc1=16,conv2=8x12")
     .option("--rank-rule <rule>", "evbmf, evbmf:<weaken 0..1>, energy:<threshold>, or full (default evbmf)")
     .option("--skip <layers>", "comma-separated layers to leave alone")
