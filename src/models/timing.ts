@@ -57,7 +57,9 @@ function buildModel(req: TimingRequest): tfl.Sequential {
   const specs = requestLayers(req);
   const m = tfl.sequential({ layers: specs.map((s, i) => toLayer(s, i === 0 ? req.inShape : undefined)) });
   for (const layer of m.layers) {
-    layer.setWeights(layer.getWeights().map((w) => tf.tidy(() => tf.mul(tf.randomUniform(w.shape, -1, 1, "float32", 1), 0.05))));
+    const ws = layer.getWeights().map((w) => tf.tidy(() => tf.mul(tf.randomUniform(w.shape, -1, 1, "float32", 1), 0.05)));
+    layer.setWeights(ws); // copies into the layer's variables
+    tf.dispose(ws);
   }
   return m;
 }
