@@ -121,7 +121,9 @@ export async function run(args: string[]): Promise<void> {
       const t1 = performance.now();
       const timed = await compress(model, { select: { kind: "budget", keep: 0.5, metric: "time", batch }, foldBatchNorm: true, timing: { timer } });
       const timedMs = performance.now() - t1;
-      const [orig, comp, plainT] = alternate([model, timed.model, plain.model], x, rounds);
+      const [orig, comp, plainT, same] = alternate([model, timed.model, plain.model, model], x, rounds);
+      // A/A control: the original against itself in the same loop — how far apart noise alone puts two equal models
+      rows.push({ case: `${name} batch ${batch}: A/A control (noise)`, ours: "original", peer: "original", oursMs: same, peerMs: orig, speedup: orig / same, extra: { "load": up() } });
       const p = timed.plan;
       rows.push({
         case: `${name} batch ${batch}: time budget 0.5`, ours: "time-planned", peer: "original", oursMs: comp, peerMs: orig, speedup: orig / comp,
