@@ -5,12 +5,13 @@
 import { Command, CommanderError, Option } from "commander";
 import { UsageError, EXIT } from "./errors.ts";
 import { cmdCompress, cmdInspect, cmdReconstruct, type CliIO } from "./commands.ts";
+import { cliMethods } from "../layers/methods/index.ts";
 
 const defaultIO: CliIO = { out: (s) => process.stdout.write(s + "\n"), err: (s) => process.stderr.write(s + "\n") };
 
 function selectOptions(c: Command): Command {
   return c
-    .addOption(new Option("--method <method>", "Conv2D method: tucker2, cp, svd (channel SVD), spatial, channel, tucker1 or auto").default(undefined))
+    .addOption(new Option("--method <method>", cliMethods().help).default(undefined))
     .option("--budget <fraction>", "keep this fraction of the parameters (or FLOPs / measured time with --metric), allocated across layers")
     .option("--metric <metric>", "budget metric: params, flops or time (measured on the wasm backend; needs --budget)")
     .option("--batch <n>", "batch size timing runs at (--metric time or --timing; default 1)")

@@ -11,14 +11,14 @@ import { fail } from "../core/errors.ts";
 import type { Tensor } from "../core/tensor.ts";
 import { type ChainKernels, buildChain, layerAsSpec } from "../layers/chain.ts";
 import { specCost } from "../layers/cost.ts";
-import type { FactorizableLayer, LayerSpec, Method } from "../layers/types.ts";
+import type { FactorizableLayer, LayerSpec, MethodName } from "../layers/types.ts";
 
 export type TimingMode = "inference" | "training";
 
 /** One thing to time: `layer` itself (method null) or its chain for `method` at `ranks`. */
 export interface TimingRequest {
   layer: FactorizableLayer;
-  method: Method | null;
+  method: MethodName | null;
   ranks: readonly number[];
   /** Input shape without the batch axis. */
   inShape: readonly number[];
@@ -62,17 +62,18 @@ const WHERE = "timing";
 const zeros = (shape: number[]): Tensor => ({ data: new Float32Array(shape.reduce((a, b) => a * b, 1)), shape });
 
 /** Kernels of the right shapes for a method's chain (zeros: timing and counting only). */
-export function shapeKernels(layer: FactorizableLayer, method: Method, ranks: readonly number[]): ChainKernels {
+export function shapeKernels(layer: FactorizableLayer, method: MethodName, ranks: readonly number[]): ChainKernels {
   const [a, b, c, d] = layer.kernel.shape;
   const r = ranks[0];
   switch (method) {
-    case "svd": return { method, first: zeros([a, r]), second: zeros([r, b]) };
-    case "tucker2": return { method, first: zeros([1, 1, c, r]), core: zeros([a, b, r, ranks[1]]), last: zeros([1, 1, ranks[1], d]) };
-    case "tucker1":
-    case "channel-svd": return { method, spatial: zeros([a, b, c, r]), pointwise: zeros([1, 1, r, d]) };
-    case "spatial-svd": return { method, vertical: zeros([a, 1, c, r]), horizontal: zeros([1, b, r, d]) };
-    case "cp": return { method, first: zeros([1, 1, c, r]), vertical: zeros([a, 1, r, 1]), horizontal: zeros([1, b, r, 1]), last: zeros([1, 1, r, d]) };
-    default: return fail(WHERE, `unknown method '${String(method)}'`);
+    case "svd": return { method: "svd", first: zeros([a, r]), second: zeros([r, b]) };
+    case "tucker2": return { method: "tucker2", first: zeros([1, 1, c, r]), core: zeros([a, b, r, ranks[1]]), last: zeros([1, 1, ranks[1], d]) };
+    case "tucker1": return { method: "tucker1", spatial: zeros([a, b, c, r]), pointwise: zeros([1, 1, r, d]) };
+    case "channel-svd": return { method: "channel-svd", spatial: zeros([a, b, c, r]), pointwise: zeros([1, 1, r, d]) };
+    case "spatial-svd": return { method: "spatial-svd", vertical: zeros([a, 1, c, r]), horizontal: zeros([1, b, r, d]) };
+    case "cp": return { method: "cp", first: zeros([1, 1, c, r]), vertical: zeros([a, 1, r, 1]), horizontal: zeros([1, b, r, 1]), last: zeros([1, 1, r, d]) };
+    // The registry's specs build kernels only by decomposing; the built-ins' shapes are known here.
+    default: return fail(WHERE, `method '${String(method)}' cannot be timed: only the built-in methods' chain shapes are known to the timer`);
   }
 }
 

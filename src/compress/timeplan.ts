@@ -12,7 +12,7 @@
 // chain that is not faster is dropped, the measurements join the fits, and the
 // search runs again (at most a few rounds). tfjs-free.
 import { fail } from "../core/errors.ts";
-import type { FactorizableLayer, Method } from "../layers/types.ts";
+import type { FactorizableLayer, MethodName as Method } from "../layers/types.ts";
 import { type Features, type TimeModel, type TimePoint, type Timer, type TimingMode, type TimingOptions, fitTimeModel, requestFeatures } from "./timecost.ts";
 
 /** One way to factorize a layer: a method, its largest ranks, and its ranks at allocation level t. */
