@@ -14,7 +14,7 @@ export interface CliIO {
 
 // ---- option parsing helpers (usage errors → exit 2)
 
-export interface SelectFlags { method?: string; budget?: string; ranks?: string; rankRule?: string; metric?: string; skip?: string; tucker?: string; batch?: string; timing?: boolean; foldBn?: boolean }
+export interface SelectFlags { method?: string; budget?: string; ranks?: string; rankRule?: string; metric?: string; skip?: string; tucker?: string; batch?: string; timing?: boolean; timingCache?: string; foldBn?: boolean }
 
 /** The rank rule compress and inspect use when none is given (the API's default), as it is printed. */
 export const DEFAULT_RULE: RankSelection = { kind: "evbmf" };
@@ -107,12 +107,17 @@ const planJSON = (p: Plan) => ({ select: p.select, totals: p.totals, entries: p.
  * Timing runs where the model will run: the wasm backend with odecomp's kernels (the cpu backend
  * otherwise, as before). --timing reports measured times at any rule; --metric time needs them.
  */
-async function timingSetUp(options: CompressOptions, f: SelectFlags): Promise<void> {
+async function timingSetUp(options: CompressOptions, f: SelectFlags): Promise<(() => Promise<void>) | null> {
   const timed = f.timing || (options.select?.kind === "budget" && options.select.metric === "time");
-  if (!timed) { await useBackend("cpu"); return; }
+  if (f.timingCache !== undefined && !timed) throw new UsageError("--timing-cache keeps measurements; expected it with --metric time or --timing");
+  if (!timed) { await useBackend("cpu"); return null; }
   await useBackend("wasm");
-  const { tfjsTimer } = await import("../models/timing.ts");
-  options.timing = { timer: tfjsTimer(), batch: f.batch !== undefined ? num("--batch", f.batch, 1, 65536, true) : 1 };
+  const { tfjsTimer, loadTimingCache, saveTimingCache } = await import("../models/timing.ts");
+  const { CachedTimer } = await import("../compress/timecost.ts");
+  const path = f.timingCache;
+  const timer = new CachedTimer(tfjsTimer(), path !== undefined ? await loadTimingCache(path) : []);
+  options.timing = { timer, batch: f.batch !== undefined ? num("--batch", f.batch, 1, 65536, true) : 1 };
+  return path !== undefined ? () => saveTimingCache(path, timer.entries) : null;
 }
 
 // ---- compress / reconstruct / inspect
@@ -122,9 +127,10 @@ export async function cmdCompress(input: string, opts: SelectFlags & { out: stri
   const options = { ...compressOptions(opts), foldBatchNorm: opts.foldBn !== false };
   const folder = await loadFolder(input);
   await checkOut(opts.out, [folder.file, ...folder.shards], !!opts.force);
-  await timingSetUp(options, opts);
+  const saveTimes = await timingSetUp(options, opts);
   const model = await loadModel(folder); // clear message for layers tfjs cannot build; built once, reused
   const r = await compressArtifacts(folder.artifacts, { ...options, model }).finally(() => model.dispose());
+  await saveTimes?.();
   await writeOut(opts.out, [...artifactFiles(r.artifacts), ["plan.txt", r.report + "\n"], ["plan.json", JSON.stringify(planJSON(r.plan), null, 2)]]);
   if (opts.json) io.out(JSON.stringify({ command: "compress", input: folder.file, out: opts.out, normalized: folder.changes, plan: planJSON(r.plan) }, null, 2));
   else {

@@ -16,6 +16,7 @@ function selectOptions(c: Command): Command {
     .option("--metric <metric>", "budget metric: params, flops or time (measured on the wasm backend; needs --budget)")
     .option("--batch <n>", "batch size timing runs at (--metric time or --timing; default 1)")
     .option("--timing", "measure each layer and chain on the wasm backend: report times, drop chains that are not faster")
+    .option("--timing-cache <file>", "JSON file of measurements to reuse and update (keyed by backend, build, shapes, ranks, batch)")
     .option("--no-fold-bn", "keep BatchNormalization layers (default: fold each into the conv/dense before it)")
     .option("--ranks <list>", "explicit ranks per layer, e.g. fc1=16,conv2=8x12")
     .option("--rank-rule <rule>", "evbmf, evbmf:<weaken 0..1>, energy:<threshold>, or full (default evbmf)")

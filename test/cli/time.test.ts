@@ -44,6 +44,24 @@ describe("odecomp compress --metric time", () => {
     expect(text).toMatch(/BatchNormalization folded: bn1 → c1, bn2 → c2/);
   }, 120_000);
 
+  it("--timing-cache: the second run reuses the measurements saved by the first", async () => {
+    const dir = await saved(bnCnn());
+    const cache = join(tmp(), "timing.json");
+    const r1 = await run("compress", dir, "--out", join(tmp(), "o"), "--budget", "0.5", "--timing", "--timing-cache", cache, "--json");
+    expect(r1.code).toBe(0);
+    const saved1 = JSON.parse(readFileSync(cache, "utf8"));
+    const n = Object.keys(saved1.entries).length;
+    expect(n).toBeGreaterThan(0);
+    const p1 = JSON.parse(r1.out).plan;
+    const r2 = await run("compress", dir, "--out", join(tmp(), "o"), "--budget", "0.5", "--timing", "--timing-cache", cache, "--json");
+    const p2 = JSON.parse(r2.out).plan;
+    expect(Object.keys(JSON.parse(readFileSync(cache, "utf8")).entries).length).toBe(n); // nothing new to time
+    // per-layer times come from the cache, so both plans report the same ones
+    expect(p2.entries.map((e: { timeBefore: number }) => e.timeBefore)).toEqual(p1.entries.map((e: { timeBefore: number }) => e.timeBefore));
+    const bad = await run("compress", dir, "--out", join(tmp(), "o"), "--budget", "0.5", "--timing-cache", cache);
+    expect(bad.code).toBe(2);
+  }, 120_000);
+
   it("--no-fold-bn keeps the BNs", async () => {
     const dir = await saved(bnCnn());
     const out = join(tmp(), "o");
