@@ -118,7 +118,9 @@ export function tfjsTimer(o: TfjsTimerOptions = {}): Timer {
     if (t === undefined) {
       const m = tfl.sequential({ layers: [tfl.layers.activation({ activation: "linear", inputShape: [...req.inShape] })] });
       const x = tf.randomNormal([req.batch, ...req.inShape], 0, 1, "float32", 2);
-      try { t = timeStep(m, x, req.mode, o); } finally { x.dispose(); m.dispose(); }
+      // More runs than a layer gets: an overestimate here would be taken off every later measurement.
+      const more = { ...o, repeats: Math.max(o.repeats ?? 5, 15), minSeconds: Math.max(o.minSeconds ?? 0.05, 0.1) };
+      try { t = timeStep(m, x, req.mode, more); } finally { x.dispose(); m.dispose(); }
       overheads.set(k, t);
     }
     return t;
@@ -143,7 +145,9 @@ export function tfjsTimer(o: TfjsTimerOptions = {}): Timer {
 }
 
 /** Seconds (options.statistic) of the whole model on one batch (forward, or forward + backward), on the active backend. */
-export function timeModel(model: tfl.LayersModel, batch: number, mode: TimingMode = "inference", o: TfjsTimerOptions = {}): number {
+export function timeModel(model: tfl.LayersModel, batch: number, mode: TimingMode = "inference", given: TfjsTimerOptions = {}): number {
+  // The budget's base: worth more runs than one layer's measurement.
+  const o = { ...given, repeats: given.repeats ?? 9, minSeconds: given.minSeconds ?? 0.2 };
   const inputs = model.inputs.map((t, i) => tf.randomNormal([batch, ...t.shape.slice(1).map((d) => d ?? 1)], 0, 1, "float32", 3 + i));
   try {
     if (inputs.length !== 1) fail(WHERE, `timeModel supports one-input models; '${model.name}' has ${inputs.length}`);
