@@ -20,6 +20,8 @@ const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<voi
   predictor: () => import("./predictor.bench.ts"),
   "time-plan": () => import("./time-plan.bench.ts"),
   incremental: () => import("./incremental.bench.ts"),
+  data: () => import("./data.bench.ts"),
+  engine: () => import("./engine.bench.ts"),
 };
 
 const args = process.argv.slice(2);
