@@ -19,7 +19,11 @@ export interface CliIO {
 
 // ---- option parsing helpers (usage errors → exit 2)
 
-export interface SelectFlags { method?: string; budget?: string; ranks?: string; rankRule?: string; metric?: string; skip?: string; tucker?: string }
+export interface SelectFlags { method?: string; budget?: string; ranks?: string; rankRule?: string; metric?: string; skip?: string; tucker?: string; batch?: string; timing?: boolean; timingCache?: string; foldBn?: boolean }
+
+/** The rank rule compress and inspect use when none is given (the API's default), as it is printed. */
+export const DEFAULT_RULE: RankSelection = { kind: "evbmf" };
+export const ruleText = (s: RankSelection | undefined, given: boolean) => `rank rule: ${JSON.stringify(s ?? DEFAULT_RULE)}${given ? "" : " (default)"}`;
 
 export function num(name: string, v: string, lo: number, hi: number, integer = false): number {
   const x = Number(v);
@@ -37,13 +41,16 @@ export function compressOptions(f: SelectFlags): CompressOptions {
     o.convMethod = m;
   }
   if (f.budget !== undefined && f.rankRule !== undefined) throw new UsageError("--budget and --rank-rule both given; expected one way to choose ranks");
+  if (f.metric !== undefined && f.budget === undefined) throw new UsageError(`--metric ${f.metric} needs --budget (the fraction of ${f.metric} to keep)`);
+  if (f.batch !== undefined && !(f.metric === "time" || f.timing)) throw new UsageError("--batch sets the batch size timing runs at; expected it with --metric time or --timing");
   let select: RankSelection | undefined;
   if (f.budget !== undefined) {
     const keep = Number(f.budget);
     if (!(keep > 0 && keep <= 1)) throw new UsageError(`--budget is '${f.budget}'; expected the fraction to keep, in (0, 1]`);
     const metric = f.metric ?? "params";
-    if (metric !== "params" && metric !== "flops") throw new UsageError(`--metric is '${f.metric}'; expected params or flops`);
+    if (metric !== "params" && metric !== "flops" && metric !== "time") throw new UsageError(`--metric is '${f.metric}'; expected params, flops or time`);
     select = { kind: "budget", keep, metric };
+    if (metric === "time" && f.batch !== undefined) select.batch = num("--batch", f.batch, 1, 65536, true);
   } else if (f.rankRule !== undefined) {
     const [rule, arg] = f.rankRule.split(":");
     if (rule === "evbmf") select = arg === undefined ? { kind: "evbmf" } : { kind: "evbmf", weaken: num("--rank-rule evbmf:<weaken>", arg, 0, 1) };
@@ -100,7 +107,24 @@ export function artifactFiles(a: Artifacts, dir = ""): Files {
   return [[`${dir}weights.bin`, new Uint8Array(weightData)], [`${dir}model.json`, JSON.stringify(modelJSON)]];
 }
 
-const planJSON = (p: Plan) => ({ select: p.select, totals: p.totals, entries: p.entries });
+const planJSON = (p: Plan) => ({ select: p.select, totals: p.totals, entries: p.entries, ...(p.timing ? { timing: p.timing } : {}), ...(p.foldedBatchNorm ? { foldedBatchNorm: p.foldedBatchNorm } : {}) });
+
+/**
+ * Timing runs where the model will run: the wasm backend with odecomp's kernels (the cpu backend
+ * otherwise, as before). --timing reports measured times at any rule; --metric time needs them.
+ */
+async function timingSetUp(options: CompressOptions, f: SelectFlags): Promise<(() => Promise<void>) | null> {
+  const timed = f.timing || (options.select?.kind === "budget" && options.select.metric === "time");
+  if (f.timingCache !== undefined && !timed) throw new UsageError("--timing-cache keeps measurements; expected it with --metric time or --timing");
+  if (!timed) { await useBackend("cpu"); return null; }
+  await useBackend("wasm");
+  const { tfjsTimer, loadTimingCache, saveTimingCache } = await import("../models/timing.ts");
+  const { CachedTimer } = await import("../compress/timecost.ts");
+  const path = f.timingCache;
+  const timer = new CachedTimer(tfjsTimer(), path !== undefined ? await loadTimingCache(path) : []);
+  options.timing = { timer, batch: f.batch !== undefined ? num("--batch", f.batch, 1, 65536, true) : 1 };
+  return path !== undefined ? () => saveTimingCache(path, timer.entries) : null;
+}
 
 // ---- compress / reconstruct / inspect
 
@@ -136,15 +160,17 @@ async function writeModel(claim: OutClaim, a: Artifacts, q: QuantizeDtype | null
 const quantLine = (r: QuantizeReport) => `weights stored as ${r.dtype} (${r.bytesAfter} bytes, ${r.bytesBefore} as float32): relative weight error ${r.relError.toExponential(2)} overall, worst ${r.maxRelError.toExponential(2)} ('${r.worst}')`;
 
 export async function cmdCompress(input: string, opts: SelectFlags & { out: string; json?: boolean; force?: boolean; quantize?: string }, io: CliIO): Promise<number> {
-  const options = compressOptions(opts);
+  // BN folding is for compress (and inspect's preview of it), never inside training schedules
+  const options = { ...compressOptions(opts), foldBatchNorm: opts.foldBn !== false };
   const folder = await loadFolder(input);
   const q = quantizeFlag(opts.quantize, artifactsQuantization(folder.artifacts));
   const claim = await claimOut(opts.out, [folder.file, ...folder.shards], !!opts.force);
   try {
     for (const n of claim.notes) io.err(`odecomp: ${n}`);
-    await useBackend("cpu");
+    const saveTimes = await timingSetUp(options, opts);
     const model = await loadModel(folder); // clear message for layers tfjs cannot build; built once, reused
     const r = await asUsage(opts, () => compressArtifacts(folder.artifacts, { ...options, model })).finally(() => model.dispose());
+    await saveTimes?.();
     const quant = await writeModel(claim, r.artifacts, q, (qr) => [
       ["plan.txt", r.report + (qr ? `\n${quantLine(qr)}` : "") + "\n"],
       ["plan.json", JSON.stringify({ ...planJSON(r.plan), quantization: qr }, null, 2)],
@@ -152,6 +178,7 @@ export async function cmdCompress(input: string, opts: SelectFlags & { out: stri
     if (opts.json) io.out(JSON.stringify({ command: "compress", input: folder.file, out: opts.out, normalized: folder.changes, plan: planJSON(r.plan), quantization: quant }, null, 2));
     else {
       if (folder.changes.length) io.err(`normalised Keras 3 config: ${folder.changes.join("; ")}`);
+      io.out(ruleText(options.select, !!(opts.budget ?? opts.rankRule)));
       io.out(r.report);
       if (quant) io.out(quantLine(quant));
       io.out(`\nwrote ${opts.out}/model.json, weights.bin, plan.txt, plan.json`);
@@ -187,9 +214,9 @@ export async function cmdReconstruct(input: string, opts: { out: string; json?: 
 
 export async function cmdInspect(input: string, opts: SelectFlags & { json?: boolean }, io: CliIO): Promise<number> {
   const INSPECT_METHODS = ["auto", ...convMethodNames()];
-  const base = compressOptions(opts);
-  // Default for inspect: a 25% parameter budget (EVBMF on untrained weights keeps nothing, which says little).
-  if (!base.select && !opts.ranks) base.select = { kind: "budget", keep: 0.25, metric: (opts.metric as "params" | "flops" | undefined) ?? "params" };
+  const base = { ...compressOptions(opts), foldBatchNorm: opts.foldBn !== false };
+  // inspect previews what compress would do: the same default rule, printed the same way.
+  base.select ??= DEFAULT_RULE;
   const folder = await loadFolder(input);
   await useBackend("cpu");
   const model = await loadModel(folder);
@@ -212,7 +239,7 @@ export async function cmdInspect(input: string, opts: SelectFlags & { json?: boo
     if (folder.changes.length) io.err(`normalised Keras 3 config: ${folder.changes.join("; ")}`);
     const stored = artifactsQuantization(folder.artifacts);
     io.out(`${folder.file}: model '${model.name}', ${model.layers.length} layers, ${model.countParams().toLocaleString("en-US")} parameters${stored ? ` (weights stored as ${stored}, dequantized here)` : ""}`);
-    io.out(`rank rule: ${JSON.stringify(ref.select)}; columns after FLOPs: parameters each conv method would leave (Dense layers always use SVD)\n`);
+    io.out(`${ruleText(opts.budget || opts.rankRule ? ref.select : undefined, !!(opts.budget ?? opts.rankRule))}; columns after FLOPs: parameters each conv method would leave (Dense layers always use SVD)\n`);
     const head = ["layer", "kind", "params", "FLOPs/sample", ...INSPECT_METHODS];
     const body = rows.map((r) => [r.layer, r.kind, String(r.params), String(r.flops), ...INSPECT_METHODS.map((m) => String(r.paramsAfter[m]))]);
     body.push(["total", "", String(ref.totals.paramsBefore), String(ref.totals.flopsBefore), ...INSPECT_METHODS.map((m) => `${plans[m].totals.paramsAfter} (${(100 * plans[m].totals.paramsAfter / Math.max(1, plans[m].totals.paramsBefore)).toFixed(0)}%)`)]);

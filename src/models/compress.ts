@@ -6,6 +6,7 @@ import { type Artifacts, checkArtifacts } from "../compress/artifacts.ts";
 import { type ArtifactsResult, type Folded, compressArtifactsWith, planArtifacts, reconstructArtifacts } from "../compress/compress.ts";
 import { type CompressOptions, type Plan, formatPlan } from "../compress/plan.ts";
 import { artifactsToModel, layerShapes, modelToArtifacts } from "./convert.ts";
+import { prepareCompress } from "./prepare.ts";
 
 export interface CompressResult {
   /** A new stock tfjs LayersModel (the input model is not modified). */
@@ -19,14 +20,15 @@ export interface CompressResult {
 export async function compress(model: tfl.LayersModel, options: CompressOptions = {}): Promise<CompressResult> {
   await ready();
   const a = await modelToArtifacts(model);
-  const r = compressArtifactsWith(a, layerShapes(model), options);
+  const r = compressArtifactsWith(a, layerShapes(model), await prepareCompress(model, a, options));
   return { model: await artifactsToModel(r.artifacts), plan: r.plan, report: r.report };
 }
 
 /** The plan compress() would follow, without factorizing (relative errors are spectral estimates). */
 export async function planCompression(model: tfl.LayersModel, options: CompressOptions = {}): Promise<{ plan: Plan; report: string }> {
   await ready();
-  const plan = planArtifacts(await modelToArtifacts(model), layerShapes(model), options);
+  const a = await modelToArtifacts(model);
+  const plan = planArtifacts(a, layerShapes(model), await prepareCompress(model, a, options));
   return { plan, report: formatPlan(plan) };
 }
 
@@ -62,10 +64,10 @@ export async function compressArtifacts(artifacts: Artifacts, options: CompressA
   checkArtifacts(artifacts, "compressArtifacts");
   await ready();
   const { model: built, ...rest } = options;
-  if (built) return compressArtifactsWith(artifacts, layerShapes(built), rest);
+  if (built) return compressArtifactsWith(artifacts, layerShapes(built), await prepareCompress(built, artifacts, rest));
   const model = await artifactsToModel(artifacts);
   try {
-    return compressArtifactsWith(artifacts, layerShapes(model), rest);
+    return compressArtifactsWith(artifacts, layerShapes(model), await prepareCompress(model, artifacts, rest));
   } finally {
     model.dispose();
   }
