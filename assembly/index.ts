@@ -12,5 +12,6 @@ export { svd_f32, svd_values_f32 } from "./linalg/svd";
 export { conv2d_f32, conv2d_backprop_filter_f32, conv2d_backprop_input_f32 } from "./conv/grad";
 export { depthwise_backprop_filter_f32, depthwise_backprop_input_f32 } from "./conv/depthwise";
 export { lowrank_matmul_f32 } from "./linalg/lowrank";
+export { maxabs_f32, scale_pow2_f32 } from "./linalg/scale";
 export { maxpool_backprop_f32 } from "./conv/pool";
 export { threads_config, threads_generation, threads_quit, threads_recover, thread_loop, thread_failed } from "./threads";

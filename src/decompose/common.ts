@@ -5,6 +5,7 @@ import { type Tensor, checkTensor } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
 import { eighInto } from "../linalg/eigh.ts";
+import { scaledCopy } from "../linalg/scale.ts";
 
 export function oneOf<T extends string>(where: string, name: string, value: unknown, allowed: readonly T[], dflt: T): T {
   if (value === undefined) return dflt;
@@ -83,7 +84,10 @@ export function leadingEigBatchPtr(s: Scratch, grams: { g: number; n: number; r:
   // each solve computes only its r wanted eigenvectors (record slot 7), straight into an n×r block
   const outs = grams.map(({ g, n, r }) => {
     const values = s.f32(n), vectors = s.f32(n * r);
-    return { g, n, r, values, vectors };
+    // only the vectors are returned, so a scaled Gram (2^e·G, exact) needs no unscaling
+    const bad = s.k.first_nonfinite_f32(g, n * n);
+    if (bad >= 0) fail("eigh", `an ${n}×${n} Gram matrix has a non-finite value at flat index ${bad} (an overflow past float32's 3.4e38 while forming it?); expected finite values`);
+    return { g: scaledCopy(s, g, n * n).ptr, n, r, values, vectors };
   });
   new Int32Array(s.k.memory.buffer, desc, 8 * grams.length).set(outs.flatMap((o) => [o.g, o.n, o.values, o.vectors, 0, 0, 0, o.r]));
   const fails = s.k.eigh_batch_f32(grams.length, desc);

@@ -13,6 +13,7 @@
 import { type Tensor, checkTensor, sizeOf } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
+import { scaleInPlace, unscale } from "../linalg/scale.ts";
 import { khatriRaoPtr, mttkrpInto, unfoldGramPtr } from "./ops.ts";
 import { intOption, leadingEigPtr, numOption, oneOf, relativeErrorData, seedOption } from "./common.ts";
 import { type RankSpec, cpParams, resolveCPRank } from "./rank.ts";
@@ -111,6 +112,8 @@ export function cp(t: Tensor, options: CPOptions): CPTensor {
   return withScratch((s) => {
     const k = s.k;
     const x = s.put(t.data, where, "t");
+    // tiny or huge values: fit 2^e·t (exact), weights are scaled back at the end
+    const scaleExp = scaleInPlace(s, x, size);
     const normX2 = k.sumsq_f32(x, size);
     const RR = R * R;
     const newModel = (): Model => ({ f: shape.map((d) => s.f32(d * R)), w: s.f32(R) });
@@ -232,6 +235,9 @@ export function cp(t: Tensor, options: CPOptions): CPTensor {
       // swamps are exactly where ALS must keep going.
       if (tol > 0 && it >= window && history[it - window] - e < tol) break;
     }
+    if (!Number.isFinite(err)) fail(where, `CP-ALS produced a non-finite error (${err}) for a tensor of shape [${shape}] at rank ${R}; expected finite factors`);
+    if (normX2 > 0 && s.k.maxabs_f32(cur.w, R) === 0) fail(where, `CP-ALS produced all-zero weights for a nonzero tensor of shape [${shape}] at rank ${R}`);
+    unscale(s, where, "CP weights", cur.w, R, scaleExp);
     const weights = s.take(cur.w, R);
     const factors = shape.map((d, n) => ({ data: s.take(cur.f[n], d * R), shape: [d, R] }));
     return new CPTensor(weights, factors, shape, iterations, history);

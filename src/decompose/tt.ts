@@ -6,6 +6,7 @@ import { type Tensor, checkTensor, sizeOf } from "../core/tensor.ts";
 import { withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
 import { eighInto } from "../linalg/eigh.ts";
+import { scaleInPlace, unscale } from "../linalg/scale.ts";
 import { numOption, relativeErrorData } from "./common.ts";
 
 export interface TTOptions {
@@ -87,6 +88,8 @@ export function tt(t: Tensor, options: TTOptions): TTTensor {
   return withScratch((s) => {
     const k = s.k;
     let c = s.put(t.data, where, "t");
+    // tiny or huge values: decompose 2^e·t (exact); the last core carries the scale back
+    const scaleExp = scaleInPlace(s, c, t.data.length);
     const normX2 = k.sumsq_f32(c, t.data.length);
     const delta2 = N > 1 ? (tol * tol * normX2) / (N - 1) : 0;
     const cores: Tensor[] = [];
@@ -132,6 +135,7 @@ export function tt(t: Tensor, options: TTOptions): TTTensor {
       c = next;
       r = rNext;
     }
+    unscale(s, where, "TT core values", c, r * shape[N - 1], scaleExp);
     cores.push({ data: s.take(c, r * shape[N - 1]), shape: [r, shape[N - 1], 1] });
     return new TTTensor(cores);
   });

@@ -7,6 +7,7 @@ import { type Tensor, checkTensor, sizeOf } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
 import { qrInto } from "../linalg/qr.ts";
+import { scaleInPlace, unscale } from "../linalg/scale.ts";
 import { modeProductPtr, modeView, unfoldGramPtr } from "./ops.ts";
 import { checkModes, intOption, leadingEigBatchPtr, leadingEigPtr, numOption, oneOf, relativeErrorData, seedOption } from "./common.ts";
 import { type RankSpec, resolveTuckerRank, tuckerParams } from "./rank.ts";
@@ -152,6 +153,8 @@ export function tucker(t: Tensor, options: TuckerOptions): TuckerTensor {
 
   return withScratch((s) => {
     const x = s.put(t.data, where, "t");
+    // tiny or huge values: decompose 2^e·t (exact), the core is scaled back at the end
+    const scaleExp = scaleInPlace(s, x, t.data.length);
     const normX = Math.sqrt(s.k.sumsq_f32(x, t.data.length));
     // factors live in fixed buffers; everything a sweep allocates is released after it
     const factors = modes.map((m, i) => s.f32(shape[m] * ranks[i]));
@@ -223,6 +226,7 @@ export function tucker(t: Tensor, options: TuckerOptions): TuckerTensor {
     const core = iterations > 0
       ? { ptr: lastCore, shape: shape.map((d, k) => (modes.includes(k) ? ranks[modes.indexOf(k)] : d)) }
       : projectExcept(s, x, shape, modes, factors, ranks, -1);
+    unscale(s, where, "Tucker core values", core.ptr, sizeOf(core.shape), scaleExp);
     const coreT: Tensor = { data: s.take(core.ptr, sizeOf(core.shape)), shape: core.shape };
     const facT: Tensor[] = modes.map((m, i) => ({ data: s.take(factors[i], shape[m] * ranks[i]), shape: [shape[m], ranks[i]] }));
     return new TuckerTensor(coreT, facT, modes, shape, iterations, history);

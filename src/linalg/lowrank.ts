@@ -1,6 +1,7 @@
 import { type Tensor, checkTensor } from "../core/tensor.ts";
 import { withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
+import { checkProduct } from "./overflow.ts";
 
 /**
  * Y = X·U·V (+ bias) without forming U·V: x [m, k], u [k, r], v [r, n], bias [n].
@@ -35,6 +36,7 @@ export function lowRankMatmul(x: Tensor, u: Tensor, v: Tensor, bias?: Tensor): T
     if (s.k.lowrank_matmul_f32(m, n, k, r, px, pu, pv, pb, py) !== 0) {
       fail(where, `out of wasm memory for the ${m}×${r} intermediate x·u`);
     }
+    checkProduct(s, where, py, m, n);
     return { data: s.take(py, m * n), shape: [m, n] };
   });
 }

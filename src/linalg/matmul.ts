@@ -1,6 +1,7 @@
 import { type Tensor, checkTensor } from "../core/tensor.ts";
 import { withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
+import { checkProduct } from "./overflow.ts";
 
 export interface MatmulOptions {
   transposeA?: boolean;
@@ -24,6 +25,8 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     const pb = s.put(b.data, where, "b");
     const pc = s.f32(m * n);
     s.k.gemm_f32(ta ? 1 : 0, tb ? 1 : 0, m, n, ka, 1, pa, a.shape[1], pb, b.shape[1], 0, pc, n);
+    // inputs are finite (checked by put), so a NaN/Inf here is an overflow: one SIMD pass, ≤ 1/k of the GEMM
+    checkProduct(s, where, pc, m, n);
     return { data: s.take(pc, m * n), shape: [m, n] };
   });
 }

@@ -7,6 +7,7 @@
 //                                          aPtr is left untouched.
 import { type Tensor, checkTensor } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
+import { scaledCopy, unscale } from "./scale.ts";
 
 export interface QrResult {
   /** m×k with orthonormal columns. */
@@ -25,7 +26,10 @@ export function qrInto(s: Scratch, aPtr: number, m: number, n: number): QrPointe
   const k = Math.min(m, n);
   const q = s.f32(m * k);
   const r = s.f32(k * n);
-  s.k.qr_f32(aPtr, m, n, q, r);
+  // denormal or huge entries: Householder norms under/overflow (Q of NaN) — scale by 2^e first
+  const a = scaledCopy(s, aPtr, m * n);
+  s.k.qr_f32(a.ptr, m, n, q, r);
+  unscale(s, "qr", "entries of R", r, k * n, a.e);
   return { q, r, k };
 }
 

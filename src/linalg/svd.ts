@@ -16,6 +16,7 @@ import { type Tensor, checkTensor } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
 import { qrInto } from "./qr.ts";
+import { scaledCopy, unscale } from "./scale.ts";
 
 export type SvdMethod = "auto" | "full" | "randomized";
 const METHODS: readonly SvdMethod[] = ["auto", "full", "randomized"];
@@ -145,10 +146,16 @@ function randomizedInto(s: Scratch, aPtr: number, m: number, n: number, o: Resol
 /** Pointer-level SVD inside a scratch scope; see the file header. */
 export function svdInto(s: Scratch, aPtr: number, m: number, n: number, options: SvdOptions = {}): SvdPointers {
   const o = resolve("svd", m, n, options);
-  if (o.method === "randomized") return randomizedInto(s, aPtr, m, n, o);
-  const full = fullInto(s, aPtr, m, n);
-  if (o.rank === full.k) return full;
-  return { u: firstColumns(s, full.u, m, full.k, o.rank), s: full.s, v: firstColumns(s, full.v, n, full.k, o.rank), k: o.rank };
+  // denormal or huge entries: scale by 2^e (exact) so norms and BᵀB stay in float32 range
+  const a = scaledCopy(s, aPtr, m * n);
+  let r: SvdPointers;
+  if (o.method === "randomized") r = randomizedInto(s, a.ptr, m, n, o);
+  else {
+    const full = fullInto(s, a.ptr, m, n);
+    r = o.rank === full.k ? full : { u: firstColumns(s, full.u, m, full.k, o.rank), s: full.s, v: firstColumns(s, full.v, n, full.k, o.rank), k: o.rank };
+  }
+  unscale(s, "svd", "singular values", r.s, r.k, a.e);
+  return r;
 }
 
 /** Thin (or truncated, with `rank`) SVD of a 2-D tensor: a ≈ u·diag(s)·vᵀ. */
@@ -172,8 +179,10 @@ export function svd(a: Tensor, options: SvdOptions = {}): SvdResult {
 export function svdValuesInto(s: Scratch, aPtr: number, m: number, n: number): number {
   const k = Math.min(m, n);
   const out = s.f32(k);
-  const fails = s.k.svd_values_f32(aPtr, m, n, out);
+  const a = scaledCopy(s, aPtr, m * n);
+  const fails = s.k.svd_values_f32(a.ptr, m, n, out);
   if (fails > 0) fail("singularValues", `the QL iteration did not converge for ${fails} value(s) of a ${m}×${n} matrix`);
+  unscale(s, "singularValues", "singular values", out, k, a.e);
   return out;
 }
 
