@@ -7,6 +7,7 @@ import { SVD } from "ml-matrix";
 import { cp, eigh, matmul, qr, ready, singularValues, svd, tt, tucker, lowRankMatmul, type Tensor } from "../../src/index.ts";
 import { EPS32, fro, mul, orthError, planted, randMat, svdResidual, toMatrix } from "../helpers/linalg.ts";
 import { plantedCP, plantedTucker } from "../helpers/tensors.ts";
+import { sliceSpectrum } from "../../src/layers/decompositions.ts";
 
 beforeAll(() => ready());
 
@@ -114,5 +115,14 @@ describe("scale-robust factorisations", () => {
     expect(() => lowRankMatmul(big, bigT, { data: Float32Array.from([1e30]), shape: [1, 1] })).toThrow(/lowRankMatmul: .*overflow.*float32/);
     // finite results stay untouched at the edge of the range
     expect(matmul({ data: Float32Array.from([1e19]), shape: [1, 1] }, { data: Float32Array.from([1e19]), shape: [1, 1] }).data[0]).toBeCloseTo(1e38, -33);
+  });
+
+  it("the planner's kernel spectrum works on a 3e38 or 1e-40 kernel (a dense/kernel of 3e38 was 'did not converge')", () => {
+    const k = randMat(6, 10, 9);
+    const ref = sliceSpectrum({ data: k.data, shape: [2, 3, 10] }, "rows");
+    for (const c of [2 ** 127, 2 ** -133]) {
+      const got = sliceSpectrum({ data: scaled(k, c).data, shape: [2, 3, 10] }, "rows");
+      for (let i = 0; i < 3; i++) expect(Math.abs(got[i] / c - ref[i]) / ref[0], `σ${i} at ${c}`).toBeLessThan(2e-3);
+    }
   });
 });
