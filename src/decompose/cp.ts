@@ -13,6 +13,7 @@
 import { type Tensor, checkTensor, sizeOf } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
+import { show } from "../core/show.ts";
 import { scaleInPlace, unscale } from "../linalg/scale.ts";
 import { khatriRaoPtr, mttkrpInto, unfoldGramPtr } from "./ops.ts";
 import { intOption, leadingEigPtr, numOption, oneOf, relativeErrorData, seedOption } from "./common.ts";
@@ -96,13 +97,13 @@ interface Model { f: number[]; w: number }
 export function cp(t: Tensor, options: CPOptions): CPTensor {
   const where = "cp";
   checkTensor(where, "t", t);
-  if (options === null || typeof options !== "object") fail(where, `options must be an object like { rank: 8 }, got ${String(options)}`);
+  if (options === null || typeof options !== "object") fail(where, `options must be an object like { rank: 8 }, got ${show(options)}`);
   const init = oneOf(where, "init", options.init, CP_INITS, "svd");
   const maxIter = intOption(where, "maxIter", options.maxIter, 100, 1);
   const tol = numOption(where, "tol", options.tol, 1e-8, 0);
   const seed = seedOption(where, options.seed);
   const lineSearch = options.lineSearch ?? true;
-  if (typeof lineSearch !== "boolean") fail(where, `lineSearch must be true or false, got ${String(lineSearch)}`);
+  if (typeof lineSearch !== "boolean") fail(where, `lineSearch must be true or false, got ${show(lineSearch)}`);
   const proximal = numOption(where, "proximal", options.proximal, 0.1, 0);
   const R = resolveCPRank(where, t.shape, options.rank);
   const shape = [...t.shape];

@@ -5,6 +5,7 @@
 import { type Tensor, checkTensor, sizeOf } from "../core/tensor.ts";
 import { withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
+import { show } from "../core/show.ts";
 import { eighInto } from "../linalg/eigh.ts";
 import { scaleInPlace, unscale } from "../linalg/scale.ts";
 import { numOption, relativeErrorData } from "./common.ts";
@@ -62,7 +63,7 @@ export class TTTensor {
 export function tt(t: Tensor, options: TTOptions): TTTensor {
   const where = "tt";
   checkTensor(where, "t", t);
-  if (options === null || typeof options !== "object") fail(where, `options must be an object like { rank: 8 } or { tol: 1e-3 }, got ${String(options)}`);
+  if (options === null || typeof options !== "object") fail(where, `options must be an object like { rank: 8 } or { tol: 1e-3 }, got ${show(options)}`);
   const shape = [...t.shape];
   const N = shape.length;
   if (options.rank === undefined && options.tol === undefined) fail(where, "expected a rank ({ rank: 8 } or one per bond) or a tolerance ({ tol: 1e-3 }); got neither");
@@ -71,7 +72,7 @@ export function tt(t: Tensor, options: TTOptions): TTTensor {
   const rk = options.rank;
   if (rk === undefined) caps = new Array(N - 1).fill(Infinity);
   else if (typeof rk === "number") {
-    if (!Number.isInteger(rk) || rk < 1) fail(where, `rank ${rk} is invalid; expected an integer ≥ 1`);
+    if (!Number.isInteger(rk) || rk < 1) fail(where, `rank ${show(rk)} is invalid; expected an integer ≥ 1`);
     caps = new Array(N - 1).fill(rk);
   } else if (Array.isArray(rk)) {
     if (rk.length !== N - 1) fail(where, `rank [${rk}] has ${rk.length} entries; expected ${N - 1} inner ranks for a ${N}-way tensor`);
@@ -80,10 +81,10 @@ export function tt(t: Tensor, options: TTOptions): TTTensor {
       for (let j = 0; j <= k; j++) left *= shape[j];
       for (let j = k + 1; j < N; j++) right *= shape[j];
       const max = Math.min(left, right);
-      if (typeof r !== "number" || !Number.isInteger(r) || r < 1 || r > max) fail(where, `rank ${String(r)} for bond ${k + 1} is invalid; expected an integer in 1…${max}`);
+      if (typeof r !== "number" || !Number.isInteger(r) || r < 1 || r > max) fail(where, `rank ${show(r)} for bond ${k + 1} is invalid; expected an integer in 1…${max}`);
       return r;
     });
-  } else fail(where, `rank ${JSON.stringify(rk)} is invalid; expected an integer or an array of ${N - 1} integers`);
+  } else fail(where, `rank ${show(rk)} is invalid; expected an integer or an array of ${N - 1} integers`);
 
   return withScratch((s) => {
     const k = s.k;

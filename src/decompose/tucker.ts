@@ -6,6 +6,7 @@
 import { type Tensor, checkTensor, sizeOf } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
+import { show } from "../core/show.ts";
 import { qrInto } from "../linalg/qr.ts";
 import { scaleInPlace, unscale } from "../linalg/scale.ts";
 import { modeProductPtr, modeView, unfoldGramPtr } from "./ops.ts";
@@ -141,7 +142,7 @@ function swappedInput(s: Scratch, x: number, shape: number[], modes: number[]): 
 export function tucker(t: Tensor, options: TuckerOptions): TuckerTensor {
   const where = "tucker";
   checkTensor(where, "t", t);
-  if (options === null || typeof options !== "object") fail(where, `options must be an object like { rank: 8 }, got ${String(options)}`);
+  if (options === null || typeof options !== "object") fail(where, `options must be an object like { rank: 8 }, got ${show(options)}`);
   const modes = checkModes(where, t.shape, options.modes);
   const method = oneOf(where, "method", options.method, TUCKER_METHODS, "hosvd");
   const init = oneOf(where, "init", options.init, TUCKER_INITS, "svd");

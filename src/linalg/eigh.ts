@@ -9,6 +9,7 @@
 import { type Tensor, checkTensor } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
+import { show } from "../core/show.ts";
 import { scaledCopy, unscale } from "./scale.ts";
 
 export interface EighResult {
@@ -48,9 +49,10 @@ export function eigh(a: Tensor, options: EighOptions = {}): EighResult {
   checkTensor(where, "a", a, 2);
   const [n, n2] = a.shape;
   if (n !== n2) fail(where, `a must be square (symmetric), got shape [${a.shape}]`);
+  if (options === null || typeof options !== "object") fail(where, `options must be an object like { symmetryTolerance: 1e-5 }, got ${show(options)}`);
   const tol = options.symmetryTolerance ?? 1e-5;
   if (!(typeof tol === "number" && tol >= 0 && Number.isFinite(tol))) {
-    fail(where, `symmetryTolerance must be a finite number ≥ 0, got ${String(tol)}`);
+    fail(where, `symmetryTolerance must be a finite number ≥ 0, got ${show(tol)}`);
   }
   return withScratch((s) => {
     const p = s.put(a.data, where, "a");

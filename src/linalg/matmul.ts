@@ -1,6 +1,7 @@
 import { type Tensor, checkTensor } from "../core/tensor.ts";
 import { withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
+import { show } from "../core/show.ts";
 import { checkProduct } from "./overflow.ts";
 
 export interface MatmulOptions {
@@ -13,6 +14,11 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const where = "matmul";
   checkTensor(where, "a", a, 2);
   checkTensor(where, "b", b, 2);
+  if (options === null || typeof options !== "object") fail(where, `options must be an object like { transposeA: true }, got ${show(options)}`);
+  for (const key of ["transposeA", "transposeB"] as const) {
+    const v = options[key];
+    if (v !== undefined && typeof v !== "boolean") fail(where, `${key} must be true or false, got ${show(v)}`);
+  }
   const ta = !!options.transposeA;
   const tb = !!options.transposeB;
   const [m, ka] = ta ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];

@@ -15,6 +15,7 @@
 import { type Tensor, checkTensor } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
+import { show } from "../core/show.ts";
 import { qrInto } from "./qr.ts";
 import { scaledCopy, unscale } from "./scale.ts";
 
@@ -63,20 +64,20 @@ function resolve(where: string, m: number, n: number, o: SvdOptions): Resolved {
   const kmax = Math.min(m, n);
   const rank = o.rank ?? kmax;
   if (typeof rank !== "number" || !Number.isInteger(rank) || rank < 1 || rank > kmax) {
-    fail(where, `rank ${String(rank)} is out of range; expected an integer in 1..${kmax} (min(m, n) for a ${m}×${n} matrix)`);
+    fail(where, `rank ${show(rank)} is ${typeof rank === "number" ? "out of range" : "invalid"}; expected an integer in 1..${kmax} (min(m, n) for a ${m}×${n} matrix)`);
   }
   const method = o.method ?? "auto";
-  if (!METHODS.includes(method)) fail(where, `unknown method '${String(method)}'; expected one of ${METHODS.map((x) => `'${x}'`).join(", ")}`);
+  if (!METHODS.includes(method)) fail(where, `unknown method ${typeof method === "string" ? `'${method}'` : show(method)}; expected one of ${METHODS.map((x) => `'${x}'`).join(", ")}`);
   const oversample = o.oversample ?? 10;
   if (typeof oversample !== "number" || !Number.isInteger(oversample) || oversample < 0) {
-    fail(where, `oversample ${String(oversample)} is invalid; expected an integer ≥ 0`);
+    fail(where, `oversample ${show(oversample)} is invalid; expected an integer ≥ 0`);
   }
   const powerIterations = o.powerIterations ?? 2;
   if (typeof powerIterations !== "number" || !Number.isInteger(powerIterations) || powerIterations < 0 || powerIterations > 100) {
-    fail(where, `powerIterations ${String(powerIterations)} is invalid; expected an integer in 0..100`);
+    fail(where, `powerIterations ${show(powerIterations)} is invalid; expected an integer in 0..100`);
   }
   const seed = o.seed ?? 0;
-  if (typeof seed !== "number" || !Number.isInteger(seed)) fail(where, `seed ${String(seed)} is invalid; expected an integer`);
+  if (typeof seed !== "number" || !Number.isInteger(seed)) fail(where, `seed ${show(seed)} is invalid; expected an integer`);
   const picked = method === "auto" ? ((rank + oversample) * 4 <= kmax ? "randomized" : "full") : method;
   return { rank, method: picked, oversample, powerIterations, seed };
 }
