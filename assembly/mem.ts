@@ -40,20 +40,49 @@ export function scratch_arena(start: usize, end: usize): void {
   limit = end;
 }
 
-/** Reserve `bytes` (16-byte aligned), growing memory if needed. Returns 0 when memory cannot grow. */
+/**
+ * Scratch never extends past 2 GiB: kernels (and the JS side, which sees pointers as
+ * signed i32) compute byte offsets in 32-bit signed arithmetic.
+ */
+export const SCRATCH_LIMIT: usize = 0x80000000;
+
+// Bytes of the last request the owning thread could not serve (read by the JS side after a trap).
+let failedBytes: usize = 0;
+
+/** Bytes of the allocation that trapped (0 if none), cleared by the read. */
+export function scratch_failed_bytes(): usize {
+  const b = failedBytes;
+  failedBytes = 0;
+  return b;
+}
+
+/**
+ * Reserve `bytes` (16-byte aligned), growing memory if needed. In a worker's arena,
+ * returns 0 when the arena is full. On the owning thread a request past
+ * SCRATCH_LIMIT, or one memory cannot grow for, traps (after recording its size):
+ * kernels do not check for 0, and writing through a null pointer would corrupt
+ * memory silently. The JS side checks sizes before calling, so this is the backstop.
+ */
 export function scratch_alloc(bytes: usize): usize {
   ensureInit();
   const p = top;
   const end = align16(p + bytes);
   if (limit != 0) {
-    if (end > limit) return 0;
+    if (end > limit || end < p) return 0;
     top = end;
     return p;
+  }
+  if (end > SCRATCH_LIMIT || end < p) {
+    failedBytes = bytes;
+    unreachable();
   }
   const have = (<usize>memory.size()) << 16;
   if (end > have) {
     const pages = <i32>((end - have + 0xffff) >>> 16);
-    if (memory.grow(pages) < 0) return 0;
+    if (memory.grow(pages) < 0) {
+      failedBytes = bytes;
+      unreachable();
+    }
   }
   top = end;
   return p;

@@ -14,7 +14,7 @@ import { type Tensor, checkTensor, sizeOf } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
 import { show } from "../core/show.ts";
-import { scaleInPlace, unscale } from "../linalg/scale.ts";
+import { KERNEL_SLACK, scaleInPlace, unscale } from "../linalg/scale.ts";
 import { khatriRaoPtr, mttkrpInto, unfoldGramPtr } from "./ops.ts";
 import { intOption, leadingEigPtr, numOption, oneOf, relativeErrorData, seedOption } from "./common.ts";
 import { type RankSpec, cpParams, resolveCPRank } from "./rank.ts";
@@ -111,6 +111,11 @@ export function cp(t: Tensor, options: CPOptions): CPTensor {
   const size = sizeOf(shape);
 
   return withScratch((s) => {
+    // three models, N+1 Grams, the MTTKRP and its Khatri–Rao products, a dense reconstruction
+    // for the direct error, the init's Gram eigensolves: checked before anything is allocated
+    const maxD = Math.max(...shape);
+    s.need(4 * (2 * size + 3 * (N + 1) * R + 3 * shape.reduce((a, d) => a + d, 0) * R + (N + 3) * R * R + 2 * (size / Math.min(...shape)) * R + 2 * maxD * R)
+      + 8 * R * R + 4 * (4 * maxD * maxD) + KERNEL_SLACK, where, `CP-ALS at rank ${R} of a [${shape}] tensor`);
     const k = s.k;
     const x = s.put(t.data, where, "t");
     // tiny or huge values: fit 2^e·t (exact), weights are scaled back at the end

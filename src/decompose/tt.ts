@@ -7,7 +7,7 @@ import { withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
 import { show } from "../core/show.ts";
 import { eighInto } from "../linalg/eigh.ts";
-import { scaleInPlace, unscale } from "../linalg/scale.ts";
+import { KERNEL_SLACK, scaleInPlace, unscale } from "../linalg/scale.ts";
 import { numOption, relativeErrorData } from "./common.ts";
 
 export interface TTOptions {
@@ -87,6 +87,14 @@ export function tt(t: Tensor, options: TTOptions): TTTensor {
   } else fail(where, `rank ${show(rk)} is invalid; expected an integer or an array of ${N - 1} integers`);
 
   return withScratch((s) => {
+    // the tensor and its remainders, and per bond the Gram of the shorter side and its eigensolve
+    let grams = 0, left = 1;
+    for (let n = 0; n < N - 1; n++) {
+      left *= shape[n];
+      const small = Math.min(left, t.data.length / left);
+      grams += 5 * small * small;
+    }
+    s.need(4 * (3 * t.data.length + grams) + KERNEL_SLACK, where, `TT-SVD of a [${shape}] tensor`);
     const k = s.k;
     let c = s.put(t.data, where, "t");
     // tiny or huge values: decompose 2^e·t (exact); the last core carries the scale back

@@ -8,7 +8,7 @@ import { type Scratch, withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
 import { show } from "../core/show.ts";
 import { qrInto } from "../linalg/qr.ts";
-import { scaleInPlace, unscale } from "../linalg/scale.ts";
+import { KERNEL_SLACK, scaleInPlace, unscale } from "../linalg/scale.ts";
 import { modeProductPtr, modeView, unfoldGramPtr } from "./ops.ts";
 import { checkModes, intOption, leadingEigBatchPtr, leadingEigPtr, numOption, oneOf, relativeErrorData, seedOption } from "./common.ts";
 import { type RankSpec, resolveTuckerRank, tuckerParams } from "./rank.ts";
@@ -153,6 +153,9 @@ export function tucker(t: Tensor, options: TuckerOptions): TuckerTensor {
   const shape = [...t.shape];
 
   return withScratch((s) => {
+    // the tensor, projections and swapped layouts of it (HOOI), each mode's Gram and eigensolve
+    const size = sizeOf(shape);
+    s.need(4 * (size * (method === "hooi" ? 5 : 3) + modes.reduce((a, m) => a + 5 * shape[m] * shape[m], 0)) + KERNEL_SLACK, where, `the ${method.toUpperCase()} of a [${shape}] tensor`);
     const x = s.put(t.data, where, "t");
     // tiny or huge values: decompose 2^e·t (exact), the core is scaled back at the end
     const scaleExp = scaleInPlace(s, x, t.data.length);

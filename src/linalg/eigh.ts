@@ -10,7 +10,7 @@ import { type Tensor, checkTensor } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
 import { show } from "../core/show.ts";
-import { scaledCopy, unscale } from "./scale.ts";
+import { KERNEL_SLACK, scaledCopy, unscale } from "./scale.ts";
 
 export interface EighResult {
   /** Eigenvalues, descending. */
@@ -30,8 +30,11 @@ export interface EighOptions {
 }
 
 export function eighInto(s: Scratch, aPtr: number, n: number, nv?: number, where = "eigh"): EighPointers {
+  const nvec = nv ?? n;
+  // vectors, a scaled copy, the kernel's working copy and f64/f32 eigenvector blocks
+  s.need(4 * (2 * n * n + 4 * n * nvec + 16 * n) + KERNEL_SLACK, where, `the eigendecomposition of an ${n}×${n} matrix`);
   const values = s.f32(n);
-  const vectors = s.f32(n * (nv ?? n));
+  const vectors = s.f32(n * nvec);
   // a Gram matrix formed in f32 from huge values holds Inf: say so rather than "did not converge"
   const bad = s.k.first_nonfinite_f32(aPtr, n * n);
   if (bad >= 0) fail(where, `the ${n}×${n} symmetric matrix has a non-finite value at flat index ${bad} (an overflow past float32's 3.4e38 while forming it?); expected finite values`);

@@ -3,6 +3,7 @@ import { withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
 import { show } from "../core/show.ts";
 import { checkProduct } from "./overflow.ts";
+import { KERNEL_SLACK } from "./scale.ts";
 
 export interface MatmulOptions {
   transposeA?: boolean;
@@ -27,6 +28,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     fail(where, `inner dimensions differ: op(a) is ${m}×${ka} (a [${a.shape}]${ta ? ", transposed" : ""}) but op(b) is ${kb}×${n} (b [${b.shape}]${tb ? ", transposed" : ""}); expected equal inner sizes`);
   }
   return withScratch((s) => {
+    s.need(4 * (a.data.length + b.data.length + m * n) + KERNEL_SLACK, where, `a ${m}×${ka} by ${ka}×${n} product (inputs and the ${m}×${n} output)`);
     const pa = s.put(a.data, where, "a");
     const pb = s.put(b.data, where, "b");
     const pc = s.f32(m * n);

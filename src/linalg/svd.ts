@@ -17,7 +17,7 @@ import { type Scratch, withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
 import { show } from "../core/show.ts";
 import { qrInto } from "./qr.ts";
-import { scaledCopy, unscale } from "./scale.ts";
+import { KERNEL_SLACK, scaledCopy, unscale } from "./scale.ts";
 
 export type SvdMethod = "auto" | "full" | "randomized";
 const METHODS: readonly SvdMethod[] = ["auto", "full", "randomized"];
@@ -144,9 +144,22 @@ function randomizedInto(s: Scratch, aPtr: number, m: number, n: number, o: Resol
   return { u, s: small.s, v, k: r };
 }
 
+/** Bytes an SVD may take from scratch (an upper bound, checked before anything is allocated). */
+function svdWorkspace(m: number, n: number, o: Resolved): number {
+  const k = Math.min(m, n);
+  if (o.method === "full") {
+    // scaled copy, u, v; the kernel's copy, Uᵀ, the tall path's Aᵀ and Householder vectors; n×n f64 blocks
+    return 4 * (5 * m * n + m * k + n * k + 4 * k * k) + 16 * k * k + KERNEL_SLACK;
+  }
+  const l = Math.min(o.rank + o.oversample, k);
+  // scaled copy, Ω, Y and Z per power step, QR workspaces, Bᵀ and its small full SVD
+  return 4 * m * n + 4 * (m + n) * l * (2 * o.powerIterations + 8) + 4 * (5 * n * l + 2 * l * l) + 16 * l * l + KERNEL_SLACK;
+}
+
 /** Pointer-level SVD inside a scratch scope; see the file header. */
 export function svdInto(s: Scratch, aPtr: number, m: number, n: number, options: SvdOptions = {}): SvdPointers {
   const o = resolve("svd", m, n, options);
+  s.need(svdWorkspace(m, n, o), "svd", `the ${o.method} SVD of a ${m}×${n} matrix${o.method === "randomized" ? ` at rank ${o.rank}` : ""}`);
   // denormal or huge entries: scale by 2^e (exact) so norms and BᵀB stay in float32 range
   const a = scaledCopy(s, aPtr, m * n);
   let r: SvdPointers;
@@ -179,6 +192,7 @@ export function svd(a: Tensor, options: SvdOptions = {}): SvdResult {
 /** Pointer-level singular values only (min(m, n), descending) inside a scratch scope. */
 export function svdValuesInto(s: Scratch, aPtr: number, m: number, n: number): number {
   const k = Math.min(m, n);
+  s.need(4 * 4 * m * n + 4 * 4 * k * k + KERNEL_SLACK, "singularValues", `the singular values of a ${m}×${n} matrix`);
   const out = s.f32(k);
   const a = scaledCopy(s, aPtr, m * n);
   const fails = s.k.svd_values_f32(a.ptr, m, n, out);
