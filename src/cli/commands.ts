@@ -2,7 +2,7 @@
 // odecomp/train, odecomp/data/node), results → text or JSON. No library logic here.
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { compressArtifacts, reconstructModelArtifacts, artifactsToModel, planCompression, artifactsToJSON, readModelFolder, type ModelFolder, type CompressOptions, type RankSelection, type Plan, type Artifacts } from "../models/index.ts";
-import { CONV_METHODS, type ConvMethod } from "../layers/types.ts";
+import { cliMethods, convMethodNames } from "../layers/methods/index.ts";
 import { UsageError } from "./errors.ts";
 import { checkOut, writeOut, type Files } from "./output.ts";
 import { useBackend } from "./backend.ts";
@@ -13,11 +13,6 @@ export interface CliIO {
 }
 
 // ---- option parsing helpers (usage errors → exit 2)
-
-const METHOD_ALIASES: Record<string, ConvMethod | "auto"> = {
-  auto: "auto", tucker2: "tucker2", tucker1: "tucker1", cp: "cp", spatial: "spatial-svd", "spatial-svd": "spatial-svd",
-  channel: "channel-svd", "channel-svd": "channel-svd", svd: "channel-svd",
-};
 
 export interface SelectFlags { method?: string; budget?: string; ranks?: string; rankRule?: string; metric?: string; skip?: string; tucker?: string }
 
@@ -31,8 +26,9 @@ export function num(name: string, v: string, lo: number, hi: number, integer = f
 export function compressOptions(f: SelectFlags): CompressOptions {
   const o: CompressOptions = {};
   if (f.method !== undefined) {
-    const m = METHOD_ALIASES[f.method];
-    if (!m) throw new UsageError(`--method is '${f.method}'; expected one of tucker2, cp, svd, spatial, channel, tucker1, auto`);
+    const names = cliMethods(); // from the method registry, so added methods are accepted
+    const m = Object.hasOwn(names.aliases, f.method) ? names.aliases[f.method] : undefined;
+    if (!m) throw new UsageError(`--method is '${f.method}'; expected one of ${names.listed.join(", ")}`);
     o.convMethod = m;
   }
   if (f.budget !== undefined && f.rankRule !== undefined) throw new UsageError("--budget and --rank-rule both given; expected one way to choose ranks");
@@ -75,11 +71,12 @@ export function compressOptions(f: SelectFlags): CompressOptions {
 
 // ---- model folders
 
-/** Read a model folder; turn tfjs' "unknown layer" into a clear message. */
+/** Read a model folder: model.json (Keras 3 configs normalised) and its weight shards. */
 export async function loadFolder(path: string): Promise<ModelFolder> {
   return readModelFolder(path);
 }
 
+/** Build the folder's model; turn tfjs' "unknown layer" into a clear message. */
 async function loadModel(folder: ModelFolder): Promise<tfl.LayersModel> {
   try {
     return await artifactsToModel(folder.artifacts);
@@ -106,8 +103,8 @@ export async function cmdCompress(input: string, opts: SelectFlags & { out: stri
   const folder = await loadFolder(input);
   await checkOut(opts.out, [folder.file, ...folder.shards], !!opts.force);
   await useBackend("cpu");
-  (await loadModel(folder)).dispose(); // clear message for layers tfjs cannot build
-  const r = await compressArtifacts(folder.artifacts, options);
+  const model = await loadModel(folder); // clear message for layers tfjs cannot build; built once, reused
+  const r = await compressArtifacts(folder.artifacts, { ...options, model }).finally(() => model.dispose());
   await writeOut(opts.out, [...artifactFiles(r.artifacts), ["plan.txt", r.report + "\n"], ["plan.json", JSON.stringify(planJSON(r.plan), null, 2)]]);
   if (opts.json) io.out(JSON.stringify({ command: "compress", input: folder.file, out: opts.out, normalized: folder.changes, plan: planJSON(r.plan) }, null, 2));
   else {
@@ -134,9 +131,8 @@ export async function cmdReconstruct(input: string, opts: { out: string; json?: 
   return 0;
 }
 
-const INSPECT_METHODS: (ConvMethod | "auto")[] = ["auto", ...CONV_METHODS];
-
 export async function cmdInspect(input: string, opts: SelectFlags & { json?: boolean }, io: CliIO): Promise<number> {
+  const INSPECT_METHODS = ["auto", ...convMethodNames()];
   const base = compressOptions(opts);
   // Default for inspect: a 25% parameter budget (EVBMF on untrained weights keeps nothing, which says little).
   if (!base.select && !opts.ranks) base.select = { kind: "budget", keep: 0.25, metric: (opts.metric as "params" | "flops" | undefined) ?? "params" };

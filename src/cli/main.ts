@@ -5,12 +5,13 @@
 import { Command, CommanderError, Option } from "commander";
 import { UsageError, EXIT } from "./errors.ts";
 import { cmdCompress, cmdInspect, cmdReconstruct, type CliIO } from "./commands.ts";
+import { cliMethods } from "../layers/methods/index.ts";
 
 const defaultIO: CliIO = { out: (s) => process.stdout.write(s + "\n"), err: (s) => process.stderr.write(s + "\n") };
 
 function selectOptions(c: Command): Command {
   return c
-    .addOption(new Option("--method <method>", "Conv2D method: tucker2, cp, svd (channel SVD), spatial, channel, tucker1 or auto").default(undefined))
+    .addOption(new Option("--method <method>", cliMethods().help).default(undefined))
     .option("--budget <fraction>", "keep this fraction of the parameters (or FLOPs with --metric flops), allocated across layers")
     .option("--metric <metric>", "budget metric: params or flops")
     .option("--ranks <list>", "explicit ranks per layer, e.g. fc1=16,conv2=8x12")

@@ -4,16 +4,20 @@ import { fail } from "../core/errors.ts";
 import type { Tensor } from "../core/tensor.ts";
 import { foldChain, layerAsSpec, parseChainName, chainLength } from "../layers/chain.ts";
 import { factorizeLayer } from "../layers/factorize.ts";
-import { channelFold, cpFold, relativeError, spatialFold, tucker2Fold, denseFold } from "../layers/layout.ts";
-import type { FactorizableLayer, LayerConfig, LayerSpec, Method } from "../layers/types.ts";
+import { relativeError } from "../layers/layout.ts";
+import { methodSpec } from "../layers/methods/index.ts";
+import type { FactorizableLayer, LayerConfig, LayerSpec, MethodName } from "../layers/types.ts";
 import { specCost } from "../layers/cost.ts";
 import {
   type Artifacts, type LayerEntry, decodeWeights, encodeWeights, layerName, listLayers, rootOf, rewriteTopology,
 } from "./artifacts.ts";
 import { type Candidate, type CompressOptions, type CompressProgress, type Other, type Plan, formatPlan, makePlan } from "./plan.ts";
 
-export interface ShapeInfo {
+/** How a layer is called in the model graph: what the planner needs besides its weights. */
+export interface LayerShapes {
+  /** Input shape of the layer's first call, without the batch axis. */
   inShape: number[];
+  /** Number of calls (inbound nodes). */
   calls: number;
 }
 
@@ -29,13 +33,13 @@ interface Inspection {
 const ownerOf = (weightName: string) => weightName.slice(0, weightName.lastIndexOf("/"));
 
 /** FLOPs of a kept layer whose cost we can model (depthwise convolutions), so budgets count them; else 0. */
-function keptFlops(entry: { class_name: string; config: LayerConfig }, kernel: Tensor | undefined, shape: ShapeInfo | undefined): number {
+function keptFlops(entry: { class_name: string; config: LayerConfig }, kernel: Tensor | undefined, shape: LayerShapes | undefined): number {
   if (entry.class_name !== "DepthwiseConv2D" || !kernel || !shape || shape.inShape.length !== 3) return 0;
   return shape.calls * specCost({ className: "DepthwiseConv2D", config: entry.config, weights: [{ name: "depthwise_kernel", value: kernel }] }, shape.inShape).flops;
 }
 
 /** Split the model's weighted layers into factorizable candidates and the rest (with a reason each). */
-export function inspect(a: Artifacts, shapes: Map<string, ShapeInfo>): Inspection {
+export function inspect(a: Artifacts, shapes: Map<string, LayerShapes>): Inspection {
   const weights = decodeWeights(a);
   const byLayer = new Map<string, string[]>();
   for (const name of weights.keys()) {
@@ -69,21 +73,14 @@ export function inspect(a: Artifacts, shapes: Map<string, ShapeInfo>): Inspectio
   return { candidates, others, totalParams, weights };
 }
 
-export function planArtifacts(a: Artifacts, shapes: Map<string, ShapeInfo>, options: CompressOptions = {}): Plan {
+export function planArtifacts(a: Artifacts, shapes: Map<string, LayerShapes>, options: CompressOptions = {}): Plan {
   const ins = inspect(a, shapes);
   return makePlan(ins.candidates, ins.others, ins.totalParams, options);
 }
 
 /** Fold a chain's kernels (used to measure the factorization's weight error). */
-export function foldKernel(method: Method, chain: LayerSpec[]): Tensor {
-  const k = chain.map((s) => s.weights[0].value);
-  switch (method) {
-    case "svd": return denseFold(k[0], k[1]);
-    case "tucker2": return tucker2Fold(k[0], k[1], k[2]);
-    case "tucker1": case "channel-svd": return channelFold(k[0], k[1]);
-    case "spatial-svd": return spatialFold(k[0], k[1]);
-    case "cp": return cpFold(k[0], k[1], k[2], k[3]);
-  }
+export function foldKernel(method: MethodName, chain: LayerSpec[]): Tensor {
+  return methodSpec(method, WHERE).fold(chain.map((s) => s.weights[0].value));
 }
 
 /** Rebuild artifacts with some layers replaced by specs (weights in the original order, chains in place). */
@@ -110,29 +107,37 @@ export function rebuild(a: Artifacts, weights: Map<string, Tensor>, replace: Map
   };
 }
 
-export interface ArtifactsCompressResult {
+/** Compressed artifacts, the plan followed (relative errors measured) and the plan as a table. */
+export interface ArtifactsResult {
   artifacts: Artifacts;
   plan: Plan;
   report: string;
 }
 
-/** Plan, factorize and rewrite. The input artifacts are not modified. */
-export function compressArtifactsWith(a: Artifacts, shapes: Map<string, ShapeInfo>, options: CompressOptions = {}): ArtifactsCompressResult {
+/** @deprecated Same type as ArtifactsResult (its old name here); kept for one release. */
+export type ArtifactsCompressResult = ArtifactsResult;
+
+/**
+ * Plan, factorize and rewrite. The input artifacts are not modified, nor is the plan the planner
+ * returned: the plan given back is a new one whose factorized entries carry the measured errors.
+ */
+export function compressArtifactsWith(a: Artifacts, shapes: Map<string, LayerShapes>, options: CompressOptions = {}): ArtifactsResult {
   const ins = inspect(a, shapes);
   const report = progressReporter(options.onProgress, ins.candidates.length);
-  const plan = makePlan(ins.candidates, ins.others, ins.totalParams, options, report && ((layer) => report("plan", layer)));
-  report?.("factorize", null, plan.entries.filter((e) => e.action === "factorize").length);
+  const planned = makePlan(ins.candidates, ins.others, ins.totalParams, options, report && ((layer) => report("plan", layer)));
+  report?.("factorize", null, planned.entries.filter((e) => e.action === "factorize").length);
   const byName = new Map(ins.candidates.map((c) => [c.layer.name, c.layer]));
   const replace = new Map<string, LayerSpec[]>();
-  for (const e of plan.entries) {
-    if (e.action !== "factorize") continue;
+  const entries = planned.entries.map((e) => {
+    if (e.action !== "factorize") return e;
     const layer = byName.get(e.layer)!;
     const chain = factorizeLayer(layer, e.method!, e.ranks, options.decomposition);
-    e.relError = relativeError(foldKernel(e.method!, chain), layer.kernel);
-    e.relErrorKind = "measured";
+    const relError = relativeError(foldKernel(e.method!, chain), layer.kernel);
     replace.set(e.layer, chain);
     report?.("factorize", e.layer);
-  }
+    return { ...e, relError, relErrorKind: "measured" as const };
+  });
+  const plan: Plan = { ...planned, entries };
   const artifacts = replace.size ? rebuild(a, ins.weights, replace) : a;
   report?.("done", null);
   return { artifacts, plan, report: formatPlan(plan) };
@@ -157,14 +162,14 @@ function progressReporter(cb: CompressOptions["onProgress"], candidates: number)
 
 export interface Folded {
   layer: string;
-  method: Method;
+  method: MethodName;
   chain: string[];
 }
 
 /** Fold every complete, linear factorized chain back into one layer of the original kind. */
 export function reconstructArtifacts(a: Artifacts): { artifacts: Artifacts; folded: Folded[]; notes: string[] } {
   const weights = decodeWeights(a);
-  const groups = new Map<string, { method: Method; entries: Map<number, LayerEntry> }>();
+  const groups = new Map<string, { method: MethodName; entries: Map<number, LayerEntry> }>();
   const notes: string[] = [];
   for (const { entry } of listLayers(a.modelTopology)) {
     const p = parseChainName(layerName(entry));

@@ -2,15 +2,29 @@
 // parameter/FLOP budget, EVBMF (weakened or not) or an energy threshold.
 // tfjs-free: it sees layers as kernels plus input shapes.
 import { fail } from "../core/errors.ts";
+import type { RankRule } from "../decompose/rank.ts";
 import { convGeometry } from "../layers/chain.ts";
 import { layerCost, methodCost } from "../layers/cost.ts";
-import { type DecompositionOptions, singularValues, sliceSpectrum } from "../layers/decompositions.ts";
+import type { DecompositionOptions } from "../layers/decompositions.ts";
 import { checkRanks, maxRanks } from "../layers/factorize.ts";
-import { convSpatialMatrix } from "../layers/layout.ts";
-import { CONV_METHODS, METHODS, type ConvMethod, type FactorizableLayer, type Method } from "../layers/types.ts";
-import { energyRank, evbmfRank, truncationError } from "./ranks.ts";
+import { convMethodNames, REGISTRY, type MethodSpec } from "../layers/methods/index.ts";
+import type { ConvMethod, FactorizableLayer, MethodName } from "../layers/types.ts";
+import { energyRank, evbmfRank } from "./ranks.ts";
 
-/** How ranks are chosen for layers without explicit ranks. */
+/**
+ * How ranks are chosen for layers without explicit ranks. In the decompositions' vocabulary
+ * (RankRule of src/decompose/rank.ts; rankRuleOf gives the mapping):
+ * - "evbmf" is { rule: "evbmf", weaken, fallback: "skip" }. When EVBMF keeps nothing (rank 0 on an
+ *   unfolding, e.g. a noise-like or untrained kernel) the layer is kept as it is, and its plan entry
+ *   says so in a note ("evbmf rank [0,…] ≤ 0: left alone"); no fallback rank is invented.
+ *   Two differences remain, kept so plans do not change: the planner rounds R − w·(R − r) to the
+ *   nearest integer where selectRank floors it, and with weaken w < 1 the planner weakens a 0 rank
+ *   to R·(1 − w) where selectRank applies the fallback first. At w = 1 (the default) they agree.
+ * - "energy" is { rule: "energy", energy: threshold }.
+ * - "full" is { rule: "fraction", fraction: 1 }: each method's largest rank, exact.
+ * - "budget" is the planner's own: a global allocation across layers, which a per-tensor rule
+ *   cannot express (rankRuleOf gives null).
+ */
 export type RankSelection =
   /** Keep this fraction (0, 1] of the model's parameters (or of its Dense/Conv FLOPs), allocated across layers. */
   | { kind: "budget"; keep: number; metric?: "params" | "flops" }
@@ -25,12 +39,12 @@ export type RankSelection =
 export interface CompressOptions {
   /** Rank rule for layers without explicit ranks (default: EVBMF, as Elhoushi et al.). */
   select?: RankSelection;
-  /** Method for Conv2D layers (default "auto": 1×1 → channel-svd, ≤ firstConvChannels inputs → tucker1, else tucker2). */
-  convMethod?: ConvMethod | "auto";
+  /** Method for Conv2D layers (default "auto": 1×1 → channel-svd, ≤ firstConvChannels inputs → tucker1, else tucker2); any registered Conv2D method. */
+  convMethod?: ConvMethod | "auto" | (string & {});
   /** "auto" uses Tucker-1 (output mode) for convs with at most this many input channels (default 4). */
   firstConvChannels?: number;
-  /** Per-layer method, by layer name. */
-  methods?: Record<string, Method>;
+  /** Per-layer method, by layer name (any registered method). */
+  methods?: Record<string, MethodName>;
   /** Per-layer explicit ranks, by layer name (honoured even where they do not save; the plan says so). */
   ranks?: Record<string, number | number[]>;
   /** Layers to leave alone, by name. */
@@ -80,7 +94,7 @@ export interface Other {
 export interface PlanEntry {
   layer: string;
   kind: string;
-  method: Method | null;
+  method: MethodName | null;
   ranks: number[];
   maxRanks: number[];
   action: "factorize" | "keep";
@@ -121,7 +135,8 @@ function checkOptions(o: CompressOptions, names: Set<string>): RankSelection {
       fail(WHERE, `select.kind is '${(sel as { kind: unknown }).kind}'; expected 'budget', 'evbmf', 'energy' or 'full'`);
   }
   const cm = o.convMethod ?? "auto";
-  if (cm !== "auto" && !CONV_METHODS.includes(cm)) fail(WHERE, `convMethod is '${cm}'; expected 'auto' or one of ${CONV_METHODS.join(", ")}`);
+  const conv = convMethodNames();
+  if (cm !== "auto" && !conv.includes(cm)) fail(WHERE, `convMethod is '${cm}'; expected 'auto' or one of ${conv.join(", ")}`);
   const fc = o.firstConvChannels ?? 4;
   if (!Number.isInteger(fc) || fc < 0) fail(WHERE, `firstConvChannels is ${fc}; expected an integer ≥ 0`);
   const known = [...names].join(", ");
@@ -131,11 +146,22 @@ function checkOptions(o: CompressOptions, names: Set<string>): RankSelection {
   return sel;
 }
 
-function chooseMethod(layer: FactorizableLayer, o: CompressOptions): Method {
+/** The rule as the decompositions' selectRank would take it (null for "budget", which has no per-tensor form). */
+export function rankRuleOf(sel: RankSelection): RankRule | null {
+  switch (sel.kind) {
+    case "evbmf": return { rule: "evbmf", weaken: sel.weaken ?? 1, fallback: "skip" };
+    case "energy": return { rule: "energy", energy: sel.threshold };
+    case "full": return { rule: "fraction", fraction: 1 };
+    case "budget": return null;
+  }
+}
+
+function chooseMethod(layer: FactorizableLayer, o: CompressOptions): MethodName {
   const m = o.methods?.[layer.name];
   if (m !== undefined) {
-    if (!METHODS[m]) fail(WHERE, `methods['${layer.name}'] is '${m}'; expected one of ${Object.keys(METHODS).join(", ")}`);
-    if (METHODS[m].appliesTo !== layer.className) fail(WHERE, `methods['${layer.name}'] is '${m}', which applies to ${METHODS[m].appliesTo}, but '${layer.name}' is ${layer.className}`);
+    const spec = REGISTRY[m];
+    if (!spec) fail(WHERE, `methods['${layer.name}'] is '${m}'; expected one of ${Object.keys(REGISTRY).join(", ")}`);
+    if (spec.appliesTo !== layer.className) fail(WHERE, `methods['${layer.name}'] is '${m}', which applies to ${spec.appliesTo}, but '${layer.name}' is ${layer.className}`);
     return m;
   }
   if (layer.className === "Dense") return "svd";
@@ -147,28 +173,10 @@ function chooseMethod(layer: FactorizableLayer, o: CompressOptions): Method {
   return "tucker2";
 }
 
-/** Spectra (and matrix shapes) that drive rank selection for a method (one per rank; CP uses Tucker-2's). */
-function rankSpectra(layer: FactorizableLayer, method: Method, o: CompressOptions): { spectra: Float64Array[]; shapes: [number, number][] } {
-  const K = layer.kernel;
-  const d = o.decomposition;
-  if (method === "svd") return { spectra: [singularValues(K, d)], shapes: [[K.shape[0], K.shape[1]]] };
-  const [kh, kw, s, t] = K.shape;
-  const slices = { data: K.data, shape: [kh * kw, s, t] };
-  switch (method) {
-    case "channel-svd":
-    case "tucker1": return { spectra: [sliceSpectrum(slices, "cols")], shapes: [[kh * kw * s, t]] };
-    case "spatial-svd": {
-      const m = convSpatialMatrix(K);
-      return { spectra: [singularValues(m, d)], shapes: [[m.shape[0], m.shape[1]]] };
-    }
-    case "tucker2":
-    case "cp": return { spectra: [sliceSpectrum(slices, "rows"), sliceSpectrum(slices, "cols")], shapes: [[s, kh * kw * t], [t, kh * kw * s]] };
-  }
-}
-
 interface Work {
   c: Candidate;
-  method: Method;
+  method: MethodName;
+  spec: MethodSpec;
   max: number[];
   before: { params: number; flops: number };
   spectra: Float64Array[] | null;
@@ -183,8 +191,8 @@ function costAt(w: Work, ranks: number[]) {
   return { params: c.params, flops: c.flops * w.c.calls };
 }
 
-/** CP rank from the Tucker-2 ranks (the larger of the two, as Elhoushi et al.'s code). */
-const cpFromPair = (r: number[], max: number) => [Math.min(Math.max(...r), max)];
+/** A pooled rank (CP) from the per-spectrum ranks: the larger of them (as Elhoushi et al.'s code). */
+const pooled = (r: number[], max: number) => [Math.min(Math.max(...r), max)];
 
 function ranksByRule(w: Work, sel: RankSelection): number[] {
   const s = w.spectra!;
@@ -195,12 +203,12 @@ function ranksByRule(w: Work, sel: RankSelection): number[] {
     case "evbmf": r = s.map((x, i) => evbmfRank(x, w.shapes[i], sel.weaken ?? 1)); break;
     default: return fail(WHERE, `internal: rule ${sel.kind}`);
   }
-  return w.method === "cp" ? cpFromPair(r, w.max[0]) : r.map((x, i) => Math.min(x, w.max[i]));
+  return w.spec.rankRule === "pooled" ? pooled(r, w.max[0]) : r.map((x, i) => Math.min(x, w.max[i]));
 }
 
-/** Ranks at allocation level t ∈ [0, 1]: energy threshold t on each spectrum (CP: t of its break-even rank). */
-function ranksAtLevel(w: Work, t: number, cpBreak: number): number[] {
-  if (w.method === "cp") return [Math.max(1, Math.floor(t * cpBreak + 1e-9))];
+/** Ranks at allocation level t ∈ [0, 1]: energy threshold t on each spectrum (pooled, e.g. CP: t of its break-even rank). */
+function ranksAtLevel(w: Work, t: number, breakEven: number): number[] {
+  if (w.spec.rankRule === "pooled") return [Math.max(1, Math.floor(t * breakEven + 1e-9))];
   return w.spectra!.map((x, i) => Math.min(w.max[i], Math.max(1, energyRank(x, t))));
 }
 
@@ -211,8 +219,8 @@ function saves(w: Work, ranks: number[]): { ok: boolean; why: string } {
   return { ok: true, why: "" };
 }
 
-/** Largest CP rank whose chain is cheaper than the layer (≥ 1). */
-function cpBreakEven(w: Work): number {
+/** Largest (pooled, single) rank whose chain is cheaper than the layer (≥ 1). */
+function breakEvenRank(w: Work): number {
   let lo = 1, hi = w.max[0];
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
@@ -235,23 +243,25 @@ export function makePlan(candidates: Candidate[], others: Other[], totalParams: 
     let skipIt = skip.has(c.layer.name);
     if (skipIt) note = "skipped by options";
     const method = chooseMethod(c.layer, o);
+    const spec = REGISTRY[method];
     if (c.layer.className === "Conv2D" && !skipIt) {
       try {
-        const g = convGeometry(c.layer.config, c.layer.name);
-        if (method === "cp" && (g.dilation[0] > 1 || g.dilation[1] > 1)) { skipIt = true; note = `cp left alone: dilation [${g.dilation}] needs a dilated DepthwiseConv2D, which tfjs-layers ignores`; }
+        convGeometry(c.layer.config, c.layer.name);
+        const why = spec.leaveAlone?.(c.layer) ?? null;
+        if (why !== null) { skipIt = true; note = why; }
       } catch (e) { skipIt = true; note = `unsupported: ${(e as Error).message}`; }
     }
     const b = layerCost(c.layer, c.inShape);
     const w: Work = {
-      c, method, max: maxRanks(c.layer, method), before: { params: b.params, flops: b.flops * c.calls },
+      c, method, spec, max: maxRanks(c.layer, method), before: { params: b.params, flops: b.flops * c.calls },
       spectra: null, shapes: [], fixed: null, note, skip: skipIt,
     };
     const explicit = o.ranks?.[c.layer.name];
     if (!skipIt && explicit !== undefined) w.fixed = checkRanks(c.layer, method, explicit);
-    // Spectra drive the rank rules and the dry-run error estimates (CP uses Tucker-2's only under EVBMF/energy).
-    const wantsSpectra = !skipIt && (method === "cp" ? !w.fixed && (sel.kind === "evbmf" || sel.kind === "energy") : needSpectra || w.fixed !== null);
+    // Spectra drive the rank rules and the dry-run error estimates (a pooled rank, CP's, uses them only under EVBMF/energy).
+    const wantsSpectra = !skipIt && (spec.rankRule === "pooled" ? !w.fixed && (sel.kind === "evbmf" || sel.kind === "energy") : needSpectra || w.fixed !== null);
     if (wantsSpectra) {
-      const r = rankSpectra(c.layer, method, o);
+      const r = spec.spectra(c.layer, o.decomposition);
       w.shapes = r.shapes;
       w.spectra = r.spectra;
     }
@@ -271,7 +281,7 @@ export function makePlan(candidates: Candidate[], others: Other[], totalParams: 
     const otherParams = totalParams - works.reduce((a, w) => a + w.before.params, 0);
     const base = metric === "params" ? totalParams : works.reduce((a, w) => a + w.before.flops, 0);
     const target = sel.keep * base - (metric === "params" ? otherParams : 0) - fixedCost;
-    const breaks = new Map(free.filter((w) => w.method === "cp").map((w) => [w, cpBreakEven(w)]));
+    const breaks = new Map(free.filter((w) => w.spec.rankRule === "pooled").map((w) => [w, breakEvenRank(w)]));
     const at = (t: number) => free.map((w) => {
       const r = ranksAtLevel(w, t, breaks.get(w) ?? 0);
       return saves(w, r).ok ? r : null;
@@ -298,7 +308,7 @@ export function makePlan(candidates: Candidate[], others: Other[], totalParams: 
   const entries: PlanEntry[] = works.map((w) => {
     const r = chosen.get(w) ?? null;
     const base = {
-      layer: w.c.layer.name, kind: w.c.layer.className, method: w.method as Method | null, maxRanks: w.max,
+      layer: w.c.layer.name, kind: w.c.layer.className, method: w.method as MethodName | null, maxRanks: w.max,
       paramsBefore: w.before.params, flopsBefore: w.before.flops,
     };
     const keep = (note: string): PlanEntry => ({ ...base, method: w.skip ? null : w.method, ranks: [], action: "keep", note, paramsAfter: w.before.params, flopsAfter: w.before.flops, relError: 0, relErrorKind: null });
@@ -310,16 +320,9 @@ export function makePlan(candidates: Candidate[], others: Other[], totalParams: 
     const after = costAt(w, r);
     let relError: number | null = null;
     let kind: PlanEntry["relErrorKind"] = null;
-    if (w.spectra && w.method !== "cp") {
-      if (w.method === "tucker2") {
-        const e0 = truncationError(w.spectra[0], r[0]), e1 = truncationError(w.spectra[1], r[1]);
-        relError = Math.min(1, Math.sqrt(e0 * e0 + e1 * e1));
-        kind = "bound";
-      } else {
-        relError = truncationError(w.spectra[0], r[0]);
-        kind = "exact";
-      }
-    } else if (sel.kind === "full" || (w.fixed && r.every((x, i) => x === w.max[i]) && w.method !== "cp")) {
+    if (w.spectra && w.spec.estimateError) {
+      ({ relError, kind } = w.spec.estimateError(w.spectra, r));
+    } else if (sel.kind === "full" || (w.fixed && r.every((x, i) => x === w.max[i]) && w.spec.estimateError)) {
       relError = 0; kind = "exact";
     }
     return {

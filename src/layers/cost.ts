@@ -3,20 +3,12 @@
 // activations are not counted), the usual convention of compression papers.
 import { sizeOf } from "../core/tensor.ts";
 import { fail } from "../core/errors.ts";
-import { convGeometry } from "./chain.ts";
-import type { FactorizableLayer, LayerSpec } from "./types.ts";
+import { methodSpec, type Cost } from "./methods/index.ts";
+import { convGeometry, convOutLength } from "./methods/parts.ts";
+import type { FactorizableLayer, LayerSpec, MethodName } from "./types.ts";
 
-export interface Cost {
-  params: number;
-  flops: number;
-}
-
-/** Output length of one conv axis, as tfjs computes it. */
-export function convOutLength(n: number, k: number, stride: number, dilation: number, padding: "same" | "valid"): number {
-  const dk = (k - 1) * dilation + 1;
-  const len = padding === "same" ? n : n - dk + 1;
-  return Math.max(0, Math.floor((len + stride - 1) / stride));
-}
+export type { Cost };
+export { convOutLength };
 
 /**
  * Cost of one Dense / Conv2D / DepthwiseConv2D on an input of shape `inShape` (no batch axis),
@@ -59,40 +51,11 @@ export function layerCost(layer: FactorizableLayer, inShape: readonly number[]):
 
 /**
  * Cost of `layer` factorized by `method` at `ranks`, in closed form (no kernels built; the planner
- * evaluates this many times while allocating a budget). Equal to chainCost of the built chain.
+ * evaluates this many times while allocating a budget): the method spec's `cost`. Equal to chainCost
+ * of the built chain.
  */
-export function methodCost(layer: FactorizableLayer, method: string, ranks: readonly number[], inShape: readonly number[]): Cost {
-  const b = layer.bias ? layer.bias.data.length : 0;
-  if (layer.className === "Dense") {
-    const [n, m] = layer.kernel.shape;
-    const p = sizeOf(inShape.slice(0, -1));
-    const r = ranks[0];
-    return { params: r * (n + m) + b, flops: 2 * p * r * (n + m) };
-  }
-  const [kh, kw, s, t] = layer.kernel.shape;
-  const g = convGeometry(layer.config, "cost");
-  const [h, w] = inShape;
-  const ho = convOutLength(h, g.kh, g.strides[0], g.dilation[0], g.padding);
-  const wo = convOutLength(w, g.kw, g.strides[1], g.dilation[1], g.padding);
-  switch (method) {
-    case "tucker2": {
-      const [ri, ro] = ranks;
-      return { params: s * ri + kh * kw * ri * ro + ro * t + b, flops: 2 * (h * w * s * ri + ho * wo * (kh * kw * ri * ro + ro * t)) };
-    }
-    case "tucker1":
-    case "channel-svd": {
-      const r = ranks[0];
-      return { params: kh * kw * s * r + r * t + b, flops: 2 * ho * wo * (kh * kw * s * r + r * t) };
-    }
-    case "spatial-svd": {
-      const r = ranks[0];
-      return { params: kh * s * r + kw * r * t + b, flops: 2 * (ho * w * kh * s * r + ho * wo * kw * r * t) };
-    }
-    case "cp": {
-      const r = ranks[0];
-      return { params: r * (s + kh + kw + t) + b, flops: 2 * r * (h * w * s + ho * w * kh + ho * wo * (kw + t)) };
-    }
-    default:
-      return fail("cost", `unknown method '${method}' for Conv2D '${layer.name}'`);
-  }
+export function methodCost(layer: FactorizableLayer, method: MethodName, ranks: readonly number[], inShape: readonly number[]): Cost {
+  const spec = methodSpec(method, "cost");
+  if (spec.appliesTo !== layer.className) fail("cost", `method '${method}' applies to ${spec.appliesTo}, not ${layer.className} '${layer.name}'`);
+  return spec.cost(layer, ranks, inShape);
 }

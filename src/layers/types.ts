@@ -2,6 +2,7 @@
 // rewrite. tfjs-free: a layer is its Keras-JSON config (snake_case, as in a
 // saved model.json) plus its weights as plain tensors.
 import type { Tensor } from "../core/tensor.ts";
+import { REGISTRY, type MethodSpec } from "./methods/index.ts";
 
 /** A layer's config as it appears in model.json (snake_case keys). */
 export type LayerConfig = Record<string, unknown>;
@@ -29,19 +30,16 @@ export interface FactorizableLayer {
 
 export type DenseMethod = "svd";
 export type ConvMethod = "tucker2" | "tucker1" | "cp" | "spatial-svd" | "channel-svd";
+/** The built-in methods. */
 export type Method = DenseMethod | ConvMethod;
+/** A method name: a built-in one or one added with registerMethod (src/layers/methods). */
+export type MethodName = Method | (string & {});
 
-/** Every method, in one registry: name → the token used in chain layer names and the layer kind it applies to. */
-export const METHODS: Record<Method, { token: string; appliesTo: "Dense" | "Conv2D"; ranks: number; chain: string }> = {
-  "svd": { token: "svd", appliesTo: "Dense", ranks: 1, chain: "Dense n→r → Dense r→m" },
-  "tucker2": { token: "tucker2", appliesTo: "Conv2D", ranks: 2, chain: "1×1 S→Rin → k×k Rin→Rout → 1×1 Rout→T" },
-  "tucker1": { token: "tucker1", appliesTo: "Conv2D", ranks: 1, chain: "k×k S→R → 1×1 R→T (Tucker-1 on the output mode)" },
-  "cp": { token: "cp", appliesTo: "Conv2D", ranks: 1, chain: "1×1 S→R → depthwise k×1 → depthwise 1×k → 1×1 R→T" },
-  "spatial-svd": { token: "spatial", appliesTo: "Conv2D", ranks: 1, chain: "k×1 S→R → 1×k R→T" },
-  "channel-svd": { token: "channel", appliesTo: "Conv2D", ranks: 1, chain: "k×k S→R → 1×1 R→T" },
-};
+/** Every method by name: the registry of src/layers/methods (this is the same object, so added methods appear). */
+export const METHODS: Readonly<Record<string, MethodSpec>> = REGISTRY;
 
-export const CONV_METHODS = (Object.keys(METHODS) as Method[]).filter((m) => METHODS[m].appliesTo === "Conv2D") as ConvMethod[];
+/** @deprecated The built-in Conv2D methods only; use convMethodNames() (src/layers/methods), which includes added ones. */
+export const CONV_METHODS: ConvMethod[] = ["tucker2", "tucker1", "cp", "spatial-svd", "channel-svd"];
 
 /** Geometry of a channels-last Conv2D read from its config. */
 export interface ConvGeometry {

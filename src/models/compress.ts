@@ -3,7 +3,7 @@
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { ready } from "../core/loader.ts";
 import type { Artifacts } from "../compress/artifacts.ts";
-import { type Folded, compressArtifactsWith, planArtifacts, reconstructArtifacts } from "../compress/compress.ts";
+import { type ArtifactsResult, type Folded, compressArtifactsWith, planArtifacts, reconstructArtifacts } from "../compress/compress.ts";
 import { type CompressOptions, type Plan, formatPlan } from "../compress/plan.ts";
 import { artifactsToModel, layerShapes, modelToArtifacts } from "./convert.ts";
 
@@ -45,18 +45,26 @@ export async function reconstruct(model: tfl.LayersModel): Promise<ReconstructRe
   return { model: await artifactsToModel(r.artifacts), folded: r.folded, notes: r.notes };
 }
 
-export interface ArtifactsResult {
-  artifacts: Artifacts;
-  plan: Plan;
-  report: string;
+export type { ArtifactsResult };
+
+/** Options of compressArtifacts(): compress()'s, plus the model already built from the artifacts, if any. */
+export interface CompressArtifactsOptions extends CompressOptions {
+  /**
+   * The LayersModel the caller already built from these same artifacts (e.g. to check that tfjs can
+   * load them): its layer shapes are read instead of building the model a second time. It is not
+   * modified nor disposed. Not sent to a worker.
+   */
+  model?: tfl.LayersModel;
 }
 
 /** compress() on model artifacts (JSON + weight bytes, e.g. from tf.io or artifactsFromJSON) → new artifacts. */
-export async function compressArtifacts(artifacts: Artifacts, options: CompressOptions = {}): Promise<ArtifactsResult> {
+export async function compressArtifacts(artifacts: Artifacts, options: CompressArtifactsOptions = {}): Promise<ArtifactsResult> {
   await ready();
+  const { model: built, ...rest } = options;
+  if (built) return compressArtifactsWith(artifacts, layerShapes(built), rest);
   const model = await artifactsToModel(artifacts);
   try {
-    return compressArtifactsWith(artifacts, layerShapes(model), options);
+    return compressArtifactsWith(artifacts, layerShapes(model), rest);
   } finally {
     model.dispose();
   }

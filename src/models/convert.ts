@@ -4,6 +4,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { fail } from "../core/errors.ts";
 import type { Artifacts } from "../compress/artifacts.ts";
+import type { LayerShapes } from "../compress/compress.ts";
 
 /** A model's artifacts (model.json topology + weights), in memory, via tfjs' own save path. */
 export async function modelToArtifacts(model: tfl.LayersModel): Promise<Artifacts> {
@@ -21,12 +22,7 @@ export async function artifactsToModel(a: Artifacts): Promise<tfl.LayersModel> {
   return tfl.loadLayersModel(tf.io.fromMemory(a as tf.io.ModelArtifacts), { strict: true });
 }
 
-export interface LayerShapes {
-  /** Input shape of the layer's first call, without the batch axis. */
-  inShape: number[];
-  /** Number of calls (inbound nodes). */
-  calls: number;
-}
+export type { LayerShapes };
 
 /** Input shapes of every layer by name (nested models included). */
 export function layerShapes(model: tfl.LayersModel): Map<string, LayerShapes> {

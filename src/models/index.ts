@@ -1,6 +1,6 @@
 // odecomp/models: factorizing and reconstructing TensorFlow.js layers models.
 // Depends on @tensorflow/tfjs-core and @tensorflow/tfjs-layers (kept out of the core root export).
-export { compress, planCompression, reconstruct, compressArtifacts, reconstructModelArtifacts, type CompressResult, type ReconstructResult, type ArtifactsResult } from "./compress.ts";
+export { compress, planCompression, reconstruct, compressArtifacts, reconstructModelArtifacts, type CompressResult, type ReconstructResult, type ArtifactsResult, type CompressArtifactsOptions } from "./compress.ts";
 export { modelToArtifacts, artifactsToModel, layerShapes } from "./convert.ts";
 export { fileSystem, artifactsToJSON, artifactsFromJSON, type FileSystemOptions, type ModelJSON } from "./io.ts";
 export { type CompressOptions, type CompressProgress, type RankSelection, type Plan, type PlanEntry, formatPlan } from "../compress/plan.ts";

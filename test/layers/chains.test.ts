@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { reconstruct } from "../../src/models/index.ts";
 import type { Method } from "../../src/layers/types.ts";
-import { convModel, plant, predictionError, randomInput, setup, tf, tfl } from "./helpers.ts";
+import { convModel, plant, predictionError, randomInput, setup, tf, tfl } from "../models/helpers.ts";
 
 beforeAll(setup);
 

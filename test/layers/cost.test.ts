@@ -5,7 +5,7 @@ import { buildChain } from "../../src/layers/chain.ts";
 import { chainCost, layerCost, methodCost, convOutLength } from "../../src/layers/cost.ts";
 import type { FactorizableLayer, Method } from "../../src/layers/types.ts";
 import { artifactsToModel } from "../../src/models/convert.ts";
-import { plantedKernels, rnd, setup } from "./helpers.ts";
+import { plantedKernels, rnd, setup } from "../models/helpers.ts";
 
 beforeAll(setup);
 
