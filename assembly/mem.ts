@@ -64,24 +64,25 @@ export function scratch_failed_bytes(): usize {
  * memory silently. The JS side checks sizes before calling, so this is the backstop.
  */
 export function scratch_alloc(bytes: usize): usize {
-  ensureInit();
-  const p = top;
-  const end = align16(p + bytes);
-  if (limit != 0) {
-    if (end > limit || end < p) return 0;
-    top = end;
-    return p;
-  }
-  if (end > SCRATCH_LIMIT || end < p) {
+  const p = scratch_try_alloc(bytes);
+  if (p == 0 && limit == 0) {
     failedBytes = bytes;
     unreachable();
   }
-  const have = (<usize>memory.size()) << 16;
-  if (end > have) {
-    const pages = <i32>((end - have + 0xffff) >>> 16);
-    if (memory.grow(pages) < 0) {
-      failedBytes = bytes;
-      unreachable();
+  return p;
+}
+
+/** scratch_alloc for callers with a fallback (a threaded GEMM's pack buffers): 0 instead of a trap. */
+export function scratch_try_alloc(bytes: usize): usize {
+  ensureInit();
+  const p = top;
+  const end = align16(p + bytes);
+  if (end < p || end > (limit != 0 ? limit : SCRATCH_LIMIT)) return 0;
+  if (limit == 0) {
+    const have = (<usize>memory.size()) << 16;
+    if (end > have) {
+      const pages = <i32>((end - have + 0xffff) >>> 16);
+      if (memory.grow(pages) < 0) return 0;
     }
   }
   top = end;

@@ -12,7 +12,7 @@ import { fail } from "../core/errors.ts";
 const SAFE_EXP = 32;
 
 /** Slack for the kernels' bounded buffers (GEMM packing per thread, vectors of length n). */
-export const KERNEL_SLACK = 16 * 2 ** 20;
+export const KERNEL_SLACK = 32 * 2 ** 20;
 
 /** Exponent e to scale by (2^e), or 0 when max |x| is already in the safe range (or 0). */
 export function scaleExponent(maxAbs: number): number {

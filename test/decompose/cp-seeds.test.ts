@@ -1,0 +1,29 @@
+// Issue 13 defect 17: CP-ALS on planted rank R with two 3-sized modes (R ≫ 3) once stalled
+// near 4e-2 on about one random draw in three. The stall shows the same way at (32,32,3,3)
+// rank 16 (2 of 12 draws with a single start), 5× cheaper than (64,64,3,3) rank 32, so the
+// ten-draw test runs there; the (64,64,3,3) draws are in bench/… notes of the report.
+import { beforeAll, describe, expect, it } from "vitest";
+import { cp, ready } from "../../src/index.ts";
+import { plantedCP } from "../helpers/tensors.ts";
+
+beforeAll(() => ready());
+
+describe("cp over random draws", () => {
+  it("recovers planted rank 16 on (32,32,3,3) to relErr < 1e-3 on at least 9 of 10 draws", () => {
+    const errs: number[] = [];
+    for (let seed = 1; seed <= 10; seed++) {
+      const x = plantedCP([32, 32, 3, 3], 16, seed);
+      errs.push(cp(x, { rank: 16, maxIter: 300 }).relativeError(x));
+    }
+    expect(errs.filter((e) => e < 1e-3).length, errs.map((e) => e.toExponential(1)).join(" ")).toBeGreaterThanOrEqual(9);
+  });
+
+  it("a single start (restarts: 0) does stall on some of these draws (the test above can fail)", () => {
+    let stalled = 0;
+    for (const seed of [2, 9, 13, 17]) {
+      const x = plantedCP([32, 32, 3, 3], 16, seed);
+      if (cp(x, { rank: 16, maxIter: 300, restarts: 0, proximal: 0.1 }).relativeError(x) > 1e-3) stalled++;
+    }
+    expect(stalled).toBeGreaterThanOrEqual(1);
+  });
+});
