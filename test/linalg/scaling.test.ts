@@ -8,6 +8,7 @@ import { cp, eigh, matmul, qr, ready, singularValues, svd, tt, tucker, lowRankMa
 import { EPS32, fro, mul, orthError, planted, randMat, svdResidual, toMatrix } from "../helpers/linalg.ts";
 import { plantedCP, plantedTucker } from "../helpers/tensors.ts";
 import { sliceSpectrum } from "../../src/layers/decompositions.ts";
+import { factorizeLayer } from "../../src/layers/factorize.ts";
 
 beforeAll(() => ready());
 
@@ -124,5 +125,11 @@ describe("scale-robust factorisations", () => {
       const got = sliceSpectrum({ data: scaled(k, c).data, shape: [2, 3, 10] }, "rows");
       for (let i = 0; i < 3; i++) expect(Math.abs(got[i] / c - ref[i]) / ref[0], `σ${i} at ${c}`).toBeLessThan(2e-3);
     }
+  });
+
+  it("a layer whose factorization overflows float32 names the weight (dense/kernel of 3e38)", () => {
+    const k = scaled(randMat(16, 12, 3), 3e38 / 4);
+    const layer = { className: "Dense" as const, name: "dense", config: {}, kernel: k, bias: null };
+    expect(() => factorizeLayer(layer as never, "svd", 4)).toThrow(/^dense\/kernel \(svd\): svd: singular values overflow float32/);
   });
 });
