@@ -18,7 +18,7 @@ import { LayerTimes, type TimeOption, planTime, roundRank } from "./timeplan.ts"
  * (RankRule of src/decompose/rank.ts; rankRuleOf gives the mapping):
  * - "evbmf" is { rule: "evbmf", weaken, fallback: "skip" }. When EVBMF keeps nothing (rank 0 on an
  *   unfolding, e.g. a noise-like or untrained kernel) the layer is kept as it is, and its plan entry
- *   says so in a note ("evbmf rank [0,…] ≤ 0: left alone"); no fallback rank is invented.
+ *   says so in a note ("EVBMF found no signal above noise in the input-channel mode, layer kept"); no fallback rank is invented.
  *   Two differences remain, kept so plans do not change: the planner rounds R − w·(R − r) to the
  *   nearest integer where selectRank floors it, and with weaken w < 1 the planner weakens a 0 rank
  *   to R·(1 − w) where selectRank applies the fallback first. At w = 1 (the default) they agree.
@@ -238,6 +238,21 @@ function ranksAtLevel(w: Work, t: number, breakEven: number): number[] {
   return w.spectra!.map((x, i) => Math.min(w.max[i], Math.max(1, planEnergyRank(x, t))));
 }
 
+/** Names of a method's rank modes, for notes ("input mode"): Tucker-2's two channel modes, else the one rank. */
+function modeNames(w: Work): string[] {
+  if (w.spec.ranks === 2) return ["input-channel mode", "output-channel mode"];
+  return [w.spec.rankRule === "pooled" ? "channel modes" : "kernel"];
+}
+
+/** Why a rank rule gave rank 0, in words: which mode had no signal (EVBMF) or kept no energy. */
+function noSignalNote(w: Work, sel: RankSelection, r: number[]): string {
+  const names = modeNames(w);
+  const modes = r.map((x, i) => (x < 1 ? names[i] ?? `mode ${i + 1}` : null)).filter((x): x is string => x !== null);
+  const where = modes.length === names.length && names.length > 1 ? "any mode" : `the ${modes.join(" or the ")}`;
+  const rule = sel.kind === "evbmf" ? `EVBMF found no signal above noise in ${where}` : `the ${sel.kind} rule kept no component in ${where}`;
+  return `${rule}, layer kept`;
+}
+
 function saves(w: Work, ranks: number[]): { ok: boolean; why: string } {
   const a = costAt(w, ranks);
   if (a.params >= w.before.params) return { ok: false, why: `would not save parameters (${a.params} ≥ ${w.before.params} at ranks [${ranks}])` };
@@ -422,7 +437,7 @@ export function makePlan(candidates: Candidate[], others: Other[], totalParams: 
     for (const w of free) {
       const r = ranksByRule(w, sel);
       chosen.set(w, r.some((x) => x < 1) ? null : r);
-      if (r.some((x) => x < 1)) w.note = `${sel.kind} rank [${r}] ≤ 0: left alone`;
+      if (r.some((x) => x < 1)) w.note = noSignalNote(w, sel, r);
     }
   }
   const timeAfter = new Map<Work, number>();
@@ -480,6 +495,9 @@ export function makePlan(candidates: Candidate[], others: Other[], totalParams: 
   return plan;
 }
 
+/** An entry for a layer of a kind the planner does not factorize (its note is the inspection's reason). */
+export const isOtherKind = (e: PlanEntry) => e.action === "keep" && e.method === null && e.maxRanks.length === 0 && / is not a kind odecomp factorizes/.test(e.note);
+
 const fmtN = (x: number) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e4 ? `${(x / 1e3).toFixed(1)}k` : String(x));
 
 /** The plan as a fixed-width table plus totals and notes. */
@@ -487,7 +505,14 @@ export function formatPlan(plan: Plan): string {
   const timed = plan.timing !== undefined;
   const ms = (x: number | null | undefined) => (x === null || x === undefined ? "—" : (1e3 * x).toFixed(3));
   const head = ["layer", "kind", "method", "ranks", "params before", "params after", "FLOPs before", "FLOPs after", ...(timed ? ["ms before", "ms after"] : []), "rel. weight error"];
-  const rows = plan.entries.map((e) => [
+  // Layers of kinds odecomp does not factorize get one summary line per kind, not a row and a note each.
+  const otherKinds = new Map<string, { n: number; params: number; flops: number }>();
+  for (const e of plan.entries.filter(isOtherKind)) {
+    const k = otherKinds.get(e.kind) ?? { n: 0, params: 0, flops: 0 };
+    otherKinds.set(e.kind, { n: k.n + 1, params: k.params + e.paramsBefore, flops: k.flops + e.flopsBefore });
+  }
+  const listed = plan.entries.filter((e) => !isOtherKind(e));
+  const rows = listed.map((e) => [
     e.layer, e.kind, e.action === "factorize" ? e.method! : "—", e.ranks.length ? e.ranks.join("×") : "—",
     fmtN(e.paramsBefore), fmtN(e.paramsAfter), fmtN(e.flopsBefore), fmtN(e.flopsAfter),
     ...(timed ? [ms(e.timeBefore), ms(e.timeAfter)] : []),
@@ -505,7 +530,11 @@ export function formatPlan(plan: Plan): string {
       `layers not timed count as the rest of the ${g.modelTime === null ? "timed layers" : "measured model"} time)` + (g.target !== null && t.timeAfter > g.target * 1.0001 ? `; the time budget (${ms(g.target)} ms) was not met` : ""));
   }
   if (plan.foldedBatchNorm?.length) out.push(`BatchNormalization folded: ${plan.foldedBatchNorm.map((f) => `${f.batchNorm} → ${f.into}`).join(", ")}`);
-  const notes = plan.entries.filter((e) => e.note).map((e) => `- ${e.layer}: ${e.note}`);
+  if (otherKinds.size) {
+    out.push("", "kept as they are (kinds odecomp does not factorize):");
+    for (const [kind, k] of otherKinds) out.push(`- ${kind} × ${k.n}: ${fmtN(k.params)} params, ${fmtN(k.flops)} FLOPs per sample`);
+  }
+  const notes = listed.filter((e) => e.note).map((e) => `- ${e.layer}: ${e.note}`);
   if (!plan.entries.some((e) => e.action === "factorize")) notes.unshift("- no layer was factorized");
   if (notes.length) out.push("", "notes:", ...notes);
   return out.join("\n");
