@@ -248,7 +248,7 @@ function modeNames(w: Work): string[] {
 function noSignalNote(w: Work, sel: RankSelection, r: number[]): string {
   const names = modeNames(w);
   const modes = r.map((x, i) => (x < 1 ? names[i] ?? `mode ${i + 1}` : null)).filter((x): x is string => x !== null);
-  const where = modes.length === names.length && names.length > 1 ? "any mode" : `the ${modes.join(" or the ")}`;
+  const where = modes.length === names.length && names.length > 1 ? "either channel mode" : `the ${modes.join(" or the ")}`;
   const rule = sel.kind === "evbmf" ? `EVBMF found no signal above noise in ${where}` : `the ${sel.kind} rule kept no component in ${where}`;
   return `${rule}, layer kept`;
 }
