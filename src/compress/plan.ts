@@ -8,6 +8,7 @@ import { layerCost, methodCost } from "../layers/cost.ts";
 import type { DecompositionOptions } from "../layers/decompositions.ts";
 import { checkRanks, maxRanks } from "../layers/factorize.ts";
 import { convMethodNames, REGISTRY, type MethodSpec } from "../layers/methods/index.ts";
+import type { RankSpectra } from "../layers/methods/spec.ts";
 import type { ConvMethod, FactorizableLayer, MethodName } from "../layers/types.ts";
 import { planEnergyRank, evbmfRank } from "./ranks.ts";
 import { CachedTimer, type TimingOptions } from "./timecost.ts";
@@ -293,7 +294,20 @@ function layerTimesOf(t: TimingOptions): (w: Work) => LayerTimes {
  * Methods `--method auto` weighs by measured time for a layer (the asked one only, where a method was
  * asked for). The built-in conv methods: timing builds chains from their kernel shapes (timecost.ts).
  */
-function timeOptions(w: Work, o: CompressOptions): TimeOption[] {
+/** Spectra per layer and spectra function, for one plan: methods sharing one (Tucker-2 and CP, Tucker-1 and channel SVD) compute it once. */
+type SpectraMemo = Map<FactorizableLayer, Map<MethodSpec["spectra"], RankSpectra>>;
+function spectraOf(memo: SpectraMemo, w: Work, method: MethodName, o: CompressOptions): RankSpectra {
+  const spec = REGISTRY[method];
+  const byFn = memo.get(w.c.layer) ?? new Map<MethodSpec["spectra"], RankSpectra>();
+  memo.set(w.c.layer, byFn);
+  let r = byFn.get(spec.spectra);
+  if (!r) byFn.set(spec.spectra, (r = spec.spectra(w.c.layer, o.decomposition)));
+  return r;
+}
+
+function timeOptions(w: Work, o: CompressOptions, memo: SpectraMemo): TimeOption[] {
+  // the spectra the rule step already computed for the layer's own method
+  if (w.spectra && !memo.has(w.c.layer)) memo.set(w.c.layer, new Map([[w.spec.spectra, { spectra: w.spectra, shapes: w.shapes }]]));
   const asked = o.methods?.[w.c.layer.name] !== undefined || w.c.layer.className === "Dense" || (o.convMethod ?? "auto") !== "auto";
   const [kh, kw] = w.c.layer.kernel.shape;
   let methods: MethodName[];
@@ -305,7 +319,7 @@ function timeOptions(w: Work, o: CompressOptions): TimeOption[] {
   return methods.map((method) => {
     const spec = REGISTRY[method];
     const max = maxRanks(w.c.layer, method);
-    const spectra = method === w.method && w.spectra ? w.spectra : spec.spectra(w.c.layer, o.decomposition).spectra;
+    const spectra = spectraOf(memo, w, method, o).spectra;
     const ranksAt = (t: number) => {
       const r = spectra.map((x) => Math.max(1, planEnergyRank(x, t)));
       return spec.rankRule === "pooled" ? pooled(r, max[0]) : r.map((x, i) => Math.min(x, max[i]));
@@ -323,7 +337,8 @@ function timeBudget(works: Work[], free: Work[], chosen: Map<Work, number[] | nu
   const fixed = timeable.filter((w) => w.skip).reduce((a, w) => a + timesOf(w).before, 0)
     + works.filter((w) => w.fixed).reduce((a, w) => a + timesOf(w).measure(w.method, w.fixed!), 0);
   const target = keep * base - other - fixed;
-  const r = planTime(free.map((w) => ({ layer: w.c.layer, inShape: w.c.inShape, calls: w.c.calls, options: timeOptions(w, o) })), target, t);
+  const memo: SpectraMemo = new Map();
+  const r = planTime(free.map((w) => ({ layer: w.c.layer, inShape: w.c.inShape, calls: w.c.calls, options: timeOptions(w, o, memo) })), target, t);
   free.forEach((w, i) => {
     const d = r.decisions[i];
     chosen.set(w, d.ranks);
@@ -331,7 +346,7 @@ function timeBudget(works: Work[], free: Work[], chosen: Map<Work, number[] | nu
       w.method = d.method;
       w.spec = REGISTRY[d.method];
       w.max = maxRanks(w.c.layer, w.method);
-      const sp = w.spec.spectra(w.c.layer, o.decomposition); // for the error estimate of the method chosen
+      const sp = spectraOf(memo, w, d.method, o); // for the error estimate of the method chosen
       w.spectra = sp.spectra;
       w.shapes = sp.shapes;
     }
