@@ -126,7 +126,7 @@ async function timingSetUp(options: CompressOptions, f: SelectFlags, bar?: LazyP
   const inner = tfjsTimer();
   let measured = 0;
   // Each measurement is a short tfjs run; counting them keeps the bar moving while a layer's chains are timed.
-  const counted = { id: inner.id, time: (r: Parameters<typeof inner.time>[0]) => { const t = inner.time(r); bar?.update(++measured, measured + 1, `timing ${r.method ?? "layer"} '${r.layer.name}' (${measured} measured)`); return t; } };
+  const counted = { id: inner.id, time: (r: Parameters<typeof inner.time>[0]) => { const t = inner.time(r); bar?.text(`timing ${r.method ?? "layer"} '${r.layer.name}' (${++measured} measured)`); return t; } };
   const timer = new CachedTimer(counted, path !== undefined ? await loadTimingCache(path) : []);
   options.timing = { timer, batch: f.batch !== undefined ? num("--batch", f.batch, 1, 65536, true) : 1 };
   return path !== undefined ? () => saveTimingCache(path, timer.entries) : null;

@@ -108,8 +108,10 @@ describe("lazyProgress", () => {
     expect(a.text()).toBe("");
     now = 1500;
     p.update(2, 10, "slow layer");
+    p.text("timing 'c1' (3 measured)");
     p.stop();
     expect(a.text()).toContain("plan");
+    expect(a.text()).toContain("timing 'c1'");
     const pipe = new PassThrough() as PassThrough & { isTTY?: boolean };
     let piped = "";
     pipe.on("data", (d) => (piped += d));
