@@ -1,6 +1,7 @@
 // Fixtures for the fine-tuning tests, written by the tests: a small RGB task
 // (the class sets the dominant colour and the stripe direction, plus noise) and
-// a small functional CNN with BatchNormalization and Dropout.
+// a small functional CNN with BatchNormalization (momentum 0.8, so a few dozen
+// steps move the moving statistics the way a long training run would) and Dropout.
 import * as tfl from "@tensorflow/tfjs-layers";
 import type { ImageSet } from "../../src/data/dataset.ts";
 import { seededRandom } from "../../src/data/dataset.ts";
@@ -31,11 +32,11 @@ export function smallCnn(o: { classes: number; h?: number; w?: number; channels?
   const init = (s: number) => tfl.initializers.glorotUniform({ seed: seed * 10 + s });
   const input = tfl.input({ shape: [o.h ?? 12, o.w ?? 12, o.channels ?? 3], name: "image" });
   let x = tfl.layers.conv2d({ filters: 8, kernelSize: 3, padding: "same", kernelInitializer: init(1), name: "conv1" }).apply(input) as tfl.SymbolicTensor;
-  x = tfl.layers.batchNormalization({ name: "bn1" }).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers.batchNormalization({ name: "bn1", momentum: 0.8 }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.activation({ activation: "relu" }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.maxPooling2d({ poolSize: 2 }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.conv2d({ filters: 16, kernelSize: 3, padding: "same", kernelInitializer: init(2), name: "conv2" }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers.batchNormalization({ name: "bn2" }).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers.batchNormalization({ name: "bn2", momentum: 0.8 }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.activation({ activation: "relu" }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.flatten().apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.dense({ units: 32, activation: "relu", kernelInitializer: init(3), name: "fc1" }).apply(x) as tfl.SymbolicTensor;
