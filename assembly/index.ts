@@ -3,9 +3,10 @@ export { scratch_alloc, scratch_mark, scratch_reset, scratch_arena, first_nonfin
 export { gemm_f32 } from "./linalg/gemm";
 export { unfold_f32, fold_f32, swap_last_f32, mode_product_f32, unfold_gram_f32 } from "./tensor/unfold";
 export { khatri_rao_f32, mttkrp_f32 } from "./tensor/khatri_rao";
-export { hadamard_f32, lerp_f32, weighted_inner_f32, quad_form_f32, normalize_cols_f32, scale_cols_f32, spd_solve_right_f32, add_scaled_f32, add_diag_f32 } from "./decomp/cp";
+export { hadamard_f32, lerp_f32, add_scaled_f32, scale_cols_f32, sumsq_f32, diffsq_f32, copy_block_f32 } from "./vec";
+export { weighted_inner_f32, quad_form_f32, normalize_cols_f32, spd_solve_right_f32, add_diag_f32 } from "./decomp/cp";
 export { orthonormalize_f32, unfold_gram_f64, sym_eigvals_f64 } from "./decomp/subspace";
-export { fill_randn_f32, sumsq_f32, diffsq_f32, copy_block_f32 } from "./tensor/random";
+export { fill_randn_f32 } from "./tensor/random";
 export { qr_f32 } from "./linalg/qr";
 export { eigh_f32, eigh_top_f32, eigh_batch_f32 } from "./linalg/eig";
 export { svd_f32, svd_values_f32 } from "./linalg/svd";

@@ -13,7 +13,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
-import { loadMnist, lastLoadInfo } from "../src/data/node.ts";
+import { loadMnist } from "../src/data/node.ts";
 import { ready } from "../src/core/loader.ts";
 import { baseline, fading, fitRankCurve, mlp, predictCurve, pretrain, shouldStop, train, type TrainResult } from "../src/train/index.ts";
 import { registerWasmKernels } from "../src/tfjs/index.ts";
@@ -31,7 +31,7 @@ export async function run(args: string[] = []): Promise<void> {
   const kernels = flag(args, "kernels", "odecomp");
   if (backend === "wasm" && kernels === "odecomp") await registerWasmKernels();
   const data = await loadMnist();
-  console.log(`train: mnist ${data.train.count}/${data.test.count} loaded in ${lastLoadInfo?.ms.toFixed(0)} ms (${lastLoadInfo?.source}); backend ${backend} (${backend === "wasm" ? `${kernels} kernels` : "stock"}); ${epochs} epochs`);
+  console.log(`train: mnist ${data.train.count}/${data.test.count} loaded in ${data.load.ms.toFixed(0)} ms (${data.load.source}); backend ${backend} (${backend === "wasm" ? `${kernels} kernels` : "stock"}); ${epochs} epochs`);
   const opts = { batchSize: 64, seed: 0, optimizer: () => tf.train.adam(1e-3) };
   const seconds = (r: TrainResult) => r.trainSeconds;
 

@@ -8,6 +8,7 @@ export { qr, qrInto, type QrResult, type QrPointers } from "./linalg/qr.ts";
 export { eigh, eighInto, type EighResult, type EighPointers, type EighOptions } from "./linalg/eigh.ts";
 export { svd, svdInto, singularValues, svdValuesInto, type SvdResult, type SvdOptions, type SvdPointers, type SvdMethod } from "./linalg/svd.ts";
 export { unfold, fold, modeProduct, khatriRao, mttkrp, unfoldGram, type ModeProductOptions } from "./decompose/ops.ts";
+export { FactorizedTensor } from "./decompose/factorized.ts";
 export { tucker, TuckerTensor, type TuckerOptions } from "./decompose/tucker.ts";
 export { cp, CPTensor, type CPOptions } from "./decompose/cp.ts";
 export { tt, TTTensor, type TTOptions } from "./decompose/tt.ts";

@@ -1,36 +1,8 @@
-// Small dense helpers for CP-ALS: Hadamard products of R×R Grams, the
-// normal-equation solve U = M · V⁻¹ (Cholesky in f64), column normalisation,
+// Small dense helpers specific to CP-ALS: the normal-equation solve
+// U = M · V⁻¹ (Cholesky in f64), column normalisation, the proximal diagonal,
 // and the inner products used to get the fit error from Grams + MTTKRP.
+// (Elementwise helpers — Hadamard, lerp, add_scaled, scale_cols — are in assembly/vec.ts.)
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
-
-/** out[i] = a[i] · b[i] for n values (out may alias a or b). */
-export function hadamard_f32(a: usize, b: usize, n: i32, out: usize): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const off = <usize>i << 2;
-    v128.store(out + off, f32x4.mul(v128.load(a + off), v128.load(b + off)));
-  }
-  for (; i < n; i++) {
-    const off = <usize>i << 2;
-    store<f32>(out + off, load<f32>(a + off) * load<f32>(b + off));
-  }
-}
-
-/** out[i] = a[i] + s · (b[i] − a[i]) (extrapolation along b − a; out may alias either). */
-export function lerp_f32(a: usize, b: usize, s: f32, n: i32, out: usize): void {
-  const sv = f32x4.splat(s);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const off = <usize>i << 2;
-    const va = v128.load(a + off);
-    v128.store(out + off, f32x4.add(va, f32x4.mul(sv, f32x4.sub(v128.load(b + off), va))));
-  }
-  for (; i < n; i++) {
-    const off = <usize>i << 2;
-    const va = load<f32>(a + off);
-    store<f32>(out + off, va + s * (load<f32>(b + off) - va));
-  }
-}
 
 /** Σ_{i,r} w[r] · a[i, r] · b[i, r] for I×R matrices, in f64. */
 export function weighted_inner_f32(a: usize, b: usize, w: usize, I: i32, R: i32): f64 {
@@ -76,22 +48,6 @@ export function normalize_cols_f32(u: usize, I: i32, R: i32, norms: usize): void
         const off = <usize>(i * R + r) << 2;
         store<f32>(u + off, load<f32>(u + off) * inv);
       }
-    }
-  }
-}
-
-/** u[i, r] *= s[r] for an I×R matrix. */
-export function scale_cols_f32(u: usize, I: i32, R: i32, s: usize): void {
-  for (let i = 0; i < I; i++) {
-    const row = u + (<usize>(i * R) << 2);
-    let r = 0;
-    for (; r + 4 <= R; r += 4) {
-      const off = <usize>r << 2;
-      v128.store(row + off, f32x4.mul(v128.load(row + off), v128.load(s + off)));
-    }
-    for (; r < R; r++) {
-      const off = <usize>r << 2;
-      store<f32>(row + off, load<f32>(row + off) * load<f32>(s + off));
     }
   }
 }
@@ -148,20 +104,6 @@ export function spd_solve_right_f32(v: usize, R: i32, m: usize, I: i32, out: usi
   }
   scratch_reset(mark);
   return ridge;
-}
-
-/** out[i] = a[i] + s · b[i] (out may alias a or b). */
-export function add_scaled_f32(a: usize, b: usize, s: f32, n: i32, out: usize): void {
-  const sv = f32x4.splat(s);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const off = <usize>i << 2;
-    v128.store(out + off, f32x4.add(v128.load(a + off), f32x4.mul(sv, v128.load(b + off))));
-  }
-  for (; i < n; i++) {
-    const off = <usize>i << 2;
-    store<f32>(out + off, load<f32>(a + off) + s * load<f32>(b + off));
-  }
 }
 
 /** v[i, i] += mu for an R×R matrix. */

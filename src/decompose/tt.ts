@@ -4,9 +4,11 @@
 // (one GEMM + the symmetric eigensolver), the remainder from one more GEMM.
 import { type Tensor, checkTensor, sizeOf } from "../core/tensor.ts";
 import { withScratch } from "../core/heap.ts";
+import { gemm } from "../core/kernels.ts";
 import { fail } from "../core/errors.ts";
 import { eighInto } from "../linalg/eigh.ts";
-import { numOption, relativeErrorData } from "./common.ts";
+import { numOption } from "./common.ts";
+import { type EncodedFactorized, FactorizedTensor } from "./factorized.ts";
 
 export interface TTOptions {
   /** Largest TT rank (one number for every bond) or the N−1 inner ranks. */
@@ -15,9 +17,19 @@ export interface TTOptions {
   tol?: number;
 }
 
+export interface EncodedTT extends EncodedFactorized {
+  $class: "TTTensor"; cores: Tensor[];
+}
+
 /** cores[k] has shape [r_k, d_k, r_{k+1}] with r_0 = r_N = 1. */
-export class TTTensor {
-  constructor(readonly cores: Tensor[]) {}
+export class TTTensor extends FactorizedTensor {
+  constructor(readonly cores: Tensor[]) {
+    super();
+  }
+
+  get kind(): "TTTensor" {
+    return "TTTensor";
+  }
 
   get shape(): number[] {
     return this.cores.map((c) => c.shape[1]);
@@ -37,7 +49,7 @@ export class TTTensor {
         const [r, d, r2] = this.cores[k].shape;
         const c = s.put(this.cores[k].data);
         const out = s.f32(rows * d * r2);
-        s.k.gemm_f32(0, 0, rows, d * r2, r, 1, cur, r, c, d * r2, 0, out, d * r2);
+        gemm(s.k, { m: rows, n: d * r2, k: r, a: cur, lda: r, b: c, ldb: d * r2, c: out, ldc: d * r2 });
         cur = out;
         rows *= d;
       }
@@ -49,12 +61,12 @@ export class TTTensor {
     return this.cores.reduce((a, c) => a + sizeOf(c.shape), 0);
   }
 
-  get increasesParams(): boolean {
-    return this.nParams() > sizeOf(this.shape);
+  encode(): EncodedTT {
+    return { $class: "TTTensor", cores: this.cores };
   }
 
-  relativeError(original: Tensor): number {
-    return relativeErrorData("TTTensor.relativeError", this.toDense().data, original, this.shape);
+  static decode(e: EncodedTT): TTTensor {
+    return new TTTensor(e.cores);
   }
 }
 
@@ -97,8 +109,8 @@ export function tt(t: Tensor, options: TTOptions): TTTensor {
       rest /= shape[n];
       const small = Math.min(m, rest);
       const g = s.f32(small * small);
-      if (m <= rest) k.gemm_f32(0, 1, m, m, rest, 1, c, rest, c, rest, 0, g, m);
-      else k.gemm_f32(1, 0, rest, rest, m, 1, c, rest, c, rest, 0, g, rest);
+      if (m <= rest) gemm(k, { transB: true, m, n: m, k: rest, a: c, lda: rest, b: c, ldb: rest, c: g, ldc: m });
+      else gemm(k, { transA: true, m: rest, n: rest, k: m, a: c, lda: rest, b: c, ldb: rest, c: g, ldc: rest });
       const e = eighInto(s, g, small);
       const lam = s.view(e.values, small);
       let rNext = Math.min(caps[n], small);
@@ -116,14 +128,14 @@ export function tt(t: Tensor, options: TTOptions): TTTensor {
       const next = s.f32(rNext * rest);
       if (m <= rest) {
         cores.push({ data: s.take(vr, m * rNext), shape: [r, shape[n], rNext] });
-        k.gemm_f32(1, 0, rNext, rest, m, 1, vr, rNext, c, rest, 0, next, rest);
+        gemm(k, { transA: true, m: rNext, n: rest, k: m, a: vr, lda: rNext, b: c, ldb: rest, c: next, ldc: rest });
       } else {
         // C ≈ (C·V)·Vᵀ = U·Σ·Vᵀ: the core gets U = C·V·Σ⁻¹, the remainder Σ·Vᵀ (as in a plain SVD sweep)
         const sig = s.f32(rNext), inv = s.f32(rNext);
         const sv = s.view(sig, rNext), iv = s.view(inv, rNext);
         for (let i = 0; i < rNext; i++) { sv[i] = Math.sqrt(Math.max(lam[i], 0)); iv[i] = sv[i] > 0 ? 1 / sv[i] : 0; }
         const core = s.f32(m * rNext);
-        k.gemm_f32(0, 0, m, rNext, rest, 1, c, rest, vr, rNext, 0, core, rNext);
+        gemm(k, { m, n: rNext, k: rest, a: c, lda: rest, b: vr, ldb: rNext, c: core, ldc: rNext });
         k.scale_cols_f32(core, m, rNext, inv);
         cores.push({ data: s.take(core, m * rNext), shape: [r, shape[n], rNext] });
         k.scale_cols_f32(vr, rest, rNext, sig);

@@ -1,15 +1,19 @@
 // Tucker decomposition: HOSVD and HOOI, full or partial (only the given modes —
 // Tucker-2 on the two channel modes of a conv kernel, Tucker-1 on one mode).
 // Leading singular vectors of each unfolding come from its Gram matrix
-// X_(n)·X_(n)ᵀ (one GEMM, no unfolding copy for long blocks) by block subspace
-// iteration + Rayleigh–Ritz in wasm, never from a full SVD of the unfolding.
+// X_(n)·X_(n)ᵀ (one GEMM, no unfolding copy for long blocks) and the exact
+// symmetric eigensolver in wasm (HOSVD: all modes' solves side by side), never
+// from an SVD of the unfolding; inside HOOI sweeps, wide modes at low rank take
+// warm-started subspace steps instead (see EXACT_MAX).
 import { type Tensor, checkTensor, sizeOf } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
+import { gemm } from "../core/kernels.ts";
 import { fail } from "../core/errors.ts";
 import { qrInto } from "../linalg/qr.ts";
 import { modeProductPtr, modeView, unfoldGramPtr } from "./ops.ts";
-import { checkModes, intOption, leadingEigBatchPtr, leadingEigPtr, numOption, oneOf, relativeErrorData, seedOption } from "./common.ts";
+import { checkModes, intOption, leadingEigBatchPtr, leadingVectorsPtr, numOption, oneOf, seedOption } from "./common.ts";
 import { type RankSpec, resolveTuckerRank, tuckerParams } from "./rank.ts";
+import { type EncodedFactorized, FactorizedTensor } from "./factorized.ts";
 
 // Inside HOOI sweeps, a mode larger than EXACT_MAX whose rank is at most a quarter of
 // its size takes POWER_STEPS warm-started subspace steps instead of a full eigensolve.
@@ -25,7 +29,10 @@ export const TUCKER_INITS = ["svd", "random"] as const;
 export interface TuckerOptions {
   /** One rank for every decomposed mode, one per mode in `modes`, 'same', or { fraction } of parameters to keep. */
   rank: RankSpec;
-  /** Modes to decompose (default: all). [0, 1] on an (O, I, kh, kw) kernel is Tucker-2. */
+  /**
+   * Modes to decompose, distinct, in the order their ranks are given (default: all). The others
+   * keep their full size in the core: [0, 1] on an (O, I, kh, kw) kernel is Tucker-2, [1] Tucker-1.
+   */
   modes?: number[];
   /** 'hosvd' (default) or 'hooi' (alternating refinement, starts from `init`). */
   method?: (typeof TUCKER_METHODS)[number];
@@ -39,8 +46,12 @@ export interface TuckerOptions {
   seed?: number;
 }
 
+export interface EncodedTucker extends EncodedFactorized {
+  $class: "TuckerTensor"; core: Tensor; factors: Tensor[]; modes: number[]; shape: number[]; iterations: number; errorHistory: number[];
+}
+
 /** core ×_{modes[i]} factors[i]: factors[i] is shape[modes[i]] × rank[i] with orthonormal columns. */
-export class TuckerTensor {
+export class TuckerTensor extends FactorizedTensor {
   constructor(
     readonly core: Tensor,
     readonly factors: Tensor[],
@@ -49,8 +60,15 @@ export class TuckerTensor {
     /** HOOI sweeps run (0 for HOSVD) and relative error after each. */
     readonly iterations = 0,
     readonly errorHistory: number[] = [],
-  ) {}
+  ) {
+    super();
+  }
 
+  get kind(): "TuckerTensor" {
+    return "TuckerTensor";
+  }
+
+  /** One rank per decomposed mode, in the order of `modes`. */
   get ranks(): number[] {
     return this.factors.map((f) => f.shape[1]);
   }
@@ -70,26 +88,13 @@ export class TuckerTensor {
     return tuckerParams(this.shape, this.modes, this.ranks);
   }
 
-  /** True when this decomposition stores more numbers than the dense tensor. */
-  get increasesParams(): boolean {
-    return this.nParams() > sizeOf(this.shape);
+  encode(): EncodedTucker {
+    return { $class: "TuckerTensor", core: this.core, factors: this.factors, modes: this.modes, shape: this.shape, iterations: this.iterations, errorHistory: this.errorHistory };
   }
 
-  relativeError(original: Tensor): number {
-    return relativeErrorData("TuckerTensor.relativeError", this.toDense().data, original, this.shape);
+  static decode(e: EncodedTucker): TuckerTensor {
+    return new TuckerTensor(e.core, e.factors, e.modes, e.shape, e.iterations, e.errorHistory);
   }
-}
-
-/**
- * Leading r left singular vectors of the mode-n unfolding of the tensor at x
- * (shape sh): eigenvectors of the Gram matrix X_(n)·X_(n)ᵀ. Measured against
- * warm-started subspace iteration and a randomized range finder on the
- * unfolding, the exact eigensolver on the Gram was both faster and more
- * accurate at these sizes (n ≤ 512), in HOSVD and inside HOOI sweeps.
- */
-function leading(s: Scratch, x: number, sh: number[], mode: number, r: number): number {
-  const g = unfoldGramPtr(s, x, sh, mode);
-  return leadingEigPtr(s, g, sh[mode], r).vectors;
 }
 
 /**
@@ -111,7 +116,7 @@ function projectExcept(s: Scratch, x: number, shape: number[], modes: number[], 
     const { A, I, B } = modeView(shape, m);
     const J = ranks[i];
     const yt = s.f32(A * B * J), out = s.f32(A * J * B);
-    s.k.gemm_f32(0, 0, A * B, J, I, 1, t, I, factors[i], J, 0, yt, J);
+    gemm(s.k, { m: A * B, n: J, k: I, a: t, lda: I, b: factors[i], ldb: J, c: yt, ldc: J });
     s.k.swap_last_f32(yt, A, B, J, out);
     const sh = [...shape];
     sh[m] = J;
@@ -191,7 +196,7 @@ export function tucker(t: Tensor, options: TuckerOptions): TuckerTensor {
           const mark = s.k.scratch_mark();
           const y = projectExcept(s, x, shape, modes, factors, ranks, m, swapped);
           if (shape[m] <= EXACT_MAX || ranks[i] * 4 > shape[m]) {
-            copyInto(factors[i], leading(s, y.ptr, y.shape, m, ranks[i]), shape[m] * ranks[i]);
+            copyInto(factors[i], leadingVectorsPtr(s, y.ptr, y.shape, m, ranks[i]), shape[m] * ranks[i]);
           } else {
             // subspace-iteration steps on the Gram, warm-started from the current factor: U ← qr(G·U).
             // Each step cannot lower ‖core‖² (Ritz values of a PSD matrix only grow), so HOOI stays
@@ -200,7 +205,7 @@ export function tucker(t: Tensor, options: TuckerOptions): TuckerTensor {
             const g = unfoldGramPtr(s, y.ptr, y.shape, m);
             const t = s.f32(n * r);
             for (let step = 0; step < POWER_STEPS; step++) {
-              s.k.gemm_f32(0, 0, n, r, n, 1, g, n, factors[i], r, 0, t, r);
+              gemm(s.k, { m: n, n: r, k: n, a: g, lda: n, b: factors[i], ldb: r, c: t, ldc: r });
               copyInto(factors[i], qrInto(s, t, n, r).q, n * r);
             }
           }

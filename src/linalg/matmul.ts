@@ -1,5 +1,6 @@
 import { type Tensor, checkTensor } from "../core/tensor.ts";
 import { withScratch } from "../core/heap.ts";
+import { gemm } from "../core/kernels.ts";
 import { fail } from "../core/errors.ts";
 
 export interface MatmulOptions {
@@ -23,7 +24,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     const pa = s.put(a.data, where, "a");
     const pb = s.put(b.data, where, "b");
     const pc = s.f32(m * n);
-    s.k.gemm_f32(ta ? 1 : 0, tb ? 1 : 0, m, n, ka, 1, pa, a.shape[1], pb, b.shape[1], 0, pc, n);
+    gemm(s.k, { transA: ta, transB: tb, m, n, k: ka, a: pa, lda: a.shape[1], b: pb, ldb: b.shape[1], c: pc, ldc: n });
     return { data: s.take(pc, m * n), shape: [m, n] };
   });
 }

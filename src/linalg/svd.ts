@@ -14,6 +14,7 @@
 //                                                       vectors (for rank rules such as EVBMF).
 import { type Tensor, checkTensor } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
+import { gemm } from "../core/kernels.ts";
 import { fail } from "../core/errors.ts";
 import { qrInto } from "./qr.ts";
 
@@ -122,22 +123,22 @@ function randomizedInto(s: Scratch, aPtr: number, m: number, n: number, o: Resol
   const omega = s.f32(n * l);
   fillGaussian(s, omega, n * l, o.seed);
   let y = s.f32(m * l);
-  K.gemm_f32(0, 0, m, l, n, 1, aPtr, n, omega, l, 0, y, l);
+  gemm(K, { m, n: l, k: n, a: aPtr, lda: n, b: omega, ldb: l, c: y, ldc: l });
   const z = s.f32(n * l);
   for (let it = 0; it < o.powerIterations; it++) {
     const q = qrInto(s, y, m, l).q;
-    K.gemm_f32(1, 0, n, l, m, 1, aPtr, n, q, l, 0, z, l);
+    gemm(K, { transA: true, m: n, n: l, k: m, a: aPtr, lda: n, b: q, ldb: l, c: z, ldc: l });
     const qz = qrInto(s, z, n, l).q;
     y = s.f32(m * l);
-    K.gemm_f32(0, 0, m, l, n, 1, aPtr, n, qz, l, 0, y, l);
+    gemm(K, { m, n: l, k: n, a: aPtr, lda: n, b: qz, ldb: l, c: y, ldc: l });
   }
   const q = qrInto(s, y, m, l).q; // m×l
   const bt = s.f32(n * l); // Bᵀ = Aᵀ Q
-  K.gemm_f32(1, 0, n, l, m, 1, aPtr, n, q, l, 0, bt, l);
+  gemm(K, { transA: true, m: n, n: l, k: m, a: aPtr, lda: n, b: q, ldb: l, c: bt, ldc: l });
   const small = fullInto(s, bt, n, l); // Bᵀ = U' Σ V'ᵀ  →  A ≈ (Q V') Σ U'ᵀ
   const r = o.rank;
   const u = s.f32(m * r);
-  K.gemm_f32(0, 0, m, r, l, 1, q, l, small.v, l, 0, u, r);
+  gemm(K, { m, n: r, k: l, a: q, lda: l, b: small.v, ldb: l, c: u, ldc: r });
   const v = firstColumns(s, small.u, n, l, r);
   return { u, s: small.s, v, k: r };
 }

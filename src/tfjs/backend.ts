@@ -36,7 +36,20 @@ export interface WasmBackendInfo {
 }
 
 const WHERE = "useWasmBackend";
-let configured = false;
+
+/**
+ * tfjs-backend-wasm reads its paths and thread count once, when it first initialises: apply them
+ * on the first useWasmBackend call only (the flag lives in this closure, not loose in the module).
+ */
+const configureOnce = (() => {
+  let configured = false;
+  return (wasmPaths: string | undefined, threads: number): void => {
+    if (configured) return;
+    configured = true;
+    if (wasmPaths !== undefined) setWasmPaths(wasmPaths);
+    setThreadsCount(threads);
+  };
+})();
 
 /** Why tfjs-backend-wasm cannot use threads here, or null when it can (checked before init). */
 export async function wasmThreadsBlocker(): Promise<string | null> {
@@ -57,12 +70,8 @@ export async function useWasmBackend(options: WasmBackendOptions = {}): Promise<
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) fail(WHERE, `threads is ${threads}; expected an integer ≥ 1`);
   if (wasmPaths !== undefined && (typeof wasmPaths !== "string" || !wasmPaths.endsWith("/"))) fail(WHERE, `wasmPaths is ${JSON.stringify(wasmPaths)}; expected a URL prefix ending in "/"`);
   const blocker = await wasmThreadsBlocker();
-  if (!configured) { // tfjs reads paths and threads when it first initialises the backend
-    configured = true;
-    if (wasmPaths !== undefined) setWasmPaths(wasmPaths);
-    const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
-    setThreadsCount(blocker ? 1 : threads ?? Math.max(1, cores));
-  }
+  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+  configureOnce(wasmPaths, blocker ? 1 : threads ?? Math.max(1, cores));
   await registerWasmKernels();
   if (!(await tf.setBackend("wasm"))) fail(WHERE, `tfjs backend 'wasm' failed to initialise${wasmPaths ? ` (wasm files looked up under ${wasmPaths})` : ""}`);
   await tf.ready();

@@ -16,10 +16,13 @@ export interface EpochOptions {
   layout?: "flat" | "image";
   /** Global step count before this epoch (passed to `penalty`); default 0. */
   step?: number;
-  /** Extra loss term for a step (e.g. fadingPenalty); called inside the gradient tape. */
-  penalty?: (step: number) => tf.Scalar;
+  /**
+   * Extra loss term for a step (e.g. fadingPenalty), given the step's batch and the model's output on it;
+   * called inside the gradient tape. Undefined adds nothing.
+   */
+  penalty?: (step: number, batch: Batch, prediction: tf.Tensor) => tf.Scalar | undefined;
   /** Called before each step with the global step about to run (e.g. to set a learning rate). */
-  beforeStep?: (step: number) => void;
+  beforeStep?: (step: number, batch: Batch) => void;
   /** Called after each step with the global step (e.g. a proximal update). */
   onStep?: (step: number, batch: Batch) => void;
 }
@@ -40,11 +43,12 @@ export async function trainEpoch(model: tfl.LayersModel, set: ImageSet, options:
   let lossSum = tf.scalar(0);
   await forEachBatch(set, { batchSize: options.batchSize, seed: options.seed, epoch: options.epoch, layout: options.layout }, (batch) => {
     const s = step;
-    options.beforeStep?.(s);
+    options.beforeStep?.(s, batch);
     const loss = options.optimizer.minimize(() => {
       const pred = model.apply(batch.x, { training: true }) as tf.Tensor;
       const ce = tf.mean(tfl.metrics.categoricalCrossentropy(batch.y, pred)) as tf.Scalar;
-      return options.penalty ? tf.add(ce, options.penalty(s)) : ce;
+      const extra = options.penalty?.(s, batch, pred);
+      return extra ? tf.add(ce, extra) as tf.Scalar : ce;
     }, true, vars)!;
     const next = tf.add(lossSum, loss) as tf.Scalar;
     lossSum.dispose(); loss.dispose();

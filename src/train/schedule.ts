@@ -1,31 +1,30 @@
 // Composable training schedules: a schedule is a list of phases run in order
 // on one model — train (optionally with rank fading and predictor-based early
 // stopping), factorize (from initialisation), truncate (cut factorized pairs),
+// predictRank (truncate to the rank the accuracy-over-rank predictor picks),
 // decompose / reconstruct (odecomp/models) — and the builders below assemble
 // the published schedules from them:
 //   baseline · pretrain (Odecomp) · fading (Odecomp) · incremental (rank steps
-//   of factorized pairs with fine-tuning) · incrementalDecompose (any model,
-//   through compress/reconstruct) · decomposeAtEpoch (Elhoushi).
-// `train(model, data, schedule, options)` runs the phases with the custom loop
-// (src/train/loop.ts), reports progress through callbacks and returns wall-clock
-// time per phase, parameters, FLOPs and test accuracy per epoch.
-//
-// Optimizers: every change of architecture rebuilds the optimizer from
-// `options.optimizer` (a factory). tfjs optimizers keep their slots (Adam's
-// moments...) by the position of each variable in the list they were given,
-// so carrying one across a model whose variables changed would pair moments
-// with the wrong (or differently shaped) weights.
-import * as tf from "@tensorflow/tfjs-core";
-import * as tfl from "@tensorflow/tfjs-layers";
-import { check, fail } from "../core/errors.ts";
+//   of factorized pairs with fine-tuning) · incrementalPredicted (the steps
+//   chosen by the predictor) · incrementalDecompose (any model, through
+//   compress/reconstruct) · decomposeAtEpoch (Elhoushi).
+// `train(model, data, schedule, options)` runs each phase by its kind's runner
+// (src/train/phases/, one table) in the custom loop (src/train/loop.ts), with
+// hooks around the steps and epochs (src/train/hooks/: warm-up, fading, early
+// stopping, and the caller's); it reports progress through callbacks and
+// returns wall-clock time per phase, parameters, FLOPs and test accuracy per
+// epoch. Every change of architecture goes through one step
+// (ScheduleRun.changeArchitecture), which also rebuilds the optimizer.
+import type * as tf from "@tensorflow/tfjs-core";
+import type * as tfl from "@tensorflow/tfjs-layers";
+import { check } from "../core/errors.ts";
 import type { ImageSet } from "../data/dataset.ts";
-import { fadingPenalty, applyFadingProximal, truncatePairs, type FactorPair } from "./fading.ts";
-import { factorizeDense, findSvdPairs, pairRank } from "./factorize.ts";
-import { evaluate, trainEpoch } from "./loop.ts";
-import { forwardFlops } from "./models.ts";
-import { nextRank, shouldStop, type RankPoint, type StopDecision } from "./predictor.ts";
-import { compress, reconstruct } from "../models/compress.ts";
+import type { FactorPair } from "./fading.ts";
+import type { RankPoint, StopDecision } from "./predictor.ts";
 import type { CompressOptions, Plan } from "../compress/plan.ts";
+import type { TrainHook } from "./hooks/hook.ts";
+import { phaseRunner } from "./phases/index.ts";
+import { ScheduleRun } from "./phases/run.ts";
 
 /** Fading during a train phase: penalty λ·min(t/T, 1)·tails of the factorized pairs beyond `rank`. */
 export interface FadingSpec {
@@ -256,6 +255,18 @@ export interface TrainOptions {
   warmupSteps?: number;
   onEpochEnd?: (record: EpochRecord) => void | Promise<void>;
   onPhaseEnd?: (record: PhaseRecord) => void | Promise<void>;
+  /**
+   * More hooks into the loop (src/train/hooks/hook.ts), called in this order after the built-in ones
+   * (warm-up, fading, early stopping): at each phase's begin and end, before and after every optimizer
+   * step, for an extra loss term inside the gradient tape, at each epoch's end (return true to end the
+   * train phase) and after each architecture change. E.g. a distillation loss, a weight decay, a
+   * custom stopping rule or a logger:
+   * ```ts
+   * const decay: TrainHook = { lossTerm: ({ model }) => tf.mul(1e-4, tf.sum(tf.square(model.getLayer("fc1").weights[0].read()))) as tf.Scalar };
+   * await train(model, data, baseline({ epochs: 5 }), { hooks: [decay] });
+   * ```
+   */
+  hooks?: TrainHook[];
 }
 
 export interface TrainResult {
@@ -270,206 +281,21 @@ export interface TrainResult {
   final: { accuracy: number; params: number; forwardFlops: number };
 }
 
-const where = "train";
-
-function validatePhase(p: Phase, i: number): void {
-  const at = `phase ${i} (${(p as { kind: string }).kind})`;
-  switch (p.kind) {
-    case "train":
-      check(Number.isInteger(p.epochs) && p.epochs >= 0, where, () => `${at}: epochs = ${p.epochs}; expected an integer ≥ 0`);
-      if (p.fading) check(Number.isInteger(p.fading.rank) && p.fading.rank >= 1, where, () => `${at}: fading.rank = ${p.fading!.rank}; expected a positive integer`);
-      if (p.earlyStop) check(Number.isFinite(p.earlyStop.threshold) && p.earlyStop.threshold >= 0, where, () => `${at}: earlyStop.threshold = ${p.earlyStop!.threshold}; expected a number ≥ 0`);
-      return;
-    case "factorize":
-    case "truncate":
-      check(Number.isInteger(p.rank) && p.rank >= 1, where, () => `${at}: rank = ${p.rank}; expected a positive integer`);
-      return;
-    case "predictRank":
-      check(Number.isFinite(p.target) && p.target > 0 && p.target <= 1, where, () => `${at}: target = ${p.target}; expected an accuracy in (0, 1]`);
-      check(p.minRank === undefined || (Number.isInteger(p.minRank) && p.minRank >= 1), where, () => `${at}: minRank = ${p.minRank}; expected a positive integer`);
-      check(p.minKeep === undefined || (p.minKeep > 0 && p.minKeep < 1), where, () => `${at}: minKeep = ${p.minKeep}; expected a fraction in (0, 1)`);
-      return;
-    case "decompose":
-      check(p.options === undefined || (typeof p.options === "object" && p.options !== null), where, () => `${at}: options = ${String(p.options)}; expected compress options (an object) or nothing`);
-      return;
-    case "reconstruct":
-      return;
-    default:
-      fail(where, `${at}: unknown phase kind; expected one of train, factorize, truncate, decompose, reconstruct`);
-  }
-}
-
-function ranksOf(model: tfl.LayersModel): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const p of findSvdPairs(model)) out[p.u.replace(/__odc_svd_0$/, "")] = pairRank(model, p);
-  return out;
-}
-
-/** Run a schedule on a model. */
+/**
+ * Run a schedule on a model: each phase by its kind's runner (src/train/phases/), with the hooks
+ * (warm-up, fading, early stopping, then `options.hooks`) around its steps and epochs.
+ */
 export async function train(model: tfl.LayersModel, data: TrainData, schedule: Schedule, options: TrainOptions = {}): Promise<TrainResult> {
-  check(schedule && Array.isArray(schedule.phases) && schedule.phases.length > 0, where, () => "schedule has no phases; expected { name, phases: [...] }");
-  schedule.phases.forEach(validatePhase);
-  const batchSize = options.batchSize ?? 64, seed = options.seed ?? 0;
-  check(Number.isInteger(batchSize) && batchSize >= 1, where, () => `batchSize = ${batchSize}; expected a positive integer`);
-  const makeOptimizer = options.optimizer ?? (() => tf.train.adam(1e-3));
-  const warmup = options.warmupSteps ?? 0;
-  check(Number.isInteger(warmup) && warmup >= 0, where, () => `warmupSteps = ${options.warmupSteps}; expected an integer ≥ 0`);
-  const layout = options.layout ?? ((model.inputs[0].shape.length === 4) ? "image" : "flat");
-  const evalOpts = { batchSize: options.evalBatchSize ?? 1000, layout };
-  const t0 = performance.now();
-
-  let current = model;
-  let optimizer = makeOptimizer();
-  let epoch = 0, step = 0;
-  const epochs: EpochRecord[] = [], phases: PhaseRecord[] = [];
-  // (rank, accuracy at the end of a train phase) of the factorized pairs, for predictRank phases.
-  const rankPoints: RankPoint[] = [];
-  const commonRank = (pairs: FactorPair[]): number | null => {
-    const ranks = [...new Set(pairs.map((p) => pairRank(current, p)))];
-    return ranks.length === 1 ? ranks[0] : null;
-  };
-  // Warm-up state: the step of the last architecture change (-1: none yet) and the rebuilt optimizer's base rate.
-  let changedAt = -1, baseRate = NaN;
-  const replace = (next: tfl.LayersModel) => {
-    if (current !== model) current.dispose();
-    current = next;
-    optimizer.dispose();
-    optimizer = makeOptimizer();
-    if (warmup > 0) {
-      baseRate = (optimizer as unknown as { learningRate: number }).learningRate;
-      check(typeof baseRate === "number" && baseRate > 0, where, () => `warmupSteps = ${warmup} needs an optimizer with a positive numeric learningRate; got ${String(baseRate)}`);
-      changedAt = step;
-    }
-  };
-  const setRate = (rate: number) => {
-    const o = optimizer as unknown as { learningRate: number; setLearningRate?: (r: number) => void };
-    if (o.setLearningRate) o.setLearningRate(rate); else o.learningRate = rate;
-  };
-  const beforeStep = warmup > 0 ? (s: number) => {
-    if (changedAt < 0) return;
-    const t = s - changedAt;
-    setRate(t < warmup ? baseRate * (t + 1) / warmup : baseRate);
-    if (t >= warmup) changedAt = -1;
-  } : undefined;
-
+  check(schedule && Array.isArray(schedule.phases) && schedule.phases.length > 0, "train", () => "schedule has no phases; expected { name, phases: [...] }");
+  const runners = schedule.phases.map(phaseRunner);
+  const run = new ScheduleRun(model, data, options);
   try {
-    for (const [index, phase] of schedule.phases.entries()) {
-      const p0 = performance.now();
-      const paramsBefore = current.countParams();
-      const label = phase.label ?? phase.kind;
-      let accuracy = NaN, accuracyBefore: number | undefined, ran = 0, stoppedEarly: boolean | undefined, report: string | undefined, plan: Plan | undefined;
-      let rankChoice: PhaseRecord["rankChoice"];
-      switch (phase.kind) {
-        case "train": {
-          const history: number[] = [];
-          const fade = phase.fading;
-          const pairs = fade ? fade.pairs ?? (fade.dense?.length ? [] : findSvdPairs(current)) : [];
-          if (fade) check(pairs.length + (fade.dense?.length ?? 0) > 0, where, () => `phase ${index} (train with fading): model '${current.name}' has no factorized pairs; expected a factorize phase first, fading.pairs or fading.dense`);
-          const fadeOpts = fade ? { rank: fade.rank, pairs, dense: fade.dense, lambda: fade.lambda, rampSteps: fade.rampSteps } : null;
-          const penalty = fadeOpts && (fade!.mode ?? "penalty") === "penalty" && (fadeOpts.lambda ?? 1e-3) > 0 ? fadingPenalty(current, fadeOpts) : undefined;
-          const proximal = fadeOpts && fade!.mode === "proximal" && (fadeOpts.lambda ?? 1e-3) > 0 ? { ...fadeOpts, learningRate: fade!.proximalStep ?? 1e-3 } : undefined;
-          const phaseStep0 = step;
-          for (let e = 0; e < phase.epochs; e++) {
-            const e0 = performance.now();
-            const r = await trainEpoch(current, data.train, {
-              optimizer, batchSize, seed, epoch, layout, step, beforeStep,
-              penalty: penalty ? (s) => penalty(s - phaseStep0) : undefined,
-              onStep: proximal ? (s) => applyFadingProximal(current, proximal, s - phaseStep0) : undefined,
-            });
-            const trainSeconds = (performance.now() - e0) / 1000;
-            step = r.step;
-            const v0 = performance.now();
-            accuracy = await evaluate(current, data.test, evalOpts);
-            const evalSeconds = (performance.now() - v0) / 1000;
-            epoch++; ran++;
-            history.push(accuracy);
-            const fwd = forwardFlops(current);
-            const record: EpochRecord = { epoch, phase: index, label, loss: r.loss, accuracy, trainSeconds, evalSeconds, params: current.countParams(), forwardFlops: fwd, trainFlops: 3 * fwd * data.train.count };
-            if (phase.earlyStop && history.length >= Math.max(3, phase.earlyStop.minEpochs ?? 3) && e < phase.epochs - 1) {
-              record.prediction = shouldStop(history, { threshold: phase.earlyStop.threshold, horizon: phase.earlyStop.horizon ?? Math.max(1, phase.epochs - ran) });
-            }
-            epochs.push(record);
-            await options.onEpochEnd?.(record);
-            if (record.prediction?.stop) { stoppedEarly = true; break; }
-          }
-          if (ran === 0) accuracy = await evaluate(current, data.test, evalOpts);
-          if (phase.earlyStop) stoppedEarly ??= false;
-          const r = ran > 0 ? commonRank(findSvdPairs(current)) : null;
-          if (r !== null) {
-            const i = rankPoints.findIndex((p) => p.rank === r);
-            if (i >= 0) rankPoints.splice(i, 1);
-            rankPoints.push({ rank: r, accuracy });
-          }
-          break;
-        }
-        case "factorize":
-        case "truncate": {
-          accuracyBefore = await evaluate(current, data.test, evalOpts);
-          if (phase.kind === "factorize") {
-            replace(await factorizeDense(current, { layers: phase.layers, rank: phase.rank, init: phase.init, seed }));
-          } else {
-            const pairs = phase.pairs ?? findSvdPairs(current);
-            check(pairs.length > 0, where, () => `phase ${index} (truncate): model '${current.name}' has no factorized pairs; expected a factorize phase first or pairs`);
-            replace(await truncatePairs(current, pairs, phase.rank));
-          }
-          accuracy = await evaluate(current, data.test, evalOpts);
-          break;
-        }
-        case "predictRank": {
-          const pairs = phase.pairs ?? findSvdPairs(current);
-          check(pairs.length > 0, where, () => `phase ${index} (predictRank): model '${current.name}' has no factorized pairs; expected a factorize phase first or pairs`);
-          const now = commonRank(pairs);
-          check(now !== null, where, () => `phase ${index} (predictRank): the factorized pairs have different ranks (${pairs.map((p) => `${p.u}: ${pairRank(current, p)}`).join(", ")}); expected one common rank`);
-          accuracyBefore = await evaluate(current, data.test, evalOpts);
-          const minRank = Math.min(phase.minRank ?? 1, now!);
-          const points = rankPoints.map((p) => ({ ...p }));
-          if (now! <= minRank) rankChoice = { rank: null, predicted: null, rule: "at minRank", points };
-          else if (points.length < 3) rankChoice = { rank: Math.max(minRank, Math.ceil(now! / 2)), predicted: null, rule: "halve", points };
-          else {
-            const lower = Math.min(now! - 1, Math.max(minRank, Math.ceil(now! * (phase.minKeep ?? 0.5))));
-            const c = nextRank(points, { target: phase.target, minRank: lower, maxRank: now! - 1 });
-            rankChoice = { rank: c.rank, predicted: c.predicted, rule: "predictor", points };
-          }
-          if (rankChoice.rank !== null) replace(await truncatePairs(current, pairs, rankChoice.rank));
-          accuracy = rankChoice.rank !== null ? await evaluate(current, data.test, evalOpts) : accuracyBefore;
-          break;
-        }
-        case "decompose": {
-          accuracyBefore = await evaluate(current, data.test, evalOpts);
-          const c = await compress(current, phase.options ?? {});
-          report = c.report;
-          plan = c.plan;
-          replace(c.model);
-          accuracy = await evaluate(current, data.test, evalOpts);
-          break;
-        }
-        case "reconstruct": {
-          accuracyBefore = await evaluate(current, data.test, evalOpts);
-          const c = await reconstruct(current);
-          report = [`folded ${c.folded.length} chain(s)`, ...c.notes].join("\n");
-          replace(c.model);
-          accuracy = await evaluate(current, data.test, evalOpts);
-          break;
-        }
-      }
-      const record: PhaseRecord = {
-        index, kind: phase.kind, label, seconds: (performance.now() - p0) / 1000, epochs: ran,
-        paramsBefore, paramsAfter: current.countParams(), accuracy, accuracyBefore, ranks: ranksOf(current), layers: current.layers.map((l) => l.name), stoppedEarly, rankChoice, report, plan,
-      };
-      phases.push(record);
-      await options.onPhaseEnd?.(record);
-    }
+    for (const [index, phase] of schedule.phases.entries()) await run.runPhase(index, phase, runners[index]);
   } catch (e) {
-    if (current !== model) current.dispose();
+    run.discard();
     throw e;
   } finally {
-    optimizer.dispose();
+    run.optimizer.dispose();
   }
-  const last = phases[phases.length - 1];
-  return {
-    schedule: schedule.name, model: current, epochs, phases,
-    totalSeconds: (performance.now() - t0) / 1000,
-    trainSeconds: epochs.reduce((s, e) => s + e.trainSeconds, 0),
-    final: { accuracy: last.accuracy, params: current.countParams(), forwardFlops: forwardFlops(current) },
-  };
+  return run.result(schedule.name);
 }

@@ -4,19 +4,11 @@
 // progress messages go to the call's onProgress; errors come back re-thrown.
 import { OdecompError, fail } from "../core/errors.ts";
 import type * as tfl from "@tensorflow/tfjs-layers";
-import type { matmul } from "../linalg/matmul.ts";
-import type { lowRankMatmul } from "../linalg/lowrank.ts";
-import type { qr } from "../linalg/qr.ts";
-import type { eigh } from "../linalg/eigh.ts";
-import type { svd, singularValues } from "../linalg/svd.ts";
-import type { tucker } from "../decompose/tucker.ts";
-import type { cp } from "../decompose/cp.ts";
-import type { tt } from "../decompose/tt.ts";
 import type { CompressOptions, Plan } from "../compress/plan.ts";
 import type { Artifacts } from "../compress/artifacts.ts";
 import type { ArtifactsResult, CompressResult, ReconstructResult, reconstructModelArtifacts } from "../models/compress.ts";
 import {
-  CORE_FUNCTIONS, decodeResult, deserializeError, transferables,
+  CORE_FUNCTIONS, type CoreFunctions, decodeResult, deserializeError, transferables,
   type WorkerRequest, type WorkerResponse, type WorkerFunction, type WorkerInfo, type WorkerInit,
 } from "./protocol.ts";
 
@@ -57,19 +49,13 @@ export interface CreateWorkerOptions {
 
 type Async<F extends (...args: never[]) => unknown> = (...args: Parameters<F>) => Promise<Awaited<ReturnType<F>>>;
 
+/** The proxied root functions (CoreFunctions in protocol.ts), run in the worker: same arguments, results as promises. */
+export type OdecompCoreWorker = { [K in keyof CoreFunctions]: Async<CoreFunctions[K]> };
+
 /** The direct API's functions, run in the worker: same arguments, results as promises. */
-export interface OdecompWorker {
+export interface OdecompWorker extends OdecompCoreWorker {
   /** What the worker runs on (odecomp build, tfjs backend and threads, cross-origin isolation). */
   readonly info: WorkerInfo;
-  matmul: Async<typeof matmul>;
-  lowRankMatmul: Async<typeof lowRankMatmul>;
-  qr: Async<typeof qr>;
-  eigh: Async<typeof eigh>;
-  svd: Async<typeof svd>;
-  singularValues: Async<typeof singularValues>;
-  tucker: Async<typeof tucker>;
-  cp: Async<typeof cp>;
-  tt: Async<typeof tt>;
   /** compress() of odecomp/models: the model goes to the worker as artifacts, the result comes back as a new LayersModel. */
   compress(model: tfl.LayersModel, options?: CompressOptions): Promise<CompressResult>;
   /** planCompression() of odecomp/models. */

@@ -3,18 +3,40 @@
 // of proxied functions, and the helpers both sides share (transfer lists,
 // class instances ↔ plain data, errors ↔ plain data). tfjs-free.
 import { OdecompError } from "../core/errors.ts";
-import type { Tensor } from "../core/tensor.ts";
 import type { RuntimeInfo } from "../core/loader.ts";
-import { TuckerTensor } from "../decompose/tucker.ts";
-import { CPTensor } from "../decompose/cp.ts";
-import { TTTensor } from "../decompose/tt.ts";
+import { decodeFactorized, encodeFactorized } from "../decompose/registry.ts";
 import type { CompressProgress } from "../compress/plan.ts";
+import type { matmul } from "../linalg/matmul.ts";
+import type { lowRankMatmul } from "../linalg/lowrank.ts";
+import type { qr } from "../linalg/qr.ts";
+import type { eigh } from "../linalg/eigh.ts";
+import type { singularValues, svd } from "../linalg/svd.ts";
+import type { tucker } from "../decompose/tucker.ts";
+import type { cp } from "../decompose/cp.ts";
+import type { tt } from "../decompose/tt.ts";
 
-/** Functions of the root export that run in the worker as they are (tensors in, typed results out). */
-export const CORE_FUNCTIONS = ["matmul", "lowRankMatmul", "qr", "eigh", "svd", "singularValues", "tucker", "cp", "tt"] as const;
+/**
+ * The one list of functions of the root export that run in the worker as they are (tensors in,
+ * typed results out): the worker serves these names, the client proxies them, and OdecompWorker's
+ * signatures come from these types. Proxying another root function = one line here.
+ */
+export interface CoreFunctions {
+  matmul: typeof matmul;
+  lowRankMatmul: typeof lowRankMatmul;
+  qr: typeof qr;
+  eigh: typeof eigh;
+  svd: typeof svd;
+  singularValues: typeof singularValues;
+  tucker: typeof tucker;
+  cp: typeof cp;
+  tt: typeof tt;
+}
+// The names at run time; `satisfies` makes tsc reject a name missing from, or extra to, CoreFunctions.
+const CORE_NAMES = { matmul: 0, lowRankMatmul: 0, qr: 0, eigh: 0, svd: 0, singularValues: 0, tucker: 0, cp: 0, tt: 0 } satisfies Record<keyof CoreFunctions, 0>;
+export const CORE_FUNCTIONS = Object.keys(CORE_NAMES) as (keyof CoreFunctions)[];
 /** Artifacts-level model functions the worker runs (the client wraps the LayersModel forms around them). */
 export const MODEL_FUNCTIONS = ["compressArtifacts", "reconstructModelArtifacts", "planArtifacts"] as const;
-export type CoreFunction = (typeof CORE_FUNCTIONS)[number];
+export type CoreFunction = keyof CoreFunctions;
 export type ModelFunction = (typeof MODEL_FUNCTIONS)[number];
 export type WorkerFunction = CoreFunction | ModelFunction;
 
@@ -117,25 +139,12 @@ export function transferables(value: unknown, wholeOnly = false): ArrayBuffer[] 
   return [...out];
 }
 
-/** Results as plain data (classes do not survive postMessage): a `$class` tag marks the decomposition classes. */
+/** Results as plain data (classes do not survive postMessage): FactorizedTensors become their encoded form (a `$class` tag). */
 export function encodeResult(v: unknown): unknown {
-  if (v instanceof TuckerTensor) return { $class: "TuckerTensor", core: v.core, factors: v.factors, modes: v.modes, shape: v.shape, iterations: v.iterations, errorHistory: v.errorHistory };
-  if (v instanceof CPTensor) return { $class: "CPTensor", weights: v.weights, factors: v.factors, shape: v.shape, iterations: v.iterations, errorHistory: v.errorHistory };
-  if (v instanceof TTTensor) return { $class: "TTTensor", cores: v.cores };
-  return v;
+  return encodeFactorized(v);
 }
 
-type Encoded =
-  | { $class: "TuckerTensor"; core: Tensor; factors: Tensor[]; modes: number[]; shape: number[]; iterations: number; errorHistory: number[] }
-  | { $class: "CPTensor"; weights: Float32Array; factors: Tensor[]; shape: number[]; iterations: number; errorHistory: number[] }
-  | { $class: "TTTensor"; cores: Tensor[] };
-
+/** The encoded FactorizedTensors back as instances (src/decompose/registry.ts); other values as they are. */
 export function decodeResult(v: unknown): unknown {
-  if (v === null || typeof v !== "object" || !("$class" in v)) return v;
-  const e = v as Encoded;
-  switch (e.$class) {
-    case "TuckerTensor": return new TuckerTensor(e.core, e.factors, e.modes, e.shape, e.iterations, e.errorHistory);
-    case "CPTensor": return new CPTensor(e.weights, e.factors, e.shape, e.iterations, e.errorHistory);
-    case "TTTensor": return new TTTensor(e.cores);
-  }
+  return decodeFactorized(v);
 }

@@ -13,7 +13,7 @@ import { compressArtifacts, reconstructModelArtifacts } from "../models/compress
 import { artifactsToModel, layerShapes } from "../models/convert.ts";
 import {
   CORE_FUNCTIONS, MODEL_FUNCTIONS, encodeResult, serializeError, transferables,
-  type WorkerRequest, type WorkerResponse, type WorkerFunction, type WorkerInfo, type WorkerInit,
+  type CoreFunction, type WorkerRequest, type WorkerResponse, type WorkerFunction, type WorkerInfo, type WorkerInit,
 } from "./protocol.ts";
 
 /** The two halves of a message port this module needs. */
@@ -40,7 +40,7 @@ async function planOnArtifacts(a: Artifacts, options: CompressOptions) {
 
 const core = odecomp as unknown as Record<string, (...a: unknown[]) => unknown>;
 const IMPLS: Record<WorkerFunction, Impl> = {
-  ...(Object.fromEntries(CORE_FUNCTIONS.map((name) => [name, (args: unknown[]) => core[name](...args)])) as Record<(typeof CORE_FUNCTIONS)[number], Impl>),
+  ...(Object.fromEntries(CORE_FUNCTIONS.map((name) => [name, (args: unknown[]) => core[name](...args)])) as Record<CoreFunction, Impl>),
   compressArtifacts: (args, p) => compressArtifacts(args[0] as Artifacts, withProgress(args[1], p)),
   reconstructModelArtifacts: (args) => reconstructModelArtifacts(args[0] as Artifacts),
   planArtifacts: (args) => planOnArtifacts(args[0] as Artifacts, (args[1] ?? {}) as CompressOptions),
