@@ -107,9 +107,10 @@ export function program(io: CliIO, result: { code: number } = { code: 0 }): Comm
     .option("--json", "machine-readable output")
     .action(act(async (model: string, o) => cmdInspect(model, o, io)));
 
-  trainingOptions(selectOptions(p.command("train").description("train a reference model on bundled MNIST / Fashion-MNIST with a schedule")))
-    .option("--dataset <name>", "mnist or fashion-mnist", "fashion-mnist")
-    .option("--model <name>", "mlp, vgg or resnet", "vgg")
+  trainingOptions(selectOptions(p.command("train").description("train a reference model or your own model.json on bundled or your own data with a schedule")))
+    .option("--data <data>", "mnist, fashion-mnist, an image folder (root/<class>/*.png|jpg) or a .npz/.npy file")
+    .option("--dataset <name>", "alias of --data for the bundled sets", "fashion-mnist")
+    .option("--model <name>", "mlp, vgg, resnet, or a model.json (or its folder)", "vgg")
     .option("--schedule <name>", "baseline, decompose-at, pretrain, fading or incremental", "baseline")
     .option("--epochs <n>", "epochs", "3")
     .option("--at <epoch>", "decompose-at / incremental: epochs before the (first) decomposition (default epochs/3)")
