@@ -68,7 +68,7 @@ describe("odecomp evaluate / finetune / compress --finetune on a user model and 
     expect(readFileSync(join(out, "plan.txt"), "utf8")).toMatch(/recovery on .*\n[\s\S]*\| epoch 2 /);
     const html = readFileSync(join(out, "report.html"), "utf8");
     expect(html).toContain("<svg");
-    expect(html).toContain("&quot;kind&quot;:&quot;unit&quot;");
+    expect(html).toContain('{"kind":"unit"}');
   });
 
   it("label-free: compress --finetune on an unlabeled folder raises agreement with the original", async () => {
