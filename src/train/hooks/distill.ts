@@ -31,7 +31,7 @@ export function distillHook(o: DistillHookOptions): TrainHook {
       return tf.tidy(() => {
         const kd = distillLoss({ student: ctx.prediction, studentKind: kind, teacher: t, teacherKind, labels: null, temperature });
         // the loop's cross-entropy (weight 1) is brought down to weight α
-        return tf.add(tf.mul(kd, 1 - alpha), tf.mul(crossEntropy(ctx.batch.y, ctx.prediction, kind), alpha - 1)) as tf.Scalar;
+        return tf.add(tf.mul(kd, 1 - alpha), tf.mul(crossEntropy(ctx.batch.y!, ctx.prediction, kind), alpha - 1)) as tf.Scalar;
       });
     },
     afterStep: drop,
