@@ -44,3 +44,22 @@ export function smallCnn(o: { classes: number; h?: number; w?: number; channels?
   const out = tfl.layers.dense({ units: o.classes, activation: o.logits ? "linear" : "softmax", kernelInitializer: init(4), name: "out" }).apply(x) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: out, name: "small_rgb_cnn" });
 }
+
+/** The same CNN as a Sequential model (the factorize-from-initialisation schedules need Sequential). */
+export function smallSeqCnn(o: { classes: number; seed?: number }): tfl.LayersModel {
+  const seed = o.seed ?? 1;
+  const init = (s: number) => tfl.initializers.glorotUniform({ seed: seed * 10 + s });
+  return tfl.sequential({
+    name: "small_rgb_seq",
+    layers: [
+      tfl.layers.conv2d({ inputShape: [12, 12, 3], filters: 8, kernelSize: 3, padding: "same", kernelInitializer: init(1), name: "conv1" }),
+      tfl.layers.batchNormalization({ name: "bn1", momentum: 0.8 }),
+      tfl.layers.activation({ activation: "relu" }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.flatten(),
+      tfl.layers.dense({ units: 32, activation: "relu", kernelInitializer: init(3), name: "fc1" }),
+      tfl.layers.dropout({ rate: 0.3, seed }),
+      tfl.layers.dense({ units: o.classes, activation: "softmax", kernelInitializer: init(4), name: "out" }),
+    ],
+  });
+}

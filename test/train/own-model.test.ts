@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { train, decomposeAtEpoch, pretrain, fading, incrementalDecompose, baseline } from "../../src/train/index.ts";
-import { smallCnn, stripesSet } from "./fixtures.ts";
+import { smallCnn, smallSeqCnn, stripesSet } from "./fixtures.ts";
 
 beforeAll(async () => { await tf.setBackend("cpu"); });
 
@@ -13,8 +13,8 @@ const opts = { batchSize: 16, optimizer: () => tf.train.adam(5e-3), evalBatchSiz
 
 describe("schedules on a user model (functional RGB CNN with BatchNorm, logits output)", () => {
   it("decompose-at with reconstruct: layers factorized then folded back; learns; no tensor leak", async () => {
-    const m = smallCnn({ classes: 4, seed: 3, logits: true });
     const n0 = tf.memory().numTensors;
+    const m = smallCnn({ classes: 4, seed: 3, logits: true });
     const r = await train(m, data(), decomposeAtEpoch({ epochs: 3, at: 1, reconstructAt: 2, plan: { select: { kind: "budget", keep: 0.5, metric: "params" } } }), opts);
     expect(r.phases.map((p) => p.kind)).toEqual(["train", "decompose", "train", "reconstruct", "train"]);
     const dec = r.phases.find((p) => p.kind === "decompose")!;
@@ -26,7 +26,7 @@ describe("schedules on a user model (functional RGB CNN with BatchNorm, logits o
     expect(tf.memory().numTensors).toBe(n0);
   });
 
-  it("baseline, pretrain, fading and incremental run on it", async () => {
+  it("baseline and incremental run on it; pretrain and fading on its Sequential twin (factorizeDense needs Sequential)", async () => {
     const runs = [
       baseline({ epochs: 1 }),
       pretrain({ epochs: 1, rank: 4, layers: ["fc1"] }),
@@ -34,7 +34,7 @@ describe("schedules on a user model (functional RGB CNN with BatchNorm, logits o
       incrementalDecompose({ steps: [{ select: { kind: "budget", keep: 0.7, metric: "params" } }, { select: { kind: "budget", keep: 0.5, metric: "params" } }], fineTuneEpochs: 1 }),
     ];
     for (const s of runs) {
-      const m = smallCnn({ classes: 4, seed: 4 });
+      const m = s.name.startsWith("pretrain") || s.name.startsWith("fading") ? smallSeqCnn({ classes: 4, seed: 4 }) : smallCnn({ classes: 4, seed: 4 });
       const r = await train(m, data(), s, opts);
       expect(r.epochs.length, s.name).toBeGreaterThan(0);
       expect(Number.isFinite(r.final.accuracy), s.name).toBe(true);
