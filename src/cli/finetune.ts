@@ -210,7 +210,7 @@ export async function cmdFinetune(modelPath: string, f: TuneFlags & { data: stri
     else {
       io.out(table(["step", r.before?.top1 !== null && r.before?.top1 !== undefined ? "top-1" : "agreement"], curveRows(headline(r.before), null, r.epochs, "")));
       io.out(`\n${r.mode}, ${r.seconds.toFixed(1)} s; final: ${r.final ? describe(r.final) : "–"}`);
-      io.out(`wrote ${f.out}/model.json, weights.bin, finetune.json`);
+      io.out(`wrote ${f.out.replace(/\/+$/, "")}/model.json, weights.bin, finetune.json`);
     }
     return 0;
   });
@@ -258,7 +258,7 @@ export async function cmdCompressFinetune(input: string, f: SelectFlags & TuneFl
       else {
         io.out(r.report);
         io.out(`\n${curveText}`);
-        io.out(`\nwrote ${f.out}/model.json, weights.bin, plan.txt, plan.json, report.html`);
+        io.out(`\nwrote ${f.out.replace(/\/+$/, "")}/model.json, weights.bin, plan.txt, plan.json, report.html`);
       }
       return 0;
     } finally {
