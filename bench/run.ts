@@ -19,6 +19,7 @@ const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<voi
   "elhoushi-seeds": () => import("./elhoushi-seeds.bench.ts"),
   predictor: () => import("./predictor.bench.ts"),
   incremental: () => import("./incremental.bench.ts"),
+  recovery: () => import("./recovery.bench.ts"),
 };
 
 const args = process.argv.slice(2);
