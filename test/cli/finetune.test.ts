@@ -117,3 +117,34 @@ describe("odecomp evaluate / finetune / compress --finetune on a user model and 
     expect(existsSync(out)).toBe(false);
   });
 });
+
+describe("the same CLI flow under Deno", () => {
+  it("evaluate gives Node's figures; finetune writes a model whose accuracy Node reads back as Deno reported", async () => {
+    const { execFile } = await import("node:child_process");
+    const { fileURLToPath } = await import("node:url");
+    const { dirname } = await import("node:path");
+    const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
+    const deno = (args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(join(root, "node_modules/.bin/deno"), ["run", "--no-remote", "--no-lock", "--no-prompt", "-A", "src/cli/main.ts", ...args], {
+        cwd: root, timeout: 240_000, maxBuffer: 16 << 20,
+        env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", DENO_DIR: join(root, "node_modules/.cache/deno"), NO_COLOR: "1" },
+      }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+    });
+    const ev = await deno(["evaluate", model, "--data", data, "--json", ...common]);
+    expect(ev.code, ev.stderr).toBe(0);
+    const node = JSON.parse((await run("evaluate", model, "--data", data, "--json", ...common)).out);
+    const d = JSON.parse(ev.stdout);
+    expect(d.top1).toBe(node.top1);
+    expect(d.loss).toBeCloseTo(node.loss, 5);
+    const out = join(tmp(), "deno-tuned");
+    const ft = await deno(["finetune", model, "--data", data, "--out", out, "--epochs", "1", "--lr", "0.005", "--batch-size", "16", "--json", ...common]);
+    expect(ft.code, ft.stderr).toBe(0);
+    const r = JSON.parse(ft.stdout);
+    expect(r.final.top1).toBeGreaterThan(r.before.top1);
+    const back = JSON.parse((await run("evaluate", out, "--data", data, "--json", ...common)).out);
+    expect(back.top1).toBeCloseTo(r.final.top1, 10);
+    const bad = await deno(["evaluate", model, "--data", data, "--split", "nope", ...common]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--split is 'nope'/);
+  }, 300_000);
+});
