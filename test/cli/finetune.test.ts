@@ -118,6 +118,23 @@ describe("odecomp evaluate / finetune / compress --finetune on a user model and 
   });
 });
 
+describe("odecomp train on a user model and folder", () => {
+  it("train --model <model.json> --data <folder> --schedule decompose-at writes the trained compressed model; --dataset stays an alias", async () => {
+    const out = join(tmp(), "trained");
+    const r = await run("train", "--model", model, "--data", data, "--schedule", "decompose-at", "--epochs", "2", "--at", "1", "--budget", "0.5", "--batch-size", "16", "--out", out, "--json", "--backend", "cpu", "--quiet");
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.dataset).toBe(data);
+    expect(j.phases.map((p: { kind: string }) => p.kind)).toEqual(["train", "decompose", "train"]);
+    expect(existsSync(join(out, "model.json"))).toBe(true);
+    const bad = await run("train", "--model", model, "--data", join(data, "test"), "--schedule", "baseline", "--epochs", "1", "--backend", "cpu", "--quiet");
+    expect(bad.code).toBe(0); // the test/ folder alone is a class folder of 4 classes: still fits
+    const usage = await run("train", "--dataset", "cifar", "--model", "vgg", "--quiet");
+    expect(usage.code).toBe(2);
+    expect(usage.err).toMatch(/--dataset is 'cifar'/);
+  }, 180_000);
+});
+
 describe("the same CLI flow under Deno", () => {
   it("evaluate gives Node's figures; finetune writes a model whose accuracy Node reads back as Deno reported", async () => {
     const { execFile } = await import("node:child_process");
