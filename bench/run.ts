@@ -21,6 +21,7 @@ const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<voi
   incremental: () => import("./incremental.bench.ts"),
   recovery: () => import("./recovery.bench.ts"),
   data: () => import("./data.bench.ts"),
+  engine: () => import("./engine.bench.ts"),
 };
 
 const args = process.argv.slice(2);
