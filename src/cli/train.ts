@@ -95,7 +95,7 @@ export async function runSchedule(name: string, model: tfl.LayersModel, data: Pa
       onEpochEnd: (r) => {
         done++;
         points.push({ run: name, epoch: r.epoch, seconds: (performance.now() - t0) / 1000, accuracy: r.accuracy });
-        bar.update(done, `epoch ${r.epoch} (${r.label}) loss ${r.loss.toFixed(4)} acc ${r.accuracy.toFixed(4)} ${r.trainSeconds.toFixed(1)}s`);
+        bar.update(done, `epoch ${r.epoch} (${r.label}) loss ${r.loss.toFixed(4)} acc ${r.accuracy.toFixed(4)} ${r.trainSeconds.toFixed(1)}s ${(data.train.count / Math.max(r.trainSeconds, 1e-9)).toFixed(0)} img/s`);
       },
       onPhaseEnd: (p) => {
         if (p.kind === "decompose" && decomposedAt === null) {
