@@ -219,7 +219,7 @@ export async function cmdFinetune(modelPath: string, f: TuneFlags & { data: stri
 // ---- compress --finetune: compress, then recover by distillation from the original
 
 export async function cmdCompressFinetune(input: string, f: SelectFlags & TuneFlags & { out: string; force?: boolean; finetune: string; quantize?: string }, io: CliIO): Promise<number> {
-  if (f.quantize !== undefined) throw new UsageError(`--quantize '${f.quantize}' with --finetune is not supported yet; expected one of them (quantize the recovered model with a second compress --quantize)`);
+  if (f.quantize !== undefined) throw new UsageError(`--quantize '${f.quantize}' with --finetune is not supported yet; expected --quantize without --finetune`);
   const options = compressOptions(f);
   const s = tuneSettings(f, 1);
   const backend = backendFlag(f.backend);
