@@ -20,6 +20,7 @@ const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<voi
   predictor: () => import("./predictor.bench.ts"),
   "time-plan": () => import("./time-plan.bench.ts"),
   incremental: () => import("./incremental.bench.ts"),
+  recovery: () => import("./recovery.bench.ts"),
   data: () => import("./data.bench.ts"),
   engine: () => import("./engine.bench.ts"),
 };

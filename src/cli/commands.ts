@@ -92,7 +92,7 @@ export async function loadFolder(path: string): Promise<ModelFolder> {
 }
 
 /** Build the folder's model; turn tfjs' "unknown layer" into a clear message. */
-async function loadModel(folder: ModelFolder): Promise<tfl.LayersModel> {
+export async function loadModel(folder: ModelFolder): Promise<tfl.LayersModel> {
   try {
     return await artifactsToModel(folder.artifacts);
   } catch (e) {

@@ -37,6 +37,30 @@ function trainingOptions(c: Command): Command {
     .option("--json", "machine-readable output");
 }
 
+/** Data options of evaluate, finetune and compress --finetune. */
+function dataOptions(c: Command, json = true): Command {
+  c
+    .option("--preprocess <preset>", "pixel mapping the model expects: unit ([0,1], default), mobilenet ([-1,1]) or imagenet (mean/std)")
+    .option("--val-split <fraction>", "image folders without train/ and test/: held-out fraction (default 0.1)")
+    .option("--skip-bad-images", "skip (and count) images that cannot be decoded")
+    .option("--batch-size <n>", "batch size")
+    .option("--seed <n>", "seed")
+    .option("--backend <name>", "wasm (with odecomp kernels) or cpu", "wasm")
+    .option("--quiet", "no progress output");
+  return json ? c.option("--json", "machine-readable output") : c;
+}
+
+/** Fine-tuning options (finetune and compress --finetune). */
+function tuneOptions(c: Command, tune = true): Command {
+  if (!tune) return c;
+  return c
+    .option("--lr <rate>", "Adam learning rate (default 1e-4)")
+    .option("--distill-alpha <a>", "weight of the label loss with a teacher, in [0, 1] (default 0.5; 0 without labels)")
+    .option("--temperature <T>", "distillation temperature (default 4)")
+    .option("--augment", "random crop (pad 4) and horizontal flip on training images")
+    .option("--cache-teacher", "compute the teacher's outputs once per image (not with --augment)");
+}
+
 export function program(io: CliIO, result: { code: number } = { code: 0 }): Command {
   const act = <A extends unknown[]>(f: (...a: A) => Promise<number>) => async (...a: A) => { result.code = await f(...a); };
   const p = new Command("odecomp")
@@ -50,13 +74,31 @@ export function program(io: CliIO, result: { code: number } = { code: 0 }): Comm
       if (t !== undefined) await useThreads(t);
     });
 
-  selectOptions(p.command("compress").description("factorize a model's Dense/Conv2D layers into chains of stock tfjs layers")
+  tuneOptions(dataOptions(selectOptions(p.command("compress").description("factorize a model's Dense/Conv2D layers into chains of stock tfjs layers")
     .argument("<model>", "model.json (tfjs model.save or tensorflowjs converter, Keras 2 or 3) or its folder")
     .requiredOption("--out <dir>", "new output folder (model.json, weights.bin, plan.txt, plan.json)"))
     .option("--force", "replace a non-empty --out folder")
     .option("--quantize <dtype>", "store the written weights as uint8, uint16 or float16 (tensorflowjs converter format), or none (default: as the input)")
     .option("--json", "machine-readable output (errors too: one JSON object on stdout)")
-    .action(act(async (model: string, o) => cmdCompress(model, o, io)));
+    .option("--finetune <data>", "then recover by distillation from the original on this data (mnist, fashion-mnist, a folder, .npz); labels used when present")
+    .option("--epochs <n>", "--finetune: epochs (default 1)"), false))
+    .action(act(async (model: string, o) => o.finetune ? (await import("./finetune.ts")).cmdCompressFinetune(model, o, io) : cmdCompress(model, o, io)));
+
+  tuneOptions(dataOptions(p.command("evaluate").description("top-1 (top-5), per-class accuracy and loss of a model on data; top-1 agreement with --teacher")
+    .argument("<model>", "model.json or its folder")
+    .requiredOption("--data <data>", "mnist, fashion-mnist, an image folder (root/<class>/*.png|jpg) or a .npz/.npy file")
+    .option("--teacher <model>", "also report top-1 agreement with this model (needs no labels)")
+    .option("--split <split>", "test (default; the whole set when there is no test split), train or all")), false)
+    .action(act(async (model: string, o) => (await import("./finetune.ts")).cmdEvaluate(model, o, io)));
+
+  tuneOptions(dataOptions(p.command("finetune").description("fine-tune a model on data, with labels and/or by distillation from --teacher")
+    .argument("<model>", "model.json or its folder")
+    .requiredOption("--data <data>", "mnist, fashion-mnist, an image folder or a .npz/.npy file (unlabeled folders need --teacher)")
+    .requiredOption("--out <dir>", "new output folder (model.json, weights.bin, finetune.json)")
+    .option("--force", "replace a non-empty --out folder")
+    .option("--teacher <model>", "distil from this model")
+    .option("--epochs <n>", "epochs (default 1)")), true)
+    .action(act(async (model: string, o) => (await import("./finetune.ts")).cmdFinetune(model, o, io)));
 
   p.command("reconstruct").description("fold factorized chains back into the original layer kinds")
     .argument("<model>", "a compressed model.json or its folder")
@@ -71,9 +113,10 @@ export function program(io: CliIO, result: { code: number } = { code: 0 }): Comm
     .option("--json", "machine-readable output")
     .action(act(async (model: string, o) => cmdInspect(model, o, io)));
 
-  trainingOptions(selectOptions(p.command("train").description("train a reference model on bundled MNIST / Fashion-MNIST with a schedule")))
-    .option("--dataset <name>", "mnist or fashion-mnist", "fashion-mnist")
-    .option("--model <name>", "mlp, vgg or resnet", "vgg")
+  trainingOptions(selectOptions(p.command("train").description("train a reference model or your own model.json on bundled or your own data with a schedule")))
+    .option("--data <data>", "mnist, fashion-mnist, an image folder (root/<class>/*.png|jpg) or a .npz/.npy file")
+    .option("--dataset <name>", "alias of --data for the bundled sets", "fashion-mnist")
+    .option("--model <name>", "mlp, vgg, resnet, or a model.json (or its folder)", "vgg")
     .option("--schedule <name>", "baseline, decompose-at, pretrain, fading or incremental", "baseline")
     .option("--epochs <n>", "epochs", "3")
     .option("--at <epoch>", "decompose-at / incremental: epochs before the (first) decomposition (default epochs/3)")

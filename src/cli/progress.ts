@@ -10,7 +10,7 @@ export function progress(total: number, title: string, opts: { quiet?: boolean; 
   const stream = opts.stream ?? process.stderr;
   if (opts.quiet) return { update() {}, stop() {} };
   if (stream.isTTY) {
-    const bar = new cliProgress.SingleBar({ format: `${title} [{bar}] {value}/{total} {text}`, stream, hideCursor: true }, cliProgress.Presets.shades_classic);
+    const bar = new cliProgress.SingleBar({ format: `${title} [{bar}] {value}/{total} eta {eta_formatted} {text}`, stream, hideCursor: true }, cliProgress.Presets.shades_classic);
     bar.start(total, 0, { text: "" });
     return { update: (d, text) => bar.update(d, { text }), stop: () => bar.stop() };
   }

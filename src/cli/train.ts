@@ -17,7 +17,7 @@ export const MODELS = ["mlp", "vgg", "resnet"] as const;
 export const SCHEDULES = ["baseline", "decompose-at", "pretrain", "fading", "incremental"] as const;
 
 export interface TrainFlags extends SelectFlags {
-  dataset: string; model: string; schedule: string;
+  dataset: string; data?: string; model: string; schedule: string;
   epochs: string; at?: string; reconstructAt?: string; rank?: string; layers?: string;
   batchSize: string; trainPerClass?: string; testPerClass?: string; seed: string; lr: string; warmup: string;
   backend: string; out?: string; json?: boolean; force?: boolean; quiet?: boolean;
@@ -95,7 +95,7 @@ export async function runSchedule(name: string, model: tfl.LayersModel, data: Pa
       onEpochEnd: (r) => {
         done++;
         points.push({ run: name, epoch: r.epoch, seconds: (performance.now() - t0) / 1000, accuracy: r.accuracy });
-        bar.update(done, `epoch ${r.epoch} (${r.label}) loss ${r.loss.toFixed(4)} acc ${r.accuracy.toFixed(4)} ${r.trainSeconds.toFixed(1)}s`);
+        bar.update(done, `epoch ${r.epoch} (${r.label}) loss ${r.loss.toFixed(4)} acc ${r.accuracy.toFixed(4)} ${r.trainSeconds.toFixed(1)}s ${(data.train.count / Math.max(r.trainSeconds, 1e-9)).toFixed(0)} img/s`);
       },
       onPhaseEnd: (p) => {
         if (p.kind === "decompose" && decomposedAt === null) {
@@ -110,6 +110,16 @@ export async function runSchedule(name: string, model: tfl.LayersModel, data: Pa
   } finally {
     bar.stop();
   }
+}
+
+/** Any --data source at the model's input size, checked against the model (channels, classes). */
+async function loadOwnData(spec: string, model: tfl.LayersModel, modelName: string, trainPerClass?: number, testPerClass?: number) {
+  const { loadData: load } = await import("../data/node.ts");
+  const { checkModelData, modelInputSize } = await import("../train/evaluate.ts");
+  const inp = modelInputSize(model);
+  const { dataset } = await load(spec, { ...(inp.height && inp.width ? { size: [inp.height, inp.width] as [number, number] } : {}), trainPerClass, testPerClass });
+  for (const set of [dataset.train, dataset.test]) checkModelData(model, set, "train", { model: `model ${modelName}`, data: `data ${spec}` });
+  return dataset;
 }
 
 async function loadData(dataset: string, trainPerClass?: number, testPerClass?: number) {
@@ -128,22 +138,24 @@ const runJSON = (r: Run) => ({
 });
 
 export async function cmdTrain(f: TrainFlags, io: CliIO): Promise<number> {
-  pick("--dataset", f.dataset, DATASETS);
-  pick("--model", f.model, MODELS);
+  // --data names any source (bundled set, folder, .npz); --dataset is its older alias; --model a reference model or a model.json
+  const spec = f.data ?? f.dataset;
+  const own = !(MODELS as readonly string[]).includes(f.model);
+  if (!own && !f.data) pick("--dataset", f.dataset, DATASETS);
   pick("--schedule", f.schedule, SCHEDULES);
   const backend = pick("--backend", f.backend, ["wasm", "cpu"] as const);
   const batchSize = num("--batch-size", f.batchSize, 1, 65536, true), seed = num("--seed", f.seed, 0, 2 ** 31, true), lr = num("--lr", f.lr, 1e-8, 10), warmupSteps = num("--warmup", f.warmup, 0, 1e6, true);
   const trainPerClass = f.trainPerClass !== undefined ? num("--train-per-class", f.trainPerClass, 1, 1e6, true) : undefined;
   const testPerClass = f.testPerClass !== undefined ? num("--test-per-class", f.testPerClass, 1, 1e6, true) : undefined;
   await useBackend(backend);
-  const model = buildModel(f.model, seed);
+  const model = own ? await (await import("./commands.ts")).loadModel(await (await import("./commands.ts")).loadFolder(f.model)) : buildModel(f.model, seed);
   const schedule = buildSchedule(f, model);
-  const data = await loadData(f.dataset, trainPerClass, testPerClass);
+  const data = own || !(DATASETS as readonly string[]).includes(spec) ? await loadOwnData(spec, model, f.model, trainPerClass, testPerClass) : await loadData(spec, trainPerClass, testPerClass);
   if (f.out) await checkOut(f.out, [], !!f.force);
   const run = await runSchedule(schedule.name, model, data, schedule, { batchSize, seed, lr, warmupSteps, quiet: f.quiet || f.json });
   try {
     if (f.out) await writeOut(f.out, await modelFiles("", run.result.model, run.planText ? { "plan.txt": run.planText + "\n" } : {}));
-    if (f.json) io.out(JSON.stringify({ command: "train", backend: tf.getBackend(), dataset: f.dataset, model: f.model, ...runJSON(run) }, null, 2));
+    if (f.json) io.out(JSON.stringify({ command: "train", backend: tf.getBackend(), dataset: spec, model: f.model, ...runJSON(run) }, null, 2));
     else {
       io.out(table(["phase", "kind", "epochs", "seconds", "params before", "params after", "accuracy"], run.result.phases.map((p) => [p.label, p.kind, String(p.epochs), p.seconds.toFixed(1), String(p.paramsBefore), String(p.paramsAfter), p.accuracy.toFixed(4)])));
       io.out(`\n${run.result.schedule}: ${run.result.totalSeconds.toFixed(1)} s wall-clock (${run.result.trainSeconds.toFixed(1)} s training), final accuracy ${run.result.final.accuracy.toFixed(4)}, ${run.result.final.params} parameters`);

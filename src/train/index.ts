@@ -10,3 +10,16 @@ export { train, baseline, pretrain, fading, incremental, incrementalPredicted, i
 export { phaseKinds } from "./phases/index.ts";
 export type { TrainHook, HookContext, StepContext, LossContext, EpochContext } from "./hooks/hook.ts";
 export { fitCurves, predictCurve, shouldStop, fitRankCurve, nextRank, curveFamilies, pow3, exp3, logPower, type CurveFamily, type CurveEnsemble, type FamilyFit, type PredictorOptions, type CurvePrediction, type StopOptions, type StopDecision, type RankPoint, type NextRankOptions, type RankChoice } from "./predictor.ts";
+export { distillLoss, softKL, crossEntropy, outputKind, outputClasses, toLogits, teacherOutput, DEFAULT_ALPHA, DEFAULT_TEMPERATURE, type OutputKind, type DistillOptions, type DistillLossArgs } from "./distill.ts";
+export { distillHook, type DistillHookOptions } from "./hooks/distill.ts";
+export { finetune, type FinetuneOptions, type FinetuneResult, type FinetuneEpoch, type FinetuneProgress } from "./finetune.ts";
+export { evaluateModel, checkModelData, inputLayout, modelInputSize, type EvaluateOptions, type EvaluateResult, type ClassAccuracy } from "./evaluate.ts";
+// The data loaders that run in every runtime (browser File/Blob lists, folder entries, npy/npz bytes) and
+// the preprocessing presets; the Node/Deno file-system ones (loadImageFolder, loadNpz, loadNpy, loadData)
+// are in odecomp/data/node.
+export { loadImageFiles, loadArrayFile, type PickedFile } from "../data/files.ts";
+export { loadFolderEntries, type FolderEntry, type DataCache, type ImageFolderOptions } from "../data/folder.ts";
+export { parseNpy, parseNpz, loadNpzBytes, loadNpyBytes, type NpyArray, type ArrayOptions } from "../data/npy.ts";
+export { preprocessPresets, resolvePreprocess, type Preprocess, type PreprocessPreset } from "../data/preprocess.ts";
+export type { Augment } from "../data/augment.ts";
+export type { LoadReport, SkippedImage } from "../data/report.ts";

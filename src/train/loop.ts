@@ -6,6 +6,7 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import { check } from "../core/errors.ts";
 import type { ImageSet } from "../data/dataset.ts";
 import { forEachBatch, type Batch } from "./batches.ts";
+import { crossEntropy, outputKind } from "./distill.ts";
 
 export interface EpochOptions {
   optimizer: tf.Optimizer;
@@ -41,13 +42,14 @@ export async function trainEpoch(model: tfl.LayersModel, set: ImageSet, options:
   check(vars.length > 0, "trainEpoch", () => `model '${model.name}' has no trainable weights; expected at least one`);
   check(set.labels, "trainEpoch", () => "the training set has no labels; expected a labeled set");
   let step = options.step ?? 0, steps = 0;
+  const kind = outputKind(model); // a linear (logits) output is trained through softmax cross-entropy
   let lossSum = tf.scalar(0);
   await forEachBatch(set, { batchSize: options.batchSize, seed: options.seed, epoch: options.epoch, layout: options.layout }, (batch) => {
     const s = step;
     options.beforeStep?.(s, batch);
     const loss = options.optimizer.minimize(() => {
       const pred = model.apply(batch.x, { training: true }) as tf.Tensor;
-      const ce = tf.mean(tfl.metrics.categoricalCrossentropy(batch.y!, pred)) as tf.Scalar;
+      const ce = kind === "logits" ? crossEntropy(batch.y!, pred, kind) : tf.mean(tfl.metrics.categoricalCrossentropy(batch.y!, pred)) as tf.Scalar;
       const extra = options.penalty?.(s, batch, pred);
       return extra ? tf.add(ce, extra) as tf.Scalar : ce;
     }, true, vars)!;

@@ -7,10 +7,13 @@ import { show } from "../core/show.ts";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import type { CompressOptions, Plan } from "../compress/plan.ts";
 import type { Artifacts } from "../compress/artifacts.ts";
+import type { ImageSet } from "../data/dataset.ts";
+import type { FinetuneOptions, FinetuneResult } from "../train/finetune.ts";
+import type { EvaluateOptions, EvaluateResult } from "../train/evaluate.ts";
 import type { ArtifactsResult, CompressResult, ReconstructResult, reconstructModelArtifacts } from "../models/compress.ts";
 import {
   CORE_FUNCTIONS, type CoreFunctions, decodeResult, deserializeError, transferables,
-  type WorkerRequest, type WorkerResponse, type WorkerFunction, type WorkerInfo, type WorkerInit,
+  type WorkerProgressFn, type WorkerRequest, type WorkerResponse, type WorkerFunction, type WorkerInfo, type WorkerInit,
 } from "./protocol.ts";
 
 /** A browser / Deno Web Worker (or anything with the same four members). */
@@ -75,14 +78,24 @@ export interface OdecompWorker extends OdecompCoreWorker {
   /** compressArtifacts() of odecomp/models (tfjs is not needed on the caller's side). */
   compressArtifacts(artifacts: Artifacts, options?: CompressOptions): Promise<ArtifactsResult>;
   reconstructModelArtifacts: Async<typeof reconstructModelArtifacts>;
+  /**
+   * finetune() of odecomp/train: the model (and `teacher`) go to the worker as artifacts, the data as a
+   * copy; `onStep` reports progress; the fine-tuned model comes back as a new LayersModel (the input is untouched).
+   */
+  finetune(model: tfl.LayersModel, train: ImageSet, options?: WorkerFinetuneOptions): Promise<{ model: tfl.LayersModel; result: FinetuneResult }>;
+  /** evaluateModel() of odecomp/train (with `teacher`: top-1 agreement). */
+  evaluate(model: tfl.LayersModel, set: ImageSet, options?: Omit<EvaluateOptions, "teacher" | "onProgress"> & { teacher?: tfl.LayersModel }): Promise<EvaluateResult>;
   /** Stop the worker; pending calls reject with an OdecompError. Idempotent. */
   terminate(): Promise<void>;
 }
 
+/** finetune's options in the worker: the teacher as a model (sent as artifacts); no optimizer factory or epoch callback (functions cannot be posted). */
+export type WorkerFinetuneOptions = Omit<FinetuneOptions, "teacher" | "optimizer" | "onEpochEnd"> & { teacher?: tfl.LayersModel };
+
 interface Pending {
   resolve(v: unknown): void;
   reject(e: Error): void;
-  onProgress?: CompressOptions["onProgress"];
+  onProgress?: WorkerProgressFn;
 }
 
 const WHERE = "worker";
@@ -182,7 +195,7 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<O
     }
   };
 
-  const call = <T>(fn: WorkerFunction, args: unknown[], onProgress?: CompressOptions["onProgress"], ownedInputs = false): Promise<T> =>
+  const call = <T>(fn: WorkerFunction, args: unknown[], onProgress?: WorkerProgressFn, ownedInputs = false): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const id = nextId++;
       const transfer = ownedInputs ? transferables(args) : options.transferInputs ? transferables(args, true) : [];
@@ -225,7 +238,7 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<O
     async compress(model: tfl.LayersModel, o?: CompressOptions) {
       const { modelToArtifacts, artifactsToModel } = await convert();
       const [rest, onProgress] = split(o);
-      const r = await call<ArtifactsResult>("compressArtifacts", [await modelToArtifacts(model), rest], onProgress, true);
+      const r = await call<ArtifactsResult>("compressArtifacts", [await modelToArtifacts(model), rest], onProgress as WorkerProgressFn | undefined, true);
       return { model: await artifactsToModel(r.artifacts), plan: r.plan, report: r.report };
     },
     async planCompression(model: tfl.LayersModel, o?: CompressOptions) {
@@ -239,7 +252,19 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<O
     },
     compressArtifacts(artifacts: Artifacts, o?: CompressOptions) {
       const [rest, onProgress] = split(o);
-      return call("compressArtifacts", [artifacts, rest], onProgress);
+      return call("compressArtifacts", [artifacts, rest], onProgress as WorkerProgressFn | undefined);
+    },
+    async finetune(model: tfl.LayersModel, train: ImageSet, o: WorkerFinetuneOptions = {}) {
+      const { modelToArtifacts, artifactsToModel } = await convert();
+      const { teacher, onStep, ...rest } = o;
+      if (onStep !== undefined && typeof onStep !== "function") fail("finetune", `onStep is ${typeof onStep}; expected a function`);
+      const r = await call<{ artifacts: Artifacts; result: FinetuneResult }>("finetuneArtifacts", [await modelToArtifacts(model), train, rest, teacher ? await modelToArtifacts(teacher) : undefined], onStep as WorkerProgressFn | undefined);
+      return { model: await artifactsToModel(r.artifacts), result: r.result };
+    },
+    async evaluate(model: tfl.LayersModel, set: ImageSet, o: Omit<EvaluateOptions, "teacher" | "onProgress"> & { teacher?: tfl.LayersModel } = {}) {
+      const { modelToArtifacts } = await convert();
+      const { teacher, ...rest } = o;
+      return call("evaluateArtifacts", [await modelToArtifacts(model), set, rest, teacher ? await modelToArtifacts(teacher) : undefined]);
     },
     reconstructModelArtifacts: (artifacts: Artifacts) => call("reconstructModelArtifacts", [artifacts]),
     async terminate() {

@@ -6,6 +6,7 @@ import { OdecompError } from "../core/errors.ts";
 import type { RuntimeInfo } from "../core/loader.ts";
 import { decodeFactorized, encodeFactorized } from "../decompose/registry.ts";
 import type { CompressProgress } from "../compress/plan.ts";
+import type { FinetuneProgress } from "../train/finetune.ts";
 import type { matmul } from "../linalg/matmul.ts";
 import type { lowRankMatmul } from "../linalg/lowrank.ts";
 import type { qr } from "../linalg/qr.ts";
@@ -35,7 +36,7 @@ export interface CoreFunctions {
 const CORE_NAMES = { matmul: 0, lowRankMatmul: 0, qr: 0, eigh: 0, svd: 0, singularValues: 0, tucker: 0, cp: 0, tt: 0 } satisfies Record<keyof CoreFunctions, 0>;
 export const CORE_FUNCTIONS = Object.keys(CORE_NAMES) as (keyof CoreFunctions)[];
 /** Artifacts-level model functions the worker runs (the client wraps the LayersModel forms around them). */
-export const MODEL_FUNCTIONS = ["compressArtifacts", "reconstructModelArtifacts", "planArtifacts"] as const;
+export const MODEL_FUNCTIONS = ["compressArtifacts", "reconstructModelArtifacts", "planArtifacts", "finetuneArtifacts", "evaluateArtifacts"] as const;
 export type CoreFunction = keyof CoreFunctions;
 export type ModelFunction = (typeof MODEL_FUNCTIONS)[number];
 export type WorkerFunction = CoreFunction | ModelFunction;
@@ -89,6 +90,10 @@ export interface SerializedError {
   stack?: string;
 }
 
+/** Progress of a call: compress steps, or fine-tuning steps (finetuneArtifacts). */
+export type WorkerProgress = CompressProgress | FinetuneProgress;
+export type WorkerProgressFn = (p: WorkerProgress) => void;
+
 /** Client → worker. */
 export type WorkerRequest =
   | { type: "init"; id: number; init: WorkerInit }
@@ -98,7 +103,7 @@ export type WorkerRequest =
 export type WorkerResponse =
   | { type: "ready"; id: number; info: WorkerInfo }
   | { type: "result"; id: number; value: unknown }
-  | { type: "progress"; id: number; progress: CompressProgress }
+  | { type: "progress"; id: number; progress: WorkerProgress }
   | { type: "error"; id: number; error: SerializedError };
 
 export function serializeError(e: unknown): SerializedError {

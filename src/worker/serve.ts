@@ -11,9 +11,12 @@ import type { Artifacts } from "../compress/artifacts.ts";
 import { planArtifacts } from "../compress/compress.ts";
 import { compressArtifacts, reconstructModelArtifacts } from "../models/compress.ts";
 import { artifactsToModel, layerShapes } from "../models/convert.ts";
+import type { ImageSet } from "../data/dataset.ts";
+import type { FinetuneOptions } from "../train/finetune.ts";
+import type { EvaluateOptions } from "../train/evaluate.ts";
 import {
   CORE_FUNCTIONS, MODEL_FUNCTIONS, encodeResult, serializeError, transferables,
-  type CoreFunction, type WorkerRequest, type WorkerResponse, type WorkerFunction, type WorkerInfo, type WorkerInit,
+  type CoreFunction, type WorkerProgress, type WorkerProgressFn, type WorkerRequest, type WorkerResponse, type WorkerFunction, type WorkerInfo, type WorkerInit,
 } from "./protocol.ts";
 
 /** The two halves of a message port this module needs. */
@@ -22,10 +25,36 @@ export interface ServePort {
   listen(handler: (message: WorkerRequest) => void): void;
 }
 
-type Impl = (args: unknown[], onProgress?: CompressOptions["onProgress"]) => unknown;
+type Impl = (args: unknown[], onProgress?: WorkerProgressFn) => unknown;
 
-const withProgress = (o: unknown, onProgress: CompressOptions["onProgress"]): CompressOptions =>
+const withProgress = (o: unknown, onProgress: WorkerProgressFn | undefined): CompressOptions =>
   onProgress ? { ...(o as CompressOptions ?? {}), onProgress } : (o as CompressOptions);
+
+/** finetune / evaluateModel of odecomp/train on artifacts: the models are built here and disposed after. */
+async function onModels<T>(a: Artifacts, teacher: Artifacts | undefined, fn: (m: Awaited<ReturnType<typeof artifactsToModel>>, t: Awaited<ReturnType<typeof artifactsToModel>> | undefined) => Promise<T>): Promise<T> {
+  const model = await artifactsToModel(a);
+  const t = teacher ? await artifactsToModel(teacher) : undefined;
+  try {
+    return await fn(model, t);
+  } finally {
+    model.dispose(); t?.dispose();
+  }
+}
+
+async function finetuneOnArtifacts(args: unknown[], onStep?: WorkerProgressFn) {
+  const { finetune } = await import("../train/finetune.ts");
+  const { modelToArtifacts } = await import("../models/convert.ts");
+  const o = (args[2] ?? {}) as FinetuneOptions;
+  return onModels(args[0] as Artifacts, args[3] as Artifacts | undefined, async (m, teacher) => {
+    const result = await finetune(m, args[1] as ImageSet, { ...o, teacher, ...(onStep ? { onStep } : {}) });
+    return { artifacts: await modelToArtifacts(m), result };
+  });
+}
+
+async function evaluateOnArtifacts(args: unknown[]) {
+  const { evaluateModel } = await import("../train/evaluate.ts");
+  return onModels(args[0] as Artifacts, args[3] as Artifacts | undefined, (m, teacher) => evaluateModel(m, args[1] as ImageSet, { ...(args[2] ?? {}) as EvaluateOptions, teacher }));
+}
 
 /** planCompression on artifacts (the client sends a LayersModel's artifacts). */
 async function planOnArtifacts(a: Artifacts, options: CompressOptions) {
@@ -44,6 +73,8 @@ const IMPLS: Record<WorkerFunction, Impl> = {
   compressArtifacts: (args, p) => compressArtifacts(args[0] as Artifacts, withProgress(args[1], p)),
   reconstructModelArtifacts: (args) => reconstructModelArtifacts(args[0] as Artifacts),
   planArtifacts: (args) => planOnArtifacts(args[0] as Artifacts, (args[1] ?? {}) as CompressOptions),
+  finetuneArtifacts: (args, p) => finetuneOnArtifacts(args, p),
+  evaluateArtifacts: (args) => evaluateOnArtifacts(args),
 };
 
 async function init(o: WorkerInit, kind: WorkerInfo["kind"]): Promise<WorkerInfo> {
@@ -81,7 +112,7 @@ export function serve(port: ServePort, kind: WorkerInfo["kind"]): void {
         case "call": {
           const impl = IMPLS[m.fn];
           if (!impl || !(CORE_FUNCTIONS as readonly string[]).concat(MODEL_FUNCTIONS).includes(m.fn)) fail("worker", `unknown function '${String(m.fn)}'; expected one of ${[...CORE_FUNCTIONS, ...MODEL_FUNCTIONS].join(", ")}`);
-          const onProgress = m.progress ? (progress: Parameters<NonNullable<CompressOptions["onProgress"]>>[0]) => reply({ type: "progress", id: m.id, progress }) : undefined;
+          const onProgress = m.progress ? (progress: WorkerProgress) => reply({ type: "progress", id: m.id, progress }) : undefined;
           const value = encodeResult(await impl(m.args, onProgress));
           reply({ type: "result", id: m.id, value }, transferables(value));
           break;
