@@ -113,6 +113,31 @@ export async function run(args: string[]): Promise<void> {
   const up = () => loadavg().map((x) => x.toFixed(2)).join(" ");
   console.log(`load average at start: ${up()}`);
   const timer = new CachedTimer(tfjsTimer({ minSeconds: quick ? 0.02 : 0.05 })); // one cache for every plan of the run
+  if (args.includes("--overhead")) {
+    // Planning overhead only (issue 15 target: timed compress ≤ 2× plain compress): a plain params-budget
+    // compress against the time-budget one with a cold cache, alternated, batch 1.
+    for (const name of pick) {
+      const model = builders[name]();
+      randomizeBN(model);
+      const plainMs: number[] = [], timedMs: number[] = [];
+      for (let rep = 0; rep < 2; rep++) {
+        let t0 = performance.now();
+        (await compress(model, { select: { kind: "budget", keep: 0.5 }, foldBatchNorm: true })).model.dispose();
+        plainMs.push(performance.now() - t0);
+        const cold = new CachedTimer(tfjsTimer({ minSeconds: quick ? 0.02 : 0.05 }));
+        t0 = performance.now();
+        (await compress(model, { select: { kind: "budget", keep: 0.5, metric: "time", batch: 1 }, foldBatchNorm: true, timing: { timer: cold } })).model.dispose();
+        timedMs.push(performance.now() - t0);
+        console.log(`  ${name} rep ${rep}: timings ${cold.misses}, in the timer ${(cold.spent).toFixed(2)} s`);
+      }
+      const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
+      rows.push({ case: `${name}: planning overhead (batch 1)`, ours: "time budget", peer: "params budget", oursMs: med(timedMs), peerMs: med(plainMs), speedup: med(plainMs) / med(timedMs), extra: { "ratio": med(timedMs) / med(plainMs), "load": up() } });
+      console.log(`${name}: timed compress ${med(timedMs).toFixed(0)} ms vs plain ${med(plainMs).toFixed(0)} ms = ${(med(timedMs) / med(plainMs)).toFixed(2)}×; load ${up()}`);
+      model.dispose();
+    }
+    printTable("time-plan --overhead", rows);
+    return;
+  }
   for (const name of pick) {
     const model = builders[name]();
     randomizeBN(model);

@@ -9,6 +9,9 @@ import { OdecompError } from "../core/errors.ts";
 import { artifactsQuantization, quantizeArtifacts, type QuantizeReport } from "../compress/artifacts.ts";
 import { QUANTIZE_DTYPES, type QuantizeDtype } from "../compress/quantize.ts";
 import { useBackend } from "./backend.ts";
+import { lazyProgress, type LazyProgress } from "./progress.ts";
+import { planJSON, type BudgetJSON, type CompressJSON, type InspectJSON } from "./schema.ts";
+import { isOtherKind } from "../compress/plan.ts";
 
 export interface CliIO {
   out: (s: string) => void;
@@ -107,13 +110,12 @@ export function artifactFiles(a: Artifacts, dir = ""): Files {
   return [[`${dir}weights.bin`, new Uint8Array(weightData)], [`${dir}model.json`, JSON.stringify(modelJSON)]];
 }
 
-const planJSON = (p: Plan) => ({ select: p.select, totals: p.totals, entries: p.entries, ...(p.timing ? { timing: p.timing } : {}), ...(p.foldedBatchNorm ? { foldedBatchNorm: p.foldedBatchNorm } : {}) });
 
 /**
  * Timing runs where the model will run: the wasm backend with odecomp's kernels (the cpu backend
  * otherwise, as before). --timing reports measured times at any rule; --metric time needs them.
  */
-async function timingSetUp(options: CompressOptions, f: SelectFlags): Promise<(() => Promise<void>) | null> {
+async function timingSetUp(options: CompressOptions, f: SelectFlags, bar?: LazyProgress): Promise<(() => Promise<void>) | null> {
   const timed = f.timing || (options.select?.kind === "budget" && options.select.metric === "time");
   if (f.timingCache !== undefined && !timed) throw new UsageError("--timing-cache keeps measurements; expected it with --metric time or --timing");
   if (!timed) { await useBackend("cpu"); return null; }
@@ -121,7 +123,11 @@ async function timingSetUp(options: CompressOptions, f: SelectFlags): Promise<((
   const { tfjsTimer, loadTimingCache, saveTimingCache } = await import("../models/timing.ts");
   const { CachedTimer } = await import("../compress/timecost.ts");
   const path = f.timingCache;
-  const timer = new CachedTimer(tfjsTimer(), path !== undefined ? await loadTimingCache(path) : []);
+  const inner = tfjsTimer();
+  let measured = 0;
+  // Each measurement is a short tfjs run; counting them keeps the bar moving while a layer's chains are timed.
+  const counted = { id: inner.id, time: (r: Parameters<typeof inner.time>[0]) => { const t = inner.time(r); bar?.text(`timing ${r.method ?? "layer"} '${r.layer.name}' (${++measured} measured)`); return t; } };
+  const timer = new CachedTimer(counted, path !== undefined ? await loadTimingCache(path) : []);
   options.timing = { timer, batch: f.batch !== undefined ? num("--batch", f.batch, 1, 65536, true) : 1 };
   return path !== undefined ? () => saveTimingCache(path, timer.entries) : null;
 }
@@ -167,15 +173,20 @@ export async function cmdCompress(input: string, opts: SelectFlags & { out: stri
   const claim = await claimOut(opts.out, [folder.file, ...folder.shards], !!opts.force);
   try {
     for (const n of claim.notes) io.err(`odecomp: ${n}`);
-    const saveTimes = await timingSetUp(options, opts);
+    const bar = lazyProgress("compress", { quiet: opts.json });
+    const saveTimes = await timingSetUp(options, opts, bar);
     const model = await loadModel(folder); // clear message for layers tfjs cannot build; built once, reused
-    const r = await asUsage(opts, () => compressArtifacts(folder.artifacts, { ...options, model })).finally(() => model.dispose());
+    options.onProgress = (p) => bar.update(p.step, p.steps, p.layer ? `${p.phase} '${p.layer}'` : p.phase);
+    const r = await asUsage(opts, () => compressArtifacts(folder.artifacts, { ...options, model })).finally(() => { bar.stop(); model.dispose(); });
     await saveTimes?.();
     const quant = await writeModel(claim, r.artifacts, q, (qr) => [
       ["plan.txt", r.report + (qr ? `\n${quantLine(qr)}` : "") + "\n"],
       ["plan.json", JSON.stringify({ ...planJSON(r.plan), quantization: qr }, null, 2)],
     ]);
-    if (opts.json) io.out(JSON.stringify({ command: "compress", input: folder.file, out: opts.out, normalized: folder.changes, plan: planJSON(r.plan), quantization: quant }, null, 2));
+    if (opts.json) {
+      const j: CompressJSON = { command: "compress", input: folder.file, normalized: folder.changes, plan: planJSON(r.plan), out: opts.out, quantization: quant };
+      io.out(JSON.stringify(j, null, 2));
+    }
     else {
       if (folder.changes.length) io.err(`normalised Keras 3 config: ${folder.changes.join("; ")}`);
       io.out(ruleText(options.select, !!(opts.budget ?? opts.rankRule)));
@@ -212,45 +223,99 @@ export async function cmdReconstruct(input: string, opts: { out: string; json?: 
   }
 }
 
+/** The budgets inspect previews, as fractions of the metric kept. */
+export const INSPECT_BUDGETS = [0.75, 0.5, 0.25];
+
 export async function cmdInspect(input: string, opts: SelectFlags & { json?: boolean }, io: CliIO): Promise<number> {
   const INSPECT_METHODS = ["auto", ...convMethodNames()];
   const base = { ...compressOptions(opts), foldBatchNorm: opts.foldBn !== false };
   // inspect previews what compress would do: the same default rule, printed the same way.
   base.select ??= DEFAULT_RULE;
   const folder = await loadFolder(input);
-  await useBackend("cpu");
+  const bar = lazyProgress("inspect", { quiet: opts.json });
+  const saveTimes = await timingSetUp(base, opts, bar);
+  const timed = base.timing !== undefined;
   const model = await loadModel(folder);
   try {
+    // one plan per conv method under the rule, then one per previewed budget (auto method, by time when measured)
+    const metric: BudgetJSON["metric"] = timed ? "time" : (opts.metric as BudgetJSON["metric"] | undefined) ?? "flops";
+    const steps = INSPECT_METHODS.length + INSPECT_BUDGETS.length;
+    let step = 0;
+    const planned = async (o: CompressOptions) => { const p = (await asUsage(opts, () => planCompression(model, o))).plan; bar.update(++step, steps, "planning"); return p; };
     const plans: Record<string, Plan> = {};
-    for (const m of INSPECT_METHODS) plans[m] = (await asUsage(opts, () => planCompression(model, { ...base, convMethod: m }))).plan;
-    const ref = plans.auto;
-    const rows = ref.entries.map((e) => {
-      const saves: Record<string, number> = {};
-      for (const m of INSPECT_METHODS) {
-        const x = plans[m].entries.find((y) => y.layer === e.layer)!;
-        saves[m] = x.paramsAfter;
+    for (const m of INSPECT_METHODS) {
+      plans[m] = await planned({ ...base, convMethod: m });
+      // Time the whole model once: every later plan reuses it (the same base for every column, and no re-timing).
+      const g = plans[m].timing;
+      if (base.timing && g && base.timing.modelTime === undefined) base.timing = { ...base.timing, modelTime: g.modelTime ?? undefined, baseTime: plans[m].totals.timeBefore };
+    }
+    const ref = plans[base.convMethod ?? "auto"] ?? plans.auto;
+    const budgets: BudgetJSON[] = [];
+    for (const keep of INSPECT_BUDGETS) {
+      try {
+        const p = await planned({ ...base, select: { kind: "budget", keep, metric } });
+        budgets.push({ keep, metric, totals: p.totals, layers: p.entries.filter((e) => !isOtherKind(e)).map((e) => ({ layer: e.layer, method: e.action === "factorize" ? e.method : null, ranks: e.ranks })) });
+      } catch (e) {
+        if (!(e instanceof OdecompError)) throw e;
+        budgets.push({ keep, metric, totals: null, error: e.message, layers: [] });
       }
-      return { layer: e.layer, kind: e.kind, params: e.paramsBefore, flops: e.flopsBefore, paramsAfter: saves };
-    });
+    }
+    bar.stop();
+    await saveTimes?.();
+    const modelTime = ref.totals.timeBefore ?? null;
+    const rows = ref.entries.map((e) => ({
+      layer: e.layer, kind: e.kind, params: e.paramsBefore, flops: e.flopsBefore,
+      time: e.timeBefore ?? null, timeShare: modelTime && e.timeBefore != null ? e.timeBefore / modelTime : null,
+      paramsAfter: Object.fromEntries(INSPECT_METHODS.map((m) => [m, plans[m].entries.find((y) => y.layer === e.layer)!.paramsAfter])),
+    }));
+    const stored = artifactsQuantization(folder.artifacts);
     if (opts.json) {
-      io.out(JSON.stringify({ command: "inspect", input: folder.file, normalized: folder.changes, quantization: artifactsQuantization(folder.artifacts), model: { name: model.name, params: model.countParams(), layers: model.layers.length }, select: ref.select, layers: rows, totals: Object.fromEntries(INSPECT_METHODS.map((m) => [m, plans[m].totals])) }, null, 2));
+      const j: InspectJSON = {
+        command: "inspect", input: folder.file, normalized: folder.changes, plan: planJSON(ref), quantization: stored,
+        model: { name: model.name, params: model.countParams(), layers: model.layers.length }, select: ref.select, layers: rows,
+        totals: Object.fromEntries(INSPECT_METHODS.map((m) => [m, plans[m].totals])), budgets,
+      };
+      io.out(JSON.stringify(j, null, 2));
       return 0;
     }
     if (folder.changes.length) io.err(`normalised Keras 3 config: ${folder.changes.join("; ")}`);
-    const stored = artifactsQuantization(folder.artifacts);
     io.out(`${folder.file}: model '${model.name}', ${model.layers.length} layers, ${model.countParams().toLocaleString("en-US")} parameters${stored ? ` (weights stored as ${stored}, dequantized here)` : ""}`);
-    io.out(`${ruleText(opts.budget || opts.rankRule ? ref.select : undefined, !!(opts.budget ?? opts.rankRule))}; columns after FLOPs: parameters each conv method would leave (Dense layers always use SVD)\n`);
-    const head = ["layer", "kind", "params", "FLOPs/sample", ...INSPECT_METHODS];
-    const body = rows.map((r) => [r.layer, r.kind, String(r.params), String(r.flops), ...INSPECT_METHODS.map((m) => String(r.paramsAfter[m]))]);
-    body.push(["total", "", String(ref.totals.paramsBefore), String(ref.totals.flopsBefore), ...INSPECT_METHODS.map((m) => `${plans[m].totals.paramsAfter} (${(100 * plans[m].totals.paramsAfter / Math.max(1, plans[m].totals.paramsBefore)).toFixed(0)}%)`)]);
+    io.out(`${ruleText(opts.budget || opts.rankRule ? ref.select : undefined, !!(opts.budget ?? opts.rankRule))}`);
+    io.out(timed ? `time: measured on ${ref.timing?.timer ?? "the timer"}, batch ${ref.timing?.batch ?? 1}; share of the model's measured time per layer`
+      : "time: not measured (pass --timing, or --metric time, to measure each layer on the wasm backend)");
+    const pct = (x: number | null) => (x === null ? "—" : `${(100 * x).toFixed(1)}%`);
+    const choice = (b: BudgetJSON, layer: string) => {
+      if (b.totals === null) return "—";
+      const x = b.layers.find((y) => y.layer === layer);
+      return !x ? "" : x.method ? `${x.method} ${x.ranks.join("×")}` : "keep";
+    };
+    const bhead = budgets.map((b) => `keep ${b.keep} ${b.metric}`);
+    const listed = rows.filter((_, i) => !isOtherKind(ref.entries[i]));
+    io.out(`\nper layer, in model order; the 'keep' columns: the method and ranks compress would choose (--method auto) at that budget\n`);
+    const head = ["layer", "kind", "time", "FLOPs/sample", "params", ...bhead];
+    const body = listed.map((r) => [r.layer, r.kind, timed ? pct(r.timeShare) : "—", fmtCount(r.flops), fmtCount(r.params), ...budgets.map((b) => choice(b, r.layer))]);
+    body.push(["total", "", timed && modelTime ? `${(1e3 * modelTime).toFixed(2)} ms` : "—", fmtCount(ref.totals.flopsBefore), fmtCount(ref.totals.paramsBefore),
+      ...budgets.map((b) => (b.totals ? `${metric === "time" ? pct((b.totals.timeAfter ?? 0) / Math.max(1e-12, b.totals.timeBefore ?? 0)) : metric === "flops" ? pct(b.totals.flopsAfter / Math.max(1, b.totals.flopsBefore)) : pct(b.totals.paramsAfter / Math.max(1, b.totals.paramsBefore))} kept` : "not reachable"))]);
     io.out(table(head, body));
-    const notes = ref.entries.filter((e) => e.note).map((e) => `- ${e.layer}: ${e.note}`);
-    if (notes.length) io.out(["", "notes (auto):", ...notes].join("\n"));
+    io.out(`\nparameters each conv method would leave under the rule (Dense layers always use SVD):\n`);
+    const mhead = ["layer", ...INSPECT_METHODS];
+    const mbody = listed.map((r) => [r.layer, ...INSPECT_METHODS.map((m) => String(r.paramsAfter[m]))]);
+    mbody.push(["total", ...INSPECT_METHODS.map((m) => `${plans[m].totals.paramsAfter} (${(100 * plans[m].totals.paramsAfter / Math.max(1, plans[m].totals.paramsBefore)).toFixed(0)}%)`)]);
+    io.out(table(mhead, mbody));
+    const kinds = new Map<string, number>();
+    for (const e of ref.entries.filter(isOtherKind)) kinds.set(e.kind, (kinds.get(e.kind) ?? 0) + 1);
+    if (kinds.size) io.out(["", "kept as they are (kinds odecomp does not factorize):", ...[...kinds].map(([k, n]) => `- ${k} × ${n}`)].join("\n"));
+    const unreachable = budgets.filter((b) => b.error).map((b) => `- keep ${b.keep} ${b.metric}: ${b.error}`);
+    const notes = ref.entries.filter((e) => e.note && !isOtherKind(e)).map((e) => `- ${e.layer}: ${e.note}`);
+    if (notes.length || unreachable.length) io.out(["", `notes (${base.convMethod ?? "auto"}):`, ...notes, ...unreachable].join("\n"));
     return 0;
   } finally {
+    bar.stop();
     model.dispose();
   }
 }
+
+const fmtCount = (x: number) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e4 ? `${(x / 1e3).toFixed(1)}k` : String(x));
 
 export function table(head: string[], rows: string[][]): string {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

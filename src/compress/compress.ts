@@ -29,6 +29,8 @@ interface Inspection {
   others: Other[];
   totalParams: number;
   weights: Map<string, Tensor>;
+  /** Every layer name in model order. */
+  order: string[];
 }
 
 const ownerOf = (weightName: string) => weightName.slice(0, weightName.lastIndexOf("/"));
@@ -49,6 +51,7 @@ export function inspect(a: Artifacts, shapes: Map<string, LayerShapes>): Inspect
     byLayer.set(o, [...(byLayer.get(o) ?? []), name]);
   }
   const seen = new Set<string>();
+  const order: string[] = [];
   const candidates: Candidate[] = [];
   const others: Other[] = [];
   let totalParams = 0;
@@ -57,11 +60,12 @@ export function inspect(a: Artifacts, shapes: Map<string, LayerShapes>): Inspect
     const name = layerName(entry);
     if (seen.has(name)) fail(WHERE, `layer name '${name}' appears twice (nested models?); layer names must be unique to factorize by name`);
     seen.add(name);
+    order.push(name);
     const own = byLayer.get(name) ?? [];
     if (own.length === 0 || ["Model", "Functional", "Sequential"].includes(entry.class_name)) continue;
     const params = own.reduce((x, n) => x + weights.get(n)!.data.length, 0);
     const other = (reason: string) => others.push({ name, kind: entry.class_name, params, reason, flops: keptFlops(entry, (n) => weights.get(`${name}/${n}`), shapes.get(name)) });
-    if (entry.class_name !== "Dense" && entry.class_name !== "Conv2D") { other(`unsupported layer kind ${entry.class_name}: left untouched`); continue; }
+    if (entry.class_name !== "Dense" && entry.class_name !== "Conv2D") { other(`${entry.class_name} is not a kind odecomp factorizes: kept as it is`); continue; }
     const kernel = weights.get(`${name}/kernel`);
     if (!kernel) { other(`no '${name}/kernel' weight: left untouched`); continue; }
     const bias = weights.get(`${name}/bias`) ?? null;
@@ -72,13 +76,19 @@ export function inspect(a: Artifacts, shapes: Map<string, LayerShapes>): Inspect
     const layer: FactorizableLayer = { className: entry.class_name, name, config: entry.config, kernel, bias };
     candidates.push({ layer, inShape: shape.inShape, calls: shape.calls });
   }
-  return { candidates, others, totalParams, weights };
+  return { candidates, others, totalParams, weights, order };
 }
 
 export function planArtifacts(given: Artifacts, shapes: Map<string, LayerShapes>, options: CompressOptions = {}): Plan {
   const { a, foldedBatchNorm } = maybeFoldBatchNorm(given, options);
   const ins = inspect(a, shapes);
-  return { ...makePlan(ins.candidates, ins.others, ins.totalParams, options), ...foldedBatchNorm };
+  return { ...inModelOrder(makePlan(ins.candidates, ins.others, ins.totalParams, options), ins.order), ...foldedBatchNorm };
+}
+
+/** The plan with its entries in the model's layer order (the planner lists candidates before the other kinds). */
+function inModelOrder(p: Plan, order: string[]): Plan {
+  const at = new Map(order.map((n, i) => [n, i]));
+  return { ...p, entries: [...p.entries].sort((x, y) => (at.get(x.layer) ?? 0) - (at.get(y.layer) ?? 0)) };
 }
 
 /** options.foldBatchNorm: the folded artifacts, and what was folded for the plan. */
@@ -135,7 +145,7 @@ export function compressArtifactsWith(given: Artifacts, shapes: Map<string, Laye
   const { a, foldedBatchNorm } = maybeFoldBatchNorm(given, options);
   const ins = inspect(a, shapes);
   const report = progressReporter(options.onProgress, ins.candidates.length);
-  const planned = { ...makePlan(ins.candidates, ins.others, ins.totalParams, options, report && ((layer) => report("plan", layer))), ...foldedBatchNorm };
+  const planned = { ...inModelOrder(makePlan(ins.candidates, ins.others, ins.totalParams, options, report && ((layer) => report("plan", layer))), ins.order), ...foldedBatchNorm };
   report?.("factorize", null, planned.entries.filter((e) => e.action === "factorize").length);
   const byName = new Map(ins.candidates.map((c) => [c.layer.name, c.layer]));
   const replace = new Map<string, LayerSpec[]>();

@@ -8,6 +8,7 @@ import { layerCost, methodCost } from "../layers/cost.ts";
 import type { DecompositionOptions } from "../layers/decompositions.ts";
 import { checkRanks, maxRanks } from "../layers/factorize.ts";
 import { convMethodNames, REGISTRY, type MethodSpec } from "../layers/methods/index.ts";
+import type { RankSpectra } from "../layers/methods/spec.ts";
 import type { ConvMethod, FactorizableLayer, MethodName } from "../layers/types.ts";
 import { planEnergyRank, evbmfRank } from "./ranks.ts";
 import { CachedTimer, type TimingOptions } from "./timecost.ts";
@@ -18,7 +19,7 @@ import { LayerTimes, type TimeOption, planTime, roundRank } from "./timeplan.ts"
  * (RankRule of src/decompose/rank.ts; rankRuleOf gives the mapping):
  * - "evbmf" is { rule: "evbmf", weaken, fallback: "skip" }. When EVBMF keeps nothing (rank 0 on an
  *   unfolding, e.g. a noise-like or untrained kernel) the layer is kept as it is, and its plan entry
- *   says so in a note ("evbmf rank [0,…] ≤ 0: left alone"); no fallback rank is invented.
+ *   says so in a note ("EVBMF found no signal above noise in the input-channel mode, layer kept"); no fallback rank is invented.
  *   Two differences remain, kept so plans do not change: the planner rounds R − w·(R − r) to the
  *   nearest integer where selectRank floors it, and with weaken w < 1 the planner weakens a 0 rank
  *   to R·(1 − w) where selectRank applies the fallback first. At w = 1 (the default) they agree.
@@ -238,6 +239,21 @@ function ranksAtLevel(w: Work, t: number, breakEven: number): number[] {
   return w.spectra!.map((x, i) => Math.min(w.max[i], Math.max(1, planEnergyRank(x, t))));
 }
 
+/** Names of a method's rank modes, for notes ("input mode"): Tucker-2's two channel modes, else the one rank. */
+function modeNames(w: Work): string[] {
+  if (w.spec.ranks === 2) return ["input-channel mode", "output-channel mode"];
+  return [w.spec.rankRule === "pooled" ? "channel modes" : "kernel"];
+}
+
+/** Why a rank rule gave rank 0, in words: which mode had no signal (EVBMF) or kept no energy. */
+function noSignalNote(w: Work, sel: RankSelection, r: number[]): string {
+  const names = modeNames(w);
+  const modes = r.map((x, i) => (x < 1 ? names[i] ?? `mode ${i + 1}` : null)).filter((x): x is string => x !== null);
+  const where = modes.length === names.length && names.length > 1 ? "either channel mode" : `the ${modes.join(" or the ")}`;
+  const rule = sel.kind === "evbmf" ? `EVBMF found no signal above noise in ${where}` : `the ${sel.kind} rule kept no component in ${where}`;
+  return `${rule}, layer kept`;
+}
+
 function saves(w: Work, ranks: number[]): { ok: boolean; why: string } {
   const a = costAt(w, ranks);
   if (a.params >= w.before.params) return { ok: false, why: `would not save parameters (${a.params} ≥ ${w.before.params} at ranks [${ranks}])` };
@@ -278,7 +294,20 @@ function layerTimesOf(t: TimingOptions): (w: Work) => LayerTimes {
  * Methods `--method auto` weighs by measured time for a layer (the asked one only, where a method was
  * asked for). The built-in conv methods: timing builds chains from their kernel shapes (timecost.ts).
  */
-function timeOptions(w: Work, o: CompressOptions): TimeOption[] {
+/** Spectra per layer and spectra function, for one plan: methods sharing one (Tucker-2 and CP, Tucker-1 and channel SVD) compute it once. */
+type SpectraMemo = Map<FactorizableLayer, Map<MethodSpec["spectra"], RankSpectra>>;
+function spectraOf(memo: SpectraMemo, w: Work, method: MethodName, o: CompressOptions): RankSpectra {
+  const spec = REGISTRY[method];
+  const byFn = memo.get(w.c.layer) ?? new Map<MethodSpec["spectra"], RankSpectra>();
+  memo.set(w.c.layer, byFn);
+  let r = byFn.get(spec.spectra);
+  if (!r) byFn.set(spec.spectra, (r = spec.spectra(w.c.layer, o.decomposition)));
+  return r;
+}
+
+function timeOptions(w: Work, o: CompressOptions, memo: SpectraMemo): TimeOption[] {
+  // the spectra the rule step already computed for the layer's own method
+  if (w.spectra && !memo.has(w.c.layer)) memo.set(w.c.layer, new Map([[w.spec.spectra, { spectra: w.spectra, shapes: w.shapes }]]));
   const asked = o.methods?.[w.c.layer.name] !== undefined || w.c.layer.className === "Dense" || (o.convMethod ?? "auto") !== "auto";
   const [kh, kw] = w.c.layer.kernel.shape;
   let methods: MethodName[];
@@ -290,7 +319,7 @@ function timeOptions(w: Work, o: CompressOptions): TimeOption[] {
   return methods.map((method) => {
     const spec = REGISTRY[method];
     const max = maxRanks(w.c.layer, method);
-    const spectra = method === w.method && w.spectra ? w.spectra : spec.spectra(w.c.layer, o.decomposition).spectra;
+    const spectra = spectraOf(memo, w, method, o).spectra;
     const ranksAt = (t: number) => {
       const r = spectra.map((x) => Math.max(1, planEnergyRank(x, t)));
       return spec.rankRule === "pooled" ? pooled(r, max[0]) : r.map((x, i) => Math.min(x, max[i]));
@@ -308,7 +337,8 @@ function timeBudget(works: Work[], free: Work[], chosen: Map<Work, number[] | nu
   const fixed = timeable.filter((w) => w.skip).reduce((a, w) => a + timesOf(w).before, 0)
     + works.filter((w) => w.fixed).reduce((a, w) => a + timesOf(w).measure(w.method, w.fixed!), 0);
   const target = keep * base - other - fixed;
-  const r = planTime(free.map((w) => ({ layer: w.c.layer, inShape: w.c.inShape, calls: w.c.calls, options: timeOptions(w, o) })), target, t);
+  const memo: SpectraMemo = new Map();
+  const r = planTime(free.map((w) => ({ layer: w.c.layer, inShape: w.c.inShape, calls: w.c.calls, options: timeOptions(w, o, memo) })), target, t);
   free.forEach((w, i) => {
     const d = r.decisions[i];
     chosen.set(w, d.ranks);
@@ -316,7 +346,7 @@ function timeBudget(works: Work[], free: Work[], chosen: Map<Work, number[] | nu
       w.method = d.method;
       w.spec = REGISTRY[d.method];
       w.max = maxRanks(w.c.layer, w.method);
-      const sp = w.spec.spectra(w.c.layer, o.decomposition); // for the error estimate of the method chosen
+      const sp = spectraOf(memo, w, d.method, o); // for the error estimate of the method chosen
       w.spectra = sp.spectra;
       w.shapes = sp.shapes;
     }
@@ -422,7 +452,7 @@ export function makePlan(candidates: Candidate[], others: Other[], totalParams: 
     for (const w of free) {
       const r = ranksByRule(w, sel);
       chosen.set(w, r.some((x) => x < 1) ? null : r);
-      if (r.some((x) => x < 1)) w.note = `${sel.kind} rank [${r}] ≤ 0: left alone`;
+      if (r.some((x) => x < 1)) w.note = noSignalNote(w, sel, r);
     }
   }
   const timeAfter = new Map<Work, number>();
@@ -480,6 +510,9 @@ export function makePlan(candidates: Candidate[], others: Other[], totalParams: 
   return plan;
 }
 
+/** An entry for a layer of a kind the planner does not factorize (its note is the inspection's reason). */
+export const isOtherKind = (e: PlanEntry) => e.action === "keep" && e.method === null && e.maxRanks.length === 0 && / is not a kind odecomp factorizes/.test(e.note);
+
 const fmtN = (x: number) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e4 ? `${(x / 1e3).toFixed(1)}k` : String(x));
 
 /** The plan as a fixed-width table plus totals and notes. */
@@ -487,7 +520,14 @@ export function formatPlan(plan: Plan): string {
   const timed = plan.timing !== undefined;
   const ms = (x: number | null | undefined) => (x === null || x === undefined ? "—" : (1e3 * x).toFixed(3));
   const head = ["layer", "kind", "method", "ranks", "params before", "params after", "FLOPs before", "FLOPs after", ...(timed ? ["ms before", "ms after"] : []), "rel. weight error"];
-  const rows = plan.entries.map((e) => [
+  // Layers of kinds odecomp does not factorize get one summary line per kind, not a row and a note each.
+  const otherKinds = new Map<string, { n: number; params: number; flops: number }>();
+  for (const e of plan.entries.filter(isOtherKind)) {
+    const k = otherKinds.get(e.kind) ?? { n: 0, params: 0, flops: 0 };
+    otherKinds.set(e.kind, { n: k.n + 1, params: k.params + e.paramsBefore, flops: k.flops + e.flopsBefore });
+  }
+  const listed = plan.entries.filter((e) => !isOtherKind(e));
+  const rows = listed.map((e) => [
     e.layer, e.kind, e.action === "factorize" ? e.method! : "—", e.ranks.length ? e.ranks.join("×") : "—",
     fmtN(e.paramsBefore), fmtN(e.paramsAfter), fmtN(e.flopsBefore), fmtN(e.flopsAfter),
     ...(timed ? [ms(e.timeBefore), ms(e.timeAfter)] : []),
@@ -505,7 +545,11 @@ export function formatPlan(plan: Plan): string {
       `layers not timed count as the rest of the ${g.modelTime === null ? "timed layers" : "measured model"} time)` + (g.target !== null && t.timeAfter > g.target * 1.0001 ? `; the time budget (${ms(g.target)} ms) was not met` : ""));
   }
   if (plan.foldedBatchNorm?.length) out.push(`BatchNormalization folded: ${plan.foldedBatchNorm.map((f) => `${f.batchNorm} → ${f.into}`).join(", ")}`);
-  const notes = plan.entries.filter((e) => e.note).map((e) => `- ${e.layer}: ${e.note}`);
+  if (otherKinds.size) {
+    out.push("", "kept as they are (kinds odecomp does not factorize):");
+    for (const [kind, k] of otherKinds) out.push(`- ${kind} × ${k.n}: ${fmtN(k.params)} params, ${fmtN(k.flops)} FLOPs per sample`);
+  }
+  const notes = listed.filter((e) => e.note).map((e) => `- ${e.layer}: ${e.note}`);
   if (!plan.entries.some((e) => e.action === "factorize")) notes.unshift("- no layer was factorized");
   if (notes.length) out.push("", "notes:", ...notes);
   return out.join("\n");

@@ -66,6 +66,21 @@ export class LayerTimes {
     if (!f) this.featureCache.set(k, (f = requestFeatures({ layer: this.work.layer, method, ranks, inShape: this.work.inShape, batch: this.batch })));
     return f;
   }
+  private readonly noHope = new Map<Method, boolean>();
+  /**
+   * A method whose chain at its smallest ranks already does at least the layer's FLOPs: a chain of stock
+   * layers doing no less arithmetic than the layer (plus the extra passes over memory) does not run faster,
+   * so it is never timed (planning overhead, issue 15).
+   */
+  hopeless(option: TimeOption): boolean {
+    let h = this.noHope.get(option.method);
+    if (h === undefined) {
+      const layer = requestFeatures({ layer: this.work.layer, method: null, ranks: [], inShape: this.work.inShape, batch: this.batch }).flops;
+      h = this.features(option.method, roundAll(option.max.map(() => 1), option.max, 4)).flops >= layer;
+      this.noHope.set(option.method, h);
+    }
+    return h;
+  }
   /** Measured seconds of the chain (all calls). */
   measure(method: Method, ranks: number[]): number {
     const pts = this.points.get(method) ?? new Map<string, TimePoint>();
@@ -84,11 +99,17 @@ export class LayerTimes {
   /** Predicted seconds (all calls): measured where timed, else the fitted model, after timing the anchors once. */
   predict(option: TimeOption, ranks: number[]): number {
     const { method } = option;
+    if (this.hopeless(option)) return Infinity;
     if (!this.points.has(method)) {
       const seen = new Set<string>();
-      for (const f of ANCHORS) {
+      for (const [i, f] of ANCHORS.entries()) {
         const r = roundAll(option.max.map((m) => Math.max(1, Math.round(f * m))), option.max, 4);
-        if (!seen.has(key(method, r))) { seen.add(key(method, r)); this.measure(method, r); }
+        if (seen.has(key(method, r))) continue;
+        seen.add(key(method, r));
+        const t = this.measure(method, r);
+        // The smallest anchor not faster than the layer: larger ranks only cost more, so the method cannot
+        // win here; its one point (a FLOPs-proportional model) predicts it slower, and no more anchors are timed.
+        if (i === 0 && t >= this.before) break;
       }
     }
     const pts = this.points.get(method)!;

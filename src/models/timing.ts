@@ -17,7 +17,7 @@ import { type Timer, type TimingMode, type TimingRequest, requestLayers } from "
 export interface TfjsTimerOptions {
   /** Untimed runs first (default 2). */
   warmup?: number;
-  /** Timed runs at least (default 5); the median is reported. */
+  /** Timed runs at least (default 5; with "min", as few as 3 once the two fastest agree within 2 %). */
   repeats?: number;
   /** Keep timing until the runs add up to this many seconds (default 0.05), up to 50 runs. */
   minSeconds?: number;
@@ -70,7 +70,15 @@ export function runSeconds(run: () => void, o: TfjsTimerOptions = {}): number {
   for (let i = 0; i < warmup; i++) run();
   const ts: number[] = [];
   let total = 0;
-  while (ts.length < repeats || (total < minSeconds && ts.length < 50)) {
+  // For the "min" statistic, runs stop (after at least three) once the two fastest agree within 2 %:
+  // more runs would not move the minimum (planning overhead, issue 15). "median" runs them all.
+  const settled = () => {
+    if ((o.statistic ?? "min") !== "min" || ts.length < 3) return false;
+    let a = Infinity, b = Infinity;
+    for (const t of ts) { if (t < a) { b = a; a = t; } else if (t < b) b = t; }
+    return b <= a * 1.02;
+  };
+  while ((ts.length < repeats && !settled()) || (total < minSeconds && ts.length < 50 && !settled())) {
     const t0 = now();
     run();
     const t = now() - t0;
@@ -119,7 +127,7 @@ export function tfjsTimer(o: TfjsTimerOptions = {}): Timer {
       const m = tfl.sequential({ layers: [tfl.layers.activation({ activation: "linear", inputShape: [...req.inShape] })] });
       const x = tf.randomNormal([req.batch, ...req.inShape], 0, 1, "float32", 2);
       // More runs than a layer gets: an overestimate here would be taken off every later measurement.
-      const more = { ...o, repeats: Math.max(o.repeats ?? 5, 15), minSeconds: Math.max(o.minSeconds ?? 0.05, 0.1) };
+      const more = { ...o, repeats: Math.max(o.repeats ?? 5, 15), minSeconds: Math.max(o.minSeconds ?? 0.05, 0.05) };
       try { t = timeStep(m, x, req.mode, more); } finally { x.dispose(); m.dispose(); }
       overheads.set(k, t);
     }
@@ -147,7 +155,7 @@ export function tfjsTimer(o: TfjsTimerOptions = {}): Timer {
 /** Seconds (options.statistic) of the whole model on one batch (forward, or forward + backward), on the active backend. */
 export function timeModel(model: tfl.LayersModel, batch: number, mode: TimingMode = "inference", given: TfjsTimerOptions = {}): number {
   // The budget's base: worth more runs than one layer's measurement.
-  const o = { ...given, repeats: given.repeats ?? 9, minSeconds: given.minSeconds ?? 0.2 };
+  const o = { ...given, repeats: given.repeats ?? 9, minSeconds: given.minSeconds ?? 0.1 };
   const inputs = model.inputs.map((t, i) => tf.randomNormal([batch, ...t.shape.slice(1).map((d) => d ?? 1)], 0, 1, "float32", 3 + i));
   try {
     if (inputs.length !== 1) fail(WHERE, `timeModel supports one-input models; '${model.name}' has ${inputs.length}`);

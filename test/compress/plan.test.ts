@@ -4,7 +4,7 @@
 // gives the same plan; compressing does not alter the plan it was given).
 import { beforeAll, describe, expect, it } from "vitest";
 import { ready, type Tensor } from "../../src/index.ts";
-import { makePlan, rankRuleOf, type Candidate, type RankSelection } from "../../src/compress/plan.ts";
+import { formatPlan, makePlan, rankRuleOf, type Candidate, type RankSelection } from "../../src/compress/plan.ts";
 import { evbmfRank } from "../../src/compress/ranks.ts";
 import { selectRank } from "../../src/decompose/rank.ts";
 import { gramSingularValues as singularValues } from "../../src/layers/decompositions.ts";
@@ -58,7 +58,7 @@ describe("rank vocabulary", () => {
     expect(evbmfRank(singularValues(K), [24, 20])).toBe(0);
     expect(selectRank(K, { decomposition: "svd", rule: rankRuleOf({ kind: "evbmf" })! }).ranks).toEqual([0]);
     const plan = makePlan([dense("noise", K)], [], K.data.length, { select: { kind: "evbmf" } });
-    expect(plan.entries[0]).toMatchObject({ layer: "noise", action: "keep", ranks: [], note: "evbmf rank [0] ≤ 0: left alone", paramsAfter: 480 });
+    expect(plan.entries[0]).toMatchObject({ layer: "noise", action: "keep", ranks: [], note: "EVBMF found no signal above noise in the kernel, layer kept", paramsAfter: 480 });
     expect(plan.totals.paramsAfter).toBe(plan.totals.paramsBefore);
   });
 });
@@ -80,5 +80,20 @@ describe("plans", () => {
     const s = singularValues(K);
     const tail = Math.sqrt(Array.from(s).slice(2).reduce((a, x) => a + x * x, 0) / Array.from(s).reduce((a, x) => a + x * x, 0));
     expect(e.relError).toBeCloseTo(tail, 6);
+  });
+});
+
+describe("formatPlan for people", () => {
+  it("summarises layers of other kinds in one line per kind with a count, and keeps their entries in the plan", () => {
+    const K = t([24, 20], 3, 1);
+    const others = Array.from({ length: 5 }, (_, i) => ({ name: `bn${i}`, kind: "BatchNormalization", params: 40, flops: 100, reason: "BatchNormalization is not a kind odecomp factorizes: kept as it is" }))
+      .concat([{ name: "dw", kind: "DepthwiseConv2D", params: 30, flops: 900, reason: "DepthwiseConv2D is not a kind odecomp factorizes: kept as it is" }]);
+    const plan = makePlan([dense("d", K)], others, K.data.length + 230, { select: { kind: "energy", threshold: 0.9 } });
+    expect(plan.entries.length).toBe(7);
+    const text = formatPlan(plan);
+    expect(text).toContain("- BatchNormalization × 5: 200 params, 500 FLOPs per sample");
+    expect(text).toContain("- DepthwiseConv2D × 1: 30 params, 900 FLOPs per sample");
+    expect(text).not.toMatch(/bn\d/); // neither a table row nor a note per BN layer
+    expect(text).toContain("| d ");
   });
 });

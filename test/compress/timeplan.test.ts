@@ -174,6 +174,27 @@ describe("planner with a fake timer", () => {
     expect(timer.calls).toBeLessThan(cs.length * 22);
   });
 
+  it("a method whose smallest chain is not faster than the layer is timed once, not at every anchor", () => {
+    const timer = fakeTimer(2e-6, (r) => (r.method === "cp" ? 100 : 1));
+    const seen: string[] = [];
+    const spy: Timer = { id: "fake", time: (r) => { if (r.method === "cp") seen.push(r.layer.name); return timer.time(r); } };
+    const cs = candidates().slice(0, 2);
+    const p = makePlan(cs, [], totalParams(cs), { select: { kind: "budget", keep: 0.6, metric: "time" }, timing: { timer: spy } });
+    expect(p.entries.every((e) => e.method !== "cp")).toBe(true);
+    expect(seen.sort()).toEqual(["c1", "c2"]); // one cp timing per layer (was three anchors each)
+  });
+
+  it("a chain that does at least the layer's FLOPs even at its smallest ranks is never timed", () => {
+    const tiny: Candidate = { layer: dense("tiny", 6, 5, 11), inShape: [6], calls: 1 };
+    const cs = [tiny, ...candidates().slice(0, 1)];
+    const timer = fakeTimer(2e-6);
+    const methods: (string | null)[] = [];
+    const spy: Timer = { id: "fake", time: (r) => { if (r.layer.name === "tiny") methods.push(r.method); return timer.time(r); } };
+    const p = makePlan(cs, [], totalParams(cs), { select: { kind: "budget", keep: 0.8, metric: "time" }, timing: { timer: spy } });
+    expect(methods).toEqual([null]); // the layer itself only: svd at rank 4 is 6·4 + 4·5 = 44 ≥ 30 FLOPs
+    expect(p.entries[0]).toMatchObject({ layer: "tiny", action: "keep" });
+  });
+
   it("metric time without timing, and a bad batch, are clear errors", () => {
     const cs = candidates();
     expect(() => makePlan(cs, [], 1, { select: { kind: "budget", keep: 0.5, metric: "time" } })).toThrow(/needs options.timing/);

@@ -213,8 +213,11 @@ describe("bad input and edge cases", () => {
     const r = await compress(m, { select: { kind: "budget", keep: 0.5 } });
     expect(r.plan.entries.every((e) => e.action === "keep")).toBe(true);
     expect(r.report).toContain("no layer was factorized");
-    expect(r.report).toContain("dw: unsupported layer kind DepthwiseConv2D: left untouched");
-    expect(r.report).toContain("bn: unsupported layer kind BatchNormalization: left untouched");
+    // one summary line per kind the planner does not factorize, not a row and a note per layer
+    expect(r.report).toMatch(/- DepthwiseConv2D × 1: \d+ params/);
+    expect(r.report).toMatch(/- BatchNormalization × 1: \d+ params/);
+    expect(r.plan.entries.find((e) => e.layer === "bn")!.note).toBe("BatchNormalization is not a kind odecomp factorizes: kept as it is");
+    expect(r.report).not.toContain("- bn:");
     const x = randomInput([2, 6, 6, 3], 1);
     expect(predictionError(m, r.model, x)).toBe(0);
     expect(weightsOf(m)).toEqual(before);

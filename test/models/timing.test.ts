@@ -70,3 +70,17 @@ describe("timing cache on disk", () => {
     await expect(loadTimingCache(file)).rejects.toThrow(/has no 'entries' object/);
   });
 });
+
+describe("runSeconds stops early once the minimum is settled", () => {
+  const busy = (ms: number) => { const t0 = performance.now(); while (performance.now() - t0 < ms) { /* spin */ } };
+  it("min: past the repeats, no more runs once the two fastest agree; median: runs until minSeconds", async () => {
+    const { runSeconds } = await import("../../src/models/timing.ts");
+    let n = 0;
+    runSeconds(() => { n++; busy(0.5); }, { warmup: 0, repeats: 5, minSeconds: 10 });
+    expect(n).toBeGreaterThanOrEqual(3);
+    expect(n).toBeLessThan(50); // would be 50 (the cap) without the early stop, as minSeconds is never reached
+    let m = 0;
+    runSeconds(() => { m++; busy(0.05); }, { warmup: 0, repeats: 5, minSeconds: 10, statistic: "median" });
+    expect(m).toBe(50);
+  });
+});
