@@ -41,7 +41,7 @@ export async function jaxCnnTrainer(device: "wasm" | "cpu", lr: number, seed = 0
     const fanIn = s.length === 4 ? s[1] * 9 : s[0];
     return random.normal(k1, s).mul(Math.sqrt(2 / fanIn));
   });
-  const bias = (s: number[]) => np.zeros([s[0] === undefined ? 0 : s.length === 4 ? s[0] : s[1]]);
+  const bias = (s: number[]) => np.zeros([s.length === 4 ? s[0] : s[1]]);
   const zerosLike = (q: Params): Params => ({ w: q.w.map((a) => np.zeros(a.shape)), b: q.b.map((a) => np.zeros(a.shape)) });
   let state: State = { p: { w, b: shapes.map(bias) }, m: { w: [], b: [] }, v: { w: [], b: [] } };
   state.m = zerosLike(state.p); state.v = zerosLike(state.p);
