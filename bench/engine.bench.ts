@@ -7,7 +7,7 @@
 // - the time outside kernels: the unprofiled wall step time − Σ kernel time;
 // - images/s of baseline and decomposed steps, alternated in one process (medians), beside the
 //   FLOP ratio, and the peers: stock tfjs-wasm (where it can train) and tfjs-cpu (scaled from a
-//   small batch). jax-js is not in node_modules, so it is not run.
+//   small batch), and jax-js (bench/engine-jax.ts, the baseline CNN; `--no-jax` skips it).
 // `--quick` takes fewer steps. Prints `uptime`: the figures are only as quiet as the machine.
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
@@ -23,6 +23,7 @@ import { printTable, saveResults, type Row } from "./lib.ts";
 
 const BATCH = 64;
 const CPU_BATCH = 1;
+const JAX_BATCH = 8;
 const LR = 1e-3;
 
 interface Record_ { name: string; ms: number; flop: number; bytes: number; kind: string }
@@ -261,7 +262,33 @@ export async function run(args: string[] = []): Promise<void> {
     tf.dispose([cx, cy]);
   }
   await tf.setBackend("wasm");
-  summary.push({ case: "jax-js (@jax-js/jax): not in node_modules, not run", ours: "—", peer: "jax-js", oursMs: NaN, peerMs: null, speedup: null });
+  if (args.includes("--no-jax")) {
+    summary.push({ case: "jax-js (@jax-js/jax): skipped (--no-jax)", ours: "—", peer: "jax-js", oursMs: NaN, peerMs: null, speedup: null });
+  } else {
+    // jax-js (bench/engine-jax.ts): the baseline CNN's step, jit-compiled (the first step, which
+    // compiles, is timed apart), at batch JAX_BATCH scaled to 64 like tfjs-cpu: a batch-64 step
+    // takes it tens of seconds here.
+    const { jaxCnnTrainer } = await import("./engine-jax.ts");
+    const { x: jx, y: jy } = makeBatch(JAX_BATCH, 13);
+    const xs = jx.dataSync() as Float32Array, ys = jy.dataSync() as Float32Array;
+    tf.dispose([jx, jy]);
+    const tr = await jaxCnnTrainer("wasm", LR);
+    let t0 = performance.now();
+    await tr.step(xs, ys, JAX_BATCH);
+    const firstMs = performance.now() - t0;
+    const times: number[] = [];
+    for (let i = 0; i < (quick ? 1 : 2); i++) {
+      t0 = performance.now();
+      await tr.step(xs, ys, JAX_BATCH);
+      times.push((performance.now() - t0) * (BATCH / JAX_BATCH));
+    }
+    tr.dispose();
+    const ms = median(times);
+    summary.push({ case: `baseline step, jax-js wasm (jit(valueAndGrad) + Adam, batch ${JAX_BATCH} ×${BATCH / JAX_BATCH}; first step with compile ${(firstMs / 1000).toFixed(0)} s)`,
+      ours: "wasm+odecomp", peer: "jax-js wasm", oursMs: stepMs.base1, peerMs: ms, speedup: ms / stepMs.base1,
+      extra: { "ours img/s": (BATCH * 1000) / stepMs.base1, "peer img/s": (BATCH * 1000) / ms } });
+    log("jax-js measured");
+  }
   summary.push({ case: `numTensors before / after the profiled runs`, ours: String(tensorsBefore), peer: String(tensorsAfter), oursMs: NaN, peerMs: null, speedup: null });
   const up1 = uptime();
   printTable(`engine: step times and peers (batch ${BATCH}, Adam; forward FLOPs/sample ${(base.fwdFlop / 1e6).toFixed(1)} M → ${(dec.fwdFlop / 1e6).toFixed(1)} M)`, summary);

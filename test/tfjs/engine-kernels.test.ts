@@ -126,6 +126,43 @@ describe("engine kernels equal the cpu backend (seeded fuzz)", () => {
     await setThreads(1);
   });
 
+  it(`Conv2DBackpropFilter / Conv2DBackpropInput at the chains' channel counts (1, 3, 5, 17, 33…): ${CASES} cases equal cpu, bitwise the same on 1 and 2 threads`, async () => {
+    const r = rng(1631);
+    let split = 0;
+    for (let t = 0; t < CASES; t++) {
+      const { inputs, attrs } = fusedCase(r);
+      // every 10th case large enough (at stride 1) that dW is summed in chunks of positions and split over two threads
+      if (t % 10 === 0) {
+        const [, , ci] = inputs.filter.shape;
+        const x = [4, 24, 24, ci];
+        inputs.x = { data: uniform(sizeOf(x), r), shape: x };
+        split++;
+      }
+      const x = inputs.x.shape, f = inputs.filter.shape;
+      const info = tf.backend_util.computeConv2DInfo(x as [number, number, number, number], f as [number, number, number, number],
+        attrs.strides as [number, number], [1, 1], attrs.pad as "same");
+      const dy = { data: uniform(sizeOf(info.outShape), r), shape: info.outShape };
+      const what = `case ${t}: x [${x}] filter [${f}] ${JSON.stringify(attrs)}`;
+      const fAttrs = { strides: attrs.strides, pad: attrs.pad, dataFormat: "NHWC", filterShape: f };
+      const iAttrs = { strides: attrs.strides, pad: attrs.pad, dataFormat: "NHWC", inputShape: x };
+      const refW = await runOn("cpu", "Conv2DBackpropFilter", { x: inputs.x, dy }, fAttrs);
+      const refX = await runOn("cpu", "Conv2DBackpropInput", { dy, filter: inputs.filter }, iAttrs);
+      const got: Float32Array[][] = [];
+      for (const threads of [1, 2]) {
+        await setThreads(threads);
+        const w = await runOn("wasm", "Conv2DBackpropFilter", { x: inputs.x, dy }, fAttrs);
+        const xx = await runOn("wasm", "Conv2DBackpropInput", { dy, filter: inputs.filter }, iAttrs);
+        expect(relErr(w.data, refW.data), `dW ${threads} thread(s) ${what}`).toBeLessThan(TOL);
+        expect(relErr(xx.data, refX.data), `dX ${threads} thread(s) ${what}`).toBeLessThan(TOL);
+        got.push([w.data, xx.data]);
+      }
+      expect(Buffer.from(got[1][0].buffer).equals(Buffer.from(got[0][0].buffer)), `dW 1 vs 2 threads bitwise, ${what}`).toBe(true);
+      expect(Buffer.from(got[1][1].buffer).equals(Buffer.from(got[0][1].buffer)), `dX 1 vs 2 threads bitwise, ${what}`).toBe(true);
+    }
+    expect(split).toBe(CASES / 10);
+    await setThreads(1);
+  });
+
   it("Conv2D with a non-square filter and stride 2 (wrong in stock tfjs-wasm) equals cpu on one thread too", async () => {
     await setThreads(1);
     const r = rng(1604);
