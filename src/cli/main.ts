@@ -15,7 +15,7 @@ function selectOptions(c: Command): Command {
     .option("--budget <fraction>", "keep this fraction of the parameters (or FLOPs with --metric flops), allocated across layers")
     .option("--metric <metric>", "budget metric: params or flops")
     .option("--ranks <list>", "explicit ranks per layer, e.g. fc1=16,conv2=8x12")
-    .option("--rank-rule <rule>", "evbmf, evbmf:<weaken 0..1>, energy:<threshold>, or full (default evbmf)")
+    .option("--rank-rule <rule>", "evbmf, evbmf:<weaken 0..1>, energy:<threshold>, stable[:<scale>] (Cuttlefish scaled stable rank), or full (default evbmf)")
     .option("--skip <layers>", "comma-separated layers to leave alone")
     .option("--tucker <solver>", "Tucker-2 solver: hosvd or hooi (default hosvd; the main job uses hooi)")
     .option("--threads <n>", "kernel threads: a count 1–64, or auto (the core count where threads are possible)", "auto");
