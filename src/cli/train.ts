@@ -3,18 +3,18 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { loadFashionMnist, loadMnist } from "../data/node.ts";
-import { mlp, vggCnn, smallResNet, train, baseline, decomposeAtEpoch, pretrain, fading, incrementalDecompose, predictCurve, type Schedule, type TrainResult, type Phase } from "../train/index.ts";
+import { mlp, vggCnn, smallResNet, train, baseline, decomposeAtEpoch, pretrain, fading, incrementalDecompose, auto, predictCurve, type Schedule, type TrainResult, type Phase } from "../train/index.ts";
 import { formatPlan, modelToArtifacts, type CompressOptions, type Plan } from "../models/index.ts";
 import { UsageError } from "./errors.ts";
 import { artifactFiles, compressOptions, num, table, type CliIO, type SelectFlags } from "./commands.ts";
 import { useBackend } from "./backend.ts";
 import { progress } from "./progress.ts";
 import { checkOut, writeOut, type Files } from "./output.ts";
-import { renderReport, type ReportData, type RunPoint } from "./report.ts";
+import { renderAutoReport, renderReport, type ReportData, type RunPoint } from "./report.ts";
 
 export const DATASETS = ["mnist", "fashion-mnist"] as const;
 export const MODELS = ["mlp", "vgg", "resnet"] as const;
-export const SCHEDULES = ["baseline", "decompose-at", "pretrain", "fading", "incremental"] as const;
+export const SCHEDULES = ["baseline", "decompose-at", "pretrain", "fading", "incremental", "auto"] as const;
 
 export interface TrainFlags extends SelectFlags {
   dataset: string; model: string; schedule: string;
@@ -53,6 +53,13 @@ export function buildSchedule(f: TrainFlags, model: tfl.LayersModel): Schedule {
   const rank = f.rank !== undefined ? num("--rank", f.rank, 1, 1e6, true) : undefined;
   switch (f.schedule) {
     case "baseline": return baseline({ epochs });
+    case "auto": {
+      // --at: a user-given switch epoch; --rank-rule / --budget: the rank rule (default scaled stable rank); cost model: FLOPs for now.
+      if (epochs < 2) throw new UsageError("--schedule auto needs --epochs ≥ 2 (full-rank, then low-rank)");
+      const switchAt = f.at !== undefined ? num("--at", f.at, 0, epochs - 1, true) : undefined;
+      const reconstructAt = f.reconstructAt !== undefined ? num("--reconstruct-at", f.reconstructAt, Math.max(1, (switchAt ?? 0) + 1), epochs - 1, true) : undefined;
+      return auto({ epochs, switchAt, reconstructAt, plan: { select: plan.select, skip: plan.skip } });
+    }
     case "decompose-at": return decomposeAtEpoch({ epochs, at, plan, reconstructAt: f.reconstructAt !== undefined ? num("--reconstruct-at", f.reconstructAt, at, epochs, true) : undefined });
     case "pretrain": return pretrain({ epochs, rank: rank ?? 15, layers });
     case "fading": {
@@ -83,7 +90,7 @@ export interface Run {
 
 /** train() with progress, wall-clock points per epoch and the decomposition point. */
 export async function runSchedule(name: string, model: tfl.LayersModel, data: Parameters<typeof train>[1], schedule: Schedule, o: { batchSize: number; seed: number; lr: number; warmupSteps?: number; quiet?: boolean }): Promise<Run> {
-  const total = schedule.phases.reduce((s, p) => s + (p.kind === "train" ? p.epochs : 0), 0);
+  const total = schedule.phases.reduce((s, p) => s + (p.kind === "train" || p.kind === "auto" ? p.epochs : 0), 0);
   const bar = progress(total, name.padEnd(12), { quiet: o.quiet });
   const points: RunPoint[] = [];
   let decomposedAt: Run["decomposedAt"] = null, plan: Plan | null = null, planText = "";
@@ -123,7 +130,8 @@ async function modelFiles(dir: string, model: tfl.LayersModel, extra: Record<str
 
 const runJSON = (r: Run) => ({
   schedule: r.result.schedule, totalSeconds: r.result.totalSeconds, trainSeconds: r.result.trainSeconds, final: r.result.final,
-  epochs: r.result.epochs.map(({ prediction: _p, ...e }) => e), phases: r.result.phases.map(({ plan: _p, ...p }) => p),
+  epochs: r.result.epochs.map(({ prediction: _p, ...e }) => e), phases: r.result.phases.map(({ plan: _p, auto: _a, ...p }) => p),
+  ...(r.result.auto ? { auto: r.result.auto } : {}),
   plan: r.plan, points: r.points,
 });
 
@@ -142,13 +150,20 @@ export async function cmdTrain(f: TrainFlags, io: CliIO): Promise<number> {
   if (f.out) await checkOut(f.out, [], !!f.force);
   const run = await runSchedule(schedule.name, model, data, schedule, { batchSize, seed, lr, warmupSteps, quiet: f.quiet || f.json });
   try {
-    if (f.out) await writeOut(f.out, await modelFiles("", run.result.model, run.planText ? { "plan.txt": run.planText + "\n" } : {}));
+    const auto = run.result.auto;
+    const extra: Record<string, string> = run.planText ? { "plan.txt": run.planText + "\n" } : {};
+    if (auto) extra["report.html"] = await renderAutoReport(`odecomp train: ${f.model} on ${f.dataset}, ${run.result.schedule}`, `backend ${tf.getBackend()}, seed ${seed}, batch ${batchSize}, lr ${lr}, ${data.train.count} training / ${data.test.count} test images`, { epochs: run.result.epochs, auto });
+    if (f.out) await writeOut(f.out, await modelFiles("", run.result.model, extra));
     if (f.json) io.out(JSON.stringify({ command: "train", backend: tf.getBackend(), dataset: f.dataset, model: f.model, ...runJSON(run) }, null, 2));
     else {
       io.out(table(["phase", "kind", "epochs", "seconds", "params before", "params after", "accuracy"], run.result.phases.map((p) => [p.label, p.kind, String(p.epochs), p.seconds.toFixed(1), String(p.paramsBefore), String(p.paramsAfter), p.accuracy.toFixed(4)])));
       io.out(`\n${run.result.schedule}: ${run.result.totalSeconds.toFixed(1)} s wall-clock (${run.result.trainSeconds.toFixed(1)} s training), final accuracy ${run.result.final.accuracy.toFixed(4)}, ${run.result.final.params} parameters`);
       if (run.planText) io.out(`\n${run.planText}`);
-      if (f.out) io.out(`\nwrote ${f.out}/model.json, weights.bin`);
+      if (auto) {
+        io.out(`\n${auto.switchEpoch === null ? "no switch" : `switched after epoch ${auto.switchEpoch}`}: ${auto.reason}`);
+        if (auto.plan) io.out(table(["layer", "kind", "decision", "rank", "stable rank", `dense cost (${auto.plan.timer})`, "factorized cost", "why"], auto.plan.decisions.map((d) => [d.layer, d.kind, d.action === "factorize" ? String(d.method) : "dense", d.ranks.join("×") || "—", d.stableRank === null ? "—" : d.stableRank.toFixed(2), d.denseCost.toPrecision(4), d.factorizedCost === null ? "—" : d.factorizedCost.toPrecision(4), d.why])));
+      }
+      if (f.out) io.out(`\nwrote ${f.out}/model.json, weights.bin${auto ? ", report.html" : ""}`);
     }
   } finally {
     if (run.result.model !== model) run.result.model.dispose();

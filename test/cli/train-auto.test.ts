@@ -1,0 +1,38 @@
+// odecomp train --schedule auto end to end: JSON record of the switch and the per-layer decisions,
+// report.html with the auto section; --rank-rule stable[:scale] usage errors.
+import { beforeAll, describe, expect, it } from "vitest";
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { run, tmp } from "./helpers.ts";
+
+beforeAll(async () => { await tf.setBackend("cpu"); });
+
+describe("odecomp train --schedule auto", () => {
+  it("switches at --at, records per-layer decisions in --json, writes report.html", async () => {
+    const out = join(tmp(), "auto");
+    const r = await run("train", "--dataset", "mnist", "--model", "mlp", "--schedule", "auto", "--epochs", "3", "--at", "1", "--rank-rule", "stable:0.5",
+      "--train-per-class", "4", "--test-per-class", "2", "--backend", "cpu", "--json", "--out", out);
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.auto.switchEpoch).toBe(1);
+    expect(j.auto.reason).toBe("switchAt = 1");
+    expect(j.auto.plan.decisions.map((d: { layer: string }) => d.layer)).toEqual(["fc1", "fc2"]);
+    expect(j.auto.plan.timer).toBe("flops");
+    expect(j.epochs.map((e: { label: string }) => e.label)).toEqual(["full-rank", "low-rank", "low-rank"]);
+    const html = readFileSync(join(out, "report.html"), "utf8");
+    expect(html).toContain("Automatic schedule");
+    expect(html).toContain("Training time per epoch");
+    expect(html).toContain("Stable rank per layer");
+    expect(html).toContain("<svg");
+  }, 120000);
+  it("usage errors: bad stable scale, too few epochs", async () => {
+    const a = await run("train", "--schedule", "auto", "--rank-rule", "stable:x");
+    expect(a.code).toBe(2);
+    expect(a.err).toMatch(/--rank-rule stable:<scale> is 'x'/);
+    const b = await run("train", "--schedule", "auto", "--epochs", "1");
+    expect(b.code).toBe(2);
+    expect(b.err).toMatch(/needs --epochs ≥ 2/);
+  });
+});
