@@ -44,14 +44,14 @@ export async function run(args: string[] = []): Promise<void> {
 
   const budget = (k: number): CompressOptions["select"] => ({ kind: "budget", keep: k, metric: "flops" });
   const variant = flag(args, "variant", "main");
-  const hooi = (k: number, a: number): Case => ({ name: `Tucker-2 @${a} HOOI keep ${k} + warm-up`, schedule: decomposeAtEpoch({ epochs, at: a, plan: { select: budget(k), decomposition: { tuckerMethod: "hooi" } } }), warmup });
+  const hooi = (k: number, a: number): Case => ({ name: `Tucker-2 @${a} HOOI keep ${k} + warm-up`, schedule: decomposeAtEpoch({ epochs, at: a, plan: { select: budget(k), decomposition: { tucker: { method: "hooi" } } } }), warmup });
   // --variant=handover: the best main case (HOOI + warm-up) at a milder budget, and decomposed one epoch later.
   const cases: Case[] = variant === "handover" ? [
     { name: "baseline", schedule: baseline({ epochs }), warmup: 0 }, hooi(0.5, at), hooi(keep, at + 1),
   ] : [
     { name: "baseline", schedule: baseline({ epochs }), warmup: 0 },
     { name: `Tucker-2 @${at} HOSVD keep ${keep}`, schedule: decomposeAtEpoch({ epochs, at, plan: { select: budget(keep) } }), warmup: 0 },
-    { name: `Tucker-2 @${at} HOOI keep ${keep} + warm-up`, schedule: decomposeAtEpoch({ epochs, at, plan: { select: budget(keep), decomposition: { tuckerMethod: "hooi" } } }), warmup },
+    { name: `Tucker-2 @${at} HOOI keep ${keep} + warm-up`, schedule: decomposeAtEpoch({ epochs, at, plan: { select: budget(keep), decomposition: { tucker: { method: "hooi" } } } }), warmup },
     { name: `channel-SVD @${at} keep ${keepFast} + warm-up`, schedule: decomposeAtEpoch({ epochs, at, plan: { select: budget(keepFast), convMethod: "channel-svd" } }), warmup },
   ];
 

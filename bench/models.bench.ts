@@ -74,7 +74,7 @@ export async function run(args: string[]): Promise<void> {
       try {
         // CP at a 0.25 budget means ranks in the hundreds on 3×3×512×512 kernels: ALS sweeps cost
         // ~4·size·R flops each, so the benchmark caps them (cpIterations) and says so in the table.
-        r = await compress(model, { select: { kind: "budget", keep: 0.25, metric: "params" }, convMethod: method, firstConvChannels: 0, decomposition: { cpIterations: CP_ITERS } });
+        r = await compress(model, { select: { kind: "budget", keep: 0.25, metric: "params" }, convMethod: method, firstConvChannels: 0, decomposition: { cp: { maxIter: CP_ITERS } } });
       } catch (e) {
         console.error(`${name} ${method}: ${(e as Error).message}`);
         continue;

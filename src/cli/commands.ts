@@ -54,7 +54,7 @@ export function compressOptions(f: SelectFlags): CompressOptions {
   if (select) o.select = select;
   if (f.tucker !== undefined) {
     if (f.tucker !== "hosvd" && f.tucker !== "hooi") throw new UsageError(`--tucker is '${f.tucker}'; expected hosvd or hooi`);
-    o.decomposition = { ...o.decomposition, tuckerMethod: f.tucker };
+    o.decomposition = { ...o.decomposition, tucker: { method: f.tucker } };
   }
   if (f.ranks !== undefined) {
     const ranks: Record<string, number | number[]> = {};

@@ -199,7 +199,7 @@ export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
   const plan: CompressOptions = compressOptions(f);
   if (!plan.select) plan.select = { kind: "budget", keep: 0.4, metric: "flops" };
   // HOOI starts the decomposed model closer to the trained one than HOSVD (bench elhoushi-seeds: −0.85 vs −2.0 points).
-  if (f.tucker === undefined) plan.decomposition = { ...plan.decomposition, tuckerMethod: "hooi" };
+  if (f.tucker === undefined) plan.decomposition = { ...plan.decomposition, tucker: { method: "hooi" } };
   // The main job replaces its --out folder only if it is new, empty, or an earlier main-job output.
   await checkOut(f.out, [], false, (entries) => entries.includes(".odecomp-main"));
   await useBackend(backend);

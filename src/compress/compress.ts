@@ -4,7 +4,7 @@ import { fail } from "../core/errors.ts";
 import type { Tensor } from "../core/tensor.ts";
 import { foldChain, layerAsSpec, parseChainName, chainLength } from "../layers/chain.ts";
 import { factorizeLayer } from "../layers/factorize.ts";
-import { relativeError } from "../layers/layout.ts";
+import { kernelRelativeError } from "../layers/layout.ts";
 import { methodSpec } from "../layers/methods/index.ts";
 import type { FactorizableLayer, LayerConfig, LayerSpec, MethodName } from "../layers/types.ts";
 import { specCost } from "../layers/cost.ts";
@@ -132,7 +132,7 @@ export function compressArtifactsWith(a: Artifacts, shapes: Map<string, LayerSha
     if (e.action !== "factorize") return e;
     const layer = byName.get(e.layer)!;
     const chain = factorizeLayer(layer, e.method!, e.ranks, options.decomposition);
-    const relError = relativeError(foldKernel(e.method!, chain), layer.kernel);
+    const relError = kernelRelativeError(foldKernel(e.method!, chain), layer.kernel);
     replace.set(e.layer, chain);
     report?.("factorize", e.layer);
     return { ...e, relError, relErrorKind: "measured" as const };

@@ -9,7 +9,7 @@ import type { DecompositionOptions } from "../layers/decompositions.ts";
 import { checkRanks, maxRanks } from "../layers/factorize.ts";
 import { convMethodNames, REGISTRY, type MethodSpec } from "../layers/methods/index.ts";
 import type { ConvMethod, FactorizableLayer, MethodName } from "../layers/types.ts";
-import { energyRank, evbmfRank } from "./ranks.ts";
+import { planEnergyRank, evbmfRank } from "./ranks.ts";
 
 /**
  * How ranks are chosen for layers without explicit ranks. In the decompositions' vocabulary
@@ -206,7 +206,7 @@ function ranksByRule(w: Work, sel: RankSelection): number[] {
   let r: number[];
   switch (sel.kind) {
     case "full": return w.max;
-    case "energy": r = s.map((x) => energyRank(x, sel.threshold)); break;
+    case "energy": r = s.map((x) => planEnergyRank(x, sel.threshold)); break;
     case "evbmf": r = s.map((x, i) => evbmfRank(x, w.shapes[i], sel.weaken ?? 1)); break;
     case "stable": r = s.map((x) => scaledStableRank(x, sel.scale ?? 1)); break;
     default: return fail(WHERE, `internal: rule ${sel.kind}`);
@@ -226,7 +226,7 @@ export function scaledStableRank(s: ArrayLike<number>, scale = 1): number {
 /** Ranks at allocation level t ∈ [0, 1]: energy threshold t on each spectrum (pooled, e.g. CP: t of its break-even rank). */
 function ranksAtLevel(w: Work, t: number, breakEven: number): number[] {
   if (w.spec.rankRule === "pooled") return [Math.max(1, Math.floor(t * breakEven + 1e-9))];
-  return w.spectra!.map((x, i) => Math.min(w.max[i], Math.max(1, energyRank(x, t))));
+  return w.spectra!.map((x, i) => Math.min(w.max[i], Math.max(1, planEnergyRank(x, t))));
 }
 
 function saves(w: Work, ranks: number[]): { ok: boolean; why: string } {

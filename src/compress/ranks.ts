@@ -2,8 +2,11 @@
 // src/decompose/rank.ts, plus the truncation error the plan reports.
 import { energyRank as energy, evbmf } from "../decompose/rank.ts";
 
-/** Smallest r whose leading r singular values keep ≥ `threshold` of the energy Σσ² (threshold in [0, 1]). */
-export function energyRank(s: ArrayLike<number>, threshold: number): number {
+/**
+ * The planner's energy rule: `energyRank` from src/decompose/rank.ts with the threshold clamped to [0, 1]
+ * (≥ 1 keeps every value even past trailing zeros, ≤ 0 keeps one), as the budget bisection needs.
+ */
+export function planEnergyRank(s: ArrayLike<number>, threshold: number): number {
   if (threshold >= 1) return s.length;
   if (threshold <= 0) return 1;
   return energy(s, threshold);

@@ -8,28 +8,40 @@ import { cp } from "../decompose/cp.ts";
 import { withScratch } from "../core/heap.ts";
 import { eighInto } from "../linalg/eigh.ts";
 
+/**
+ * Solver options passed to the decompositions, under each decomposition's own option names
+ * (SvdOptions.method, TuckerOptions.method, CPOptions.maxIter) so one vocabulary holds from
+ * `svd`/`tucker`/`cp` to the planner.
+ */
 export interface DecompositionOptions {
   /** Seed for randomized SVD / CP initialisation (default 0). */
   seed?: number;
   /** SVD solver: 'auto' (default: randomized when the rank is small), 'full' or 'randomized'. */
-  svdMethod?: "auto" | "full" | "randomized";
+  svd?: { method?: "auto" | "full" | "randomized" };
   /** Tucker solver: HOSVD (one pass, default) or HOOI (iterated). */
+  tucker?: { method?: "hosvd" | "hooi" };
+  /** CP-ALS iteration cap (default 100). */
+  cp?: { maxIter?: number };
+  /** @deprecated use `svd.method` (still accepted; the nested field wins). */
+  svdMethod?: "auto" | "full" | "randomized";
+  /** @deprecated use `tucker.method` (still accepted; the nested field wins). */
   tuckerMethod?: "hosvd" | "hooi";
-  /** CP-ALS iterations. */
+  /** @deprecated use `cp.maxIter` (still accepted; the nested field wins). */
   cpIterations?: number;
 }
 
 /** Thin truncated SVD: a ≈ u·diag(s)·vᵀ, u m×k, v n×k, s descending. */
 export function truncatedSvd(a: Tensor, rank: number, o: DecompositionOptions = {}): { u: Tensor; s: Float32Array; v: Tensor } {
-  return svd(a, { rank, method: o.svdMethod ?? "auto", seed: o.seed ?? 0 });
+  return svd(a, { rank, method: o.svd?.method ?? o.svdMethod ?? "auto", seed: o.seed ?? 0 });
 }
 
 /**
- * All min(m, n) singular values of a, descending: square roots of the eigenvalues (linalg eigh) of the
+ * All min(m, n) singular values of a, descending (f64 from an f32 Gram: named apart from linalg
+ * `singularValues`, which runs the SVD kernel and returns f32): square roots of the eigenvalues (linalg eigh) of the
  * Gram matrix of its shorter side, formed by the f32 GEMM. Small values are accurate to ~1e-3·σ_max —
  * plenty for rank rules and budget allocation, and ~10× faster than the f64 unfoldingSpectrum at 512×4608.
  */
-export function singularValues(a: Tensor, _o: DecompositionOptions = {}): Float64Array {
+export function gramSingularValues(a: Tensor, _o: DecompositionOptions = {}): Float64Array {
   const [m, n] = a.shape;
   return sliceSpectrum({ data: a.data, shape: [1, m, n] }, m <= n ? "rows" : "cols");
 }
@@ -59,12 +71,12 @@ export function sliceSpectrum(t: Tensor, side: "rows" | "cols"): Float64Array {
 
 /** Partial Tucker on `modes`: t ≈ core ×_modes factors (factor i: dim(modes[i]) × ranks[i]). */
 export function partialTucker(t: Tensor, ranks: number[], modes: number[], o: DecompositionOptions = {}): { core: Tensor; factors: Tensor[] } {
-  const r = tucker(t, { rank: ranks, modes, method: o.tuckerMethod ?? "hosvd" });
+  const r = tucker(t, { rank: ranks, modes, method: o.tucker?.method ?? o.tuckerMethod ?? "hosvd" });
   return { core: r.core, factors: r.factors };
 }
 
 /** CP: t ≈ Σ_r weights[r] · a₀[:, r] ∘ a₁[:, r] ∘ … (factor i: dim(i) × rank). */
 export function cpDecompose(t: Tensor, rank: number, o: DecompositionOptions = {}): { weights: Float32Array; factors: Tensor[] } {
-  const r = cp(t, { rank, maxIter: o.cpIterations ?? 100, seed: o.seed ?? 0 });
+  const r = cp(t, { rank, maxIter: o.cp?.maxIter ?? o.cpIterations ?? 100, seed: o.seed ?? 0 });
   return { weights: r.weights, factors: r.factors };
 }

@@ -197,8 +197,11 @@ export function cpFold(first: Tensor, vertical: Tensor, horizontal: Tensor, last
   return reshape(mm({ data: p, shape: [kh * kw * s, r] }, reshape(last, [r, t])), [kh, kw, s, t]);
 }
 
-/** ‖a − b‖_F / ‖b‖_F (0 when both vanish). */
-export function relativeError(approx: Tensor, exact: Tensor): number {
+/**
+ * ‖a − b‖_F / ‖b‖_F of a folded kernel against the original (0 when both vanish, Infinity when only b
+ * does). Named apart from `FactorizedTensor.relativeError`, which compares a decomposition with its input.
+ */
+export function kernelRelativeError(approx: Tensor, exact: Tensor): number {
   let num = 0, den = 0;
   for (let i = 0; i < exact.data.length; i++) {
     const d = approx.data[i] - exact.data[i];

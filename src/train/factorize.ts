@@ -10,13 +10,17 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { check, fail } from "../core/errors.ts";
 import { svd } from "../linalg/svd.ts";
+import { chainLayerName, parseChainName } from "../layers/chain.ts";
 import type { FactorPair } from "./fading.ts";
-
-const SVD_CHAIN = /^(.+)__odc_svd_([01])$/;
 
 /** The pair of layer names that replaces Dense `name` when it is factorized. */
 export function svdPairOf(name: string): FactorPair {
-  return { u: `${name}__odc_svd_0`, v: `${name}__odc_svd_1` };
+  return { u: chainLayerName(name, "svd", 0), v: chainLayerName(name, "svd", 1) };
+}
+
+/** The Dense layer a factorized pair replaced (its first layer's name without the chain suffix). */
+export function pairOriginal(pair: FactorPair): string {
+  return parseChainName(pair.u)?.original ?? pair.u;
 }
 
 /** Every factorized Dense pair in a model (by the chain naming), in layer order. */
@@ -24,8 +28,8 @@ export function findSvdPairs(model: tfl.LayersModel): FactorPair[] {
   const names = new Set(model.layers.map((l) => l.name));
   const out: FactorPair[] = [];
   for (const l of model.layers) {
-    const m = SVD_CHAIN.exec(l.name);
-    if (m && m[2] === "0" && names.has(`${m[1]}__odc_svd_1`)) out.push(svdPairOf(m[1]));
+    const c = parseChainName(l.name);
+    if (c && c.method === "svd" && c.index === 0 && names.has(svdPairOf(c.original).v)) out.push(svdPairOf(c.original));
   }
   return out;
 }

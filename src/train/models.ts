@@ -3,6 +3,7 @@
 // builds with the same seed have identical weights). Outputs are softmax probabilities over `classes`.
 import * as tfl from "@tensorflow/tfjs-layers";
 import { check } from "../core/errors.ts";
+import { chainLayerName } from "../layers/chain.ts";
 
 export interface ModelOptions {
   /** Initialisation seed (default 0). */
@@ -47,8 +48,8 @@ export function mlp(options: MlpOptions = {}): tfl.LayersModel {
   } else {
     const r = options.rank;
     check(Number.isInteger(r) && r >= 1 && r <= Math.min(n, hidden), "mlp", () => `rank = ${r}; expected an integer in 1..${Math.min(n, hidden)}`);
-    model.add(tfl.layers.dense({ name: "fc1__odc_svd_0", inputShape: [n], units: r, useBias: false, kernelInitializer: glorot(initializerSeed(seed, 0)) }));
-    model.add(tfl.layers.dense({ name: "fc1__odc_svd_1", units: hidden, activation: "relu", kernelInitializer: glorot(initializerSeed(seed, 100)) }));
+    model.add(tfl.layers.dense({ name: chainLayerName("fc1", "svd", 0), inputShape: [n], units: r, useBias: false, kernelInitializer: glorot(initializerSeed(seed, 0)) }));
+    model.add(tfl.layers.dense({ name: chainLayerName("fc1", "svd", 1), units: hidden, activation: "relu", kernelInitializer: glorot(initializerSeed(seed, 100)) }));
   }
   model.add(tfl.layers.dense({ name: "fc2", units: classes, activation: "softmax", kernelInitializer: glorot(initializerSeed(seed, 1)) }));
   return model;

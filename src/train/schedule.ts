@@ -20,6 +20,7 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import { check } from "../core/errors.ts";
 import type { ImageSet } from "../data/dataset.ts";
 import type { FactorPair } from "./fading.ts";
+import { svdPairOf } from "./factorize.ts";
 import type { RankPoint, StopDecision } from "./predictor.ts";
 import type { CompressOptions, Plan } from "../compress/plan.ts";
 import type { TrainHook } from "./hooks/hook.ts";
@@ -113,7 +114,7 @@ export function fading(o: { rank: number; fadeEpochs: number; fineTuneEpochs: nu
     check(o.layers?.length, "fading", () => "fromRank needs layers (the Dense layers to factorize)");
     phases.push({ kind: "factorize", layers: o.layers!, rank: o.fromRank, init: "random" });
   }
-  const pairs = o.layers?.map((l) => ({ u: `${l}__odc_svd_0`, v: `${l}__odc_svd_1` }));
+  const pairs = o.layers?.map(svdPairOf);
   phases.push(
     { kind: "train", epochs: o.fadeEpochs, label: "fade", fading: { rank: o.rank, lambda: o.lambda, rampSteps: o.rampSteps, pairs, mode: o.mode, proximalStep: o.proximalStep } },
     { kind: "truncate", rank: o.rank, pairs },

@@ -7,7 +7,7 @@ import { ready, type Tensor } from "../../src/index.ts";
 import { makePlan, rankRuleOf, type Candidate, type RankSelection } from "../../src/compress/plan.ts";
 import { evbmfRank } from "../../src/compress/ranks.ts";
 import { selectRank } from "../../src/decompose/rank.ts";
-import { singularValues } from "../../src/layers/decompositions.ts";
+import { gramSingularValues as singularValues } from "../../src/layers/decompositions.ts";
 import { REGISTRY } from "../../src/layers/methods/index.ts";
 import { randn } from "../helpers/random.ts";
 

@@ -11,7 +11,7 @@ import { channel } from "../../src/layers/methods/channel.ts";
 import { buildChain, chainLayerName, chainLayerNames, parseChainName } from "../../src/layers/chain.ts";
 import { chainCost, methodCost } from "../../src/layers/cost.ts";
 import { chainKernels } from "../../src/layers/factorize.ts";
-import { relativeError } from "../../src/layers/layout.ts";
+import { kernelRelativeError as relativeError } from "../../src/layers/layout.ts";
 import type { FactorizableLayer } from "../../src/layers/types.ts";
 import { compressOptions } from "../../src/cli/commands.ts";
 import { program } from "../../src/cli/main.ts";

@@ -51,7 +51,7 @@ describe("full rank reproduces the model", () => {
       if (k.method !== "cp") throw new Error("unreachable");
       const kernel = cpFold(k.first, k.vertical, k.horizontal, k.last);
       m.layers[0].setWeights([tf.tensor(kernel.data, kernel.shape), ...m.layers[0].getWeights().slice(1)]);
-      const r = await compress(m, { methods: { conv: "cp" }, ranks: { conv: 3 }, decomposition: { cpIterations: 500 } });
+      const r = await compress(m, { methods: { conv: "cp" }, ranks: { conv: 3 }, decomposition: { cp: { maxIter: 500 } } });
       expect(r.plan.entries[0].relError!).toBeLessThan(1e-4);
       expect(r.model.layers.map((l) => l.getClassName())).toEqual(["Conv2D", "DepthwiseConv2D", "DepthwiseConv2D", "Conv2D"]);
       const x = randomInput([2, g.h, g.w, 5], i);

@@ -1,6 +1,6 @@
 // Conv2D → k×1 S→R → 1×k R→T, from a truncated SVD of the (kh·S) × (kw·T) rearranged kernel.
 import { truncationError } from "../../compress/ranks.ts";
-import { singularValues, truncatedSvd } from "../decompositions.ts";
+import { gramSingularValues, truncatedSvd } from "../decompositions.ts";
 import { convSpatialMatrix, scaleColumns, spatialFold, spatialKernels } from "../layout.ts";
 import { biasOf, convGeometry, convSizes, filters, inner, last, splitGeometryConfig, weight } from "./parts.ts";
 import { registerMethod } from "./registry.ts";
@@ -16,7 +16,7 @@ export const spatial: MethodSpec = registerMethod({
   },
   spectra: (layer, o) => {
     const m = convSpatialMatrix(layer.kernel);
-    return { spectra: [singularValues(m, o)], shapes: [[m.shape[0], m.shape[1]]] };
+    return { spectra: [gramSingularValues(m, o)], shapes: [[m.shape[0], m.shape[1]]] };
   },
   rankRule: "perSpectrum",
   estimateError: (s, r) => ({ relError: truncationError(s[0], r[0]), kind: "exact" }),

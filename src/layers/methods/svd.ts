@@ -1,7 +1,7 @@
 // Dense → Dense n→r → Dense r→m, from a truncated SVD W ≈ U·diag(s)·Vᵀ.
 import { sizeOf } from "../../core/tensor.ts";
 import { truncationError } from "../../compress/ranks.ts";
-import { singularValues, truncatedSvd } from "../decompositions.ts";
+import { gramSingularValues, truncatedSvd } from "../decompositions.ts";
 import { denseFold, denseFromSvd } from "../layout.ts";
 import { biasOf, inner, last, weight } from "./parts.ts";
 import { registerMethod } from "./registry.ts";
@@ -11,7 +11,7 @@ export const svd: MethodSpec = registerMethod({
   name: "svd", token: "svd", appliesTo: "Dense", ranks: 1, chainLength: 2, kernelNames: ["first", "second"],
   chain: "Dense n→r → Dense r→m",
   maxRanks: (layer) => [Math.min(layer.kernel.shape[0], layer.kernel.shape[1])],
-  spectra: (layer, o) => ({ spectra: [singularValues(layer.kernel, o)], shapes: [[layer.kernel.shape[0], layer.kernel.shape[1]]] }),
+  spectra: (layer, o) => ({ spectra: [gramSingularValues(layer.kernel, o)], shapes: [[layer.kernel.shape[0], layer.kernel.shape[1]]] }),
   rankRule: "perSpectrum",
   estimateError: (s, r) => ({ relError: truncationError(s[0], r[0]), kind: "exact" }),
   cost(layer, ranks, inShape) {

@@ -4,7 +4,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { check } from "../../core/errors.ts";
-import { findSvdPairs, pairRank } from "../factorize.ts";
+import { findSvdPairs, pairOriginal, pairRank } from "../factorize.ts";
 import type { FactorPair } from "../fading.ts";
 import { evaluate } from "../loop.ts";
 import { forwardFlops } from "../models.ts";
@@ -145,7 +145,7 @@ export class ScheduleRun {
 
   private ranks(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const p of findSvdPairs(this.model)) out[p.u.replace(/__odc_svd_0$/, "")] = pairRank(this.model, p);
+    for (const p of findSvdPairs(this.model)) out[pairOriginal(p)] = pairRank(this.model, p);
     return out;
   }
 }
