@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { ready, type Tensor } from "../../src/index.ts";
 import { makePlan, rankRuleOf, scaledStableRank, type Candidate } from "../../src/compress/plan.ts";
-import { singularValues } from "../../src/layers/decompositions.ts";
+import { gramSingularValues as singularValues } from "../../src/layers/decompositions.ts";
 import { randn } from "../helpers/random.ts";
 
 beforeAll(async () => { await ready(); });
