@@ -80,12 +80,13 @@ export function program(io: CliIO, result: { code: number } = { code: 0 }): Comm
     .option("--force", "replace a non-empty --out folder")
     .action(act(async (o) => (await import("./train.ts")).cmdTrain(o, io)));
 
-  trainingOptions(selectOptions(p.command("main").description("the main job: baseline vs decompose-at-epoch training on Fashion-MNIST, comparison table, out/report.html and the compressed model")))
+  trainingOptions(selectOptions(p.command("main").description("the main job: baseline vs the automatic low-rank schedule (or decompose-at-epoch) on Fashion-MNIST, comparison table, out/report.html and the compressed model")))
+    .option("--schedule <name>", "accelerated run: auto (switch to low rank when the stable ranks converge, by epoch --at at the latest) or decompose-at", "auto")
     .option("--full", "the complete experiment (all 60,000 training images, 10 epochs)")
     .option("--out <dir>", "output folder", "out")
     .option("--model <name>", "reference model: vgg, resnet or mlp", "vgg")
     .option("--epochs <n>", "epochs (default 6, --full 10)")
-    .option("--at <epoch>", "decompose after this epoch (default 2, --full 3)")
+    .option("--at <epoch>", "auto: latest switch epoch (default 1, --full 2); decompose-at: decompose after this epoch (default 2, --full 3)")
     .option("--train-per-class <n>", "training images per class (default 250, --full 6000)")
     .option("--test-per-class <n>", "test images per class (default 100, --full 1000)")
     .action(act(async (o) => (await import("./train.ts")).cmdMain(o, io)));

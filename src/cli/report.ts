@@ -34,6 +34,8 @@ export interface ReportData {
   predictor: { run: string; fitEpochs: number; actual: { epoch: number; accuracy: number }[]; predicted: { epoch: number; accuracy: number }[]; finalPredicted: number; finalActual: number } | null;
   /** The comparison table as printed. */
   table: string;
+  /** The accelerated run's auto-schedule record, when it ran the auto schedule. */
+  auto?: AutoReportData;
 }
 
 /** Render a vega-lite spec to an SVG string (headless). */
@@ -148,6 +150,7 @@ ${d.plan.length ? `<div class="chart">${charts[1]}</div>
 <table><thead><tr><th>layer</th><th>kind</th><th>method</th><th>ranks</th><th>params before</th><th>params after</th><th>saved</th></tr></thead><tbody>
 ${planRows}
 </tbody></table>` : "<p>No decomposition plan.</p>"}
+${d.auto ? await renderAutoSection(d.auto) : ""}
 <h2>Predictor against actual</h2>
 ${d.predictor ? `<div class="chart">${charts[charts.length - 1]}</div>` : ""}
 ${pred}

@@ -113,6 +113,12 @@ export async function runSchedule(name: string, model: tfl.LayersModel, data: Pa
         }
       },
     });
+    const a = result.auto;
+    if (a && a.switchEpoch !== null && decomposedAt === null) {
+      const i = result.epochs.findIndex((e) => e.epoch === a.switchEpoch);
+      decomposedAt = { seconds: i >= 0 ? points[i].seconds : 0, epoch: a.switchEpoch, accuracyBefore: a.accuracyBefore ?? undefined, accuracyAfter: a.accuracyAfter ?? NaN };
+      planText = a.plan ? a.plan.decisions.map((x) => `${x.layer}: ${x.action === "factorize" ? `${x.method} rank ${x.ranks.join("×")}` : "dense"} — ${x.why}`).join("\n") : "";
+    }
     return { result, points, decomposedAt, plan, planText };
   } finally {
     bar.stop();
@@ -175,13 +181,16 @@ export async function cmdTrain(f: TrainFlags, io: CliIO): Promise<number> {
 // ---- the main job
 
 export interface MainFlags extends SelectFlags {
-  full?: boolean; out: string; epochs?: string; at?: string; trainPerClass?: string; testPerClass?: string;
+  full?: boolean; out: string; epochs?: string; at?: string; trainPerClass?: string; testPerClass?: string; schedule?: string;
   batchSize: string; seed: string; lr: string; warmup: string; model: string; backend: string; json?: boolean; quiet?: boolean;
 }
 
 /** Sizes: default ≈ 5 min on 2 cores; --full = all of Fashion-MNIST. */
 export function mainSizes(f: MainFlags) {
-  const d = f.full ? { epochs: 10, at: 3, trainPerClass: 6000, testPerClass: 1000 } : { epochs: 6, at: 2, trainPerClass: 250, testPerClass: 100 };
+  // The auto schedule is meant to leave full-rank training early (Cuttlefish: a few percent to a quarter of the
+  // epochs): its --at is the latest switch (1 of 6 epochs, 2 of 10), where decompose-at keeps its tuned 2 and 3.
+  const autoRun = (f.schedule ?? "auto") === "auto";
+  const d = f.full ? { epochs: 10, at: autoRun ? 2 : 3, trainPerClass: 6000, testPerClass: 1000 } : { epochs: 6, at: autoRun ? 1 : 2, trainPerClass: 250, testPerClass: 100 };
   const epochs = f.epochs !== undefined ? num("--epochs", f.epochs, 1, 1000, true) : d.epochs;
   return {
     epochs,
@@ -196,7 +205,9 @@ export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
   const modelKind = pick("--model", f.model, MODELS);
   const backend = pick("--backend", f.backend, ["wasm", "cpu"] as const);
   const batchSize = num("--batch-size", f.batchSize, 1, 65536, true), seed = num("--seed", f.seed, 0, 2 ** 31, true), lr = num("--lr", f.lr, 1e-8, 10), warmupSteps = num("--warmup", f.warmup, 0, 1e6, true);
+  const scheduleKind = pick("--schedule", f.schedule ?? "auto", ["auto", "decompose-at"] as const);
   const plan: CompressOptions = compressOptions(f);
+  const userSelect = plan.select;
   if (!plan.select) plan.select = { kind: "budget", keep: 0.4, metric: "flops" };
   // HOOI starts the decomposed model closer to the trained one than HOSVD (bench elhoushi-seeds: −0.85 vs −2.0 points).
   if (f.tucker === undefined) plan.decomposition = { ...plan.decomposition, tucker: { method: "hooi" } };
@@ -205,12 +216,16 @@ export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
   await useBackend(backend);
   const data = await loadData("fashion-mnist", s.trainPerClass, s.testPerClass);
   const log = (m: string) => { if (!f.quiet && !f.json) io.err(m); };
-  log(`Fashion-MNIST: ${data.train.count} train / ${data.test.count} test images; model ${modelKind}; ${s.epochs} epochs, decompose after epoch ${s.at}; backend ${backend}${backend === "wasm" ? " + odecomp kernels" : ""}`);
+  // auto: ranks from the scaled stable rank (or --rank-rule/--budget), shrunk together to ≤ 40 % of the factorizable layers' cost if they would keep more.
+  const accSchedule = scheduleKind === "auto"
+    ? auto({ epochs: s.epochs, ...(f.at !== undefined ? { switchAt: s.at } : { convergence: { maxEpochs: s.at, minEpochs: Math.min(1, s.at) } }), plan: { select: userSelect ?? { kind: "stable" }, budget: userSelect ? undefined : 0.4, skip: plan.skip } })
+    : decomposeAtEpoch({ epochs: s.epochs, at: s.at, plan });
+  log(`Fashion-MNIST: ${data.train.count} train / ${data.test.count} test images; model ${modelKind}; ${s.epochs} epochs, ${scheduleKind === "auto" ? (f.at !== undefined ? `auto schedule switching after epoch ${s.at}` : `auto schedule switching on stable-rank convergence, after epoch ${s.at} at the latest`) : `decompose after epoch ${s.at}`}; backend ${backend}${backend === "wasm" ? " + odecomp kernels" : ""}`);
 
   {
     const m1 = buildModel(modelKind, seed), m2 = buildModel(modelKind, seed);
     const base = await runSchedule("baseline", m1, data, baseline({ epochs: s.epochs }), { batchSize, seed, lr, warmupSteps, quiet: f.quiet || f.json });
-    const acc = await runSchedule("decompose-at", m2, data, decomposeAtEpoch({ epochs: s.epochs, at: s.at, plan }), { batchSize, seed, lr, warmupSteps, quiet: f.quiet || f.json });
+    const acc = await runSchedule(scheduleKind, m2, data, accSchedule, { batchSize, seed, lr, warmupSteps, quiet: f.quiet || f.json });
     try {
       const rows = [base, acc].map((r) => {
         const speed = base.result.trainSeconds / r.result.trainSeconds;
@@ -237,13 +252,14 @@ export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
       const d = acc.decomposedAt as Run["decomposedAt"];
       const report: ReportData = {
         title: "odecomp: accelerated training on Fashion-MNIST",
-        setup: `Fashion-MNIST subset: ${data.train.count} training / ${data.test.count} test images; reference CNN '${modelKind}'; ${s.epochs} epochs, batch ${batchSize}, Adam lr ${lr}, seed ${seed}; decompose after epoch ${s.at} with ${JSON.stringify(plan)}; tfjs ${backend} backend${backend === "wasm" ? " with odecomp kernels registered" : ""}; ${new Date().toISOString()}.`,
+        setup: `Fashion-MNIST subset: ${data.train.count} training / ${data.test.count} test images; reference CNN '${modelKind}'; ${s.epochs} epochs, batch ${batchSize}, Adam lr ${lr}, seed ${seed}; ${scheduleKind === "auto" ? `${acc.result.schedule}, ${JSON.stringify(accSchedule.phases[0])}` : `decompose after epoch ${s.at} with ${JSON.stringify(plan)}`}; tfjs ${backend} backend${backend === "wasm" ? " with odecomp kernels registered" : ""}; ${new Date().toISOString()}.`,
         runs: [base, acc].map((r) => ({ name: r.points[0]?.run ?? "", schedule: r.result.schedule, seconds: r.result.totalSeconds, trainSeconds: r.result.trainSeconds, accuracy: r.result.final.accuracy, params: r.result.final.params, forwardFlops: r.result.final.forwardFlops })),
         points: [...base.points, ...acc.points],
-        decomposition: d ? { run: "decompose-at", seconds: d.seconds, epoch: d.epoch, accuracyBefore: d.accuracyBefore, accuracyAfter: d.accuracyAfter } : null,
+        decomposition: d ? { run: scheduleKind, seconds: d.seconds, epoch: d.epoch, accuracyBefore: d.accuracyBefore, accuracyAfter: d.accuracyAfter } : null,
         plan: (acc.plan as Plan | null)?.entries ?? [],
         planText: acc.planText || (acc.plan ? formatPlan(acc.plan) : ""),
         predictor, table: summary,
+        ...(acc.result.auto ? { auto: { epochs: acc.result.epochs, auto: acc.result.auto } } : {}),
       };
       await writeOut(f.out, [
         ["report.html", await renderReport(report)],

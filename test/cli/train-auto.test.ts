@@ -36,3 +36,21 @@ describe("odecomp train --schedule auto", () => {
     expect(b.err).toMatch(/needs --epochs ≥ 2/);
   });
 });
+
+describe("odecomp main (auto schedule, the default)", () => {
+  it("runs baseline vs auto on a tiny subset; the report has the auto section; results.json the auto record", async () => {
+    const out = join(tmp(), "main-auto");
+    const r = await run("main", "--out", out, "--model", "mlp", "--epochs", "3", "--train-per-class", "3", "--test-per-class", "2", "--backend", "cpu", "--quiet");
+    expect(r.code, r.err).toBe(0);
+    const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
+    const a = results.accelerated.auto;
+    expect(results.accelerated.phases.map((p: { kind: string }) => p.kind)).toEqual(["auto"]);
+    expect(a.switchEpoch).toBe(1); // converged or not, the cap for a 3-epoch run is epoch 1
+    expect(a.plan.budget.keep).toBe(0.4);
+    expect(a.plan.costAfter).toBeLessThanOrEqual(0.4 * a.plan.costBefore * (1 + 1e-9));
+    const html = readFileSync(join(out, "report.html"), "utf8");
+    expect(html).toContain("Automatic schedule");
+    expect(html).toContain("decomposed after epoch 1");
+    for (const d of a.plan.decisions) expect(html).toContain(`<td>${d.layer}</td>`);
+  }, 180000);
+});
