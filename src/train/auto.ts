@@ -10,6 +10,7 @@ import { methodSpec } from "../layers/methods/index.ts";
 import type { FactorizableLayer, MethodName } from "../layers/types.ts";
 import type { StableRankPoint } from "./hooks/stable-rank.ts";
 
+
 // ---- the cost model
 
 /**
@@ -238,6 +239,12 @@ export interface AutoRecord {
   decayedChains: string[];
   /** Global epoch at whose end the chains were folded back (null: none). */
   reconstructedAt: number | null;
+  /**
+   * Early stopping of the low-rank part (phase.earlyStop): every prediction made (after which epoch, the
+   * predicted accuracy at the end of the phase, the decision), whether it stopped, and the accuracy the
+   * phase actually ended at (to set against the first prediction).
+   */
+  earlyStop: { predictions: { epoch: number; predicted: number; best: number; stop: boolean; reason: string }[]; stoppedAfter: number | null; finalAccuracy: number } | null;
   /** Training seconds per epoch of each part. */
   epochSeconds: { fullRank: number[]; lowRank: number[]; reconstructed: number[] };
 }

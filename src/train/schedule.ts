@@ -77,6 +77,8 @@ export type Phase =
    * optionally reconstructed after `reconstructAt` epochs of the phase.
    */
   | { kind: "auto"; epochs: number; label?: string; switchAt?: number; convergence?: ConvergenceOptions; plan?: AutoPlanOptions; frobeniusDecay?: number; reconstructAt?: number;
+      /** Stop the low-rank part early by the learning-curve predictor (on the low-rank epochs' accuracies; horizon: the epochs left). */
+      earlyStop?: EarlyStopSpec;
       /** Stable ranks per layer at a measurement (default: power iteration on the kernels); tests inject series here. */
       stableRanks?: (model: tfl.LayersModel, at: { epoch: number; step: number }) => Record<string, number> };
 
@@ -208,9 +210,9 @@ export function decomposeAtEpoch(o: { epochs: number; at: number; plan?: Compres
  * `frobeniusDecay` on the chains; optionally fold back after `reconstructAt` epochs. `TrainResult.auto`
  * records all of it.
  */
-export function auto(o: { epochs: number; switchAt?: number; convergence?: ConvergenceOptions; plan?: AutoPlanOptions; frobeniusDecay?: number; reconstructAt?: number }): Schedule {
+export function auto(o: { epochs: number; switchAt?: number; convergence?: ConvergenceOptions; plan?: AutoPlanOptions; frobeniusDecay?: number; reconstructAt?: number; earlyStop?: EarlyStopSpec }): Schedule {
   const name = `auto${o.switchAt !== undefined ? ` switch@${o.switchAt}` : ""}${o.reconstructAt !== undefined ? ` reconstruct@${o.reconstructAt}` : ""}`;
-  return { name, phases: [{ kind: "auto", epochs: o.epochs, switchAt: o.switchAt, convergence: o.convergence, plan: o.plan, frobeniusDecay: o.frobeniusDecay ?? 1e-4, reconstructAt: o.reconstructAt, label: "auto" }] };
+  return { name, phases: [{ kind: "auto", epochs: o.epochs, switchAt: o.switchAt, convergence: o.convergence, plan: o.plan, frobeniusDecay: o.frobeniusDecay ?? 1e-4, reconstructAt: o.reconstructAt, earlyStop: o.earlyStop, label: "auto" }] };
 }
 
 // ---- running

@@ -159,6 +159,23 @@ describe("auto schedule", () => {
     expect(b.w).toEqual(a.w);
   });
 
+  it("stops the low-rank part early by the predictor and records the predictions", async () => {
+    const model = mlp({ hidden: 16, seed: 4 });
+    // threshold 1: no predicted gain can reach it, so it stops at the first prediction (3 low-rank epochs in)
+    const r = await train(model, data, auto({ epochs: 6, switchAt: 1, earlyStop: { threshold: 1 } }), opts);
+    const es = r.auto!.earlyStop!;
+    expect(es.stoppedAfter).toBe(4);
+    expect(es.predictions).toHaveLength(1);
+    expect(es.predictions[0].stop).toBe(true);
+    expect(r.epochs).toHaveLength(4);
+    expect(r.epochs[3].prediction?.stop).toBe(true);
+    expect(r.phases[0].stoppedEarly).toBe(true);
+    expect(es.finalAccuracy).toBe(r.epochs[3].accuracy);
+    const none = await train(model, data, auto({ epochs: 3, switchAt: 1 }), opts);
+    expect(none.auto!.earlyStop).toBeNull();
+    r.model.dispose(); none.model.dispose(); model.dispose();
+  });
+
   it("rejects bad phase fields with a message naming them", async () => {
     const model = mlp({ hidden: 8, seed: 1 });
     await expect(train(model, data, auto({ epochs: 3, switchAt: 3 }), opts)).rejects.toThrow(/switchAt = 3; expected an integer epoch in 0..2/);

@@ -16,6 +16,7 @@ import { StableRankTracker, trackedLayers, type StableRankPoint } from "../hooks
 import type * as tf from "@tensorflow/tfjs-core";
 import { where, type PhaseRunner } from "./run.ts";
 import { runEpoch } from "./train.ts";
+import { shouldStop } from "../predictor.ts";
 
 export const autoPhase: PhaseRunner<"auto"> = {
   validate(p, at) {
@@ -24,6 +25,7 @@ export const autoPhase: PhaseRunner<"auto"> = {
     if (p.reconstructAt !== undefined) check(Number.isInteger(p.reconstructAt) && p.reconstructAt >= 1 && p.reconstructAt < p.epochs, where, () => `${at}: reconstructAt = ${p.reconstructAt}; expected an integer epoch in 1..${p.epochs - 1}`);
     if (p.frobeniusDecay !== undefined) check(Number.isFinite(p.frobeniusDecay) && p.frobeniusDecay >= 0, where, () => `${at}: frobeniusDecay = ${p.frobeniusDecay}; expected a number ≥ 0`);
     check(p.stableRanks === undefined || typeof p.stableRanks === "function", where, () => `${at}: stableRanks must be a function (model, point) → ranks`);
+    if (p.earlyStop) check(Number.isFinite(p.earlyStop.threshold) && p.earlyStop.threshold >= 0, where, () => `${at}: earlyStop.threshold = ${p.earlyStop!.threshold}; expected a number ≥ 0`);
     convergenceSettings(p.convergence ?? {}, p.epochs);
   },
   async run(phase, run) {
@@ -38,7 +40,9 @@ export const autoPhase: PhaseRunner<"auto"> = {
       switchEpoch: null, fullRankEpochs: 0, reason: "", stableRanks: [], plan: null, accuracyBefore: null, accuracyAfter: null,
       convergence: { ...settings, last: null }, frobeniusDecay: lambda, decayedChains: [], reconstructedAt: null,
       epochSeconds: { fullRank: [], lowRank: [], reconstructed: [] },
+      earlyStop: phase.earlyStop ? { predictions: [], stoppedAfter: null, finalAccuracy: NaN } : null,
     };
+    const lowHistory: number[] = [];
     const point = (step: number) => {
       const epoch = epoch0 + (step - phaseStep0) / spe;
       const p: StableRankPoint = { epoch, step, ranks: { ...measure(run.model, { epoch, step }) } };
@@ -96,12 +100,25 @@ export const autoPhase: PhaseRunner<"auto"> = {
         } else if (done >= settings.maxEpochs) {
           await doSwitch(`not converged by the cap (${settings.maxEpochs} full-rank epochs; largest change ${(100 * last.maxChange).toPrecision(3)}% of '${last.layer}' against ${(100 * settings.threshold).toPrecision(3)}%)`);
         }
-      } else if (state === "low" && phase.reconstructAt !== undefined && done === phase.reconstructAt) {
+      } else if (state === "low" && phase.earlyStop && rec.earlyStop) {
+        // The predictor on the low-rank epochs only (the switch resets the curve); never after the last epoch.
+        lowHistory.push(r.record.accuracy);
+        const es = phase.earlyStop;
+        if (lowHistory.length >= Math.max(3, es.minEpochs ?? 3) && done < phase.epochs) {
+          const left = phase.epochs - done;
+          const p = shouldStop(lowHistory, { threshold: es.threshold, horizon: es.horizon ?? left });
+          r.record.prediction = p;
+          rec.earlyStop.predictions.push({ epoch: run.epoch, predicted: p.predicted, best: p.best, stop: p.stop, reason: p.reason });
+          if (p.stop) { rec.earlyStop.stoppedAfter = run.epoch; stoppedEarly = true; break; }
+        }
+      }
+      if (label === "low-rank" && state === "low" && phase.reconstructAt !== undefined && done === phase.reconstructAt) {
         await run.changeArchitecture(async (model) => (rec.plan?.decisions.some((d) => d.action === "factorize") ? (await reconstruct(model)).model : null));
         rec.reconstructedAt = run.epoch;
         state = "reconstructed";
       }
     }
+    if (rec.earlyStop) rec.earlyStop.finalAccuracy = accuracy;
     return { accuracy, epochs: ran, stoppedEarly, auto: rec };
   },
 };
