@@ -14,4 +14,6 @@ export { conv2d_f32, conv2d_backprop_filter_f32, conv2d_backprop_input_f32 } fro
 export { depthwise_backprop_filter_f32, depthwise_backprop_input_f32 } from "./conv/depthwise";
 export { lowrank_matmul_f32 } from "./linalg/lowrank";
 export { maxpool_backprop_f32 } from "./conv/pool";
+export { bias_act_f32 } from "./conv/epilogue";
+export { col_sums_f32 } from "./conv/bias_grad";
 export { threads_config, threads_generation, threads_quit, threads_recover, thread_loop, thread_failed } from "./threads";

@@ -19,6 +19,8 @@ const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<voi
   "elhoushi-seeds": () => import("./elhoushi-seeds.bench.ts"),
   predictor: () => import("./predictor.bench.ts"),
   incremental: () => import("./incremental.bench.ts"),
+  data: () => import("./data.bench.ts"),
+  engine: () => import("./engine.bench.ts"),
 };
 
 const args = process.argv.slice(2);

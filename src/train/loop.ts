@@ -39,6 +39,7 @@ export interface EpochResult {
 export async function trainEpoch(model: tfl.LayersModel, set: ImageSet, options: EpochOptions): Promise<EpochResult> {
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   check(vars.length > 0, "trainEpoch", () => `model '${model.name}' has no trainable weights; expected at least one`);
+  check(set.labels, "trainEpoch", () => "the training set has no labels; expected a labeled set");
   let step = options.step ?? 0, steps = 0;
   let lossSum = tf.scalar(0);
   await forEachBatch(set, { batchSize: options.batchSize, seed: options.seed, epoch: options.epoch, layout: options.layout }, (batch) => {
@@ -46,7 +47,7 @@ export async function trainEpoch(model: tfl.LayersModel, set: ImageSet, options:
     options.beforeStep?.(s, batch);
     const loss = options.optimizer.minimize(() => {
       const pred = model.apply(batch.x, { training: true }) as tf.Tensor;
-      const ce = tf.mean(tfl.metrics.categoricalCrossentropy(batch.y, pred)) as tf.Scalar;
+      const ce = tf.mean(tfl.metrics.categoricalCrossentropy(batch.y!, pred)) as tf.Scalar;
       const extra = options.penalty?.(s, batch, pred);
       return extra ? tf.add(ce, extra) as tf.Scalar : ce;
     }, true, vars)!;
@@ -63,12 +64,13 @@ export async function trainEpoch(model: tfl.LayersModel, set: ImageSet, options:
 
 /** Top-1 accuracy of the model on a set, in batches. */
 export async function evaluate(model: tfl.LayersModel, set: ImageSet, options: { batchSize?: number; layout?: "flat" | "image" } = {}): Promise<number> {
+  check(set.labels, "evaluate", () => "the set has no labels; expected a labeled set");
   let correct = 0;
   await forEachBatch(set, { batchSize: options.batchSize ?? 512, shuffle: false, layout: options.layout }, async (batch) => {
     const pred = tf.tidy(() => tf.argMax(model.predict(batch.x) as tf.Tensor, -1));
     const p = await pred.data();
     pred.dispose();
-    for (let i = 0; i < p.length; i++) if (p[i] === batch.labels[i]) correct++;
+    for (let i = 0; i < p.length; i++) if (p[i] === batch.labels![i]) correct++;
   });
   return correct / set.count;
 }

@@ -28,13 +28,13 @@ describe("fromClassImages", () => {
     const d = fromClassImages("toy", classImages([14, 8, 21]));
     expect(d.test.count).toBe(2 + 1 + 3);
     expect(d.train.count).toBe(12 + 7 + 18);
-    expect(Array.from(d.test.labels)).toEqual([0, 0, 1, 2, 2, 2]);
+    expect(Array.from(d.test.labels!)).toEqual([0, 0, 1, 2, 2, 2]);
     expect(d.test.images[px]).toBe(1); // class 0 image 1
     expect(d.train.images[0]).toBe(2); // class 0 image 2 is the first training image
     expect(d.train.images[12 * px]).toBe(16 + 1); // class 1 image 1
     const s = fromClassImages("toy", classImages([14, 8, 21]), { trainPerClass: 2, testPerClass: 1 });
-    expect(Array.from(s.train.labels)).toEqual([0, 0, 1, 1, 2, 2]);
-    expect(Array.from(s.test.labels)).toEqual([0, 1, 2]);
+    expect(Array.from(s.train.labels!)).toEqual([0, 0, 1, 1, 2, 2]);
+    expect(Array.from(s.test.labels!)).toEqual([0, 1, 2]);
     expect(s.train.images[4 * px]).toBe(32 + 3); // class 2, first training image is image 3
   });
   it("rejects bad inputs", () => {
@@ -63,7 +63,7 @@ describe("shuffling and gathering", () => {
     const g = gather(d.train, [0, 6]);
     expect(g.x[0]).toBeCloseTo(1 / 255, 7);
     expect(g.x[px]).toBeCloseTo(17 / 255, 7);
-    expect(Array.from(g.labels)).toEqual([0, 1]);
+    expect(Array.from(g.labels!)).toEqual([0, 1]);
     expect(() => gather(d.train, [12])).toThrow(/sample index 12 out of range 0..11/);
   });
 });
@@ -74,7 +74,7 @@ describe("npm packages (Node adapter)", () => {
     expect(d.train.count + d.test.count).toBe(10000);
     expect(d.test.count).toBe(1424);
     const counts = new Array(10).fill(0);
-    for (const l of d.train.labels) counts[l]++;
+    for (const l of d.train.labels!) counts[l]++;
     expect(Math.min(...counts)).toBeGreaterThan(700);
     // digits are bright strokes on a dark background
     let sum = 0;
@@ -86,6 +86,6 @@ describe("npm packages (Node adapter)", () => {
     const d = await loadFashionMnist({ trainPerClass: 20, testPerClass: 5 });
     expect(d.train.count).toBe(200);
     expect(d.test.count).toBe(50);
-    expect(d.train.labels[199]).toBe(9);
+    expect(d.train.labels![199]).toBe(9);
   });
 });

@@ -51,8 +51,8 @@ describe("batches and the training loop", () => {
     const n0 = tf.memory().numTensors;
     await forEachBatch(d.train, { batchSize: 32, seed: 1, epoch: 0 }, ({ x, y, labels }) => {
       expect(x.shape[1]).toBe(784);
-      expect(y.shape).toEqual([labels.length, 10]);
-      seen.push(...labels);
+      expect(y!.shape).toEqual([labels!.length, 10]);
+      seen.push(...labels!);
     });
     expect(tf.memory().numTensors).toBe(n0);
     expect(seen.length).toBe(d.train.count);

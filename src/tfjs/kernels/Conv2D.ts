@@ -1,12 +1,37 @@
-// y = patches(x) · W as blocked GEMM (assembly/conv/grad.ts).
-// Registered only if it beats the stock (XNNPACK) kernel — see src/tfjs/register.ts.
+// y = patches(x) · W as blocked GEMM (assembly/conv/grad.ts), on odecomp's threads.
+// Registered to route: stock XNNPACK computes every call it gets right (it measured faster, see
+// below); ours takes the calls stock gets wrong (see stockComputes).
 import { Conv2D, backend_util, type Conv2DAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { withScratch } from "../../core/heap.ts";
 import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, putGeometry, type WasmBackendLike } from "../bridge.ts";
+import { runStock } from "../stock.ts";
 
 const NAME = "Conv2D";
 
-export function conv2D(args: { inputs: { x: TensorInfo; filter: TensorInfo }; backend: WasmBackendLike; attrs: Conv2DAttrs }): TensorInfo {
+/*
+ * Why stock does the forward pass (bench/engine.bench.ts and an ad-hoc per-shape run on the decomposed
+ * model's conv shapes, x [64,28,28,·] and [64,14,14,·], 1–64 channels, loaded 2-vCPU machine): with
+ * one odecomp thread ours ran 0.11–1.29× stock (0.39–0.73× on most shapes); with two, 0.11–0.84× —
+ * XNNPACK's 1×1 and small-channel convs reach 18–20 GFLOP/s where our GEMM with K ≤ 64 plus the copy
+ * in and out of our heap reaches 2–8; in the engine profile the decomposed step's FusedConv2D took
+ * 362 ms ours (2 threads) against 168 ms stock. Kept for the calls stock gets wrong.
+ */
+
+/**
+ * Whether stock tfjs-wasm computes this conv correctly. Its Conv2D / FusedConv2D (XNNPACK, tfjs 4.x)
+ * give wrong outputs for a non-square filter with a stride above 1 (e.g. x [2,6,6,3], filter 1×3,
+ * stride 2, 'same': max abs error ≈ 3 against tfjs-cpu, found by test/tfjs/engine-kernels.test.ts);
+ * such calls always run ours.
+ */
+export function stockComputes(filterShape: readonly number[], strides: Conv2DAttrs["strides"]): boolean {
+  const [sh, sw] = typeof strides === "number" ? [strides, strides] : strides;
+  return filterShape[0] === filterShape[1] || (sh === 1 && sw === 1);
+}
+
+type Args = { inputs: { x: TensorInfo; filter: TensorInfo }; backend: WasmBackendLike; attrs: Conv2DAttrs };
+
+/** Always odecomp's kernel (the tests and bench/tfjs.bench.ts call it directly). */
+export function conv2D(args: Args): TensorInfo {
   const { inputs: { x, filter }, backend, attrs } = args;
   checkFloat32(NAME, "x", x);
   checkFloat32(NAME, "filter", filter);
@@ -23,8 +48,21 @@ export function conv2D(args: { inputs: { x: TensorInfo; filter: TensorInfo }; ba
   });
 }
 
+/** The registered kernel: stock where it computes the call correctly, else ours. */
+export function conv2DRouted(args: Args): TensorInfo {
+  return (stockComputes(args.inputs.filter.shape, args.attrs.strides) && runStock(NAME, args)) || conv2D(args);
+}
+
+/** odecomp's kernel alone (not registered). */
 export const conv2DConfig: KernelConfig = {
   kernelName: Conv2D,
   backendName: "wasm",
   kernelFunc: conv2D as unknown as KernelFunc,
+};
+
+/** What register.ts installs. */
+export const conv2DRoutedConfig: KernelConfig = {
+  kernelName: Conv2D,
+  backendName: "wasm",
+  kernelFunc: conv2DRouted as unknown as KernelFunc,
 };

@@ -1,0 +1,287 @@
+// engine area: where one training step of the main job's CNN goes. Profiles one step (batch 64,
+// Adam, categorical cross-entropy, as src/train/loop.ts trains) of the baseline `vggCnn` and of
+// its decomposition at a 0.4 FLOP budget (Tucker-2 HOOI / SVD, as `npm start` plans it), on the
+// wasm backend with odecomp's kernels, with one and two odecomp threads:
+// - per kernel: time (tf.profile kernel records), GFLOP/s where the FLOPs are known, bytes in + out;
+// - per kind (3×3 conv, 1×1 conv, dense matmul, pooling, element-wise, reductions, optimizer…);
+// - the time outside kernels: the unprofiled wall step time − Σ kernel time;
+// - images/s of baseline and decomposed steps, alternated in one process (medians), beside the
+//   FLOP ratio, and the peers: stock tfjs-wasm (where it can train) and tfjs-cpu (scaled from a
+//   small batch). jax-js is not in node_modules, so it is not run.
+// `--quick` takes fewer steps. Prints `uptime`: the figures are only as quiet as the machine.
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import "@tensorflow/tfjs-backend-wasm";
+import * as tfl from "@tensorflow/tfjs-layers";
+import { execSync } from "node:child_process";
+import { setThreads } from "../src/index.ts";
+import { registerWasmKernels, unregisterWasmKernels } from "../src/tfjs/index.ts";
+import { stockKernels } from "../src/tfjs/stock.ts";
+import { compress } from "../src/models/index.ts";
+import { vggCnn } from "../src/train/models.ts";
+import { printTable, saveResults, type Row } from "./lib.ts";
+
+const BATCH = 64;
+const CPU_BATCH = 1;
+const LR = 1e-3;
+
+interface Record_ { name: string; ms: number; flop: number; bytes: number; kind: string }
+
+const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+/** FLOPs of a kernel from its record's shapes (multiply-adds count 2), 0 where unknown or memory-bound. */
+function kernelFlop(name: string, ins: (number[] | null)[], outs: (number[] | null)[]): number {
+  const out = outs[0];
+  if (!out) return 0;
+  switch (name) {
+    case "Conv2D": case "FusedConv2D": { const f = ins[1]!; return 2 * prod(out) * f[0] * f[1] * f[2]; }
+    case "Conv2DBackpropInput": { const dy = ins[0]!, f = ins[1]!; return 2 * prod(dy) * f[0] * f[1] * f[2]; }
+    case "Conv2DBackpropFilter": { const dy = ins[1]!; return 2 * prod(dy) * out[0] * out[1] * out[2]; }
+    case "BatchMatMul": case "_FusedMatMul": {
+      // |a|·|b| = batch²·m·n·k², |c| = batch·m·n: exact when a and b have the same batch dims.
+      const a = ins[0]!, b = ins[1]!, batch = prod(out.slice(0, -2));
+      return 2 * prod(out) * Math.round(Math.sqrt((prod(a) * prod(b)) / (prod(out) * batch)));
+    }
+    default: return 0;
+  }
+}
+
+function kindOf(name: string, ins: (number[] | null)[], phase: "grad" | "update"): string {
+  if (phase === "update") return "optimizer (Adam)";
+  if (name.startsWith("Conv2D") || name === "FusedConv2D") {
+    const f = name === "Conv2DBackpropFilter" ? null : ins[1];
+    const k = f ? f[0] * f[1] : NaN;
+    return name === "Conv2DBackpropFilter" ? "conv (dW)" : k === 1 ? "conv 1×1" : "conv k×k";
+  }
+  if (name.includes("MatMul")) return "dense matmul";
+  if (name.startsWith("MaxPool") || name.startsWith("AvgPool")) return "pooling";
+  if (["Sum", "Max", "Min", "Mean", "Prod", "ArgMax"].includes(name)) return "reductions";
+  if (["Reshape", "Transpose", "Slice", "Concat", "Tile", "Pad", "Identity", "Cast", "Fill", "ZerosLike", "OnesLike", "BroadcastTo"].includes(name)) return "layout / copies";
+  return "element-wise";
+}
+
+interface Model { name: string; model: tfl.LayersModel; vars: tf.Variable[]; opt: tf.Optimizer; fwdFlop: number }
+
+function makeBatch(n: number, seed: number): { x: tf.Tensor4D; y: tf.Tensor2D } {
+  return tf.tidy(() => ({
+    x: tf.randomUniform([n, 28, 28, 1], 0, 1, "float32", seed) as tf.Tensor4D,
+    y: tf.oneHot(tf.randomUniform([n], 0, 10, "int32", seed + 1) as tf.Tensor1D, 10) as tf.Tensor2D,
+  }));
+}
+
+function lossOf(m: Model, x: tf.Tensor, y: tf.Tensor): tf.Scalar {
+  const pred = m.model.apply(x, { training: true }) as tf.Tensor;
+  return tf.mean(tfl.metrics.categoricalCrossentropy(y, pred)) as tf.Scalar;
+}
+
+/** One optimizer step (the same ops as trainEpoch's minimize), waited for. */
+function step(m: Model, x: tf.Tensor, y: tf.Tensor): void {
+  const loss = m.opt.minimize(() => lossOf(m, x, y), true, m.vars)!;
+  loss.dataSync();
+  loss.dispose();
+}
+
+/** Forward FLOPs per sample of Conv2D / Dense layers (2 per multiply-add). */
+function forwardFlop(model: tfl.LayersModel): number {
+  let f = 0;
+  for (const l of model.layers) {
+    const cls = l.getClassName();
+    const out = l.outputShape as number[];
+    const w = l.getWeights()[0]?.shape as number[] | undefined;
+    if (cls === "Conv2D" && w) f += 2 * prod(out.slice(1)) * prod(w.slice(0, 3));
+    else if (cls === "Dense" && w) f += 2 * prod(w.slice(0, 2));
+  }
+  return f;
+}
+
+/** Kernel records of one step, split into the gradient part and the optimizer update. */
+async function profileStep(m: Model, x: tf.Tensor, y: tf.Tensor): Promise<Record_[]> {
+  const recs: Record_[] = [];
+  const collect = async (info: Awaited<ReturnType<typeof tf.profile>>, phase: "grad" | "update") => {
+    for (const k of info.kernels) {
+      // customGrad ops (fusedConv2d__op…) are recorded as well as the kernels they run: count kernels only.
+      if (!tf.getKernel(k.name, tf.getBackend())) continue;
+      const ins = (k.inputShapes ?? []) as (number[] | null)[], outs = (k.outputShapes ?? []) as (number[] | null)[];
+      const ms = await k.kernelTimeMs as number;
+      const bytes = 4 * (ins.reduce((a, s) => a + (s ? prod(s) : 0), 0) + outs.reduce((a, s) => a + (s ? prod(s) : 0), 0));
+      recs.push({ name: k.name, ms: typeof ms === "number" ? ms : 0, flop: kernelFlop(k.name, ins, outs), bytes, kind: kindOf(k.name, ins, phase) });
+    }
+  };
+  let grads: tf.NamedTensorMap = {};
+  let loss: tf.Scalar | null = null;
+  const gInfo = await tf.profile(() => {
+    const r = tf.variableGrads(() => lossOf(m, x, y), m.vars);
+    grads = r.grads; loss = r.value;
+    return [...Object.values(r.grads), r.value];
+  });
+  await collect(gInfo, "grad");
+  const uInfo = await tf.profile(() => { m.opt.applyGradients(grads); });
+  await collect(uInfo, "update");
+  tf.dispose([...Object.values(grads), loss!]);
+  return recs;
+}
+
+const median = (a: number[]) => { const s = [...a].sort((p, q) => p - q); return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN; };
+
+/** Alternate steps of the models (a, b, a, b…) and return each one's median ms. */
+function alternate(models: Model[], x: tf.Tensor, y: tf.Tensor, steps: number): number[] {
+  const times = models.map(() => [] as number[]);
+  for (let i = 0; i < steps; i++) {
+    models.forEach((m, j) => {
+      const t0 = performance.now();
+      step(m, x, y);
+      times[j].push(performance.now() - t0);
+    });
+  }
+  return times.map(median);
+}
+
+function buildModel(name: string, model: tfl.LayersModel): Model {
+  return { name, model, vars: model.trainableWeights.map((w) => w.read() as tf.Variable), opt: tf.train.adam(LR), fwdFlop: forwardFlop(model) };
+}
+
+const uptime = () => { try { return execSync("uptime").toString().trim(); } catch { return "uptime unavailable"; } };
+const T0 = performance.now();
+const log = (what: string) => console.error(`engine bench [${((performance.now() - T0) / 1000).toFixed(0)} s] ${what}`);
+
+export async function run(args: string[] = []): Promise<void> {
+  const quick = args.includes("--quick");
+  const steps = quick ? 5 : 9, profiled = quick ? 3 : 5;
+  const up0 = uptime();
+  console.log(`engine bench start: ${up0}`);
+
+  await tf.setBackend("wasm");
+  await registerWasmKernels();
+  // `--without=Sum,Identity`: put those stock kernels back (the "before" profile of a kernel of ours).
+  const without = args.find((a) => a.startsWith("--without="))?.slice(10).split(",").filter(Boolean) ?? [];
+  for (const name of without) restoreStock(name);
+  const base0 = vggCnn({ seed: 0 });
+  const dec0 = (await compress(base0, { select: { kind: "budget", keep: 0.4, metric: "flops" }, decomposition: { tuckerMethod: "hooi" } })).model;
+  log("compressed");
+  const base = buildModel("baseline vggCnn", base0), dec = buildModel("decomposed (0.4 FLOPs, Tucker-2 HOOI / SVD)", dec0);
+  const flopRatio = base.fwdFlop / dec.fwdFlop;
+  const { x, y } = makeBatch(BATCH, 7);
+  for (const m of [base, dec]) step(m, x, y); // creates the optimizer state
+  const tensorsBefore = tf.memory().numTensors;
+
+  const rows: Row[] = [];
+  const profileTables: Record<string, unknown> = {};
+  const stepMs: Record<string, number> = {};
+  for (const threads of [1, 2]) {
+    await setThreads(threads);
+    for (const m of [base, dec]) step(m, x, y); // warm-up (optimizer state, kernel setup)
+    const [bMs, dMs] = alternate([base, dec], x, y, steps);
+    stepMs[`base${threads}`] = bMs; stepMs[`dec${threads}`] = dMs;
+    for (const [m, unprofiled] of [[base, bMs], [dec, dMs]] as [Model, number][]) {
+      // Medians over `profiled` profiled steps of each kernel's (and kind's) per-step total; the
+      // time outside kernels is each profiled step's own wall time − its Σ kernel times (so it
+      // includes the profiler's bookkeeping, a few µs per kernel).
+      const perName = new Map<string, { n: number; ms: number[]; flop: number; bytes: number }>();
+      const perKind = new Map<string, { n: number; ms: number[]; flop: number }>();
+      const walls: number[] = [], totals: number[] = [];
+      let recs: Record_[] = [];
+      for (let i = 0; i < profiled; i++) {
+        const t0 = performance.now();
+        recs = await profileStep(m, x, y);
+        walls.push(performance.now() - t0);
+        totals.push(recs.reduce((a, r) => a + r.ms, 0));
+        const stepName = new Map<string, number>(), stepKind = new Map<string, number>();
+        for (const r of recs) {
+          stepName.set(r.name, (stepName.get(r.name) ?? 0) + r.ms);
+          stepKind.set(r.kind, (stepKind.get(r.kind) ?? 0) + r.ms);
+          if (i === 0) {
+            const a = perName.get(r.name) ?? { n: 0, ms: [], flop: 0, bytes: 0 };
+            a.n++; a.flop += r.flop; a.bytes += r.bytes; perName.set(r.name, a);
+            const b = perKind.get(r.kind) ?? { n: 0, ms: [], flop: 0 };
+            b.n++; b.flop += r.flop; perKind.set(r.kind, b);
+          }
+        }
+        for (const [k, v] of stepName) perName.get(k)?.ms.push(v);
+        for (const [k, v] of stepKind) perKind.get(k)?.ms.push(v);
+      }
+      const byName = new Map([...perName].map(([k, a]) => [k, { ...a, ms: median(a.ms) }]));
+      const byKind = new Map([...perKind].map(([k, a]) => [k, { ...a, ms: median(a.ms) }]));
+      const wall = median(walls), total = median(totals), outside = median(walls.map((w, i) => w - totals[i]));
+      const tag = `${m === base ? "baseline" : "decomposed"}, ${threads} thread${threads > 1 ? "s" : ""}`;
+      const kernelRows: Row[] = [...byName.entries()].sort((p, q) => q[1].ms - p[1].ms).map(([name, a]) => ({
+        case: `${tag}: ${name}`, ours: `${a.n} calls`, peer: "—", oursMs: a.ms, peerMs: null, speedup: null,
+        extra: { "share %": (100 * a.ms) / wall, "GFLOP/s": a.flop ? a.flop / 1e6 / a.ms : NaN, "MB": a.bytes / 1e6 },
+      }));
+      const kindRows: Row[] = [...byKind.entries()].sort((p, q) => q[1].ms - p[1].ms).map(([kind, a]) => ({
+        case: `${tag}: [kind] ${kind}`, ours: `${a.n} calls`, peer: "—", oursMs: a.ms, peerMs: null, speedup: null,
+        extra: { "share %": (100 * a.ms) / wall, "GFLOP/s": a.flop ? a.flop / 1e6 / a.ms : NaN },
+      }));
+      kindRows.push({ case: `${tag}: [kind] outside kernels (wall − Σ kernels)`, ours: "—", peer: "—", oursMs: outside, peerMs: null, speedup: null,
+        extra: { "share %": (100 * outside) / wall } });
+      kindRows.push({ case: `${tag}: profiled step wall (median of ${profiled})`, ours: `${recs.length} kernels`, peer: "—", oursMs: wall, peerMs: null, speedup: null,
+        extra: { "img/s": (BATCH * 1000) / wall, "Σ kernels ms": total, "step GFLOP/s": recs.reduce((a, r) => a + r.flop, 0) / 1e6 / wall,
+          "unprofiled ms": unprofiled } });
+      printTable(`engine: ${m.name}, ${threads} thread(s), per kind`, kindRows);
+      printTable(`engine: ${m.name}, ${threads} thread(s), per kernel`, kernelRows.slice(0, quick ? 12 : 25));
+      rows.push(...kindRows, ...kernelRows);
+      profileTables[tag] = { wallMs: wall, unprofiledMs: unprofiled, kernelMs: total, outsideMs: outside, kernels: recs.length };
+    }
+    log(`${threads} thread(s) profiled`);
+  }
+  const tensorsAfter = tf.memory().numTensors;
+
+  // Peers (one thread for odecomp again, as every other area).
+  await setThreads(1);
+  const summary: Row[] = [];
+  for (const t of [1, 2]) {
+    const sp = stepMs[`base${t}`] / stepMs[`dec${t}`];
+    summary.push({ case: `decomposed-step speed-up, ${t} odecomp thread(s)`, ours: "decomposed", peer: "baseline", oursMs: stepMs[`dec${t}`], peerMs: stepMs[`base${t}`], speedup: sp,
+      extra: { "FLOP ratio": flopRatio, "speed-up / FLOP ratio": sp / flopRatio, "base img/s": (BATCH * 1000) / stepMs[`base${t}`], "dec img/s": (BATCH * 1000) / stepMs[`dec${t}`] } });
+  }
+  // Stock tfjs-wasm: without odecomp's kernels it has no Conv2DBackpropFilter, so it cannot train a CNN.
+  unregisterWasmKernels();
+  let stockNote = "";
+  try {
+    const sm = buildModel("stock", vggCnn({ seed: 0 }));
+    const t0 = performance.now(); step(sm, x, y); const ms = performance.now() - t0;
+    sm.model.dispose();
+    summary.push({ case: "baseline step, stock tfjs-wasm", ours: "wasm+odecomp", peer: "stock wasm", oursMs: stepMs.base1, peerMs: ms, speedup: ms / stepMs.base1, extra: { "peer img/s": (BATCH * 1000) / ms } });
+  } catch (e) {
+    stockNote = (e as Error).message.split("\n")[0];
+    summary.push({ case: `baseline step, stock tfjs-wasm: cannot train (${stockNote})`, ours: "wasm+odecomp", peer: "stock wasm", oursMs: stepMs.base1, peerMs: null, speedup: null });
+  }
+  await registerWasmKernels();
+  for (const name of without) restoreStock(name);
+  // tfjs-cpu: batch CPU_BATCH, scaled to 64 (the step's work is linear in the batch).
+  await tf.setBackend("cpu");
+  {
+    const { x: cx, y: cy } = makeBatch(CPU_BATCH, 11);
+    for (const [m0, ours] of [[vggCnn({ seed: 0 }), stepMs.base1], [dec0, stepMs.dec1]] as [tfl.LayersModel, number][]) {
+      const m = buildModel("cpu", m0 === dec0 ? (await tfl.loadLayersModel(tf.io.fromMemory(await saveTo(dec0)))) : m0);
+      const t0 = performance.now(); step(m, cx, cy); const ms = (performance.now() - t0) * (BATCH / CPU_BATCH);
+      summary.push({ case: `${m0 === dec0 ? "decomposed" : "baseline"} step, tfjs-cpu (one step at batch ${CPU_BATCH}, ×${BATCH / CPU_BATCH}, no warm-up)`, ours: "wasm+odecomp", peer: "tfjs-cpu", oursMs: ours, peerMs: ms, speedup: ms / ours,
+        extra: { "ours img/s": (BATCH * 1000) / ours, "peer img/s": (BATCH * 1000) / ms } });
+      m.model.dispose();
+    }
+    tf.dispose([cx, cy]);
+  }
+  await tf.setBackend("wasm");
+  summary.push({ case: "jax-js (@jax-js/jax): not in node_modules, not run", ours: "—", peer: "jax-js", oursMs: NaN, peerMs: null, speedup: null });
+  summary.push({ case: `numTensors before / after the profiled runs`, ours: String(tensorsBefore), peer: String(tensorsAfter), oursMs: NaN, peerMs: null, speedup: null });
+  const up1 = uptime();
+  printTable(`engine: step times and peers (batch ${BATCH}, Adam; forward FLOPs/sample ${(base.fwdFlop / 1e6).toFixed(1)} M → ${(dec.fwdFlop / 1e6).toFixed(1)} M)`, summary);
+  console.log(`uptime: ${up1}`);
+  tf.dispose([x, y]);
+  base.model.dispose(); dec.model.dispose();
+  await saveResults("engine", [...summary, ...rows], { quick, without, uptimeStart: up0, uptimeEnd: up1, batch: BATCH, flopRatio, fwdFlop: { baseline: base.fwdFlop, decomposed: dec.fwdFlop }, profiles: profileTables });
+}
+
+/** The model's artifacts (to rebuild it on another backend with the same weights). */
+async function saveTo(model: tfl.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let out: tf.io.ModelArtifacts | null = null;
+  await model.save(tf.io.withSaveHandler(async (a) => { out = a; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } }; }));
+  return out!;
+}
+
+function restoreStock(name: string): void {
+  const stock = stockKernels.get(name);
+  if (!stock) throw new Error(`engine bench: --without=${name}: no stock wasm kernel was replaced under that name`);
+  tf.unregisterKernel(name, "wasm");
+  tf.registerKernel(stock);
+  stock.setupFunc?.(tf.findBackend("wasm") as tf.KernelBackend);
+}

@@ -1,0 +1,81 @@
+// act(conv(x, W) + bias) in one call: the blocked-GEMM conv of Conv2D.ts on odecomp's threads, then
+// bias and activation applied in one in-place pass (assembly/conv/epilogue.ts) before the single copy
+// out. tfjs runs this kernel while training for every conv whose activation is linear (the inner
+// layers of the Tucker / CP / SVD chains), and for every conv at inference.
+// Registered to route: stock (XNNPACK, measured faster — see Conv2D.ts) takes every call it computes
+// correctly; ours takes the ones it does not (a non-square filter with stride > 1, a scalar bias),
+// unless ours does not cover them either (activations other than linear / relu, PReLU weights).
+import { FusedConv2D, backend_util, type FusedConv2DAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
+import { withScratch } from "../../core/heap.ts";
+import { fail } from "../../core/errors.ts";
+import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, putGeometry, type WasmBackendLike } from "../bridge.ts";
+import { runStock } from "../stock.ts";
+import { stockComputes } from "./Conv2D.ts";
+
+const NAME = "FusedConv2D";
+/** Activation codes of assembly/conv/epilogue.ts. */
+const ACTS: Record<string, number> = { linear: 0, relu: 1 };
+
+type Args = {
+  inputs: { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
+  backend: WasmBackendLike;
+  attrs: FusedConv2DAttrs;
+};
+
+const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+/** Whether odecomp's kernel computes this call (else it is the stock kernel's). */
+export function oursCovers(args: Args): boolean {
+  const { inputs: { filter, bias, preluActivationWeights }, attrs } = args;
+  if (preluActivationWeights || !((attrs.activation ?? "linear") in ACTS)) return false;
+  if (attrs.dataFormat !== undefined && attrs.dataFormat !== "NHWC") return false;
+  return !bias || size(bias.shape) === 1 || (bias.shape.length === 1 && bias.shape[0] === filter.shape[3]);
+}
+
+/** odecomp's kernel alone; fails with a clear error on the cases it does not cover. */
+export function fusedConv2D(args: Args): TensorInfo {
+  const { inputs: { x, filter, bias }, backend, attrs } = args;
+  checkFloat32(NAME, "x", x);
+  checkFloat32(NAME, "filter", filter);
+  if (bias) checkFloat32(NAME, "bias", bias);
+  checkNHWC(NAME, attrs.dataFormat);
+  if (!oursCovers(args)) {
+    fail(NAME, `activation '${attrs.activation}'${args.inputs.preluActivationWeights ? " with PReLU weights" : ""}${bias ? `, bias [${bias.shape}]` : ""} is not covered by odecomp's kernel; expected linear or relu and a bias of shape [${filter.shape[3]}] or [1]`);
+  }
+  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
+    attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode, false, "channelsLast");
+  return withScratch((s) => {
+    const g = putGeometry(s, info, false);
+    const px = copyIn(s, backend, x);
+    const pw = copyIn(s, backend, filter);
+    const pb = bias ? copyIn(s, backend, bias) : 0;
+    const rows = info.batchSize * info.outHeight * info.outWidth;
+    const py = s.f32(rows * info.outChannels);
+    checkStatus(NAME, s.k.conv2d_f32(g, px, pw, py));
+    const act = ACTS[attrs.activation ?? "linear"];
+    if (bias || act !== 0) s.k.bias_act_f32(py, rows, info.outChannels, pb, bias ? size(bias.shape) : 0, act);
+    return copyOut(s, backend, py, info.outShape);
+  });
+}
+
+/** The registered kernel: stock where it computes the call correctly, else ours where it covers it, else stock. */
+export function fusedConv2DRouted(args: Args): TensorInfo {
+  const { bias, filter } = args.inputs;
+  const stockCovers = (!bias || size(bias.shape) === filter.shape[3]) && stockComputes(filter.shape, args.attrs.strides);
+  const ours = oursCovers(args) && !stockCovers;
+  return (!ours && runStock(NAME, args)) || fusedConv2D(args);
+}
+
+/** odecomp's kernel alone (not registered; the tests call it directly). */
+export const fusedConv2DConfig: KernelConfig = {
+  kernelName: FusedConv2D,
+  backendName: "wasm",
+  kernelFunc: fusedConv2D as unknown as KernelFunc,
+};
+
+/** What register.ts installs. */
+export const fusedConv2DRoutedConfig: KernelConfig = {
+  kernelName: FusedConv2D,
+  backendName: "wasm",
+  kernelFunc: fusedConv2DRouted as unknown as KernelFunc,
+};
