@@ -113,7 +113,11 @@ export function checkConvergence(points: readonly StableRankPoint[], threshold: 
 // ---- what to do at the switch
 
 export interface AutoPlanOptions {
-  /** Rank rule (default { kind: "stable", scale: 1 }: Cuttlefish's scaled stable rank); EVBMF, energy or a params/FLOPs budget also work. */
+  /**
+   * Rank rule (default { kind: "stable", scale: 1 }: Cuttlefish's scaled stable rank, taken exactly from the
+   * kernel's spectrum at the switch — the tracked power-iteration value, within 1 % of it, is recorded
+   * beside it); EVBMF, energy or a params/FLOPs budget of the planner also work.
+   */
   select?: RankSelection;
   /** Conv2D method (default "channel-svd": the (kh·kw·S)×T unfolding the stable rank is measured on, with balanced factors U√Σ, √ΣVᵀ). */
   convMethod?: MethodName;
@@ -127,7 +131,10 @@ export interface AutoPlanOptions {
   batch?: number;
   /** A chain must cost at least this fraction less than its layer to replace it (default 0.03, above timer noise). */
   minGain?: number;
-  /** Keep at most this fraction of the factorizable layers' cost (timer units): ranks shrink together until it holds. */
+  /**
+   * Keep at most this fraction of the factorizable layers' cost in the timer's units — a FLOP budget with
+   * flopsTimer, a time budget with a measured timer: the rule's ranks shrink together until it holds.
+   */
   budget?: number;
 }
 
