@@ -48,6 +48,57 @@ export const flopsTimer: LayerTimer = {
   },
 };
 
+/**
+ * A measured timer made cheap enough for the switch's search: the layer itself is timed once; each
+ * (layer, method) chain is timed at a few ranks (fractions `anchors` of its largest ranks) and other ranks
+ * are read off a least-squares line t ≈ a + b·FLOPs (a, b ≥ 0) through them — the budget search asks for
+ * dozens of ranks per layer, each a real timing otherwise. Pass a cached measured timer as `inner`.
+ */
+export function fittedTimer(inner: LayerTimer, anchors: readonly number[] = [0.125, 0.35, 1]): LayerTimer & { timed: () => number } {
+  check(anchors.length >= 1 && anchors.every((a) => a > 0 && a <= 1), "auto", () => `anchors = [${anchors}]; expected fractions in (0, 1]`);
+  const fits = new Map<string, (flops: number) => number>();
+  let timed = 0;
+  const time = (req: LayerTimingRequest) => { timed++; return inner.time(req); };
+  return {
+    id: `${inner.id} (a + b·FLOPs fitted to ${anchors.length} timed ranks per layer and method)`,
+    timed: () => timed,
+    time(req) {
+      if (req.method === null) return time(req);
+      const k = JSON.stringify([req.layer.name, req.layer.kernel.shape, req.method, req.inShape, req.batch, req.mode]);
+      let f = fits.get(k);
+      if (!f) {
+        const max = methodSpec(req.method, "auto").maxRanks(req.layer);
+        const seen = new Set<string>(), xs: number[] = [], ys: number[] = [];
+        for (const a of anchors) {
+          const ranks = max.map((m) => Math.max(1, Math.round(a * m)));
+          if (seen.has(ranks.join("x"))) continue;
+          seen.add(ranks.join("x"));
+          xs.push(flopsTimer.time({ ...req, ranks })); ys.push(time({ ...req, ranks }));
+        }
+        f = fitLine(xs, ys);
+        fits.set(k, f);
+      }
+      return f(flopsTimer.time(req));
+    },
+  };
+}
+
+/** Least squares y ≈ a + b·x with a, b ≥ 0 (one point: proportional). */
+function fitLine(xs: number[], ys: number[]): (x: number) => number {
+  const n = xs.length, mx = xs.reduce((s, v) => s + v, 0) / n, my = ys.reduce((s, v) => s + v, 0) / n;
+  let sxy = 0, sxx = 0;
+  for (let i = 0; i < n; i++) { sxy += (xs[i] - mx) * (ys[i] - my); sxx += (xs[i] - mx) ** 2; }
+  let b = n > 1 && sxx > 0 ? sxy / sxx : NaN, a = my - b * mx;
+  if (!(b >= 0) || !(a >= 0)) {
+    // a line through the origin when the intercept would be negative; the mean when time falls with work (noise)
+    const sx2 = xs.reduce((s, v) => s + v * v, 0);
+    b = sx2 > 0 ? xs.reduce((s, v, i) => s + v * ys[i], 0) / sx2 : 0;
+    a = 0;
+    if (!(b >= 0) || (n > 1 && sxy < 0)) { a = my; b = 0; }
+  }
+  return (x) => a + b * x;
+}
+
 // ---- when to switch
 
 export interface ConvergenceOptions {

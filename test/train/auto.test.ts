@@ -8,7 +8,7 @@ import { ready } from "../../src/core/loader.ts";
 import { inspect } from "../../src/compress/compress.ts";
 import { layerShapes, modelToArtifacts } from "../../src/models/convert.ts";
 import { mlp, vggCnn } from "../../src/train/models.ts";
-import { auto, checkConvergence, factorizeDense, flopsTimer, frobeniusDecayHook, findChains, planSwitch, train, type LayerTimer, type StableRankPoint } from "../../src/train/index.ts";
+import { auto, checkConvergence, factorizeDense, fittedTimer, flopsTimer, frobeniusDecayHook, findChains, planSwitch, train, type LayerTimer, type StableRankPoint } from "../../src/train/index.ts";
 import { toyImages } from "../helpers/images.ts";
 
 beforeAll(async () => { await tf.setBackend("cpu"); await ready(); });
@@ -68,6 +68,24 @@ describe("planSwitch", () => {
     expect(tight.budget!.met).toBe(true);
     expect(tight.costAfter).toBeLessThanOrEqual(0.2 * tight.costBefore * (1 + 1e-9));
     expect(tight.costAfter).toBeLessThan(free.costAfter);
+    model.dispose();
+  });
+});
+
+describe("fittedTimer", () => {
+  it("times the layer once and each chain at the anchor ranks, then reads other ranks off the fitted line", async () => {
+    const model = mlp({ hidden: 64, seed: 1 });
+    const ins = inspect(await modelToArtifacts(model), layerShapes(model));
+    let calls = 0;
+    const inner: LayerTimer = { id: "lin", time: (r) => { calls++; return 2e-3 + 1e-9 * flopsTimer.time(r); } };
+    const t = fittedTimer(inner);
+    const c = ins.candidates[0];
+    const req = (ranks: number[]) => ({ layer: c.layer, method: "svd", ranks, inShape: c.inShape, batch: 8, mode: "training" as const });
+    expect(t.time({ ...req([]), method: null })).toBeCloseTo(2e-3 + 1e-9 * flopsTimer.time({ ...req([]), method: null }), 12);
+    for (const r of [3, 17, 40, 64]) expect(t.time(req([r]))).toBeCloseTo(2e-3 + 1e-9 * flopsTimer.time(req([r])), 9);
+    expect(calls).toBe(1 + 3); // dense once, three anchors, nothing else
+    expect(t.timed()).toBe(4);
+    expect(t.id).toMatch(/^lin \(a \+ b·FLOPs/);
     model.dispose();
   });
 });
