@@ -1,5 +1,5 @@
 // Public exports of the kernel module: one line per kernel family.
-export { scratch_alloc, scratch_mark, scratch_reset, scratch_arena, first_nonfinite_f32 } from "./mem";
+export { scratch_alloc, scratch_mark, scratch_reset, scratch_arena, scratch_failed_bytes, first_nonfinite_f32 } from "./mem";
 export { gemm_f32 } from "./linalg/gemm";
 export { unfold_f32, fold_f32, swap_last_f32, mode_product_f32, unfold_gram_f32 } from "./tensor/unfold";
 export { khatri_rao_f32, mttkrp_f32 } from "./tensor/khatri_rao";
@@ -13,6 +13,7 @@ export { svd_f32, svd_values_f32 } from "./linalg/svd";
 export { conv2d_f32, conv2d_backprop_filter_f32, conv2d_backprop_input_f32 } from "./conv/grad";
 export { depthwise_backprop_filter_f32, depthwise_backprop_input_f32 } from "./conv/depthwise";
 export { lowrank_matmul_f32 } from "./linalg/lowrank";
+export { maxabs_f32, scale_pow2_f32 } from "./linalg/scale";
 export { maxpool_backprop_f32 } from "./conv/pool";
 export { bias_act_f32 } from "./conv/epilogue";
 export { col_sums_f32 } from "./conv/bias_grad";

@@ -40,20 +40,50 @@ export function scratch_arena(start: usize, end: usize): void {
   limit = end;
 }
 
-/** Reserve `bytes` (16-byte aligned), growing memory if needed. Returns 0 when memory cannot grow. */
+/**
+ * Scratch never extends past 2 GiB: kernels (and the JS side, which sees pointers as
+ * signed i32) compute byte offsets in 32-bit signed arithmetic.
+ */
+export const SCRATCH_LIMIT: usize = 0x80000000;
+
+// Bytes of the last request the owning thread could not serve (read by the JS side after a trap).
+let failedBytes: usize = 0;
+
+/** Bytes of the allocation that trapped (0 if none), cleared by the read. */
+export function scratch_failed_bytes(): usize {
+  const b = failedBytes;
+  failedBytes = 0;
+  return b;
+}
+
+/**
+ * Reserve `bytes` (16-byte aligned), growing memory if needed. In a worker's arena,
+ * returns 0 when the arena is full. On the owning thread a request past
+ * SCRATCH_LIMIT, or one memory cannot grow for, traps (after recording its size):
+ * kernels do not check for 0, and writing through a null pointer would corrupt
+ * memory silently. The JS side checks sizes before calling, so this is the backstop.
+ */
 export function scratch_alloc(bytes: usize): usize {
+  const p = scratch_try_alloc(bytes);
+  if (p == 0 && limit == 0) {
+    failedBytes = bytes;
+    unreachable();
+  }
+  return p;
+}
+
+/** scratch_alloc for callers with a fallback (a threaded GEMM's pack buffers): 0 instead of a trap. */
+export function scratch_try_alloc(bytes: usize): usize {
   ensureInit();
   const p = top;
   const end = align16(p + bytes);
-  if (limit != 0) {
-    if (end > limit) return 0;
-    top = end;
-    return p;
-  }
-  const have = (<usize>memory.size()) << 16;
-  if (end > have) {
-    const pages = <i32>((end - have + 0xffff) >>> 16);
-    if (memory.grow(pages) < 0) return 0;
+  if (end < p || end > (limit != 0 ? limit : SCRATCH_LIMIT)) return 0;
+  if (limit == 0) {
+    const have = (<usize>memory.size()) << 16;
+    if (end > have) {
+      const pages = <i32>((end - have + 0xffff) >>> 16);
+      if (memory.grow(pages) < 0) return 0;
+    }
   }
   top = end;
   return p;

@@ -18,6 +18,7 @@ const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<voi
   threads: () => import("./threads.bench.ts"),
   "elhoushi-seeds": () => import("./elhoushi-seeds.bench.ts"),
   predictor: () => import("./predictor.bench.ts"),
+  "time-plan": () => import("./time-plan.bench.ts"),
   incremental: () => import("./incremental.bench.ts"),
   data: () => import("./data.bench.ts"),
   engine: () => import("./engine.bench.ts"),

@@ -19,8 +19,5 @@ export { fromClassImages, parseDigitJson, encodeClassImages, decodeClassImages, 
 export { preprocessPresets, resolvePreprocess, type Preprocess, type PreprocessPreset } from "./data/preprocess.ts";
 export { type Augment } from "./data/augment.ts";
 export { resizeBilinear, centerCropToAspect, convertChannels, type RawImage } from "./data/resize.ts";
-export { decodeImage } from "./data/decode.ts";
-export { loadFolderEntries, type FolderEntry, type DataCache, type ImageFolderOptions } from "./data/folder.ts";
-export { loadImageFiles, loadArrayFile, type PickedFile } from "./data/files.ts";
-export { parseNpy, parseNpz, loadNpzBytes, loadNpyBytes, type NpyArray, type ArrayOptions } from "./data/npy.ts";
 export { type LoadReport, type SkippedImage } from "./data/report.ts";
+// Image and array decoding (fast-png, jpeg-js, fflate) is in `odecomp/data`, so the root export stays dependency-free.

@@ -19,7 +19,7 @@
 // tridiagonal problem in f64: eigenvalues by QL without vectors on each unreduced block,
 // eigenvectors by inverse iteration (O(n²), Gram–Schmidt only inside clusters of close
 // eigenvalues), back-transformed by the reflectors in compact-WY blocks (gemm).
-import { scratch_alloc, scratch_arena, scratch_mark, scratch_reset } from "../mem";
+import { scratch_alloc, scratch_try_alloc, scratch_arena, scratch_mark, scratch_reset } from "../mem";
 import { JOB_EIGH, JOB_TRIDIAG, arg_f32, arg_i32, in_worker, par_run, par_threads, set_arg_f32, set_arg_i32 } from "../threads";
 import { apply_reflectors_rows_f32, axpy_f32, axpy_f64, dot_f32, dot_f64, house_f32, rot_f64, transpose_f32 } from "./qr";
 
@@ -500,7 +500,7 @@ export function eigh_batch_f32(count: i32, desc: usize): i32 {
     }
   }
   const stride = (eighArena(nmax) + 15) & ~(<usize>15);
-  const arena = parts > 1 ? scratch_alloc(stride * <usize>(parts - 1)) : 0;
+  const arena = parts > 1 ? scratch_try_alloc(stride * <usize>(parts - 1)) : 0;
   if (parts > 1 && arena == 0) {
     scratch_reset(mark);
     return -1;

@@ -14,7 +14,7 @@
 // stored (beta = 0 never reads C); later KC blocks accumulate.
 // Small or skinny products (m below a tile) take a direct unpacked path.
 import { fma4 } from "../simd";
-import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
+import { scratch_alloc, scratch_try_alloc, scratch_mark, scratch_reset } from "../mem";
 import { JOB_GEMM, arg_f32, arg_i32, par_run, par_threads, set_arg_f32, set_arg_i32 } from "../threads";
 
 // Register tile: MR rows × NR columns = 8 f32x4 accumulators. V8 (TurboFan) issues
@@ -434,7 +434,7 @@ function gemmThreaded(
   const cols = min(NC, byCol ? per * NR : ceilDiv(n, NR) * NR);
   const stride = (<usize>rows * kcMax + <usize>kcMax * cols + MR * NR) << 2;
   const mark = scratch_mark();
-  const buf = scratch_alloc(stride * parts);
+  const buf = scratch_try_alloc(stride * parts); // none left: run on one thread instead
   if (buf == 0) {
     scratch_reset(mark);
     return false;

@@ -4,17 +4,26 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import { compressArtifacts, reconstructModelArtifacts, artifactsToModel, planCompression, artifactsToJSON, readModelFolder, type ModelFolder, type CompressOptions, type RankSelection, type Plan, type Artifacts } from "../models/index.ts";
 import { cliMethods, convMethodNames } from "../layers/methods/index.ts";
 import { UsageError } from "./errors.ts";
-import { checkOut, writeOut, type Files } from "./output.ts";
+import { claimOut, releaseOut, writeClaimed, type Files, type OutClaim } from "./output.ts";
+import { OdecompError } from "../core/errors.ts";
+import { artifactsQuantization, quantizeArtifacts, type QuantizeReport } from "../compress/artifacts.ts";
+import { QUANTIZE_DTYPES, type QuantizeDtype } from "../compress/quantize.ts";
 import { useBackend } from "./backend.ts";
 
 export interface CliIO {
   out: (s: string) => void;
   err: (s: string) => void;
+  /** Sees the error behind a non-zero exit (tests check it is an OdecompError / usage error). */
+  error?: (e: unknown) => void;
 }
 
 // ---- option parsing helpers (usage errors → exit 2)
 
-export interface SelectFlags { method?: string; budget?: string; ranks?: string; rankRule?: string; metric?: string; skip?: string; tucker?: string }
+export interface SelectFlags { method?: string; budget?: string; ranks?: string; rankRule?: string; metric?: string; skip?: string; tucker?: string; batch?: string; timing?: boolean; timingCache?: string; foldBn?: boolean }
+
+/** The rank rule compress and inspect use when none is given (the API's default), as it is printed. */
+export const DEFAULT_RULE: RankSelection = { kind: "evbmf" };
+export const ruleText = (s: RankSelection | undefined, given: boolean) => `rank rule: ${JSON.stringify(s ?? DEFAULT_RULE)}${given ? "" : " (default)"}`;
 
 export function num(name: string, v: string, lo: number, hi: number, integer = false): number {
   const x = Number(v);
@@ -32,13 +41,16 @@ export function compressOptions(f: SelectFlags): CompressOptions {
     o.convMethod = m;
   }
   if (f.budget !== undefined && f.rankRule !== undefined) throw new UsageError("--budget and --rank-rule both given; expected one way to choose ranks");
+  if (f.metric !== undefined && f.budget === undefined) throw new UsageError(`--metric ${f.metric} needs --budget (the fraction of ${f.metric} to keep)`);
+  if (f.batch !== undefined && !(f.metric === "time" || f.timing)) throw new UsageError("--batch sets the batch size timing runs at; expected it with --metric time or --timing");
   let select: RankSelection | undefined;
   if (f.budget !== undefined) {
     const keep = Number(f.budget);
     if (!(keep > 0 && keep <= 1)) throw new UsageError(`--budget is '${f.budget}'; expected the fraction to keep, in (0, 1]`);
     const metric = f.metric ?? "params";
-    if (metric !== "params" && metric !== "flops") throw new UsageError(`--metric is '${f.metric}'; expected params or flops`);
+    if (metric !== "params" && metric !== "flops" && metric !== "time") throw new UsageError(`--metric is '${f.metric}'; expected params, flops or time`);
     select = { kind: "budget", keep, metric };
+    if (metric === "time" && f.batch !== undefined) select.batch = num("--batch", f.batch, 1, 65536, true);
   } else if (f.rankRule !== undefined) {
     const [rule, arg] = f.rankRule.split(":");
     if (rule === "evbmf") select = arg === undefined ? { kind: "evbmf" } : { kind: "evbmf", weaken: num("--rank-rule evbmf:<weaken>", arg, 0, 1) };
@@ -82,10 +94,11 @@ async function loadModel(folder: ModelFolder): Promise<tfl.LayersModel> {
   try {
     return await artifactsToModel(folder.artifacts);
   } catch (e) {
-    const msg = (e as Error).message;
+    const msg = String((e as Error)?.message ?? e);
     const unknown = /Unknown (layer|initializer|regularizer|constraint|activation)[^:]*: *([^.\s]+)/i.exec(msg);
-    if (unknown) throw new Error(`${folder.file} uses ${unknown[1].toLowerCase()} '${unknown[2]}', which TensorFlow.js 4.22 cannot build (unsupported ${unknown[1].toLowerCase()}); ${msg.split("\n")[0]}`);
-    throw new Error(`${folder.file} could not be loaded by TensorFlow.js: ${msg.split("\n")[0]}`);
+    if (!unknown && e instanceof OdecompError) throw e;
+    if (unknown) throw new OdecompError(`loadModel: ${folder.file} uses ${unknown[1].toLowerCase()} '${unknown[2]}', which TensorFlow.js 4.22 cannot build (unsupported ${unknown[1].toLowerCase()}); ${msg.split("\n")[0]}`);
+    throw new OdecompError(`loadModel: ${folder.file} could not be loaded by TensorFlow.js: ${msg.split("\n")[0]}`);
   }
 }
 
@@ -95,54 +108,122 @@ export function artifactFiles(a: Artifacts, dir = ""): Files {
   return [[`${dir}weights.bin`, new Uint8Array(weightData)], [`${dir}model.json`, JSON.stringify(modelJSON)]];
 }
 
-const planJSON = (p: Plan) => ({ select: p.select, totals: p.totals, entries: p.entries });
+const planJSON = (p: Plan) => ({ select: p.select, totals: p.totals, entries: p.entries, ...(p.timing ? { timing: p.timing } : {}), ...(p.foldedBatchNorm ? { foldedBatchNorm: p.foldedBatchNorm } : {}) });
+
+/**
+ * Timing runs where the model will run: the wasm backend with odecomp's kernels (the cpu backend
+ * otherwise, as before). --timing reports measured times at any rule; --metric time needs them.
+ */
+async function timingSetUp(options: CompressOptions, f: SelectFlags): Promise<(() => Promise<void>) | null> {
+  const timed = f.timing || (options.select?.kind === "budget" && options.select.metric === "time");
+  if (f.timingCache !== undefined && !timed) throw new UsageError("--timing-cache keeps measurements; expected it with --metric time or --timing");
+  if (!timed) { await useBackend("cpu"); return null; }
+  await useBackend("wasm");
+  const { tfjsTimer, loadTimingCache, saveTimingCache } = await import("../models/timing.ts");
+  const { CachedTimer } = await import("../compress/timecost.ts");
+  const path = f.timingCache;
+  const timer = new CachedTimer(tfjsTimer(), path !== undefined ? await loadTimingCache(path) : []);
+  options.timing = { timer, batch: f.batch !== undefined ? num("--batch", f.batch, 1, 65536, true) : 1 };
+  return path !== undefined ? () => saveTimingCache(path, timer.entries) : null;
+}
 
 // ---- compress / reconstruct / inspect
 
-export async function cmdCompress(input: string, opts: SelectFlags & { out: string; json?: boolean; force?: boolean }, io: CliIO): Promise<number> {
-  const options = compressOptions(opts);
-  const folder = await loadFolder(input);
-  await checkOut(opts.out, [folder.file, ...folder.shards], !!opts.force);
-  await useBackend("cpu");
-  const model = await loadModel(folder); // clear message for layers tfjs cannot build; built once, reused
-  const r = await compressArtifacts(folder.artifacts, { ...options, model }).finally(() => model.dispose());
-  await writeOut(opts.out, [...artifactFiles(r.artifacts), ["plan.txt", r.report + "\n"], ["plan.json", JSON.stringify(planJSON(r.plan), null, 2)]]);
-  if (opts.json) io.out(JSON.stringify({ command: "compress", input: folder.file, out: opts.out, normalized: folder.changes, plan: planJSON(r.plan) }, null, 2));
-  else {
-    if (folder.changes.length) io.err(`normalised Keras 3 config: ${folder.changes.join("; ")}`);
-    io.out(r.report);
-    io.out(`\nwrote ${opts.out}/model.json, weights.bin, plan.txt, plan.json`);
-  }
-  return 0;
+/** --quantize: how the written weights are stored (default: as the input's). */
+export function quantizeFlag(v: string | undefined, input: QuantizeDtype | null): QuantizeDtype | null {
+  if (v === undefined) return input;
+  if (v === "none" || v === "float32") return null;
+  if (!(QUANTIZE_DTYPES as readonly string[]).includes(v)) throw new UsageError(`--quantize is '${v}'; expected uint8, uint16, float16 or none`);
+  return v as QuantizeDtype;
 }
 
-export async function cmdReconstruct(input: string, opts: { out: string; json?: boolean; force?: boolean }, io: CliIO): Promise<number> {
-  const folder = await loadFolder(input);
-  await checkOut(opts.out, [folder.file, ...folder.shards], !!opts.force);
-  await useBackend("cpu");
-  (await loadModel(folder)).dispose();
-  const r = await reconstructModelArtifacts(folder.artifacts);
-  await writeOut(opts.out, artifactFiles(r.artifacts));
-  if (opts.json) io.out(JSON.stringify({ command: "reconstruct", input: folder.file, out: opts.out, folded: r.folded, notes: r.notes }, null, 2));
-  else {
-    io.out(`folded ${r.folded.length} chain(s) back into their original layers`);
-    for (const n of r.notes) io.out(`- ${n}`);
-    io.out(`wrote ${opts.out}/model.json, weights.bin`);
+/** Planner errors caused by --ranks / --skip values the model rejects are usage errors (exit 2). */
+async function asUsage<T>(f: SelectFlags, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    const msg = (e as Error).message ?? "";
+    if ((f.ranks !== undefined || f.skip !== undefined) && e instanceof OdecompError && /(ranks|skip) names layer|takes \d+ rank|is out of range for/.test(msg)) {
+      throw new UsageError(`${f.ranks !== undefined ? "--ranks" : "--skip"}: ${msg}`);
+    }
+    throw e;
   }
-  return 0;
+}
+
+/** Write `a` (quantized when asked) plus extra files into the claimed folder; returns the quantization report. */
+async function writeModel(claim: OutClaim, a: Artifacts, q: QuantizeDtype | null, extra: (r: QuantizeReport | null) => Files = () => []): Promise<QuantizeReport | null> {
+  const qr = q ? quantizeArtifacts(a, q) : null;
+  const report = qr ? qr.report : null;
+  await writeClaimed(claim, [...artifactFiles(qr ? qr.artifacts : a), ...extra(report)]);
+  return report;
+}
+
+const quantLine = (r: QuantizeReport) => `weights stored as ${r.dtype} (${r.bytesAfter} bytes, ${r.bytesBefore} as float32): relative weight error ${r.relError.toExponential(2)} overall, worst ${r.maxRelError.toExponential(2)} ('${r.worst}')`;
+
+export async function cmdCompress(input: string, opts: SelectFlags & { out: string; json?: boolean; force?: boolean; quantize?: string }, io: CliIO): Promise<number> {
+  // BN folding is for compress (and inspect's preview of it), never inside training schedules
+  const options = { ...compressOptions(opts), foldBatchNorm: opts.foldBn !== false };
+  const folder = await loadFolder(input);
+  const q = quantizeFlag(opts.quantize, artifactsQuantization(folder.artifacts));
+  const claim = await claimOut(opts.out, [folder.file, ...folder.shards], !!opts.force);
+  try {
+    for (const n of claim.notes) io.err(`odecomp: ${n}`);
+    const saveTimes = await timingSetUp(options, opts);
+    const model = await loadModel(folder); // clear message for layers tfjs cannot build; built once, reused
+    const r = await asUsage(opts, () => compressArtifacts(folder.artifacts, { ...options, model })).finally(() => model.dispose());
+    await saveTimes?.();
+    const quant = await writeModel(claim, r.artifacts, q, (qr) => [
+      ["plan.txt", r.report + (qr ? `\n${quantLine(qr)}` : "") + "\n"],
+      ["plan.json", JSON.stringify({ ...planJSON(r.plan), quantization: qr }, null, 2)],
+    ]);
+    if (opts.json) io.out(JSON.stringify({ command: "compress", input: folder.file, out: opts.out, normalized: folder.changes, plan: planJSON(r.plan), quantization: quant }, null, 2));
+    else {
+      if (folder.changes.length) io.err(`normalised Keras 3 config: ${folder.changes.join("; ")}`);
+      io.out(ruleText(options.select, !!(opts.budget ?? opts.rankRule)));
+      io.out(r.report);
+      if (quant) io.out(quantLine(quant));
+      io.out(`\nwrote ${opts.out}/model.json, weights.bin, plan.txt, plan.json`);
+    }
+    return 0;
+  } finally {
+    await releaseOut(claim);
+  }
+}
+
+export async function cmdReconstruct(input: string, opts: { out: string; json?: boolean; force?: boolean; quantize?: string }, io: CliIO): Promise<number> {
+  const folder = await loadFolder(input);
+  const q = quantizeFlag(opts.quantize, artifactsQuantization(folder.artifacts));
+  const claim = await claimOut(opts.out, [folder.file, ...folder.shards], !!opts.force);
+  try {
+    for (const n of claim.notes) io.err(`odecomp: ${n}`);
+    await useBackend("cpu");
+    (await loadModel(folder)).dispose();
+    const r = await reconstructModelArtifacts(folder.artifacts);
+    const quant = await writeModel(claim, r.artifacts, q);
+    if (opts.json) io.out(JSON.stringify({ command: "reconstruct", input: folder.file, out: opts.out, folded: r.folded, notes: r.notes, quantization: quant }, null, 2));
+    else {
+      io.out(`folded ${r.folded.length} chain(s) back into their original layers`);
+      for (const n of r.notes) io.out(`- ${n}`);
+      if (quant) io.out(quantLine(quant));
+      io.out(`wrote ${opts.out}/model.json, weights.bin`);
+    }
+    return 0;
+  } finally {
+    await releaseOut(claim);
+  }
 }
 
 export async function cmdInspect(input: string, opts: SelectFlags & { json?: boolean }, io: CliIO): Promise<number> {
   const INSPECT_METHODS = ["auto", ...convMethodNames()];
-  const base = compressOptions(opts);
-  // Default for inspect: a 25% parameter budget (EVBMF on untrained weights keeps nothing, which says little).
-  if (!base.select && !opts.ranks) base.select = { kind: "budget", keep: 0.25, metric: (opts.metric as "params" | "flops" | undefined) ?? "params" };
+  const base = { ...compressOptions(opts), foldBatchNorm: opts.foldBn !== false };
+  // inspect previews what compress would do: the same default rule, printed the same way.
+  base.select ??= DEFAULT_RULE;
   const folder = await loadFolder(input);
   await useBackend("cpu");
   const model = await loadModel(folder);
   try {
     const plans: Record<string, Plan> = {};
-    for (const m of INSPECT_METHODS) plans[m] = (await planCompression(model, { ...base, convMethod: m })).plan;
+    for (const m of INSPECT_METHODS) plans[m] = (await asUsage(opts, () => planCompression(model, { ...base, convMethod: m }))).plan;
     const ref = plans.auto;
     const rows = ref.entries.map((e) => {
       const saves: Record<string, number> = {};
@@ -153,12 +234,13 @@ export async function cmdInspect(input: string, opts: SelectFlags & { json?: boo
       return { layer: e.layer, kind: e.kind, params: e.paramsBefore, flops: e.flopsBefore, paramsAfter: saves };
     });
     if (opts.json) {
-      io.out(JSON.stringify({ command: "inspect", input: folder.file, normalized: folder.changes, model: { name: model.name, params: model.countParams(), layers: model.layers.length }, select: ref.select, layers: rows, totals: Object.fromEntries(INSPECT_METHODS.map((m) => [m, plans[m].totals])) }, null, 2));
+      io.out(JSON.stringify({ command: "inspect", input: folder.file, normalized: folder.changes, quantization: artifactsQuantization(folder.artifacts), model: { name: model.name, params: model.countParams(), layers: model.layers.length }, select: ref.select, layers: rows, totals: Object.fromEntries(INSPECT_METHODS.map((m) => [m, plans[m].totals])) }, null, 2));
       return 0;
     }
     if (folder.changes.length) io.err(`normalised Keras 3 config: ${folder.changes.join("; ")}`);
-    io.out(`${folder.file}: model '${model.name}', ${model.layers.length} layers, ${model.countParams().toLocaleString("en-US")} parameters`);
-    io.out(`rank rule: ${JSON.stringify(ref.select)}; columns after FLOPs: parameters each conv method would leave (Dense layers always use SVD)\n`);
+    const stored = artifactsQuantization(folder.artifacts);
+    io.out(`${folder.file}: model '${model.name}', ${model.layers.length} layers, ${model.countParams().toLocaleString("en-US")} parameters${stored ? ` (weights stored as ${stored}, dequantized here)` : ""}`);
+    io.out(`${ruleText(opts.budget || opts.rankRule ? ref.select : undefined, !!(opts.budget ?? opts.rankRule))}; columns after FLOPs: parameters each conv method would leave (Dense layers always use SVD)\n`);
     const head = ["layer", "kind", "params", "FLOPs/sample", ...INSPECT_METHODS];
     const body = rows.map((r) => [r.layer, r.kind, String(r.params), String(r.flops), ...INSPECT_METHODS.map((m) => String(r.paramsAfter[m]))]);
     body.push(["total", "", String(ref.totals.paramsBefore), String(ref.totals.flopsBefore), ...INSPECT_METHODS.map((m) => `${plans[m].totals.paramsAfter} (${(100 * plans[m].totals.paramsAfter / Math.max(1, plans[m].totals.paramsBefore)).toFixed(0)}%)`)]);

@@ -12,8 +12,12 @@ const defaultIO: CliIO = { out: (s) => process.stdout.write(s + "\n"), err: (s) 
 function selectOptions(c: Command): Command {
   return c
     .addOption(new Option("--method <method>", cliMethods().help).default(undefined))
-    .option("--budget <fraction>", "keep this fraction of the parameters (or FLOPs with --metric flops), allocated across layers")
-    .option("--metric <metric>", "budget metric: params or flops")
+    .option("--budget <fraction>", "keep this fraction of the parameters (or FLOPs / measured time with --metric), allocated across layers")
+    .option("--metric <metric>", "budget metric: params, flops or time (measured on the wasm backend; needs --budget)")
+    .option("--batch <n>", "batch size timing runs at (--metric time or --timing; default 1)")
+    .option("--timing", "measure each layer and chain on the wasm backend: report times, drop chains that are not faster")
+    .option("--timing-cache <file>", "JSON file of measurements to reuse and update (keyed by backend, build, shapes, ranks, batch)")
+    .option("--no-fold-bn", "keep BatchNormalization layers (default: fold each into the conv/dense before it)")
     .option("--ranks <list>", "explicit ranks per layer, e.g. fc1=16,conv2=8x12")
     .option("--rank-rule <rule>", "evbmf, evbmf:<weaken 0..1>, energy:<threshold>, stable[:<scale>] (Cuttlefish scaled stable rank), or full (default evbmf)")
     .option("--skip <layers>", "comma-separated layers to leave alone")
@@ -50,14 +54,16 @@ export function program(io: CliIO, result: { code: number } = { code: 0 }): Comm
     .argument("<model>", "model.json (tfjs model.save or tensorflowjs converter, Keras 2 or 3) or its folder")
     .requiredOption("--out <dir>", "new output folder (model.json, weights.bin, plan.txt, plan.json)"))
     .option("--force", "replace a non-empty --out folder")
-    .option("--json", "machine-readable output")
+    .option("--quantize <dtype>", "store the written weights as uint8, uint16 or float16 (tensorflowjs converter format), or none (default: as the input)")
+    .option("--json", "machine-readable output (errors too: one JSON object on stdout)")
     .action(act(async (model: string, o) => cmdCompress(model, o, io)));
 
   p.command("reconstruct").description("fold factorized chains back into the original layer kinds")
     .argument("<model>", "a compressed model.json or its folder")
     .requiredOption("--out <dir>", "new output folder")
     .option("--force", "replace a non-empty --out folder")
-    .option("--json", "machine-readable output")
+    .option("--quantize <dtype>", "store the written weights as uint8, uint16 or float16, or none (default: as the input)")
+    .option("--json", "machine-readable output (errors too: one JSON object on stdout)")
     .action(act(async (model: string, o) => cmdReconstruct(model, o, io)));
 
   selectOptions(p.command("inspect").description("per-layer parameters, FLOPs and what each method would save")
@@ -107,25 +113,46 @@ async function useThreads(v: string): Promise<void> {
   await setThreads(n);
 }
 
-/** Run the CLI on `argv` (without node and script); resolves to the exit code. */
+/**
+ * Run the CLI on `argv` (without node and script); resolves to the exit code. With --json, an error is
+ * also written to stdout as one JSON object `{ "error": { "kind": "usage" | "failure", "message", "exitCode" } }`
+ * (the human line stays on stderr), so a consumer parsing stdout always gets JSON.
+ */
 export async function main(argv: string[], io: CliIO = defaultIO): Promise<number> {
   const result = { code: EXIT.ok as number };
+  const json = argv.includes("--json");
+  const report = (kind: "usage" | "failure", message: string, code: number) => {
+    if (json) io.out(JSON.stringify({ error: { kind, message, exitCode: code } }));
+    return code;
+  };
+  if (argv.length === 0) {
+    // No command is a usage error: the help goes to stderr (stdout stays empty for scripts).
+    io.err(program(io).helpInformation().replace(/\n$/, ""));
+    return EXIT.usage;
+  }
+  // Kernel threads start as workers that never keep a process alive (unref'd); while a command runs the
+  // process must wait for them and for the work, or Deno ends with exit 0 and nothing done.
+  const keepAlive = setInterval(() => {}, 1 << 30);
   const p = program(io, result);
   try {
     await p.parseAsync(argv, { from: "user" });
     return result.code;
   } catch (e) {
+    io.error?.(e);
     if (e instanceof CommanderError) {
       if (e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help") return EXIT.ok;
-      return EXIT.usage;
+      return report("usage", e.message.replace(/^error: /, ""), EXIT.usage);
     }
     if (e instanceof UsageError) {
       io.err(`odecomp: usage error: ${e.message}`);
-      return EXIT.usage;
+      return report("usage", e.message, EXIT.usage);
     }
-    io.err(`odecomp: error: ${(e as Error).message ?? String(e)}`);
-    if (process.env.ODECOMP_DEBUG) io.err(String((e as Error).stack));
-    return EXIT.failure;
+    const message = (e as Error)?.message ?? String(e);
+    io.err(`odecomp: error: ${message}`);
+    if (process.env.ODECOMP_DEBUG) io.err(String((e as Error)?.stack));
+    return report("failure", message, EXIT.failure);
+  } finally {
+    clearInterval(keepAlive);
   }
 }
 
@@ -136,7 +163,18 @@ const isMain = (() => {
   return !!arg && /(^|[\\/])main\.(ts|js|mjs)$/.test(arg) && import.meta.url.endsWith(arg.replace(/\\/g, "/").split("/").pop()!);
 })();
 
+/** A reader that closed the pipe (`odecomp inspect m.json | head`) ends the output, not the process with a stack trace. */
+export function quietOnClosedPipe(): void {
+  for (const s of [process.stdout, process.stderr]) {
+    s.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
+}
+
 if (isMain) {
+  quietOnClosedPipe();
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -5,6 +5,7 @@ import type { Tensor } from "../core/tensor.ts";
 import { sizeOf } from "../core/tensor.ts";
 import { fail } from "../core/errors.ts";
 import type { LayerConfig, LayerSpec } from "../layers/types.ts";
+import { type QuantizeDtype, QUANTIZE_DTYPES, dequantize, quantizationOf, quantize, storedBytes } from "./quantize.ts";
 
 /** The subset of tfjs io.WeightsManifestEntry this module reads and writes. */
 export interface WeightSpec {
@@ -45,34 +46,133 @@ function joinBuffers(data: ArrayBuffer | ArrayBuffer[]): ArrayBuffer {
   return out.buffer;
 }
 
-/** Weights by name (float32 only; quantized or other dtypes are rejected with their name). */
+/** Name the first non-finite value of a weight the tool reads or writes (a NaN bias would otherwise pass silently). */
+export function checkFinite(name: string, data: Float32Array, where = WHERE): void {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v - v !== 0) fail(where, `weight '${name}' has a non-finite value (${v}) at flat index ${i}; expected finite numbers`);
+  }
+}
+
+/** Checks the artifacts value itself (API callers pass anything): an object with a topology, specs and bytes. */
+export function checkArtifacts(a: unknown, where: string): asserts a is Artifacts {
+  const type = a === null ? "null" : Array.isArray(a) ? "an array" : typeof a;
+  if (typeof a !== "object" || a === null || Array.isArray(a)) fail(where, `artifacts is ${type}${typeof a === "string" ? ` '${String(a).slice(0, 40)}'` : ""}; expected model artifacts { modelTopology, weightSpecs, weightData } (tf.io ModelArtifacts or artifactsFromJSON)`);
+  const o = a as Record<string, unknown>;
+  if (typeof o.modelTopology !== "object" || o.modelTopology === null) fail(where, `artifacts.modelTopology is ${o.modelTopology === null ? "null" : typeof o.modelTopology}; expected a layers-model topology object`);
+  if (!Array.isArray(o.weightSpecs)) fail(where, `artifacts.weightSpecs is ${o.weightSpecs === null ? "null" : typeof o.weightSpecs}; expected an array of weight specs`);
+  const d = o.weightData;
+  const isBuf = (b: unknown) => Object.prototype.toString.call(b) === "[object ArrayBuffer]";
+  const ok = isBuf(d) || (Array.isArray(d) && d.every(isBuf));
+  if (!ok) fail(where, `artifacts.weightData is ${d === null ? "null" : ArrayBuffer.isView(d) ? (d as object).constructor.name : typeof d}; expected an ArrayBuffer (or an array of them)`);
+}
+
+/** Check one spec's fields; returns its value count. */
+export function specSize(s: WeightSpec, where = WHERE): number {
+  if (!s || typeof s !== "object") fail(where, `a weight spec is ${s === null ? "null" : typeof s}; expected { name, shape, dtype }`);
+  if (typeof s.name !== "string") fail(where, `a weight spec has name ${JSON.stringify(s.name)}; expected a string`);
+  if (!Array.isArray(s.shape) || !s.shape.every((d) => Number.isInteger(d) && d >= 0)) fail(where, `weight '${s.name}' has shape ${JSON.stringify(s.shape)}; expected an array of non-negative integers`);
+  if (typeof s.dtype !== "string") fail(where, `weight '${s.name}' has dtype ${JSON.stringify(s.dtype)}; expected a string such as 'float32'`);
+  return sizeOf(s.shape);
+}
+
+/**
+ * Weights by name as float32. Quantized (uint8 / uint16 / float16, the converter's format) and raw float16
+ * weights are dequantized; other dtypes are rejected with their name; every value must be finite.
+ */
 export function decodeWeights(a: Artifacts): Map<string, Tensor> {
   const specs = a.weightSpecs ?? fail(WHERE, "weightSpecs is missing; expected the weights manifest of a layers model");
-  const buf = joinBuffers(a.weightData ?? fail(WHERE, "weightData is missing; expected the weight bytes"));
+  const buf = new Uint8Array(joinBuffers(a.weightData ?? fail(WHERE, "weightData is missing; expected the weight bytes")));
   const out = new Map<string, Tensor>();
   let offset = 0;
   for (const s of specs) {
-    if (s.dtype !== "float32" || s.quantization) fail(WHERE, `weight '${s.name}' is ${s.quantization ? "quantized " : ""}${s.dtype}; only plain float32 weights are supported`);
-    const n = sizeOf(s.shape);
-    if (offset + 4 * n > buf.byteLength) fail(WHERE, `weight '${s.name}' [${s.shape}] runs past the end of weightData (${buf.byteLength} bytes)`);
-    out.set(s.name, { data: new Float32Array(buf.slice(offset, offset + 4 * n)), shape: [...s.shape] });
-    offset += 4 * n;
+    const n = specSize(s);
+    const q = quantizationOf(s, WHERE);
+    if (!q && s.dtype !== "float32" && s.dtype !== "float16") fail(WHERE, `weight '${s.name}' is ${s.dtype}; only float32 weights (plain, float16 or quantized uint8/uint16/float16) are supported`);
+    const bytes = (storedBytes(s) ?? 4) * n;
+    if (offset + bytes > buf.byteLength) fail(WHERE, `weight '${s.name}' [${s.shape}] runs past the end of weightData (${buf.byteLength} bytes; it needs bytes ${offset}..${offset + bytes})`);
+    const view = buf.subarray(offset, offset + bytes);
+    const data = q ? dequantize(view, n, q) : s.dtype === "float16" ? dequantize(view, n, "float16") : new Float32Array(view.slice().buffer);
+    checkFinite(s.name, data);
+    out.set(s.name, { data, shape: [...s.shape] });
+    offset += bytes;
   }
+  if (offset !== buf.byteLength) fail(WHERE, `weightData has ${buf.byteLength} bytes but the weight specs need ${offset}; expected them to match`);
   return out;
 }
 
-/** weightSpecs + one weightData buffer, in the given order. */
+/** weightSpecs + one weightData buffer, in the given order (every value must be finite). */
 export function encodeWeights(weights: { name: string; value: Tensor }[]): { weightSpecs: WeightSpec[]; weightData: ArrayBuffer } {
   const total = weights.reduce((a, w) => a + w.value.data.length, 0);
   const data = new Float32Array(total);
   let o = 0;
   const weightSpecs: WeightSpec[] = [];
   for (const w of weights) {
+    checkFinite(w.name, w.value.data);
     data.set(w.value.data, o);
     o += w.value.data.length;
     weightSpecs.push({ name: w.name, shape: [...w.value.shape], dtype: "float32" });
   }
   return { weightSpecs, weightData: data.buffer };
+}
+
+/**
+ * Raw `float16` specs (tfjs 4.22 cannot load that dtype) relabelled as float32 weights stored in float16 —
+ * the converter's `quantization: { dtype: "float16" }` form, same bytes — so stock tfjs loads them.
+ */
+export function relabelFloat16(specs: WeightSpec[]): WeightSpec[] {
+  return specs.map((s) => (s?.dtype === "float16" && !s.quantization ? { ...s, dtype: "float32", quantization: { dtype: "float16", original_dtype: "float32" } } : s));
+}
+
+/** The quantization the artifacts' float weights are stored in (the most common one), or null for plain float32. */
+export function artifactsQuantization(a: Artifacts): QuantizeDtype | null {
+  const count = new Map<QuantizeDtype, number>();
+  for (const s of a.weightSpecs ?? []) {
+    const d = s.dtype === "float16" ? "float16" : (s.quantization as { dtype?: QuantizeDtype } | undefined)?.dtype;
+    if (d && QUANTIZE_DTYPES.includes(d)) count.set(d, (count.get(d) ?? 0) + 1);
+  }
+  let best: QuantizeDtype | null = null;
+  for (const [d, c] of count) if (best === null || c > count.get(best)!) best = d;
+  return best;
+}
+
+export interface QuantizeReport {
+  dtype: QuantizeDtype;
+  /** Relative Frobenius error ‖w − q(w)‖/‖w‖ of the worst weight, and which. */
+  maxRelError: number;
+  worst: string;
+  /** Over all weights together. */
+  relError: number;
+  bytesBefore: number;
+  bytesAfter: number;
+}
+
+/** Float artifacts → the same weights stored in `dtype` as the converter would write them, and the error that adds. */
+export function quantizeArtifacts(a: Artifacts, dtype: QuantizeDtype): { artifacts: Artifacts; report: QuantizeReport } {
+  const weights = decodeWeights(a);
+  const specs: WeightSpec[] = [];
+  const parts: Uint8Array[] = [];
+  let maxRel = 0, worst = "", num = 0, den = 0, before = 0;
+  for (const s of a.weightSpecs!) {
+    const w = weights.get(s.name)!;
+    const { bytes, quantization } = quantize(w.data, dtype, s.name);
+    const back = dequantize(bytes, w.data.length, quantization);
+    let e = 0, d = 0;
+    for (let i = 0; i < back.length; i++) { const x = w.data[i]; e += (x - back[i]) ** 2; d += x * x; }
+    const rel = d > 0 ? Math.sqrt(e / d) : Math.sqrt(e);
+    if (rel >= maxRel) { maxRel = rel; worst = s.name; }
+    num += e; den += d; before += 4 * w.data.length;
+    specs.push({ name: s.name, shape: [...s.shape], dtype: "float32", quantization });
+    parts.push(bytes);
+  }
+  const total = parts.reduce((x, p) => x + p.byteLength, 0);
+  const data = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) { data.set(p, o); o += p.byteLength; }
+  return {
+    artifacts: { ...a, weightSpecs: specs, weightData: data.buffer },
+    report: { dtype, maxRelError: maxRel, worst, relError: den > 0 ? Math.sqrt(num / den) : Math.sqrt(num), bytesBefore: before, bytesAfter: total },
+  };
 }
 
 // ---- topology ----------------------------------------------------------------

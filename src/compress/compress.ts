@@ -7,7 +7,8 @@ import { factorizeLayer } from "../layers/factorize.ts";
 import { kernelRelativeError } from "../layers/layout.ts";
 import { methodSpec } from "../layers/methods/index.ts";
 import type { FactorizableLayer, LayerConfig, LayerSpec, MethodName } from "../layers/types.ts";
-import { specCost } from "../layers/cost.ts";
+import { layerFlops } from "../layers/flops.ts";
+import { foldBatchNorm } from "./bnfold.ts";
 import {
   type Artifacts, type LayerEntry, decodeWeights, encodeWeights, layerName, listLayers, rootOf, rewriteTopology,
 } from "./artifacts.ts";
@@ -32,10 +33,11 @@ interface Inspection {
 
 const ownerOf = (weightName: string) => weightName.slice(0, weightName.lastIndexOf("/"));
 
-/** FLOPs of a kept layer whose cost we can model (depthwise convolutions), so budgets count them; else 0. */
-function keptFlops(entry: { class_name: string; config: LayerConfig }, kernel: Tensor | undefined, shape: LayerShapes | undefined): number {
-  if (entry.class_name !== "DepthwiseConv2D" || !kernel || !shape || shape.inShape.length !== 3) return 0;
-  return shape.calls * specCost({ className: "DepthwiseConv2D", config: entry.config, weights: [{ name: "depthwise_kernel", value: kernel }] }, shape.inShape).flops;
+/** FLOPs of a kept layer whose cost we can model (see layers/flops.ts), so budgets count them; else 0. */
+function keptFlops(entry: { class_name: string; config: LayerConfig }, weight: (n: string) => Tensor | undefined, shape: LayerShapes | undefined): number {
+  if (!shape) return 0;
+  const w = Object.fromEntries(["kernel", "depthwise_kernel", "pointwise_kernel"].map((n) => [n, weight(n)]));
+  return shape.calls * layerFlops(entry.class_name, entry.config, w, shape.inShape);
 }
 
 /** Split the model's weighted layers into factorizable candidates and the rest (with a reason each). */
@@ -58,7 +60,7 @@ export function inspect(a: Artifacts, shapes: Map<string, LayerShapes>): Inspect
     const own = byLayer.get(name) ?? [];
     if (own.length === 0 || ["Model", "Functional", "Sequential"].includes(entry.class_name)) continue;
     const params = own.reduce((x, n) => x + weights.get(n)!.data.length, 0);
-    const other = (reason: string) => others.push({ name, kind: entry.class_name, params, reason, flops: keptFlops(entry, weights.get(`${name}/depthwise_kernel`), shapes.get(name)) });
+    const other = (reason: string) => others.push({ name, kind: entry.class_name, params, reason, flops: keptFlops(entry, (n) => weights.get(`${name}/${n}`), shapes.get(name)) });
     if (entry.class_name !== "Dense" && entry.class_name !== "Conv2D") { other(`unsupported layer kind ${entry.class_name}: left untouched`); continue; }
     const kernel = weights.get(`${name}/kernel`);
     if (!kernel) { other(`no '${name}/kernel' weight: left untouched`); continue; }
@@ -73,9 +75,17 @@ export function inspect(a: Artifacts, shapes: Map<string, LayerShapes>): Inspect
   return { candidates, others, totalParams, weights };
 }
 
-export function planArtifacts(a: Artifacts, shapes: Map<string, LayerShapes>, options: CompressOptions = {}): Plan {
+export function planArtifacts(given: Artifacts, shapes: Map<string, LayerShapes>, options: CompressOptions = {}): Plan {
+  const { a, foldedBatchNorm } = maybeFoldBatchNorm(given, options);
   const ins = inspect(a, shapes);
-  return makePlan(ins.candidates, ins.others, ins.totalParams, options);
+  return { ...makePlan(ins.candidates, ins.others, ins.totalParams, options), ...foldedBatchNorm };
+}
+
+/** options.foldBatchNorm: the folded artifacts, and what was folded for the plan. */
+function maybeFoldBatchNorm(a: Artifacts, options: CompressOptions): { a: Artifacts; foldedBatchNorm: Pick<Plan, "foldedBatchNorm"> } {
+  if (!options.foldBatchNorm) return { a, foldedBatchNorm: {} };
+  const r = foldBatchNorm(a);
+  return { a: r.artifacts, foldedBatchNorm: { foldedBatchNorm: r.folded.map((f) => ({ batchNorm: f.batchNorm, into: f.into })) } };
 }
 
 /** Fold a chain's kernels (used to measure the factorization's weight error). */
@@ -121,10 +131,11 @@ export type ArtifactsCompressResult = ArtifactsResult;
  * Plan, factorize and rewrite. The input artifacts are not modified, nor is the plan the planner
  * returned: the plan given back is a new one whose factorized entries carry the measured errors.
  */
-export function compressArtifactsWith(a: Artifacts, shapes: Map<string, LayerShapes>, options: CompressOptions = {}): ArtifactsResult {
+export function compressArtifactsWith(given: Artifacts, shapes: Map<string, LayerShapes>, options: CompressOptions = {}): ArtifactsResult {
+  const { a, foldedBatchNorm } = maybeFoldBatchNorm(given, options);
   const ins = inspect(a, shapes);
   const report = progressReporter(options.onProgress, ins.candidates.length);
-  const planned = makePlan(ins.candidates, ins.others, ins.totalParams, options, report && ((layer) => report("plan", layer)));
+  const planned = { ...makePlan(ins.candidates, ins.others, ins.totalParams, options, report && ((layer) => report("plan", layer))), ...foldedBatchNorm };
   report?.("factorize", null, planned.entries.filter((e) => e.action === "factorize").length);
   const byName = new Map(ins.candidates.map((c) => [c.layer.name, c.layer]));
   const replace = new Map<string, LayerSpec[]>();

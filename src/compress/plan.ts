@@ -10,6 +10,8 @@ import { checkRanks, maxRanks } from "../layers/factorize.ts";
 import { convMethodNames, REGISTRY, type MethodSpec } from "../layers/methods/index.ts";
 import type { ConvMethod, FactorizableLayer, MethodName } from "../layers/types.ts";
 import { planEnergyRank, evbmfRank } from "./ranks.ts";
+import { CachedTimer, type TimingOptions } from "./timecost.ts";
+import { LayerTimes, type TimeOption, planTime, roundRank } from "./timeplan.ts";
 
 /**
  * How ranks are chosen for layers without explicit ranks. In the decompositions' vocabulary
@@ -28,8 +30,11 @@ import { planEnergyRank, evbmfRank } from "./ranks.ts";
  *   same spectra (rankRuleOf gives null: selectRank has no such rule yet).
  */
 export type RankSelection =
-  /** Keep this fraction (0, 1] of the model's parameters (or of its Dense/Conv FLOPs), allocated across layers. */
-  | { kind: "budget"; keep: number; metric?: "params" | "flops" }
+  /**
+   * Keep this fraction (0, 1] of the model's parameters (or of its FLOPs, or of its measured time: needs
+   * `timing`), allocated across layers. `batch` overrides timing.batch.
+   */
+  | { kind: "budget"; keep: number; metric?: "params" | "flops" | "time"; batch?: number }
   /** EVBMF on each unfolding; `weaken` w ∈ [0, 1] gives R − w·(R − r_vbmf) (default 1: plain EVBMF). */
   | { kind: "evbmf"; weaken?: number }
   /** Smallest rank keeping ≥ threshold of Σσ² per unfolding. */
@@ -55,6 +60,18 @@ export interface CompressOptions {
   skip?: string[];
   /** Options passed to the decompositions (seed, Tucker solver, CP iterations). */
   decomposition?: DecompositionOptions;
+  /**
+   * Fold each BatchNormalization into the Conv2D / DepthwiseConv2D / Dense before it first (exact in
+   * inference; see compress/bnfold.ts). Default false in the API (training schedules keep their BNs); the
+   * CLI's compress turns it on.
+   */
+  foldBatchNorm?: boolean;
+  /**
+   * Measure time (see compress/timecost.ts): needed by the "time" budget; with any rule, chains that do not
+   * measure faster than their layer are left out (explicit ranks are kept, with a note), budget ranks are
+   * rounded to SIMD-friendly multiples, and the plan reports measured time per layer and in total.
+   */
+  timing?: TimingOptions;
   /**
    * Called synchronously as the work advances: after each layer's spectra are planned, after each
    * layer is factorized, and once at the end. (Through odecomp/worker it is called on the caller's
@@ -110,12 +127,19 @@ export interface PlanEntry {
   /** ‖W − Ŵ‖/‖W‖: measured after compress(); in a dry run exact for SVD methods and Tucker-1, an upper bound for Tucker-2, null for CP. */
   relError: number | null;
   relErrorKind: "measured" | "exact" | "bound" | null;
+  /** Measured seconds per batch (all calls) before and after, when timing was on; else absent. */
+  timeBefore?: number | null;
+  timeAfter?: number | null;
 }
 
 export interface Plan {
   entries: PlanEntry[];
   select: RankSelection;
-  totals: { paramsBefore: number; paramsAfter: number; flopsBefore: number; flopsAfter: number };
+  totals: { paramsBefore: number; paramsAfter: number; flopsBefore: number; flopsAfter: number; timeBefore?: number; timeAfter?: number };
+  /** BatchNormalization layers folded into the layer before them (options.foldBatchNorm). */
+  foldedBatchNorm?: { batchNorm: string; into: string }[];
+  /** When timing was on: what was timed, the whole model's measured time if given, and the time budget's target. */
+  timing?: { timer: string; batch: number; mode: string; modelTime: number | null; target: number | null };
 }
 
 const WHERE = "compress";
@@ -125,7 +149,9 @@ function checkOptions(o: CompressOptions, names: Set<string>): RankSelection {
   switch (sel.kind) {
     case "budget":
       if (!(typeof sel.keep === "number" && sel.keep > 0 && sel.keep <= 1)) fail(WHERE, `budget keep is ${sel.keep}; expected a fraction in (0, 1]`);
-      if (sel.metric !== undefined && sel.metric !== "params" && sel.metric !== "flops") fail(WHERE, `budget metric is '${sel.metric}'; expected 'params' or 'flops'`);
+      if (sel.metric !== undefined && sel.metric !== "params" && sel.metric !== "flops" && sel.metric !== "time") fail(WHERE, `budget metric is '${sel.metric}'; expected 'params', 'flops' or 'time'`);
+      if (sel.metric === "time" && !o.timing) fail(WHERE, "budget metric 'time' needs options.timing (a Timer; odecomp/models sets one up)");
+      if (sel.batch !== undefined && !(Number.isInteger(sel.batch) && sel.batch >= 1)) fail(WHERE, `budget batch is ${sel.batch}; expected an integer ≥ 1`);
       break;
     case "energy":
       if (!(typeof sel.threshold === "number" && sel.threshold > 0 && sel.threshold <= 1)) fail(WHERE, `energy threshold is ${sel.threshold}; expected a fraction in (0, 1]`);
@@ -246,6 +272,95 @@ function breakEvenRank(w: Work): number {
   return lo;
 }
 
+// ---- timing (compress/timeplan.ts does the search) ----
+
+function timingFor(t: TimingOptions, sel: RankSelection): TimingOptions {
+  if (!t.timer || typeof t.timer.time !== "function") fail(WHERE, "timing.timer is not a Timer (an object with id and time(request))");
+  const batch = sel.kind === "budget" && sel.batch !== undefined ? sel.batch : t.batch ?? 1;
+  if (!(Number.isInteger(batch) && batch >= 1)) fail(WHERE, `timing batch is ${batch}; expected an integer ≥ 1`);
+  // One cache per plan at least, so the search and the report never time a chain twice.
+  return { ...t, batch, timer: t.timer instanceof CachedTimer ? t.timer : new CachedTimer(t.timer) };
+}
+
+function layerTimesOf(t: TimingOptions): (w: Work) => LayerTimes {
+  const m = new Map<Work, LayerTimes>();
+  return (w) => {
+    let lt = m.get(w);
+    if (!lt) m.set(w, (lt = new LayerTimes({ layer: w.c.layer, inShape: w.c.inShape, calls: w.c.calls, options: [] }, t.timer, t.batch ?? 1, t.mode ?? "inference")));
+    return lt;
+  };
+}
+
+/**
+ * Methods `--method auto` weighs by measured time for a layer (the asked one only, where a method was
+ * asked for). The built-in conv methods: timing builds chains from their kernel shapes (timecost.ts).
+ */
+function timeOptions(w: Work, o: CompressOptions): TimeOption[] {
+  const asked = o.methods?.[w.c.layer.name] !== undefined || w.c.layer.className === "Dense" || (o.convMethod ?? "auto") !== "auto";
+  const [kh, kw] = w.c.layer.kernel.shape;
+  let methods: MethodName[];
+  if (asked) methods = [w.method];
+  else if (kh === 1 && kw === 1) methods = ["channel-svd"];
+  // tucker1 and channel-svd build the same chain; keep the default rule's name for it.
+  else methods = [w.method === "tucker1" ? "tucker1" : "channel-svd", "tucker2", "spatial-svd", "cp"];
+  methods = methods.filter((m) => REGISTRY[m] && (m === w.method || !REGISTRY[m].leaveAlone?.(w.c.layer)));
+  return methods.map((method) => {
+    const spec = REGISTRY[method];
+    const max = maxRanks(w.c.layer, method);
+    const spectra = method === w.method && w.spectra ? w.spectra : spec.spectra(w.c.layer, o.decomposition).spectra;
+    const ranksAt = (t: number) => {
+      const r = spectra.map((x) => Math.max(1, planEnergyRank(x, t)));
+      return spec.rankRule === "pooled" ? pooled(r, max[0]) : r.map((x, i) => Math.min(x, max[i]));
+    };
+    return { method, max, ranksAt };
+  });
+}
+
+/** The time budget: sets chosen ranks (and methods) of the free works; returns the target in seconds. */
+function timeBudget(works: Work[], free: Work[], chosen: Map<Work, number[] | null>, keep: number, t: TimingOptions, timesOf: (w: Work) => LayerTimes, o: CompressOptions): number {
+  const timeable = works.filter((w) => !w.note.startsWith("unsupported"));
+  const layersBefore = timeable.reduce((a, w) => a + timesOf(w).before, 0);
+  const other = Math.max(0, (t.modelTime ?? layersBefore) - layersBefore);
+  const base = t.baseTime ?? layersBefore + other;
+  const fixed = timeable.filter((w) => w.skip).reduce((a, w) => a + timesOf(w).before, 0)
+    + works.filter((w) => w.fixed).reduce((a, w) => a + timesOf(w).measure(w.method, w.fixed!), 0);
+  const target = keep * base - other - fixed;
+  const r = planTime(free.map((w) => ({ layer: w.c.layer, inShape: w.c.inShape, calls: w.c.calls, options: timeOptions(w, o) })), target, t);
+  free.forEach((w, i) => {
+    const d = r.decisions[i];
+    chosen.set(w, d.ranks);
+    if (d.method && d.method !== w.method) {
+      w.method = d.method;
+      w.spec = REGISTRY[d.method];
+      w.max = maxRanks(w.c.layer, w.method);
+      const sp = w.spec.spectra(w.c.layer, o.decomposition); // for the error estimate of the method chosen
+      w.spectra = sp.spectra;
+      w.shapes = sp.shapes;
+    }
+    if (!d.ranks) w.note = d.note || "left alone: no factorization fits the time budget";
+  });
+  return target + other + fixed;
+}
+
+/** Measure every chosen chain; drop those not faster than their layer (explicit ranks stay, with a note). */
+function guardByTime(works: Work[], chosen: Map<Work, number[] | null>, timesOf: (w: Work) => LayerTimes, timeAfter: Map<Work, number>, minGain: number): void {
+  for (const w of works) {
+    const r = chosen.get(w);
+    if (!r || w.skip) continue;
+    const lt = timesOf(w);
+    const t = lt.measure(w.method, r);
+    const ms = (x: number) => `${(1e3 * x).toFixed(3)} ms`;
+    if (t < lt.before * (1 - minGain)) { timeAfter.set(w, t); continue; }
+    if (w.fixed) {
+      timeAfter.set(w, t);
+      w.note = `explicit ranks honoured, but the chain measures ${ms(t)} against ${ms(lt.before)} for the layer (not faster)`;
+    } else {
+      chosen.set(w, null);
+      w.note = `left alone: the ${w.method} chain at ranks [${r}] measures ${ms(t)} against ${ms(lt.before)} for the layer (not faster)`;
+    }
+  }
+}
+
 /**
  * Plan the compression of the given layers. `others` are weighted layers that stay as they are
  * (unsupported kinds); `totalParams` is the whole model's parameter count (the params budget base).
@@ -290,7 +405,12 @@ export function makePlan(candidates: Candidate[], others: Other[], totalParams: 
   const free = works.filter((w) => !w.skip && !w.fixed);
   for (const w of works) if (w.fixed) chosen.set(w, w.fixed);
 
-  if (sel.kind === "budget" && free.length > 0) {
+  const timing = o.timing ? timingFor(o.timing, sel) : null;
+  const timesOf = timing ? layerTimesOf(timing) : null;
+  let timeTarget: number | null = null;
+  if (sel.kind === "budget" && sel.metric === "time" && free.length > 0) {
+    timeTarget = timeBudget(works, free, chosen, sel.keep, timing!, timesOf!, o);
+  } else if (sel.kind === "budget" && free.length > 0) {
     const metric = sel.metric ?? "params";
     const get = (x: { params: number; flops: number }) => (metric === "params" ? x.params : x.flops);
     const fixedCost = works.filter((w) => w.skip).reduce((a, w) => a + get(w.before), 0)
@@ -300,7 +420,8 @@ export function makePlan(candidates: Candidate[], others: Other[], totalParams: 
     const target = sel.keep * base - (metric === "params" ? otherParams : 0) - fixedCost;
     const breaks = new Map(free.filter((w) => w.spec.rankRule === "pooled").map((w) => [w, breakEvenRank(w)]));
     const at = (t: number) => free.map((w) => {
-      const r = ranksAtLevel(w, t, breaks.get(w) ?? 0);
+      const r0 = ranksAtLevel(w, t, breaks.get(w) ?? 0);
+      const r = timing ? r0.map((x, i) => roundRank(x, w.max[i], 4)) : r0; // SIMD-friendly when timing
       return saves(w, r).ok ? r : null;
     });
     const total = (rs: (number[] | null)[]) => rs.reduce((a, r, i) => a + get(r ? costAt(free[i], r) : free[i].before), 0);
@@ -321,6 +442,8 @@ export function makePlan(candidates: Candidate[], others: Other[], totalParams: 
       if (r.some((x) => x < 1)) w.note = `${sel.kind} rank [${r}] ≤ 0: left alone`;
     }
   }
+  const timeAfter = new Map<Work, number>();
+  if (timesOf) guardByTime(works, chosen, timesOf, timeAfter, timing!.minGain ?? 0.03);
 
   const entries: PlanEntry[] = works.map((w) => {
     const r = chosen.get(w) ?? null;
@@ -328,7 +451,9 @@ export function makePlan(candidates: Candidate[], others: Other[], totalParams: 
       layer: w.c.layer.name, kind: w.c.layer.className, method: w.method as MethodName | null, maxRanks: w.max,
       paramsBefore: w.before.params, flopsBefore: w.before.flops,
     };
-    const keep = (note: string): PlanEntry => ({ ...base, method: w.skip ? null : w.method, ranks: [], action: "keep", note, paramsAfter: w.before.params, flopsAfter: w.before.flops, relError: 0, relErrorKind: null });
+    const tb = timesOf && !w.skip ? timesOf(w).before : undefined;
+    const times = (after: number | undefined) => (timesOf ? { timeBefore: tb ?? null, timeAfter: after ?? tb ?? null } : {});
+    const keep = (note: string): PlanEntry => ({ ...base, method: w.skip ? null : w.method, ranks: [], action: "keep", note, paramsAfter: w.before.params, flopsAfter: w.before.flops, relError: 0, relErrorKind: null, ...times(tb) });
     if (w.skip) return keep(w.note);
     if (!r) return keep(w.note || "would not save parameters or FLOPs at the chosen ranks");
     const s = saves(w, r);
@@ -343,8 +468,8 @@ export function makePlan(candidates: Candidate[], others: Other[], totalParams: 
       relError = 0; kind = "exact";
     }
     return {
-      ...base, ranks: r, action: "factorize", note: forced && !s.ok ? `${w.fixed ? "explicit" : "full"} ranks honoured, but factorizing ${s.why}` : "",
-      paramsAfter: after.params, flopsAfter: after.flops, relError, relErrorKind: kind,
+      ...base, ranks: r, action: "factorize", note: forced && !s.ok ? `${w.fixed ? "explicit" : "full"} ranks honoured, but factorizing ${s.why}` : w.note,
+      paramsAfter: after.params, flopsAfter: after.flops, relError, relErrorKind: kind, ...times(timeAfter.get(w)),
     };
   });
   for (const x of others) {
@@ -355,23 +480,34 @@ export function makePlan(candidates: Candidate[], others: Other[], totalParams: 
   }
   const otherParams = totalParams - entries.reduce((a, e) => a + e.paramsBefore, 0);
   const sum = (f: (e: PlanEntry) => number) => entries.reduce((a, e) => a + f(e), 0);
-  return {
+  const plan: Plan = {
     entries, select: sel,
     totals: {
       paramsBefore: totalParams, paramsAfter: sum((e) => e.paramsAfter) + otherParams,
       flopsBefore: sum((e) => e.flopsBefore), flopsAfter: sum((e) => e.flopsAfter),
     },
   };
+  if (timing) {
+    // Layers not timed (other kinds) count as the rest of the measured model time, unchanged.
+    const other = timing.modelTime !== undefined ? Math.max(0, timing.modelTime - sum((e) => e.timeBefore ?? 0)) : 0;
+    plan.totals.timeBefore = timing.baseTime ?? sum((e) => e.timeBefore ?? 0) + other;
+    plan.totals.timeAfter = sum((e) => e.timeAfter ?? 0) + other;
+    plan.timing = { timer: timing.timer.id, batch: timing.batch ?? 1, mode: timing.mode ?? "inference", modelTime: timing.modelTime ?? null, target: timeTarget === null ? null : timeTarget };
+  }
+  return plan;
 }
 
 const fmtN = (x: number) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e4 ? `${(x / 1e3).toFixed(1)}k` : String(x));
 
 /** The plan as a fixed-width table plus totals and notes. */
 export function formatPlan(plan: Plan): string {
-  const head = ["layer", "kind", "method", "ranks", "params before", "params after", "FLOPs before", "FLOPs after", "rel. weight error"];
+  const timed = plan.timing !== undefined;
+  const ms = (x: number | null | undefined) => (x === null || x === undefined ? "—" : (1e3 * x).toFixed(3));
+  const head = ["layer", "kind", "method", "ranks", "params before", "params after", "FLOPs before", "FLOPs after", ...(timed ? ["ms before", "ms after"] : []), "rel. weight error"];
   const rows = plan.entries.map((e) => [
     e.layer, e.kind, e.action === "factorize" ? e.method! : "—", e.ranks.length ? e.ranks.join("×") : "—",
     fmtN(e.paramsBefore), fmtN(e.paramsAfter), fmtN(e.flopsBefore), fmtN(e.flopsAfter),
+    ...(timed ? [ms(e.timeBefore), ms(e.timeAfter)] : []),
     e.relError === null ? "—" : `${e.relError.toExponential(2)}${e.relErrorKind === "bound" ? " (≤)" : ""}`,
   ]);
   const wd = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -380,6 +516,12 @@ export function formatPlan(plan: Plan): string {
   const out = [line(head), "|" + wd.map((x) => "-".repeat(x + 2)).join("|") + "|", ...rows.map(line)];
   out.push("", `params: ${fmtN(t.paramsBefore)} → ${fmtN(t.paramsAfter)} (${(100 * t.paramsAfter / Math.max(t.paramsBefore, 1)).toFixed(1)}% kept)` +
     `; Dense/Conv FLOPs per sample: ${fmtN(t.flopsBefore)} → ${fmtN(t.flopsAfter)} (${(100 * t.flopsAfter / Math.max(t.flopsBefore, 1)).toFixed(1)}% kept)`);
+  if (plan.timing && t.timeBefore !== undefined && t.timeAfter !== undefined) {
+    const g = plan.timing;
+    out.push(`measured time (${g.timer}, batch ${g.batch}, ${g.mode}): ${ms(t.timeBefore)} ms → ${ms(t.timeAfter)} ms (${(100 * t.timeAfter / Math.max(t.timeBefore, 1e-12)).toFixed(1)}% kept; ` +
+      `layers not timed count as the rest of the ${g.modelTime === null ? "timed layers" : "measured model"} time)` + (g.target !== null && t.timeAfter > g.target * 1.0001 ? `; the time budget (${ms(g.target)} ms) was not met` : ""));
+  }
+  if (plan.foldedBatchNorm?.length) out.push(`BatchNormalization folded: ${plan.foldedBatchNorm.map((f) => `${f.batchNorm} → ${f.into}`).join(", ")}`);
   const notes = plan.entries.filter((e) => e.note).map((e) => `- ${e.layer}: ${e.note}`);
   if (!plan.entries.some((e) => e.action === "factorize")) notes.unshift("- no layer was factorized");
   if (notes.length) out.push("", "notes:", ...notes);

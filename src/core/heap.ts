@@ -5,28 +5,55 @@
 import { getKernels, type KernelExports } from "./loader.ts";
 import { fail } from "./errors.ts";
 
+/**
+ * Scratch ends below 2 GiB: the kernels compute byte offsets in 32-bit signed
+ * arithmetic, and JS sees their pointers as signed i32 (assembly/mem.ts SCRATCH_LIMIT).
+ * wasm32 itself could address 4 GiB.
+ */
+export const SCRATCH_LIMIT = 2 ** 31;
+
+/** 1536 → "1.5 KiB". */
+export function formatBytes(n: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return `${i === 0 ? n : n.toFixed(n < 10 ? 2 : 1)} ${units[i]}`;
+}
+
 export class Scratch {
   constructor(readonly k: KernelExports) {}
 
+  /**
+   * Fail (before anything is allocated) when `bytes` more would not fit under
+   * SCRATCH_LIMIT. Entry points call it with their whole estimated workspace,
+   * so a too-large call leaves memory as it was.
+   */
+  need(bytes: number, where: string, what: string): void {
+    const used = this.k.scratch_mark();
+    if (!(bytes <= SCRATCH_LIMIT - used)) {
+      fail(where, `${what} needs ${formatBytes(bytes)} of wasm memory but the limit is ${formatBytes(SCRATCH_LIMIT)} (${formatBytes(used)} already in use; the kernels address memory with 32-bit signed offsets); expected a smaller input or rank`);
+    }
+  }
+
+  private alloc(n: number, size: number, kind: string): number {
+    const bytes = Math.max(n, 1) * size;
+    this.need(bytes + 16, "odecomp", `${n} ${kind} values`);
+    return this.k.scratch_alloc(bytes);
+  }
+
   /** Reserve n float32 values (uninitialised). */
   f32(n: number): number {
-    const p = this.k.scratch_alloc(Math.max(n, 1) * 4);
-    if (p === 0) fail("odecomp", `out of wasm memory allocating ${n} float32 values`);
-    return p;
+    return this.alloc(n, 4, "float32");
   }
 
   /** Reserve n float64 values (uninitialised). */
   f64(n: number): number {
-    const p = this.k.scratch_alloc(Math.max(n, 1) * 8);
-    if (p === 0) fail("odecomp", `out of wasm memory allocating ${n} float64 values`);
-    return p;
+    return this.alloc(n, 8, "float64");
   }
 
   /** Reserve n int32 values (uninitialised). */
   i32(n: number): number {
-    const p = this.k.scratch_alloc(Math.max(n, 1) * 4);
-    if (p === 0) fail("odecomp", `out of wasm memory allocating ${n} int32 values`);
-    return p;
+    return this.alloc(n, 4, "int32");
   }
 
   /**
@@ -66,7 +93,14 @@ export function withScratch<T>(fn: (s: Scratch) => T): T {
     return fn(new Scratch(k));
   } catch (e) {
     // a trap may have left a threaded job half done: let the workers finish it first
-    if (e instanceof WebAssembly.RuntimeError) k.threads_recover();
+    if (e instanceof WebAssembly.RuntimeError) {
+      k.threads_recover();
+      // a kernel's own allocation that memory could not serve traps (assembly/mem.ts): say so
+      const failed = k.scratch_failed_bytes();
+      if (failed > 0) {
+        fail("odecomp", `a kernel needs ${formatBytes(failed >>> 0)} more of wasm memory than it could get (${formatBytes(k.scratch_mark())} in use; the limit is ${formatBytes(SCRATCH_LIMIT)}, or less where the runtime refuses to grow memory)`);
+      }
+    }
     throw e;
   } finally {
     k.scratch_reset(mark);

@@ -4,13 +4,15 @@
 import { type Tensor, checkTensor } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
+import { show } from "../core/show.ts";
 import { eighInto } from "../linalg/eigh.ts";
+import { scaledCopy } from "../linalg/scale.ts";
 import { unfoldGramPtr } from "./ops.ts";
 
 export function oneOf<T extends string>(where: string, name: string, value: unknown, allowed: readonly T[], dflt: T): T {
   if (value === undefined) return dflt;
   if (typeof value !== "string" || !allowed.includes(value as T)) {
-    fail(where, `unknown ${name} ${JSON.stringify(value)}; expected one of ${allowed.map((a) => `'${a}'`).join(", ")}`);
+    fail(where, `unknown ${name} ${typeof value === "string" ? JSON.stringify(value) : show(value)}; expected one of ${allowed.map((a) => `'${a}'`).join(", ")}`);
   }
   return value as T;
 }
@@ -18,7 +20,7 @@ export function oneOf<T extends string>(where: string, name: string, value: unkn
 export function intOption(where: string, name: string, value: unknown, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return dflt;
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    fail(where, `${name} must be an integer in ${min}…${max === Number.MAX_SAFE_INTEGER ? "∞" : max}, got ${String(value)}`);
+    fail(where, `${name} must be an integer in ${min}…${max === Number.MAX_SAFE_INTEGER ? "∞" : max}, got ${show(value)}`);
   }
   return value;
 }
@@ -26,7 +28,7 @@ export function intOption(where: string, name: string, value: unknown, dflt: num
 export function numOption(where: string, name: string, value: unknown, dflt: number, min: number, max = Infinity): number {
   if (value === undefined) return dflt;
   if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) {
-    fail(where, `${name} must be a finite number in [${min}, ${max}], got ${String(value)}`);
+    fail(where, `${name} must be a finite number in [${min}, ${max}], got ${show(value)}`);
   }
   return value;
 }
@@ -34,11 +36,11 @@ export function numOption(where: string, name: string, value: unknown, dflt: num
 /** Distinct in-range modes (default: all), kept in the order given. */
 export function checkModes(where: string, shape: readonly number[], modes: unknown): number[] {
   if (modes === undefined) return shape.map((_, i) => i);
-  if (!Array.isArray(modes) || modes.length === 0) fail(where, `modes must be a non-empty array of axis indices, got ${JSON.stringify(modes)}`);
+  if (!Array.isArray(modes) || modes.length === 0) fail(where, `modes must be a non-empty array of axis indices, got ${show(modes)}`);
   const seen = new Set<number>();
   for (const m of modes) {
     if (typeof m !== "number" || !Number.isInteger(m) || m < 0 || m >= shape.length) {
-      fail(where, `mode ${String(m)} is out of range for a tensor of shape [${shape}]; expected integers in 0…${shape.length - 1}`);
+      fail(where, `mode ${show(m)} is out of range for a tensor of shape [${shape}]; expected integers in 0…${shape.length - 1}`);
     }
     if (seen.has(m)) fail(where, `mode ${m} is repeated in modes [${modes}]; expected distinct modes`);
     seen.add(m);
@@ -50,7 +52,7 @@ export function checkModes(where: string, shape: readonly number[], modes: unkno
 export function checkRank(where: string, rank: unknown, size: number, label: string): number {
   if (typeof rank !== "number" || !Number.isInteger(rank) || rank < 1 || rank > size) {
     const hint = typeof rank === "number" && rank > 0 && rank < 1 ? ` (for a share of parameters to keep, pass { fraction: ${rank} })` : "";
-    fail(where, `rank ${String(rank)} for ${label} is invalid; expected an integer in 1…${size}${hint}`);
+    fail(where, `rank ${show(rank)} for ${label} is invalid; expected an integer in 1…${size}${hint}`);
   }
   return rank;
 }
@@ -58,7 +60,7 @@ export function checkRank(where: string, rank: unknown, size: number, label: str
 /** Seed option → uint32 (default 0). */
 export function seedOption(where: string, seed: unknown): number {
   if (seed === undefined) return 0;
-  if (typeof seed !== "number" || !Number.isInteger(seed)) fail(where, `seed must be an integer, got ${String(seed)}`);
+  if (typeof seed !== "number" || !Number.isInteger(seed)) fail(where, `seed must be an integer, got ${show(seed)}`);
   return seed >>> 0;
 }
 
@@ -97,7 +99,10 @@ export function leadingEigBatchPtr(s: Scratch, grams: { g: number; n: number; r:
   // each solve computes only its r wanted eigenvectors (record slot 7), straight into an n×r block
   const outs = grams.map(({ g, n, r }) => {
     const values = s.f32(n), vectors = s.f32(n * r);
-    return { g, n, r, values, vectors };
+    // only the vectors are returned, so a scaled Gram (2^e·G, exact) needs no unscaling
+    const bad = s.k.first_nonfinite_f32(g, n * n);
+    if (bad >= 0) fail("eigh", `an ${n}×${n} Gram matrix has a non-finite value at flat index ${bad} (an overflow past float32's 3.4e38 while forming it?); expected finite values`);
+    return { g: scaledCopy(s, g, n * n).ptr, n, r, values, vectors };
   });
   new Int32Array(s.k.memory.buffer, desc, 8 * grams.length).set(outs.flatMap((o) => [o.g, o.n, o.values, o.vectors, 0, 0, 0, o.r]));
   const fails = s.k.eigh_batch_f32(grams.length, desc);

@@ -64,8 +64,16 @@ export function khatriRaoPtr(s: Scratch, mats: { ptr: number; rows: number }[], 
 export function mttkrpInto(s: Scratch, x: number, shape: readonly number[], factors: readonly number[], R: number, mode: number, out: number): void {
   const { A, I, B } = modeView(shape, mode);
   const before = khatriRaoPtr(s, factors.slice(0, mode).map((p, k) => ({ ptr: p, rows: shape[k] })), R);
-  const after = khatriRaoPtr(s, factors.slice(mode + 1).map((p, k) => ({ ptr: p, rows: shape[mode + 1 + k] })), R);
-  s.k.mttkrp_f32(x, A, I, B, A === 1 ? 0 : before.ptr, B === 1 ? 0 : after.ptr, R, out);
+  let after = khatriRaoPtr(s, factors.slice(mode + 1).map((p, k) => ({ ptr: p, rows: shape[mode + 1 + k] })), R);
+  // 0 tells the kernel "no modes on that side" (a row of ones). Modes of size 1 still carry a
+  // factor row (±1 scaled, or anything from the caller), so their 1×R product must be passed
+  // (passing 0 for them zeroed or sign-flipped CP of a 1×1×C×1 kernel). With no mode on
+  // either side (a 1-way tensor) the kernel needs one explicit row of ones.
+  if (before.ptr === 0 && after.ptr === 0) {
+    after = { ptr: s.f32(R), rows: 1 };
+    s.view(after.ptr, R).fill(1);
+  }
+  s.k.mttkrp_f32(x, A, I, B, before.ptr, after.ptr, R, out);
 }
 
 // ---- public wrappers ------------------------------------------------------

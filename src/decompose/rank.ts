@@ -6,6 +6,7 @@
 import { type Tensor, checkTensor, sizeOf } from "../core/tensor.ts";
 import { withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
+import { show } from "../core/show.ts";
 import { modeView } from "./ops.ts";
 import { checkModes, checkRank, numOption, oneOf } from "./common.ts";
 
@@ -44,14 +45,14 @@ function fractionOf(where: string, spec: RankSpec): number | undefined {
   if (spec === "same") return 1;
   if (typeof spec === "object" && spec !== null && !Array.isArray(spec)) {
     const f = (spec as { fraction?: unknown }).fraction;
-    if (typeof f !== "number" || !Number.isFinite(f) || f <= 0) fail(where, `rank { fraction: ${String(f)} } is invalid; expected a fraction of parameters to keep > 0`);
+    if (typeof f !== "number" || !Number.isFinite(f) || f <= 0) fail(where, `rank { fraction: ${show(f)} } is invalid; expected a fraction of parameters to keep > 0`);
     return f;
   }
   return undefined;
 }
 
 function badSpec(where: string, spec: unknown, what: string): never {
-  fail(where, `rank ${JSON.stringify(spec)} is invalid; expected ${what}, 'same', or { fraction } (share of parameters to keep)`);
+  fail(where, `rank ${show(spec)} is invalid; expected ${what}, 'same', or { fraction } (share of parameters to keep)`);
 }
 
 /**
@@ -297,7 +298,7 @@ export function selectRank(t: Tensor, options: SelectRankOptions = {}): RankPlan
   checkTensor(where, "t", t);
   const decomposition = oneOf(where, "decomposition", options.decomposition, DECOMPOSITIONS, "tucker");
   const rule: RankRule = options.rule ?? { rule: "evbmf" };
-  if (rule === null || typeof rule !== "object") fail(where, `rule must be an object like { rule: 'evbmf' }, got ${JSON.stringify(rule)}`);
+  if (rule === null || typeof rule !== "object") fail(where, `rule must be an object like { rule: 'evbmf' }, got ${show(rule)}`);
   oneOf(where, "rank rule", rule.rule, RANK_RULES, "evbmf");
   if (decomposition === "svd" && t.shape.length !== 2) fail(where, `decomposition 'svd' needs a 2-D matrix, got shape [${t.shape}]`);
   if (decomposition === "cp" && (rule.rule === "energy" || rule.rule === "evbmf")) {
@@ -324,14 +325,14 @@ export function selectRank(t: Tensor, options: SelectRankOptions = {}): RankPlan
     const dims = decomposition === "svd" ? [[m, n]] : modes.map((k) => { const v = modeView(t.shape, k); return [v.I, v.A * v.B]; });
     if (rule.rule === "energy") {
       const e = numOption(where, "energy", rule.energy, NaN, 0, 1);
-      if (!(e > 0)) fail(where, `energy must be in (0, 1], got ${String(rule.energy)}`);
+      if (!(e > 0)) fail(where, `energy must be in (0, 1], got ${show(rule.energy)}`);
       ranks = spectra.map((sv) => energyRank(sv, e));
       ranks.forEach((r, i) => perMode.push({ mode: modes[i], rank: r, fullRank: fullRanks[i] }));
     } else {
       const w = numOption(where, "weaken", rule.weaken, 1, 0, 1);
       const fb = rule.fallback ?? { energy: 0.9 };
       if (!(fb === "one" || fb === "skip" || (typeof fb === "object" && fb !== null && typeof fb.energy === "number" && fb.energy > 0 && fb.energy <= 1))) {
-        fail(where, `fallback ${JSON.stringify(fb)} is invalid; expected { energy: e } with e in (0, 1], 'one' or 'skip'`);
+        fail(where, `fallback ${typeof fb === "string" ? JSON.stringify(fb) : show(fb)} is invalid; expected { energy: e } with e in (0, 1], 'one' or 'skip'`);
       }
       ranks = spectra.map((sv, i) => {
         const ev = evbmf(sv, dims[i][0], dims[i][1]);

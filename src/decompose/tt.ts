@@ -6,7 +6,9 @@ import { type Tensor, checkTensor, sizeOf } from "../core/tensor.ts";
 import { withScratch } from "../core/heap.ts";
 import { gemm } from "../core/kernels.ts";
 import { fail } from "../core/errors.ts";
+import { show } from "../core/show.ts";
 import { eighInto } from "../linalg/eigh.ts";
+import { KERNEL_SLACK, scaleInPlace, unscale } from "../linalg/scale.ts";
 import { numOption } from "./common.ts";
 import { type EncodedFactorized, FactorizedTensor } from "./factorized.ts";
 
@@ -73,7 +75,7 @@ export class TTTensor extends FactorizedTensor {
 export function tt(t: Tensor, options: TTOptions): TTTensor {
   const where = "tt";
   checkTensor(where, "t", t);
-  if (options === null || typeof options !== "object") fail(where, `options must be an object like { rank: 8 } or { tol: 1e-3 }, got ${String(options)}`);
+  if (options === null || typeof options !== "object") fail(where, `options must be an object like { rank: 8 } or { tol: 1e-3 }, got ${show(options)}`);
   const shape = [...t.shape];
   const N = shape.length;
   if (options.rank === undefined && options.tol === undefined) fail(where, "expected a rank ({ rank: 8 } or one per bond) or a tolerance ({ tol: 1e-3 }); got neither");
@@ -82,7 +84,7 @@ export function tt(t: Tensor, options: TTOptions): TTTensor {
   const rk = options.rank;
   if (rk === undefined) caps = new Array(N - 1).fill(Infinity);
   else if (typeof rk === "number") {
-    if (!Number.isInteger(rk) || rk < 1) fail(where, `rank ${rk} is invalid; expected an integer ≥ 1`);
+    if (!Number.isInteger(rk) || rk < 1) fail(where, `rank ${show(rk)} is invalid; expected an integer ≥ 1`);
     caps = new Array(N - 1).fill(rk);
   } else if (Array.isArray(rk)) {
     if (rk.length !== N - 1) fail(where, `rank [${rk}] has ${rk.length} entries; expected ${N - 1} inner ranks for a ${N}-way tensor`);
@@ -91,14 +93,24 @@ export function tt(t: Tensor, options: TTOptions): TTTensor {
       for (let j = 0; j <= k; j++) left *= shape[j];
       for (let j = k + 1; j < N; j++) right *= shape[j];
       const max = Math.min(left, right);
-      if (typeof r !== "number" || !Number.isInteger(r) || r < 1 || r > max) fail(where, `rank ${String(r)} for bond ${k + 1} is invalid; expected an integer in 1…${max}`);
+      if (typeof r !== "number" || !Number.isInteger(r) || r < 1 || r > max) fail(where, `rank ${show(r)} for bond ${k + 1} is invalid; expected an integer in 1…${max}`);
       return r;
     });
-  } else fail(where, `rank ${JSON.stringify(rk)} is invalid; expected an integer or an array of ${N - 1} integers`);
+  } else fail(where, `rank ${show(rk)} is invalid; expected an integer or an array of ${N - 1} integers`);
 
   return withScratch((s) => {
+    // the tensor and its remainders, and per bond the Gram of the shorter side and its eigensolve
+    let grams = 0, left = 1;
+    for (let n = 0; n < N - 1; n++) {
+      left *= shape[n];
+      const small = Math.min(left, t.data.length / left);
+      grams += 5 * small * small;
+    }
+    s.need(4 * (3 * t.data.length + grams) + KERNEL_SLACK, where, `TT-SVD of a [${shape}] tensor`);
     const k = s.k;
     let c = s.put(t.data, where, "t");
+    // tiny or huge values: decompose 2^e·t (exact); the last core carries the scale back
+    const scaleExp = scaleInPlace(s, c, t.data.length);
     const normX2 = k.sumsq_f32(c, t.data.length);
     const delta2 = N > 1 ? (tol * tol * normX2) / (N - 1) : 0;
     const cores: Tensor[] = [];
@@ -144,6 +156,7 @@ export function tt(t: Tensor, options: TTOptions): TTTensor {
       c = next;
       r = rNext;
     }
+    unscale(s, where, "TT core values", c, r * shape[N - 1], scaleExp);
     cores.push({ data: s.take(c, r * shape[N - 1]), shape: [r, shape[N - 1], 1] });
     return new TTTensor(cores);
   });

@@ -9,7 +9,9 @@ import { type Tensor, checkTensor, sizeOf } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
 import { gemm } from "../core/kernels.ts";
 import { fail } from "../core/errors.ts";
+import { show } from "../core/show.ts";
 import { qrInto } from "../linalg/qr.ts";
+import { KERNEL_SLACK, scaleInPlace, unscale } from "../linalg/scale.ts";
 import { modeProductPtr, modeView, unfoldGramPtr } from "./ops.ts";
 import { checkModes, intOption, leadingEigBatchPtr, leadingVectorsPtr, numOption, oneOf, seedOption } from "./common.ts";
 import { type RankSpec, resolveTuckerRank, tuckerParams } from "./rank.ts";
@@ -145,7 +147,7 @@ function swappedInput(s: Scratch, x: number, shape: number[], modes: number[]): 
 export function tucker(t: Tensor, options: TuckerOptions): TuckerTensor {
   const where = "tucker";
   checkTensor(where, "t", t);
-  if (options === null || typeof options !== "object") fail(where, `options must be an object like { rank: 8 }, got ${String(options)}`);
+  if (options === null || typeof options !== "object") fail(where, `options must be an object like { rank: 8 }, got ${show(options)}`);
   const modes = checkModes(where, t.shape, options.modes);
   const method = oneOf(where, "method", options.method, TUCKER_METHODS, "hosvd");
   const init = oneOf(where, "init", options.init, TUCKER_INITS, "svd");
@@ -156,7 +158,12 @@ export function tucker(t: Tensor, options: TuckerOptions): TuckerTensor {
   const shape = [...t.shape];
 
   return withScratch((s) => {
+    // the tensor, projections and swapped layouts of it (HOOI), each mode's Gram and eigensolve
+    const size = sizeOf(shape);
+    s.need(4 * (size * (method === "hooi" ? 5 : 3) + modes.reduce((a, m) => a + 5 * shape[m] * shape[m], 0)) + KERNEL_SLACK, where, `the ${method.toUpperCase()} of a [${shape}] tensor`);
     const x = s.put(t.data, where, "t");
+    // tiny or huge values: decompose 2^e·t (exact), the core is scaled back at the end
+    const scaleExp = scaleInPlace(s, x, t.data.length);
     const normX = Math.sqrt(s.k.sumsq_f32(x, t.data.length));
     // factors live in fixed buffers; everything a sweep allocates is released after it
     const factors = modes.map((m, i) => s.f32(shape[m] * ranks[i]));
@@ -228,6 +235,7 @@ export function tucker(t: Tensor, options: TuckerOptions): TuckerTensor {
     const core = iterations > 0
       ? { ptr: lastCore, shape: shape.map((d, k) => (modes.includes(k) ? ranks[modes.indexOf(k)] : d)) }
       : projectExcept(s, x, shape, modes, factors, ranks, -1);
+    unscale(s, where, "Tucker core values", core.ptr, sizeOf(core.shape), scaleExp);
     const coreT: Tensor = { data: s.take(core.ptr, sizeOf(core.shape)), shape: core.shape };
     const facT: Tensor[] = modes.map((m, i) => ({ data: s.take(factors[i], shape[m] * ranks[i]), shape: [shape[m], ranks[i]] }));
     return new TuckerTensor(coreT, facT, modes, shape, iterations, history);

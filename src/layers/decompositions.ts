@@ -7,6 +7,7 @@ import { tucker } from "../decompose/tucker.ts";
 import { cp } from "../decompose/cp.ts";
 import { withScratch } from "../core/heap.ts";
 import { eighInto } from "../linalg/eigh.ts";
+import { scaleInPlace } from "../linalg/scale.ts";
 
 /**
  * Solver options passed to the decompositions, under each decomposition's own option names
@@ -58,6 +59,8 @@ export function sliceSpectrum(t: Tensor, side: "rows" | "cols"): Float64Array {
   const count = Math.min(k, P * (side === "rows" ? n : m));
   return withScratch((s) => {
     const p = s.put(t.data, "spectrum", "kernel");
+    // tiny or huge kernels: the f32 Gram would under/overflow (3e38 → Inf); work on 2^e·t (exact)
+    const e = scaleInPlace(s, p, P * m * n);
     const g = s.f32(k * k);
     for (let i = 0; i < P; i++) {
       const a = p + 4 * i * m * n;
@@ -65,7 +68,7 @@ export function sliceSpectrum(t: Tensor, side: "rows" | "cols"): Float64Array {
       else s.k.gemm_f32(1, 0, n, n, m, 1, a, n, a, n, i === 0 ? 0 : 1, g, n);
     }
     const { values } = eighInto(s, g, k); // descending
-    return Float64Array.from(s.view(values, count), (x) => Math.sqrt(Math.max(x, 0)));
+    return Float64Array.from(s.view(values, count), (x) => Math.sqrt(Math.max(x, 0)) * 2 ** -e);
   });
 }
 

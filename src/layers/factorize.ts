@@ -1,7 +1,7 @@
 // Factorizers: a Dense / Conv2D layer, a method and ranks → the stock layers
 // that replace it. The method spec (./methods) decomposes the kernel and lays
 // the factors out as kernels (layout.ts); chain.ts places them in stock layers.
-import { fail } from "../core/errors.ts";
+import { OdecompError, fail } from "../core/errors.ts";
 import { type AnyChainKernels, buildChain } from "./chain.ts";
 import type { DecompositionOptions } from "./decompositions.ts";
 import { methodSpec, REGISTRY } from "./methods/index.ts";
@@ -25,7 +25,7 @@ export function checkRanks(layer: FactorizableLayer, method: MethodName, ranks: 
   if (r.length !== info.ranks) fail(where, `method '${method}' takes ${info.ranks} rank(s), got [${r}]`);
   const max = maxRanks(layer, method);
   r.forEach((x, i) => {
-    if (!Number.isInteger(x) || x < 1 || x > max[i]) fail(where, `rank ${x} (${method} rank ${i + 1}) is out of range; expected an integer in [1, ${max[i]}] for kernel [${layer.kernel.shape}]`);
+    if (!Number.isInteger(x) || x < 1 || x > max[i]) fail(where, `rank ${x} is out of range for ${method}${info.ranks > 1 ? ` (rank ${i + 1} of ${info.ranks})` : ""}; expected an integer in [1, ${max[i]}] for kernel [${layer.kernel.shape}]`);
   });
   return r;
 }
@@ -38,7 +38,15 @@ export function chainKernels(layer: FactorizableLayer, method: MethodName, ranks
 /** The stock layers replacing `layer` when factorized by `method` at `ranks`. */
 export function factorizeLayer(layer: FactorizableLayer, method: MethodName, ranks: number | readonly number[], o: DecompositionOptions = {}): LayerSpec[] {
   const r = checkRanks(layer, method, ranks);
-  return buildChain(layer, chainKernels(layer, method, r, o));
+  let kernels: AnyChainKernels;
+  try {
+    kernels = chainKernels(layer, method, r, o);
+  } catch (e) {
+    // the decompositions name themselves ("svd: singular values overflow …"): add the weight
+    if (e instanceof OdecompError) throw new OdecompError(`${layer.name}/kernel (${method}): ${e.message}`);
+    throw e;
+  }
+  return buildChain(layer, kernels);
 }
 
 /** Dense → SVD chain (convenience; same as factorizeLayer(layer, "svd", rank)). */

@@ -9,6 +9,8 @@
 import { type Tensor, checkTensor } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
+import { show } from "../core/show.ts";
+import { KERNEL_SLACK, scaledCopy, unscale } from "./scale.ts";
 
 export interface EighResult {
   /** Eigenvalues, descending. */
@@ -27,12 +29,20 @@ export interface EighOptions {
   symmetryTolerance?: number;
 }
 
-export function eighInto(s: Scratch, aPtr: number, n: number, nv?: number): EighPointers {
+export function eighInto(s: Scratch, aPtr: number, n: number, nv?: number, where = "eigh"): EighPointers {
+  const nvec = nv ?? n;
+  // vectors, a scaled copy, the kernel's working copy and f64/f32 eigenvector blocks
+  s.need(4 * (2 * n * n + 4 * n * nvec + 16 * n) + KERNEL_SLACK, where, `the eigendecomposition of an ${n}×${n} matrix`);
   const values = s.f32(n);
-  const vectors = s.f32(n * (nv ?? n));
+  const vectors = s.f32(n * nvec);
+  // a Gram matrix formed in f32 from huge values holds Inf: say so rather than "did not converge"
+  const bad = s.k.first_nonfinite_f32(aPtr, n * n);
+  if (bad >= 0) fail(where, `the ${n}×${n} symmetric matrix has a non-finite value at flat index ${bad} (an overflow past float32's 3.4e38 while forming it?); expected finite values`);
+  const a = scaledCopy(s, aPtr, n * n);
   // with nv: inverse iteration and back-transform for the nv leading columns only
-  const fails = nv === undefined ? s.k.eigh_f32(aPtr, n, values, vectors) : s.k.eigh_top_f32(aPtr, n, nv, values, vectors);
-  if (fails > 0) fail("eigh", `the tridiagonal QL iteration did not converge for ${fails} eigenvalue(s) of an ${n}×${n} matrix`);
+  const fails = nv === undefined ? s.k.eigh_f32(a.ptr, n, values, vectors) : s.k.eigh_top_f32(a.ptr, n, nv, values, vectors);
+  if (fails > 0) fail(where, `the tridiagonal QL iteration did not converge for ${fails} eigenvalue(s) of an ${n}×${n} matrix`);
+  unscale(s, where, "eigenvalues", values, n, a.e);
   return { values, vectors };
 }
 
@@ -42,9 +52,10 @@ export function eigh(a: Tensor, options: EighOptions = {}): EighResult {
   checkTensor(where, "a", a, 2);
   const [n, n2] = a.shape;
   if (n !== n2) fail(where, `a must be square (symmetric), got shape [${a.shape}]`);
+  if (options === null || typeof options !== "object") fail(where, `options must be an object like { symmetryTolerance: 1e-5 }, got ${show(options)}`);
   const tol = options.symmetryTolerance ?? 1e-5;
   if (!(typeof tol === "number" && tol >= 0 && Number.isFinite(tol))) {
-    fail(where, `symmetryTolerance must be a finite number ≥ 0, got ${String(tol)}`);
+    fail(where, `symmetryTolerance must be a finite number ≥ 0, got ${show(tol)}`);
   }
   return withScratch((s) => {
     const p = s.put(a.data, where, "a");

@@ -1,6 +1,8 @@
 import { type Tensor, checkTensor } from "../core/tensor.ts";
 import { withScratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
+import { checkProduct } from "./overflow.ts";
+import { KERNEL_SLACK } from "./scale.ts";
 
 /**
  * Y = X·U·V (+ bias) without forming U·V: x [m, k], u [k, r], v [r, n], bias [n].
@@ -27,6 +29,7 @@ export function lowRankMatmul(x: Tensor, u: Tensor, v: Tensor, bias?: Tensor): T
     }
   }
   return withScratch((s) => {
+    s.need(4 * (x.data.length + u.data.length + v.data.length + n + m * r + m * n) + KERNEL_SLACK, where, `x·u·v for x ${m}×${k}, rank ${r}, ${n} outputs (inputs, the ${m}×${r} intermediate and the ${m}×${n} output)`);
     const px = s.put(x.data, where, "x");
     const pu = s.put(u.data, where, "u");
     const pv = s.put(v.data, where, "v");
@@ -35,6 +38,7 @@ export function lowRankMatmul(x: Tensor, u: Tensor, v: Tensor, bias?: Tensor): T
     if (s.k.lowrank_matmul_f32(m, n, k, r, px, pu, pv, pb, py) !== 0) {
       fail(where, `out of wasm memory for the ${m}×${r} intermediate x·u`);
     }
+    checkProduct(s, where, py, m, n);
     return { data: s.take(py, m * n), shape: [m, n] };
   });
 }

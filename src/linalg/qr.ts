@@ -7,6 +7,7 @@
 //                                          aPtr is left untouched.
 import { type Tensor, checkTensor } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
+import { KERNEL_SLACK, scaledCopy, unscale } from "./scale.ts";
 
 export interface QrResult {
   /** m×k with orthonormal columns. */
@@ -23,9 +24,14 @@ export interface QrPointers {
 
 export function qrInto(s: Scratch, aPtr: number, m: number, n: number): QrPointers {
   const k = Math.min(m, n);
+  // q, r, a scaled copy, the kernel's transposed copy and Qᵀ, blocked panels: checked before any allocation
+  s.need(4 * (2 * m * n + 2 * m * k + k * n + 64 * (m + n)) + KERNEL_SLACK, "qr", `the QR of a ${m}×${n} matrix`);
   const q = s.f32(m * k);
   const r = s.f32(k * n);
-  s.k.qr_f32(aPtr, m, n, q, r);
+  // denormal or huge entries: Householder norms under/overflow (Q of NaN) — scale by 2^e first
+  const a = scaledCopy(s, aPtr, m * n);
+  s.k.qr_f32(a.ptr, m, n, q, r);
+  unscale(s, "qr", "entries of R", r, k * n, a.e);
   return { q, r, k };
 }
 

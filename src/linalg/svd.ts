@@ -16,7 +16,9 @@ import { type Tensor, checkTensor } from "../core/tensor.ts";
 import { type Scratch, withScratch } from "../core/heap.ts";
 import { gemm } from "../core/kernels.ts";
 import { fail } from "../core/errors.ts";
+import { show } from "../core/show.ts";
 import { qrInto } from "./qr.ts";
+import { KERNEL_SLACK, scaledCopy, unscale } from "./scale.ts";
 
 export type SvdMethod = "auto" | "full" | "randomized";
 const METHODS: readonly SvdMethod[] = ["auto", "full", "randomized"];
@@ -63,20 +65,20 @@ function resolve(where: string, m: number, n: number, o: SvdOptions): Resolved {
   const kmax = Math.min(m, n);
   const rank = o.rank ?? kmax;
   if (typeof rank !== "number" || !Number.isInteger(rank) || rank < 1 || rank > kmax) {
-    fail(where, `rank ${String(rank)} is out of range; expected an integer in 1..${kmax} (min(m, n) for a ${m}×${n} matrix)`);
+    fail(where, `rank ${show(rank)} is ${typeof rank === "number" ? "out of range" : "invalid"}; expected an integer in 1..${kmax} (min(m, n) for a ${m}×${n} matrix)`);
   }
   const method = o.method ?? "auto";
-  if (!METHODS.includes(method)) fail(where, `unknown method '${String(method)}'; expected one of ${METHODS.map((x) => `'${x}'`).join(", ")}`);
+  if (!METHODS.includes(method)) fail(where, `unknown method ${typeof method === "string" ? `'${method}'` : show(method)}; expected one of ${METHODS.map((x) => `'${x}'`).join(", ")}`);
   const oversample = o.oversample ?? 10;
   if (typeof oversample !== "number" || !Number.isInteger(oversample) || oversample < 0) {
-    fail(where, `oversample ${String(oversample)} is invalid; expected an integer ≥ 0`);
+    fail(where, `oversample ${show(oversample)} is invalid; expected an integer ≥ 0`);
   }
   const powerIterations = o.powerIterations ?? 2;
   if (typeof powerIterations !== "number" || !Number.isInteger(powerIterations) || powerIterations < 0 || powerIterations > 100) {
-    fail(where, `powerIterations ${String(powerIterations)} is invalid; expected an integer in 0..100`);
+    fail(where, `powerIterations ${show(powerIterations)} is invalid; expected an integer in 0..100`);
   }
   const seed = o.seed ?? 0;
-  if (typeof seed !== "number" || !Number.isInteger(seed)) fail(where, `seed ${String(seed)} is invalid; expected an integer`);
+  if (typeof seed !== "number" || !Number.isInteger(seed)) fail(where, `seed ${show(seed)} is invalid; expected an integer`);
   const picked = method === "auto" ? ((rank + oversample) * 4 <= kmax ? "randomized" : "full") : method;
   return { rank, method: picked, oversample, powerIterations, seed };
 }
@@ -143,13 +145,32 @@ function randomizedInto(s: Scratch, aPtr: number, m: number, n: number, o: Resol
   return { u, s: small.s, v, k: r };
 }
 
+/** Bytes an SVD may take from scratch (an upper bound, checked before anything is allocated). */
+function svdWorkspace(m: number, n: number, o: Resolved): number {
+  const k = Math.min(m, n);
+  if (o.method === "full") {
+    // scaled copy, u, v; the kernel's copy, Uᵀ, the tall path's Aᵀ and Householder vectors; n×n f64 blocks
+    return 4 * (5 * m * n + m * k + n * k + 4 * k * k) + 16 * k * k + KERNEL_SLACK;
+  }
+  const l = Math.min(o.rank + o.oversample, k);
+  // scaled copy, Ω, Y and Z per power step, QR workspaces, Bᵀ and its small full SVD
+  return 4 * m * n + 4 * (m + n) * l * (2 * o.powerIterations + 8) + 4 * (5 * n * l + 2 * l * l) + 16 * l * l + KERNEL_SLACK;
+}
+
 /** Pointer-level SVD inside a scratch scope; see the file header. */
 export function svdInto(s: Scratch, aPtr: number, m: number, n: number, options: SvdOptions = {}): SvdPointers {
   const o = resolve("svd", m, n, options);
-  if (o.method === "randomized") return randomizedInto(s, aPtr, m, n, o);
-  const full = fullInto(s, aPtr, m, n);
-  if (o.rank === full.k) return full;
-  return { u: firstColumns(s, full.u, m, full.k, o.rank), s: full.s, v: firstColumns(s, full.v, n, full.k, o.rank), k: o.rank };
+  s.need(svdWorkspace(m, n, o), "svd", `the ${o.method} SVD of a ${m}×${n} matrix${o.method === "randomized" ? ` at rank ${o.rank}` : ""}`);
+  // denormal or huge entries: scale by 2^e (exact) so norms and BᵀB stay in float32 range
+  const a = scaledCopy(s, aPtr, m * n);
+  let r: SvdPointers;
+  if (o.method === "randomized") r = randomizedInto(s, a.ptr, m, n, o);
+  else {
+    const full = fullInto(s, a.ptr, m, n);
+    r = o.rank === full.k ? full : { u: firstColumns(s, full.u, m, full.k, o.rank), s: full.s, v: firstColumns(s, full.v, n, full.k, o.rank), k: o.rank };
+  }
+  unscale(s, "svd", "singular values", r.s, r.k, a.e);
+  return r;
 }
 
 /** Thin (or truncated, with `rank`) SVD of a 2-D tensor: a ≈ u·diag(s)·vᵀ. */
@@ -172,9 +193,12 @@ export function svd(a: Tensor, options: SvdOptions = {}): SvdResult {
 /** Pointer-level singular values only (min(m, n), descending) inside a scratch scope. */
 export function svdValuesInto(s: Scratch, aPtr: number, m: number, n: number): number {
   const k = Math.min(m, n);
+  s.need(4 * 4 * m * n + 4 * 4 * k * k + KERNEL_SLACK, "singularValues", `the singular values of a ${m}×${n} matrix`);
   const out = s.f32(k);
-  const fails = s.k.svd_values_f32(aPtr, m, n, out);
+  const a = scaledCopy(s, aPtr, m * n);
+  const fails = s.k.svd_values_f32(a.ptr, m, n, out);
   if (fails > 0) fail("singularValues", `the QL iteration did not converge for ${fails} value(s) of a ${m}×${n} matrix`);
+  unscale(s, "singularValues", "singular values", out, k, a.e);
   return out;
 }
 

@@ -2,10 +2,11 @@
 // artifacts-in, artifacts-out forms for edge and serverless code.
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { ready } from "../core/loader.ts";
-import type { Artifacts } from "../compress/artifacts.ts";
+import { type Artifacts, checkArtifacts } from "../compress/artifacts.ts";
 import { type ArtifactsResult, type Folded, compressArtifactsWith, planArtifacts, reconstructArtifacts } from "../compress/compress.ts";
 import { type CompressOptions, type Plan, formatPlan } from "../compress/plan.ts";
 import { artifactsToModel, layerShapes, modelToArtifacts } from "./convert.ts";
+import { prepareCompress } from "./prepare.ts";
 
 export interface CompressResult {
   /** A new stock tfjs LayersModel (the input model is not modified). */
@@ -19,14 +20,15 @@ export interface CompressResult {
 export async function compress(model: tfl.LayersModel, options: CompressOptions = {}): Promise<CompressResult> {
   await ready();
   const a = await modelToArtifacts(model);
-  const r = compressArtifactsWith(a, layerShapes(model), options);
+  const r = compressArtifactsWith(a, layerShapes(model), await prepareCompress(model, a, options));
   return { model: await artifactsToModel(r.artifacts), plan: r.plan, report: r.report };
 }
 
 /** The plan compress() would follow, without factorizing (relative errors are spectral estimates). */
 export async function planCompression(model: tfl.LayersModel, options: CompressOptions = {}): Promise<{ plan: Plan; report: string }> {
   await ready();
-  const plan = planArtifacts(await modelToArtifacts(model), layerShapes(model), options);
+  const a = await modelToArtifacts(model);
+  const plan = planArtifacts(a, layerShapes(model), await prepareCompress(model, a, options));
   return { plan, report: formatPlan(plan) };
 }
 
@@ -59,12 +61,13 @@ export interface CompressArtifactsOptions extends CompressOptions {
 
 /** compress() on model artifacts (JSON + weight bytes, e.g. from tf.io or artifactsFromJSON) → new artifacts. */
 export async function compressArtifacts(artifacts: Artifacts, options: CompressArtifactsOptions = {}): Promise<ArtifactsResult> {
+  checkArtifacts(artifacts, "compressArtifacts");
   await ready();
   const { model: built, ...rest } = options;
-  if (built) return compressArtifactsWith(artifacts, layerShapes(built), rest);
+  if (built) return compressArtifactsWith(artifacts, layerShapes(built), await prepareCompress(built, artifacts, rest));
   const model = await artifactsToModel(artifacts);
   try {
-    return compressArtifactsWith(artifacts, layerShapes(model), rest);
+    return compressArtifactsWith(artifacts, layerShapes(model), await prepareCompress(model, artifacts, rest));
   } finally {
     model.dispose();
   }
@@ -72,6 +75,7 @@ export async function compressArtifacts(artifacts: Artifacts, options: CompressA
 
 /** reconstruct() on model artifacts. */
 export async function reconstructModelArtifacts(artifacts: Artifacts): Promise<{ artifacts: Artifacts; folded: Folded[]; notes: string[] }> {
+  checkArtifacts(artifacts, "reconstructModelArtifacts");
   await ready();
   return reconstructArtifacts(artifacts);
 }

@@ -4,7 +4,8 @@
 // a `.bin` suffix, and clear errors for a missing or malformed model.json and
 // for missing or truncated shards.
 import { fail } from "../core/errors.ts";
-import type { Artifacts } from "../compress/artifacts.ts";
+import { type Artifacts, relabelFloat16, specSize } from "../compress/artifacts.ts";
+import { quantizationOf, storedBytes } from "../compress/quantize.ts";
 import { artifactsFromJSON, type ModelJSON } from "./io.ts";
 import { normalizeModelJSON } from "./keras3.ts";
 
@@ -25,6 +26,37 @@ export interface ModelFolder {
 
 const WHERE = "readModel";
 const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2, int16: 2, int8: 1 };
+
+const inside = (child: string, parent: string, sep: string) => child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
+
+/**
+ * One weight shard, confined to the model folder: a manifest is data from the internet, and
+ * `"../../etc/passwd"`, an absolute path or a symbolic link out of the folder must not be read.
+ * Tries the listed name, then the name with `.bin` added or removed.
+ */
+async function readShard(fs: typeof import("node:fs/promises"), p: typeof import("node:path"), file: string, root: string, realRoot: string, name: unknown): Promise<{ path: string; bytes: Uint8Array }> {
+  if (typeof name !== "string" || name.length === 0) fail(WHERE, `a weight shard path in ${file} is ${JSON.stringify(name)}; expected a file name inside the model folder`);
+  if (p.isAbsolute(name) || /^[a-zA-Z]:[\\/]/.test(name) || name.startsWith("\\")) fail(WHERE, `weight shard path '${name}' in ${file} is absolute; expected a file name inside the model folder ${root}`);
+  if (name.includes("\0")) fail(WHERE, `weight shard path ${JSON.stringify(name)} in ${file} contains a NUL byte; expected a file name`);
+  const tries = [name, name.endsWith(".bin") ? name.slice(0, -4) : `${name}.bin`].map((n) => p.resolve(root, n));
+  for (const t of tries) {
+    if (!inside(t, root, p.sep)) fail(WHERE, `weight shard path '${name}' in ${file} points outside the model folder ${root} (to ${t}); expected a file inside it`);
+  }
+  for (const t of tries) {
+    const st = await fs.stat(t).catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" || e.code === "ENOTDIR" ? null : fail(WHERE, `cannot read weight shard ${t} (${e.code ?? e.message}) listed in ${file}`)));
+    if (!st) continue;
+    const real = await fs.realpath(t);
+    if (!inside(real, realRoot, p.sep)) fail(WHERE, `weight shard '${name}' in ${file} is a link to ${real}, outside the model folder ${root}; expected a file inside it`);
+    if (st.isDirectory()) fail(WHERE, `weight shard '${name}' listed in ${file} is a directory (${t}); expected a weights file`);
+    if (!st.isFile()) fail(WHERE, `weight shard '${name}' listed in ${file} is not a regular file (${t}); expected a weights file`);
+    try {
+      return { path: t, bytes: new Uint8Array(await fs.readFile(t)) };
+    } catch (e) {
+      fail(WHERE, `cannot read weight shard ${t} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}) listed in ${file}`);
+    }
+  }
+  fail(WHERE, `weight shard '${name}' listed in ${file} is missing (looked for ${tries.join(" and ")})`);
+}
 
 /** Read `path` (a model.json file or the folder holding one) and its weight shards. */
 export async function readModelFolder(path: string): Promise<ModelFolder> {
@@ -48,27 +80,33 @@ export async function readModelFolder(path: string): Promise<ModelFolder> {
   if (!Array.isArray(j.weightsManifest)) fail(WHERE, `${file} has no weightsManifest array; expected the weights manifest of a tfjs layers model`);
   const shards: string[] = [];
   const parts: Uint8Array[] = [];
+  const root = p.resolve(dir);
+  const realRoot = await fs.realpath(root).catch(() => root);
   for (const g of j.weightsManifest) {
     if (!Array.isArray(g?.paths) || !Array.isArray(g?.weights)) fail(WHERE, `${file}: a weightsManifest group has no paths/weights arrays; expected { paths: [...], weights: [...] }`);
     for (const name of g.paths) {
-      const tries = [name, name.endsWith(".bin") ? name.slice(0, -4) : `${name}.bin`].map((n) => p.join(dir, n));
-      let bytes: Uint8Array | null = null;
-      for (const t of tries) {
-        try { bytes = new Uint8Array(await fs.readFile(t)); shards.push(t); break; } catch { /* next */ }
-      }
-      if (!bytes) fail(WHERE, `weight shard '${name}' listed in ${file} is missing (looked for ${tries.join(" and ")})`);
+      const { path: shard, bytes } = await readShard(fs, p, file, root, realRoot, name);
+      shards.push(shard);
       parts.push(bytes);
     }
   }
   const have = parts.reduce((s, b) => s + b.byteLength, 0);
   const specs = j.weightsManifest.flatMap((g) => g.weights);
-  for (const w of specs) if (!(w.dtype in BYTES)) fail(WHERE, `weight '${w.name}' has dtype '${w.dtype}'; expected one of ${Object.keys(BYTES).join(", ")}`);
-  const need = specs.reduce((s, w) => s + BYTES[w.dtype] * w.shape.reduce((a, b) => a * b, 1), 0);
+  let need = 0;
+  for (const w of specs) {
+    const n = specSize(w, WHERE);
+    quantizationOf(w, WHERE);
+    const b = storedBytes(w);
+    if (b === undefined) fail(WHERE, `weight '${w.name}' has dtype '${w.dtype}'; expected one of ${Object.keys(BYTES).join(", ")}`);
+    need += b * n;
+  }
   if (have !== need) {
     fail(WHERE, `the weight shards of ${file} hold ${have} bytes but its manifest needs ${need}: ${have < need ? "a shard is truncated" : "a shard has extra bytes"} (${shards.join(", ")})`);
   }
   const all = new Uint8Array(have);
   let o = 0;
   for (const b of parts) { all.set(b, o); o += b.byteLength; }
+  // Raw float16 weights become the converter's float16-quantized form (same bytes) so stock tfjs loads them.
+  for (const g of j.weightsManifest) g.weights = relabelFloat16(g.weights);
   return { file, dir, shards, artifacts: artifactsFromJSON(j, all.buffer), modelJSON: j, changes };
 }

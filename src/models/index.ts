@@ -8,3 +8,5 @@ export type { Artifacts, WeightSpec } from "../compress/artifacts.ts";
 export type { Folded } from "../compress/compress.ts";
 export { normalizeModelJSON, type NormalizeResult } from "./keras3.ts";
 export { readModelFolder, type ModelFolder } from "./files.ts";
+export { quantizeArtifacts, artifactsQuantization, type QuantizeReport } from "../compress/artifacts.ts";
+export { type QuantizeDtype, QUANTIZE_DTYPES } from "../compress/quantize.ts";

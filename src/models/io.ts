@@ -9,7 +9,8 @@
 // tf.io.browserFiles are stock tfjs and work unchanged on compressed models.
 import * as tf from "@tensorflow/tfjs-core";
 import { fail } from "../core/errors.ts";
-import type { Artifacts, WeightSpec } from "../compress/artifacts.ts";
+import { type Artifacts, type WeightSpec, specSize } from "../compress/artifacts.ts";
+import { quantizationOf, storedBytes } from "../compress/quantize.ts";
 
 /** The model.json object tfjs writes (topology + weights manifest + metadata). */
 export interface ModelJSON {
@@ -36,15 +37,37 @@ export function artifactsToJSON(a: Artifacts, weightsPath = "weights.bin"): { mo
   return { modelJSON, weightData: joinBuffers(a.weightData) };
 }
 
-/** A model.json object (string or parsed) and its weight bytes (all shards concatenated in manifest order) → artifacts. */
-export function artifactsFromJSON(modelJSON: ModelJSON | string, weightData: ArrayBuffer | Uint8Array): Artifacts {
-  const j = (typeof modelJSON === "string" ? JSON.parse(modelJSON) : modelJSON) as ModelJSON;
+/**
+ * A model.json object (string or parsed) and its weight bytes (all shards concatenated in manifest order) → artifacts.
+ * `weightData` may be a view (a Node Buffer from the shared pool, a subarray): exactly its bytes are used.
+ */
+export function artifactsFromJSON(modelJSON: ModelJSON | string, weightData: ArrayBuffer | ArrayBufferView): Artifacts {
+  let j: ModelJSON;
+  try {
+    j = (typeof modelJSON === "string" ? JSON.parse(modelJSON) : modelJSON) as ModelJSON;
+  } catch (e) {
+    fail("artifactsFromJSON", `modelJSON is not valid JSON (${(e as Error).message}); expected the content of a tfjs model.json`);
+  }
   if (!j || typeof j !== "object" || j.modelTopology === undefined) fail("artifactsFromJSON", "modelJSON has no modelTopology; expected the content of a tfjs model.json");
   if (!Array.isArray(j.weightsManifest)) fail("artifactsFromJSON", "modelJSON has no weightsManifest array; expected the content of a tfjs model.json");
+  for (const g of j.weightsManifest) if (!g || !Array.isArray(g.weights)) fail("artifactsFromJSON", "a weightsManifest group has no weights array; expected { paths: [...], weights: [...] }");
   const specs = j.weightsManifest.flatMap((g) => g.weights);
-  const bytes = weightData instanceof Uint8Array ? weightData.slice().buffer : weightData;
-  const need = specs.reduce((s, w) => s + 4 * w.shape.reduce((a, b) => a * b, 1), 0);
-  if (bytes.byteLength !== need) fail("artifactsFromJSON", `weightData has ${bytes.byteLength} bytes but the manifest's float32 weights need ${need}`);
+  let bytes: ArrayBuffer;
+  if (ArrayBuffer.isView(weightData)) {
+    const copy = new Uint8Array(weightData.byteLength);
+    copy.set(new Uint8Array(weightData.buffer, weightData.byteOffset, weightData.byteLength));
+    bytes = copy.buffer;
+  } else if (Object.prototype.toString.call(weightData) === "[object ArrayBuffer]") bytes = weightData;
+  else fail("artifactsFromJSON", `weightData is ${weightData === null ? "null" : typeof weightData}; expected an ArrayBuffer or a Uint8Array/Buffer of the weight bytes`);
+  let need = 0;
+  for (const w of specs) {
+    const n = specSize(w, "artifactsFromJSON");
+    quantizationOf(w, "artifactsFromJSON");
+    const b = storedBytes(w);
+    if (b === undefined) fail("artifactsFromJSON", `weight '${w.name}' has dtype '${w.dtype}'; expected float32, float16, int32 or another tfjs dtype`);
+    need += b * n;
+  }
+  if (bytes.byteLength !== need) fail("artifactsFromJSON", `weightData has ${bytes.byteLength} bytes but the manifest's weights need ${need}; expected exactly the concatenated shards`);
   const out: Artifacts = { modelTopology: j.modelTopology, weightSpecs: specs, weightData: bytes };
   for (const k of META) if (j[k] !== undefined) out[k] = j[k];
   return out;
@@ -94,17 +117,9 @@ export function fileSystem(path: string, options: FileSystemOptions = {}): tf.io
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(a) };
     },
     async load(): Promise<tf.io.ModelArtifacts> {
-      const f = await fs();
-      const text = await f.readFile(file, "utf8").catch((e: Error) => fail("fileSystem", `cannot read ${file}: ${e.message}`));
-      const j = JSON.parse(text) as ModelJSON;
-      if (!Array.isArray(j.weightsManifest)) fail("fileSystem", `${file} has no weightsManifest; expected a tfjs layers model.json`);
-      const shards: Uint8Array[] = [];
-      for (const g of j.weightsManifest) for (const p of g.paths) shards.push(await f.readFile(`${dir}/${p}`));
-      const total = shards.reduce((s, b) => s + b.byteLength, 0);
-      const bytes = new Uint8Array(total);
-      let o = 0;
-      for (const s of shards) { bytes.set(s, o); o += s.byteLength; }
-      return artifactsFromJSON(j, bytes.buffer) as tf.io.ModelArtifacts;
+      // The same reader as the CLI: shard paths confined to the folder, sizes checked, quantized weights read.
+      const { readModelFolder } = await import("./files.ts");
+      return (await readModelFolder(file)).artifacts as tf.io.ModelArtifacts;
     },
   };
 }

@@ -96,11 +96,13 @@ export function normalizeModelJSON(modelJSON: unknown): NormalizeResult {
   // Keras 3 writes keras_version 3.x; tfjs only reads it as metadata.
   const { model, names } = layerNames(out.modelTopology);
   if (model && Array.isArray(out.weightsManifest)) {
-    for (const g of out.weightsManifest as { weights?: { name: string }[] }[]) {
-      for (const w of g.weights ?? []) {
+    for (const g of out.weightsManifest as ({ weights?: unknown } | null)[]) {
+      // Malformed groups and specs are left for the reader to reject with a message naming them.
+      if (!isObj(g) || !Array.isArray(g.weights)) continue;
+      for (const w of g.weights as { name: unknown }[]) {
         const prefix = `${model}/`;
-        if (typeof w.name === "string" && w.name.startsWith(prefix)) {
-          const rest = w.name.slice(prefix.length);
+        if (isObj(w) && typeof w.name === "string" && w.name.startsWith(prefix)) {
+          const rest = (w.name as string).slice(prefix.length);
           const first = rest.split("/")[0];
           if (names.has(first) && rest.includes("/")) {
             w.name = rest;

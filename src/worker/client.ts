@@ -3,6 +3,7 @@
 // signatures of the direct API, returning promises. One pending call per id;
 // progress messages go to the call's onProgress; errors come back re-thrown.
 import { OdecompError, fail } from "../core/errors.ts";
+import { show } from "../core/show.ts";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import type { CompressOptions, Plan } from "../compress/plan.ts";
 import type { Artifacts } from "../compress/artifacts.ts";
@@ -45,7 +46,16 @@ export interface CreateWorkerOptions {
   transferInputs?: boolean;
   /** Set-up of the worker: tfjs backend, wasm paths, threads. */
   init?: WorkerInit;
+  /**
+   * How long to wait for the worker to answer init (load odecomp and tfjs, compile the kernels) before
+   * giving up with an OdecompError, in milliseconds; default 60000. Infinity waits forever. A worker that
+   * is not running the odecomp script never answers, so without a limit createWorker would never settle.
+   */
+  initTimeoutMs?: number;
 }
+
+/** createWorker's default initTimeoutMs: generous for a cold browser start (tfjs + two wasm compiles). */
+export const DEFAULT_INIT_TIMEOUT_MS = 60_000;
 
 type Async<F extends (...args: never[]) => unknown> = (...args: Parameters<F>) => Promise<Awaited<ReturnType<F>>>;
 
@@ -114,6 +124,10 @@ async function startWorker(url: URL | string): Promise<WebWorkerLike | NodeWorke
  * object has the direct API's functions with the same signatures, returning promises.
  */
 export async function createWorker(options: CreateWorkerOptions = {}): Promise<OdecompWorker> {
+  const initTimeoutMs = options.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS;
+  if (typeof initTimeoutMs !== "number" || !(initTimeoutMs > 0)) {
+    fail(WHERE, `initTimeoutMs must be a number of milliseconds > 0 (or Infinity), got ${show(initTimeoutMs)}`);
+  }
   const worker = options.worker ?? await startWorker(options.url ?? defaultWorkerUrl());
   const node = typeof (worker as NodeWorkerLike).on === "function";
   const pending = new Map<number, Pending>();
@@ -187,7 +201,19 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<O
   let info: WorkerInfo;
   try {
     info = await new Promise<WorkerInfo>((resolve, reject) => {
-      send({ type: "init", id: nextId++, init: options.init ?? {} }, { resolve: resolve as (v: unknown) => void, reject }, []);
+      const id = nextId++;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const done = <T>(f: (v: T) => void) => (v: T) => { if (timer !== undefined) clearTimeout(timer); f(v); };
+      if (Number.isFinite(initTimeoutMs)) {
+        timer = setTimeout(() => {
+          pending.delete(id);
+          (worker as NodeWorkerLike).unref?.(); // a silent worker must not keep the process alive
+          const why = `the worker did not answer init within ${initTimeoutMs} ms; expected a worker running the odecomp worker script (src/worker/entry.ts, dist/worker/entry.js) — raise options.initTimeoutMs if it is only slow to start`;
+          dead = why;
+          reject(new OdecompError(`${WHERE}: ${why}`));
+        }, initTimeoutMs);
+      }
+      send({ type: "init", id, init: options.init ?? {} }, { resolve: done(resolve as (v: unknown) => void), reject: done(reject) }, []);
     });
   } catch (e) {
     if (!options.worker) await worker.terminate(); // ours: do not leave a half-started worker behind

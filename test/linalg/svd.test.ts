@@ -195,7 +195,7 @@ describe("svd input validation", () => {
     expect(() => svd(a, { method: "qr" as never })).toThrow(/svd: unknown method 'qr'; expected one of 'auto', 'full', 'randomized'/);
     expect(() => svd(a, { oversample: -2 })).toThrow(/oversample -2 is invalid; expected an integer ≥ 0/);
     expect(() => svd(a, { powerIterations: 1.5 })).toThrow(/powerIterations 1\.5 is invalid; expected an integer in 0\.\.100/);
-    expect(() => svd(a, { seed: NaN })).toThrow(/seed NaN is invalid; expected an integer/);
+    expect(() => svd(a, { seed: NaN })).toThrow(/seed NaN \(a number\) is invalid; expected an integer/);
   });
   it("rejects NaN/Inf and non-2-D input", () => {
     const b = randMat(3, 3, 2);

@@ -1,0 +1,72 @@
+// The tfjs timer (no speed asserted here: it returns positive times, builds the right layers and leaks
+// no tensors), whole-model timing, and the JSON disk cache.
+import { beforeAll, describe, expect, it } from "vitest";
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CachedTimer, requestLayers, type TimingRequest } from "../../src/compress/timecost.ts";
+import { loadTimingCache, saveTimingCache, tfjsTimer, timeModel } from "../../src/models/timing.ts";
+import type { FactorizableLayer } from "../../src/layers/types.ts";
+import { convModel, rnd, setup, tf } from "./helpers.ts";
+
+beforeAll(setup);
+
+const layer: FactorizableLayer = {
+  className: "Conv2D", name: "c", kernel: rnd([3, 3, 8, 12], 1), bias: rnd([12], 2),
+  config: { name: "c", filters: 12, kernel_size: [3, 3], strides: [2, 2], padding: "same", activation: "relu" },
+};
+
+describe("tfjsTimer", () => {
+  it("times the layer and every method's chain, inference and training, without leaking tensors", () => {
+    const timer = tfjsTimer({ warmup: 1, repeats: 2, minSeconds: 0 });
+    expect(timer.id).toMatch(/^tfjs-cpu@/);
+    const before = tf.memory().numTensors;
+    const reqs: TimingRequest[] = [
+      { layer, method: null, ranks: [], inShape: [9, 7, 8], batch: 2, mode: "inference" },
+      { layer, method: "tucker2", ranks: [4, 4], inShape: [9, 7, 8], batch: 2, mode: "training" },
+      { layer, method: "cp", ranks: [5], inShape: [9, 7, 8], batch: 1, mode: "inference" },
+      { layer, method: "spatial-svd", ranks: [3], inShape: [9, 7, 8], batch: 1, mode: "training" },
+      { layer, method: "channel-svd", ranks: [6], inShape: [9, 7, 8], batch: 3, mode: "inference" },
+    ];
+    for (const r of reqs) {
+      const t = timer.time(r);
+      expect(t).toBeGreaterThan(0);
+      expect(Number.isFinite(t)).toBe(true);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    expect(requestLayers(reqs[2]).map((s) => s.className)).toEqual(["Conv2D", "DepthwiseConv2D", "DepthwiseConv2D", "Conv2D"]);
+    expect(() => timer.time({ ...reqs[0], batch: 0 })).toThrow(/batch is 0/);
+  });
+
+  it("times a whole model without leaking tensors", () => {
+    const m = convModel({ h: 6, w: 6, s: 3, t: 4, k: [3, 3] });
+    const before = tf.memory().numTensors;
+    expect(timeModel(m, 2, "inference", { warmup: 1, repeats: 2, minSeconds: 0 })).toBeGreaterThan(0);
+    expect(timeModel(m, 2, "training", { warmup: 1, repeats: 2, minSeconds: 0 })).toBeGreaterThan(0);
+    expect(tf.memory().numTensors).toBe(before);
+    m.dispose();
+  });
+});
+
+describe("timing cache on disk", () => {
+  it("round-trips the measurements, writes atomically, and a missing file is an empty cache", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "odecomp-timing-"));
+    const file = join(dir, "timing.json");
+    expect((await loadTimingCache(file)).size).toBe(0);
+    const fake = { id: "fake", time: () => 1e-3 };
+    const c = new CachedTimer(fake);
+    c.time({ layer, method: "tucker2", ranks: [4, 8], inShape: [9, 7, 8], batch: 1, mode: "inference" });
+    await saveTimingCache(file, c.entries);
+    expect(readdirSync(dir)).toEqual(["timing.json"]); // no temporary left behind
+    const back = await loadTimingCache(file);
+    expect([...back]).toEqual([...c.entries]);
+  });
+  it("a malformed file is a clear error naming it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "odecomp-timing-"));
+    const file = join(dir, "bad.json");
+    writeFileSync(file, "{not json");
+    await expect(loadTimingCache(file)).rejects.toThrow(/timing cache .*bad\.json is not JSON/);
+    writeFileSync(file, "{}");
+    await expect(loadTimingCache(file)).rejects.toThrow(/has no 'entries' object/);
+  });
+});
