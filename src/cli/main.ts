@@ -78,6 +78,7 @@ export function program(io: CliIO, result: { code: number } = { code: 0 }): Comm
     .option("--epochs <n>", "epochs", "3")
     .option("--at <epoch>", "decompose-at / incremental: epochs before the (first) decomposition (default epochs/3); auto: switch after this epoch instead of on convergence")
     .option("--reconstruct-at <epoch>", "decompose-at: fold the chains back at this epoch")
+    .option("--cost <model>", "auto: per-layer cost model, measured (forward + backward on the backend) or flops (deterministic)", "measured")
     .option("--rank <r>", "pretrain / fading: target rank of --layers (default 15)")
     .option("--layers <names>", "pretrain / fading: Dense layers to factorize", "fc1")
     .option("--train-per-class <n>", "training images per class (default: all)")
@@ -88,6 +89,7 @@ export function program(io: CliIO, result: { code: number } = { code: 0 }): Comm
 
   trainingOptions(selectOptions(p.command("main").description("the main job: baseline vs the automatic low-rank schedule (or decompose-at-epoch) on Fashion-MNIST, comparison table, out/report.html and the compressed model")))
     .option("--schedule <name>", "accelerated run: auto (switch to low rank when the stable ranks converge, by epoch --at at the latest) or decompose-at", "auto")
+    .option("--cost <model>", "auto: per-layer cost model, measured (forward + backward on the backend) or flops (deterministic)", "measured")
     .option("--full", "the complete experiment (all 60,000 training images, 10 epochs)")
     .option("--out <dir>", "output folder", "out")
     .option("--model <name>", "reference model: vgg, resnet or mlp", "vgg")

@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { loadFashionMnist, loadMnist } from "../data/node.ts";
-import { mlp, vggCnn, smallResNet, train, baseline, decomposeAtEpoch, pretrain, fading, incrementalDecompose, auto, predictCurve, type Schedule, type TrainResult, type Phase } from "../train/index.ts";
+import { mlp, vggCnn, smallResNet, train, baseline, decomposeAtEpoch, pretrain, fading, incrementalDecompose, auto, predictCurve, flopsTimer, fittedTimer, type LayerTimer, type Schedule, type TrainResult, type Phase } from "../train/index.ts";
 import { formatPlan, modelToArtifacts, type CompressOptions, type Plan } from "../models/index.ts";
 import { UsageError } from "./errors.ts";
 import { artifactFiles, compressOptions, num, table, type CliIO, type SelectFlags } from "./commands.ts";
@@ -20,7 +20,19 @@ export interface TrainFlags extends SelectFlags {
   dataset: string; model: string; schedule: string;
   epochs: string; at?: string; reconstructAt?: string; rank?: string; layers?: string;
   batchSize: string; trainPerClass?: string; testPerClass?: string; seed: string; lr: string; warmup: string;
-  backend: string; out?: string; json?: boolean; force?: boolean; quiet?: boolean;
+  backend: string; out?: string; json?: boolean; force?: boolean; quiet?: boolean; cost?: string;
+}
+
+/**
+ * The auto schedule's cost model: the measured one (forward + backward of each layer and chain on the
+ * active backend at the training batch, cached, chains fitted between three timed ranks) or FLOPs.
+ */
+async function costModel(kind: string | undefined): Promise<LayerTimer> {
+  const k = pick("--cost", kind ?? "measured", ["measured", "flops"] as const);
+  if (k === "flops") return flopsTimer;
+  const { tfjsTimer } = await import("../models/timing.ts");
+  const { CachedTimer } = await import("../compress/timecost.ts");
+  return fittedTimer(new CachedTimer(tfjsTimer()));
 }
 
 function pick<T extends string>(name: string, v: string, list: readonly T[]): T {
@@ -152,6 +164,7 @@ export async function cmdTrain(f: TrainFlags, io: CliIO): Promise<number> {
   await useBackend(backend);
   const model = buildModel(f.model, seed);
   const schedule = buildSchedule(f, model);
+  for (const p of schedule.phases) if (p.kind === "auto") p.plan = { ...p.plan, timer: await costModel(f.cost) };
   const data = await loadData(f.dataset, trainPerClass, testPerClass);
   if (f.out) await checkOut(f.out, [], !!f.force);
   const run = await runSchedule(schedule.name, model, data, schedule, { batchSize, seed, lr, warmupSteps, quiet: f.quiet || f.json });
@@ -181,7 +194,7 @@ export async function cmdTrain(f: TrainFlags, io: CliIO): Promise<number> {
 // ---- the main job
 
 export interface MainFlags extends SelectFlags {
-  full?: boolean; out: string; epochs?: string; at?: string; trainPerClass?: string; testPerClass?: string; schedule?: string;
+  full?: boolean; out: string; epochs?: string; at?: string; trainPerClass?: string; testPerClass?: string; schedule?: string; cost?: string;
   batchSize: string; seed: string; lr: string; warmup: string; model: string; backend: string; json?: boolean; quiet?: boolean;
 }
 
@@ -218,7 +231,7 @@ export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
   const log = (m: string) => { if (!f.quiet && !f.json) io.err(m); };
   // auto: ranks from the scaled stable rank (or --rank-rule/--budget), shrunk together to ≤ 40 % of the factorizable layers' cost if they would keep more.
   const accSchedule = scheduleKind === "auto"
-    ? auto({ epochs: s.epochs, ...(f.at !== undefined ? { switchAt: s.at } : { convergence: { maxEpochs: s.at, minEpochs: Math.min(1, s.at) } }), plan: { select: userSelect ?? { kind: "stable" }, budget: userSelect ? undefined : 0.4, skip: plan.skip } })
+    ? auto({ epochs: s.epochs, ...(f.at !== undefined ? { switchAt: s.at } : { convergence: { maxEpochs: s.at, minEpochs: Math.min(1, s.at) } }), plan: { select: userSelect ?? { kind: "stable" }, budget: userSelect ? undefined : 0.4, skip: plan.skip, timer: await costModel(f.cost) } })
     : decomposeAtEpoch({ epochs: s.epochs, at: s.at, plan });
   log(`Fashion-MNIST: ${data.train.count} train / ${data.test.count} test images; model ${modelKind}; ${s.epochs} epochs, ${scheduleKind === "auto" ? (f.at !== undefined ? `auto schedule switching after epoch ${s.at}` : `auto schedule switching on stable-rank convergence, after epoch ${s.at} at the latest`) : `decompose after epoch ${s.at}`}; backend ${backend}${backend === "wasm" ? " + odecomp kernels" : ""}`);
 

@@ -12,7 +12,7 @@ beforeAll(async () => { await tf.setBackend("cpu"); });
 describe("odecomp train --schedule auto", () => {
   it("switches at --at, records per-layer decisions in --json, writes report.html", async () => {
     const out = join(tmp(), "auto");
-    const r = await run("train", "--dataset", "mnist", "--model", "mlp", "--schedule", "auto", "--epochs", "3", "--at", "1", "--rank-rule", "stable:0.5",
+    const r = await run("train", "--dataset", "mnist", "--model", "mlp", "--schedule", "auto", "--epochs", "3", "--at", "1", "--rank-rule", "stable:0.5", "--cost", "flops",
       "--train-per-class", "4", "--test-per-class", "2", "--backend", "cpu", "--json", "--out", out);
     expect(r.code, r.err).toBe(0);
     const j = JSON.parse(r.out);
@@ -31,6 +31,9 @@ describe("odecomp train --schedule auto", () => {
     const a = await run("train", "--schedule", "auto", "--rank-rule", "stable:x");
     expect(a.code).toBe(2);
     expect(a.err).toMatch(/--rank-rule stable:<scale> is 'x'/);
+    const c = await run("train", "--schedule", "auto", "--epochs", "2", "--cost", "time");
+    expect(c.code).toBe(2);
+    expect(c.err).toMatch(/--cost is 'time'; expected one of measured, flops/);
     const b = await run("train", "--schedule", "auto", "--epochs", "1");
     expect(b.code).toBe(2);
     expect(b.err).toMatch(/needs --epochs ≥ 2/);
@@ -47,6 +50,8 @@ describe("odecomp main (auto schedule, the default)", () => {
     expect(results.accelerated.phases.map((p: { kind: string }) => p.kind)).toEqual(["auto"]);
     expect(a.switchEpoch).toBe(1); // converged or not, the cap for a 3-epoch run is epoch 1
     expect(a.plan.budget.keep).toBe(0.4);
+    expect(a.plan.timer).toMatch(/^tfjs-cpu.*a \+ b·FLOPs fitted/); // the measured cost model by default
+    for (const d of a.plan.decisions) if (d.action === "factorize") expect(d.factorizedCost).toBeLessThan(d.denseCost);
     expect(a.plan.costAfter).toBeLessThanOrEqual(0.4 * a.plan.costBefore * (1 + 1e-9));
     const html = readFileSync(join(out, "report.html"), "utf8");
     expect(html).toContain("Automatic schedule");
