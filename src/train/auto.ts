@@ -243,8 +243,8 @@ export function planSwitch(candidates: Candidate[], totalParams: number, stable:
     if (e.action !== "factorize") return keep(`rank rule: ${e.note || "no saving"}`, e.ranks);
     const method = methods[c.layer.name];
     const f = cost(c, method, e.ranks);
-    if (!(f < (1 - minGain) * dense)) return keep(`factorizing does not pay: ${fmt(f)} vs ${fmt(dense)} dense (${timer.id}; needs ≥ ${(100 * minGain).toFixed(0)}% less)`, e.ranks, f);
-    return { ...base, action: "factorize", method, ranks: e.ranks, ruleRanks: e.ranks, factorizedCost: f, why: `${fmt(f)} vs ${fmt(dense)} dense (${timer.id})` };
+    if (!(f < (1 - minGain) * dense)) return keep(`factorizing does not pay: ${fmt(f)} vs ${fmt(dense)} dense (needs ≥ ${(100 * minGain).toFixed(0)}% less)`, e.ranks, f);
+    return { ...base, action: "factorize", method, ranks: e.ranks, ruleRanks: e.ranks, factorizedCost: f, why: `${fmt(f)} vs ${fmt(dense)} dense` };
   });
   const eligible = candidates.map((c, i) => !skip.has(c.layer.name) && plan.entries[i].action === "factorize");
   const costBefore = decisions.reduce((a, d) => a + d.denseCost, 0);
@@ -258,8 +258,8 @@ export function planSwitch(candidates: Candidate[], totalParams: number, stable:
       if (!eligible[i]) return d;
       const c = candidates[i], method = methods[c.layer.name], ranks = d.ruleRanks.map((r) => Math.max(1, Math.floor(s * r)));
       const f = cost(c, method, ranks);
-      if (!(f < (1 - minGain) * d.denseCost)) return { ...d, action: "keep" as const, method: null, ranks: [], factorizedCost: f, why: `factorizing does not pay at ranks [${ranks}]: ${fmt(f)} vs ${fmt(d.denseCost)} dense (${timer.id})` };
-      return { ...d, action: "factorize" as const, method, ranks, factorizedCost: f, why: `${fmt(f)} vs ${fmt(d.denseCost)} dense (${timer.id})${s < 1 ? `, rule ranks ×${s.toFixed(3)} for the budget` : ""}` };
+      if (!(f < (1 - minGain) * d.denseCost)) return { ...d, action: "keep" as const, method: null, ranks: [], factorizedCost: f, why: `factorizing does not pay at ranks [${ranks}]: ${fmt(f)} vs ${fmt(d.denseCost)} dense` };
+      return { ...d, action: "factorize" as const, method, ranks, factorizedCost: f, why: `${fmt(f)} vs ${fmt(d.denseCost)} dense${s < 1 ? `, rule ranks ×${s.toFixed(3)} for the budget` : ""}` };
     });
     let lo = 0, hi = 1, s = 1;
     if (after(at(1)) > target) {
