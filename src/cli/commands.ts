@@ -62,8 +62,9 @@ export function compressOptions(f: SelectFlags): CompressOptions {
       const t = Number(arg);
       if (!(t > 0 && t <= 1)) throw new UsageError(`--rank-rule energy threshold is '${arg}'; expected a fraction in (0, 1]`);
       select = { kind: "energy", threshold: t };
-    } else if (rule === "full" && arg === undefined) select = { kind: "full" };
-    else throw new UsageError(`--rank-rule is '${f.rankRule}'; expected evbmf, evbmf:<weaken 0..1>, energy:<threshold> or full`);
+    } else if (rule === "stable") select = arg === undefined ? { kind: "stable" } : { kind: "stable", scale: num("--rank-rule stable:<scale>", arg, 1e-6, 1e6) };
+    else if (rule === "full" && arg === undefined) select = { kind: "full" };
+    else throw new UsageError(`--rank-rule is '${f.rankRule}'; expected evbmf, evbmf:<weaken 0..1>, energy:<threshold>, stable, stable:<scale> or full`);
   }
   if (select) o.select = select;
   if (f.tucker !== undefined) {

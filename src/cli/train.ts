@@ -3,24 +3,36 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { loadFashionMnist, loadMnist } from "../data/node.ts";
-import { mlp, vggCnn, smallResNet, train, baseline, decomposeAtEpoch, pretrain, fading, incrementalDecompose, predictCurve, type Schedule, type TrainResult, type Phase } from "../train/index.ts";
+import { mlp, vggCnn, smallResNet, train, baseline, decomposeAtEpoch, pretrain, fading, incrementalDecompose, auto, predictCurve, flopsTimer, fittedTimer, type LayerTimer, type Schedule, type TrainResult, type Phase } from "../train/index.ts";
 import { formatPlan, modelToArtifacts, type CompressOptions, type Plan } from "../models/index.ts";
 import { UsageError } from "./errors.ts";
 import { artifactFiles, compressOptions, num, table, type CliIO, type SelectFlags } from "./commands.ts";
 import { useBackend } from "./backend.ts";
 import { progress } from "./progress.ts";
 import { checkOut, writeOut, type Files } from "./output.ts";
-import { renderReport, type ReportData, type RunPoint } from "./report.ts";
+import { renderAutoReport, renderReport, type ReportData, type RunPoint } from "./report.ts";
 
 export const DATASETS = ["mnist", "fashion-mnist"] as const;
 export const MODELS = ["mlp", "vgg", "resnet"] as const;
-export const SCHEDULES = ["baseline", "decompose-at", "pretrain", "fading", "incremental"] as const;
+export const SCHEDULES = ["baseline", "decompose-at", "pretrain", "fading", "incremental", "auto"] as const;
 
 export interface TrainFlags extends SelectFlags {
   dataset: string; data?: string; model: string; schedule: string;
   epochs: string; at?: string; reconstructAt?: string; rank?: string; layers?: string;
   batchSize: string; trainPerClass?: string; testPerClass?: string; seed: string; lr: string; warmup: string;
-  backend: string; out?: string; json?: boolean; force?: boolean; quiet?: boolean;
+  backend: string; out?: string; json?: boolean; force?: boolean; quiet?: boolean; cost?: string;
+}
+
+/**
+ * The auto schedule's cost model: the measured one (forward + backward of each layer and chain on the
+ * active backend at the training batch, cached, chains fitted between three timed ranks) or FLOPs.
+ */
+async function costModel(kind: string | undefined): Promise<LayerTimer> {
+  const k = pick("--cost", kind ?? "measured", ["measured", "flops"] as const);
+  if (k === "flops") return flopsTimer;
+  const { tfjsTimer } = await import("../models/timing.ts");
+  const { CachedTimer } = await import("../compress/timecost.ts");
+  return fittedTimer(new CachedTimer(tfjsTimer()));
 }
 
 function pick<T extends string>(name: string, v: string, list: readonly T[]): T {
@@ -53,6 +65,13 @@ export function buildSchedule(f: TrainFlags, model: tfl.LayersModel): Schedule {
   const rank = f.rank !== undefined ? num("--rank", f.rank, 1, 1e6, true) : undefined;
   switch (f.schedule) {
     case "baseline": return baseline({ epochs });
+    case "auto": {
+      // --at: a user-given switch epoch; --rank-rule / --budget: the rank rule (default scaled stable rank); cost model: FLOPs for now.
+      if (epochs < 2) throw new UsageError("--schedule auto needs --epochs ≥ 2 (full-rank, then low-rank)");
+      const switchAt = f.at !== undefined ? num("--at", f.at, 0, epochs - 1, true) : undefined;
+      const reconstructAt = f.reconstructAt !== undefined ? num("--reconstruct-at", f.reconstructAt, Math.max(1, (switchAt ?? 0) + 1), epochs - 1, true) : undefined;
+      return auto({ epochs, switchAt, reconstructAt, plan: { select: plan.select, skip: plan.skip } });
+    }
     case "decompose-at": return decomposeAtEpoch({ epochs, at, plan, reconstructAt: f.reconstructAt !== undefined ? num("--reconstruct-at", f.reconstructAt, at, epochs, true) : undefined });
     case "pretrain": return pretrain({ epochs, rank: rank ?? 15, layers });
     case "fading": {
@@ -83,7 +102,7 @@ export interface Run {
 
 /** train() with progress, wall-clock points per epoch and the decomposition point. */
 export async function runSchedule(name: string, model: tfl.LayersModel, data: Parameters<typeof train>[1], schedule: Schedule, o: { batchSize: number; seed: number; lr: number; warmupSteps?: number; quiet?: boolean }): Promise<Run> {
-  const total = schedule.phases.reduce((s, p) => s + (p.kind === "train" ? p.epochs : 0), 0);
+  const total = schedule.phases.reduce((s, p) => s + (p.kind === "train" || p.kind === "auto" ? p.epochs : 0), 0);
   const bar = progress(total, name.padEnd(12), { quiet: o.quiet });
   const points: RunPoint[] = [];
   let decomposedAt: Run["decomposedAt"] = null, plan: Plan | null = null, planText = "";
@@ -106,6 +125,12 @@ export async function runSchedule(name: string, model: tfl.LayersModel, data: Pa
         }
       },
     });
+    const a = result.auto;
+    if (a && a.switchEpoch !== null && decomposedAt === null) {
+      const i = result.epochs.findIndex((e) => e.epoch === a.switchEpoch);
+      decomposedAt = { seconds: i >= 0 ? points[i].seconds : 0, epoch: a.switchEpoch, accuracyBefore: a.accuracyBefore ?? undefined, accuracyAfter: a.accuracyAfter ?? NaN };
+      planText = a.plan ? a.plan.decisions.map((x) => `${x.layer}: ${x.action === "factorize" ? `${x.method} rank ${x.ranks.join("×")}` : "dense"} — ${x.why}`).join("\n") : "";
+    }
     return { result, points, decomposedAt, plan, planText };
   } finally {
     bar.stop();
@@ -133,7 +158,8 @@ async function modelFiles(dir: string, model: tfl.LayersModel, extra: Record<str
 
 const runJSON = (r: Run) => ({
   schedule: r.result.schedule, totalSeconds: r.result.totalSeconds, trainSeconds: r.result.trainSeconds, final: r.result.final,
-  epochs: r.result.epochs.map(({ prediction: _p, ...e }) => e), phases: r.result.phases.map(({ plan: _p, ...p }) => p),
+  epochs: r.result.epochs.map(({ prediction: _p, ...e }) => e), phases: r.result.phases.map(({ plan: _p, auto: _a, ...p }) => p),
+  ...(r.result.auto ? { auto: r.result.auto } : {}),
   plan: r.plan, points: r.points,
 });
 
@@ -150,17 +176,26 @@ export async function cmdTrain(f: TrainFlags, io: CliIO): Promise<number> {
   await useBackend(backend);
   const model = own ? await (await import("./commands.ts")).loadModel(await (await import("./commands.ts")).loadFolder(f.model)) : buildModel(f.model, seed);
   const schedule = buildSchedule(f, model);
+  for (const p of schedule.phases) if (p.kind === "auto") p.plan = { ...p.plan, timer: await costModel(f.cost) };
   const data = own || !(DATASETS as readonly string[]).includes(spec) ? await loadOwnData(spec, model, f.model, trainPerClass, testPerClass) : await loadData(spec, trainPerClass, testPerClass);
   if (f.out) await checkOut(f.out, [], !!f.force);
   const run = await runSchedule(schedule.name, model, data, schedule, { batchSize, seed, lr, warmupSteps, quiet: f.quiet || f.json });
   try {
-    if (f.out) await writeOut(f.out, await modelFiles("", run.result.model, run.planText ? { "plan.txt": run.planText + "\n" } : {}));
+    const auto = run.result.auto;
+    const extra: Record<string, string> = run.planText ? { "plan.txt": run.planText + "\n" } : {};
+    if (auto) extra["report.html"] = await renderAutoReport(`odecomp train: ${f.model} on ${spec}, ${run.result.schedule}`, `backend ${tf.getBackend()}, seed ${seed}, batch ${batchSize}, lr ${lr}, ${data.train.count} training / ${data.test.count} test images`, { epochs: run.result.epochs, auto });
+    if (f.out) await writeOut(f.out, await modelFiles("", run.result.model, extra));
     if (f.json) io.out(JSON.stringify({ command: "train", backend: tf.getBackend(), dataset: spec, model: f.model, ...runJSON(run) }, null, 2));
     else {
       io.out(table(["phase", "kind", "epochs", "seconds", "params before", "params after", "accuracy"], run.result.phases.map((p) => [p.label, p.kind, String(p.epochs), p.seconds.toFixed(1), String(p.paramsBefore), String(p.paramsAfter), p.accuracy.toFixed(4)])));
       io.out(`\n${run.result.schedule}: ${run.result.totalSeconds.toFixed(1)} s wall-clock (${run.result.trainSeconds.toFixed(1)} s training), final accuracy ${run.result.final.accuracy.toFixed(4)}, ${run.result.final.params} parameters`);
       if (run.planText) io.out(`\n${run.planText}`);
-      if (f.out) io.out(`\nwrote ${f.out}/model.json, weights.bin`);
+      if (auto) {
+        io.out(`\n${auto.switchEpoch === null ? "no switch" : `switched after epoch ${auto.switchEpoch}`}: ${auto.reason}`);
+        if (auto.plan) io.out(`cost model: ${auto.plan.timer} (one batch, forward + backward)`);
+        if (auto.plan) io.out(table(["layer", "kind", "decision", "rank", "stable rank", "dense cost", "factorized cost", "why"], auto.plan.decisions.map((d) => [d.layer, d.kind, d.action === "factorize" ? String(d.method) : "dense", d.ranks.join("×") || "—", d.stableRank === null ? "—" : d.stableRank.toFixed(2), d.denseCost.toPrecision(4), d.factorizedCost === null ? "—" : d.factorizedCost.toPrecision(4), d.why])));
+      }
+      if (f.out) io.out(`\nwrote ${f.out}/model.json, weights.bin${auto ? ", report.html" : ""}`);
     }
   } finally {
     if (run.result.model !== model) run.result.model.dispose();
@@ -172,13 +207,16 @@ export async function cmdTrain(f: TrainFlags, io: CliIO): Promise<number> {
 // ---- the main job
 
 export interface MainFlags extends SelectFlags {
-  full?: boolean; out: string; epochs?: string; at?: string; trainPerClass?: string; testPerClass?: string;
+  full?: boolean; out: string; epochs?: string; at?: string; trainPerClass?: string; testPerClass?: string; schedule?: string; cost?: string;
   batchSize: string; seed: string; lr: string; warmup: string; model: string; backend: string; json?: boolean; quiet?: boolean;
 }
 
 /** Sizes: default ≈ 5 min on 2 cores; --full = all of Fashion-MNIST. */
 export function mainSizes(f: MainFlags) {
-  const d = f.full ? { epochs: 10, at: 3, trainPerClass: 6000, testPerClass: 1000 } : { epochs: 6, at: 2, trainPerClass: 250, testPerClass: 100 };
+  // The auto schedule is meant to leave full-rank training early (Cuttlefish: a few percent to a quarter of the
+  // epochs): its --at is the latest switch (1 of 6 epochs, 2 of 10), where decompose-at keeps its tuned 2 and 3.
+  const autoRun = (f.schedule ?? "auto") === "auto";
+  const d = f.full ? { epochs: 10, at: autoRun ? 2 : 3, trainPerClass: 6000, testPerClass: 1000 } : { epochs: 6, at: autoRun ? 1 : 2, trainPerClass: 250, testPerClass: 100 };
   const epochs = f.epochs !== undefined ? num("--epochs", f.epochs, 1, 1000, true) : d.epochs;
   return {
     epochs,
@@ -193,7 +231,9 @@ export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
   const modelKind = pick("--model", f.model, MODELS);
   const backend = pick("--backend", f.backend, ["wasm", "cpu"] as const);
   const batchSize = num("--batch-size", f.batchSize, 1, 65536, true), seed = num("--seed", f.seed, 0, 2 ** 31, true), lr = num("--lr", f.lr, 1e-8, 10), warmupSteps = num("--warmup", f.warmup, 0, 1e6, true);
+  const scheduleKind = pick("--schedule", f.schedule ?? "auto", ["auto", "decompose-at"] as const);
   const plan: CompressOptions = compressOptions(f);
+  const userSelect = plan.select;
   if (!plan.select) plan.select = { kind: "budget", keep: 0.4, metric: "flops" };
   // HOOI starts the decomposed model closer to the trained one than HOSVD (bench elhoushi-seeds: −0.85 vs −2.0 points).
   if (f.tucker === undefined) plan.decomposition = { ...plan.decomposition, tucker: { method: "hooi" } };
@@ -202,12 +242,16 @@ export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
   await useBackend(backend);
   const data = await loadData("fashion-mnist", s.trainPerClass, s.testPerClass);
   const log = (m: string) => { if (!f.quiet && !f.json) io.err(m); };
-  log(`Fashion-MNIST: ${data.train.count} train / ${data.test.count} test images; model ${modelKind}; ${s.epochs} epochs, decompose after epoch ${s.at}; backend ${backend}${backend === "wasm" ? " + odecomp kernels" : ""}`);
+  // auto: ranks from the scaled stable rank (or --rank-rule/--budget), shrunk together to ≤ 40 % of the factorizable layers' cost if they would keep more.
+  const accSchedule = scheduleKind === "auto"
+    ? auto({ epochs: s.epochs, ...(f.at !== undefined ? { switchAt: s.at } : { convergence: { maxEpochs: s.at, minEpochs: Math.min(1, s.at) } }), plan: { select: userSelect ?? { kind: "stable" }, budget: userSelect ? undefined : 0.4, skip: plan.skip, timer: await costModel(f.cost) } })
+    : decomposeAtEpoch({ epochs: s.epochs, at: s.at, plan });
+  log(`Fashion-MNIST: ${data.train.count} train / ${data.test.count} test images; model ${modelKind}; ${s.epochs} epochs, ${scheduleKind === "auto" ? (f.at !== undefined ? `auto schedule switching after epoch ${s.at}` : `auto schedule switching on stable-rank convergence, after epoch ${s.at} at the latest`) : `decompose after epoch ${s.at}`}; backend ${backend}${backend === "wasm" ? " + odecomp kernels" : ""}`);
 
   {
     const m1 = buildModel(modelKind, seed), m2 = buildModel(modelKind, seed);
     const base = await runSchedule("baseline", m1, data, baseline({ epochs: s.epochs }), { batchSize, seed, lr, warmupSteps, quiet: f.quiet || f.json });
-    const acc = await runSchedule("decompose-at", m2, data, decomposeAtEpoch({ epochs: s.epochs, at: s.at, plan }), { batchSize, seed, lr, warmupSteps, quiet: f.quiet || f.json });
+    const acc = await runSchedule(scheduleKind, m2, data, accSchedule, { batchSize, seed, lr, warmupSteps, quiet: f.quiet || f.json });
     try {
       const rows = [base, acc].map((r) => {
         const speed = base.result.trainSeconds / r.result.trainSeconds;
@@ -234,13 +278,14 @@ export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
       const d = acc.decomposedAt as Run["decomposedAt"];
       const report: ReportData = {
         title: "odecomp: accelerated training on Fashion-MNIST",
-        setup: `Fashion-MNIST subset: ${data.train.count} training / ${data.test.count} test images; reference CNN '${modelKind}'; ${s.epochs} epochs, batch ${batchSize}, Adam lr ${lr}, seed ${seed}; decompose after epoch ${s.at} with ${JSON.stringify(plan)}; tfjs ${backend} backend${backend === "wasm" ? " with odecomp kernels registered" : ""}; ${new Date().toISOString()}.`,
+        setup: `Fashion-MNIST subset: ${data.train.count} training / ${data.test.count} test images; reference CNN '${modelKind}'; ${s.epochs} epochs, batch ${batchSize}, Adam lr ${lr}, seed ${seed}; ${scheduleKind === "auto" ? `${acc.result.schedule}, ${JSON.stringify(accSchedule.phases[0])}` : `decompose after epoch ${s.at} with ${JSON.stringify(plan)}`}; tfjs ${backend} backend${backend === "wasm" ? " with odecomp kernels registered" : ""}; ${new Date().toISOString()}.`,
         runs: [base, acc].map((r) => ({ name: r.points[0]?.run ?? "", schedule: r.result.schedule, seconds: r.result.totalSeconds, trainSeconds: r.result.trainSeconds, accuracy: r.result.final.accuracy, params: r.result.final.params, forwardFlops: r.result.final.forwardFlops })),
         points: [...base.points, ...acc.points],
-        decomposition: d ? { run: "decompose-at", seconds: d.seconds, epoch: d.epoch, accuracyBefore: d.accuracyBefore, accuracyAfter: d.accuracyAfter } : null,
+        decomposition: d ? { run: scheduleKind, seconds: d.seconds, epoch: d.epoch, accuracyBefore: d.accuracyBefore, accuracyAfter: d.accuracyAfter } : null,
         plan: (acc.plan as Plan | null)?.entries ?? [],
         planText: acc.planText || (acc.plan ? formatPlan(acc.plan) : ""),
         predictor, table: summary,
+        ...(acc.result.auto ? { auto: { epochs: acc.result.epochs, auto: acc.result.auto } } : {}),
       };
       await writeOut(f.out, [
         ["report.html", await renderReport(report)],

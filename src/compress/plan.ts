@@ -27,6 +27,8 @@ import { LayerTimes, type TimeOption, planTime, roundRank } from "./timeplan.ts"
  * - "full" is { rule: "fraction", fraction: 1 }: each method's largest rank, exact.
  * - "budget" is the planner's own: a global allocation across layers, which a per-tensor rule
  *   cannot express (rankRuleOf gives null).
+ * - "stable" is Cuttlefish's scaled stable rank: ceil(scale · Σσ²/σ_max²) per unfolding, from the
+ *   same spectra (rankRuleOf gives null: selectRank has no such rule yet).
  */
 export type RankSelection =
   /**
@@ -39,7 +41,9 @@ export type RankSelection =
   /** Smallest rank keeping ≥ threshold of Σσ² per unfolding. */
   | { kind: "energy"; threshold: number }
   /** Exact (largest) ranks: the factorized model computes the same function. */
-  | { kind: "full" };
+  | { kind: "full" }
+  /** Scaled stable rank ceil(scale · ‖W‖²_F/σ_max²) of each unfolding (Cuttlefish; default scale 1). */
+  | { kind: "stable"; scale?: number };
 
 /** Options shared by compress() and planCompression(). */
 export interface CompressOptions {
@@ -158,8 +162,11 @@ function checkOptions(o: CompressOptions, names: Set<string>): RankSelection {
       break;
     case "full":
       break;
+    case "stable":
+      if (sel.scale !== undefined && !(typeof sel.scale === "number" && sel.scale > 0 && Number.isFinite(sel.scale))) fail(WHERE, `stable rank scale is ${sel.scale}; expected a positive number`);
+      break;
     default:
-      fail(WHERE, `select.kind is '${(sel as { kind: unknown }).kind}'; expected 'budget', 'evbmf', 'energy' or 'full'`);
+      fail(WHERE, `select.kind is '${(sel as { kind: unknown }).kind}'; expected 'budget', 'evbmf', 'energy', 'stable' or 'full'`);
   }
   const cm = o.convMethod ?? "auto";
   const conv = convMethodNames();
@@ -179,7 +186,7 @@ export function rankRuleOf(sel: RankSelection): RankRule | null {
     case "evbmf": return { rule: "evbmf", weaken: sel.weaken ?? 1, fallback: "skip" };
     case "energy": return { rule: "energy", energy: sel.threshold };
     case "full": return { rule: "fraction", fraction: 1 };
-    case "budget": return null;
+    case "budget": case "stable": return null;
   }
 }
 
@@ -228,9 +235,19 @@ function ranksByRule(w: Work, sel: RankSelection): number[] {
     case "full": return w.max;
     case "energy": r = s.map((x) => planEnergyRank(x, sel.threshold)); break;
     case "evbmf": r = s.map((x, i) => evbmfRank(x, w.shapes[i], sel.weaken ?? 1)); break;
+    case "stable": r = s.map((x) => scaledStableRank(x, sel.scale ?? 1)); break;
     default: return fail(WHERE, `internal: rule ${sel.kind}`);
   }
   return w.spec.rankRule === "pooled" ? pooled(r, w.max[0]) : r.map((x, i) => Math.min(x, w.max[i]));
+}
+
+/** ceil(scale · Σσ²/σ_max²) of a spectrum (0 for a zero one, so the layer is left alone). */
+export function scaledStableRank(s: ArrayLike<number>, scale = 1): number {
+  let top = 0, sum = 0;
+  for (let i = 0; i < s.length; i++) { const x = Math.abs(s[i]); if (x > top) top = x; }
+  if (!(top > 0)) return 0;
+  for (let i = 0; i < s.length; i++) { const x = s[i] / top; sum += x * x; }
+  return Math.ceil(scale * sum - 1e-9);
 }
 
 /** Ranks at allocation level t ∈ [0, 1]: energy threshold t on each spectrum (pooled, e.g. CP: t of its break-even rank). */
@@ -404,7 +421,7 @@ export function makePlan(candidates: Candidate[], others: Other[], totalParams: 
     const explicit = o.ranks?.[c.layer.name];
     if (!skipIt && explicit !== undefined) w.fixed = checkRanks(c.layer, method, explicit);
     // Spectra drive the rank rules and the dry-run error estimates (a pooled rank, CP's, uses them only under EVBMF/energy).
-    const wantsSpectra = !skipIt && (spec.rankRule === "pooled" ? !w.fixed && (sel.kind === "evbmf" || sel.kind === "energy") : needSpectra || w.fixed !== null);
+    const wantsSpectra = !skipIt && (spec.rankRule === "pooled" ? !w.fixed && (sel.kind === "evbmf" || sel.kind === "energy" || sel.kind === "stable") : needSpectra || w.fixed !== null);
     if (wantsSpectra) {
       const r = spec.spectra(c.layer, o.decomposition);
       w.shapes = r.shapes;

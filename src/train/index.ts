@@ -6,8 +6,11 @@ export { forEachBatch, batchCount, type Batch, type BatchOptions } from "./batch
 export { trainEpoch, evaluate, type EpochOptions, type EpochResult } from "./loop.ts";
 export { fadingPenalty, fadingProximal, applyFadingProximal, fadingRamp, tailNorms, truncatePairs, type FadingOptions, type FactorPair, type SvdFunction } from "./fading.ts";
 export { factorizeDense, findSvdPairs, svdPairOf, pairRank, type FactorizeOptions } from "./factorize.ts";
-export { train, baseline, pretrain, fading, incremental, incrementalPredicted, incrementalDecompose, decomposeAtEpoch, type Schedule, type Phase, type PhaseKind, type FadingSpec, type EarlyStopSpec, type TrainData, type TrainOptions, type TrainResult, type EpochRecord, type PhaseRecord } from "./schedule.ts";
+export { train, baseline, pretrain, fading, incremental, incrementalPredicted, incrementalDecompose, decomposeAtEpoch, auto, type Schedule, type Phase, type PhaseKind, type FadingSpec, type EarlyStopSpec, type TrainData, type TrainOptions, type TrainResult, type EpochRecord, type PhaseRecord } from "./schedule.ts";
 export { phaseKinds } from "./phases/index.ts";
+export { flopsTimer, fittedTimer, checkConvergence, convergenceSettings, planSwitch, type LayerTimer, type LayerTimingRequest, type ConvergenceOptions, type ConvergenceCheck, type AutoPlanOptions, type LayerDecision, type SwitchPlan, type AutoRecord } from "./auto.ts";
+export { stableRank, stableRankHook, StableRankTracker, kernelMatrixShape, type StableRankOptions, type StableRankResult, type StableRankPoint } from "./hooks/stable-rank.ts";
+export { frobeniusDecayHook, findChains, chainProductNorm2, type DecayedChain } from "./hooks/frobenius.ts";
 export type { TrainHook, HookContext, StepContext, LossContext, EpochContext } from "./hooks/hook.ts";
 export { fitCurves, predictCurve, shouldStop, fitRankCurve, nextRank, curveFamilies, pow3, exp3, logPower, type CurveFamily, type CurveEnsemble, type FamilyFit, type PredictorOptions, type CurvePrediction, type StopOptions, type StopDecision, type RankPoint, type NextRankOptions, type RankChoice } from "./predictor.ts";
 export { distillLoss, softKL, crossEntropy, outputKind, outputClasses, toLogits, teacherOutput, DEFAULT_ALPHA, DEFAULT_TEMPERATURE, type OutputKind, type DistillOptions, type DistillLossArgs } from "./distill.ts";

@@ -26,6 +26,7 @@ import type { CompressOptions, Plan } from "../compress/plan.ts";
 import type { TrainHook } from "./hooks/hook.ts";
 import { phaseRunner } from "./phases/index.ts";
 import { ScheduleRun } from "./phases/run.ts";
+import type { AutoPlanOptions, AutoRecord, ConvergenceOptions } from "./auto.ts";
 
 /** Fading during a train phase: penalty λ·min(t/T, 1)·tails of the factorized pairs beyond `rank`. */
 export interface FadingSpec {
@@ -69,7 +70,17 @@ export type Phase =
   | { kind: "predictRank"; target: number; minRank?: number; minKeep?: number; pairs?: FactorPair[]; label?: string }
   /** Factorize with odecomp/models `compress` (method and ranks per its options: EVBMF, budget, energy, explicit). */
   | { kind: "decompose"; options?: CompressOptions; label?: string }
-  | { kind: "reconstruct"; label?: string };
+  | { kind: "reconstruct"; label?: string }
+  /**
+   * The automatic schedule's one phase (see `auto()`): `epochs` in all, full-rank until the stable ranks
+   * converge (or `switchAt`), then per-layer factorization by the cost model, low-rank with Frobenius decay,
+   * optionally reconstructed after `reconstructAt` epochs of the phase.
+   */
+  | { kind: "auto"; epochs: number; label?: string; switchAt?: number; convergence?: ConvergenceOptions; plan?: AutoPlanOptions; frobeniusDecay?: number; reconstructAt?: number;
+      /** Stop the low-rank part early by the learning-curve predictor (on the low-rank epochs' accuracies; horizon: the epochs left). */
+      earlyStop?: EarlyStopSpec;
+      /** Stable ranks per layer at a measurement (default: power iteration on the kernels); tests inject series here. */
+      stableRanks?: (model: tfl.LayersModel, at: { epoch: number; step: number }) => Record<string, number> };
 
 export type PhaseKind = Phase["kind"];
 
@@ -187,6 +198,23 @@ export function decomposeAtEpoch(o: { epochs: number; at: number; plan?: Compres
   return { name: `decompose@${o.at}${o.reconstructAt !== undefined ? ` reconstruct@${o.reconstructAt}` : ""}`, phases };
 }
 
+/**
+ * The automatic schedule (Cuttlefish, MLSys 2023; Pufferfish, MLSys 2021): train full-rank while tracking
+ * every Dense/Conv2D layer's stable rank ‖W‖²_F/σ_max² (power iteration, a few times per epoch); switch
+ * when every layer's relative change stays below `convergence.epsilon` per epoch over a window (defaults
+ * rescaled to the run's length, see ConvergenceOptions), at `switchAt` if given, or at the cap
+ * (half the epochs); at the switch keep each layer dense unless its chain at the rank rule's rank (scaled
+ * stable rank by default) costs less by the cost model (`plan.timer`: FLOPs by default, the measured timer
+ * where given), optionally under a cost budget, the first conv always dense; factorize with balanced
+ * factors, rebuild the optimizer (TrainOptions.warmupSteps re-warms it), train on with Frobenius decay
+ * `frobeniusDecay` on the chains; optionally fold back after `reconstructAt` epochs. `TrainResult.auto`
+ * records all of it.
+ */
+export function auto(o: { epochs: number; switchAt?: number; convergence?: ConvergenceOptions; plan?: AutoPlanOptions; frobeniusDecay?: number; reconstructAt?: number; earlyStop?: EarlyStopSpec }): Schedule {
+  const name = `auto${o.switchAt !== undefined ? ` switch@${o.switchAt}` : ""}${o.reconstructAt !== undefined ? ` reconstruct@${o.reconstructAt}` : ""}`;
+  return { name, phases: [{ kind: "auto", epochs: o.epochs, switchAt: o.switchAt, convergence: o.convergence, plan: o.plan, frobeniusDecay: o.frobeniusDecay ?? 1e-4, reconstructAt: o.reconstructAt, earlyStop: o.earlyStop, label: "auto" }] };
+}
+
 // ---- running
 
 export interface TrainData { train: ImageSet; test: ImageSet }
@@ -236,6 +264,8 @@ export interface PhaseRecord {
   report?: string;
   /** decompose: compress's plan (per-layer method, ranks, params and FLOPs before/after). */
   plan?: Plan;
+  /** auto: the switch epoch and why, the stable-rank curves, per-layer decisions with their costs. */
+  auto?: AutoRecord;
 }
 
 export interface TrainOptions {
@@ -280,6 +310,8 @@ export interface TrainResult {
   /** Sum of the epochs' trainSeconds. */
   trainSeconds: number;
   final: { accuracy: number; params: number; forwardFlops: number };
+  /** The (first) auto phase's record: switch epoch and why, stable-rank curves, per-layer decisions. */
+  auto?: AutoRecord;
 }
 
 /**

@@ -12,7 +12,7 @@ let out: string, html: string, results: any, code: number, err: string;
 
 beforeAll(async () => {
   out = join(tmp(), "out");
-  const r = await run("main", "--out", out, "--model", "mlp", "--epochs", "5", "--at", "1", "--train-per-class", "3", "--test-per-class", "2", "--backend", "cpu", "--quiet", "--budget", "0.3");
+  const r = await run("main", "--out", out, "--schedule", "decompose-at", "--model", "mlp", "--epochs", "5", "--at", "1", "--train-per-class", "3", "--test-per-class", "2", "--backend", "cpu", "--quiet", "--budget", "0.3");
   code = r.code; err = r.err;
   if (code === 0) {
     html = readFileSync(join(out, "report.html"), "utf8");

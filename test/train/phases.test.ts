@@ -4,7 +4,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import { ready } from "../../src/core/loader.ts";
 import { mlp } from "../../src/train/models.ts";
 import { phaseKinds, phaseRunners } from "../../src/train/phases/index.ts";
-import { baseline, decomposeAtEpoch, fading, incremental, incrementalDecompose, incrementalPredicted, pretrain, train, type Phase } from "../../src/train/schedule.ts";
+import { auto, baseline, decomposeAtEpoch, fading, incremental, incrementalDecompose, incrementalPredicted, pretrain, train, type Phase } from "../../src/train/schedule.ts";
 import { toyImages } from "../helpers/images.ts";
 
 beforeAll(async () => { await tf.setBackend("cpu"); await ready(); });
@@ -15,7 +15,7 @@ const opts = { batchSize: 40, seed: 1, optimizer: () => tf.train.adam(0.01) };
 describe("phase table", () => {
   it("has one runner (validate + run) for every phase kind of the Phase union", () => {
     // Written out by hand on purpose: a kind added to the union but not the table (or the reverse) fails here.
-    const all: Phase["kind"][] = ["train", "factorize", "truncate", "predictRank", "decompose", "reconstruct"];
+    const all: Phase["kind"][] = ["train", "factorize", "truncate", "predictRank", "decompose", "reconstruct", "auto"];
     expect([...phaseKinds].sort()).toEqual([...all].sort());
     for (const kind of phaseKinds) {
       expect(typeof phaseRunners[kind].validate, kind).toBe("function");
@@ -31,6 +31,7 @@ describe("phase table", () => {
       incrementalPredicted({ target: 0.5, steps: 1, fineTuneEpochs: 1, warmEpochs: 1 }),
       incrementalDecompose({ steps: [{}, {}], fineTuneEpochs: 1 }),
       decomposeAtEpoch({ epochs: 3, at: 1, reconstructAt: 2 }),
+      auto({ epochs: 2 }),
     ];
     const used = new Set(schedules.flatMap((s) => s.phases.map((p) => p.kind)));
     expect([...used].sort()).toEqual([...phaseKinds].sort());

@@ -4,6 +4,7 @@
 // type error).
 import { fail } from "../../core/errors.ts";
 import type { Phase, PhaseKind } from "../schedule.ts";
+import { autoPhase } from "./auto.ts";
 import { decomposePhase } from "./decompose.ts";
 import { factorizePhase } from "./factorize.ts";
 import { predictRankPhase } from "./predict-rank.ts";
@@ -19,6 +20,7 @@ export const phaseRunners: { readonly [K in PhaseKind]: PhaseRunner<K> } = {
   predictRank: predictRankPhase,
   decompose: decomposePhase,
   reconstruct: reconstructPhase,
+  auto: autoPhase,
 };
 
 /** Every phase kind, in the table's order. */

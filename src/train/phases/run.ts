@@ -27,6 +27,7 @@ export interface PhaseOutcome {
   rankChoice?: PhaseRecord["rankChoice"];
   report?: string;
   plan?: PhaseRecord["plan"];
+  auto?: PhaseRecord["auto"];
 }
 
 /** The phase of one kind. */
@@ -119,7 +120,7 @@ export class ScheduleRun {
     const record: PhaseRecord = {
       index, kind: phase.kind, label: phase.label ?? phase.kind, seconds: (performance.now() - p0) / 1000, epochs: o.epochs ?? 0,
       paramsBefore, paramsAfter: this.model.countParams(), accuracy: o.accuracy, accuracyBefore: o.accuracyBefore, ranks: this.ranks(),
-      layers: this.model.layers.map((l) => l.name), stoppedEarly: o.stoppedEarly, rankChoice: o.rankChoice, report: o.report, plan: o.plan,
+      layers: this.model.layers.map((l) => l.name), stoppedEarly: o.stoppedEarly, rankChoice: o.rankChoice, report: o.report, plan: o.plan, ...(o.auto ? { auto: o.auto } : {}),
     };
     await this.hooks.phaseEnd(record, this.context());
     this.phases.push(record);
@@ -138,6 +139,7 @@ export class ScheduleRun {
       totalSeconds: (performance.now() - this.t0) / 1000,
       trainSeconds: this.epochs.reduce((s, e) => s + e.trainSeconds, 0),
       final: { accuracy: last.accuracy, params: this.model.countParams(), forwardFlops: forwardFlops(this.model) },
+      ...(this.phases.some((p) => p.auto) ? { auto: this.phases.find((p) => p.auto)!.auto } : {}),
     };
   }
 

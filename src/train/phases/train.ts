@@ -1,12 +1,44 @@
 // Train phase: `epochs` epochs of the custom loop on the current model, the hooks around every step and
 // epoch (warm-up, fading, early stopping and the caller's), then a point (rank, accuracy) for
 // predictRank when the factorized pairs share a rank.
+import * as tf from "@tensorflow/tfjs-core";
 import { check } from "../../core/errors.ts";
+import type { Batch } from "../batches.ts";
 import { findSvdPairs } from "../factorize.ts";
-import { trainEpoch } from "../loop.ts";
+import { trainEpoch, type EpochOptions } from "../loop.ts";
 import { forwardFlops } from "../models.ts";
 import type { EpochRecord } from "../schedule.ts";
-import { where, type PhaseRunner } from "./run.ts";
+import { where, type PhaseRunner, type ScheduleRun } from "./run.ts";
+
+/**
+ * One epoch of the custom loop on the run's model with the hooks around it: train, evaluate, record,
+ * epochEnd hooks, onEpochEnd. `stop` is true when a hook asked to end the phase. `extra` adds step
+ * callbacks after the hooks' (the auto phase measures stable ranks and adds Frobenius decay this way).
+ */
+export async function runEpoch(run: ScheduleRun, label: string, phaseStep0: number, phaseEpoch: number, extra: Pick<EpochOptions, "penalty" | "onStep"> = {}): Promise<{ record: EpochRecord; stop: boolean }> {
+  const e0 = performance.now();
+  const cb = run.hooks.stepCallbacks(run.context(), phaseStep0);
+  const penalty = cb.penalty && extra.penalty
+    ? (s: number, b: Batch, p: tf.Tensor) => { const x = cb.penalty!(s, b, p), y = extra.penalty!(s, b, p); return x && y ? tf.add(x, y) as tf.Scalar : x ?? y; }
+    : cb.penalty ?? extra.penalty;
+  const onStep = cb.onStep && extra.onStep ? (s: number, b: Batch) => { cb.onStep!(s, b); extra.onStep!(s, b); } : cb.onStep ?? extra.onStep;
+  const r = await trainEpoch(run.model, run.data.train, {
+    optimizer: run.optimizer, batchSize: run.batchSize, seed: run.seed, epoch: run.epoch, layout: run.layout, step: run.step,
+    beforeStep: cb.beforeStep, penalty, onStep,
+  });
+  const trainSeconds = (performance.now() - e0) / 1000;
+  run.step = r.step;
+  const v0 = performance.now();
+  const accuracy = await run.evaluate();
+  const evalSeconds = (performance.now() - v0) / 1000;
+  run.epoch++;
+  const fwd = forwardFlops(run.model);
+  const record: EpochRecord = { epoch: run.epoch, phase: run.phaseIndex, label, loss: r.loss, accuracy, trainSeconds, evalSeconds, params: run.model.countParams(), forwardFlops: fwd, trainFlops: 3 * fwd * run.data.train.count };
+  const stop = await run.hooks.epochEnd(record, { ...run.context(), phaseEpoch });
+  run.epochs.push(record);
+  await run.options.onEpochEnd?.(record);
+  return { record, stop };
+}
 
 export const trainPhase: PhaseRunner<"train"> = {
   validate(p, at) {
@@ -15,26 +47,12 @@ export const trainPhase: PhaseRunner<"train"> = {
     if (p.earlyStop) check(Number.isFinite(p.earlyStop.threshold) && p.earlyStop.threshold >= 0, where, () => `${at}: earlyStop.threshold = ${p.earlyStop!.threshold}; expected a number ≥ 0`);
   },
   async run(phase, run) {
-    const label = phase.label ?? phase.kind, phaseStep0 = run.step, trainCount = run.data.train.count;
+    const label = phase.label ?? phase.kind, phaseStep0 = run.step;
     let accuracy = NaN, ran = 0, stoppedEarly: boolean | undefined;
     for (let e = 0; e < phase.epochs; e++) {
-      const e0 = performance.now();
-      const r = await trainEpoch(run.model, run.data.train, {
-        optimizer: run.optimizer, batchSize: run.batchSize, seed: run.seed, epoch: run.epoch, layout: run.layout, step: run.step,
-        ...run.hooks.stepCallbacks(run.context(), phaseStep0),
-      });
-      const trainSeconds = (performance.now() - e0) / 1000;
-      run.step = r.step;
-      const v0 = performance.now();
-      accuracy = await run.evaluate();
-      const evalSeconds = (performance.now() - v0) / 1000;
-      run.epoch++; ran++;
-      const fwd = forwardFlops(run.model);
-      const record: EpochRecord = { epoch: run.epoch, phase: run.phaseIndex, label, loss: r.loss, accuracy, trainSeconds, evalSeconds, params: run.model.countParams(), forwardFlops: fwd, trainFlops: 3 * fwd * trainCount };
-      const stop = await run.hooks.epochEnd(record, { ...run.context(), phaseEpoch: e });
-      run.epochs.push(record);
-      await run.options.onEpochEnd?.(record);
-      if (stop) { stoppedEarly = true; break; }
+      const r = await runEpoch(run, label, phaseStep0, e);
+      accuracy = r.record.accuracy; ran++;
+      if (r.stop) { stoppedEarly = true; break; }
     }
     if (ran === 0) accuracy = await run.evaluate();
     const rank = ran > 0 ? run.commonRank(findSvdPairs(run.model)) : null;

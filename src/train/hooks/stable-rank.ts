@@ -1,0 +1,166 @@
+// Stable rank ‖W‖²_F / σ_max² of each Dense / Conv2D kernel during training (Cuttlefish's signal for when
+// the full-rank phase can end and which rank each layer needs). σ_max comes from a few power iterations on
+// the Gram matrix of the smaller side, warm-started from the previous measurement's vector, so a
+// measurement costs a few matrix-vector products per layer (no SVD) and can run every epoch or every N
+// steps. A Conv2D kernel [kh, kw, cin, cout] is measured as its (kh·kw·cin) × cout unfolding — the tfjs
+// layout read row-major, and the matrix the channel SVD / Tucker-1 chains factorize.
+import type * as tfl from "@tensorflow/tfjs-layers";
+import { check } from "../../core/errors.ts";
+import type { TrainHook } from "./hook.ts";
+
+export interface StableRankOptions {
+  /** Most power iterations (default 100; they stop once σ_max² settles, and a warm start needs few). Random matrices, whose top singular values crowd together, need the most. */
+  iterations?: number;
+  /** Start vector (length min(rows, cols)); default a fixed pseudo-random one (deterministic). */
+  start?: Float64Array;
+  /** Stop early when the σ_max² estimate changes by less than this, relatively (default 1e-9). */
+  tolerance?: number;
+}
+
+export interface StableRankResult {
+  /** ‖W‖²_F / σ_max² (0 for a zero matrix). */
+  stableRank: number;
+  sigmaMax: number;
+  frobenius2: number;
+  /** The leading right (or left, for the smaller side) singular vector estimate: the next warm start. */
+  vector: Float64Array;
+  iterations: number;
+}
+
+function startVector(n: number): Float64Array {
+  // A fixed LCG: deterministic and not orthogonal to the top singular vector for any structured matrix we meet.
+  const v = new Float64Array(n);
+  let s = 0x2545f491;
+  for (let i = 0; i < n; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; v[i] = 0.5 + s / 4294967296; }
+  return v;
+}
+
+/**
+ * Stable rank of the row-major `rows` × `cols` matrix `a` by power iteration on the Gram matrix of the
+ * smaller side. Scaling is guarded: the matrix is divided by its largest magnitude first, so 1e-40 and
+ * 1e30 entries measure like any others.
+ */
+export function stableRank(a: ArrayLike<number>, rows: number, cols: number, o: StableRankOptions = {}): StableRankResult {
+  check(Number.isInteger(rows) && Number.isInteger(cols) && rows >= 1 && cols >= 1 && a.length === rows * cols, "stableRank",
+    () => `matrix of ${a.length} values as ${rows} × ${cols}; expected positive integer dimensions whose product is the length`);
+  const iterations = o.iterations ?? 100, tol = o.tolerance ?? 1e-9;
+  check(Number.isInteger(iterations) && iterations >= 1, "stableRank", () => `iterations = ${iterations}; expected a positive integer`);
+  let amax = 0;
+  let finite = true;
+  for (let i = 0; i < a.length; i++) { const x = Math.abs(a[i]); if (x > amax) amax = x; else if (!(x <= amax)) finite = false; }
+  check(finite && Number.isFinite(amax), "stableRank", () => "matrix has a non-finite entry; expected finite weights");
+  const byCols = cols <= rows; // iterate on AᵀA (cols × cols) or AAᵀ (rows × rows)
+  const n = byCols ? cols : rows;
+  if (amax === 0) return { stableRank: 0, sigmaMax: 0, frobenius2: 0, vector: o.start ?? startVector(n), iterations: 0 };
+  const inv = 1 / amax;
+  let fro = 0;
+  for (let i = 0; i < a.length; i++) { const x = a[i] * inv; fro += x * x; }
+  let v = o.start && o.start.length === n ? Float64Array.from(o.start) : startVector(n);
+  const m = byCols ? rows : cols;
+  const w = new Float64Array(m);
+  let lambda = 0, it = 0;
+  const normalize = (x: Float64Array) => { let s = 0; for (let i = 0; i < x.length; i++) s += x[i] * x[i]; s = Math.sqrt(s); if (s > 0) for (let i = 0; i < x.length; i++) x[i] /= s; return s; };
+  if (normalize(v) === 0) v = startVector(n), normalize(v);
+  for (; it < iterations; it++) {
+    // w = A v (or Aᵀ v); λ = ‖w‖² (Rayleigh quotient of the Gram matrix); v = Aᵀ w / ‖·‖
+    w.fill(0);
+    if (byCols) for (let i = 0; i < rows; i++) { let s = 0; const r = i * cols; for (let j = 0; j < cols; j++) s += a[r + j] * v[j]; w[i] = s * inv; }
+    else for (let i = 0; i < rows; i++) { const r = i * cols, vi = v[i] * inv; for (let j = 0; j < cols; j++) w[j] += a[r + j] * vi; }
+    let next = 0;
+    for (let i = 0; i < m; i++) next += w[i] * w[i];
+    const u = new Float64Array(n);
+    if (byCols) for (let i = 0; i < rows; i++) { const r = i * cols, wi = w[i] * inv; for (let j = 0; j < cols; j++) u[j] += a[r + j] * wi; }
+    else for (let i = 0; i < rows; i++) { let s = 0; const r = i * cols; for (let j = 0; j < cols; j++) s += a[r + j] * w[j]; u[i] = s * inv; }
+    if (normalize(u) === 0) { lambda = next; it++; break; } // v in the null space: A has rank 0 along it; next is exact
+    v = u;
+    const done = Math.abs(next - lambda) <= tol * next;
+    lambda = next;
+    if (done) { it++; break; }
+  }
+  return { stableRank: lambda > 0 ? fro / lambda : 0, sigmaMax: Math.sqrt(lambda) * amax, frobenius2: fro * amax * amax, vector: v, iterations: it };
+}
+
+/** The matrix a layer's stable rank is measured on: Dense [n, m] as is, Conv2D [kh, kw, cin, cout] as (kh·kw·cin) × cout. */
+export function kernelMatrixShape(shape: readonly number[]): [number, number] | null {
+  if (shape.length === 2) return [shape[0], shape[1]];
+  if (shape.length === 4) return [shape[0] * shape[1] * shape[2], shape[3]];
+  return null;
+}
+
+/** Names of the layers whose stable rank is tracked: Dense and Conv2D layers with a kernel. */
+export function trackedLayers(model: tfl.LayersModel): string[] {
+  return model.layers.filter((l) => (l.getClassName() === "Dense" || l.getClassName() === "Conv2D") && l.weights.length > 0).map((l) => l.name);
+}
+
+/** One measurement of every tracked layer. */
+export interface StableRankPoint {
+  /** Global epoch (fractional when measured every N steps: steps done / steps per epoch). */
+  epoch: number;
+  step: number;
+  ranks: Record<string, number>;
+}
+
+/** Stable ranks of a model's tracked layers, warm-starting each layer from its last vector. */
+export class StableRankTracker {
+  readonly points: StableRankPoint[] = [];
+  private readonly vectors = new Map<string, Float64Array>();
+  constructor(readonly options: StableRankOptions & { layers?: string[] } = {}) {}
+
+  /** Measure now (reads the kernels: one download per layer); `layers` default: the options' list, else every tracked layer. */
+  measure(model: tfl.LayersModel, layers?: string[]): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const name of layers ?? this.options.layers ?? trackedLayers(model)) {
+      const w = model.getLayer(name).weights[0];
+      const shape = kernelMatrixShape(w.shape as number[]);
+      check(shape !== null, "stableRank", () => `layer '${name}' has a kernel of shape [${w.shape}]; expected 2-D (Dense) or 4-D (Conv2D)`);
+      const data = w.read().dataSync() as Float32Array;
+      const r = stableRank(data, shape![0], shape![1], { ...this.options, start: this.vectors.get(name) });
+      this.vectors.set(name, r.vector);
+      out[name] = r.stableRank;
+    }
+    return out;
+  }
+
+  record(model: tfl.LayersModel, epoch: number, step: number): StableRankPoint {
+    const p = { epoch, step, ranks: this.measure(model) };
+    this.points.push(p);
+    return p;
+  }
+
+  /** Per-layer curves: layer → [(epoch, stable rank)]. */
+  curves(): Record<string, { epoch: number; value: number }[]> {
+    const out: Record<string, { epoch: number; value: number }[]> = {};
+    for (const p of this.points) for (const [k, v] of Object.entries(p.ranks)) (out[k] ??= []).push({ epoch: p.epoch, value: v });
+    return out;
+  }
+}
+
+/**
+ * A hook that records every tracked layer's stable rank at each epoch's end, or every `everySteps`
+ * optimizer steps when given (then also at epoch ends), into `tracker.points`. Only the layers present in
+ * the model are measured: after an architecture change the factorized layers drop out of the curves.
+ */
+export function stableRankHook(o: StableRankOptions & { everySteps?: number; stepsPerEpoch?: number } = {}): TrainHook & { tracker: StableRankTracker } {
+  const every = o.everySteps;
+  check(every === undefined || (Number.isInteger(every) && every >= 1), "stableRankHook", () => `everySteps = ${every}; expected a positive integer`);
+  const tracker = new StableRankTracker(o);
+  const measureOn = (model: tfl.LayersModel, epoch: number, step: number) => {
+    tracker.points.push({ epoch, step, ranks: tracker.measure(model, trackedLayers(model)) });
+  };
+  let lastStep = -1;
+  return {
+    name: "stable-rank",
+    tracker,
+    afterStep(ctx) {
+      if (!every || (ctx.step + 1) % every !== 0) return;
+      const spe = o.stepsPerEpoch;
+      measureOn(ctx.model, spe ? (ctx.step + 1) / spe : ctx.epoch, ctx.step + 1);
+      lastStep = ctx.step + 1;
+    },
+    epochEnd(_record, ctx) {
+      if (lastStep === ctx.step) return;
+      measureOn(ctx.model, ctx.epoch, ctx.step);
+      lastStep = ctx.step;
+    },
+  };
+}

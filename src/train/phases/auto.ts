@@ -1,0 +1,124 @@
+// Auto phase (Cuttlefish-style): train full-rank while measuring every Dense/Conv2D layer's stable rank,
+// switch when they have converged (or at `switchAt`, or at the cap), decide per layer by the cost model
+// (src/train/auto.ts) and factorize through compress() (balanced factors, one rebuilt optimizer, the
+// warm-up hook), train the rest of the epochs low-rank with Frobenius decay on the chains, optionally fold
+// them back near the end. Every choice lands in the phase record's `auto`.
+import type * as tfl from "@tensorflow/tfjs-layers";
+import { check } from "../../core/errors.ts";
+import { inspect } from "../../compress/compress.ts";
+import { compress, reconstruct } from "../../models/compress.ts";
+import { layerShapes, modelToArtifacts } from "../../models/convert.ts";
+import { checkConvergence, convergenceSettings, planSwitch, type AutoRecord, type ConvergenceCheck } from "../auto.ts";
+import { batchCount, type Batch } from "../batches.ts";
+import { frobeniusDecayHook } from "../hooks/frobenius.ts";
+import type { LossContext } from "../hooks/hook.ts";
+import { StableRankTracker, trackedLayers, type StableRankPoint } from "../hooks/stable-rank.ts";
+import type * as tf from "@tensorflow/tfjs-core";
+import { where, type PhaseRunner } from "./run.ts";
+import { runEpoch } from "./train.ts";
+import { shouldStop } from "../predictor.ts";
+
+export const autoPhase: PhaseRunner<"auto"> = {
+  validate(p, at) {
+    check(Number.isInteger(p.epochs) && p.epochs >= 1, where, () => `${at}: epochs = ${p.epochs}; expected a positive integer`);
+    if (p.switchAt !== undefined) check(Number.isInteger(p.switchAt) && p.switchAt >= 0 && p.switchAt < p.epochs, where, () => `${at}: switchAt = ${p.switchAt}; expected an integer epoch in 0..${p.epochs - 1}`);
+    if (p.reconstructAt !== undefined) check(Number.isInteger(p.reconstructAt) && p.reconstructAt >= 1 && p.reconstructAt < p.epochs, where, () => `${at}: reconstructAt = ${p.reconstructAt}; expected an integer epoch in 1..${p.epochs - 1}`);
+    if (p.frobeniusDecay !== undefined) check(Number.isFinite(p.frobeniusDecay) && p.frobeniusDecay >= 0, where, () => `${at}: frobeniusDecay = ${p.frobeniusDecay}; expected a number ≥ 0`);
+    check(p.stableRanks === undefined || typeof p.stableRanks === "function", where, () => `${at}: stableRanks must be a function (model, point) → ranks`);
+    if (p.earlyStop) check(Number.isFinite(p.earlyStop.threshold) && p.earlyStop.threshold >= 0, where, () => `${at}: earlyStop.threshold = ${p.earlyStop!.threshold}; expected a number ≥ 0`);
+    convergenceSettings(p.convergence ?? {}, p.epochs);
+  },
+  async run(phase, run) {
+    const settings = convergenceSettings(phase.convergence ?? {}, phase.epochs);
+    const tracker = new StableRankTracker();
+    const measure = phase.stableRanks ?? ((m: tfl.LayersModel) => tracker.measure(m, trackedLayers(m)));
+    const spe = batchCount(run.data.train, run.batchSize);
+    const epoch0 = run.epoch, phaseStep0 = run.step;
+    const lambda = phase.frobeniusDecay ?? 0;
+    const decay = frobeniusDecayHook(lambda);
+    const rec: AutoRecord = {
+      switchEpoch: null, fullRankEpochs: 0, reason: "", stableRanks: [], plan: null, accuracyBefore: null, accuracyAfter: null,
+      convergence: { ...settings, last: null }, frobeniusDecay: lambda, decayedChains: [], reconstructedAt: null,
+      epochSeconds: { fullRank: [], lowRank: [], reconstructed: [] },
+      earlyStop: phase.earlyStop ? { predictions: [], stoppedAfter: null, finalAccuracy: NaN } : null,
+    };
+    const lowHistory: number[] = [];
+    const point = (step: number) => {
+      const epoch = epoch0 + (step - phaseStep0) / spe;
+      const p: StableRankPoint = { epoch, step, ranks: { ...measure(run.model, { epoch, step }) } };
+      rec.stableRanks.push(p);
+    };
+    // In-epoch measurement steps (1-based within the epoch); the epoch's end is measured after it.
+    const marks = new Set(Array.from({ length: settings.perEpoch - 1 }, (_, j) => Math.round((j + 1) * spe / settings.perEpoch)).filter((k) => k >= 1 && k < spe));
+    let state = "full" as "full" | "low" | "reconstructed", accuracy = NaN, ran = 0, stoppedEarly: boolean | undefined, last: ConvergenceCheck | null = null;
+
+    const doSwitch = async (reason: string) => {
+      rec.reason = reason;
+      rec.switchEpoch = run.epoch;
+      rec.fullRankEpochs = run.epoch - epoch0;
+      const ins = inspect(await modelToArtifacts(run.model), layerShapes(run.model));
+      const stable = rec.stableRanks.at(-1)?.ranks ?? {};
+      const plan = planSwitch(ins.candidates, ins.totalParams, stable, { ...phase.plan, batch: phase.plan?.batch ?? run.batchSize });
+      rec.plan = plan;
+      const fact = plan.decisions.filter((d) => d.action === "factorize");
+      state = "low";
+      if (fact.length === 0) { rec.reason += "; no layer pays to factorize, so the model stays dense"; return; }
+      const o = await run.changeArchitecture(async (model) => (await compress(model, {
+        ranks: Object.fromEntries(fact.map((d) => [d.layer, d.ranks])),
+        methods: Object.fromEntries(fact.map((d) => [d.layer, d.method!])),
+        skip: plan.decisions.filter((d) => d.action === "keep").map((d) => d.layer),
+      })).model);
+      rec.accuracyBefore = o.accuracyBefore;
+      rec.accuracyAfter = o.accuracy;
+      await decay.architectureChange!(run.context());
+      rec.decayedChains = decay.chains().filter((c) => c.decayed).map((c) => c.layer);
+    };
+
+    if (phase.switchAt === 0) await doSwitch("switchAt = 0: factorized before training");
+    for (let e = 0; e < phase.epochs; e++) {
+      const label = state === "full" ? "full-rank" : state === "low" ? "low-rank" : "reconstructed";
+      let inEpoch = 0;
+      const onStep = state === "full" ? (done: number) => { inEpoch++; if (marks.has(inEpoch)) point(done); } : undefined;
+      const penalty = state === "low" && lambda > 0
+        ? (step: number, batch: Batch, prediction: tf.Tensor) => decay.lossTerm!({ ...run.context(), step, phaseStep: step - phaseStep0, batch, prediction } as LossContext)
+        : undefined;
+      if (state === "full" && e === 0 && rec.stableRanks.length === 0) point(run.step);
+      const r = await runEpoch(run, label, phaseStep0, e, { onStep, penalty });
+      accuracy = r.record.accuracy; ran++;
+      (state === "full" ? rec.epochSeconds.fullRank : state === "low" ? rec.epochSeconds.lowRank : rec.epochSeconds.reconstructed).push(r.record.trainSeconds);
+      if (r.stop) { stoppedEarly = true; break; }
+      const done = e + 1;
+      if (state === "full") {
+        point(run.step);
+        last = checkConvergence(rec.stableRanks, settings.threshold, settings.window);
+        rec.convergence.last = last;
+        if (done >= phase.epochs) { rec.reason = `not converged within the ${phase.epochs} epochs: stayed full-rank`; break; }
+        if (phase.switchAt !== undefined) {
+          if (done >= phase.switchAt) await doSwitch(`switchAt = ${phase.switchAt}`);
+        } else if (done >= settings.minEpochs && last.converged) {
+          await doSwitch(`stable ranks converged: every layer changed < ${(100 * settings.threshold).toPrecision(3)}% per measurement over the last ${settings.window} (largest ${(100 * last.maxChange).toPrecision(3)}%, ${last.layer})`);
+        } else if (done >= settings.maxEpochs) {
+          await doSwitch(`not converged by the cap (${settings.maxEpochs} full-rank epochs; largest change ${(100 * last.maxChange).toPrecision(3)}% of '${last.layer}' against ${(100 * settings.threshold).toPrecision(3)}%)`);
+        }
+      } else if (state === "low" && phase.earlyStop && rec.earlyStop) {
+        // The predictor on the low-rank epochs only (the switch resets the curve); never after the last epoch.
+        lowHistory.push(r.record.accuracy);
+        const es = phase.earlyStop;
+        if (lowHistory.length >= Math.max(3, es.minEpochs ?? 3) && done < phase.epochs) {
+          const left = phase.epochs - done;
+          const p = shouldStop(lowHistory, { threshold: es.threshold, horizon: es.horizon ?? left });
+          r.record.prediction = p;
+          rec.earlyStop.predictions.push({ epoch: run.epoch, predicted: p.predicted, best: p.best, stop: p.stop, reason: p.reason });
+          if (p.stop) { rec.earlyStop.stoppedAfter = run.epoch; stoppedEarly = true; break; }
+        }
+      }
+      if (label === "low-rank" && state === "low" && phase.reconstructAt !== undefined && done === phase.reconstructAt) {
+        await run.changeArchitecture(async (model) => (rec.plan?.decisions.some((d) => d.action === "factorize") ? (await reconstruct(model)).model : null));
+        rec.reconstructedAt = run.epoch;
+        state = "reconstructed";
+      }
+    }
+    if (rec.earlyStop) rec.earlyStop.finalAccuracy = accuracy;
+    return { accuracy, epochs: ran, stoppedEarly, auto: rec };
+  },
+};

@@ -1,0 +1,61 @@
+// odecomp train --schedule auto end to end: JSON record of the switch and the per-layer decisions,
+// report.html with the auto section; --rank-rule stable[:scale] usage errors.
+import { beforeAll, describe, expect, it } from "vitest";
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { run, tmp } from "./helpers.ts";
+
+beforeAll(async () => { await tf.setBackend("cpu"); });
+
+describe("odecomp train --schedule auto", () => {
+  it("switches at --at, records per-layer decisions in --json, writes report.html", async () => {
+    const out = join(tmp(), "auto");
+    const r = await run("train", "--dataset", "mnist", "--model", "mlp", "--schedule", "auto", "--epochs", "3", "--at", "1", "--rank-rule", "stable:0.5", "--cost", "flops",
+      "--train-per-class", "4", "--test-per-class", "2", "--backend", "cpu", "--json", "--out", out);
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.auto.switchEpoch).toBe(1);
+    expect(j.auto.reason).toBe("switchAt = 1");
+    expect(j.auto.plan.decisions.map((d: { layer: string }) => d.layer)).toEqual(["fc1", "fc2"]);
+    expect(j.auto.plan.timer).toBe("flops");
+    expect(j.epochs.map((e: { label: string }) => e.label)).toEqual(["full-rank", "low-rank", "low-rank"]);
+    const html = readFileSync(join(out, "report.html"), "utf8");
+    expect(html).toContain("Automatic schedule");
+    expect(html).toContain("Training time per epoch");
+    expect(html).toContain("Stable rank per layer");
+    expect(html).toContain("<svg");
+  }, 120000);
+  it("usage errors: bad stable scale, too few epochs", async () => {
+    const a = await run("train", "--schedule", "auto", "--rank-rule", "stable:x");
+    expect(a.code).toBe(2);
+    expect(a.err).toMatch(/--rank-rule stable:<scale> is 'x'/);
+    const c = await run("train", "--schedule", "auto", "--epochs", "2", "--cost", "time");
+    expect(c.code).toBe(2);
+    expect(c.err).toMatch(/--cost is 'time'; expected one of measured, flops/);
+    const b = await run("train", "--schedule", "auto", "--epochs", "1");
+    expect(b.code).toBe(2);
+    expect(b.err).toMatch(/needs --epochs ≥ 2/);
+  });
+});
+
+describe("odecomp main (auto schedule, the default)", () => {
+  it("runs baseline vs auto on a tiny subset; the report has the auto section; results.json the auto record", async () => {
+    const out = join(tmp(), "main-auto");
+    const r = await run("main", "--out", out, "--model", "mlp", "--epochs", "3", "--train-per-class", "3", "--test-per-class", "2", "--backend", "cpu", "--quiet");
+    expect(r.code, r.err).toBe(0);
+    const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
+    const a = results.accelerated.auto;
+    expect(results.accelerated.phases.map((p: { kind: string }) => p.kind)).toEqual(["auto"]);
+    expect(a.switchEpoch).toBe(1); // converged or not, the cap for a 3-epoch run is epoch 1
+    expect(a.plan.budget.keep).toBe(0.4);
+    expect(a.plan.timer).toMatch(/^tfjs-cpu.*a \+ b·FLOPs fitted/); // the measured cost model by default
+    for (const d of a.plan.decisions) if (d.action === "factorize") expect(d.factorizedCost).toBeLessThan(d.denseCost);
+    expect(a.plan.costAfter).toBeLessThanOrEqual(0.4 * a.plan.costBefore * (1 + 1e-9));
+    const html = readFileSync(join(out, "report.html"), "utf8");
+    expect(html).toContain("Automatic schedule");
+    expect(html).toContain("decomposed after epoch 1");
+    for (const d of a.plan.decisions) expect(html).toContain(`<td>${d.layer}</td>`);
+  }, 180000);
+});

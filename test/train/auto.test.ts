@@ -1,0 +1,203 @@
+// The automatic schedule: the switch test on planted stable-rank series, per-layer decisions by an
+// injected cost model, Frobenius decay's gradient, no leaks, determinism.
+import { beforeAll, describe, expect, it } from "vitest";
+import * as tf from "@tensorflow/tfjs-core";
+import * as tfl from "@tensorflow/tfjs-layers";
+import "@tensorflow/tfjs-backend-cpu";
+import { ready } from "../../src/core/loader.ts";
+import { inspect } from "../../src/compress/compress.ts";
+import { layerShapes, modelToArtifacts } from "../../src/models/convert.ts";
+import { mlp, vggCnn } from "../../src/train/models.ts";
+import { auto, checkConvergence, factorizeDense, fittedTimer, flopsTimer, frobeniusDecayHook, findChains, planSwitch, train, type LayerTimer, type StableRankPoint } from "../../src/train/index.ts";
+import { toyImages } from "../helpers/images.ts";
+
+beforeAll(async () => { await tf.setBackend("cpu"); await ready(); });
+
+const data = toyImages(12); // 120 train / ... : 3 steps per epoch at batch size 40
+const opts = { batchSize: 40, seed: 3, optimizer: () => tf.train.adam(0.01) };
+const pts = (series: number[][]): StableRankPoint[] => series.map((v, i) => ({ epoch: i, step: i, ranks: Object.fromEntries(v.map((x, j) => [`l${j}`, x])) }));
+
+describe("checkConvergence", () => {
+  it("needs every layer below the threshold over the whole window", () => {
+    expect(checkConvergence(pts([[10, 5], [10, 5]]), 0.05, 2).converged).toBe(false); // too few points
+    expect(checkConvergence(pts([[10, 5], [10, 5], [10.1, 5]]), 0.05, 2).converged).toBe(true);
+    const c = checkConvergence(pts([[10, 5], [10, 6], [10, 6]]), 0.05, 2);
+    expect(c.converged).toBe(false);
+    expect(c.layer).toBe("l1");
+    expect(c.maxChange).toBeCloseTo(0.2, 10);
+    expect(checkConvergence(pts([[10, 5], [10, 6], [10, 6], [10, 6]]), 0.05, 2).converged).toBe(true);
+    expect(checkConvergence(pts([[0, 5], [1, 5], [1, 5]]), 0.05, 2).converged).toBe(false); // 0 → 1 is an infinite change
+  });
+});
+
+/** Times: dense 1 per layer; factorized from the table (else FLOPs-proportional). */
+const fakeTimer = (factorized: Record<string, number>): LayerTimer => ({
+  id: "fake",
+  time: (r) => (r.method === null ? 1 : factorized[r.layer.name] ?? flopsTimer.time(r) / flopsTimer.time({ ...r, method: null, ranks: [] })),
+});
+
+describe("planSwitch", () => {
+  it("keeps a layer dense where the cost model says its chain is slower, the first conv always, and records every decision", async () => {
+    const model = vggCnn({ seed: 1 });
+    const ins = inspect(await modelToArtifacts(model), layerShapes(model));
+    const names = ins.candidates.map((c) => c.layer.name);
+    const slow = names.find((n) => n.startsWith("conv2"))!;
+    const p = planSwitch(ins.candidates, ins.totalParams, {}, { batch: 8, timer: fakeTimer({ [slow]: 1.5 }), select: { kind: "stable", scale: 0.5 } });
+    expect(p.decisions.map((d) => d.layer)).toEqual(names);
+    const by = Object.fromEntries(p.decisions.map((d) => [d.layer, d]));
+    expect(by.conv1_1.action).toBe("keep");
+    expect(by.conv1_1.why).toMatch(/first Conv2D/);
+    expect(by[slow].action).toBe("keep");
+    expect(by[slow].why).toMatch(/does not pay/);
+    expect(by[slow].factorizedCost).toBe(1.5);
+    const fact = p.decisions.filter((d) => d.action === "factorize");
+    expect(fact.length).toBeGreaterThan(0);
+    for (const d of fact) {
+      expect(d.factorizedCost!).toBeLessThan(d.denseCost);
+      expect(d.ranks.length).toBe(1);
+      expect(d.method).toBe(d.kind === "Dense" ? "svd" : "channel-svd");
+    }
+    expect(p.timer).toBe("fake");
+    model.dispose();
+  });
+  it("shrinks ranks together to meet a cost budget", async () => {
+    const model = mlp({ hidden: 64, seed: 1 });
+    const ins = inspect(await modelToArtifacts(model), layerShapes(model));
+    const free = planSwitch(ins.candidates, ins.totalParams, {}, { batch: 8, select: { kind: "stable", scale: 1 } });
+    const tight = planSwitch(ins.candidates, ins.totalParams, {}, { batch: 8, select: { kind: "stable", scale: 1 }, budget: 0.2 });
+    expect(tight.budget!.met).toBe(true);
+    expect(tight.costAfter).toBeLessThanOrEqual(0.2 * tight.costBefore * (1 + 1e-9));
+    expect(tight.costAfter).toBeLessThan(free.costAfter);
+    model.dispose();
+  });
+});
+
+describe("fittedTimer", () => {
+  it("times the layer once and each chain at the anchor ranks, then reads other ranks off the fitted line", async () => {
+    const model = mlp({ hidden: 64, seed: 1 });
+    const ins = inspect(await modelToArtifacts(model), layerShapes(model));
+    let calls = 0;
+    const inner: LayerTimer = { id: "lin", time: (r) => { calls++; return 2e-3 + 1e-9 * flopsTimer.time(r); } };
+    const t = fittedTimer(inner);
+    const c = ins.candidates[0];
+    const req = (ranks: number[]) => ({ layer: c.layer, method: "svd", ranks, inShape: c.inShape, batch: 8, mode: "training" as const });
+    expect(t.time({ ...req([]), method: null })).toBeCloseTo(2e-3 + 1e-9 * flopsTimer.time({ ...req([]), method: null }), 12);
+    for (const r of [3, 17, 40, 64]) expect(t.time(req([r]))).toBeCloseTo(2e-3 + 1e-9 * flopsTimer.time(req([r])), 9);
+    expect(calls).toBe(1 + 3); // dense once, three anchors, nothing else
+    expect(t.timed()).toBe(4);
+    expect(t.id).toMatch(/^lin \(a \+ b·FLOPs/);
+    model.dispose();
+  });
+});
+
+describe("frobeniusDecayHook", () => {
+  it("adds λ/2·‖UV‖²_F whose gradients are λ·U·V·Vᵀ and λ·Uᵀ·U·V", async () => {
+    const base = mlp({ hidden: 12, seed: 2, inputSize: 20 });
+    const model = await factorizeDense(base, { layers: ["fc1"], rank: 4, seed: 2 });
+    const hook = frobeniusDecayHook(0.3);
+    expect(findChains(model).map((c) => [c.layer, c.method, c.decayed])).toEqual([["fc1", "svd", true]]);
+    const u = model.getLayer("fc1__odc_svd_0").weights[0].read() as tf.Variable, v = model.getLayer("fc1__odc_svd_1").weights[0].read() as tf.Variable;
+    const { value, grads } = tf.variableGrads(() => hook.lossTerm!({ model } as never)!, [u, v]);
+    const U = u as tf.Tensor2D, V = v as tf.Tensor2D;
+    const W = tf.matMul(U, V);
+    expect(value.dataSync()[0]).toBeCloseTo(0.15 * tf.sum(tf.square(W)).dataSync()[0], 4);
+    const gu = tf.mul(0.3, tf.matMul(W, V, false, true)), gv = tf.mul(0.3, tf.matMul(U, W, true, false));
+    const close = (a: tf.Tensor, b: tf.Tensor) => { const x = a.dataSync(), y = b.dataSync(); for (let i = 0; i < x.length; i++) expect(Math.abs(x[i] - y[i])).toBeLessThan(1e-5 * (1 + Math.abs(y[i]))); };
+    close(grads[u.name], gu);
+    close(grads[v.name], gv);
+    tf.dispose([value, grads[u.name], grads[v.name], W, gu, gv]);
+    base.dispose(); model.dispose();
+  });
+});
+
+describe("auto schedule", () => {
+  // Planted: every layer's stable rank falls until epoch 2, then stays: converged over the window of 2
+  // measurements (2 per epoch for a 6-epoch run, threshold 0.1/2) at the end of epoch 3.
+  const planted = (_m: tfl.LayersModel, at: { epoch: number }) => ({ fc1: at.epoch < 2 ? 20 - 5 * at.epoch : 10, fc2: at.epoch < 2 ? 8 - at.epoch : 6 });
+
+  it("switches when the planted convergence happens, keeps a layer dense by the cost model, records every decision, leaks nothing", async () => {
+    const model = mlp({ hidden: 32, seed: 3 });
+    const before = tf.memory().numTensors;
+    const timer = fakeTimer({ fc2: 2 }); // fc2's chain "measures" slower than fc2
+    const r = await train(model, data, { name: "auto", phases: [{ kind: "auto", epochs: 6, stableRanks: planted, convergence: { maxEpochs: 5 }, plan: { timer }, frobeniusDecay: 1e-3 }] }, opts);
+    const a = r.auto!;
+    expect(a.switchEpoch).toBe(3);
+    expect(a.fullRankEpochs).toBe(3);
+    expect(a.reason).toMatch(/converged/);
+    expect(a.convergence).toMatchObject({ perEpoch: 2, window: 2, threshold: 0.05 });
+    expect(a.stableRanks[0]).toMatchObject({ epoch: 0, ranks: { fc1: 20, fc2: 8 } });
+    expect(a.stableRanks.length).toBe(7); // start + 2 per epoch × 3
+    const d = Object.fromEntries(a.plan!.decisions.map((x) => [x.layer, x]));
+    expect(Object.keys(d)).toEqual(["fc1", "fc2"]);
+    expect(d.fc1.action).toBe("factorize");
+    expect(d.fc2.action).toBe("keep");
+    expect(d.fc2.why).toMatch(/does not pay/);
+    expect(d.fc1.stableRank).toBe(10);
+    expect(r.model.layers.map((l) => l.name)).toEqual(["fc1__odc_channel_0", "fc1__odc_channel_1", "fc2"].map((n) => n.replace("channel", "svd")));
+    expect(a.decayedChains).toEqual(["fc1"]);
+    expect(r.epochs.map((e) => e.label)).toEqual(["full-rank", "full-rank", "full-rank", "low-rank", "low-rank", "low-rank"]);
+    expect(a.epochSeconds.fullRank.length).toBe(3);
+    expect(a.epochSeconds.lowRank.length).toBe(3);
+    expect(r.phases[0].auto).toBe(a);
+    r.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
+  it("switches at a user-given epoch; reconstructs on request; stays full-rank when never converged and no cap is reached", async () => {
+    const model = mlp({ hidden: 32, seed: 3 });
+    const r = await train(model, data, auto({ epochs: 4, switchAt: 1, reconstructAt: 3 }), opts);
+    expect(r.auto!.switchEpoch).toBe(1);
+    expect(r.auto!.reason).toBe("switchAt = 1");
+    expect(r.auto!.reconstructedAt).toBe(3);
+    expect(r.epochs.map((e) => e.label)).toEqual(["full-rank", "low-rank", "low-rank", "reconstructed"]);
+    expect(r.model.layers.map((l) => l.name)).toEqual(["fc1", "fc2"]);
+    r.model.dispose();
+    const wobble = (_m: tfl.LayersModel, at: { step: number }) => ({ fc1: 10 + (at.step % 2) * 5 });
+    const s = await train(model, data, { name: "x", phases: [{ kind: "auto", epochs: 2, stableRanks: wobble, convergence: { maxEpochs: 2 } }] }, opts);
+    expect(s.auto!.switchEpoch).toBeNull();
+    expect(s.auto!.reason).toMatch(/stayed full-rank/);
+    expect(s.model).toBe(model);
+    model.dispose();
+  });
+
+  it("same seed → same decisions and bitwise-identical weights (measured stable ranks, FLOPs cost model)", async () => {
+    const once = async () => {
+      const model = mlp({ hidden: 32, seed: 5 });
+      const r = await train(model, data, auto({ epochs: 3, convergence: { maxEpochs: 1 } }), opts);
+      const out = { decisions: r.auto!.plan!.decisions, ranks: r.auto!.stableRanks, w: r.model.getWeights().map((t) => Array.from(t.dataSync())) };
+      if (r.model !== model) r.model.dispose();
+      model.dispose();
+      return out;
+    };
+    const a = await once(), b = await once();
+    expect(a.decisions.some((d) => d.action === "factorize")).toBe(true);
+    expect(b.decisions).toEqual(a.decisions);
+    expect(b.ranks).toEqual(a.ranks);
+    expect(b.w).toEqual(a.w);
+  });
+
+  it("stops the low-rank part early by the predictor and records the predictions", async () => {
+    const model = mlp({ hidden: 16, seed: 4 });
+    // threshold 1: no predicted gain can reach it, so it stops at the first prediction (3 low-rank epochs in)
+    const r = await train(model, data, auto({ epochs: 6, switchAt: 1, earlyStop: { threshold: 1 } }), opts);
+    const es = r.auto!.earlyStop!;
+    expect(es.stoppedAfter).toBe(4);
+    expect(es.predictions).toHaveLength(1);
+    expect(es.predictions[0].stop).toBe(true);
+    expect(r.epochs).toHaveLength(4);
+    expect(r.epochs[3].prediction?.stop).toBe(true);
+    expect(r.phases[0].stoppedEarly).toBe(true);
+    expect(es.finalAccuracy).toBe(r.epochs[3].accuracy);
+    const none = await train(model, data, auto({ epochs: 3, switchAt: 1 }), opts);
+    expect(none.auto!.earlyStop).toBeNull();
+    r.model.dispose(); none.model.dispose(); model.dispose();
+  });
+
+  it("rejects bad phase fields with a message naming them", async () => {
+    const model = mlp({ hidden: 8, seed: 1 });
+    await expect(train(model, data, auto({ epochs: 3, switchAt: 3 }), opts)).rejects.toThrow(/switchAt = 3; expected an integer epoch in 0..2/);
+    await expect(train(model, data, auto({ epochs: 3, convergence: { epsilon: -1 } }), opts)).rejects.toThrow(/epsilon = -1/);
+    model.dispose();
+  });
+});
