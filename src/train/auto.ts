@@ -191,7 +191,7 @@ export interface AutoPlanOptions {
 
 export interface LayerDecision {
   layer: string;
-  kind: "Dense" | "Conv2D";
+  kind: FactorizableLayer["className"];
   action: "factorize" | "keep";
   method: MethodName | null;
   ranks: number[];
