@@ -6,6 +6,8 @@ import { compress, compressArtifacts, planCompression, reconstruct } from "../..
 import { artifactsToJSON } from "../../src/models/io.ts";
 import { modelToArtifacts, layerShapes } from "../../src/models/convert.ts";
 import { inspect } from "../../src/compress/compress.ts";
+import { type Candidate, makePlan } from "../../src/compress/plan.ts";
+import { requestFeatures, requestLayers, type Timer, type TimingRequest } from "../../src/compress/timecost.ts";
 import { chainCost, layerCost, methodCost } from "../../src/layers/cost.ts";
 import { factorizeLayer } from "../../src/layers/factorize.ts";
 import { layerFlops } from "../../src/layers/flops.ts";
@@ -203,5 +205,43 @@ describe("the planner picks these layers where it pays", () => {
     x.dispose();
     m.dispose();
     r.model.dispose();
+  });
+});
+
+describe("with timing on, the never-slower guard applies to these layers too", () => {
+  const lowRank = (shape: number[], rows: number, cols: number, r: number, seed: number) => {
+    const a = randn(rows * r, seed), b = randn(r * cols, seed + 1), out = new Float32Array(rows * cols);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) for (let q = 0; q < r; q++) out[i * cols + j] += a[i * r + q] * b[q * cols + j];
+    return { data: out, shape };
+  };
+  const cands = (): Candidate[] => [
+    {
+      layer: { className: "SeparableConv2D", name: "sep", kernel: lowRank([1, 1, 32, 64], 32, 64, 2, 1), depthwise: { data: randn(3 * 3 * 32, 3), shape: [3, 3, 32, 1] }, bias: null, config: { name: "sep", filters: 64, kernel_size: [3, 3], strides: [1, 1], padding: "same" } },
+      inShape: [16, 16, 32], calls: 1,
+    },
+    {
+      layer: { className: "Conv2DTranspose", name: "up", kernel: lowRank([3, 3, 32, 64], 3 * 3 * 32, 64, 2, 5), bias: null, config: { name: "up", filters: 32, kernel_size: [3, 3], strides: [2, 2], padding: "same" } },
+      inShape: [8, 8, 64], calls: 1,
+    },
+  ];
+  const params = (cs: Candidate[]) => cs.reduce((a, c) => a + c.layer.kernel.data.length + (c.layer.depthwise?.data.length ?? 0), 0);
+  /** Time = a fixed cost per stock layer + FLOPs and bytes at known rates. */
+  const fakeTimer = (perLayer: number): Timer => ({
+    id: `fake${perLayer}`,
+    time: (req: TimingRequest) => perLayer * requestLayers(req).length + 1e-9 * requestFeatures(req).flops + 2e-10 * requestFeatures(req).bytes,
+  });
+  const select = { kind: "energy" as const, threshold: 0.999999 };
+
+  it("factorizes them when the chains measure faster", () => {
+    const cs = cands();
+    const p = makePlan(cs, [], params(cs), { select, timing: { timer: fakeTimer(1e-6) } });
+    expect(p.entries.map((e) => [e.layer, e.action, e.method, e.ranks])).toEqual([["sep", "factorize", "separable-svd", [2]], ["up", "factorize", "transpose-svd", [2]]]);
+    for (const e of p.entries) expect(e.timeAfter!).toBeLessThan(e.timeBefore!);
+  });
+
+  it("keeps them when every chain measures slower (a fixed cost per layer dominates)", () => {
+    const cs = cands();
+    const p = makePlan(cs, [], params(cs), { select, timing: { timer: fakeTimer(5e-3) } });
+    expect(p.entries.map((e) => [e.layer, e.action])).toEqual([["sep", "keep"], ["up", "keep"]]);
   });
 });
