@@ -151,4 +151,23 @@ describe.skipIf(!present)("demo page: a picked folder of images, scores, fine-tu
     await writeFile(SHOT, png);
     expect(png.length).toBeLessThan(300_000);
   }, 180_000);
+
+  it("an unlabeled folder (images without class folders) is scored by agreement with the original", async () => {
+    const flat = join(tmp, "unlabeled");
+    await mkdir(flat, { recursive: true });
+    const mnist = await loadMnist({ cacheDir: false, trainPerClass: 2 });
+    const t = mnist.train, px = t.height * t.width;
+    for (let i = 0; i < 12; i++) await writeFile(join(flat, `img${i}.png`), encode({ width: t.width, height: t.height, data: t.images.subarray(i * px, (i + 1) * px), channels: 1, depth: 8 }));
+    await page.setInputFiles("#folder", flat);
+    await page.waitForFunction(() => { const d = (globalThis as { __demo?: Demo }).__demo!; return (d.folder?.labeled === false && d.scores.compressed) || d.error; }, undefined, { timeout: 60_000 });
+    const d = await demoState(page);
+    expect(d.error).toBeNull();
+    expect(d.scores.before).toEqual({ top1: null, agreement: 1 });
+    expect(d.scores.compressed!.top1).toBeNull();
+    inUnit(d.scores.compressed!.agreement);
+    expect(await page.textContent("#folder-info")).toContain("unlabeled");
+    const cells = await page.$$eval("#scores tbody tr", (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent ?? "")));
+    expect(cells[1][1]).toBe("—");
+    expect(cells[1][2]).toBe(`${(100 * d.scores.compressed!.agreement!).toFixed(1)}\u00a0%`);
+  }, 90_000);
 });
