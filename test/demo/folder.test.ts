@@ -144,9 +144,9 @@ describe.skipIf(!present)("demo page: a picked folder of images, scores, fine-tu
       original.dispose();
     }
 
-    await page.locator("#results").evaluate((el) => { el.hidden = true; }); // keep the shot to the folder part
+    await page.locator("#results").evaluate((el) => { (el as HTMLElement).hidden = true; }); // keep the shot to the folder part
     const png = await page.screenshot({ fullPage: true });
-    await page.locator("#results").evaluate((el) => { el.hidden = false; });
+    await page.locator("#results").evaluate((el) => { (el as HTMLElement).hidden = false; });
     await mkdir(dirname(SHOT), { recursive: true });
     await writeFile(SHOT, png);
     expect(png.length).toBeLessThan(300_000);
