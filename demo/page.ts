@@ -36,12 +36,14 @@ interface DemoState {
   scores: { before: Score | null; compressed: Score | null; tuned: Score | null };
   /** Live fine-tuning curve: training loss per step. */
   curve: { step: number; loss: number }[];
-  /** Fine-tuning runs finished. */
+  /** Fine-tuning runs finished, and performance.now() when the last one started and ended (its scoring excluded). */
   tuned: number;
+  ftStarted: number;
+  ftEnded: number;
 }
 const state: DemoState = {
   ready: false, busy: false, done: 0, error: null, info: null, ticks: [], progress: [], started: 0, ended: 0, plan: null,
-  folder: null, scores: { before: null, compressed: null, tuned: null }, curve: [], tuned: 0,
+  folder: null, scores: { before: null, compressed: null, tuned: null }, curve: [], tuned: 0, ftStarted: 0, ftEnded: 0,
 };
 (globalThis as { __demo?: DemoState }).__demo = state;
 
@@ -260,6 +262,7 @@ async function fineTune() {
   const epochs = Number(($("epochs") as HTMLSelectElement).value);
   try {
     let total = 0;
+    state.ftStarted = performance.now();
     const r = await worker.finetuneArtifacts(compressed, trainSet, {
       epochs, batchSize: 16, learningRate: 5e-4, seed: 1,
       onStep: (p) => {
@@ -271,6 +274,7 @@ async function fineTune() {
       },
     }, original);
     await drawCurve();
+    state.ftEnded = performance.now();
     state.scores.tuned = await scoreOn(r.artifacts, original);
     showScores();
     offerDownload(r.artifacts);

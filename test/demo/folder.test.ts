@@ -31,6 +31,7 @@ interface Demo {
   folder: { evalCount: number; trainCount: number; labeled: boolean; classNames: string[] | null } | null;
   scores: { before: Score | null; compressed: Score | null; tuned: Score | null };
   curve: { step: number; loss: number }[];
+  ticks: number[]; ftStarted: number; ftEnded: number;
 }
 
 const demoState = (page: Page) => page.evaluate(() => (globalThis as unknown as { __demo: Demo }).__demo);
@@ -120,6 +121,12 @@ describe.skipIf(!present)("demo page: a picked folder of images, scores, fine-tu
     expect(d.curve.length).toBe(Math.ceil(d.folder!.trainCount / 16)); // one point per optimizer step
     for (const p of d.curve) expect(Number.isFinite(p.loss) && p.loss > 0).toBe(true);
     expect(await page.$$eval("#curve svg path", (els) => els.length)).toBeGreaterThan(0);
+    // the page's 20 ms timer kept ticking while the worker fine-tuned: the only main-thread work is the
+    // curve's redraw (vega, ~0.1–0.2 s at most every 0.4 s)
+    const during = d.ticks.filter((t) => t >= d.ftStarted && t <= d.ftEnded);
+    const edges = [d.ftStarted, ...during, d.ftEnded];
+    expect(d.ftEnded - d.ftStarted).toBeGreaterThan(0);
+    expect(Math.max(...edges.slice(1).map((t, i) => t - edges[i]))).toBeLessThan(500);
     inUnit(d.scores.tuned!.top1);
     inUnit(d.scores.tuned!.agreement);
     expect(await page.textContent("#dl-what")).toBe("fine-tuned");
