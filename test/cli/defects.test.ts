@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { OdecompError } from "../../src/core/errors.ts";
 import { artifactsFromJSON, compressArtifacts, fileSystem } from "../../src/models/index.ts";
-import { loadStock, run, saved, tinyCnn, tmp } from "./helpers.ts";
+import { editJSON, loadStock, run, saved, tinyCnn, tmp, variant as copyOf } from "./helpers.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 let good: string;
@@ -18,18 +18,7 @@ beforeAll(async () => {
   good = await saved(tinyCnn());
 });
 
-function variant(edit: (dir: string) => void): string {
-  const dir = tmp();
-  cpSync(good, dir, { recursive: true });
-  edit(dir);
-  return dir;
-}
-const editJSON = (dir: string, f: (j: any) => void) => {
-  const p = join(dir, "model.json");
-  const j = JSON.parse(readFileSync(p, "utf8"));
-  f(j);
-  writeFileSync(p, JSON.stringify(j));
-};
+const variant = (edit: (dir: string) => void): string => copyOf(good, edit);
 /** Byte offset and length of weight `name` in the single shard. */
 function locate(dir: string, name: string): { offset: number; n: number } {
   const j = JSON.parse(readFileSync(join(dir, "model.json"), "utf8"));

@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileSystem } from "../../src/models/index.ts";
@@ -95,4 +95,20 @@ export function plantLowRank(model: tfl.LayersModel, r = 3): void {
     l.setWeights([planted, ...rest]);
     planted.dispose();
   }
+}
+
+/** A copy of the model folder `good`, changed by `edit`. */
+export function variant(good: string, edit: (dir: string) => void): string {
+  const dir = tmp();
+  cpSync(good, dir, { recursive: true });
+  edit(dir);
+  return dir;
+}
+
+/** Rewrite `dir`/model.json through `f`. */
+export function editJSON(dir: string, f: (j: any) => void): void {
+  const p = join(dir, "model.json");
+  const j = JSON.parse(readFileSync(p, "utf8"));
+  f(j);
+  writeFileSync(p, JSON.stringify(j));
 }

@@ -10,7 +10,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, t
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { loadStock, predictClose, run, saved, tinyCnn, tmp } from "./helpers.ts";
+import { editJSON, loadStock, predictClose, run, saved, tinyCnn, tmp, variant as copyOf } from "./helpers.ts";
 
 let good: string;
 let model: ReturnType<typeof tinyCnn>;
@@ -22,20 +22,8 @@ beforeAll(async () => {
   good = await saved(model);
 });
 
-/** A copy of the good model folder, changed by `edit`. */
-function variant(edit: (dir: string) => void): string {
-  const dir = tmp();
-  cpSync(good, dir, { recursive: true });
-  edit(dir);
-  return dir;
-}
+const variant = (edit: (dir: string) => void): string => copyOf(good, edit);
 
-const editJSON = (dir: string, f: (j: any) => void) => {
-  const p = join(dir, "model.json");
-  const j = JSON.parse(readFileSync(p, "utf8"));
-  f(j);
-  writeFileSync(p, JSON.stringify(j));
-};
 
 /** Compress `input` into a fresh out folder; asserts nothing was written there or next to it. */
 async function failing(input: string, code: number, msg: RegExp, extra: string[] = []) {
