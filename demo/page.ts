@@ -8,6 +8,13 @@ import type { Artifacts } from "../src/compress/artifacts.ts";
 import type { CompressOptions, Plan, PlanEntry, RankSelection } from "../src/compress/plan.ts";
 import type { ConvMethod } from "../src/layers/types.ts";
 import { paramsSpec, renderSvg } from "../src/cli/report.ts";
+import { loadImageFiles } from "../src/data/files.ts";
+import type { ImageSet } from "../src/data/dataset.ts";
+import type { EvaluateResult } from "../src/train/evaluate.ts";
+import type { TopLevelSpec } from "vega-lite";
+
+/** One row of the folder scores: top-1 accuracy (labels) and agreement with the original model. */
+interface Score { top1: number | null; agreement: number | null }
 
 interface DemoState {
   ready: boolean;
@@ -23,8 +30,21 @@ interface DemoState {
   started: number;
   ended: number;
   plan: Plan | null;
+  /** The picked image folder: counts of the evaluation and fine-tuning sets. */
+  folder: { evalCount: number; trainCount: number; labeled: boolean; classNames: string[] | null } | null;
+  /** Scores on the folder's evaluation set: the loaded model, right after compression, after fine-tuning. */
+  scores: { before: Score | null; compressed: Score | null; tuned: Score | null };
+  /** Live fine-tuning curve: training loss per step. */
+  curve: { step: number; loss: number }[];
+  /** Fine-tuning runs finished, and performance.now() when the last one started and ended (its scoring excluded). */
+  tuned: number;
+  ftStarted: number;
+  ftEnded: number;
 }
-const state: DemoState = { ready: false, busy: false, done: 0, error: null, info: null, ticks: [], progress: [], started: 0, ended: 0, plan: null };
+const state: DemoState = {
+  ready: false, busy: false, done: 0, error: null, info: null, ticks: [], progress: [], started: 0, ended: 0, plan: null,
+  folder: null, scores: { before: null, compressed: null, tuned: null }, curve: [], tuned: 0, ftStarted: 0, ftEnded: 0,
+};
 (globalThis as { __demo?: DemoState }).__demo = state;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -54,6 +74,12 @@ let worker: OdecompWorker;
 let bundled: Artifacts | null = null;
 let uploaded: Artifacts | null = null;
 let downloadUrls: string[] = [];
+/** The model that was compressed last (the teacher for fine-tuning and the reference for agreement) and its result. */
+let original: Artifacts | null = null;
+let compressed: Artifacts | null = null;
+/** The picked folder: evaluated on `evalSet`, fine-tuned on `trainSet`. */
+let evalSet: ImageSet | null = null;
+let trainSet: ImageSet | null = null;
 
 function fail(e: unknown) {
   state.error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
@@ -104,6 +130,166 @@ function table(plan: Plan): string {
     + `<tr class="total"><td>total</td><td></td><td></td><td></td><td></td><td>${fmt(t.paramsBefore)}</td><td>${fmt(t.paramsAfter)}</td><td>${pct(t.paramsAfter, t.paramsBefore)}</td><td>${fmt(t.flopsBefore)}</td><td>${fmt(t.flopsAfter)}</td><td></td><td></td></tr></tbody>`;
 }
 
+function offerDownload(a: Artifacts) {
+  for (const u of downloadUrls) URL.revokeObjectURL(u);
+  const { modelJSON, weightData } = artifactsToJSON(a, "weights.bin");
+  downloadUrls = [
+    URL.createObjectURL(new Blob([JSON.stringify(modelJSON)], { type: "application/json" })),
+    URL.createObjectURL(new Blob([weightData], { type: "application/octet-stream" })),
+  ];
+  ($("dl-json") as HTMLAnchorElement).href = downloadUrls[0];
+  ($("dl-bin") as HTMLAnchorElement).href = downloadUrls[1];
+}
+
+/** The model's input [height, width, channels] and class count, read from its topology (no tfjs on this thread). */
+function modelIO(a: Artifacts): { input: number[] | null; classes: number | null } {
+  let input: number[] | null = null, classes: number | null = null;
+  const walk = (v: unknown) => {
+    if (v === null || typeof v !== "object") return;
+    if (Array.isArray(v)) { for (const x of v) walk(x); return; }
+    const o = v as Record<string, unknown>;
+    const shape = o.batch_input_shape ?? o.batchInputShape;
+    if (!input && Array.isArray(shape)) input = (shape as (number | null)[]).slice(1).map(Number);
+    if (typeof o.units === "number") classes = o.units; // the last Dense in layer order
+    for (const x of Object.values(o)) walk(x);
+  };
+  walk(a.modelTopology);
+  return { input, classes };
+}
+
+const share = (v: number | null | undefined) => (v === null || v === undefined ? "—" : `${(100 * v).toFixed(1)}\u00a0%`);
+
+function showScores() {
+  const row = (name: string, s: Score | null, note: string) => `<tr><td>${name}</td><td>${s ? share(s.top1) : "…"}</td><td>${s ? share(s.agreement) : "…"}</td><td class="note">${note}</td></tr>`;
+  const { before, compressed: c, tuned } = state.scores;
+  $("scores").innerHTML = `<thead><tr><th>model</th><th>accuracy</th><th>agreement with the original</th><th class="l"></th></tr></thead><tbody>`
+    + row("loaded", before, "before compression")
+    + (compressed ? row("compressed", c, "right after compression") : "")
+    + (state.tuned > 0 || tuned ? row("fine-tuned", tuned, "after fine-tuning in the worker") : "")
+    + "</tbody>";
+  $("scores").hidden = false;
+}
+
+const score = (r: EvaluateResult): Score => ({ top1: r.top1, agreement: r.agreement });
+
+/** Evaluate `a` on the folder in the worker (agreement against `teacher` when given). */
+async function scoreOn(a: Artifacts, teacher?: Artifacts): Promise<Score> {
+  return score(await worker.evaluateArtifacts(a, evalSet!, {}, teacher));
+}
+
+/**
+ * Labels of a picked folder as the model's classes: class folders named by integers (0/, 1/, 7/…) are those
+ * output indices; other names are taken in sorted order when their count matches the model's outputs.
+ * Anything else is scored by agreement only (labels dropped), and the page says so.
+ */
+function asModelClasses(set: ImageSet, classes: number | null): { set: ImageSet; note: string } {
+  const names = set.classNames;
+  if (!set.labels || !names || classes === null) return { set, note: "" };
+  if (names.every((n) => /^\d+$/.test(n) && Number(n) < classes)) {
+    const labels = new Uint8Array(set.count);
+    for (let i = 0; i < set.count; i++) labels[i] = Number(names[set.labels[i]]);
+    return { set: { ...set, labels, classes, classNames: Array.from({ length: classes }, (_, k) => String(k)) }, note: "class folders named by the model's output index" };
+  }
+  if (names.length === classes) return { set, note: "class folders in sorted order as the model's outputs" };
+  return { set: { ...set, labels: null, classes: 0, classNames: undefined }, note: `${names.length} class folders but the model has ${classes} outputs: agreement only` };
+}
+
+async function pickFolder(files: FileList) {
+  const source = (document.querySelector("input[name=source]:checked") as HTMLInputElement).value;
+  const model = source === "bundled" ? bundled : uploaded;
+  if (!model) throw new Error(source === "bundled" ? "the bundled model is not loaded" : "select model.json and its weight shards first");
+  const io = modelIO(model);
+  if (!io.input || io.input.length !== 3) throw new Error(`the model's input is [${io.input ?? "?"}]; expected an image input [height, width, channels]`);
+  const [h, w, c] = io.input;
+  $("folder-info").textContent = `decoding ${files.length} files…`;
+  const { dataset } = await loadImageFiles(files, {
+    // a quarter held out (not the library's 0.1): small picked folders still get a few images per class to score
+    size: [h, w], channels: c === 1 ? 1 : 3, name: "picked folder", valSplit: 0.25,
+    onProgress: (p) => { $("folder-info").textContent = `decoding ${p.done}/${p.total}…`; },
+  });
+  const test = asModelClasses(dataset.test, io.classes), train = asModelClasses(dataset.train, io.classes);
+  // A tiny folder may hold no test split: then the scores are on the training images (and say so).
+  const held = test.set.count > 0;
+  evalSet = held ? test.set : train.set;
+  trainSet = train.set;
+  const labeled = !!evalSet.labels;
+  state.folder = { evalCount: evalSet.count, trainCount: trainSet.count, labeled, classNames: dataset.train.classNames ?? null };
+  $("folder-info").textContent = `${dataset.train.count + dataset.test.count} images → ${h}×${w}×${c}, `
+    + (labeled ? `${dataset.train.classNames?.length ?? 0} classes (${(held ? test : train).note || "labels"})` : `unlabeled${train.note ? ` (${train.note})` : ""}: agreement with the original model`)
+    + `; scored on ${evalSet.count} ${held ? "held-out" : "training (no held-out split)"} images, fine-tuned on ${trainSet.count}.`;
+  state.scores = { before: null, compressed: null, tuned: null };
+  showScores();
+  state.scores.before = await scoreOn(model, model);
+  showScores();
+  if (compressed && original) { state.scores.compressed = await scoreOn(compressed, original); showScores(); }
+  ($("finetune") as HTMLButtonElement).disabled = !compressed;
+}
+
+function curveSpec(points: { step: number; loss: number }[]): TopLevelSpec {
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    width: 520, height: 180, title: "fine-tuning: training loss per step",
+    data: { values: points },
+    mark: { type: "line", point: true },
+    encoding: { x: { field: "step", type: "quantitative", title: "optimizer step", axis: { tickMinStep: 1 } }, y: { field: "loss", type: "quantitative", title: "loss", scale: { zero: false } } },
+  } as TopLevelSpec;
+}
+
+/** Redraw the curve at most every 400 ms (vega takes ~0.1 s on this thread) and once at the end. */
+let drawing: Promise<void> | null = null, pending = false;
+function drawCurve() {
+  if (drawing) { pending = true; return drawing; }
+  drawing = (async () => {
+    do {
+      pending = false;
+      $("curve").innerHTML = await renderSvg(curveSpec(state.curve));
+      await new Promise((r) => setTimeout(r, 400));
+    } while (pending);
+    drawing = null;
+  })();
+  return drawing;
+}
+
+async function fineTune() {
+  if (!compressed || !original || !trainSet || !evalSet) { fail(new Error("pick a folder of images and compress first")); return; }
+  const button = $("finetune") as HTMLButtonElement;
+  button.disabled = true;
+  state.busy = true;
+  state.error = null;
+  $("error").textContent = "";
+  state.curve = [];
+  const bar = $("ft-progress") as HTMLProgressElement;
+  const epochs = Number(($("epochs") as HTMLSelectElement).value);
+  try {
+    let total = 0;
+    state.ftStarted = performance.now();
+    const r = await worker.finetuneArtifacts(compressed, trainSet, {
+      epochs, batchSize: 16, learningRate: 5e-4, seed: 1,
+      onStep: (p) => {
+        total = p.epoch * p.stepsPerEpoch + p.step;
+        state.curve.push({ step: total, loss: p.loss });
+        bar.value = total / (epochs * p.stepsPerEpoch);
+        $("ft-status").textContent = `epoch ${p.epoch + 1}/${epochs}, step ${p.step}/${p.stepsPerEpoch}, loss ${p.loss.toFixed(4)}`;
+        void drawCurve();
+      },
+    }, original);
+    await drawCurve();
+    state.ftEnded = performance.now();
+    state.scores.tuned = await scoreOn(r.artifacts, original);
+    showScores();
+    offerDownload(r.artifacts);
+    $("dl-what").textContent = "fine-tuned";
+    $("ft-status").textContent = `done: ${r.result.epochs.length} epoch${r.result.epochs.length === 1 ? "" : "s"}, mean loss ${r.result.epochs.at(-1)!.loss.toFixed(4)}; the downloads below are the fine-tuned model`;
+    state.tuned++;
+  } catch (e) {
+    $("ft-status").textContent = "failed";
+    fail(e);
+  } finally {
+    state.busy = false;
+    button.disabled = false;
+  }
+}
+
 async function run() {
   const source = (document.querySelector("input[name=source]:checked") as HTMLInputElement).value;
   const input = source === "bundled" ? bundled : uploaded;
@@ -138,15 +324,23 @@ async function run() {
     $("plan").innerHTML = table(r.plan);
     $("report").textContent = r.report;
     $("chart").innerHTML = await renderSvg(paramsSpec(r.plan.entries));
-    for (const u of downloadUrls) URL.revokeObjectURL(u);
-    const { modelJSON, weightData } = artifactsToJSON(r.artifacts, "weights.bin");
-    downloadUrls = [
-      URL.createObjectURL(new Blob([JSON.stringify(modelJSON)], { type: "application/json" })),
-      URL.createObjectURL(new Blob([weightData], { type: "application/octet-stream" })),
-    ];
-    ($("dl-json") as HTMLAnchorElement).href = downloadUrls[0];
-    ($("dl-bin") as HTMLAnchorElement).href = downloadUrls[1];
+    offerDownload(r.artifacts);
+    $("dl-what").textContent = "compressed";
     $("results").hidden = false;
+    original = input;
+    compressed = r.artifacts;
+    state.scores.compressed = null;
+    state.scores.tuned = null;
+    state.tuned = 0;
+    state.curve = [];
+    $("curve").innerHTML = "";
+    $("ft-status").textContent = "";
+    if (evalSet) {
+      showScores();
+      state.scores.compressed = await scoreOn(compressed, original);
+      showScores();
+      ($("finetune") as HTMLButtonElement).disabled = false;
+    }
     state.done++;
   } catch (e) {
     state.ended = performance.now();
@@ -172,6 +366,16 @@ async function main() {
     } catch (e) { fail(e); }
   });
   $("compress").addEventListener("click", () => void run());
+  $("folder").addEventListener("change", async () => {
+    const files = ($("folder") as HTMLInputElement).files;
+    if (!files?.length) return;
+    state.busy = true;
+    try {
+      await pickFolder(files);
+      $("error").textContent = "";
+    } catch (e) { fail(e); } finally { state.busy = false; }
+  });
+  $("finetune").addEventListener("click", () => void fineTune());
   worker = await createWorker({
     url: new URL("./worker.js", import.meta.url),
     // tfjs-backend-wasm in the worker, its threaded SIMD binary when this page is cross-origin isolated.

@@ -130,8 +130,8 @@ export function program(io: CliIO, result: { code: number } = { code: 0 }): Comm
     .option("--force", "replace a non-empty --out folder")
     .action(act(async (o) => (await import("./train.ts")).cmdTrain(o, io)));
 
-  trainingOptions(selectOptions(p.command("main").description("the main job: baseline vs the automatic low-rank schedule (or decompose-at-epoch) on Fashion-MNIST, comparison table, out/report.html and the compressed model")))
-    .option("--schedule <name>", "accelerated run: auto (switch to low rank when the stable ranks converge, by epoch --at at the latest) or decompose-at", "auto")
+  trainingOptions(selectOptions(p.command("main").description("the main job: baseline vs decompose-at-epoch (or the automatic low-rank schedule) on Fashion-MNIST, comparison table, out/report.html and the compressed model")))
+    .option("--schedule <name>", "accelerated run: decompose-at (default) or auto (switch to low rank when the stable ranks converge, by epoch --at at the latest)", "decompose-at")
     .option("--cost <model>", "auto: per-layer cost model, measured (forward + backward on the backend) or flops (deterministic)", "measured")
     .option("--full", "the complete experiment (all 60,000 training images, 10 epochs)")
     .option("--out <dir>", "output folder", "out")

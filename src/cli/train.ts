@@ -215,7 +215,7 @@ export interface MainFlags extends SelectFlags {
 export function mainSizes(f: MainFlags) {
   // The auto schedule is meant to leave full-rank training early (Cuttlefish: a few percent to a quarter of the
   // epochs): its --at is the latest switch (1 of 6 epochs, 2 of 10), where decompose-at keeps its tuned 2 and 3.
-  const autoRun = (f.schedule ?? "auto") === "auto";
+  const autoRun = (f.schedule ?? "decompose-at") === "auto";
   const d = f.full ? { epochs: 10, at: autoRun ? 2 : 3, trainPerClass: 6000, testPerClass: 1000 } : { epochs: 6, at: autoRun ? 1 : 2, trainPerClass: 250, testPerClass: 100 };
   const epochs = f.epochs !== undefined ? num("--epochs", f.epochs, 1, 1000, true) : d.epochs;
   return {
@@ -231,7 +231,7 @@ export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
   const modelKind = pick("--model", f.model, MODELS);
   const backend = pick("--backend", f.backend, ["wasm", "cpu"] as const);
   const batchSize = num("--batch-size", f.batchSize, 1, 65536, true), seed = num("--seed", f.seed, 0, 2 ** 31, true), lr = num("--lr", f.lr, 1e-8, 10), warmupSteps = num("--warmup", f.warmup, 0, 1e6, true);
-  const scheduleKind = pick("--schedule", f.schedule ?? "auto", ["auto", "decompose-at"] as const);
+  const scheduleKind = pick("--schedule", f.schedule ?? "decompose-at", ["auto", "decompose-at"] as const);
   const plan: CompressOptions = compressOptions(f);
   const userSelect = plan.select;
   if (!plan.select) plan.select = { kind: "budget", keep: 0.4, metric: "flops" };

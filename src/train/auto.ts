@@ -187,6 +187,12 @@ export interface AutoPlanOptions {
    * flopsTimer, a time budget with a measured timer: the rule's ranks shrink together until it holds.
    */
   budget?: number;
+  /**
+   * The budget never shrinks the rule's ranks below this fraction (default 0.25): a budget that the kept
+   * layers alone exceed would otherwise drive every chain to rank 1 (seen with a noisy measured timer:
+   * −63 pts). Below it the budget is reported as not met.
+   */
+  minScale?: number;
 }
 
 export interface LayerDecision {
@@ -261,10 +267,16 @@ export function planSwitch(candidates: Candidate[], totalParams: number, stable:
       if (!(f < (1 - minGain) * d.denseCost)) return { ...d, action: "keep" as const, method: null, ranks: [], factorizedCost: f, why: `factorizing does not pay at ranks [${ranks}]: ${fmt(f)} vs ${fmt(d.denseCost)} dense` };
       return { ...d, action: "factorize" as const, method, ranks, factorizedCost: f, why: `${fmt(f)} vs ${fmt(d.denseCost)} dense${s < 1 ? `, rule ranks ×${s.toFixed(3)} for the budget` : ""}` };
     });
-    let lo = 0, hi = 1, s = 1;
+    const floor = o.minScale ?? 0.25;
+    check(floor > 0 && floor <= 1, "auto", () => `plan.minScale = ${floor}; expected a fraction in (0, 1]`);
+    let s = 1;
     if (after(at(1)) > target) {
-      for (let it = 0; it < 30; it++) { const mid = (lo + hi) / 2; if (after(at(mid)) <= target) lo = mid; else hi = mid; }
-      s = lo > 0 ? lo : hi;
+      if (after(at(floor)) > target) s = floor; // not reachable without gutting the layers: stop at the floor
+      else {
+        let lo = floor, hi = 1;
+        for (let it = 0; it < 30; it++) { const mid = (lo + hi) / 2; if (after(at(mid)) <= target) lo = mid; else hi = mid; }
+        s = lo;
+      }
     }
     out = at(s);
     budget = { keep: o.budget, met: after(out) <= target * (1 + 1e-9), scale: s };

@@ -48,7 +48,8 @@ export interface FinetuneOptions {
   onEpochEnd?: (e: FinetuneEpoch) => void | Promise<void>;
 }
 
-export interface FinetuneProgress { epoch: number; step: number; stepsPerEpoch: number; images: number; seconds: number; imagesPerSecond: number }
+/** `loss` is the step's training loss (read back only when there is an onStep: one sync per step). */
+export interface FinetuneProgress { epoch: number; step: number; stepsPerEpoch: number; images: number; seconds: number; imagesPerSecond: number; loss: number }
 
 export interface FinetuneEpoch {
   epoch: number;
@@ -122,7 +123,7 @@ export async function finetune(model: tfl.LayersModel, train: ImageSet, options:
     const records: FinetuneEpoch[] = [];
     for (let epoch = 0; epoch < epochs; epoch++) {
       const e0 = performance.now();
-      let lossSum = tf.scalar(0), step = 0, images = 0;
+      let lossSum = tf.scalar(0), step = 0, images = 0, stepLoss = NaN;
       await forEachBatch(train, { batchSize, seed, epoch, layout, preprocess, augment }, (batch) => {
         const n = batch.indices.length;
         let target: tf.Tensor | null = null;
@@ -140,6 +141,7 @@ export async function finetune(model: tfl.LayersModel, train: ImageSet, options:
             return distillLoss({ student: pred, studentKind: kind, teacher: target, teacherKind, labels: alpha > 0 ? batch.y : null, alpha, temperature });
           }, true, vars)!;
           const next = tf.add(lossSum, loss) as tf.Scalar;
+          if (options.onStep) stepLoss = loss.dataSync()[0];
           lossSum.dispose(); loss.dispose();
           lossSum = next;
         } finally {
@@ -148,7 +150,7 @@ export async function finetune(model: tfl.LayersModel, train: ImageSet, options:
         step++; images += n;
         if (options.onStep) {
           const s = (performance.now() - e0) / 1000;
-          options.onStep({ epoch, step, stepsPerEpoch, images, seconds: s, imagesPerSecond: images / Math.max(s, 1e-9) });
+          options.onStep({ epoch, step, stepsPerEpoch, images, seconds: s, imagesPerSecond: images / Math.max(s, 1e-9), loss: stepLoss });
         }
       });
       const loss = (await lossSum.data())[0] / Math.max(1, step);

@@ -85,6 +85,10 @@ export interface OdecompWorker extends OdecompCoreWorker {
   finetune(model: tfl.LayersModel, train: ImageSet, options?: WorkerFinetuneOptions): Promise<{ model: tfl.LayersModel; result: FinetuneResult }>;
   /** evaluateModel() of odecomp/train (with `teacher`: top-1 agreement). */
   evaluate(model: tfl.LayersModel, set: ImageSet, options?: Omit<EvaluateOptions, "teacher" | "onProgress"> & { teacher?: tfl.LayersModel }): Promise<EvaluateResult>;
+  /** finetune() on artifacts (tfjs is not needed on the caller's side): the fine-tuned model comes back as artifacts. */
+  finetuneArtifacts(artifacts: Artifacts, train: ImageSet, options?: Omit<WorkerFinetuneOptions, "teacher">, teacher?: Artifacts): Promise<{ artifacts: Artifacts; result: FinetuneResult }>;
+  /** evaluateModel() on artifacts (with `teacher`: top-1 agreement). */
+  evaluateArtifacts(artifacts: Artifacts, set: ImageSet, options?: Omit<EvaluateOptions, "teacher" | "onProgress">, teacher?: Artifacts): Promise<EvaluateResult>;
   /** Stop the worker; pending calls reject with an OdecompError. Idempotent. */
   terminate(): Promise<void>;
 }
@@ -267,6 +271,12 @@ export async function createWorker(options: CreateWorkerOptions = {}): Promise<O
       return call("evaluateArtifacts", [await modelToArtifacts(model), set, rest, teacher ? await modelToArtifacts(teacher) : undefined]);
     },
     reconstructModelArtifacts: (artifacts: Artifacts) => call("reconstructModelArtifacts", [artifacts]),
+    finetuneArtifacts(artifacts: Artifacts, train: ImageSet, o: Omit<WorkerFinetuneOptions, "teacher"> = {}, teacher?: Artifacts) {
+      const { onStep, ...rest } = o;
+      if (onStep !== undefined && typeof onStep !== "function") fail("finetune", `onStep is ${typeof onStep}; expected a function`);
+      return call("finetuneArtifacts", [artifacts, train, rest, teacher], onStep as WorkerProgressFn | undefined);
+    },
+    evaluateArtifacts: (artifacts: Artifacts, set: ImageSet, o: Omit<EvaluateOptions, "teacher" | "onProgress"> = {}, teacher?: Artifacts) => call("evaluateArtifacts", [artifacts, set, o, teacher]),
     async terminate() {
       if (terminated) return;
       terminated = true;

@@ -40,10 +40,10 @@ describe("odecomp train --schedule auto", () => {
   });
 });
 
-describe("odecomp main (auto schedule, the default)", () => {
+describe("odecomp main --schedule auto", () => {
   it("runs baseline vs auto on a tiny subset; the report has the auto section; results.json the auto record", async () => {
     const out = join(tmp(), "main-auto");
-    const r = await run("main", "--out", out, "--model", "mlp", "--epochs", "3", "--train-per-class", "3", "--test-per-class", "2", "--backend", "cpu", "--quiet");
+    const r = await run("main", "--out", out, "--schedule", "auto", "--model", "mlp", "--epochs", "3", "--train-per-class", "3", "--test-per-class", "2", "--backend", "cpu", "--quiet");
     expect(r.code, r.err).toBe(0);
     const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
     const a = results.accelerated.auto;
@@ -52,7 +52,9 @@ describe("odecomp main (auto schedule, the default)", () => {
     expect(a.plan.budget.keep).toBe(0.4);
     expect(a.plan.timer).toMatch(/^tfjs-cpu.*a \+ b·FLOPs fitted/); // the measured cost model by default
     for (const d of a.plan.decisions) if (d.action === "factorize") expect(d.factorizedCost).toBeLessThan(d.denseCost);
-    expect(a.plan.costAfter).toBeLessThanOrEqual(0.4 * a.plan.costBefore * (1 + 1e-9));
+    // met, or stopped at the rank floor (a measured timer on a tiny model may leave the budget out of reach)
+    if (a.plan.budget.met) expect(a.plan.costAfter).toBeLessThanOrEqual(0.4 * a.plan.costBefore * (1 + 1e-9));
+    else expect(a.plan.budget.scale).toBe(0.25);
     const html = readFileSync(join(out, "report.html"), "utf8");
     expect(html).toContain("Automatic schedule");
     expect(html).toContain("decomposed after epoch 1");

@@ -70,6 +70,18 @@ describe("planSwitch", () => {
     expect(tight.costAfter).toBeLessThan(free.costAfter);
     model.dispose();
   });
+  it("stops shrinking at minScale when the budget is out of reach, and says it was not met", async () => {
+    const model = mlp({ hidden: 64, seed: 1 });
+    const ins = inspect(await modelToArtifacts(model), layerShapes(model));
+    const sel = { kind: "stable" as const, scale: 1 };
+    const p = planSwitch(ins.candidates, ins.totalParams, {}, { batch: 8, select: sel, budget: 0.001 });
+    expect(p.budget).toMatchObject({ keep: 0.001, met: false, scale: 0.25 });
+    for (const d of p.decisions) if (d.action === "factorize") d.ranks.forEach((r, i) => expect(r).toBe(Math.max(1, Math.floor(0.25 * d.ruleRanks[i]))));
+    expect(p.decisions.some((d) => d.action === "factorize" && d.ranks.some((r) => r > 1))).toBe(true);
+    const q = planSwitch(ins.candidates, ins.totalParams, {}, { batch: 8, select: sel, budget: 0.001, minScale: 0.5 });
+    expect(q.budget!.scale).toBe(0.5);
+    model.dispose();
+  });
 });
 
 describe("fittedTimer", () => {
