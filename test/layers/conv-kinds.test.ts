@@ -13,6 +13,7 @@ import { factorizeLayer } from "../../src/layers/factorize.ts";
 import { layerFlops } from "../../src/layers/flops.ts";
 import { predictionError, randomInput, setup, tf, tfl } from "../models/helpers.ts";
 import { randn } from "../helpers/random.ts";
+import { planSwitch } from "../../src/train/index.ts";
 
 beforeAll(setup);
 
@@ -243,5 +244,21 @@ describe("with timing on, the never-slower guard applies to these layers too", (
     const cs = cands();
     const p = makePlan(cs, [], params(cs), { select, timing: { timer: fakeTimer(5e-3) } });
     expect(p.entries.map((e) => [e.layer, e.action])).toEqual([["sep", "keep"], ["up", "keep"]]);
+  });
+});
+
+describe("the auto schedule's switch plan", () => {
+  it("leaves SeparableConv2D and Conv2DTranspose alone (it tracks Dense and Conv2D only) instead of failing on them", async () => {
+    const input = tfl.input({ shape: [8, 8, 8] });
+    const a = tfl.layers.conv2d({ filters: 8, kernelSize: 3, padding: "same", name: "c0" }).apply(input) as tfl.SymbolicTensor;
+    const b = tfl.layers.separableConv2d({ filters: 16, kernelSize: 3, padding: "same", name: "sep" }).apply(a) as tfl.SymbolicTensor;
+    const c = tfl.layers.conv2dTranspose({ filters: 8, kernelSize: 3, strides: 2, padding: "same", name: "up" }).apply(b) as tfl.SymbolicTensor;
+    const d = tfl.layers.conv2d({ filters: 16, kernelSize: 3, padding: "same", name: "c1" }).apply(c) as tfl.SymbolicTensor;
+    const m = tfl.model({ inputs: input, outputs: d });
+    const ins = inspect(await modelToArtifacts(m), layerShapes(m));
+    expect(ins.candidates.map((x) => x.layer.name)).toEqual(["c0", "sep", "up", "c1"]);
+    const p = planSwitch(ins.candidates, ins.totalParams, {}, { batch: 4, select: { kind: "stable" } });
+    expect(p.decisions.map((x) => x.layer)).toEqual(["c0", "c1"]);
+    m.dispose();
   });
 });
