@@ -247,6 +247,18 @@ describe("with timing on, the never-slower guard applies to these layers too", (
   });
 });
 
+describe("layers the methods leave alone", () => {
+  it("a dilated SeparableConv2D is kept with a note (tfjs-layers' DepthwiseConv2D ignores dilation)", () => {
+    const layer = {
+      className: "SeparableConv2D" as const, name: "sd", kernel: { data: randn(8 * 8, 1), shape: [1, 1, 8, 8] }, depthwise: { data: randn(9 * 8, 2), shape: [3, 3, 8, 1] }, bias: null,
+      config: { name: "sd", filters: 8, kernel_size: [3, 3], strides: [1, 1], padding: "same", dilation_rate: [2, 2] },
+    };
+    const p = makePlan([{ layer, inShape: [9, 9, 8], calls: 1 }], [], 200, { select: { kind: "full" } });
+    expect(p.entries[0].action).toBe("keep");
+    expect(p.entries[0].note).toMatch(/dilation \[2,2\].*DepthwiseConv2D/);
+  });
+});
+
 describe("the auto schedule's switch plan", () => {
   it("leaves SeparableConv2D and Conv2DTranspose alone (it tracks Dense and Conv2D only) instead of failing on them", async () => {
     const input = tfl.input({ shape: [8, 8, 8] });

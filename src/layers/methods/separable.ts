@@ -34,6 +34,11 @@ export const separable: MethodSpec = registerMethod({
   maxRanks: (layer) => [Math.min(layer.kernel.shape[2], layer.kernel.shape[3])],
   spectra: (layer) => ({ spectra: [sliceSpectrum(kernelSlices(layer.kernel), "cols")], shapes: [[layer.kernel.shape[2], layer.kernel.shape[3]]] }),
   rankRule: "perSpectrum",
+  // The chain's DepthwiseConv2D would carry the dilation, and tfjs-layers' DepthwiseConv2D ignores it.
+  leaveAlone(layer) {
+    const g = convGeometry(layer.config, layer.name);
+    return g.dilation.some((d) => d !== 1) ? `separable-svd left alone: dilation [${g.dilation}] needs a dilated DepthwiseConv2D, which tfjs-layers ignores` : null;
+  },
   estimateError: (s, r) => ({ relError: truncationError(s[0], r[0]), kind: "exact" }),
   cost(layer, ranks, inShape) {
     const dw = depthwiseOf(layer);
