@@ -33,6 +33,9 @@ interface Inspection {
   order: string[];
 }
 
+/** Layer kinds the methods factorize. */
+const FACTORIZED_KINDS = ["Dense", "Conv2D", "SeparableConv2D", "Conv2DTranspose"];
+
 const ownerOf = (weightName: string) => weightName.slice(0, weightName.lastIndexOf("/"));
 
 /** FLOPs of a kept layer whose cost we can model (see layers/flops.ts), so budgets count them; else 0. */
@@ -65,15 +68,20 @@ export function inspect(a: Artifacts, shapes: Map<string, LayerShapes>): Inspect
     if (own.length === 0 || ["Model", "Functional", "Sequential"].includes(entry.class_name)) continue;
     const params = own.reduce((x, n) => x + weights.get(n)!.data.length, 0);
     const other = (reason: string) => others.push({ name, kind: entry.class_name, params, reason, flops: keptFlops(entry, (n) => weights.get(`${name}/${n}`), shapes.get(name)) });
-    if (entry.class_name !== "Dense" && entry.class_name !== "Conv2D") { other(`${entry.class_name} is not a kind odecomp factorizes: kept as it is`); continue; }
-    const kernel = weights.get(`${name}/kernel`);
-    if (!kernel) { other(`no '${name}/kernel' weight: left untouched`); continue; }
+    if (!FACTORIZED_KINDS.includes(entry.class_name)) { other(`${entry.class_name} is not a kind odecomp factorizes: kept as it is`); continue; }
+    const separable = entry.class_name === "SeparableConv2D";
+    const kernelName = separable ? "pointwise_kernel" : "kernel";
+    const kernel = weights.get(`${name}/${kernelName}`);
+    if (!kernel) { other(`no '${name}/${kernelName}' weight: left untouched`); continue; }
+    const depthwise = separable ? weights.get(`${name}/depthwise_kernel`) : undefined;
+    if (separable && !depthwise) { other(`no '${name}/depthwise_kernel' weight: left untouched`); continue; }
     const bias = weights.get(`${name}/bias`) ?? null;
     const shape = shapes.get(name);
     if (!shape) { other("input shape unknown (layer never called): left untouched"); continue; }
-    if (entry.class_name === "Conv2D" && kernel.shape.length !== 4) { other(`kernel [${kernel.shape}] is not 4-D: left untouched`); continue; }
-    if (entry.class_name === "Conv2D" && entry.config.data_format === "channels_first") { other("data_format channels_first is not supported: left untouched"); continue; }
-    const layer: FactorizableLayer = { className: entry.class_name, name, config: entry.config, kernel, bias };
+    if (entry.class_name !== "Dense" && kernel.shape.length !== 4) { other(`kernel [${kernel.shape}] is not 4-D: left untouched`); continue; }
+    if (separable && (depthwise!.shape.length !== 4 || kernel.shape[0] !== 1 || kernel.shape[1] !== 1)) { other(`depthwise [${depthwise!.shape}] / pointwise [${kernel.shape}] kernels are not 4-D and 1×1: left untouched`); continue; }
+    if (entry.class_name !== "Dense" && entry.config.data_format === "channels_first") { other("data_format channels_first is not supported: left untouched"); continue; }
+    const layer: FactorizableLayer = { className: entry.class_name as FactorizableLayer["className"], name, config: entry.config, kernel, bias, ...(depthwise ? { depthwise } : {}) };
     candidates.push({ layer, inShape: shape.inShape, calls: shape.calls });
   }
   return { candidates, others, totalParams, weights, order };

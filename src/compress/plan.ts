@@ -199,6 +199,8 @@ function chooseMethod(layer: FactorizableLayer, o: CompressOptions): MethodName 
     return m;
   }
   if (layer.className === "Dense") return "svd";
+  if (layer.className === "SeparableConv2D") return "separable-svd";
+  if (layer.className === "Conv2DTranspose") return "transpose-svd";
   const cm = o.convMethod ?? "auto";
   if (cm !== "auto") return cm;
   const [kh, kw, s] = layer.kernel.shape;
@@ -325,7 +327,7 @@ function spectraOf(memo: SpectraMemo, w: Work, method: MethodName, o: CompressOp
 function timeOptions(w: Work, o: CompressOptions, memo: SpectraMemo): TimeOption[] {
   // the spectra the rule step already computed for the layer's own method
   if (w.spectra && !memo.has(w.c.layer)) memo.set(w.c.layer, new Map([[w.spec.spectra, { spectra: w.spectra, shapes: w.shapes }]]));
-  const asked = o.methods?.[w.c.layer.name] !== undefined || w.c.layer.className === "Dense" || (o.convMethod ?? "auto") !== "auto";
+  const asked = o.methods?.[w.c.layer.name] !== undefined || w.c.layer.className !== "Conv2D" || (o.convMethod ?? "auto") !== "auto";
   const [kh, kw] = w.c.layer.kernel.shape;
   let methods: MethodName[];
   if (asked) methods = [w.method];
@@ -406,7 +408,7 @@ export function makePlan(candidates: Candidate[], others: Other[], totalParams: 
     if (skipIt) note = "skipped by options";
     const method = chooseMethod(c.layer, o);
     const spec = REGISTRY[method];
-    if (c.layer.className === "Conv2D" && !skipIt) {
+    if (c.layer.className !== "Dense" && !skipIt) {
       try {
         convGeometry(c.layer.config, c.layer.name);
         const why = spec.leaveAlone?.(c.layer) ?? null;

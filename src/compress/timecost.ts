@@ -79,6 +79,8 @@ export function shapeKernels(layer: FactorizableLayer, method: MethodName, ranks
     case "channel-svd": return { method: "channel-svd", spatial: zeros([a, b, c, r]), pointwise: zeros([1, 1, r, d]) };
     case "spatial-svd": return { method: "spatial-svd", vertical: zeros([a, 1, c, r]), horizontal: zeros([1, b, r, d]) };
     case "cp": return { method: "cp", first: zeros([1, 1, c, r]), vertical: zeros([a, 1, r, 1]), horizontal: zeros([1, b, r, 1]), last: zeros([1, 1, r, d]) };
+    case "separable-svd": return { method: "separable-svd", depthwise: layer.depthwise!, first: zeros([1, 1, c, r]), second: zeros([1, 1, r, d]) };
+    case "transpose-svd": return { method: "transpose-svd", first: zeros([1, 1, d, r]), transposed: zeros([a, b, c, r]) };
     // The registry's specs build kernels only by decomposing; the built-ins' shapes are known here.
     default: return fail(WHERE, `method '${String(method)}' cannot be timed: only the built-in methods' chain shapes are known to the timer`);
   }

@@ -44,7 +44,9 @@ export type ChainKernels =
   | { method: "tucker2"; first: Tensor; core: Tensor; last: Tensor }
   | { method: "tucker1" | "channel-svd"; spatial: Tensor; pointwise: Tensor }
   | { method: "spatial-svd"; vertical: Tensor; horizontal: Tensor }
-  | { method: "cp"; first: Tensor; vertical: Tensor; horizontal: Tensor; last: Tensor };
+  | { method: "cp"; first: Tensor; vertical: Tensor; horizontal: Tensor; last: Tensor }
+  | { method: "separable-svd"; depthwise: Tensor; first: Tensor; second: Tensor }
+  | { method: "transpose-svd"; first: Tensor; transposed: Tensor };
 
 /** Kernels of any method's chain: its name and the kernels its spec names (`kernelNames`). */
 export type AnyChainKernels = ChainKernels | ({ method: string } & Record<string, Tensor | string>);
@@ -70,14 +72,17 @@ export function foldChain(original: string, method: MethodName, chain: LayerSpec
   const lastSpec = chain[chain.length - 1];
   const bias = lastSpec.weights.find((x) => x.name === "bias")?.value ?? null;
   const kernel = spec.fold(chain.map((c) => weightOf(c, c.className === "DepthwiseConv2D" ? "depthwise_kernel" : "kernel", where)));
-  const config: LayerConfig = { ...lastSpec.config, name: original, ...spec.foldConfig(chain, kernel, where) };
-  return { className: spec.appliesTo, name: original, config, kernel, bias };
+  // a field the fold sets to undefined is one the original kind does not take (SeparableConv2D's kernel_*)
+  const config: LayerConfig = Object.fromEntries(Object.entries({ ...lastSpec.config, name: original, ...spec.foldConfig(chain, kernel, where) }).filter(([, v]) => v !== undefined));
+  return { className: spec.appliesTo, name: original, config, kernel, bias, ...spec.foldKept?.(chain, where) };
 }
 
 /** The original layer as a one-layer spec (for rewriting it back into a topology). */
 export function layerAsSpec(layer: FactorizableLayer): LayerSpec {
   return {
     className: layer.className, name: layer.name, config: { ...layer.config, name: layer.name },
-    weights: [weight("kernel", layer.kernel), ...biasOf(layer)],
+    weights: layer.className === "SeparableConv2D"
+      ? [weight("depthwise_kernel", layer.depthwise ?? fail("layerAsSpec", `SeparableConv2D '${layer.name}' has no depthwise kernel`)), weight("pointwise_kernel", layer.kernel), ...biasOf(layer)]
+      : [weight("kernel", layer.kernel), ...biasOf(layer)],
   };
 }

@@ -12,7 +12,7 @@ export function maxRanks(layer: FactorizableLayer, method: MethodName): number[]
   // Any Dense layer is bounded by its kernel's smaller side, whatever the method named.
   if (layer.className === "Dense") return [Math.min(layer.kernel.shape[0], layer.kernel.shape[1])];
   const spec = REGISTRY[method];
-  if (!spec || spec.appliesTo !== "Conv2D") return fail("factorize", `method '${method}' does not apply to Conv2D`);
+  if (!spec || spec.appliesTo !== layer.className) return fail("factorize", `method '${method}' does not apply to ${layer.className}`);
   return spec.maxRanks(layer);
 }
 

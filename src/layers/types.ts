@@ -8,7 +8,7 @@ import { REGISTRY, type MethodSpec } from "./methods/index.ts";
 export type LayerConfig = Record<string, unknown>;
 
 /** Stock tfjs layer kinds a factorized chain is made of. */
-export type StockClass = "Dense" | "Conv2D" | "DepthwiseConv2D";
+export type StockClass = "Dense" | "Conv2D" | "DepthwiseConv2D" | "SeparableConv2D" | "Conv2DTranspose";
 
 /** One stock layer of a factorized chain: class, config and named weights (kernel/depthwise_kernel, bias). */
 export interface LayerSpec {
@@ -21,11 +21,14 @@ export interface LayerSpec {
 
 /** A layer the factorizers accept: Dense (kernel [n, m]) or Conv2D (kernel [kh, kw, S, T], channels-last). */
 export interface FactorizableLayer {
-  className: "Dense" | "Conv2D";
+  className: "Dense" | "Conv2D" | "SeparableConv2D" | "Conv2DTranspose";
   name: string;
   config: LayerConfig;
+  /** The kernel the methods factorize: SeparableConv2D's pointwise kernel [1, 1, C·m, T]; Conv2DTranspose's [kh, kw, T, C]. */
   kernel: Tensor;
   bias: Tensor | null;
+  /** SeparableConv2D only: its depthwise kernel [kh, kw, C, m], kept as it is. */
+  depthwise?: Tensor;
 }
 
 export type DenseMethod = "svd";

@@ -49,6 +49,16 @@ function toLayer(spec: LayerSpec, inShape?: readonly number[]): tfl.layers.Layer
         ...common, kernelSize: c.kernel_size as [number, number], strides: (c.strides ?? 1) as [number, number], padding: (c.padding ?? "valid") as "same",
         depthMultiplier: (c.depth_multiplier ?? 1) as number,
       });
+    case "SeparableConv2D":
+      return tfl.layers.separableConv2d({
+        ...common, filters: spec.weights[1].value.shape[3], kernelSize: c.kernel_size as [number, number], strides: (c.strides ?? 1) as [number, number],
+        padding: (c.padding ?? "valid") as "same", depthMultiplier: (c.depth_multiplier ?? 1) as number,
+      });
+    case "Conv2DTranspose":
+      return tfl.layers.conv2dTranspose({
+        ...common, filters: spec.weights[0].value.shape[2], kernelSize: c.kernel_size as [number, number], strides: (c.strides ?? 1) as [number, number],
+        padding: (c.padding ?? "valid") as "same",
+      });
   }
 }
 

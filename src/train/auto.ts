@@ -197,7 +197,7 @@ export interface AutoPlanOptions {
 
 export interface LayerDecision {
   layer: string;
-  kind: "Dense" | "Conv2D";
+  kind: FactorizableLayer["className"];
   action: "factorize" | "keep";
   method: MethodName | null;
   ranks: number[];
@@ -222,7 +222,10 @@ export interface SwitchPlan {
 }
 
 /** Decide per layer at the switch. Pure given the candidates, stable ranks and the cost model. */
-export function planSwitch(candidates: Candidate[], totalParams: number, stable: Record<string, number>, o: AutoPlanOptions & { batch: number }): SwitchPlan {
+export function planSwitch(all: Candidate[], totalParams: number, stable: Record<string, number>, o: AutoPlanOptions & { batch: number }): SwitchPlan {
+  // The auto schedule tracks stable ranks of Dense and Conv2D layers only; other factorizable kinds
+  // (SeparableConv2D, Conv2DTranspose) stay as they are here.
+  const candidates = all.filter((c) => c.layer.className === "Dense" || c.layer.className === "Conv2D");
   const timer = o.timer ?? flopsTimer;
   const minGain = o.minGain ?? 0.03;
   check(minGain >= 0 && minGain < 1, "auto", () => `plan.minGain = ${minGain}; expected a fraction in [0, 1)`);

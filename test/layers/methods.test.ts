@@ -26,9 +26,19 @@ const conv: FactorizableLayer = {
   kernel: rnd([3, 3, 5, 6], 3), bias: null,
 };
 
+const separableLayer: FactorizableLayer = {
+  className: "SeparableConv2D", name: "sp", config: { filters: 6, kernel_size: [3, 3], strides: [2, 1], padding: "same", depth_multiplier: 2 },
+  kernel: rnd([1, 1, 10, 6], 4), depthwise: rnd([3, 3, 5, 2], 5), bias: rnd([6], 6),
+};
+const transposedLayer: FactorizableLayer = {
+  className: "Conv2DTranspose", name: "tc", config: { filters: 4, kernel_size: [3, 3], strides: [2, 1], padding: "same" },
+  kernel: rnd([3, 3, 4, 5], 7), bias: null,
+};
+const layerFor: Record<string, FactorizableLayer> = { Dense: dense, Conv2D: conv, SeparableConv2D: separableLayer, Conv2DTranspose: transposedLayer };
+
 describe("built-in method specs", () => {
-  it("lists the six methods in their historic order, Conv2D ones in the CLI's", () => {
-    expect(Object.keys(REGISTRY)).toEqual(["svd", "tucker2", "tucker1", "cp", "spatial-svd", "channel-svd"]);
+  it("lists the eight methods in their historic order, Conv2D ones in the CLI's", () => {
+    expect(Object.keys(REGISTRY)).toEqual(["svd", "tucker2", "tucker1", "cp", "spatial-svd", "channel-svd", "separable-svd", "transpose-svd"]);
     expect(convMethodNames()).toEqual(["tucker2", "tucker1", "cp", "spatial-svd", "channel-svd"]);
     const cli = cliMethods();
     expect(cli.help).toBe("Conv2D method: tucker2, cp, svd (channel SVD), spatial, channel, tucker1 or auto");
@@ -41,7 +51,7 @@ describe("built-in method specs", () => {
 
   for (const spec of Object.values(REGISTRY)) {
     it(`${spec.name}: chain of ${spec.chainLength}, names parse back, cost = chain cost, exact at full rank`, () => {
-      const layer = spec.appliesTo === "Dense" ? dense : conv;
+      const layer = layerFor[spec.appliesTo];
       const inShape = spec.appliesTo === "Dense" ? [9] : [7, 6, 5];
       const max = spec.maxRanks(layer);
       expect(max.length).toBe(spec.ranks);
@@ -65,7 +75,7 @@ describe("built-in method specs", () => {
     expect(() => registerMethod({ ...channel, name: "x", token: "x_1" })).toThrow("has token 'x_1'; expected lower-case letters and digits");
     expect(() => registerMethod({ ...channel, name: "x", token: "xx", cli: { aliases: ["spatial"], shown: [] } })).toThrow("CLI name 'spatial' is already taken");
     expect(() => unregisterMethod("svd")).toThrow("method 'svd' is built in");
-    expect(Object.keys(REGISTRY)).toHaveLength(6);
+    expect(Object.keys(REGISTRY)).toHaveLength(8);
   });
 });
 

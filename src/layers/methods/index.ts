@@ -8,6 +8,8 @@ export { tucker1 } from "./tucker1.ts";
 export { cp } from "./cp.ts";
 export { spatial } from "./spatial.ts";
 export { channel } from "./channel.ts";
+export { separable } from "./separable.ts";
+export { transpose } from "./transpose.ts";
 
 export { REGISTRY, registerMethod, unregisterMethod, methodSpec, convMethodNames, chainNamePattern, cliMethods } from "./registry.ts";
 export type { MethodSpec, Cost, RankSpectra, ErrorEstimate, CliNames } from "./spec.ts";

@@ -38,7 +38,7 @@ export interface MethodSpec {
   /** Token in chain layer names, `L__odc_<token>_<i>`: letters and digits, unique among methods. */
   token: string;
   /** The layer kind the method factorizes. */
-  appliesTo: "Dense" | "Conv2D";
+  appliesTo: FactorizableLayer["className"];
   /** Number of ranks the method takes. */
   ranks: number;
   /** The chain of stock layers, in words (for docs and messages). */
@@ -79,4 +79,6 @@ export interface MethodSpec {
   fold(k: Tensor[]): Tensor;
   /** Config fields the folded layer takes from the chain (geometry, filters) on top of the last layer's config. */
   foldConfig(chain: LayerSpec[], kernel: Tensor, where: string): LayerConfig;
+  /** Weights of the folded layer besides `kernel` and `bias` that the chain keeps as they are (SeparableConv2D's depthwise kernel). */
+  foldKept?(chain: LayerSpec[], where: string): Pick<FactorizableLayer, "depthwise">;
 }
