@@ -9,18 +9,16 @@ import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { buildDemo } from "../../demo/build.mjs";
-import { startDemoServer } from "../../demo/server.mjs";
+import { CHROMIUM, openDemo } from "./open.ts";
 import { fileSystem } from "../../src/models/io.ts";
 import type { Plan } from "../../src/compress/plan.ts";
 import type { WorkerInfo } from "../../src/worker/protocol.ts";
 import { decodePng, regionStats } from "../helpers/png.ts";
 
-const CHROMIUM = process.env.ODECOMP_CHROMIUM ?? "/usr/bin/chromium";
 const present = existsSync(CHROMIUM);
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 /** Where the screenshot is kept for people to look at (out/ is git-ignored). */
@@ -44,16 +42,8 @@ describe.skipIf(!present)("demo page in headless Chromium", () => {
 
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), "odecomp-demo-"));
-    const dist = await buildDemo(join(tmp, "dist"));
-    const started = await startDemoServer({ port: 0, dist });
-    server = started.server;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"] });
-    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1100, height: 1000 } });
-    page = await context.newPage();
-    page.on("pageerror", (e) => errors.push(e.message));
-    page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
-    page.on("request", (r) => { if (r.url().endsWith(".wasm")) wasmRequests.push(r.url()); });
-    await page.goto(started.url);
+    const opened = await openDemo(tmp, errors, (p) => { p.on("request", (r) => { if (r.url().endsWith(".wasm")) wasmRequests.push(r.url()); }); });
+    ({ server, browser, page } = opened);
     await page.waitForFunction(() => { const d = (globalThis as { __demo?: Demo }).__demo; return d?.ready || d?.error; }, undefined, { timeout: 60_000 });
     hardwareConcurrency = await page.evaluate(() => navigator.hardwareConcurrency);
     // CP (ALS sweeps) keeps the worker busy for a second or more: long enough to see a frozen page.

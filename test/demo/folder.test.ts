@@ -9,17 +9,15 @@ import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { encode } from "fast-png";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { buildDemo } from "../../demo/build.mjs";
-import { startDemoServer } from "../../demo/server.mjs";
+import { CHROMIUM, openDemo } from "./open.ts";
 import { fileSystem } from "../../src/models/io.ts";
 import { loadMnist } from "../../src/data/node.ts";
 
-const CHROMIUM = process.env.ODECOMP_CHROMIUM ?? "/usr/bin/chromium";
 const present = existsSync(CHROMIUM);
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 // docs/demo-folder.png is refreshed only on request (ODECOMP_UPDATE_DOCS=1), so a test run leaves the checkout clean.
@@ -58,15 +56,8 @@ describe.skipIf(!present)("demo page: a picked folder of images, scores, fine-tu
       await writeFile(join(tmp, "digits", String(k), `${written[k]++}.png`), png);
     }
     expect(written).toEqual([PER_CLASS, PER_CLASS, PER_CLASS]);
-    const dist = await buildDemo(join(tmp, "dist"));
-    const started = await startDemoServer({ port: 0, dist });
-    server = started.server;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"] });
-    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1100, height: 1000 } });
-    page = await context.newPage();
-    page.on("pageerror", (e) => errors.push(e.message));
-    page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
-    await page.goto(started.url);
+    const opened = await openDemo(tmp, errors);
+    ({ server, browser, page } = opened);
     await page.waitForFunction(() => { const d = (globalThis as { __demo?: Demo }).__demo; return d?.ready || d?.error; }, undefined, { timeout: 60_000 });
   }, 120_000);
 
