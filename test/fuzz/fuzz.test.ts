@@ -6,6 +6,7 @@
 // type, a hang, a read outside the model folder, partial output, or a written model predicting
 // non-finite values where the input did not. Most cases run through the in-process CLI entry (main) or
 // the artifacts API; a handful through the real binary.
+import { rng as seededRng } from "../helpers/random.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
@@ -27,16 +28,9 @@ const CASES = Number(process.env.ODECOMP_FUZZ_CASES ?? 520);
 const BINARY_CASES = 2;
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
-/** mulberry32: small, seedable, good enough to pick mutations. */
+/** The project's seeded mulberry32 (test/helpers/random.ts), with the picks the mutations use. */
 function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRng(seed);
   return { next, int: (n: number) => Math.floor(next() * n), pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] };
 }
 type R = ReturnType<typeof rng>;
