@@ -2,7 +2,7 @@
 // Registered to route: stock XNNPACK computes every call it gets right (it measured faster, see
 // below); ours takes the calls stock gets wrong (see stockComputes).
 import { Conv2D, backend_util, type Conv2DAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
-import { withScratch } from "../../core/heap.ts";
+import { type Scratch, withScratch } from "../../core/heap.ts";
 import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, putGeometry, type WasmBackendLike } from "../bridge.ts";
 import { runStock } from "../stock.ts";
 
@@ -29,13 +29,24 @@ export function stockComputes(filterShape: readonly number[], strides: Conv2DAtt
 }
 
 type Args = { inputs: { x: TensorInfo; filter: TensorInfo }; backend: WasmBackendLike; attrs: Conv2DAttrs };
+type ConvGeometryAttrs = Pick<Conv2DAttrs, "strides" | "dilations" | "pad" | "dimRoundingMode" | "dataFormat">;
 
 /** Always odecomp's kernel (the tests and bench/tfjs.bench.ts call it directly). */
 export function conv2D(args: Args): TensorInfo {
   const { inputs: { x, filter }, backend, attrs } = args;
-  checkFloat32(NAME, "x", x);
-  checkFloat32(NAME, "filter", filter);
-  checkNHWC(NAME, attrs.dataFormat);
+  return convForward(NAME, x, filter, backend, attrs);
+}
+
+type Epilogue = (s: Scratch, py: number, info: backend_util.Conv2DInfo) => void;
+
+/**
+ * The forward conv of Conv2D and FusedConv2D: checks, geometry, copies in, conv2d_f32, then `epilogue`
+ * in place on the result (FusedConv2D's bias and activation) before the single copy out.
+ */
+export function convForward(name: string, x: TensorInfo, filter: TensorInfo, backend: WasmBackendLike, attrs: ConvGeometryAttrs, epilogue?: Epilogue): TensorInfo {
+  checkFloat32(name, "x", x);
+  checkFloat32(name, "filter", filter);
+  checkNHWC(name, attrs.dataFormat);
   const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
     attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode, false, "channelsLast");
   return withScratch((s) => {
@@ -43,7 +54,8 @@ export function conv2D(args: Args): TensorInfo {
     const px = copyIn(s, backend, x);
     const pw = copyIn(s, backend, filter);
     const py = s.f32(info.outShape.reduce((a, b) => a * b, 1));
-    checkStatus(NAME, s.k.conv2d_f32(g, px, pw, py));
+    checkStatus(name, s.k.conv2d_f32(g, px, pw, py));
+    epilogue?.(s, py, info);
     return copyOut(s, backend, py, info.outShape);
   });
 }

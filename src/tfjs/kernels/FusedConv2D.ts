@@ -5,12 +5,11 @@
 // Registered to route: stock (XNNPACK, measured faster — see Conv2D.ts) takes every call it computes
 // correctly; ours takes the ones it does not (a non-square filter with stride > 1, a scalar bias),
 // unless ours does not cover them either (activations other than linear / relu, PReLU weights).
-import { FusedConv2D, backend_util, type FusedConv2DAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
-import { withScratch } from "../../core/heap.ts";
+import { FusedConv2D, type FusedConv2DAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { fail } from "../../core/errors.ts";
-import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, putGeometry, type WasmBackendLike } from "../bridge.ts";
+import { checkFloat32, copyIn, type WasmBackendLike } from "../bridge.ts";
 import { runStock } from "../stock.ts";
-import { stockComputes } from "./Conv2D.ts";
+import { convForward, stockComputes } from "./Conv2D.ts";
 
 const NAME = "FusedConv2D";
 /** Activation codes of assembly/conv/epilogue.ts. */
@@ -35,26 +34,15 @@ export function oursCovers(args: Args): boolean {
 /** odecomp's kernel alone; fails with a clear error on the cases it does not cover. */
 export function fusedConv2D(args: Args): TensorInfo {
   const { inputs: { x, filter, bias }, backend, attrs } = args;
-  checkFloat32(NAME, "x", x);
-  checkFloat32(NAME, "filter", filter);
   if (bias) checkFloat32(NAME, "bias", bias);
-  checkNHWC(NAME, attrs.dataFormat);
   if (!oursCovers(args)) {
     fail(NAME, `activation '${attrs.activation}'${args.inputs.preluActivationWeights ? " with PReLU weights" : ""}${bias ? `, bias [${bias.shape}]` : ""} is not covered by odecomp's kernel; expected linear or relu and a bias of shape [${filter.shape[3]}] or [1]`);
   }
-  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
-    attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode, false, "channelsLast");
-  return withScratch((s) => {
-    const g = putGeometry(s, info, false);
-    const px = copyIn(s, backend, x);
-    const pw = copyIn(s, backend, filter);
-    const pb = bias ? copyIn(s, backend, bias) : 0;
+  const act = ACTS[attrs.activation ?? "linear"];
+  return convForward(NAME, x, filter, backend, attrs, (s, py, info) => {
+    if (!bias && act === 0) return;
     const rows = info.batchSize * info.outHeight * info.outWidth;
-    const py = s.f32(rows * info.outChannels);
-    checkStatus(NAME, s.k.conv2d_f32(g, px, pw, py));
-    const act = ACTS[attrs.activation ?? "linear"];
-    if (bias || act !== 0) s.k.bias_act_f32(py, rows, info.outChannels, pb, bias ? size(bias.shape) : 0, act);
-    return copyOut(s, backend, py, info.outShape);
+    s.k.bias_act_f32(py, rows, info.outChannels, bias ? copyIn(s, backend, bias) : 0, bias ? size(bias.shape) : 0, act);
   });
 }
 
