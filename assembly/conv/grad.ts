@@ -2,7 +2,7 @@
 // [kH, kW, inC, outC], any stride / padding / dilation):
 //   conv2d_f32:                 y  = patches(x) · W
 //   conv2d_backprop_filter_f32: dW = Σ_blocks patches(x)ᵀ · dy   (gemm_tn_rows, rows read in place)
-//   conv2d_backprop_input_f32:  dx = col2im(dy · Wᵀ)
+//   conv2d_backprop_input_f32:  dx = col2im(dy · Wᵀ)                (gemm_nb_rows, dy read in place)
 // A block is ≈ 2 MB of patches, so the GEMM sees k (or m) in the hundreds
 // and runs at GEMM speed while the patch buffer stays in cache.
 import { gemm_f32 } from "../linalg/gemm";
@@ -10,6 +10,7 @@ import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
 import { JOB_CONV_DW, arg_i32, par_run, par_threads, set_arg_i32 } from "../threads";
 import { pack_patches, unpack_patches_add, patch_block_rows } from "./patches";
 import { gemm_tn_rows } from "./gemm_tn";
+import { gemm_nb_rows, pack_bt, packed_bt_bytes } from "./gemm_nb";
 import { gi, G_BATCH, G_IN_C, G_IN_H, G_IN_W, G_OUT_C, G_OUT_H, G_OUT_W, G_K_H, G_K_W, G_STRIDE_H, G_STRIDE_W, G_PAD_TOP, G_PAD_LEFT } from "./geom";
 
 /**
@@ -153,26 +154,36 @@ function backpropFilterChunked(g: usize, x: usize, dy: usize, dw: usize, K: i32,
   return 0;
 }
 
-/** dx[batch, inH, inW, inC] = col2im(dy · wᵀ). Returns 0, or 1 when scratch could not grow. */
+/**
+ * dx[batch, inH, inW, inC] = col2im(dy · wᵀ): gemm_nb_rows reads dy in place against w packed once
+ * (pointwise: straight into dx; else a block of patch rows at a time, scatter-added into dx).
+ * Returns 0, or 1 when scratch could not grow.
+ */
 export function conv2d_backprop_input_f32(g: usize, dy: usize, w: usize, dx: usize): i32 {
   const inC = gi(g, G_IN_C);
   const K = gi(g, G_K_H) * gi(g, G_K_W) * inC;
   const outC = gi(g, G_OUT_C);
   const P = gi(g, G_BATCH) * gi(g, G_OUT_H) * gi(g, G_OUT_W);
-  if (P > 0 && isPointwise(g)) {
-    // dx [P, inC] = dy · wᵀ, written directly (every position of dx is covered once).
-    gemm_f32(0, 1, P, inC, outC, 1, dy, outC, w, outC, 0, dx, inC);
-    return 0;
-  }
-  memory.fill(dx, 0, <usize>(gi(g, G_BATCH) * gi(g, G_IN_H) * gi(g, G_IN_W) * inC) << 2);
+  const pointwise = isPointwise(g);
+  if (!pointwise) memory.fill(dx, 0, <usize>(gi(g, G_BATCH) * gi(g, G_IN_H) * gi(g, G_IN_W) * inC) << 2);
   if (P == 0) return 0;
   const mark = scratch_mark();
+  // w [kH, kW, inC, outC] is B (K × outC) of dx = dy · Bᵀ
+  const bp = scratch_alloc(packed_bt_bytes(K, outC));
+  if (bp == 0) return 1;
+  pack_bt(w, K, outC, outC, bp);
+  if (pointwise) {
+    // every position of dx is covered once: written directly
+    gemm_nb_rows(P, K, outC, dy, outC, bp, dx, inC);
+    scratch_reset(mark);
+    return 0;
+  }
   const rowsMax = patch_block_rows(K, P);
   const col = scratch_alloc(<usize>(rowsMax * K) << 2);
   if (col == 0) return 1;
   for (let p0 = 0; p0 < P; p0 += rowsMax) {
     const rows = min(rowsMax, P - p0);
-    gemm_f32(0, 1, rows, K, outC, 1, dy + (<usize>(p0 * outC) << 2), outC, w, outC, 0, col, K);
+    gemm_nb_rows(rows, K, outC, dy + (<usize>p0 * <usize>outC << 2), outC, bp, col, K);
     unpack_patches_add(g, col, p0, rows, dx);
   }
   scratch_reset(mark);
