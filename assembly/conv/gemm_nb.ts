@@ -1,9 +1,10 @@
 // C (M×N) = A·Bᵀ where A is M×Kr, read in place (row-major, row stride lda), and B is N×Kr, small,
 // packed once per call into 8-column slivers: the conv input gradient dx = dy · Wᵀ (A = dy, whose
-// rows are long — batch·H·W — and narrow — Kr = outC, 4–64 —; B = W as [kH·kW·inC, outC]). gemm_f32
-// packs A for such a product: one more pass over dy per block, for only N (inC for a pointwise conv,
-// 4–64) multiply-adds per packed value; here the 4×8 register tile broadcasts its four A values
-// straight from four rows of dy. Blocks of MB rows of A (in L1) meet one B sliver (Kr·8 floats, in
+// rows are many — batch·H·W — and narrow — Kr = outC, 4–64 —; B = W as [kH·kW·inC, outC]) and the
+// forward conv y = patches · W (A = x itself for a pointwise conv). gemm_f32 packs A for such a
+// product: one more pass over dy (or x) per block, for only N (4–64 for the narrow convs)
+// multiply-adds per packed value; here the 4×8 register tile broadcasts its four A values
+// straight from four rows of A. Blocks of MB rows of A (in L1) meet one B sliver (Kr·8 floats, in
 // L1) at a time. Edges: a 1–4 column remainder runs 4-wide tiles, a 5–7 one full tiles; both, and
 // the 1–3 leftover rows, store only the columns (rows) that exist. Every C element is one dot
 // product over Kr in k order, whatever M, N and the blocking: results do not depend on how the rows
@@ -18,15 +19,18 @@ const MB = 64;
   return <usize>(((N + 7) & ~7) * Kr) << 2;
 }
 
-/** dst = slivers of Bᵀ: sliver s, row k holds B[8s + j][k] for j < 8 (0 past N). B is N×Kr, row stride ldb. */
-export function pack_bt(b: usize, N: i32, Kr: i32, ldb: i32, dst: usize): void {
+/**
+ * dst = slivers of Bᵀ: sliver s, row k holds B(8s + j, k) for j < 8 (0 past N), where B (N×Kr) has
+ * element (n, k) at b + 4·(n·sn + k·sk) — sn = Kr, sk = 1 for a row-major B; sn = 1, sk = N for Bᵀ.
+ */
+export function pack_bt(b: usize, N: i32, Kr: i32, sn: i32, sk: i32, dst: usize): void {
   for (let s = 0; s < N; s += 8) {
     const d = dst + (<usize>(s * Kr) << 2);
     const cols = min(8, N - s);
     for (let k = 0; k < Kr; k++) {
       const o = d + (<usize>(k * 8) << 2);
       for (let j = 0; j < 8; j++) {
-        store<f32>(o + (<usize>j << 2), j < cols ? load<f32>(b + (<usize>((s + j) * ldb + k) << 2)) : 0);
+        store<f32>(o + (<usize>j << 2), j < cols ? load<f32>(b + (<usize>((s + j) * sn + k * sk) << 2)) : 0);
       }
     }
   }

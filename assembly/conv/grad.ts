@@ -1,13 +1,12 @@
 // Convolution via GEMM over blocks of packed patches (NHWC, filter
 // [kH, kW, inC, outC], any stride / padding / dilation):
-//   conv2d_f32:                 y  = patches(x) · W
+//   conv2d_f32:                 y  = patches(x) · W              (gemm_nb_rows, W packed once)
 //   conv2d_backprop_filter_f32: dW = Σ_blocks patches(x)ᵀ · dy   (gemm_tn_rows, rows read in place)
-//   conv2d_backprop_input_f32:  dx = col2im(dy · Wᵀ)                (gemm_nb_rows, dy read in place)
-// A block is ≈ 2 MB of patches, so the GEMM sees k (or m) in the hundreds
-// and runs at GEMM speed while the patch buffer stays in cache.
-import { gemm_f32 } from "../linalg/gemm";
+//   conv2d_backprop_input_f32:  dx = col2im(dy · Wᵀ)             (gemm_nb_rows, dy read in place)
+// A block of patches is ≈ 576 KB (patch_block_rows), so it stays in L2 while the
+// GEMM consumes it; a pointwise conv needs no patches at all.
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
-import { JOB_CONV_DW, arg_i32, par_run, par_threads, set_arg_i32 } from "../threads";
+import { JOB_CONV_DW, JOB_CONV_ROWS, arg_i32, par_run, par_threads, set_arg_i32 } from "../threads";
 import { pack_patches, unpack_patches_add, patch_block_rows } from "./patches";
 import { gemm_tn_rows } from "./gemm_tn";
 import { gemm_nb_rows, pack_bt, packed_bt_bytes } from "./gemm_nb";
@@ -27,25 +26,8 @@ import { gi, G_BATCH, G_IN_C, G_IN_H, G_IN_W, G_OUT_C, G_OUT_H, G_OUT_W, G_K_H, 
 
 /** y[batch, outH, outW, outC] = conv(x, w). Returns 0, or 1 when scratch could not grow. */
 export function conv2d_f32(g: usize, x: usize, w: usize, y: usize): i32 {
-  const K = gi(g, G_K_H) * gi(g, G_K_W) * gi(g, G_IN_C);
-  const outC = gi(g, G_OUT_C);
-  const P = gi(g, G_BATCH) * gi(g, G_OUT_H) * gi(g, G_OUT_W);
-  if (P == 0 || outC == 0) return 0;
-  if (isPointwise(g)) {
-    gemm_f32(0, 0, P, outC, K, 1, x, K, w, outC, 0, y, outC);
-    return 0;
-  }
-  const mark = scratch_mark();
-  const rowsMax = patch_block_rows(K, P);
-  const col = scratch_alloc(<usize>(rowsMax * K) << 2);
-  if (col == 0) return 1;
-  for (let p0 = 0; p0 < P; p0 += rowsMax) {
-    const rows = min(rowsMax, P - p0);
-    pack_patches(g, x, p0, rows, col);
-    gemm_f32(0, 0, rows, outC, K, 1, col, K, w, outC, 0, y + (<usize>(p0 * outC) << 2), outC);
-  }
-  scratch_reset(mark);
-  return 0;
+  if (gi(g, G_OUT_C) == 0) return 0;
+  return convRows(OP_FWD, g, x, w, y);
 }
 
 /**
@@ -155,37 +137,92 @@ function backpropFilterChunked(g: usize, x: usize, dy: usize, dw: usize, K: i32,
 }
 
 /**
- * dx[batch, inH, inW, inC] = col2im(dy · wᵀ): gemm_nb_rows reads dy in place against w packed once
- * (pointwise: straight into dx; else a block of patch rows at a time, scatter-added into dx).
- * Returns 0, or 1 when scratch could not grow.
+ * dx[batch, inH, inW, inC] = col2im(dy · wᵀ). Returns 0, or 1 when scratch could not grow.
  */
 export function conv2d_backprop_input_f32(g: usize, dy: usize, w: usize, dx: usize): i32 {
-  const inC = gi(g, G_IN_C);
-  const K = gi(g, G_K_H) * gi(g, G_K_W) * inC;
+  if (!isPointwise(g)) memory.fill(dx, 0, <usize>(gi(g, G_BATCH) * gi(g, G_IN_H) * gi(g, G_IN_W) * gi(g, G_IN_C)) << 2);
+  return convRows(OP_DX, g, dy, w, dx);
+}
+
+// The forward conv and dX run as gemm_nb_rows over ranges of positions (rows of patches(x) / dy):
+//   forward: y[rows]  = patches(x)[rows] · w            (w packed once: B = wᵀ, outC × K)
+//   dX:      col      = dy[rows] · wᵀ, scattered into dx (w packed once: B = w,  K × outC)
+// in blocks of patch_block_rows(K, P) rows (pointwise: the tensors themselves, no blocks). With
+// threads, each part takes one range of positions — whole images for a k×k dX, whose windows
+// overlap within an image — with its own patch block. gemm_nb_rows computes every element the same
+// way whatever rows it is given, and a k×k dX adds into each image in position order, so every
+// thread count gives bitwise the same result.
+const OP_FWD = 0;
+const OP_DX = 1;
+
+// argument slots of a JOB_CONV_ROWS job
+const R_OP = 0, R_G = 1, R_SRC = 2, R_BP = 3, R_OUT = 4, R_PARTS = 5, R_ROWS = 6, R_ARENA = 7, R_STRIDE = 8;
+
+/** Part `part` of a JOB_CONV_ROWS job. */
+export function conv_rows_part(part: i32): void {
+  const op = arg_i32(R_OP), g = <usize>arg_i32(R_G), parts = arg_i32(R_PARTS);
+  const K = gi(g, G_K_H) * gi(g, G_K_W) * gi(g, G_IN_C);
+  const outC = gi(g, G_OUT_C);
+  const hw = gi(g, G_OUT_H) * gi(g, G_OUT_W);
+  const P = gi(g, G_BATCH) * hw;
+  const pointwise = isPointwise(g);
+  let r0: i32, r1: i32;
+  if (op == OP_DX && !pointwise) {
+    const batch = gi(g, G_BATCH);
+    r0 = <i32>(<i64>batch * part / parts) * hw;
+    r1 = <i32>(<i64>batch * (part + 1) / parts) * hw;
+  } else {
+    r0 = <i32>(<i64>P * part / parts);
+    r1 = <i32>(<i64>P * (part + 1) / parts);
+  }
+  if (r1 <= r0) return;
+  const src = <usize>arg_i32(R_SRC), bp = <usize>arg_i32(R_BP), out = <usize>arg_i32(R_OUT);
+  if (pointwise) {
+    if (op == OP_FWD) gemm_nb_rows(r1 - r0, outC, K, src + (<usize>r0 * <usize>K << 2), K, bp, out + (<usize>r0 * <usize>outC << 2), outC);
+    else gemm_nb_rows(r1 - r0, K, outC, src + (<usize>r0 * <usize>outC << 2), outC, bp, out + (<usize>r0 * <usize>K << 2), K);
+    return;
+  }
+  const rowsMax = arg_i32(R_ROWS);
+  const col = <usize>arg_i32(R_ARENA) + <usize>part * <usize>arg_i32(R_STRIDE);
+  for (let q = r0; q < r1; q += rowsMax) {
+    const rows = min(rowsMax, r1 - q);
+    if (op == OP_FWD) {
+      pack_patches(g, src, q, rows, col);
+      gemm_nb_rows(rows, outC, K, col, K, bp, out + (<usize>q * <usize>outC << 2), outC);
+    } else {
+      gemm_nb_rows(rows, K, outC, src + (<usize>q * <usize>outC << 2), outC, bp, col, K);
+      unpack_patches_add(g, col, q, rows, out);
+    }
+  }
+}
+
+/** The forward conv (op OP_FWD: src = x, out = y) or dX (OP_DX: src = dy, out = dx, zeroed unless pointwise). */
+function convRows(op: i32, g: usize, src: usize, w: usize, out: usize): i32 {
+  const K = gi(g, G_K_H) * gi(g, G_K_W) * gi(g, G_IN_C);
   const outC = gi(g, G_OUT_C);
   const P = gi(g, G_BATCH) * gi(g, G_OUT_H) * gi(g, G_OUT_W);
-  const pointwise = isPointwise(g);
-  if (!pointwise) memory.fill(dx, 0, <usize>(gi(g, G_BATCH) * gi(g, G_IN_H) * gi(g, G_IN_W) * inC) << 2);
   if (P == 0) return 0;
+  const pointwise = isPointwise(g);
   const mark = scratch_mark();
-  // w [kH, kW, inC, outC] is B (K × outC) of dx = dy · Bᵀ
-  const bp = scratch_alloc(packed_bt_bytes(K, outC));
+  // w is [K, outC] row-major: forward multiplies by w (B = wᵀ: element (n, k) at n + k·outC),
+  // dX by wᵀ (B = w: element (n, k) at n·outC + k)
+  const bp = op == OP_FWD ? scratch_alloc(packed_bt_bytes(outC, K)) : scratch_alloc(packed_bt_bytes(K, outC));
   if (bp == 0) return 1;
-  pack_bt(w, K, outC, outC, bp);
-  if (pointwise) {
-    // every position of dx is covered once: written directly
-    gemm_nb_rows(P, K, outC, dy, outC, bp, dx, inC);
-    scratch_reset(mark);
-    return 0;
-  }
+  if (op == OP_FWD) pack_bt(w, outC, K, 1, outC, bp);
+  else pack_bt(w, K, outC, outC, 1, bp);
+  // Threads pay from about a million multiply-adds per part (a wake-up costs microseconds).
+  const units = op == OP_DX && !pointwise ? gi(g, G_BATCH) : P;
+  let parts = min(par_threads(), units);
+  if (<i64>K * outC * P < (<i64>parts << 20)) parts = 1;
   const rowsMax = patch_block_rows(K, P);
-  const col = scratch_alloc(<usize>(rowsMax * K) << 2);
-  if (col == 0) return 1;
-  for (let p0 = 0; p0 < P; p0 += rowsMax) {
-    const rows = min(rowsMax, P - p0);
-    gemm_nb_rows(rows, K, outC, dy + (<usize>p0 * <usize>outC << 2), outC, bp, col, K);
-    unpack_patches_add(g, col, p0, rows, dx);
-  }
+  const stride: usize = pointwise ? 16 : align16(<usize>(rowsMax * K) << 2);
+  const arena = scratch_alloc(stride * <usize>parts);
+  if (arena == 0) return 1;
+  set_arg_i32(R_OP, op); set_arg_i32(R_G, <i32>g); set_arg_i32(R_SRC, <i32>src); set_arg_i32(R_BP, <i32>bp);
+  set_arg_i32(R_OUT, <i32>out); set_arg_i32(R_PARTS, parts); set_arg_i32(R_ROWS, rowsMax);
+  set_arg_i32(R_ARENA, <i32>arena); set_arg_i32(R_STRIDE, <i32>stride);
+  if (parts > 1) par_run(JOB_CONV_ROWS, parts);
+  else conv_rows_part(0);
   scratch_reset(mark);
   return 0;
 }
