@@ -16,7 +16,7 @@ import { ctrl_ptr } from "./mem";
 import { gemm_part } from "./linalg/gemm";
 import { eigh_batch_part, tridiag_part } from "./linalg/eig";
 import { bidiag_part } from "./linalg/svd";
-import { conv_dw_part } from "./conv/grad";
+import { conv_dw_part, conv_rows_part } from "./conv/grad";
 
 const GEN: usize = 0; // i32 job generation
 const PENDING: usize = 4; // i32 workers that have not acknowledged the job
@@ -33,6 +33,7 @@ export const JOB_EIGH: i32 = 2;
 export const JOB_BIDIAG: i32 = 3;
 export const JOB_TRIDIAG: i32 = 4;
 export const JOB_CONV_DW: i32 = 5;
+export const JOB_CONV_ROWS: i32 = 6;
 
 /** Polls of GEN (about 20–50 µs) a worker makes before it sleeps in atomic.wait. */
 const WORKER_SPINS = 1 << 14;
@@ -101,6 +102,7 @@ function runPart(kind: i32, part: i32): void {
   else if (kind == JOB_BIDIAG) bidiag_part(part);
   else if (kind == JOB_TRIDIAG) tridiag_part(part);
   else if (kind == JOB_CONV_DW) conv_dw_part(part);
+  else if (kind == JOB_CONV_ROWS) conv_rows_part(part);
 }
 
 /**

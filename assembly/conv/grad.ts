@@ -1,14 +1,15 @@
 // Convolution via GEMM over blocks of packed patches (NHWC, filter
 // [kH, kW, inC, outC], any stride / padding / dilation):
-//   conv2d_f32:                 y  = patches(x) · W
-//   conv2d_backprop_filter_f32: dW = Σ_blocks patches(x)ᵀ · dy   (beta = 1 after the first block)
-//   conv2d_backprop_input_f32:  dx = col2im(dy · Wᵀ)
-// A block is ≈ 2 MB of patches, so the GEMM sees k (or m) in the hundreds
-// and runs at GEMM speed while the patch buffer stays in cache.
-import { gemm_f32 } from "../linalg/gemm";
-import { scratch_alloc, scratch_arena, scratch_mark, scratch_reset } from "../mem";
-import { JOB_CONV_DW, arg_i32, in_worker, par_run, par_threads, set_arg_i32 } from "../threads";
+//   conv2d_f32:                 y  = patches(x) · W              (gemm_nb_rows, W packed once)
+//   conv2d_backprop_filter_f32: dW = Σ_blocks patches(x)ᵀ · dy   (gemm_tn_rows, rows read in place)
+//   conv2d_backprop_input_f32:  dx = col2im(dy · Wᵀ)             (gemm_nb_rows, dy read in place)
+// A block of patches is ≈ 576 KB (patch_block_rows), so it stays in L2 while the
+// GEMM consumes it; a pointwise conv needs no patches at all.
+import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
+import { JOB_CONV_DW, JOB_CONV_ROWS, arg_i32, par_run, par_threads, set_arg_i32 } from "../threads";
 import { pack_patches, unpack_patches_add, patch_block_rows } from "./patches";
+import { gemm_tn_rows } from "./gemm_tn";
+import { gemm_nb_rows, pack_bt, packed_bt_bytes } from "./gemm_nb";
 import { gi, G_BATCH, G_IN_C, G_IN_H, G_IN_W, G_OUT_C, G_OUT_H, G_OUT_W, G_K_H, G_K_W, G_STRIDE_H, G_STRIDE_W, G_PAD_TOP, G_PAD_LEFT } from "./geom";
 
 /**
@@ -25,33 +26,14 @@ import { gi, G_BATCH, G_IN_C, G_IN_H, G_IN_W, G_OUT_C, G_OUT_H, G_OUT_W, G_K_H, 
 
 /** y[batch, outH, outW, outC] = conv(x, w). Returns 0, or 1 when scratch could not grow. */
 export function conv2d_f32(g: usize, x: usize, w: usize, y: usize): i32 {
-  const K = gi(g, G_K_H) * gi(g, G_K_W) * gi(g, G_IN_C);
-  const outC = gi(g, G_OUT_C);
-  const P = gi(g, G_BATCH) * gi(g, G_OUT_H) * gi(g, G_OUT_W);
-  if (P == 0 || outC == 0) return 0;
-  if (isPointwise(g)) {
-    gemm_f32(0, 0, P, outC, K, 1, x, K, w, outC, 0, y, outC);
-    return 0;
-  }
-  const mark = scratch_mark();
-  const rowsMax = patch_block_rows(K, P);
-  const col = scratch_alloc(<usize>(rowsMax * K) << 2);
-  if (col == 0) return 1;
-  for (let p0 = 0; p0 < P; p0 += rowsMax) {
-    const rows = min(rowsMax, P - p0);
-    pack_patches(g, x, p0, rows, col);
-    gemm_f32(0, 0, rows, outC, K, 1, col, K, w, outC, 0, y + (<usize>(p0 * outC) << 2), outC);
-  }
-  scratch_reset(mark);
-  return 0;
+  if (gi(g, G_OUT_C) == 0) return 0;
+  return convRows(OP_FWD, g, x, w, y);
 }
 
 /**
- * dw[kH, kW, inC, outC] = Σ over positions of x-patch ⊗ dy. Computed as
- * dwᵀ (outC × K) = Σ_blocks dyᵀ · patches, so the GEMM packs the small dy
- * block as A and streams the patch block untransposed as B; dwᵀ is
- * transposed into dw at the end (outC·K values). Returns 0, or 1 when
- * scratch could not grow.
+ * dw[kH, kW, inC, outC] = Σ over positions of x-patch ⊗ dy = patchesᵀ · dy, computed by gemm_tn_rows
+ * on the rows where they lie (x itself for a pointwise conv, else blocks of packed patches), straight
+ * into dw's layout. Returns 0, or 1 when scratch could not grow.
  */
 export function conv2d_backprop_filter_f32(g: usize, x: usize, dy: usize, dw: usize): i32 {
   const K = gi(g, G_K_H) * gi(g, G_K_W) * gi(g, G_IN_C);
@@ -63,31 +45,21 @@ export function conv2d_backprop_filter_f32(g: usize, x: usize, dy: usize, dw: us
   }
   const chunks = dwChunks(P);
   if (chunks > 1) return backpropFilterChunked(g, x, dy, dw, K, outC, P, chunks);
-  if (isPointwise(g)) {
-    // dw [inC, outC] = xᵀ · dy over all positions at once.
-    gemm_f32(1, 0, K, outC, P, 1, x, K, dy, outC, 0, dw, outC);
-    return 0;
-  }
   const mark = scratch_mark();
   const rowsMax = patch_block_rows(K, P);
-  const col = scratch_alloc(<usize>(rowsMax * K) << 2);
-  const dwt = scratch_alloc(<usize>(K * outC) << 2);
-  if (col == 0 || dwt == 0) return 1;
-  dwRows(g, x, dy, 0, P, K, outC, rowsMax, col, dwt);
-  for (let o = 0; o < outC; o++) {
-    const src = dwt + (<usize>(o * K) << 2);
-    for (let r = 0; r < K; r++) store<f32>(dw + (<usize>(r * outC + o) << 2), load<f32>(src + (<usize>r << 2)));
-  }
+  const col: usize = isPointwise(g) ? 0 : scratch_alloc(<usize>(rowsMax * K) << 2);
+  if (!isPointwise(g) && col == 0) return 1;
+  dwRows(g, x, dy, 0, P, K, outC, rowsMax, col, dw);
   scratch_reset(mark);
   return 0;
 }
 
 // dW over many positions is a sum over positions: it is cut into `dwChunks(P)` chunks of
-// positions (a function of P alone), each chunk's partial dwᵀ is computed on its own, and the
+// positions (a function of P alone), each chunk's partial dW is computed on its own, and the
 // partials are added in chunk order — so threads can take chunks while every thread count
-// gives bitwise the same dW. Splitting the GEMM's output instead (what gemm_f32 does) does not
-// pay here: dW is outC × K, narrow (17–64 × 9·17–9·64 in the decomposed chains), while the
-// reduction runs over batch·H·W positions, and every part re-packed the whole dy block.
+// gives bitwise the same dW. Splitting the output instead does not pay here: dW is K × outC,
+// narrow (9·17–9·64 × 17–64 in the decomposed chains), while the reduction runs over
+// batch·H·W positions.
 const DW_CHUNK_ROWS = 2048;
 const DW_MAX_CHUNKS = 8;
 
@@ -95,17 +67,16 @@ const DW_MAX_CHUNKS = 8;
   return min(DW_MAX_CHUNKS, (P + DW_CHUNK_ROWS - 1) / DW_CHUNK_ROWS);
 }
 
-/** dwt (outC × K) = Σ over positions [p0, p1) of dyᵀ · patches, in blocks of rowsMax (col: rowsMax·K floats). */
-function dwRows(g: usize, x: usize, dy: usize, p0: i32, p1: i32, K: i32, outC: i32, rowsMax: i32, col: usize, dwt: usize): void {
-  const pointwise = isPointwise(g);
+/** out (K × outC) = Σ over positions [p0, p1) of patchesᵀ · dy, in blocks of rowsMax (col: rowsMax·K floats; unused when pointwise). */
+function dwRows(g: usize, x: usize, dy: usize, p0: i32, p1: i32, K: i32, outC: i32, rowsMax: i32, col: usize, out: usize): void {
+  if (isPointwise(g)) {
+    gemm_tn_rows(p1 - p0, K, outC, x + (<usize>p0 * <usize>K << 2), K, dy + (<usize>p0 * <usize>outC << 2), outC, out, outC, 0);
+    return;
+  }
   for (let q = p0; q < p1; q += rowsMax) {
     const rows = min(rowsMax, p1 - q);
-    let b = x + (<usize>(q * K) << 2);
-    if (!pointwise) {
-      pack_patches(g, x, q, rows, col);
-      b = col;
-    }
-    gemm_f32(1, 0, outC, K, rows, 1, dy + (<usize>(q * outC) << 2), outC, b, K, q == p0 ? 0 : 1, dwt, K);
+    pack_patches(g, x, q, rows, col);
+    gemm_tn_rows(rows, K, outC, col, K, dy + (<usize>q * <usize>outC << 2), outC, out, outC, q == p0 ? 0 : 1);
   }
 }
 
@@ -118,18 +89,13 @@ export function conv_dw_part(part: i32): void {
   const c0 = chunks * part / parts, c1 = chunks * (part + 1) / parts;
   if (c1 <= c0) return;
   const K = arg_i32(D_K), outC = arg_i32(D_OUTC), P = arg_i32(D_P), rowsMax = arg_i32(D_ROWS);
-  const arena = <usize>arg_i32(D_ARENA) + <usize>part * <usize>arg_i32(D_STRIDE);
-  if (in_worker()) scratch_arena(arena, arena + <usize>arg_i32(D_STRIDE));
-  const mark = scratch_mark();
-  // part 0 (the caller) allocates above the arenas, on its own scratch
-  const col = in_worker() ? arena : scratch_alloc(<usize>(rowsMax * K) << 2);
-  if (in_worker()) scratch_arena(arena + align16(<usize>(rowsMax * K) << 2), arena + <usize>arg_i32(D_STRIDE));
+  // each part's patch block lies in its own slice of the arena (part 0's too)
+  const col = <usize>arg_i32(D_ARENA) + <usize>part * <usize>arg_i32(D_STRIDE);
   const g = <usize>arg_i32(D_G), x = <usize>arg_i32(D_X), dy = <usize>arg_i32(D_DY), partial = <usize>arg_i32(D_PARTIAL);
   for (let c = c0; c < c1; c++) {
     const p0 = <i32>(<i64>P * c / chunks), p1 = <i32>(<i64>P * (c + 1) / chunks);
     dwRows(g, x, dy, p0, p1, K, outC, rowsMax, col, partial + (<usize>c * <usize>(K * outC) << 2));
   }
-  scratch_reset(mark);
 }
 
 @inline function align16(n: usize): usize {
@@ -144,66 +110,119 @@ function backpropFilterChunked(g: usize, x: usize, dy: usize, dw: usize, K: i32,
   // Threads pay from about a million multiply-adds per part (a wake-up costs microseconds).
   let parts = min(par_threads(), chunks);
   if (<i64>K * outC * P < (<i64>parts << 20)) parts = 1;
-  // Each worker's arena: its patch block and gemm_f32's packing buffers for an outC × K × rowsMax
-  // product (A block ≤ 128 × 256, B panel ≤ 256 × K rounded up to 8 (≤ 2048 wide), edge tile), so
-  // the packed path never falls back for want of memory (which would change the sums).
-  const stride = align16(<usize>(rowsMax * K) << 2) + ((<usize>(128 * 256) + <usize>256 * <usize>min(2048, (K + 7) & ~7) + 32) << 2) + 256;
-  let arena: usize = 0;
-  if (parts > 1) {
-    arena = scratch_alloc(stride * <usize>parts);
-    if (arena == 0) parts = 1;
-  }
+  // One patch block per part (gemm_tn_rows needs no other memory).
+  const stride: usize = isPointwise(g) ? 16 : align16(<usize>(rowsMax * K) << 2);
+  const arena = scratch_alloc(stride * <usize>parts);
+  if (arena == 0) return 1;
   set_arg_i32(D_G, <i32>g); set_arg_i32(D_X, <i32>x); set_arg_i32(D_DY, <i32>dy); set_arg_i32(D_PARTIAL, <i32>partial);
   set_arg_i32(D_K, K); set_arg_i32(D_OUTC, outC); set_arg_i32(D_P, P); set_arg_i32(D_CHUNKS, chunks);
   set_arg_i32(D_PARTS, parts); set_arg_i32(D_ROWS, rowsMax); set_arg_i32(D_ARENA, <i32>arena); set_arg_i32(D_STRIDE, <i32>stride);
-  if (parts > 1) {
-    par_run(JOB_CONV_DW, parts);
-  } else {
-    // the same chunks one after another (each chunk's GEMMs may still split over the pool)
-    for (let c = 0; c < chunks; c++) {
-      const p0 = <i32>(<i64>P * c / chunks), p1 = <i32>(<i64>P * (c + 1) / chunks);
-      const m2 = scratch_mark();
-      const col = scratch_alloc(<usize>(rowsMax * K) << 2);
-      if (col == 0) return 1;
-      dwRows(g, x, dy, p0, p1, K, outC, rowsMax, col, partial + (<usize>c * <usize>(K * outC) << 2));
-      scratch_reset(m2);
-    }
-  }
-  // dw[r][o] = Σ_c partial_c[o][r], in chunk order.
+  if (parts > 1) par_run(JOB_CONV_DW, parts);
+  else conv_dw_part(0);
+  // dw = Σ_c partial_c, in chunk order (lane-wise adds: the same sums as one at a time).
   const n = K * outC;
-  for (let o = 0; o < outC; o++) {
-    for (let r = 0; r < K; r++) {
-      let acc: f32 = load<f32>(partial + (<usize>(o * K + r) << 2));
-      for (let c = 1; c < chunks; c++) acc += load<f32>(partial + (<usize>(c * n + o * K + r) << 2));
-      store<f32>(dw + (<usize>(r * outC + o) << 2), acc);
-    }
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    let acc = v128.load(partial + (<usize>i << 2));
+    for (let c = 1; c < chunks; c++) acc = f32x4.add(acc, v128.load(partial + (<usize>(c * n + i) << 2)));
+    v128.store(dw + (<usize>i << 2), acc);
+  }
+  for (; i < n; i++) {
+    let acc: f32 = load<f32>(partial + (<usize>i << 2));
+    for (let c = 1; c < chunks; c++) acc += load<f32>(partial + (<usize>(c * n + i) << 2));
+    store<f32>(dw + (<usize>i << 2), acc);
   }
   scratch_reset(mark);
   return 0;
 }
 
-/** dx[batch, inH, inW, inC] = col2im(dy · wᵀ). Returns 0, or 1 when scratch could not grow. */
+/**
+ * dx[batch, inH, inW, inC] = col2im(dy · wᵀ). Returns 0, or 1 when scratch could not grow.
+ */
 export function conv2d_backprop_input_f32(g: usize, dy: usize, w: usize, dx: usize): i32 {
-  const inC = gi(g, G_IN_C);
-  const K = gi(g, G_K_H) * gi(g, G_K_W) * inC;
+  if (!isPointwise(g)) memory.fill(dx, 0, <usize>(gi(g, G_BATCH) * gi(g, G_IN_H) * gi(g, G_IN_W) * gi(g, G_IN_C)) << 2);
+  return convRows(OP_DX, g, dy, w, dx);
+}
+
+// The forward conv and dX run as gemm_nb_rows over ranges of positions (rows of patches(x) / dy):
+//   forward: y[rows]  = patches(x)[rows] · w            (w packed once: B = wᵀ, outC × K)
+//   dX:      col      = dy[rows] · wᵀ, scattered into dx (w packed once: B = w,  K × outC)
+// in blocks of patch_block_rows(K, P) rows (pointwise: the tensors themselves, no blocks). With
+// threads, each part takes one range of positions — whole images for a k×k dX, whose windows
+// overlap within an image — with its own patch block. gemm_nb_rows computes every element the same
+// way whatever rows it is given, and a k×k dX adds into each image in position order, so every
+// thread count gives bitwise the same result.
+const OP_FWD = 0;
+const OP_DX = 1;
+
+// argument slots of a JOB_CONV_ROWS job
+const R_OP = 0, R_G = 1, R_SRC = 2, R_BP = 3, R_OUT = 4, R_PARTS = 5, R_ROWS = 6, R_ARENA = 7, R_STRIDE = 8;
+
+/** Part `part` of a JOB_CONV_ROWS job. */
+export function conv_rows_part(part: i32): void {
+  const op = arg_i32(R_OP), g = <usize>arg_i32(R_G), parts = arg_i32(R_PARTS);
+  const K = gi(g, G_K_H) * gi(g, G_K_W) * gi(g, G_IN_C);
+  const outC = gi(g, G_OUT_C);
+  const hw = gi(g, G_OUT_H) * gi(g, G_OUT_W);
+  const P = gi(g, G_BATCH) * hw;
+  const pointwise = isPointwise(g);
+  let r0: i32, r1: i32;
+  if (op == OP_DX && !pointwise) {
+    const batch = gi(g, G_BATCH);
+    r0 = <i32>(<i64>batch * part / parts) * hw;
+    r1 = <i32>(<i64>batch * (part + 1) / parts) * hw;
+  } else {
+    r0 = <i32>(<i64>P * part / parts);
+    r1 = <i32>(<i64>P * (part + 1) / parts);
+  }
+  if (r1 <= r0) return;
+  const src = <usize>arg_i32(R_SRC), bp = <usize>arg_i32(R_BP), out = <usize>arg_i32(R_OUT);
+  if (pointwise) {
+    if (op == OP_FWD) gemm_nb_rows(r1 - r0, outC, K, src + (<usize>r0 * <usize>K << 2), K, bp, out + (<usize>r0 * <usize>outC << 2), outC);
+    else gemm_nb_rows(r1 - r0, K, outC, src + (<usize>r0 * <usize>outC << 2), outC, bp, out + (<usize>r0 * <usize>K << 2), K);
+    return;
+  }
+  const rowsMax = arg_i32(R_ROWS);
+  const col = <usize>arg_i32(R_ARENA) + <usize>part * <usize>arg_i32(R_STRIDE);
+  for (let q = r0; q < r1; q += rowsMax) {
+    const rows = min(rowsMax, r1 - q);
+    if (op == OP_FWD) {
+      pack_patches(g, src, q, rows, col);
+      gemm_nb_rows(rows, outC, K, col, K, bp, out + (<usize>q * <usize>outC << 2), outC);
+    } else {
+      gemm_nb_rows(rows, K, outC, src + (<usize>q * <usize>outC << 2), outC, bp, col, K);
+      unpack_patches_add(g, col, q, rows, out);
+    }
+  }
+}
+
+/** The forward conv (op OP_FWD: src = x, out = y) or dX (OP_DX: src = dy, out = dx, zeroed unless pointwise). */
+function convRows(op: i32, g: usize, src: usize, w: usize, out: usize): i32 {
+  const K = gi(g, G_K_H) * gi(g, G_K_W) * gi(g, G_IN_C);
   const outC = gi(g, G_OUT_C);
   const P = gi(g, G_BATCH) * gi(g, G_OUT_H) * gi(g, G_OUT_W);
-  if (P > 0 && isPointwise(g)) {
-    // dx [P, inC] = dy · wᵀ, written directly (every position of dx is covered once).
-    gemm_f32(0, 1, P, inC, outC, 1, dy, outC, w, outC, 0, dx, inC);
-    return 0;
-  }
-  memory.fill(dx, 0, <usize>(gi(g, G_BATCH) * gi(g, G_IN_H) * gi(g, G_IN_W) * inC) << 2);
   if (P == 0) return 0;
+  const pointwise = isPointwise(g);
   const mark = scratch_mark();
+  // w is [K, outC] row-major: forward multiplies by w (B = wᵀ: element (n, k) at n + k·outC),
+  // dX by wᵀ (B = w: element (n, k) at n·outC + k)
+  const bp = op == OP_FWD ? scratch_alloc(packed_bt_bytes(outC, K)) : scratch_alloc(packed_bt_bytes(K, outC));
+  if (bp == 0) return 1;
+  if (op == OP_FWD) pack_bt(w, outC, K, 1, outC, bp);
+  else pack_bt(w, K, outC, outC, 1, bp);
+  // Threads pay from about a million multiply-adds per part (a wake-up costs microseconds).
+  const units = op == OP_DX && !pointwise ? gi(g, G_BATCH) : P;
+  let parts = min(par_threads(), units);
+  if (<i64>K * outC * P < (<i64>parts << 20)) parts = 1;
   const rowsMax = patch_block_rows(K, P);
-  const col = scratch_alloc(<usize>(rowsMax * K) << 2);
-  if (col == 0) return 1;
-  for (let p0 = 0; p0 < P; p0 += rowsMax) {
-    const rows = min(rowsMax, P - p0);
-    gemm_f32(0, 1, rows, K, outC, 1, dy + (<usize>(p0 * outC) << 2), outC, w, outC, 0, col, K);
-    unpack_patches_add(g, col, p0, rows, dx);
-  }
+  const stride: usize = pointwise ? 16 : align16(<usize>(rowsMax * K) << 2);
+  const arena = scratch_alloc(stride * <usize>parts);
+  if (arena == 0) return 1;
+  set_arg_i32(R_OP, op); set_arg_i32(R_G, <i32>g); set_arg_i32(R_SRC, <i32>src); set_arg_i32(R_BP, <i32>bp);
+  set_arg_i32(R_OUT, <i32>out); set_arg_i32(R_PARTS, parts); set_arg_i32(R_ROWS, rowsMax);
+  set_arg_i32(R_ARENA, <i32>arena); set_arg_i32(R_STRIDE, <i32>stride);
+  if (parts > 1) par_run(JOB_CONV_ROWS, parts);
+  else conv_rows_part(0);
   scratch_reset(mark);
   return 0;
 }

@@ -18,6 +18,10 @@ export function maxpool_backprop_f32(g: usize, x: usize, dy: usize, dx: usize): 
   const kH = gi(g, G_K_H), kW = gi(g, G_K_W);
   const sH = gi(g, G_STRIDE_H), sW = gi(g, G_STRIDE_W), dH = gi(g, G_DIL_H), dWl = gi(g, G_DIL_W);
   const pT = gi(g, G_PAD_TOP), pL = gi(g, G_PAD_LEFT);
+  if (sH == kH && sW == kW && dH == 1 && dWl == 1 && pT == 0 && pL == 0 && outH * kH <= inH && outW * kW <= inW) {
+    tiledBackprop(x, dy, dx, batch, inH, inW, C, outH, outW, kH, kW);
+    return;
+  }
   memory.fill(dx, 0, <usize>(batch * inH * inW * C) << 2);
   const lane = i32x4(0, 1, 2, 3);
   for (let b = 0; b < batch; b++) {
@@ -64,6 +68,58 @@ export function maxpool_backprop_f32(g: usize, x: usize, dy: usize, dx: usize): 
             }
           }
           addAt(dx, at, load<f32>(dyp + (<usize>c << 2)));
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Windows that tile the input (stride = window, no dilation, every window inside the input — every
+ * 2×2 / stride-2 pool of an even-sized input, or a 'valid' one): each input position lies in at most one window, so dx is written once per position —
+ * dy at the window's argmax tap, 0 at the others — with no zero-fill and no read-modify-write
+ * scatter. Only positions past the last window (an input not a multiple of the window) are
+ * zeroed first. The argmax is the same first strictly greater tap as above.
+ */
+function tiledBackprop(x: usize, dy: usize, dx: usize, batch: i32, inH: i32, inW: i32, C: i32, outH: i32, outW: i32, kH: i32, kW: i32): void {
+  if (outH * kH != inH || outW * kW != inW) memory.fill(dx, 0, <usize>(batch * inH * inW * C) << 2);
+  const zero = f32x4.splat(0);
+  for (let b = 0; b < batch; b++) {
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++) {
+        const dyp = dy + (<usize>(((b * outH + oh) * outW + ow) * C) << 2);
+        const base = ((b * inH + oh * kH) * inW + ow * kW) * C;
+        let c = 0;
+        for (; c + 4 <= C; c += 4) {
+          let best = f32x4.splat(-Infinity);
+          let at = i32x4.splat(-1);
+          for (let kh = 0; kh < kH; kh++) {
+            for (let kw = 0; kw < kW; kw++) {
+              const v = v128.load(x + (<usize>(base + (kh * inW + kw) * C + c) << 2));
+              const gt = f32x4.gt(v, best);
+              best = v128.bitselect(v, best, gt);
+              at = v128.bitselect(i32x4.splat(kh * kW + kw), at, gt);
+            }
+          }
+          const d = v128.load(dyp + (<usize>c << 2));
+          for (let kh = 0; kh < kH; kh++) {
+            for (let kw = 0; kw < kW; kw++) {
+              const o = dx + (<usize>(base + (kh * inW + kw) * C + c) << 2);
+              v128.store(o, v128.bitselect(d, zero, i32x4.eq(at, i32x4.splat(kh * kW + kw))));
+            }
+          }
+        }
+        for (; c < C; c++) {
+          let best: f32 = -Infinity;
+          let at = -1;
+          for (let t = 0; t < kH * kW; t++) {
+            const v = load<f32>(x + (<usize>(base + ((t / kW) * inW + t % kW) * C + c) << 2));
+            if (v > best) { best = v; at = t; }
+          }
+          const d = load<f32>(dyp + (<usize>c << 2));
+          for (let t = 0; t < kH * kW; t++) {
+            store<f32>(dx + (<usize>(base + ((t / kW) * inW + t % kW) * C + c) << 2), t == at ? d : 0);
+          }
         }
       }
     }

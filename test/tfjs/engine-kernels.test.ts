@@ -163,6 +163,36 @@ describe("engine kernels equal the cpu backend (seeded fuzz)", () => {
     await setThreads(1);
   });
 
+  it("MaxPoolGrad with windows that tile the input (the CNN's 2×2 / stride 2; one write per position) equals cpu, ties and leftovers included", async () => {
+    const r = rng(1617);
+    let cases = 0;
+    for (const [h, w, fh, fw] of [[28, 28, 2, 2], [14, 14, 2, 2], [7, 7, 2, 2], [9, 8, 3, 2], [6, 9, 2, 3], [5, 5, 1, 1], [4, 4, 4, 4]]) {
+      for (const c of [1, 3, 4, 5, 17, 32]) {
+        for (const pad of ["valid", "same"] as const) {
+          const b = 2;
+          const info = tf.backend_util.computePool2DInfo([b, h, w, c], [fh, fw], [fh, fw], 1, pad);
+          // half the values clipped to 0 (as after relu) so windows have ties
+          const x = uniform(b * h * w * c, r).map((v) => (v < 0 ? 0 : v));
+          const dy = uniform(sizeOf(info.outShape), r);
+          const run = async (backend: string) => {
+            await tf.setBackend(backend);
+            const xt = tf.tensor4d(x, [b, h, w, c]);
+            const yt = tf.maxPool(xt, [fh, fw], [fh, fw], pad);
+            const dyt = tf.tensor(dy, yt.shape);
+            const dx = tf.engine().runKernel("MaxPoolGrad", { dy: dyt, input: xt, output: yt }, { filterSize: [fh, fw], strides: [fh, fw], pad }) as tf.Tensor;
+            const res = dx.dataSync() as Float32Array;
+            tf.dispose([xt, yt, dyt, dx]);
+            return res;
+          };
+          const ours = await run("wasm"), ref = await run("cpu");
+          expect(relErr(ours, ref), `x [${b},${h},${w},${c}] pool ${fh}×${fw} stride ${fh}×${fw} ${pad}`).toBe(0);
+          cases++;
+        }
+      }
+    }
+    expect(cases).toBe(7 * 6 * 2);
+  });
+
   it("Conv2D with a non-square filter and stride 2 (wrong in stock tfjs-wasm) equals cpu on one thread too", async () => {
     await setThreads(1);
     const r = rng(1604);
