@@ -164,7 +164,7 @@ async function writeModel(claim: OutClaim, a: Artifacts, q: QuantizeDtype | null
   return report;
 }
 
-const quantLine = (r: QuantizeReport) => `weights stored as ${r.dtype} (${r.bytesAfter} bytes, ${r.bytesBefore} as float32): relative weight error ${r.relError.toExponential(2)} overall, worst ${r.maxRelError.toExponential(2)} ('${r.worst}')`;
+export const quantLine = (r: QuantizeReport) => `weights stored as ${r.dtype} (${r.bytesAfter} bytes, ${r.bytesBefore} as float32): relative weight error ${r.relError.toExponential(2)} overall, worst ${r.maxRelError.toExponential(2)} ('${r.worst}')`;
 
 export async function cmdCompress(input: string, opts: SelectFlags & { out: string; json?: boolean; force?: boolean; quantize?: string }, io: CliIO): Promise<number> {
   // BN folding is for compress (and inspect's preview of it), never inside training schedules

@@ -4,9 +4,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { run, saved, tmp } from "./helpers.ts";
+import { loadStock, run, saved, tmp } from "./helpers.ts";
 import { pngBytes, writeFile } from "../data/fixtures.ts";
 import { smallCnn, stripesSet } from "../train/fixtures.ts";
 import type { ImageSet } from "../../src/data/dataset.ts";
@@ -69,6 +69,89 @@ describe("odecomp evaluate / finetune / compress --finetune on a user model and 
     const html = readFileSync(join(out, "report.html"), "utf8");
     expect(html).toContain("<svg");
     expect(html).toContain('{"kind":"unit"}');
+    // BatchNorm: kept while recovering, folded into the chains' last layers when writing (as plain compress folds it)
+    const plan = JSON.parse(readFileSync(join(out, "plan.json"), "utf8"));
+    expect(plan.foldedBatchNorm.map((b: { batchNorm: string }) => b.batchNorm)).toEqual(["bn1", "bn2"]);
+    const layers = JSON.parse(readFileSync(join(out, "model.json"), "utf8")).modelTopology.config.layers as { class_name: string; config: { name: string } }[];
+    expect(layers.some((l) => l.class_name === "BatchNormalization")).toBe(false);
+    for (const b of plan.foldedBatchNorm) expect(layers.find((l) => l.config.name === b.into)?.class_name).toBe("Conv2D");
+    // the written (folded) model is evaluated as written, and folding is exact: it scores what the last epoch did
+    const ev = JSON.parse((await run("evaluate", out, "--data", data, "--json", ...common)).out);
+    expect(ev.top1).toBeCloseTo(rec.written.top1, 10);
+    expect(rec.written.top1).toBeCloseTo(rec.final.top1, 10);
+    expect(readFileSync(join(out, "plan.txt"), "utf8")).toMatch(/BatchNormalization folded: bn1 → \S+, bn2 → \S+[\s\S]*\| written \(BN folded\) +\|/);
+    // --no-fold-bn keeps them
+    const kept = join(tmp(), "kept");
+    const k = await run("compress", tuned, "--out", kept, "--budget", "0.3", "--finetune", data, "--epochs", "1", "--lr", "0.003", "--batch-size", "16", "--no-fold-bn", "--json", ...common);
+    expect(k.code, k.err).toBe(0);
+    expect(JSON.parse(k.out).plan.foldedBatchNorm).toBeUndefined();
+    expect(readFileSync(join(kept, "model.json"), "utf8").match(/"BatchNormalization"/g)).toHaveLength(2);
+  });
+
+  it("compress --finetune --quantize uint8 stores the recovered weights as uint8; the written model loads and scores close to the float one", async () => {
+    const out = join(tmp(), "q8");
+    const r = await run("compress", tuned, "--out", out, "--budget", "0.3", "--finetune", data, "--epochs", "2", "--lr", "0.003", "--batch-size", "16", "--quantize", "uint8", "--json", ...common);
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.quantization.dtype).toBe("uint8");
+    expect(j.quantization.relError).toBeGreaterThan(0);
+    expect(j.quantization.relError).toBeLessThan(0.02);
+    const manifest = JSON.parse(readFileSync(join(out, "model.json"), "utf8")).weightsManifest[0].weights as { quantization?: { dtype: string } }[];
+    expect(manifest.every((w) => w.quantization?.dtype === "uint8")).toBe(true);
+    const rec = j.plan.recovery;
+    expect(rec.final.top1).toBeGreaterThan(rec.afterCompression.top1);
+    // close to the float model of the last epoch: at most 2 of 48 predictions change, and it mostly agrees with the original as much
+    expect(Math.abs(rec.written.top1 - rec.final.top1)).toBeLessThanOrEqual(2 / 48 + 1e-9);
+    expect(Math.abs(rec.written.agreement - rec.final.agreement)).toBeLessThanOrEqual(2 / 48 + 1e-9);
+    // stock tfjs loads it, and odecomp evaluate reads back the accuracy the run reported for it
+    await tf.setBackend("cpu");
+    const m = await loadStock(out);
+    expect(m.layers.some((l) => l.getClassName() === "BatchNormalization")).toBe(false);
+    m.dispose();
+    const ev = JSON.parse((await run("evaluate", out, "--data", data, "--json", ...common)).out);
+    expect(ev.top1).toBeCloseTo(rec.written.top1, 10);
+    expect(readFileSync(join(out, "plan.txt"), "utf8")).toMatch(/weights stored as uint8 [\s\S]*\| written \(BN folded, uint8\) +\|/);
+  });
+
+  it("--out is claimed as plain compress claims it: the same refusals, an existing folder kept empty and a new one removed on failure, --force and stale markers", async () => {
+    const three = tmp("odecomp-ft-3c-");
+    { const t = stripesSet(9, 3, 6); for (let i = 0; i < 9; i++) writeFile(three, `c${t.labels![i]}/${i}.png`, pngBytes(t.images.subarray(i * 432, (i + 1) * 432), 12, 12, 3)); }
+    const plain = (out: string, ...more: string[]) => run("compress", tuned, "--out", out, "--budget", "0.3", ...more, ...common);
+    const tune = (out: string, d = data, ...more: string[]) => run("compress", tuned, "--out", out, "--budget", "0.3", "--finetune", d, "--epochs", "1", "--batch-size", "16", ...more, ...common);
+    const same = (a: { code: number; err: string }, b: { code: number; err: string }, code: number, msg: RegExp) => {
+      expect([a.code, b.code]).toEqual([code, code]);
+      expect(a.err).toMatch(msg);
+      expect(b.err.replace(/^.*progress.*\n/gm, "")).toBe(a.err.replace(/^.*progress.*\n/gm, ""));
+    };
+    // a non-empty folder without --force, the input's own folder, a folder another live run holds
+    const full = tmp("odecomp-ft-full-");
+    writeFile(full, "keep.txt", new TextEncoder().encode("mine"));
+    same(await plain(full), await tune(full), 2, /--out .* exists and is not empty; choose a new folder or pass --force/);
+    expect(readFileSync(join(full, "keep.txt"), "utf8")).toBe("mine");
+    same(await plain(tuned), await tune(tuned), 2, /is the input's folder/);
+    const busy = tmp("odecomp-ft-busy-");
+    writeFile(busy, ".odecomp-writing", new TextEncoder().encode(`${process.pid} other`));
+    same(await plain(busy), await tune(busy), 1, /is being written by another odecomp run \(pid \d+\)/);
+    expect(readFileSync(join(busy, ".odecomp-writing"), "utf8")).toBe(`${process.pid} other`);
+    // a failing run (3 classes for a 4-class model): a new --out is removed again, an existing empty one stays empty
+    const fresh = join(tmp(), "fresh");
+    expect((await tune(fresh, three)).code).toBe(1);
+    expect(existsSync(fresh)).toBe(false);
+    const empty = tmp("odecomp-ft-empty-");
+    expect((await tune(empty, three)).code).toBe(1);
+    expect(readdirSync(empty)).toEqual([]);
+    // --force replaces a non-empty folder; a marker left by a dead run is removed and said so
+    for (const go of [(o: string) => plain(o, "--force"), (o: string) => tune(o, data, "--force")]) {
+      const old = tmp("odecomp-ft-old-");
+      writeFile(old, "stale.txt", new TextEncoder().encode("x"));
+      writeFile(old, ".odecomp-writing", new TextEncoder().encode("999999999 x"));
+      const r = await go(old);
+      expect(r.code, r.err).toBe(0);
+      expect(r.err).toMatch(/removed a stale marker .*\.odecomp-writing left by an interrupted run \(pid 999999999\)/);
+      expect(readdirSync(old).sort()).toEqual(expect.arrayContaining(["model.json", "plan.json", "plan.txt", "weights.bin"]));
+      expect(readdirSync(old)).not.toContain("stale.txt");
+      expect(readdirSync(old)).not.toContain(".odecomp-writing");
+    }
   });
 
   it("label-free: compress --finetune on an unlabeled folder raises agreement with the original", async () => {
