@@ -31,7 +31,8 @@ export interface TuneFlags extends DataFlags {
 
 const SPLITS = ["test", "train", "all"] as const;
 
-function preprocessFlag(v: string | undefined): Preprocess {
+/** --preprocess (evaluate, finetune, compress --finetune, train): a preset name → Preprocess; default unit. */
+export function preprocessFlag(v: string | undefined): Preprocess {
   if (v === undefined) return resolvePreprocess("unit");
   if (!Object.hasOwn(preprocessPresets, v)) throw new UsageError(`--preprocess is '${v}'; expected one of ${Object.keys(preprocessPresets).join(", ")}`);
   return resolvePreprocess(v);
@@ -91,11 +92,17 @@ function describe(r: EvaluateResult): string {
 
 const headline = (r: EvaluateResult | null) => (r ? r.top1 ?? r.agreement : null);
 
-const dataJSON = (rep: LoadReport) => ({ source: rep.source, path: rep.path, split: rep.split, labeled: rep.labeled, counts: rep.counts, classes: rep.classes, classNames: rep.classNames, height: rep.height, width: rep.width, channels: rep.channels, skipped: rep.skipped.length, resized: rep.resized });
+/** The load report as recorded in every command's JSON and output files. */
+export const dataJSON = (rep: LoadReport) => ({ source: rep.source, path: rep.path, split: rep.split, labeled: rep.labeled, counts: rep.counts, classes: rep.classes, classNames: rep.classNames, height: rep.height, width: rep.width, channels: rep.channels, skipped: rep.skipped.length, resized: rep.resized });
 
 function dataLine(spec: string, rep: LoadReport, set: ImageSet): string {
   const extra = [rep.resized ? `${rep.resized} resized` : "", rep.skipped.length ? `${rep.skipped.length} unreadable skipped` : ""].filter(Boolean).join(", ");
   return `data ${spec}: ${set.count} images ${set.height}×${set.width}×${set.channels}, ${rep.labeled ? `${set.classes} classes` : "unlabeled"}${extra ? ` (${extra})` : ""}`;
+}
+
+/** The load report line of the training commands (finetune, compress --finetune, train): train / test counts and the preprocessing. */
+export function loadLine(spec: string, rep: LoadReport, d: Dataset, preprocess: Preprocess): string {
+  return dataLine(spec, rep, d.train) + ` (train) / ${d.test.count} (test); preprocess ${preprocess.kind}`;
 }
 
 async function withModels<T>(paths: (string | undefined)[], fn: (models: (tfl.LayersModel | undefined)[]) => Promise<T>): Promise<T> {
@@ -206,7 +213,7 @@ export async function cmdFinetune(modelPath: string, f: TuneFlags & { data: stri
     await useBackend(backend);
     return await withModels([modelPath, f.teacher], async ([model, teacher]) => {
       const { dataset, report } = await loadFor(f.data, model!, f);
-      if (!f.json && !f.quiet) io.err(dataLine(f.data, report, dataset.train) + ` (train) / ${dataset.test.count} (test); preprocess ${s.preprocess.kind}`);
+      if (!f.json && !f.quiet) io.err(loadLine(f.data, report, dataset, s.preprocess));
       const r = await runFinetune(model!, teacher, dataset, s, f, { model: modelPath, data: f.data });
       const summary = { command: "finetune", model: modelPath, teacher: f.teacher ?? null, data: { spec: f.data, ...dataJSON(report) }, preprocess: s.preprocess, mode: r.mode, settings: { epochs: s.epochs, lr: s.lr, batchSize: s.batchSize, seed: s.seed, alpha: s.alpha ?? null, temperature: s.temperature ?? null, augment: s.augment }, before: r.before, final: r.final, epochs: r.epochs.map(epochJSON), seconds: r.seconds };
       const { modelToArtifacts } = await import("../models/index.ts");
@@ -256,7 +263,7 @@ export async function cmdCompressFinetune(input: string, f: SelectFlags & TuneFl
       const { dataset, report } = await loadFor(f.finetune, original!, f);
       const test = dataset.test.count > 0 ? dataset.test : dataset.train;
       const log = (m: string) => { if (!f.quiet && !f.json) io.err(m); };
-      log(dataLine(f.finetune, report, dataset.train) + ` (train) / ${dataset.test.count} (test); preprocess ${s.preprocess.kind}`);
+      log(loadLine(f.finetune, report, dataset, s.preprocess));
       // before compression: accuracy with labels (fails early on a model/data mismatch, before compressing)
       const evalOpts = { preprocess: s.preprocess, modelName: `model ${input}`, dataName: `data ${f.finetune}` };
       const before = await evaluateModel(original!, test, { ...evalOpts, ...(test.labels ? {} : { teacher: original }) });

@@ -216,6 +216,29 @@ describe("odecomp train on a user model and folder", () => {
     expect(usage.code).toBe(2);
     expect(usage.err).toMatch(/--dataset is 'cifar'/);
   }, 180_000);
+
+  it("train --preprocess trains and evaluates with that mapping, prints the load report and records both in --json and train.json", async () => {
+    const out = join(tmp(), "sym");
+    const r = await run("train", "--model", model, "--data", data, "--schedule", "baseline", "--epochs", "1", "--batch-size", "16", "--preprocess", "mobilenet", "--out", out, "--backend", "cpu");
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toContain(`data ${data}: 96 images 12×12×3, 4 classes (train) / 48 (test); preprocess symmetric`);
+    expect(r.out).toMatch(/wrote .*model\.json, weights\.bin, train\.json/);
+    const j = JSON.parse(readFileSync(join(out, "train.json"), "utf8"));
+    expect(j.preprocess).toEqual({ kind: "symmetric" });
+    expect(j.data).toMatchObject({ spec: data, source: "folder", split: "folders", labeled: true, counts: { train: 96, test: 48 }, classNames: ["c0", "c1", "c2", "c3"], channels: 3 });
+    // the accuracy train reports is the model's under the same mapping: evaluate --preprocess mobilenet reads it back
+    const ev = JSON.parse((await run("evaluate", out, "--data", data, "--preprocess", "mobilenet", "--json", ...common)).out);
+    expect(ev.top1).toBeCloseTo(j.final.accuracy, 10);
+    const unit = JSON.parse((await run("evaluate", out, "--data", data, "--json", ...common)).out);
+    expect(Math.abs(unit.loss - ev.loss)).toBeGreaterThan(1e-3);
+    // the bundled sets with a reference model report their load too; a bad preset is a usage error before any work
+    const ref = await run("train", "--model", "mlp", "--dataset", "mnist", "--train-per-class", "3", "--test-per-class", "2", "--epochs", "1", "--json", "--backend", "cpu", "--quiet");
+    expect(ref.code, ref.err).toBe(0);
+    expect(JSON.parse(ref.out)).toMatchObject({ preprocess: { kind: "unit" }, data: { source: "mnist", split: "fixed", counts: { train: 30, test: 20 }, classes: 10 } });
+    const bad = await run("train", "--model", model, "--data", data, "--preprocess", "bogus", "--quiet");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--preprocess is 'bogus'; expected one of unit, mobilenet, imagenet/);
+  }, 120_000);
 });
 
 describe("the same CLI flow under Deno", () => {
