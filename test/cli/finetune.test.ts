@@ -7,7 +7,7 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadStock, run, saved, tmp } from "./helpers.ts";
-import { pngBytes, writeFile } from "../data/fixtures.ts";
+import { npyBytes, npyStrings, npzBytes, pngBytes, writeFile } from "../data/fixtures.ts";
 import { smallCnn, stripesSet } from "../train/fixtures.ts";
 import type { ImageSet } from "../../src/data/dataset.ts";
 
@@ -198,6 +198,23 @@ describe("odecomp evaluate / finetune / compress --finetune on a user model and 
     r = await run("finetune", model, "--data", data, "--out", out, "--distill-alpha", "2", ...common);
     expect(r.code).toBe(2);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe("class names from an .npz", () => {
+  it("evaluate's per-class table and the class-count error name the classes 'class_names' holds", async () => {
+    const dir = tmp("odecomp-ft-npz-");
+    const arrays = (set: ImageSet) => [npyBytes("|u1", [set.count, 12, 12, 3], set.images), npyBytes("|u1", [set.count], set.labels!)] as const;
+    const [xt, yt] = arrays(stripesSet(32, 4, 61)), [xs, ys] = arrays(stripesSet(16, 4, 62));
+    const file = writeFile(dir, "named.npz", npzBytes({ x_train: xt, y_train: yt, x_test: xs, y_test: ys, class_names: npyStrings("<U", ["red", "green", "blue", "red vertical"]) }));
+    const ev = await run("evaluate", model, "--data", file, ...common);
+    expect(ev.code, ev.err).toBe(0);
+    expect(ev.out).toMatch(/\| blue +\| +4 \|/);
+    expect(ev.out).toMatch(/\| red vertical +\| +4 \|/);
+    const three = writeFile(dir, "three.npz", npzBytes({ x_train: xt, y_train: npyBytes("|u1", [32], Array.from({ length: 32 }, (_, i) => i % 3)), x_test: xs, y_test: npyBytes("|u1", [16], Array.from({ length: 16 }, (_, i) => i % 3)), class_names: npyStrings("<U", ["cat", "dog", "bird"]) }));
+    const bad = await run("evaluate", model, "--data", three, ...common);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/outputs 4 classes but data .*three\.npz has 3 classes \(cat, dog, bird\)/);
   });
 });
 
