@@ -9,7 +9,7 @@ import { UsageError } from "./errors.ts";
 import { artifactFiles, compressOptions, num, table, type CliIO, type SelectFlags } from "./commands.ts";
 import { useBackend } from "./backend.ts";
 import { progress } from "./progress.ts";
-import { checkOut, writeOut, type Files } from "./output.ts";
+import { checkOut, claimOut, releaseOut, writeClaimed, writeOut, type Files } from "./output.ts";
 import { renderAutoReport, renderReport, type ReportData, type RunPoint } from "./report.ts";
 import { dataJSON, loadLine, preprocessFlag } from "./finetune.ts";
 import type { Preprocess } from "../data/preprocess.ts";
@@ -186,8 +186,11 @@ export async function cmdTrain(f: TrainFlags, io: CliIO): Promise<number> {
   for (const p of schedule.phases) if (p.kind === "auto") p.plan = { ...p.plan, timer: await costModel(f.cost) };
   const { dataset: data, report } = await loadTrainData(spec, own || !(DATASETS as readonly string[]).includes(spec) ? model : null, f.model, trainPerClass, testPerClass);
   if (!f.quiet && !f.json) io.err(loadLine(spec, report, data, preprocess));
-  if (f.out) await checkOut(f.out, [], !!f.force);
-  const run = await runSchedule(schedule.name, model, data, schedule, { batchSize, seed, lr, warmupSteps, quiet: f.quiet || f.json, preprocess });
+  // --out is claimed as compress claims it (never the input model's folder), and given up if training fails
+  const claim = f.out ? await claimOut(f.out, own ? [f.model] : [], !!f.force) : null;
+  for (const n of claim?.notes ?? []) io.err(`odecomp: ${n}`);
+  const run = await runSchedule(schedule.name, model, data, schedule, { batchSize, seed, lr, warmupSteps, quiet: f.quiet || f.json, preprocess })
+    .catch(async (e) => { model.dispose(); if (claim) await releaseOut(claim); throw e; });
   try {
     const auto = run.result.auto;
     const extra: Record<string, string> = run.planText ? { "plan.txt": run.planText + "\n" } : {};
@@ -195,7 +198,7 @@ export async function cmdTrain(f: TrainFlags, io: CliIO): Promise<number> {
     // the data and preprocessing go with the model (train.json), so evaluating it later uses the same mapping
     const summary = { command: "train", backend: tf.getBackend(), dataset: spec, data: { spec, ...dataJSON(report) }, preprocess, model: f.model, ...runJSON(run) };
     extra["train.json"] = JSON.stringify(summary, null, 2);
-    if (f.out) await writeOut(f.out, await modelFiles("", run.result.model, extra));
+    if (claim) await writeClaimed(claim, await modelFiles("", run.result.model, extra));
     if (f.json) io.out(JSON.stringify(summary, null, 2));
     else {
       io.out(table(["phase", "kind", "epochs", "seconds", "params before", "params after", "accuracy"], run.result.phases.map((p) => [p.label, p.kind, String(p.epochs), p.seconds.toFixed(1), String(p.paramsBefore), String(p.paramsAfter), p.accuracy.toFixed(4)])));
@@ -211,6 +214,7 @@ export async function cmdTrain(f: TrainFlags, io: CliIO): Promise<number> {
   } finally {
     if (run.result.model !== model) run.result.model.dispose();
     model.dispose();
+    if (claim) await releaseOut(claim);
   }
   return 0;
 }

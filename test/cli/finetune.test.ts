@@ -10,6 +10,7 @@ import { loadStock, run, saved, tmp } from "./helpers.ts";
 import { npyBytes, npyStrings, npzBytes, pngBytes, writeFile } from "../data/fixtures.ts";
 import { smallCnn, stripesSet } from "../train/fixtures.ts";
 import type { ImageSet } from "../../src/data/dataset.ts";
+import { schemaProblems } from "../../src/cli/schema.ts";
 
 /** Write `set` as root/<split>/<class>/<i>.png. */
 function writeFolder(root: string, split: string, set: ImageSet): void {
@@ -93,6 +94,7 @@ describe("odecomp evaluate / finetune / compress --finetune on a user model and 
     const r = await run("compress", tuned, "--out", out, "--budget", "0.3", "--finetune", data, "--epochs", "2", "--lr", "0.003", "--batch-size", "16", "--quantize", "uint8", "--json", ...common);
     expect(r.code, r.err).toBe(0);
     const j = JSON.parse(r.out);
+    expect(schemaProblems(j)).toEqual([]); // plain compress's --json schema, plus plan.recovery
     expect(j.quantization.dtype).toBe("uint8");
     expect(j.quantization.relError).toBeGreaterThan(0);
     expect(j.quantization.relError).toBeLessThan(0.02);
@@ -255,6 +257,17 @@ describe("odecomp train on a user model and folder", () => {
     const bad = await run("train", "--model", model, "--data", data, "--preprocess", "bogus", "--quiet");
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--preprocess is 'bogus'; expected one of unit, mobilenet, imagenet/);
+    // --out is claimed like compress's: never the input model's folder (even with --force); a failed run leaves no folder
+    const before = readFileSync(join(model, "model.json"), "utf8");
+    const own = await run("train", "--model", model, "--data", data, "--epochs", "1", "--out", model, "--force", "--quiet");
+    expect(own.code).toBe(2);
+    expect(own.err).toMatch(/--out .* is the input's folder/);
+    expect(readFileSync(join(model, "model.json"), "utf8")).toBe(before);
+    const never = join(tmp(), "never");
+    const failed = await run("train", "--model", model, "--data", data, "--schedule", "decompose-at", "--epochs", "2", "--at", "1", "--ranks", "nosuch=2", "--out", never, "--backend", "cpu", "--quiet");
+    expect(failed.code).toBe(1); // after the first epoch, at the decomposition: the claimed folder is given up
+    expect(failed.err).toMatch(/ranks names layer 'nosuch'/);
+    expect(existsSync(never)).toBe(false);
   }, 120_000);
 });
 
