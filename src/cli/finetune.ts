@@ -11,13 +11,13 @@ import { checkModelData, evaluateModel, modelInputSize, type EvaluateResult } fr
 import { finetune, type FinetuneEpoch, type FinetuneResult } from "../train/finetune.ts";
 import { compressArtifacts, artifactsToModel, formatPlan, type Plan } from "../models/index.ts";
 import { UsageError } from "./errors.ts";
-import { artifactFiles, compressOptions, loadFolder, loadModel, num, quantizeFlag, quantLine, ruleText, table, type CliIO, type SelectFlags } from "./commands.ts";
+import { artifactFiles, asUsage, compressOptions, loadFolder, loadModel, num, quantizeFlag, quantLine, ruleText, table, timingSetUp, type CliIO, type SelectFlags } from "./commands.ts";
 import { claimOut, releaseOut, writeClaimed, type Files } from "./output.ts";
 import { planJSON } from "./schema.ts";
 import { artifactsQuantization, quantizeArtifacts } from "../compress/artifacts.ts";
 import { foldBatchNorm } from "../compress/bnfold.ts";
 import { useBackend } from "./backend.ts";
-import { progress } from "./progress.ts";
+import { lazyProgress, progress } from "./progress.ts";
 import { renderSvg } from "./report.ts";
 
 /** Data flags shared by evaluate, finetune and compress --finetune. */
@@ -258,7 +258,12 @@ export async function cmdCompressFinetune(input: string, f: SelectFlags & TuneFl
   const claim = await claimOut(f.out, [folder.file, ...folder.shards], !!f.force);
   try {
     for (const n of claim.notes) io.err(`odecomp: ${n}`);
+    // --timing / --metric time measure where the model will run: the wasm backend, which then also trains
+    const bar = lazyProgress("compress", { quiet: f.json || f.quiet });
+    const saveTimes = await timingSetUp(options, f, bar);
+    if (options.timing && backend !== "wasm") throw new UsageError(`--backend ${backend} with ${f.timing ? "--timing" : "--metric time"}: timing measures on the wasm backend; expected --backend wasm`);
     await useBackend(backend);
+    options.onProgress = (p) => bar.update(p.step, p.steps, p.layer ? `${p.phase} '${p.layer}'` : p.phase);
     return await withModels([input], async ([original]) => {
       const { dataset, report } = await loadFor(f.finetune, original!, f);
       const test = dataset.test.count > 0 ? dataset.test : dataset.train;
@@ -267,7 +272,8 @@ export async function cmdCompressFinetune(input: string, f: SelectFlags & TuneFl
       // before compression: accuracy with labels (fails early on a model/data mismatch, before compressing)
       const evalOpts = { preprocess: s.preprocess, modelName: `model ${input}`, dataName: `data ${f.finetune}` };
       const before = await evaluateModel(original!, test, { ...evalOpts, ...(test.labels ? {} : { teacher: original }) });
-      const r = await compressArtifacts(folder.artifacts, { ...options, model: original! });
+      const r = await asUsage(f, () => compressArtifacts(folder.artifacts, { ...options, model: original! })).finally(() => bar.stop());
+      await saveTimes?.();
       const student = await artifactsToModel(r.artifacts);
       try {
         const tuned = await runFinetune(student, original, dataset, s, f, { model: input, data: f.finetune }, test);

@@ -131,6 +131,13 @@ describe("odecomp evaluate / finetune / compress --finetune on a user model and 
     same(await plain(full), await tune(full), 2, /--out .* exists and is not empty; choose a new folder or pass --force/);
     expect(readFileSync(join(full, "keep.txt"), "utf8")).toBe("mine");
     same(await plain(tuned), await tune(tuned), 2, /is the input's folder/);
+    // a --ranks naming no layer is the same usage error (the planner's, found after the claim, which is given up)
+    const ranks = join(tmp(), "ranks");
+    same(await plain(ranks, "--ranks", "nosuch=2"), await tune(ranks, data, "--ranks", "nosuch=2"), 2, /--ranks: .*ranks names layer 'nosuch'/);
+    expect(existsSync(ranks)).toBe(false);
+    const timed = await tune(join(tmp(), "timed"), data, "--timing");
+    expect(timed.code).toBe(2);
+    expect(timed.err).toMatch(/--backend cpu with --timing: timing measures on the wasm backend; expected --backend wasm/);
     const busy = tmp("odecomp-ft-busy-");
     writeFile(busy, ".odecomp-writing", new TextEncoder().encode(`${process.pid} other`));
     same(await plain(busy), await tune(busy), 1, /is being written by another odecomp run \(pid \d+\)/);
