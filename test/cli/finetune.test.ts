@@ -63,6 +63,7 @@ describe("odecomp evaluate / finetune / compress --finetune on a user model and 
     expect(r.code, r.err).toBe(0);
     const rec = JSON.parse(r.out).plan.recovery;
     expect(rec.metric).toBe("top-1 accuracy");
+    expect(rec.recalibratedBatchNorm).toBe(2);
     expect(rec.curve.map((c: { step: string }) => c.step)).toEqual(["original", "compressed", "epoch 1", "epoch 2"]);
     expect(rec.final.top1).toBeGreaterThan(rec.afterCompression.top1);
     expect(JSON.parse(readFileSync(join(out, "plan.json"), "utf8")).recovery.final.top1).toBe(rec.final.top1);
