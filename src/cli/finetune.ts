@@ -9,7 +9,7 @@ import type { LoadReport } from "../data/report.ts";
 import { preprocessPresets, resolvePreprocess, type Preprocess } from "../data/preprocess.ts";
 import { checkModelData, evaluateModel, modelInputSize, type EvaluateResult } from "../train/evaluate.ts";
 import { finetune, type FinetuneEpoch, type FinetuneResult } from "../train/finetune.ts";
-import { compressArtifacts, artifactsToModel, formatPlan, type Plan } from "../models/index.ts";
+import { compressArtifacts, artifactsToModel, formatPlan, type Artifacts, type Plan } from "../models/index.ts";
 import { UsageError } from "./errors.ts";
 import { artifactFiles, asUsage, compressOptions, loadFolder, loadModel, num, quantizeFlag, quantLine, ruleText, table, timingSetUp, type CliIO, type SelectFlags } from "./commands.ts";
 import { claimOut, releaseOut, writeClaimed, type Files } from "./output.ts";
@@ -283,7 +283,11 @@ export async function cmdCompressFinetune(input: string, f: SelectFlags & TuneFl
         const recovered = await modelToArtifacts(student);
         const bn = fold ? foldBatchNorm(recovered) : null;
         const folded = bn && bn.folded.length ? bn.folded.map(({ batchNorm, into }) => ({ batchNorm, into })) : null;
-        const plan: Plan = folded ? { ...r.plan, foldedBatchNorm: folded } : r.plan;
+        // the plan as plain compress reports a folded model: no BN entries, parameters of the folded models
+        const foldedNames = new Set(folded?.map((x) => x.batchNorm));
+        const plan: Plan = folded
+          ? { ...r.plan, foldedBatchNorm: folded, entries: r.plan.entries.filter((e) => !foldedNames.has(e.layer)), totals: { ...r.plan.totals, paramsBefore: paramCount(foldBatchNorm(folder.artifacts).artifacts), paramsAfter: paramCount(bn!.artifacts) } }
+          : r.plan;
         // --quantize stores the recovered (folded) weights; what is written is evaluated as it will be loaded.
         const qr = q ? quantizeArtifacts(bn ? bn.artifacts : recovered, q) : null;
         const written = qr ? qr.artifacts : bn ? bn.artifacts : recovered;
@@ -332,6 +336,9 @@ export async function cmdCompressFinetune(input: string, f: SelectFlags & TuneFl
     await releaseOut(claim);
   }
 }
+
+/** Weights stored in `a` (every weight, as plan totals count them). */
+const paramCount = (a: Artifacts) => (a.weightSpecs ?? []).reduce((n, w) => n + w.shape.reduce((x, y) => x * y, 1), 0);
 
 const esc = (x: string) => x.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 

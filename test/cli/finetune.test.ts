@@ -77,6 +77,12 @@ describe("odecomp evaluate / finetune / compress --finetune on a user model and 
     const layers = JSON.parse(readFileSync(join(out, "model.json"), "utf8")).modelTopology.config.layers as { class_name: string; config: { name: string } }[];
     expect(layers.some((l) => l.class_name === "BatchNormalization")).toBe(false);
     for (const b of plan.foldedBatchNorm) expect(layers.find((l) => l.config.name === b.into)?.class_name).toBe("Conv2D");
+    // reported as plain compress reports a folded model: no BN rows, the folded models' parameter counts
+    expect(plan.entries.map((e: { kind: string }) => e.kind)).not.toContain("BatchNormalization");
+    const manifest = JSON.parse(readFileSync(join(out, "model.json"), "utf8")).weightsManifest[0].weights as { shape: number[] }[];
+    expect(plan.totals.paramsAfter).toBe(manifest.reduce((n, w) => n + w.shape.reduce((x, y) => x * y, 1), 0));
+    const plain = await run("compress", tuned, "--out", join(tmp(), "plain"), "--budget", "0.3", "--json", ...common);
+    expect(plan.totals.paramsBefore).toBe(JSON.parse(plain.out).plan.totals.paramsBefore);
     // the written (folded) model is evaluated as written, and folding is exact: it scores what the last epoch did
     const ev = JSON.parse((await run("evaluate", out, "--data", data, "--json", ...common)).out);
     expect(ev.top1).toBeCloseTo(rec.written.top1, 10);
