@@ -116,7 +116,7 @@ export function artifactFiles(a: Artifacts, dir = ""): Files {
  * Timing runs where the model will run: the wasm backend with odecomp's kernels (the cpu backend
  * otherwise, as before). --timing reports measured times at any rule; --metric time needs them.
  */
-async function timingSetUp(options: CompressOptions, f: SelectFlags, bar?: LazyProgress): Promise<(() => Promise<void>) | null> {
+export async function timingSetUp(options: CompressOptions, f: SelectFlags, bar?: LazyProgress): Promise<(() => Promise<void>) | null> {
   const timed = f.timing || (options.select?.kind === "budget" && options.select.metric === "time");
   if (f.timingCache !== undefined && !timed) throw new UsageError("--timing-cache keeps measurements; expected it with --metric time or --timing");
   if (!timed) { await useBackend("cpu"); return null; }
@@ -144,7 +144,7 @@ export function quantizeFlag(v: string | undefined, input: QuantizeDtype | null)
 }
 
 /** Planner errors caused by --ranks / --skip values the model rejects are usage errors (exit 2). */
-async function asUsage<T>(f: SelectFlags, run: () => Promise<T>): Promise<T> {
+export async function asUsage<T>(f: SelectFlags, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (e) {
@@ -164,7 +164,7 @@ async function writeModel(claim: OutClaim, a: Artifacts, q: QuantizeDtype | null
   return report;
 }
 
-const quantLine = (r: QuantizeReport) => `weights stored as ${r.dtype} (${r.bytesAfter} bytes, ${r.bytesBefore} as float32): relative weight error ${r.relError.toExponential(2)} overall, worst ${r.maxRelError.toExponential(2)} ('${r.worst}')`;
+export const quantLine = (r: QuantizeReport) => `weights stored as ${r.dtype} (${r.bytesAfter} bytes, ${r.bytesBefore} as float32): relative weight error ${r.relError.toExponential(2)} overall, worst ${r.maxRelError.toExponential(2)} ('${r.worst}')`;
 
 export async function cmdCompress(input: string, opts: SelectFlags & { out: string; json?: boolean; force?: boolean; quantize?: string }, io: CliIO): Promise<number> {
   // BN folding is for compress (and inspect's preview of it), never inside training schedules

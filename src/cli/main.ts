@@ -37,10 +37,13 @@ function trainingOptions(c: Command): Command {
     .option("--json", "machine-readable output");
 }
 
+/** --preprocess of evaluate, finetune, compress --finetune and train (parsed by finetune.ts preprocessFlag). */
+const PREPROCESS_HELP = "pixel mapping the model expects: unit ([0,1], default), mobilenet ([-1,1]) or imagenet (mean/std); recorded in the outputs";
+
 /** Data options of evaluate, finetune and compress --finetune. */
 function dataOptions(c: Command, json = true): Command {
   c
-    .option("--preprocess <preset>", "pixel mapping the model expects: unit ([0,1], default), mobilenet ([-1,1]) or imagenet (mean/std)")
+    .option("--preprocess <preset>", PREPROCESS_HELP)
     .option("--val-split <fraction>", "image folders without train/ and test/: held-out fraction (default 0.1)")
     .option("--skip-bad-images", "skip (and count) images that cannot be decoded")
     .option("--batch-size <n>", "batch size")
@@ -116,6 +119,7 @@ export function program(io: CliIO, result: { code: number } = { code: 0 }): Comm
   trainingOptions(selectOptions(p.command("train").description("train a reference model or your own model.json on bundled or your own data with a schedule")))
     .option("--data <data>", "mnist, fashion-mnist, an image folder (root/<class>/*.png|jpg) or a .npz/.npy file")
     .option("--dataset <name>", "alias of --data for the bundled sets", "fashion-mnist")
+    .option("--preprocess <preset>", PREPROCESS_HELP)
     .option("--model <name>", "mlp, vgg, resnet, or a model.json (or its folder)", "vgg")
     .option("--schedule <name>", "baseline, decompose-at, pretrain, fading, incremental or auto (switch to low rank when the stable ranks converge; per-layer decisions by cost)", "baseline")
     .option("--epochs <n>", "epochs", "3")

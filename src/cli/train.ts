@@ -9,8 +9,10 @@ import { UsageError } from "./errors.ts";
 import { artifactFiles, compressOptions, num, table, type CliIO, type SelectFlags } from "./commands.ts";
 import { useBackend } from "./backend.ts";
 import { progress } from "./progress.ts";
-import { checkOut, writeOut, type Files } from "./output.ts";
+import { checkOut, claimOut, releaseOut, writeClaimed, writeOut, type Files } from "./output.ts";
 import { renderAutoReport, renderReport, type ReportData, type RunPoint } from "./report.ts";
+import { dataJSON, loadLine, preprocessFlag } from "./finetune.ts";
+import type { Preprocess } from "../data/preprocess.ts";
 
 export const DATASETS = ["mnist", "fashion-mnist"] as const;
 export const MODELS = ["mlp", "vgg", "resnet"] as const;
@@ -20,7 +22,7 @@ export interface TrainFlags extends SelectFlags {
   dataset: string; data?: string; model: string; schedule: string;
   epochs: string; at?: string; reconstructAt?: string; rank?: string; layers?: string;
   batchSize: string; trainPerClass?: string; testPerClass?: string; seed: string; lr: string; warmup: string;
-  backend: string; out?: string; json?: boolean; force?: boolean; quiet?: boolean; cost?: string;
+  backend: string; out?: string; json?: boolean; force?: boolean; quiet?: boolean; cost?: string; preprocess?: string;
 }
 
 /**
@@ -101,7 +103,7 @@ export interface Run {
 }
 
 /** train() with progress, wall-clock points per epoch and the decomposition point. */
-export async function runSchedule(name: string, model: tfl.LayersModel, data: Parameters<typeof train>[1], schedule: Schedule, o: { batchSize: number; seed: number; lr: number; warmupSteps?: number; quiet?: boolean }): Promise<Run> {
+export async function runSchedule(name: string, model: tfl.LayersModel, data: Parameters<typeof train>[1], schedule: Schedule, o: { batchSize: number; seed: number; lr: number; warmupSteps?: number; quiet?: boolean; preprocess?: Preprocess }): Promise<Run> {
   const total = schedule.phases.reduce((s, p) => s + (p.kind === "train" || p.kind === "auto" ? p.epochs : 0), 0);
   const bar = progress(total, name.padEnd(12), { quiet: o.quiet });
   const points: RunPoint[] = [];
@@ -110,7 +112,7 @@ export async function runSchedule(name: string, model: tfl.LayersModel, data: Pa
   let done = 0;
   try {
     const result = await train(model, data, schedule, {
-      batchSize: o.batchSize, seed: o.seed, warmupSteps: o.warmupSteps, optimizer: () => tf.train.adam(o.lr),
+      batchSize: o.batchSize, seed: o.seed, warmupSteps: o.warmupSteps, optimizer: () => tf.train.adam(o.lr), preprocess: o.preprocess,
       onEpochEnd: (r) => {
         done++;
         points.push({ run: name, epoch: r.epoch, seconds: (performance.now() - t0) / 1000, accuracy: r.accuracy });
@@ -137,14 +139,18 @@ export async function runSchedule(name: string, model: tfl.LayersModel, data: Pa
   }
 }
 
-/** Any --data source at the model's input size, checked against the model (channels, classes). */
-async function loadOwnData(spec: string, model: tfl.LayersModel, modelName: string, trainPerClass?: number, testPerClass?: number) {
+/**
+ * Any --data source with its load report. A user model gets it at its input size, checked against it
+ * (channels, classes); the reference models take the bundled sets as they are.
+ */
+async function loadTrainData(spec: string, model: tfl.LayersModel | null, modelName: string, trainPerClass?: number, testPerClass?: number) {
   const { loadData: load } = await import("../data/node.ts");
+  if (!model) return load(spec, { trainPerClass, testPerClass });
   const { checkModelData, modelInputSize } = await import("../train/evaluate.ts");
   const inp = modelInputSize(model);
-  const { dataset } = await load(spec, { ...(inp.height && inp.width ? { size: [inp.height, inp.width] as [number, number] } : {}), trainPerClass, testPerClass });
-  for (const set of [dataset.train, dataset.test]) checkModelData(model, set, "train", { model: `model ${modelName}`, data: `data ${spec}` });
-  return dataset;
+  const loaded = await load(spec, { ...(inp.height && inp.width ? { size: [inp.height, inp.width] as [number, number] } : {}), trainPerClass, testPerClass });
+  for (const set of [loaded.dataset.train, loaded.dataset.test]) checkModelData(model, set, "train", { model: `model ${modelName}`, data: `data ${spec}` });
+  return loaded;
 }
 
 async function loadData(dataset: string, trainPerClass?: number, testPerClass?: number) {
@@ -170,6 +176,7 @@ export async function cmdTrain(f: TrainFlags, io: CliIO): Promise<number> {
   if (!own && !f.data) pick("--dataset", f.dataset, DATASETS);
   pick("--schedule", f.schedule, SCHEDULES);
   const backend = pick("--backend", f.backend, ["wasm", "cpu"] as const);
+  const preprocess = preprocessFlag(f.preprocess);
   const batchSize = num("--batch-size", f.batchSize, 1, 65536, true), seed = num("--seed", f.seed, 0, 2 ** 31, true), lr = num("--lr", f.lr, 1e-8, 10), warmupSteps = num("--warmup", f.warmup, 0, 1e6, true);
   const trainPerClass = f.trainPerClass !== undefined ? num("--train-per-class", f.trainPerClass, 1, 1e6, true) : undefined;
   const testPerClass = f.testPerClass !== undefined ? num("--test-per-class", f.testPerClass, 1, 1e6, true) : undefined;
@@ -177,15 +184,22 @@ export async function cmdTrain(f: TrainFlags, io: CliIO): Promise<number> {
   const model = own ? await (await import("./commands.ts")).loadModel(await (await import("./commands.ts")).loadFolder(f.model)) : buildModel(f.model, seed);
   const schedule = buildSchedule(f, model);
   for (const p of schedule.phases) if (p.kind === "auto") p.plan = { ...p.plan, timer: await costModel(f.cost) };
-  const data = own || !(DATASETS as readonly string[]).includes(spec) ? await loadOwnData(spec, model, f.model, trainPerClass, testPerClass) : await loadData(spec, trainPerClass, testPerClass);
-  if (f.out) await checkOut(f.out, [], !!f.force);
-  const run = await runSchedule(schedule.name, model, data, schedule, { batchSize, seed, lr, warmupSteps, quiet: f.quiet || f.json });
+  const { dataset: data, report } = await loadTrainData(spec, own || !(DATASETS as readonly string[]).includes(spec) ? model : null, f.model, trainPerClass, testPerClass);
+  if (!f.quiet && !f.json) io.err(loadLine(spec, report, data, preprocess));
+  // --out is claimed as compress claims it (never the input model's folder), and given up if training fails
+  const claim = f.out ? await claimOut(f.out, own ? [f.model] : [], !!f.force) : null;
+  for (const n of claim?.notes ?? []) io.err(`odecomp: ${n}`);
+  const run = await runSchedule(schedule.name, model, data, schedule, { batchSize, seed, lr, warmupSteps, quiet: f.quiet || f.json, preprocess })
+    .catch(async (e) => { model.dispose(); if (claim) await releaseOut(claim); throw e; });
   try {
     const auto = run.result.auto;
     const extra: Record<string, string> = run.planText ? { "plan.txt": run.planText + "\n" } : {};
-    if (auto) extra["report.html"] = await renderAutoReport(`odecomp train: ${f.model} on ${spec}, ${run.result.schedule}`, `backend ${tf.getBackend()}, seed ${seed}, batch ${batchSize}, lr ${lr}, ${data.train.count} training / ${data.test.count} test images`, { epochs: run.result.epochs, auto });
-    if (f.out) await writeOut(f.out, await modelFiles("", run.result.model, extra));
-    if (f.json) io.out(JSON.stringify({ command: "train", backend: tf.getBackend(), dataset: spec, model: f.model, ...runJSON(run) }, null, 2));
+    if (auto) extra["report.html"] = await renderAutoReport(`odecomp train: ${f.model} on ${spec}, ${run.result.schedule}`, `backend ${tf.getBackend()}, seed ${seed}, batch ${batchSize}, lr ${lr}, preprocess ${JSON.stringify(preprocess)}, ${data.train.count} training / ${data.test.count} test images`, { epochs: run.result.epochs, auto });
+    // the data and preprocessing go with the model (train.json), so evaluating it later uses the same mapping
+    const summary = { command: "train", backend: tf.getBackend(), dataset: spec, data: { spec, ...dataJSON(report) }, preprocess, model: f.model, ...runJSON(run) };
+    extra["train.json"] = JSON.stringify(summary, null, 2);
+    if (claim) await writeClaimed(claim, await modelFiles("", run.result.model, extra));
+    if (f.json) io.out(JSON.stringify(summary, null, 2));
     else {
       io.out(table(["phase", "kind", "epochs", "seconds", "params before", "params after", "accuracy"], run.result.phases.map((p) => [p.label, p.kind, String(p.epochs), p.seconds.toFixed(1), String(p.paramsBefore), String(p.paramsAfter), p.accuracy.toFixed(4)])));
       io.out(`\n${run.result.schedule}: ${run.result.totalSeconds.toFixed(1)} s wall-clock (${run.result.trainSeconds.toFixed(1)} s training), final accuracy ${run.result.final.accuracy.toFixed(4)}, ${run.result.final.params} parameters`);
@@ -195,11 +209,12 @@ export async function cmdTrain(f: TrainFlags, io: CliIO): Promise<number> {
         if (auto.plan) io.out(`cost model: ${auto.plan.timer} (one batch, forward + backward)`);
         if (auto.plan) io.out(table(["layer", "kind", "decision", "rank", "stable rank", "dense cost", "factorized cost", "why"], auto.plan.decisions.map((d) => [d.layer, d.kind, d.action === "factorize" ? String(d.method) : "dense", d.ranks.join("×") || "—", d.stableRank === null ? "—" : d.stableRank.toFixed(2), d.denseCost.toPrecision(4), d.factorizedCost === null ? "—" : d.factorizedCost.toPrecision(4), d.why])));
       }
-      if (f.out) io.out(`\nwrote ${f.out}/model.json, weights.bin${auto ? ", report.html" : ""}`);
+      if (f.out) io.out(`\nwrote ${f.out}/model.json, weights.bin, ${Object.keys(extra).join(", ")}`);
     }
   } finally {
     if (run.result.model !== model) run.result.model.dispose();
     model.dispose();
+    if (claim) await releaseOut(claim);
   }
   return 0;
 }

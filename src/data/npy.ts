@@ -8,7 +8,12 @@
 // [0, 1] — detected from the maximum, stated in the report) shaped NHWC with
 // C = 1 or 3 (4: alpha dropped) or NHW (gray); labels of any integer dtype,
 // shaped (N,) or (N, 1). Keys: x/y (split by valSplit, seeded, stratified) or
-// x_train/y_train/x_test/y_test; without a y key the set is unlabeled.
+// x_train/y_train/x_test/y_test; without a y key the set is unlabeled. Class
+// names: an optional 1-D string array 'class_names' (or 'classes' when that
+// holds strings), as `np.array(names)` saves it — unicode '<U…' (UTF-32) or
+// bytes '|S…'; it sets the class count (labels must index it). Object arrays
+// (dtype=object) need pickle and are refused, with that hint. A lone .npy holds
+// one array, so it loads as unlabeled images (labels and names need an .npz).
 import { unzipSync } from "fflate";
 import { check, fail } from "../core/errors.ts";
 import { labelArray, type Dataset, type ImageSet } from "./dataset.ts";
@@ -19,8 +24,37 @@ import { seededRandom } from "./random.ts";
 export interface NpyArray {
   dtype: string;
   shape: number[];
-  /** Values as read (integers of up to 53 bits exactly; 64-bit ints beyond that lose precision). */
+  /** Values as read (integers of up to 53 bits exactly; 64-bit ints beyond that lose precision); empty for strings. */
   data: ArrayLike<number>;
+  /** String arrays ('<U…' unicode, '|S…' bytes): the values, trailing NULs stripped as NumPy does. */
+  strings?: string[];
+}
+
+/** A '<U…' / '|S…' array's elements: fixed-width UTF-32 code points or bytes (UTF-8), NUL-padded. */
+function readStrings(bytes: Uint8Array, off: number, count: number, kind: string, chars: number, little: boolean, name: string, descr: string): string[] {
+  const width = kind === "U" ? 4 * chars : chars;
+  check(off + count * width <= bytes.length, where, () => `${name}: data truncated: ${count} strings of '${descr}' need ${count * width} bytes, got ${bytes.length - off}`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset + off, count * width);
+  const utf8 = new TextDecoder("utf-8", { fatal: true });
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    if (kind === "U") {
+      let n = chars;
+      while (n > 0 && dv.getUint32(i * width + 4 * (n - 1), little) === 0) n--;
+      const cps: number[] = [];
+      for (let j = 0; j < n; j++) {
+        const cp = dv.getUint32(i * width + 4 * j, little);
+        check(cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff), where, () => `${name}[${i}] holds code point ${cp}, which is not a Unicode scalar value; expected UTF-32 text`);
+        cps.push(cp);
+      }
+      out.push(String.fromCodePoint(...cps));
+    } else {
+      let n = chars;
+      while (n > 0 && bytes[off + i * width + n - 1] === 0) n--;
+      try { out.push(utf8.decode(bytes.subarray(off + i * width, off + i * width + n))); } catch { fail(where, `${name}[${i}] is not UTF-8 text; expected bytes strings in UTF-8 (or save a '<U' unicode array)`); }
+    }
+  }
+  return out;
 }
 
 const where = "data";
@@ -45,12 +79,13 @@ export function parseNpy(bytes: Uint8Array, name: string): NpyArray {
   check(shape.every((d) => Number.isInteger(d) && d >= 0), where, () => `${name}: shape (${shapeText}) is not a list of sizes`);
   const count = shape.reduce((a, b) => a * b, 1);
   const m = /^([<>|=])([a-zA-Z])(\d+)$/.exec(descr);
-  check(m !== null, where, () => `${name}: dtype '${descr}' is not supported; expected an integer or float array (object and structured arrays are refused)`);
+  check(m !== null, where, () => `${name}: dtype '${descr}' is not supported; expected an integer or float array (object and structured arrays are refused; save strings as np.array(names), dtype '<U…')`);
   const [, order, kind, sizeText] = m;
   const size = Number(sizeText);
   const little = order !== ">";
+  if (kind === "U" || kind === "S") return { dtype: descr, shape, data: new Float64Array(0), strings: readStrings(bytes, hstart + hlen, count, kind, size, little, name, descr) };
   const known = (kind === "u" || kind === "i") ? [1, 2, 4, 8].includes(size) : kind === "f" ? [4, 8].includes(size) : kind === "b" && size === 1;
-  check(known, where, () => `${name}: dtype '${descr}' is not supported; expected uint8/int8–int64/uint16–uint64/float32/float64/bool`);
+  check(known, where, () => `${name}: dtype '${descr}' is not supported; expected uint8/int8–int64/uint16–uint64/float32/float64/bool (or '<U…'/'|S…' strings for class names)`);
   const off = hstart + hlen;
   check(off + count * size <= bytes.length, where, () => `${name}: data truncated: shape (${shape.join(", ")}) of '${descr}' needs ${count * size} bytes, got ${bytes.length - off}`);
   let data: ArrayLike<number>;
@@ -97,7 +132,7 @@ export interface ArrayOptions {
 
 /** Image array → NHWC bytes with channels 1 or 3, and how float pixels were read. */
 function toImageBytes(a: NpyArray, key: string): { images: Uint8Array; count: number; height: number; width: number; channels: number; pixelRange?: "0-1" | "0-255" } {
-  check(a.dtype !== "|b1", where, () => `${key}: boolean images; expected uint8 or float pixels`);
+  check(a.dtype !== "|b1" && !a.strings, where, () => `${key} has dtype '${a.dtype}'; expected uint8 or float pixels`);
   const s = a.shape;
   check(s.length === 3 || s.length === 4, where, () => `${key} has shape (${s.join(", ")}); expected images as (N, H, W) or (N, H, W, C)`);
   const [n, h, w] = s, cIn = s.length === 4 ? s[3] : 1;
@@ -131,6 +166,27 @@ function toLabels(a: NpyArray, key: string, count: number, imagesKey: string): I
   return out;
 }
 
+/** Keys that may hold the class names, in order of preference ('classes' only when it holds strings). */
+const NAME_KEYS = ["class_names", "classes"] as const;
+
+/** The class names of an .npz, or null: the key used and its strings (1-D, unique). */
+function classNamesOf(arrays: Record<string, NpyArray>, label: string): { key: string; names: string[] } | null {
+  const key = NAME_KEYS.find((k) => Object.hasOwn(arrays, k) && (k === "class_names" || arrays[k].strings));
+  if (!key) return null;
+  const a = arrays[key];
+  const at = `${label}:${key}`;
+  check(a.strings !== undefined, where, () => `${at} has dtype '${a.dtype}'; expected the class names as strings (dtype '<U…' or '|S…')`);
+  check(a.shape.length === 1 && a.shape[0] >= 1, where, () => `${at} has shape (${a.shape.join(", ")}); expected a 1-D array of at least one class name`);
+  const names = a.strings!;
+  const seen = new Map<string, number>();
+  names.forEach((n, i) => {
+    const j = seen.get(n);
+    check(j === undefined, where, () => `${at}[${i}] = '${n}' repeats ${at}[${j}]; expected distinct class names`);
+    seen.set(n, i);
+  });
+  return { key, names };
+}
+
 /** Build a Dataset from parsed arrays (keys as in an .npz; a lone .npy is passed as { x }). */
 export function datasetFromArrays(arrays: Record<string, NpyArray>, label: string, options: ArrayOptions = {}, source: "npz" | "npy" = "npz"): { dataset: Dataset; report: LoadReport } {
   const t0 = performance.now();
@@ -152,15 +208,18 @@ export function datasetFromArrays(arrays: Record<string, NpyArray>, label: strin
   for (const p of parts) check(p.height === c0.height && p.width === c0.width && p.channels === c0.channels, where,
     () => `${label}: ${p.key} images are ${p.height}×${p.width}×${p.channels} but ${c0.key} images are ${c0.height}×${c0.width}×${c0.channels}; expected the same size`);
   let classes = 0;
+  // names only label a labeled set (an unlabeled one has no classes); they fix the class count
+  const named = labeled ? classNamesOf(arrays, label) : null;
   if (labeled) {
     let max = -1;
     for (const p of parts) for (const v of p.labels!) if (v > max) max = v;
-    classes = options.classes ?? max + 1;
+    classes = options.classes ?? named?.names.length ?? max + 1;
     check(Number.isInteger(classes) && classes >= 1, where, () => `classes = ${options.classes}; expected a positive integer`);
+    if (named) check(named.names.length === classes, where, () => `classes = ${classes} but ${label}:${named.key} holds ${named.names.length} names; expected the same count`);
     for (const p of parts) {
       const k = yKey(p.key);
       const bad = p.labels!.findIndex((v) => v >= classes);
-      check(bad < 0, where, () => `${label}:${k}[${bad}] = ${p.labels![bad]} is out of range; expected class indices 0..${classes - 1}${options.classes ? ` (classes = ${classes})` : ""}`);
+      check(bad < 0, where, () => `${label}:${k}[${bad}] = ${p.labels![bad]} is out of range; expected class indices 0..${classes - 1}${options.classes ? ` (classes = ${classes})` : named ? ` (${classes} names in '${named.key}')` : ""}`);
     }
   }
   const [H, W] = options.size ?? [c0.height, c0.width];
@@ -179,7 +238,7 @@ export function datasetFromArrays(arrays: Record<string, NpyArray>, label: strin
     }
     let lab: Uint8Array | Int32Array | null = null;
     if (labels) { lab = labelArray(count, classes); lab.set(labels); }
-    return { images: out, labels: lab, count, height: H, width: W, channels: C, classes };
+    return { images: out, labels: lab, count, height: H, width: W, channels: C, classes, ...(named ? { classNames: [...named.names] } : {}) };
   };
   let train: ImageSet, test: ImageSet;
   if (split === "keys") {
@@ -210,8 +269,8 @@ export function datasetFromArrays(arrays: Record<string, NpyArray>, label: strin
   }
   const dataset: Dataset = { name: options.name ?? label.split(/[\\/]/).pop()!.replace(/\.(npz|npy)$/i, ""), train, test };
   const report: LoadReport = {
-    source, path: label, split, labeled, counts: { train: train.count, test: test.count }, classes, height: H, width: W, channels: C,
-    skipped: [], resized, sizes: { [`${c0.height}×${c0.width}`]: parts.reduce((s, p) => s + p.count, 0) }, ignored: keys.filter((k) => !xKeys.includes(k) && !(labeled && xKeys.map(yKey).includes(k))).length,
+    source, path: label, split, labeled, counts: { train: train.count, test: test.count }, classes, ...(named ? { classNames: [...named.names] } : {}), height: H, width: W, channels: C,
+    skipped: [], resized, sizes: { [`${c0.height}×${c0.width}`]: parts.reduce((s, p) => s + p.count, 0) }, ignored: keys.filter((k) => !xKeys.includes(k) && !(labeled && xKeys.map(yKey).includes(k)) && k !== named?.key).length,
     ...(c0.pixelRange ? { pixelRange: c0.pixelRange } : {}), cacheHit: false, ms: performance.now() - t0,
   };
   return { dataset, report };
@@ -222,7 +281,7 @@ export function loadNpzBytes(bytes: Uint8Array, label: string, options: ArrayOpt
   return datasetFromArrays(parseNpz(bytes, label), label, options, "npz");
 }
 
-/** Load an .npy (bytes) of images as an unlabeled Dataset (labels need an .npz with 'y'). */
+/** Load an .npy (bytes) of images as an unlabeled Dataset (one array: labels and class names need an .npz with 'y'). */
 export function loadNpyBytes(bytes: Uint8Array, label: string, options: ArrayOptions = {}): { dataset: Dataset; report: LoadReport } {
   return datasetFromArrays({ x: parseNpy(bytes, label) }, label, options, "npy");
 }

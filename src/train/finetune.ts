@@ -6,7 +6,10 @@
 // and moving-average updates, Dropout on); evaluation and the teacher run in
 // inference mode. Teacher outputs are computed once per batch outside the
 // gradient tape, or once per sample up front (`cacheTeacher`), after which the
-// teacher may be disposed (`evictTeacher`) to save memory.
+// teacher may be disposed (`evictTeacher`) to save memory. After each epoch the
+// BatchNorm moving statistics are re-estimated on the training images
+// (src/train/recalibrate.ts), so the per-epoch evaluations and the model kept
+// are what the weights compute, not statistics lagging behind them.
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { check } from "../core/errors.ts";
@@ -16,6 +19,7 @@ import { resolvePreprocess, type Preprocess, type PreprocessPreset } from "../da
 import { forEachBatch, batchCount } from "./batches.ts";
 import { crossEntropy, distillLoss, outputKind, teacherOutput, DEFAULT_ALPHA, DEFAULT_TEMPERATURE, type OutputKind } from "./distill.ts";
 import { checkModelData, evaluateModel, inputLayout, type EvaluateResult } from "./evaluate.ts";
+import { batchNormLayers, recalibrateBatchNorm, type RecalibrateOptions } from "./recalibrate.ts";
 
 export interface FinetuneOptions {
   /** Epochs over the training set (default 1). */
@@ -40,6 +44,12 @@ export interface FinetuneOptions {
   cacheTeacher?: boolean;
   /** With `cacheTeacher`, dispose the teacher once its outputs are cached (per-epoch agreement is then not reported). */
   evictTeacher?: boolean;
+  /**
+   * After each epoch, re-estimate the BatchNorm moving statistics on the training images (no augmentation)
+   * before evaluating (default true; options set the batch size and image count). Off: the statistics
+   * are the momentum averages training left.
+   */
+  recalibrateBatchNorm?: boolean | Omit<RecalibrateOptions, "preprocess">;
   /** Evaluate on this set before training and after each epoch (default: none). */
   test?: ImageSet;
   /** Called after each optimizer step. */
@@ -70,6 +80,8 @@ export interface FinetuneResult {
   mode: "labels" | "distill" | "labels+distill";
   outputKind: OutputKind;
   preprocess: Preprocess;
+  /** BatchNormalization layers whose moving statistics were re-estimated after each epoch (0: none, or off). */
+  recalibratedBatchNorm: number;
   seconds: number;
 }
 
@@ -103,6 +115,7 @@ export async function finetune(model: tfl.LayersModel, train: ImageSet, options:
   check(vars.length > 0, where, () => `model '${model.name}' has no trainable weights; expected at least one`);
   const optimizer = options.optimizer ? options.optimizer() : tf.train.adam(options.learningRate ?? 1e-4);
   const evalOpts = () => ({ preprocess, teacher, dataName: "the test data" });
+  const recal = options.recalibrateBatchNorm === false || batchNormLayers(model).length === 0 ? null : options.recalibrateBatchNorm === true || options.recalibrateBatchNorm === undefined ? {} : options.recalibrateBatchNorm;
   const t0 = performance.now();
   let cache: { values: Float32Array; width: number; shape: number[] } | null = null;
   try {
@@ -155,7 +168,8 @@ export async function finetune(model: tfl.LayersModel, train: ImageSet, options:
       });
       const loss = (await lossSum.data())[0] / Math.max(1, step);
       lossSum.dispose();
-      const seconds = (performance.now() - e0) / 1000;
+      const seconds = (performance.now() - e0) / 1000; // training only: images/s is the training rate
+      if (recal) await recalibrateBatchNorm(model, train, { ...recal, seed: seed + epoch, preprocess });
       const ev = options.test ? await evaluateModel(model, options.test, evalOpts()) : null;
       const rec: FinetuneEpoch = { epoch: epoch + 1, loss, seconds, imagesPerSecond: images / Math.max(seconds, 1e-9), eval: ev };
       records.push(rec);
@@ -163,7 +177,7 @@ export async function finetune(model: tfl.LayersModel, train: ImageSet, options:
     }
     return {
       before, epochs: records, final: records.length ? records[records.length - 1].eval : before,
-      mode, outputKind: kind, preprocess, seconds: (performance.now() - t0) / 1000,
+      mode, outputKind: kind, preprocess, recalibratedBatchNorm: recal && epochs > 0 ? batchNormLayers(model).length : 0, seconds: (performance.now() - t0) / 1000,
     };
   } finally {
     if (!options.optimizer) optimizer.dispose();

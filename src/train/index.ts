@@ -16,6 +16,7 @@ export { fitCurves, predictCurve, shouldStop, fitRankCurve, nextRank, curveFamil
 export { distillLoss, softKL, crossEntropy, outputKind, outputClasses, toLogits, teacherOutput, DEFAULT_ALPHA, DEFAULT_TEMPERATURE, type OutputKind, type DistillOptions, type DistillLossArgs } from "./distill.ts";
 export { distillHook, type DistillHookOptions } from "./hooks/distill.ts";
 export { finetune, type FinetuneOptions, type FinetuneResult, type FinetuneEpoch, type FinetuneProgress } from "./finetune.ts";
+export { recalibrateBatchNorm, batchNormLayers, type RecalibrateOptions } from "./recalibrate.ts";
 export { evaluateModel, checkModelData, inputLayout, modelInputSize, type EvaluateOptions, type EvaluateResult, type ClassAccuracy } from "./evaluate.ts";
 // The data loaders that run in every runtime (browser File/Blob lists, folder entries, npy/npz bytes) and
 // the preprocessing presets; the Node/Deno file-system ones (loadImageFolder, loadNpz, loadNpy, loadData)

@@ -6,6 +6,7 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import { check } from "../core/errors.ts";
 import type { ImageSet } from "../data/dataset.ts";
 import { forEachBatch, type Batch } from "./batches.ts";
+import type { Preprocess, PreprocessPreset } from "../data/preprocess.ts";
 import { crossEntropy, outputKind } from "./distill.ts";
 
 export interface EpochOptions {
@@ -15,6 +16,8 @@ export interface EpochOptions {
   seed?: number;
   epoch?: number;
   layout?: "flat" | "image";
+  /** Pixel mapping (default "unit": byte/255). */
+  preprocess?: Preprocess | PreprocessPreset;
   /** Global step count before this epoch (passed to `penalty`); default 0. */
   step?: number;
   /**
@@ -44,7 +47,7 @@ export async function trainEpoch(model: tfl.LayersModel, set: ImageSet, options:
   let step = options.step ?? 0, steps = 0;
   const kind = outputKind(model); // a linear (logits) output is trained through softmax cross-entropy
   let lossSum = tf.scalar(0);
-  await forEachBatch(set, { batchSize: options.batchSize, seed: options.seed, epoch: options.epoch, layout: options.layout }, (batch) => {
+  await forEachBatch(set, { batchSize: options.batchSize, seed: options.seed, epoch: options.epoch, layout: options.layout, preprocess: options.preprocess }, (batch) => {
     const s = step;
     options.beforeStep?.(s, batch);
     const loss = options.optimizer.minimize(() => {
@@ -65,10 +68,10 @@ export async function trainEpoch(model: tfl.LayersModel, set: ImageSet, options:
 }
 
 /** Top-1 accuracy of the model on a set, in batches. */
-export async function evaluate(model: tfl.LayersModel, set: ImageSet, options: { batchSize?: number; layout?: "flat" | "image" } = {}): Promise<number> {
+export async function evaluate(model: tfl.LayersModel, set: ImageSet, options: { batchSize?: number; layout?: "flat" | "image"; preprocess?: Preprocess | PreprocessPreset } = {}): Promise<number> {
   check(set.labels, "evaluate", () => "the set has no labels; expected a labeled set");
   let correct = 0;
-  await forEachBatch(set, { batchSize: options.batchSize ?? 512, shuffle: false, layout: options.layout }, async (batch) => {
+  await forEachBatch(set, { batchSize: options.batchSize ?? 512, shuffle: false, layout: options.layout, preprocess: options.preprocess }, async (batch) => {
     const pred = tf.tidy(() => tf.argMax(model.predict(batch.x) as tf.Tensor, -1));
     const p = await pred.data();
     pred.dispose();

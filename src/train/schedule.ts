@@ -15,6 +15,7 @@
 // returns wall-clock time per phase, parameters, FLOPs and test accuracy per
 // epoch. Every change of architecture goes through one step
 // (ScheduleRun.changeArchitecture), which also rebuilds the optimizer.
+import type { Preprocess, PreprocessPreset } from "../data/preprocess.ts";
 import type * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { check } from "../core/errors.ts";
@@ -275,6 +276,8 @@ export interface TrainOptions {
   seed?: number;
   /** Input layout (default: "image" when the model's input is 4-D, else "flat"). */
   layout?: "flat" | "image";
+  /** Pixel mapping for training and evaluation batches (default "unit": byte/255). */
+  preprocess?: Preprocess | PreprocessPreset;
   evalBatchSize?: number;
   /**
    * Learning-rate warm-up after every architecture change (factorize, truncate, decompose,

@@ -81,6 +81,27 @@ export function npyBytes(dtype: NpyDtype, shape: number[], values: ArrayLike<num
   return out;
 }
 
+/**
+ * A NumPy string array as np.save writes it, built by hand (no Python at test time): '<U…' / '>U…' hold
+ * NUL-padded UTF-32 code points of the longest element's width, '|S…' NUL-padded bytes.
+ */
+export function npyStrings(kind: "<U" | ">U" | "|S", values: string[], shape: number[] = [values.length]): Uint8Array {
+  const enc = new TextEncoder();
+  const units = values.map((v) => (kind === "|S" ? Array.from(enc.encode(v)) : Array.from(v, (ch) => ch.codePointAt(0)!)));
+  const width = Math.max(1, ...units.map((u) => u.length));
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
+  let header = `{'descr': '${kind}${width}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  header += " ".repeat((64 - ((10 + header.length + 1) % 64)) % 64) + "\n";
+  const item = kind === "|S" ? width : 4 * width;
+  const out = new Uint8Array(10 + header.length + values.length * item);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
+  const dv = new DataView(out.buffer, 10 + header.length);
+  units.forEach((u, i) => u.forEach((c, j) => (kind === "|S" ? dv.setUint8(i * item + j, c) : dv.setUint32(i * item + 4 * j, c, kind === "<U"))));
+  return out;
+}
+
 export function npzBytes(arrays: Record<string, Uint8Array>, compress = true): Uint8Array {
   const files: Record<string, Uint8Array> = {};
   for (const [k, v] of Object.entries(arrays)) files[`${k}.npy`] = v;

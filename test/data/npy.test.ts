@@ -5,7 +5,7 @@ import { loadData, loadFashionMnist } from "../../src/data/node.ts";
 import { loadArrayFile } from "../../src/data/files.ts";
 import { parseNpy } from "../../src/data/npy.ts";
 import { conformSet } from "../../src/data/conform.ts";
-import { npyBytes, npzBytes, tempDir, writeFile, type NpyDtype } from "./fixtures.ts";
+import { npyBytes, npyStrings, npzBytes, tempDir, writeFile, type NpyDtype } from "./fixtures.ts";
 
 /** Fashion-MNIST images colorised (a per-class tint) and resized to 32×32 — the issue's .npz fixture. */
 async function colorFashion(perClass: number) {
@@ -68,6 +68,45 @@ describe("npy / npz", () => {
     expect(r.dataset.train.labels).toBeNull();
     const blob = await loadArrayFile(new File([x as Uint8Array<ArrayBuffer>], "imgs.npy"), { valSplit: 0 });
     expect(Buffer.from(blob.dataset.train.images).equals(Buffer.from(r.dataset.train.images))).toBe(true);
+  });
+
+  it("reads class names from 'class_names' ('<U' unicode, '>U', '|S' bytes) or a string 'classes'; they fix the class count", async () => {
+    const x = npyBytes("|u1", [8, 2, 2], new Array(32).fill(7));
+    const labels = y([0, 1, 2, 0, 1, 2, 0, 1]);
+    const names = ["T-shirt/top", "Größe", "🐈 cat", "ankle boot"]; // non-ASCII and astral: one UTF-32 unit each
+    const npz = (extra: Record<string, Uint8Array>) => (npzBytes({ x_train: x, y_train: labels, x_test: x, y_test: labels, ...extra }));
+    const dir = tempDir();
+    const { dataset: d, report } = await loadNpz(writeFile(dir, "named.npz", npz({ class_names: npyStrings("<U", names) })));
+    expect(report.classNames).toEqual(names);
+    expect(report.classes).toBe(4); // four names, though the labels use only 0..2
+    expect(report.ignored).toBe(0);
+    expect(d.train.classNames).toEqual(names);
+    expect(d.test.classes).toBe(4);
+    const { loadNpzBytes } = await import("../../src/data/npy.ts");
+    expect(loadNpzBytes(npz({ class_names: npyStrings(">U", names) }), "be.npz").report.classNames).toEqual(names);
+    expect(loadNpzBytes(npz({ classes: npyStrings("|S", ["a", "bb", "ccc"]) }), "s.npz").dataset.train.classNames).toEqual(["a", "bb", "ccc"]);
+    // a numeric 'classes' (a count, say) is not names: left alone; without one the classes come from the labels
+    const counted = loadNpzBytes(npz({ classes: y([3]) }), "n.npz");
+    expect(counted.report).toMatchObject({ classes: 3, ignored: 1 });
+    expect(counted.report.classNames).toBeUndefined();
+    // unlabeled: no classes, the names are not used
+    const unl = loadNpzBytes(npzBytes({ x, class_names: npyStrings("<U", names) }), "u.npz", { valSplit: 0 });
+    expect(unl.report).toMatchObject({ labeled: false, classes: 0 });
+    expect(unl.dataset.train.classNames).toBeUndefined();
+    // parseNpy reads the strings with trailing NULs stripped (NumPy pads to the widest element)
+    expect(parseNpy(npyStrings("<U", ["ab", "", "abcd"]), "p.npy")).toMatchObject({ dtype: "<U4", shape: [3], strings: ["ab", "", "abcd"] });
+    // errors name the key and the value
+    expect(() => loadNpzBytes(npz({ class_names: npyStrings("<U", ["a", "b"]) }), "d.npz")).toThrow(/d\.npz:y_train\[2\] = 2 is out of range; expected class indices 0\.\.1 \(2 names in 'class_names'\)/);
+    expect(() => loadNpzBytes(npz({ class_names: npyStrings("<U", ["a", "b", "a"]) }), "d.npz")).toThrow(/d\.npz:class_names\[2\] = 'a' repeats d\.npz:class_names\[0\]; expected distinct class names/);
+    expect(() => loadNpzBytes(npz({ class_names: npyStrings("<U", ["a", "b", "c", "d"], [2, 2]) }), "d.npz")).toThrow(/d\.npz:class_names has shape \(2, 2\); expected a 1-D array/);
+    expect(() => loadNpzBytes(npz({ class_names: y([0, 1, 2]) }), "d.npz")).toThrow(/d\.npz:class_names has dtype '\|u1'; expected the class names as strings/);
+    expect(() => loadNpzBytes(npz({ class_names: npyBytes("|O", [3], [0, 0, 0]) }), "d.npz")).toThrow(/d\.npz:class_names: dtype '\|O' is not supported; .*save strings as np\.array\(names\), dtype '<U…'/);
+    expect(() => loadNpzBytes(npz({ class_names: npyStrings("<U", names) }), "d.npz", { classes: 5 })).toThrow(/classes = 5 but d\.npz:class_names holds 4 names/);
+    expect(() => loadNpzBytes(npzBytes({ x: npyStrings("<U", ["a", "b"]), y: y([0, 1]) }), "d.npz")).toThrow(/d\.npz:x has dtype '<U1'; expected uint8 or float pixels/);
+    const bad = npyStrings("<U", ["ab"]);
+    new DataView(bad.buffer).setUint32(bad.length - 4, 0xd800, true);
+    expect(() => parseNpy(bad, "b.npy")).toThrow(/b\.npy\[0\] holds code point 55296, which is not a Unicode scalar value/);
+    expect(() => parseNpy(npyStrings("<U", ["abc"]).subarray(0, 130), "t.npy")).toThrow(/t\.npy: data truncated: 1 strings of '<U3' need 12 bytes/);
   });
 
   describe("bad arrays: clear errors naming the key", () => {

@@ -5,6 +5,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { train, decomposeAtEpoch, pretrain, fading, incrementalDecompose, baseline } from "../../src/train/index.ts";
 import { smallCnn, smallSeqCnn, stripesSet } from "./fixtures.ts";
+import { evaluateModel } from "../../src/train/evaluate.ts";
+import type { Preprocess, PreprocessPreset } from "../../src/data/preprocess.ts";
 
 beforeAll(async () => { await tf.setBackend("cpu"); });
 
@@ -41,5 +43,22 @@ describe("schedules on a user model (functional RGB CNN with BatchNorm, logits o
       if (r.model !== m) r.model.dispose();
       m.dispose();
     }
+  });
+
+  it("options.preprocess maps pixels in training and evaluation: meanStd(0, 1) is the default byte/255 exactly, mobilenet trains differently and its accuracy is the model's under that mapping", async () => {
+    const run = async (preprocess?: Preprocess | PreprocessPreset) => {
+      const m = smallCnn({ classes: 4, seed: 6 });
+      const r = await train(m, data(), baseline({ epochs: 1 }), { ...opts, seed: 2, preprocess });
+      const w = r.model.getWeights().map((t) => Array.from(t.dataSync()));
+      const ev = await evaluateModel(r.model, data().test, { preprocess });
+      if (r.model !== m) r.model.dispose();
+      m.dispose();
+      return { w, acc: r.final.accuracy, top1: ev.top1 };
+    };
+    const unit = await run(), same = await run({ kind: "meanStd", mean: [0], std: [1] }), sym = await run("mobilenet");
+    expect(same.w).toEqual(unit.w);
+    expect(sym.w[0]).not.toEqual(unit.w[0]);
+    for (const r of [unit, sym]) expect(r.acc).toBeCloseTo(r.top1!, 10);
+    await expect(train(smallCnn({ classes: 4 }), data(), baseline({ epochs: 1 }), { ...opts, preprocess: "bogus" as never })).rejects.toThrow(/unknown preset 'bogus'; expected one of unit, mobilenet, imagenet/);
   });
 });

@@ -14,6 +14,7 @@ import { earlyStopHook } from "../hooks/early-stop.ts";
 import { fadingHook } from "../hooks/fading.ts";
 import { HookList, type HookContext, type TrainHook } from "../hooks/hook.ts";
 import { warmupHook } from "../hooks/warmup.ts";
+import { resolvePreprocess, type Preprocess } from "../../data/preprocess.ts";
 
 export const where = "train";
 
@@ -44,6 +45,7 @@ export class ScheduleRun {
   readonly batchSize: number;
   readonly seed: number;
   readonly layout: "flat" | "image";
+  readonly preprocess: Preprocess;
   readonly hooks: HookList;
   /** The model being trained (the input model until the first architecture change). */
   model: tfl.LayersModel;
@@ -57,7 +59,7 @@ export class ScheduleRun {
   /** (rank, accuracy at the end of a train phase) of the factorized pairs, for predictRank phases. */
   readonly rankPoints: RankPoint[] = [];
   private readonly makeOptimizer: () => tf.Optimizer;
-  private readonly evalOptions: { batchSize: number; layout: "flat" | "image" };
+  private readonly evalOptions: { batchSize: number; layout: "flat" | "image"; preprocess: Preprocess };
   private readonly t0 = performance.now();
 
   constructor(readonly input: tfl.LayersModel, readonly data: TrainData, readonly options: TrainOptions) {
@@ -70,7 +72,8 @@ export class ScheduleRun {
     // Built-ins first, so the caller's hooks see what they did (the learning rate, a prediction...).
     this.hooks = new HookList([warmupHook(options.warmupSteps ?? 0), fadingHook(), earlyStopHook(), ...extra as TrainHook[]]);
     this.layout = options.layout ?? ((input.inputs[0].shape.length === 4) ? "image" : "flat");
-    this.evalOptions = { batchSize: options.evalBatchSize ?? 1000, layout: this.layout };
+    this.preprocess = resolvePreprocess(options.preprocess);
+    this.evalOptions = { batchSize: options.evalBatchSize ?? 1000, layout: this.layout, preprocess: this.preprocess };
     this.model = input;
     this.optimizer = this.makeOptimizer();
   }
