@@ -6,7 +6,7 @@
 import { predictCurve, shouldStop, type PredictorOptions } from "../src/train/predictor.ts";
 
 export interface CurveScore { name: string; final: number; predicted: number; lastSeen: number; stopEpoch: number; accAtStop: number }
-export interface PredictorScore { mae: number; maxErr: number; naiveMae: number; epochsSaved: number; epochsTotal: number; meanCost: number; maxCost: number; curves: CurveScore[] }
+export interface PredictorScore { n: number; mae: number; maxErr: number; naiveMae: number; /** Mean signed error (predicted − final), points: > 0 over-predicts. */ bias: number; epochsSaved: number; epochsTotal: number; meanCost: number; maxCost: number; curves: CurveScore[] }
 
 export function scorePredictor(curves: { name: string; accuracy: number[] }[], o: { frac?: number; threshold?: number; options?: PredictorOptions } = {}): PredictorScore {
   const frac = o.frac ?? 0.3, threshold = o.threshold ?? 0.002;
@@ -25,7 +25,7 @@ export function scorePredictor(curves: { name: string; accuracy: number[] }[], o
   const errs = out.map((c) => Math.abs(c.predicted - c.final) * 100);
   const costs = out.map((c) => (c.final - c.accAtStop) * 100);
   return {
-    mae: mean(errs), maxErr: Math.max(...errs), naiveMae: mean(out.map((c) => Math.abs(c.lastSeen - c.final) * 100)),
+    n: out.length, mae: mean(errs), bias: mean(out.map((c) => (c.predicted - c.final) * 100)), maxErr: Math.max(...errs), naiveMae: mean(out.map((c) => Math.abs(c.lastSeen - c.final) * 100)),
     epochsSaved: out.reduce((s, c, i) => s + curves[i].accuracy.length - c.stopEpoch, 0), epochsTotal: curves.reduce((s, c) => s + c.accuracy.length, 0),
     meanCost: mean(costs), maxCost: Math.max(...costs), curves: out,
   };
