@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { curveFamilies, epochCurveFamilies, errorPow2, pow3Prior, exp3, fitCurves, logPower, nextRank, pow3, predictCurve, shouldStop, type CurveFamily } from "../../src/train/predictor.ts";
+import { curveFamilies, epochCurveFamilies, epochNoise, errorPow2, pow3Prior, exp3, fitCurves, logPower, nextRank, pow3, predictCurve, shouldStop, type CurveFamily } from "../../src/train/predictor.ts";
 import { gaussian, rng } from "../helpers/random.ts";
 
 const epochs = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
@@ -64,7 +64,8 @@ describe("predictCurve", () => {
     const g = gaussian(rng(3));
     for (const [fam, p] of cases) {
       const y = epochs(30).map((t) => fam.f(p, t) + 0.001 * g());
-      const pred = predictCurve(y.slice(0, 9), 30, { families: curveFamilies });
+      // the curve's noise is known (0.001), smaller than the epoch default epochNoise
+      const pred = predictCurve(y.slice(0, 9), 30, { families: curveFamilies, noise: 0.001 });
       expect(Math.abs(pred.value - fam.f(p, 30))).toBeLessThan(0.01);
     }
   });
@@ -85,6 +86,46 @@ describe("epoch ensemble (pow3 with a curvature prior + error power law)", () =>
     const q = predictCurve(steep, 10, { families: [pow3Prior] });
     expect(q.ensemble.fits[0].params[2]).toBeLessThanOrEqual(1.5);
     expect(q.value).toBeGreaterThan(0.85);
+  });
+});
+
+describe("noise term (likelihood weights: fits within the noise share the weight)", () => {
+  // pow3 with c = 1 through epochs 1–3: pow3-prior interpolates it exactly; the error power law (asymptote 1) misses by ≈ 0.3 points.
+  const y = [1, 2, 3].map((t) => pow3.f([0.9, 0.3, 1], t));
+  const byName = (p: ReturnType<typeof predictCurve>, name: string) => p.ensemble.fits.find((f) => f.family === name)!;
+  it("without it an exact 3-parameter fit drops a close 2-parameter one; with it both are mixed", () => {
+    const exact = predictCurve(y, 10, { noise: 0 });
+    expect(byName(exact, "error-pow2").weight).toBe(0);
+    expect(byName(exact, "error-pow2").dropped).toMatch(/25× the best/);
+    const err = byName(exact, "error-pow2").mse;
+    expect(err).toBeGreaterThan(1e-8);
+    expect(err).toBeLessThan(epochNoise ** 2);
+    const mixed = predictCurve(y, 10);
+    const w = byName(mixed, "error-pow2").weight, w3 = byName(mixed, "pow3-prior").weight;
+    expect(w).toBeGreaterThan(0.25);
+    expect(w + w3).toBeCloseTo(1, 9);
+    // weights ∝ the Gaussian likelihood exp(−SSE/2σ²)
+    const m3 = byName(mixed, "pow3-prior").mse, m2 = byName(mixed, "error-pow2").mse;
+    expect(Math.log(w / w3)).toBeCloseTo(-3 * (m2 - m3) / (2 * epochNoise ** 2), 6);
+    // the mix lies between the two families' own predictions
+    const lo = Math.min(errorPow2.f(byName(mixed, "error-pow2").params, 10), pow3Prior.f(byName(mixed, "pow3-prior").params, 10));
+    const hi = Math.max(errorPow2.f(byName(mixed, "error-pow2").params, 10), pow3Prior.f(byName(mixed, "pow3-prior").params, 10));
+    expect(mixed.value).toBeGreaterThanOrEqual(lo - 1e-12);
+    expect(mixed.value).toBeLessThanOrEqual(hi + 1e-12);
+    expect(hi - lo).toBeGreaterThan(1e-3);
+  });
+  it("still drops fits far outside the noise", () => {
+    // plateau at 0.6: the error power law (asymptote 1) cannot follow it
+    const plateau = epochs(20).map((t) => pow3.f([0.6, 0.3, 1.2], t));
+    const p = predictCurve(plateau, 30);
+    expect(byName(p, "error-pow2").dropped).toBe(`mse ${byName(p, "error-pow2").mse.toExponential(2)}: likelihood < e^-8 of the best fit's at noise ${epochNoise}`);
+    expect(p.value).toBeCloseTo(pow3.f([0.6, 0.3, 1.2], 30), 3);
+  });
+  it("is 0 by default off the epoch axis and rejects bad values", () => {
+    const e = fitCurves([1, 2, 3], y, { families: epochCurveFamilies });
+    expect(e.fits.find((f) => f.family === "error-pow2")!.weight).toBe(0);
+    expect(() => fitCurves([1, 2, 3], y, { noise: -1 })).toThrow(/noise = -1; expected a finite number ≥ 0/);
+    expect(() => predictCurve(y, 10, { noise: NaN })).toThrow(/noise = NaN/);
   });
 });
 
