@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { loadFashionMnist, loadMnist } from "../data/node.ts";
-import { mlp, vggCnn, smallResNet, train, baseline, decomposeAtEpoch, pretrain, fading, incrementalDecompose, auto, predictCurve, flopsTimer, fittedTimer, type LayerTimer, type Schedule, type TrainResult, type Phase } from "../train/index.ts";
+import { referenceModels, train, baseline, decomposeAtEpoch, pretrain, fading, incrementalDecompose, auto, predictCurve, flopsTimer, fittedTimer, type LayerTimer, type Schedule, type TrainResult, type Phase } from "../train/index.ts";
 import { formatPlan, modelToArtifacts, type CompressOptions, type Plan } from "../models/index.ts";
 import { UsageError } from "./errors.ts";
 import { artifactFiles, compressOptions, num, table, type CliIO, type SelectFlags } from "./commands.ts";
@@ -13,7 +13,7 @@ import { checkOut, writeOut, type Files } from "./output.ts";
 import { renderAutoReport, renderReport, type ReportData, type RunPoint } from "./report.ts";
 
 export const DATASETS = ["mnist", "fashion-mnist"] as const;
-export const MODELS = ["mlp", "vgg", "resnet"] as const;
+export const MODELS = ["mlp", "vgg", "resnet", "wide-vgg", "resnet20"] as const;
 export const SCHEDULES = ["baseline", "decompose-at", "pretrain", "fading", "incremental", "auto"] as const;
 
 export interface TrainFlags extends SelectFlags {
@@ -41,11 +41,7 @@ function pick<T extends string>(name: string, v: string, list: readonly T[]): T 
 }
 
 export function buildModel(kind: string, seed: number): tfl.LayersModel {
-  switch (kind) {
-    case "mlp": return mlp({ seed });
-    case "vgg": return vggCnn({ seed });
-    default: return smallResNet({ seed });
-  }
+  return referenceModels[pick("--model", kind, MODELS)]({ seed });
 }
 
 function fullRank(model: tfl.LayersModel, layer: string): number {
