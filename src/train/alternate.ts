@@ -13,7 +13,8 @@
 // checks that each run's losses and weights are bitwise those of the same run alone.
 //
 // Each run's wall clock is the time it held the turn (training, evaluation, decomposition; waits
-// excluded); its per-epoch training times are the TrainResult's.
+// excluded); its per-epoch training times are the TrainResult's. The TrainResult's own totalSeconds and
+// PhaseRecord.seconds are plain wall clock and so include the waits for the other runs' turns.
 import { check } from "../core/errors.ts";
 import type { TrainHook } from "./hooks/hook.ts";
 import { train, type Schedule, type TrainData, type TrainOptions, type TrainResult } from "./schedule.ts";
