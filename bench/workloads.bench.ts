@@ -148,6 +148,7 @@ export async function run(args: string[] = []): Promise<void> {
       for (let k = 0; k < base.epochs.length; k++) {
         console.log(`  | ${k + 1} | ${base.epochs[k].trainSeconds.toFixed(1)} | ${accNames.map((n) => { const e = results[n].result.epochs[k]; return e ? `${e.trainSeconds.toFixed(1)} (${e.label}) | ${(base.epochs[k].trainSeconds / e.trainSeconds).toFixed(2)}×` : "— | —"; }).join(" | ")} |`);
       }
+      console.log(`  final accuracy${fullTest ? ` on the ${fullTest.count}-image test set` : ""}: ${Object.entries(results).map(([n, x]) => `${n} ${(100 * (x.fullAccuracy ?? x.result.final.accuracy)).toFixed(2)}% (train ${x.result.trainSeconds.toFixed(1)} s, wall ${x.held.toFixed(1)} s)`).join(", ")}`);
       for (const n of Object.keys(results)) {
         const x = results[n], b = results.baseline;
         const accOf = (r: typeof x) => r.fullAccuracy ?? r.result.final.accuracy;
