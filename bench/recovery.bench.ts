@@ -6,12 +6,12 @@
 // right after compression and after epochs 1 and 3. Targets: within 1.0 point of the original after
 // ≤ 1 epoch with labels, within 2 points label-free.
 // Flags: --train-per-class=N (default 2000 → 20k images), --test-per-class=N (default 1000 → the full
-// 10k test set), --max-epochs=N (default 12; training stops earlier at the plateau: the learning-curve
+// 10k test set), --reference=DIR (train the original once and reuse it), --max-epochs=N (default 12; training stops earlier at the plateau: the learning-curve
 // predictor sees < 0.3 point left to gain), --lr=r (fine-tuning Adam rate, default 1e-3: recovering from a large drop needs it; 3e-4 left the quick run 33–51 points short); --quick: 100/100 per class, 3 epochs.
 // A run of the defaults takes well over 15 minutes on a loaded 2-core machine (see the closing note).
 import * as tf from "@tensorflow/tfjs-core";
 import { loadavg, tmpdir } from "node:os";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { loadFashionMnist } from "../src/data/node.ts";
 import { useBackend } from "../src/cli/backend.ts";
@@ -36,15 +36,25 @@ export async function run(args: string[] = []): Promise<void> {
   const data = await loadFashionMnist({ trainPerClass, testPerClass });
   console.log(`recovery: Fashion-MNIST ${data.train.count} train / ${data.test.count} test; VGG reference; load ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
 
-  // 1. train to the plateau and save as model.json
-  const ref = vggCnn({ seed: 1 });
-  // the plateau: stop when the learning-curve predictor sees less than 0.3 point left to gain
-  const r = await train(ref, data, { name: "plateau", phases: [{ kind: "train", epochs: maxEpochs, earlyStop: { threshold: 0.003, minEpochs: Math.min(3, maxEpochs) } }] }, { batchSize: 64, seed: 1, optimizer: () => tf.train.adam(1e-3) });
-  console.log(`  trained ${r.epochs.length} epochs: ${r.epochs.map((e) => (100 * e.accuracy).toFixed(2)).join(" → ")} (${r.trainSeconds.toFixed(0)} s)`);
-  const dir = mkdtempSync(join(tmpdir(), "odecomp-recovery-"));
-  await r.model.save(fileSystem(dir));
-  if (r.model !== ref) r.model.dispose();
-  ref.dispose();
+  // 1. train to the plateau and save as model.json; --reference=DIR keeps that model between runs
+  // (trained once, read back on later runs) so recovery variants can be compared on the same original
+  const refDir = flag(args, "reference", "");
+  let trainedEpochs: string;
+  const dir = refDir || mkdtempSync(join(tmpdir(), "odecomp-recovery-"));
+  if (refDir && existsSync(join(refDir, "model.json"))) {
+    trainedEpochs = `reused ${refDir}`;
+    console.log(`  reference read from ${refDir} (not retrained)`);
+  } else {
+    const ref = vggCnn({ seed: 1 });
+    // the plateau: stop when the learning-curve predictor sees less than 0.3 point left to gain
+    const r = await train(ref, data, { name: "plateau", phases: [{ kind: "train", epochs: maxEpochs, earlyStop: { threshold: 0.003, minEpochs: Math.min(3, maxEpochs) } }] }, { batchSize: 64, seed: 1, optimizer: () => tf.train.adam(1e-3) });
+    trainedEpochs = `${r.epochs.length}: ${r.epochs.map((e) => (100 * e.accuracy).toFixed(2)).join(" → ")} (${r.trainSeconds.toFixed(0)} s)`;
+    console.log(`  trained ${trainedEpochs}`);
+    if (refDir) mkdirSync(refDir, { recursive: true });
+    await r.model.save(fileSystem(dir));
+    if (r.model !== ref) r.model.dispose();
+    ref.dispose();
+  }
   const folder = await readModelFolder(dir);
   const original = await artifactsToModel(folder.artifacts);
   const base = (await evaluateModel(original, data.test)).top1!;
@@ -90,9 +100,9 @@ export async function run(args: string[] = []): Promise<void> {
     });
   }
   original.dispose();
-  rmSync(dir, { recursive: true, force: true });
+  if (!refDir) rmSync(dir, { recursive: true, force: true });
   printTable(`recovery (Fashion-MNIST ${data.train.count}/${data.test.count}, VGG, 25 % params; load ${loadavg().map((x) => x.toFixed(1)).join(" ")}; ${((performance.now() - t0) / 60000).toFixed(1)} min)`, rows);
-  await saveResults("recovery", rows, { trainPerClass, testPerClass, maxEpochs, lr, trainedEpochs: r.epochs.length, targets: {
+  await saveResults("recovery", rows, { trainPerClass, testPerClass, maxEpochs, lr, trainedEpochs, targets: {
     // met per row: within 1.0 point after 1 epoch with labels; within 2 points after 3 label-free epochs
     labelsWithin1ptAfter1Epoch: rows.map((r) => (r.extra!["gap labels 1 ep (pt)"] as number) <= 1),
     labelFreeWithin2pt: rows.map((r) => (r.extra!["gap label-free 3 ep (pt)"] as number) <= 2),
