@@ -136,8 +136,8 @@ export function program(io: CliIO, result: { code: number } = { code: 0 }): Comm
     .option("--full", "the complete experiment (all 60,000 training images, 10 epochs)")
     .option("--out <dir>", "output folder", "out")
     .option("--model <name>", "reference model: vgg, resnet, wide-vgg, resnet20 or mlp", "vgg")
-    .option("--epochs <n>", "epochs (default 6, --full 10)")
-    .option("--at <epoch>", "auto: latest switch epoch (default 1, --full 2); decompose-at: decompose after this epoch (default 2, --full 3)")
+    .option("--epochs <n>", "epochs (default 10, --full 10)")
+    .option("--at <epoch>", "auto: latest switch epoch (default 1, --full 2); decompose-at: decompose after this epoch (default 1, --full 3)")
     .option("--train-per-class <n>", "training images per class (default 250, --full 6000)")
     .option("--test-per-class <n>", "test images per class (default 100, --full 1000)")
     .action(act(async (o) => (await import("./train.ts")).cmdMain(o, io)));
