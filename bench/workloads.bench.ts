@@ -11,9 +11,11 @@
 // test set (--final-test-per-class=1000, 0 to skip), which the Δacc columns use.
 //
 // Workloads (--workloads=main,wide-vgg,resnet20; default main):
-//   main      the main job (`npm start`): reference `vgg` CNN, 250 / 100 images per class, 6 epochs,
-//             decompose after epoch 2, auto switch by epoch 1; no augmentation. One seed ≈ 4 min (3 runs) on
-//             2 quiet cores, plus ≈ 1 min for the 3 full-test evaluations.
+//   main      the main job (`npm start`): reference `vgg` CNN, 250 / 100 images per class, 10 epochs,
+//             decompose after epoch 1, auto switch by epoch 1; no augmentation. One seed ≈ 6 min (3 runs) on
+//             2 quiet cores, plus ≈ 1 min for the 3 full-test evaluations; ≈ 15 min at load 8.
+//             (bench/results/workloads.json: the earlier 6 epochs / after epoch 2, `--epochs=6 --at=2`;
+//             workloads-main-10ep.json: the current default, decompose-at only.)
 //   wide-vgg  wideVgg (64–256 channels, ≈ 0.23 GFLOP/image forward): ≈ 30 img/s full-rank training on 2
 //             cores, so the default is small: 100 images per class (1,000), 6 epochs, decompose after 2,
 //             crop (pad 2) + flip augmentation. One seed (3 runs) ≈ 10 min of training plus ≈ 4 min for the
@@ -51,7 +53,7 @@ interface Workload { model: ReferenceModel; trainPerClass: number; testPerClass:
 const AUGMENT: Augment = { pad: 2, flip: true };
 const WORKLOADS: Record<string, { quick: Workload; full: Workload }> = {
   main: {
-    quick: { model: "vgg", trainPerClass: 250, testPerClass: 100, epochs: 6, at: 2, autoAt: 1 },
+    quick: { model: "vgg", trainPerClass: 250, testPerClass: 100, epochs: 10, at: 1, autoAt: 1 },
     full: { model: "vgg", trainPerClass: 6000, testPerClass: 1000, epochs: 10, at: 3, autoAt: 2 },
   },
   "wide-vgg": {
