@@ -16,12 +16,14 @@
 //             2 quiet cores, plus ≈ 1 min for the 3 full-test evaluations; ≈ 15 min at load 8.
 //             (bench/results/workloads.json: the earlier 6 epochs / after epoch 2, `--epochs=6 --at=2`;
 //             workloads-main-10ep.json: the current default, decompose-at only.)
-//   wide-vgg  wideVgg (64–256 channels, ≈ 0.23 GFLOP/image forward): ≈ 30 img/s full-rank training on 2
-//             cores, so the default is small: 100 images per class (1,000), 6 epochs, decompose after 2,
-//             crop (pad 2) + flip augmentation. One seed (3 runs) ≈ 10 min of training plus ≈ 4 min for the
-//             full-test evaluations. --full: 6,000 per class, 12 epochs, decompose after 3 (≈ days here).
+//   wide-vgg  wideVgg (64–256 channels, ≈ 0.23 GFLOP/image forward): 100 images per class (1,000), 6 epochs,
+//             decompose after 2, crop (pad 2) + flip augmentation. Measured at load 8 (workloads-small.json):
+//             ≈ 10 img/s full-rank training (300 images in 31 s), so one seed (3 runs) costs ≈ 25 min of
+//             training, plus ≈ 4 min for auto's measured cost model and the 3 full-test evaluations; roughly
+//             half that on 2 quiet cores. --full: 6,000 per class, 12 epochs, decompose after 3 (days here).
 //   resnet20  resNet20 (16/32/64 channels, BN): 200 per class (2,000), 6 epochs, decompose after 2, same
-//             augmentation. One seed ≈ 8 min.
+//             augmentation. Measured at load 8: ≈ 10–14 img/s (300 images in 21–33 s; BN and the narrow
+//             convs make it slow per FLOP), so one seed ≈ 45 min at load 8.
 // Flags: --seeds=1,2,3 --workloads=main --epochs= --at= --auto-at= --train-per-class= --test-per-class=
 // --final-test-per-class=1000 --keep=0.4 --schedules=decompose-at,auto --threads=auto (as npm start)
 // --batch-size=64 --lr=0.001 --warmup=30 --full --tag=NAME (results in workloads-NAME.json);
