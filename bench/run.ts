@@ -23,6 +23,7 @@ const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<voi
   recovery: () => import("./recovery.bench.ts"),
   data: () => import("./data.bench.ts"),
   engine: () => import("./engine.bench.ts"),
+  workloads: () => import("./workloads.bench.ts"),
 };
 
 const args = process.argv.slice(2);
@@ -38,6 +39,6 @@ if (quick) console.log(`odecomp benchmark summary (quick mode: fewer sizes and r
 for (const name of picked.length ? picked : Object.keys(areas)) {
   const mod = await areas[name]();
   // every area but `threads` measures one kernel thread (its peers run single-threaded too)
-  if (name !== "threads") await setThreads(1);
+  if (name !== "threads") await setThreads(1); // workloads then sets its own (--threads, default auto as npm start)
   await mod.run(args);
 }

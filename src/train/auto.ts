@@ -174,6 +174,12 @@ export interface AutoPlanOptions {
   convMethod?: MethodName;
   /** Keep the first Conv2D layer dense (default true: Pufferfish/Cuttlefish — it is cheap and sensitive). */
   keepFirstConv?: boolean;
+  /**
+   * Keep the last Dense/Conv2D layer (the classifier) dense (default true: Pufferfish keeps it full-rank).
+   * It is tiny, so the measured cost model's noise decides it: in the workloads bench under load it
+   * once put a 10-class output layer at rank 2 and cost 25 points.
+   */
+  keepLastLayer?: boolean;
   /** Layers never factorized, by name. */
   skip?: string[];
   /** The cost model (default: flopsTimer; pass the measured timer for real times). */
@@ -238,6 +244,8 @@ export function planSwitch(all: Candidate[], totalParams: number, stable: Record
   const firstConv = candidates.find((c) => c.layer.className === "Conv2D")?.layer.name;
   const skip = new Map<string, string>((o.skip ?? []).map((n) => [n, "skipped by options"]));
   if ((o.keepFirstConv ?? true) && firstConv && !skip.has(firstConv)) skip.set(firstConv, "first Conv2D layer: kept dense (Pufferfish/Cuttlefish)");
+  const last = candidates.at(-1)?.layer.name;
+  if ((o.keepLastLayer ?? true) && last && candidates.length > 1 && !skip.has(last)) skip.set(last, "last layer (the classifier): kept dense (Pufferfish)");
   const plan = makePlan(candidates, [], totalParams, { select, methods, skip: [...skip.keys()] });
   const cost = (c: Candidate, method: MethodName | null, ranks: readonly number[]) =>
     timer.time({ layer: c.layer, method, ranks, inShape: c.inShape, batch: o.batch, mode: "training" }) * c.calls;

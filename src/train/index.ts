@@ -1,7 +1,8 @@
 // odecomp/train: training schedules, rank fading, reference models, tfjs batching and the
 // learning-curve predictor. Depends on @tensorflow/tfjs-core and @tensorflow/tfjs-layers
 // (kept out of the tfjs-free root export).
-export { mlp, vggCnn, smallResNet, forwardFlops, type ModelOptions, type MlpOptions } from "./models.ts";
+export { mlp, vggCnn, smallResNet, wideVgg, resNet20, referenceModels, forwardFlops, type ReferenceModel, type ModelOptions, type MlpOptions } from "./models.ts";
+export { trainAlternated, epochRatios, type AlternatedRun, type AlternatedOutcome, type AlternatedResult } from "./alternate.ts";
 export { forEachBatch, batchCount, type Batch, type BatchOptions } from "./batches.ts";
 export { trainEpoch, evaluate, type EpochOptions, type EpochResult } from "./loop.ts";
 export { fadingPenalty, fadingProximal, applyFadingProximal, fadingRamp, tailNorms, truncatePairs, type FadingOptions, type FactorPair, type SvdFunction } from "./fading.ts";

@@ -7,6 +7,7 @@ import { check } from "../core/errors.ts";
 import type { ImageSet } from "../data/dataset.ts";
 import { forEachBatch, type Batch } from "./batches.ts";
 import type { Preprocess, PreprocessPreset } from "../data/preprocess.ts";
+import type { Augment } from "../data/augment.ts";
 import { crossEntropy, outputKind } from "./distill.ts";
 
 export interface EpochOptions {
@@ -18,6 +19,8 @@ export interface EpochOptions {
   layout?: "flat" | "image";
   /** Pixel mapping (default "unit": byte/255). */
   preprocess?: Preprocess | PreprocessPreset;
+  /** Random crop/flip of the training images (seeded by seed, epoch and sample); default none. */
+  augment?: Augment;
   /** Global step count before this epoch (passed to `penalty`); default 0. */
   step?: number;
   /**
@@ -47,7 +50,7 @@ export async function trainEpoch(model: tfl.LayersModel, set: ImageSet, options:
   let step = options.step ?? 0, steps = 0;
   const kind = outputKind(model); // a linear (logits) output is trained through softmax cross-entropy
   let lossSum = tf.scalar(0);
-  await forEachBatch(set, { batchSize: options.batchSize, seed: options.seed, epoch: options.epoch, layout: options.layout, preprocess: options.preprocess }, (batch) => {
+  await forEachBatch(set, { batchSize: options.batchSize, seed: options.seed, epoch: options.epoch, layout: options.layout, preprocess: options.preprocess, augment: options.augment }, (batch) => {
     const s = step;
     options.beforeStep?.(s, batch);
     const loss = options.optimizer.minimize(() => {

@@ -113,6 +113,73 @@ export function smallResNet(options: ModelOptions = {}): tfl.LayersModel {
 }
 
 /**
+ * Wide VGG for 28×28×1 (issue 17's workload where factorizing should pay: wide 3×3 convs):
+ * [conv3×3·64 ×2 → maxpool2] → [conv3×3·128 ×2 → maxpool2] → [conv3×3·256 ×2] → global average pool →
+ * Dense classes softmax. "same" padding, ReLU, no BatchNormalization (like `vggCnn`, so the decomposed
+ * convs carry the time, not BN). ≈ 1.15 M parameters, ≈ 0.23 GFLOP forward per image.
+ */
+export function wideVgg(options: ModelOptions = {}): tfl.LayersModel {
+  const seed = options.seed ?? 0, classes = options.classes ?? 10;
+  const model = tfl.sequential({ name: "wide_vgg" });
+  let i = 0;
+  for (const [block, ch] of [[1, 64], [2, 128], [3, 256]] as const) {
+    for (const j of [1, 2]) {
+      model.add(tfl.layers.conv2d({
+        name: `conv${block}_${j}`, ...(i === 0 ? { inputShape: [28, 28, 1] } : {}), filters: ch, kernelSize: 3, padding: "same",
+        activation: "relu", kernelInitializer: he(initializerSeed(seed, i++)),
+      }));
+    }
+    if (block < 3) model.add(tfl.layers.maxPooling2d({ name: `pool${block}`, poolSize: 2 }));
+  }
+  model.add(tfl.layers.globalAveragePooling2d({ name: "gap" }));
+  model.add(tfl.layers.dense({ name: "fc", units: classes, activation: "softmax", kernelInitializer: glorot(initializerSeed(seed, i++)) }));
+  return model;
+}
+
+/**
+ * ResNet-20 (He et al. 2016, the CIFAR family) for 28×28×1: stem conv3×3·16 → BN → ReLU, three stages
+ * (16, 32, 64 channels) of three basic blocks each (conv3×3 → BN → ReLU → conv3×3 → BN, Add with the
+ * shortcut, ReLU); the first block of stages 2 and 3 has stride 2 and a 1×1 stride-2 conv + BN shortcut
+ * (option B), the others the identity; global average pool → Dense classes softmax. 19 + 2 convs,
+ * ≈ 0.27 M parameters: the narrow layers are the hard case for factorization.
+ */
+export function resNet20(options: ModelOptions = {}): tfl.LayersModel {
+  const seed = options.seed ?? 0, classes = options.classes ?? 10;
+  let s = 0;
+  const conv = (name: string, filters: number, kernelSize: number, strides = 1) =>
+    tfl.layers.conv2d({ name, filters, kernelSize, strides, padding: "same", useBias: false, kernelInitializer: he(initializerSeed(seed, s++)) });
+  const bn = (name: string) => tfl.layers.batchNormalization({ name });
+  const relu = (name: string) => tfl.layers.reLU({ name });
+  const input = tfl.input({ shape: [28, 28, 1], name: "input" });
+  let x = relu("stem_relu").apply(bn("stem_bn").apply(conv("stem", 16, 3).apply(input))) as tfl.SymbolicTensor;
+  let channels = 16;
+  for (const [stage, ch] of [[1, 16], [2, 32], [3, 64]] as const) {
+    for (const block of [1, 2, 3]) {
+      const p = `s${stage}b${block}`, stride = block === 1 && ch !== channels ? 2 : 1;
+      let y = relu(`${p}_relu1`).apply(bn(`${p}_bn1`).apply(conv(`${p}_conv1`, ch, 3, stride).apply(x))) as tfl.SymbolicTensor;
+      y = bn(`${p}_bn2`).apply(conv(`${p}_conv2`, ch, 3).apply(y)) as tfl.SymbolicTensor;
+      const shortcut = stride === 1 ? x : bn(`${p}_proj_bn`).apply(conv(`${p}_proj`, ch, 1, stride).apply(x)) as tfl.SymbolicTensor;
+      x = relu(`${p}_out`).apply(tfl.layers.add({ name: `${p}_add` }).apply([y, shortcut])) as tfl.SymbolicTensor;
+    }
+    channels = ch;
+  }
+  x = tfl.layers.globalAveragePooling2d({ name: "gap" }).apply(x) as tfl.SymbolicTensor;
+  const out = tfl.layers.dense({ name: "fc", units: classes, activation: "softmax", kernelInitializer: glorot(initializerSeed(seed, s++)) }).apply(x) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: input, outputs: out, name: "resnet20" });
+}
+
+/** The reference models by name (the CLI's --model and the workloads bench resolve names here). */
+export const referenceModels = {
+  mlp: (o: ModelOptions) => mlp(o),
+  vgg: vggCnn,
+  resnet: smallResNet,
+  "wide-vgg": wideVgg,
+  resnet20: resNet20,
+} as const satisfies Record<string, (o: ModelOptions) => tfl.LayersModel>;
+
+export type ReferenceModel = keyof typeof referenceModels;
+
+/**
  * Forward FLOPs per sample (2·MACs) of Dense and Conv2D layers, the rest
  * (activations, pooling, BN, Add) ignored. Training ≈ 3× this per sample.
  */

@@ -20,6 +20,7 @@ import type * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { check } from "../core/errors.ts";
 import type { ImageSet } from "../data/dataset.ts";
+import type { Augment } from "../data/augment.ts";
 import type { FactorPair } from "./fading.ts";
 import { svdPairOf } from "./factorize.ts";
 import type { RankPoint, StopDecision } from "./predictor.ts";
@@ -279,6 +280,8 @@ export interface TrainOptions {
   /** Pixel mapping for training and evaluation batches (default "unit": byte/255). */
   preprocess?: Preprocess | PreprocessPreset;
   evalBatchSize?: number;
+  /** Random crop/flip of the training images each epoch (src/data/augment.ts: pad, padMode, flip), seeded by the run's seed; default none. */
+  augment?: Augment;
   /**
    * Learning-rate warm-up after every architecture change (factorize, truncate, decompose,
    * reconstruct): the rebuilt optimizer's learning rate ramps linearly from base/N to base over

@@ -47,6 +47,10 @@ describe("planSwitch", () => {
     const by = Object.fromEntries(p.decisions.map((d) => [d.layer, d]));
     expect(by.conv1_1.action).toBe("keep");
     expect(by.conv1_1.why).toMatch(/first Conv2D/);
+    expect(by.fc2.action).toBe("keep"); // the classifier, by default
+    expect(by.fc2.why).toMatch(/last layer \(the classifier\)/);
+    const all = planSwitch(ins.candidates, ins.totalParams, {}, { batch: 8, timer: fakeTimer({ [slow]: 1.5 }), select: { kind: "stable", scale: 0.5 }, keepLastLayer: false });
+    expect(all.decisions.find((d) => d.layer === "fc2")!.why).not.toMatch(/classifier/);
     expect(by[slow].action).toBe("keep");
     expect(by[slow].why).toMatch(/does not pay/);
     expect(by[slow].factorizedCost).toBe(1.5);
@@ -131,7 +135,7 @@ describe("auto schedule", () => {
     const model = mlp({ hidden: 32, seed: 3 });
     const before = tf.memory().numTensors;
     const timer = fakeTimer({ fc2: 2 }); // fc2's chain "measures" slower than fc2
-    const r = await train(model, data, { name: "auto", phases: [{ kind: "auto", epochs: 6, stableRanks: planted, convergence: { maxEpochs: 5 }, plan: { timer }, frobeniusDecay: 1e-3 }] }, opts);
+    const r = await train(model, data, { name: "auto", phases: [{ kind: "auto", epochs: 6, stableRanks: planted, convergence: { maxEpochs: 5 }, plan: { timer, keepLastLayer: false }, frobeniusDecay: 1e-3 }] }, opts);
     const a = r.auto!;
     expect(a.switchEpoch).toBe(3);
     expect(a.fullRankEpochs).toBe(3);

@@ -23,7 +23,7 @@ export async function runEpoch(run: ScheduleRun, label: string, phaseStep0: numb
     : cb.penalty ?? extra.penalty;
   const onStep = cb.onStep && extra.onStep ? (s: number, b: Batch) => { cb.onStep!(s, b); extra.onStep!(s, b); } : cb.onStep ?? extra.onStep;
   const r = await trainEpoch(run.model, run.data.train, {
-    optimizer: run.optimizer, batchSize: run.batchSize, seed: run.seed, epoch: run.epoch, layout: run.layout, preprocess: run.preprocess, step: run.step,
+    optimizer: run.optimizer, batchSize: run.batchSize, seed: run.seed, epoch: run.epoch, layout: run.layout, preprocess: run.preprocess, augment: run.options.augment, step: run.step,
     beforeStep: cb.beforeStep, penalty, onStep,
   });
   const trainSeconds = (performance.now() - e0) / 1000;
