@@ -1,5 +1,5 @@
 // Data loading: decode + resize + cache of an image folder, one thread.
-// A folder of N 32×32×3 PNGs (10 class folders; N = 60,000 with `--images 60000`,
+// A folder of N 32×32×3 PNGs (10 class folders; N = 60,000 with `--images=60000`,
 // default 6,000, 2,000 with --quick) and N/5 JPEGs is generated in a temp dir
 // (not timed), then timed end to end through loadImageFolder: walk + stat +
 // read + decode + resize to 28×28 (so the resize does work) + split.
@@ -68,8 +68,9 @@ async function loadWithZlib(root: string): Promise<number> {
 const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y), m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 export async function run(args: string[]): Promise<void> {
-  const at = args.indexOf("--images");
-  const n = at >= 0 ? Number(args[at + 1]) : isQuick(args) ? 2000 : 6000;
+  // --images=N (bench/run.ts takes every bare word for an area name, so `--images N` cannot pass)
+  const given = args.find((a) => a.startsWith("--images="))?.split("=")[1];
+  const n = given !== undefined ? Number(given) : isQuick(args) ? 2000 : 6000;
   const reps = isQuick(args) ? 1 : 3;
   const base = join(tmpdir(), `odecomp-bench-data-${process.pid}`);
   const pngDir = join(base, "png"), jpgDir = join(base, "jpg"), cacheDir = join(base, "cache");
