@@ -21,8 +21,9 @@ import { decodePng, regionStats } from "../helpers/png.ts";
 
 const present = existsSync(CHROMIUM);
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
-/** Where the screenshot is kept for people to look at (out/ is git-ignored). */
-const SHOT = join(root, "out/demo-page.png");
+// The screenshot goes to a temp file unless ODECOMP_UPDATE_DOCS=1 asks for out/demo-page.png: a test run
+// must leave the checkout as it found it (a left-over out/ made the README's `npm start` refuse its --out).
+const SHOT = process.env.ODECOMP_UPDATE_DOCS ? join(root, "out/demo-page.png") : join(tmpdir(), `odecomp-demo-page-${process.pid}.png`);
 
 interface Demo {
   ready: boolean; done: number; error: string | null; info: WorkerInfo;
