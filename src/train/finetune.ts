@@ -115,7 +115,9 @@ export async function finetune(model: tfl.LayersModel, train: ImageSet, options:
   check(vars.length > 0, where, () => `model '${model.name}' has no trainable weights; expected at least one`);
   const optimizer = options.optimizer ? options.optimizer() : tf.train.adam(options.learningRate ?? 1e-4);
   const evalOpts = () => ({ preprocess, teacher, dataName: "the test data" });
-  const recal = options.recalibrateBatchNorm === false || batchNormLayers(model).length === 0 ? null : options.recalibrateBatchNorm === true || options.recalibrateBatchNorm === undefined ? {} : options.recalibrateBatchNorm;
+  // null: no recalibration (turned off, or no BatchNorm); else its options (true / undefined: the defaults)
+  const r = options.recalibrateBatchNorm ?? true;
+  const recal = r === false || batchNormLayers(model).length === 0 ? null : r === true ? {} : r;
   const t0 = performance.now();
   let cache: { values: Float32Array; width: number; shape: number[] } | null = null;
   try {
