@@ -8,7 +8,7 @@
 // - images/s of baseline and decomposed steps, alternated in one process (medians), beside the
 //   FLOP ratio, and the peers: stock tfjs-wasm (where it can train) and tfjs-cpu (scaled from a
 //   small batch), and jax-js (bench/engine-jax.ts, the baseline CNN; `--no-jax` skips it).
-// `--quick` takes fewer steps. Prints `uptime`: the figures are only as quiet as the machine.
+// `--quick` takes fewer steps; `--model=wide-vgg|resnet20` profiles another reference model (results engine-MODEL.json); `--no-cpu` skips tfjs-cpu. Prints `uptime`: the figures are only as quiet as the machine.
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
@@ -18,7 +18,7 @@ import { setThreads } from "../src/index.ts";
 import { registerWasmKernels, unregisterWasmKernels } from "../src/tfjs/index.ts";
 import { stockKernels } from "../src/tfjs/stock.ts";
 import { compress } from "../src/models/index.ts";
-import { vggCnn } from "../src/train/models.ts";
+import { referenceModels, type ReferenceModel } from "../src/train/models.ts";
 import { printTable, saveResults, type Row } from "./lib.ts";
 
 const BATCH = 64;
@@ -156,10 +156,15 @@ export async function run(args: string[] = []): Promise<void> {
   // `--without=Sum,Identity`: put those stock kernels back (the "before" profile of a kernel of ours).
   const without = args.find((a) => a.startsWith("--without="))?.slice(10).split(",").filter(Boolean) ?? [];
   for (const name of without) restoreStock(name);
-  const base0 = vggCnn({ seed: 0 });
+  // --model=wide-vgg|resnet20 (issue 16: the ratio on a wide VGG and a ResNet-20-style model too); default the main job's `vgg`.
+  // BatchNorm stays in the decomposed model, as the training schedules keep it.
+  const modelName = (args.find((a) => a.startsWith("--model="))?.slice(8) ?? "vgg") as ReferenceModel;
+  if (!(modelName in referenceModels)) throw new Error(`engine: unknown --model=${modelName}; expected one of ${Object.keys(referenceModels).join(", ")}`);
+  const newModel = () => referenceModels[modelName]({ seed: 0 });
+  const base0 = newModel();
   const dec0 = (await compress(base0, { select: { kind: "budget", keep: 0.4, metric: "flops" }, decomposition: { tuckerMethod: "hooi" } })).model;
   log("compressed");
-  const base = buildModel("baseline vggCnn", base0), dec = buildModel("decomposed (0.4 FLOPs, Tucker-2 HOOI / SVD)", dec0);
+  const base = buildModel(`baseline ${modelName}`, base0), dec = buildModel("decomposed (0.4 FLOPs, Tucker-2 HOOI / SVD)", dec0);
   const flopRatio = base.fwdFlop / dec.fwdFlop;
   const { x, y } = makeBatch(BATCH, 7);
   for (const m of [base, dec]) step(m, x, y); // creates the optimizer state
@@ -238,7 +243,7 @@ export async function run(args: string[] = []): Promise<void> {
   unregisterWasmKernels();
   let stockNote = "";
   try {
-    const sm = buildModel("stock", vggCnn({ seed: 0 }));
+    const sm = buildModel("stock", newModel());
     const t0 = performance.now(); step(sm, x, y); const ms = performance.now() - t0;
     sm.model.dispose();
     summary.push({ case: "baseline step, stock tfjs-wasm", ours: "wasm+odecomp", peer: "stock wasm", oursMs: stepMs.base1, peerMs: ms, speedup: ms / stepMs.base1, extra: { "peer img/s": (BATCH * 1000) / ms } });
@@ -248,11 +253,12 @@ export async function run(args: string[] = []): Promise<void> {
   }
   await registerWasmKernels();
   for (const name of without) restoreStock(name);
-  // tfjs-cpu: batch CPU_BATCH, scaled to 64 (the step's work is linear in the batch).
+  // tfjs-cpu: batch CPU_BATCH, scaled to 64 (the step's work is linear in the batch). --no-cpu skips it (minutes per step on the wide models).
   await tf.setBackend("cpu");
-  {
+  if (args.includes("--no-cpu")) summary.push({ case: "tfjs-cpu: skipped (--no-cpu)", ours: "—", peer: "tfjs-cpu", oursMs: NaN, peerMs: null, speedup: null });
+  else {
     const { x: cx, y: cy } = makeBatch(CPU_BATCH, 11);
-    for (const [m0, ours] of [[vggCnn({ seed: 0 }), stepMs.base1], [dec0, stepMs.dec1]] as [tfl.LayersModel, number][]) {
+    for (const [m0, ours] of [[newModel(), stepMs.base1], [dec0, stepMs.dec1]] as [tfl.LayersModel, number][]) {
       const m = buildModel("cpu", m0 === dec0 ? (await tfl.loadLayersModel(tf.io.fromMemory(await saveTo(dec0)))) : m0);
       const t0 = performance.now(); step(m, cx, cy); const ms = (performance.now() - t0) * (BATCH / CPU_BATCH);
       summary.push({ case: `${m0 === dec0 ? "decomposed" : "baseline"} step, tfjs-cpu (one step at batch ${CPU_BATCH}, ×${BATCH / CPU_BATCH}, no warm-up)`, ours: "wasm+odecomp", peer: "tfjs-cpu", oursMs: ours, peerMs: ms, speedup: ms / ours,
@@ -262,8 +268,8 @@ export async function run(args: string[] = []): Promise<void> {
     tf.dispose([cx, cy]);
   }
   await tf.setBackend("wasm");
-  if (args.includes("--no-jax")) {
-    summary.push({ case: "jax-js (@jax-js/jax): skipped (--no-jax)", ours: "—", peer: "jax-js", oursMs: NaN, peerMs: null, speedup: null });
+  if (args.includes("--no-jax") || modelName !== "vgg") {
+    summary.push({ case: `jax-js (@jax-js/jax): skipped (${modelName !== "vgg" ? "its trainer builds the vgg CNN only" : "--no-jax"})`, ours: "—", peer: "jax-js", oursMs: NaN, peerMs: null, speedup: null });
   } else {
     // jax-js (bench/engine-jax.ts): the baseline CNN's step, jit-compiled (the first step, which
     // compiles, is timed apart), at batch JAX_BATCH scaled to 64 like tfjs-cpu: a batch-64 step
@@ -295,7 +301,7 @@ export async function run(args: string[] = []): Promise<void> {
   console.log(`uptime: ${up1}`);
   tf.dispose([x, y]);
   base.model.dispose(); dec.model.dispose();
-  await saveResults("engine", [...summary, ...rows], { quick, without, uptimeStart: up0, uptimeEnd: up1, batch: BATCH, flopRatio, fwdFlop: { baseline: base.fwdFlop, decomposed: dec.fwdFlop }, profiles: profileTables });
+  await saveResults(modelName === "vgg" ? "engine" : `engine-${modelName}`, [...summary, ...rows], { model: modelName, quick, without, uptimeStart: up0, uptimeEnd: up1, batch: BATCH, flopRatio, fwdFlop: { baseline: base.fwdFlop, decomposed: dec.fwdFlop }, profiles: profileTables });
 }
 
 /** The model's artifacts (to rebuild it on another backend with the same weights). */
