@@ -5,7 +5,9 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { lrScheduleFlag } from "../../src/cli/train.ts";
 import { UsageError } from "../../src/cli/errors.ts";
-import { run } from "./helpers.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { run, tmp } from "./helpers.ts";
 
 beforeAll(async () => { await tf.setBackend("cpu"); });
 
@@ -49,5 +51,18 @@ describe("--lr-schedule", () => {
     const p = JSON.parse(plain.out);
     expect(p.lrSchedule).toEqual({ kind: "none" });
     expect(p.epochs[0].learningRate).toBeUndefined();
+  });
+
+  it("main --lr-schedule step: the baseline and the accelerated run follow the same rates; results.json records the schedule", async () => {
+    const out = join(tmp(), "out");
+    const r = await run("main", "--out", out, "--model", "mlp", "--epochs", "4", "--at", "1", "--train-per-class", "3", "--test-per-class", "2", "--batch-size", "10",
+      "--budget", "0.3", "--warmup", "0", "--lr-schedule", "step:0.5:0.5", "--backend", "cpu", "--quiet");
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
+    expect(j.lrSchedule).toEqual({ kind: "step", milestones: [0.5], gamma: 0.5 });
+    const rates = (x: { epochs: { learningRate: number }[] }) => x.epochs.map((e) => e.learningRate);
+    // 30 images at batch 10: 3 steps per epoch, T = 12; the rate halves from step 6 (epoch 3) on.
+    expect(rates(j.baseline)).toEqual([0.001, 0.001, 0.0005, 0.0005]);
+    expect(rates(j.accelerated)).toEqual(rates(j.baseline));
   });
 });
