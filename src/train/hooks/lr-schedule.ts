@@ -28,42 +28,59 @@ export type LrSchedule =
   | { kind: "cosine"; minFactor?: number }
   | { kind: "step"; milestones?: number[]; gamma?: number };
 
-export const lrScheduleKinds = ["none", "cosine", "step"] as const;
-
 const where = "train";
+
+type Of<K extends LrSchedule["kind"]> = Extract<LrSchedule, { kind: K }>;
+
+/** One kind of schedule: its field checks (throwing an OdecompError naming the field) and its closed form. */
+interface LrScheduleKind<K extends LrSchedule["kind"]> {
+  check(s: Of<K>): void;
+  /** f(p) for p in [0, 1]. */
+  factor(s: Of<K>, p: number): number;
+}
+
+/** The schedule kinds, one entry each (adding one: its member of LrSchedule and its entry here). */
+const kinds: { readonly [K in LrSchedule["kind"]]: LrScheduleKind<K> } = {
+  none: { check() {}, factor: () => 1 },
+  cosine: {
+    check(s) {
+      if (s.minFactor !== undefined) check(typeof s.minFactor === "number" && s.minFactor >= 0 && s.minFactor <= 1, where, () => `lrSchedule.minFactor = ${String(s.minFactor)}; expected a number in [0, 1] (the final rate as a fraction of the base rate)`);
+    },
+    factor(s, p) {
+      const m = s.minFactor ?? 0;
+      return m + (1 - m) * 0.5 * (1 + Math.cos(Math.PI * p));
+    },
+  },
+  step: {
+    check(s) {
+      if (s.gamma !== undefined) check(typeof s.gamma === "number" && s.gamma > 0 && s.gamma <= 1, where, () => `lrSchedule.gamma = ${String(s.gamma)}; expected a number in (0, 1] (the factor at each milestone)`);
+      const m = s.milestones;
+      if (m !== undefined) {
+        check(Array.isArray(m) && m.length > 0 && m.every((x, i) => typeof x === "number" && x > 0 && x < 1 && (i === 0 || x > m[i - 1])), where,
+          () => `lrSchedule.milestones = ${JSON.stringify(m)}; expected a non-empty, strictly increasing list of fractions of the run in (0, 1)`);
+      }
+    },
+    factor(s, p) {
+      const k = (s.milestones ?? [0.5, 0.75]).filter((x) => x <= p).length;
+      return (s.gamma ?? 0.1) ** k;
+    },
+  },
+};
+
+/** Every schedule kind, in the table's order. */
+export const lrScheduleKinds = Object.keys(kinds) as LrSchedule["kind"][];
 
 /** Checks a schedule's fields; throws an OdecompError naming the bad one. */
 export function checkLrSchedule(s: LrSchedule): void {
   check(typeof s === "object" && s !== null, where, () => `lrSchedule = ${String(s)}; expected an object { kind: ${lrScheduleKinds.join(" | ")}, ... }`);
   const kind = (s as { kind: unknown }).kind;
-  if (!lrScheduleKinds.includes(kind as LrSchedule["kind"])) fail(where, `lrSchedule.kind = ${JSON.stringify(kind)}; expected one of ${lrScheduleKinds.join(", ")}`);
-  if (s.kind === "cosine" && s.minFactor !== undefined) {
-    check(typeof s.minFactor === "number" && s.minFactor >= 0 && s.minFactor <= 1, where, () => `lrSchedule.minFactor = ${String(s.minFactor)}; expected a number in [0, 1] (the final rate as a fraction of the base rate)`);
-  }
-  if (s.kind === "step") {
-    if (s.gamma !== undefined) check(typeof s.gamma === "number" && s.gamma > 0 && s.gamma <= 1, where, () => `lrSchedule.gamma = ${String(s.gamma)}; expected a number in (0, 1] (the factor at each milestone)`);
-    if (s.milestones !== undefined) {
-      const m = s.milestones;
-      check(Array.isArray(m) && m.length > 0 && m.every((x, i) => typeof x === "number" && x > 0 && x < 1 && (i === 0 || x > m[i - 1])), where,
-        () => `lrSchedule.milestones = ${JSON.stringify(m)}; expected a non-empty, strictly increasing list of fractions of the run in (0, 1)`);
-    }
-  }
+  if (typeof kind !== "string" || !Object.hasOwn(kinds, kind)) fail(where, `lrSchedule.kind = ${JSON.stringify(kind)}; expected one of ${lrScheduleKinds.join(", ")}`);
+  (kinds[s.kind] as LrScheduleKind<LrSchedule["kind"]>).check(s);
 }
 
 /** The schedule's factor f(p) at progress p (clamped to [0, 1]). */
 export function lrFactor(s: LrSchedule, progress: number): number {
-  const p = Math.min(1, Math.max(0, progress));
-  switch (s.kind) {
-    case "none": return 1;
-    case "cosine": {
-      const m = s.minFactor ?? 0;
-      return m + (1 - m) * 0.5 * (1 + Math.cos(Math.PI * p));
-    }
-    case "step": {
-      const k = (s.milestones ?? [0.5, 0.75]).filter((x) => x <= p).length;
-      return (s.gamma ?? 0.1) ** k;
-    }
-  }
+  return (kinds[s.kind] as LrScheduleKind<LrSchedule["kind"]>).factor(s, Math.min(1, Math.max(0, progress)));
 }
 
 /** Epochs a schedule plans to train: its train and auto phases' epochs (an early-stopping phase counts its maximum). */
