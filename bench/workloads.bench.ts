@@ -26,7 +26,8 @@
 //             convs make it slow per FLOP), so one seed ≈ 45 min at load 8.
 // Flags: --seeds=1,2,3 --workloads=main --epochs= --at= --auto-at= --train-per-class= --test-per-class=
 // --final-test-per-class=1000 --keep=0.4 --schedules=decompose-at,auto --threads=auto (as npm start)
-// --batch-size=64 --lr=0.001 --warmup=30 --full --tag=NAME (results in workloads-NAME.json);
+// --batch-size=64 --lr=0.001 --warmup=30 --lr-schedule=none|cosine[:min]|step[:fractions[:gamma]] (TrainOptions.lrSchedule,
+// the same for every run, baseline and accelerated; default none = constant) --full --tag=NAME (results in workloads-NAME.json);
 // --quick: main only, 20 / 10 per class, 2 epochs, one seed, no full-test evaluation.
 // Results: bench/results/workloads.json — every seed's runs (per-epoch train seconds, their ratio to the
 // baseline's same epoch, accuracies, the decomposition point, auto's decisions) with os.loadavg before and
@@ -46,6 +47,7 @@ import { fittedTimer } from "../src/train/auto.ts";
 import { tfjsTimer } from "../src/models/timing.ts";
 import { CachedTimer } from "../src/compress/timecost.ts";
 import type { CompressOptions } from "../src/compress/plan.ts";
+import { lrScheduleFlag, lrScheduleText } from "../src/cli/train.ts";
 import { isQuick, printTable, saveResults, type Row } from "./lib.ts";
 
 const flag = (args: string[], name: string, dflt: string) => args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? dflt;
@@ -81,6 +83,7 @@ export async function run(args: string[] = []): Promise<void> {
   for (const s of schedules) if (s !== "decompose-at" && s !== "auto") throw new Error(`workloads: unknown schedule '${s}'; expected decompose-at and/or auto`);
   const batchSize = Number(flag(args, "batch-size", "64")), lr = Number(flag(args, "lr", "0.001")), warmup = Number(flag(args, "warmup", "30"));
   const keep = Number(flag(args, "keep", "0.4"));
+  const lrSchedule = lrScheduleFlag(flag(args, "lr-schedule", "none"));
   const finalTestPerClass = Number(flag(args, "final-test-per-class", quick ? "0" : "1000"));
   const threads = flag(args, "threads", "auto");
   const tag = flag(args, "tag", "");
@@ -109,14 +112,14 @@ export async function run(args: string[] = []): Promise<void> {
       ...(schedules.includes("decompose-at") ? { "decompose-at": decomposeAtEpoch({ epochs: o.epochs, at: o.at, plan }) } : {}),
       ...(schedules.includes("auto") ? { auto: auto({ epochs: o.epochs, convergence: { maxEpochs: o.autoAt, minEpochs: Math.min(1, o.autoAt) }, plan: { select: { kind: "stable" }, budget: keep, timer: fittedTimer(new CachedTimer(tfjsTimer())) } }) } : {}),
     });
-    const setup = `${name}: model ${w.model}, Fashion-MNIST ${data.train.count} train / ${data.test.count} test per epoch${fullTest ? ` + final on ${fullTest.count}` : ""}, ${w.epochs} epochs, decompose-at ${w.at} (keep ${keep} of FLOPs, HOOI, warm-up ${warmup}), auto switch by ${w.autoAt}, batch ${batchSize}, Adam ${lr}${w.augment ? `, augment pad ${w.augment.pad} + flip` : ""}; wasm + odecomp kernels, ${getThreads()} thread(s); seeds ${seeds.join(",")}`;
+    const setup = `${name}: model ${w.model}, Fashion-MNIST ${data.train.count} train / ${data.test.count} test per epoch${fullTest ? ` + final on ${fullTest.count}` : ""}, ${w.epochs} epochs, decompose-at ${w.at} (keep ${keep} of FLOPs, HOOI, warm-up ${warmup}), auto switch by ${w.autoAt}, batch ${batchSize}, Adam ${lr}${lrSchedule.kind === "none" ? "" : ` with ${lrScheduleText(lrSchedule)} (every run)`}${w.augment ? `, augment pad ${w.augment.pad} + flip` : ""}; wasm + odecomp kernels, ${getThreads()} thread(s); seeds ${seeds.join(",")}`;
     console.log(`\nworkloads ${setup}`);
 
     // Warm-up pass, not measured: JIT, kernel set-up and heap growth otherwise land on whichever run goes first.
     {
       const tiny = await loadFashionMnist({ trainPerClass: 6, testPerClass: 2 });
       const s = makeSchedules({ epochs: 2, at: 1, autoAt: 1 });
-      const runs = Object.entries(s).map(([n, schedule]): AlternatedRun => ({ name: n, model: referenceModels[w.model]({ seed: 0 }), schedule, options: { batchSize, seed: 0, warmupSteps: warmup } }));
+      const runs = Object.entries(s).map(([n, schedule]): AlternatedRun => ({ name: n, model: referenceModels[w.model]({ seed: 0 }), schedule, options: { batchSize, seed: 0, warmupSteps: warmup, lrSchedule } }));
       const r = await trainAlternated(tiny, runs);
       r.runs.forEach((x, i) => { if (x.result.model !== runs[i].model) x.result.model.dispose(); runs[i].model.dispose(); });
     }
@@ -128,8 +131,8 @@ export async function run(args: string[] = []): Promise<void> {
       const runs = rotated.map(([n, schedule]): AlternatedRun => ({
         name: n, model: referenceModels[w.model]({ seed }), schedule,
         options: {
-          batchSize, seed, warmupSteps: warmup, augment: w.augment, optimizer: () => tf.train.adam(lr),
-          onEpochEnd: (e) => console.log(`  ${name} seed ${seed} ${n.padEnd(12)} epoch ${e.epoch} (${e.label}) ${e.trainSeconds.toFixed(1)} s train, acc ${(100 * e.accuracy).toFixed(2)}%, load ${fmtLoad(load())}`),
+          batchSize, seed, warmupSteps: warmup, lrSchedule, augment: w.augment, optimizer: () => tf.train.adam(lr),
+          onEpochEnd: (e) => console.log(`  ${name} seed ${seed} ${n.padEnd(12)} epoch ${e.epoch} (${e.label}) ${e.trainSeconds.toFixed(1)} s train, acc ${(100 * e.accuracy).toFixed(2)}%${e.learningRate !== undefined ? `, lr ${e.learningRate.toExponential(2)}` : ""}, load ${fmtLoad(load())}`),
         },
       }));
       const loadBefore = load();
@@ -181,13 +184,13 @@ export async function run(args: string[] = []): Promise<void> {
         extra: { "wall speed-up": mean(wall), "acc %": mean(perSeed.map((s) => 100 * accOf(s.results[n]))), "Δacc pts": mean(dacc), "Δacc range": `${Math.min(...dacc).toFixed(2)}..${Math.max(...dacc).toFixed(2)}`, "speed-up range": `${Math.min(...sp).toFixed(2)}..${Math.max(...sp).toFixed(2)}` } });
     }
     saved.push({
-      workload: name, setup, sizes: { ...w, keep, batchSize, lr, warmup, finalTestPerClass, threads: getThreads() },
+      workload: name, setup, sizes: { ...w, keep, batchSize, lr, lrSchedule, warmup, finalTestPerClass, threads: getThreads() },
       seeds: perSeed.map((s) => ({
         seed: s.seed, loadBefore: s.loadBefore, loadAfter: s.loadAfter,
         runs: Object.fromEntries(Object.entries(s.results).map(([n, x]) => [n, {
           schedule: x.result.schedule, trainSeconds: x.result.trainSeconds, wallSeconds: x.held, finalAccuracySubset: x.result.final.accuracy, finalAccuracyFullTest: x.fullAccuracy,
           params: x.result.final.params, forwardFlops: x.result.final.forwardFlops,
-          epochs: x.result.epochs.map((e) => ({ epoch: e.epoch, label: e.label, trainSeconds: e.trainSeconds, evalSeconds: e.evalSeconds, accuracy: e.accuracy, loss: e.loss, ratioToBaseline: s.results.baseline.result.epochs[e.epoch - 1] ? s.results.baseline.result.epochs[e.epoch - 1].trainSeconds / e.trainSeconds : null })),
+          epochs: x.result.epochs.map((e) => ({ epoch: e.epoch, label: e.label, trainSeconds: e.trainSeconds, evalSeconds: e.evalSeconds, accuracy: e.accuracy, loss: e.loss, ...(e.learningRate !== undefined ? { learningRate: e.learningRate } : {}), ratioToBaseline: s.results.baseline.result.epochs[e.epoch - 1] ? s.results.baseline.result.epochs[e.epoch - 1].trainSeconds / e.trainSeconds : null })),
           phases: x.result.phases.map(({ plan: _p, auto: _a, report: _r, ...p }) => p),
           ...(x.result.auto ? { auto: { switchEpoch: x.result.auto.switchEpoch, reason: x.result.auto.reason, accuracyBefore: x.result.auto.accuracyBefore, accuracyAfter: x.result.auto.accuracyAfter,
             decisions: x.result.auto.plan?.decisions.map((dd) => ({ layer: dd.layer, action: dd.action, method: dd.method, ranks: dd.ranks, denseCost: dd.denseCost, factorizedCost: dd.factorizedCost, why: dd.why })) } } : {}),

@@ -32,6 +32,7 @@ function trainingOptions(c: Command): Command {
     .option("--lr <rate>", "Adam learning rate", "0.001")
     .option("--seed <n>", "seed", "0")
     .option("--warmup <steps>", "after each decomposition, ramp the rebuilt Adam's learning rate up over this many steps", "30")
+    .option("--lr-schedule <kind>", "learning rate over the whole run, the baseline's and the accelerated alike: none (constant), cosine[:<final factor>] (decay to 0 by default), step[:<fractions>[:<factor>]] (×0.1 at 0.5,0.75 of the run by default)", "none")
     .option("--backend <name>", "wasm (with odecomp kernels) or cpu", "wasm")
     .option("--quiet", "no progress output")
     .option("--json", "machine-readable output");

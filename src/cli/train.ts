@@ -13,6 +13,8 @@ import { checkOut, claimOut, releaseOut, writeClaimed, writeOut, type Files } fr
 import { renderAutoReport, renderReport, type ReportData, type RunPoint } from "./report.ts";
 import { dataJSON, loadLine, preprocessFlag } from "./finetune.ts";
 import type { Preprocess } from "../data/preprocess.ts";
+import { checkLrSchedule, type LrSchedule } from "../train/hooks/lr-schedule.ts";
+import { OdecompError } from "../core/errors.ts";
 
 export const DATASETS = ["mnist", "fashion-mnist"] as const;
 export const MODELS = ["mlp", "vgg", "resnet", "wide-vgg", "resnet20"] as const;
@@ -21,7 +23,7 @@ export const SCHEDULES = ["baseline", "decompose-at", "pretrain", "fading", "inc
 export interface TrainFlags extends SelectFlags {
   dataset: string; data?: string; model: string; schedule: string;
   epochs: string; at?: string; reconstructAt?: string; rank?: string; layers?: string;
-  batchSize: string; trainPerClass?: string; testPerClass?: string; seed: string; lr: string; warmup: string;
+  batchSize: string; trainPerClass?: string; testPerClass?: string; seed: string; lr: string; warmup: string; lrSchedule?: string;
   backend: string; out?: string; json?: boolean; force?: boolean; quiet?: boolean; cost?: string; preprocess?: string;
 }
 
@@ -35,6 +37,34 @@ async function costModel(kind: string | undefined): Promise<LayerTimer> {
   const { tfjsTimer } = await import("../models/timing.ts");
   const { CachedTimer } = await import("../compress/timecost.ts");
   return fittedTimer(new CachedTimer(tfjsTimer()));
+}
+
+const LR_SCHEDULE_USAGE = "none, cosine, cosine:<final factor in [0, 1]>, step or step:<increasing fractions of the run in (0, 1), e.g. 0.5,0.75>[:<factor in (0, 1], default 0.1>]";
+
+/**
+ * --lr-schedule (train and main): none (default), cosine[:<min factor>] or step[:<milestones>[:<gamma>]] →
+ * TrainOptions.lrSchedule, checked here so a bad value is a usage error naming the flag.
+ */
+export function lrScheduleFlag(v: string | undefined): LrSchedule {
+  const bad = (why?: string) => new UsageError(`--lr-schedule is '${v}'${why ? ` (${why})` : ""}; expected ${LR_SCHEDULE_USAGE}`);
+  const parts = (v ?? "none").split(":");
+  const number = (x: string) => { const n = x.trim() === "" ? NaN : Number(x); if (!Number.isFinite(n)) throw bad(`'${x}' is not a number`); return n; };
+  let s: LrSchedule;
+  if (parts[0] === "none" && parts.length === 1) s = { kind: "none" };
+  else if (parts[0] === "cosine" && parts.length <= 2) s = parts.length === 2 ? { kind: "cosine", minFactor: number(parts[1]) } : { kind: "cosine" };
+  else if (parts[0] === "step" && parts.length <= 3) {
+    s = { kind: "step" };
+    if (parts.length >= 2) s.milestones = parts[1].split(",").map(number);
+    if (parts.length === 3) s.gamma = number(parts[2]);
+  } else throw bad();
+  // The ranges are the ones the usage line states, so the API's message (naming lrSchedule's fields) is not repeated.
+  try { checkLrSchedule(s); } catch (e) { if (e instanceof OdecompError) throw bad(); throw e; }
+  return s;
+}
+
+/** The schedule as the reports print it. */
+export function lrScheduleText(s: LrSchedule): string {
+  return s.kind === "none" ? "constant" : s.kind === "cosine" ? `cosine decay to ${s.minFactor ?? 0}× over the run` : `×${s.gamma ?? 0.1} at ${(s.milestones ?? [0.5, 0.75]).join(", ")} of the run`;
 }
 
 function pick<T extends string>(name: string, v: string, list: readonly T[]): T {
@@ -99,7 +129,7 @@ export interface Run {
 }
 
 /** train() with progress, wall-clock points per epoch and the decomposition point. */
-export async function runSchedule(name: string, model: tfl.LayersModel, data: Parameters<typeof train>[1], schedule: Schedule, o: { batchSize: number; seed: number; lr: number; warmupSteps?: number; quiet?: boolean; preprocess?: Preprocess }): Promise<Run> {
+export async function runSchedule(name: string, model: tfl.LayersModel, data: Parameters<typeof train>[1], schedule: Schedule, o: { batchSize: number; seed: number; lr: number; warmupSteps?: number; lrSchedule?: LrSchedule; quiet?: boolean; preprocess?: Preprocess }): Promise<Run> {
   const total = schedule.phases.reduce((s, p) => s + (p.kind === "train" || p.kind === "auto" ? p.epochs : 0), 0);
   const bar = progress(total, name.padEnd(12), { quiet: o.quiet });
   const points: RunPoint[] = [];
@@ -108,7 +138,7 @@ export async function runSchedule(name: string, model: tfl.LayersModel, data: Pa
   let done = 0;
   try {
     const result = await train(model, data, schedule, {
-      batchSize: o.batchSize, seed: o.seed, warmupSteps: o.warmupSteps, optimizer: () => tf.train.adam(o.lr), preprocess: o.preprocess,
+      batchSize: o.batchSize, seed: o.seed, warmupSteps: o.warmupSteps, optimizer: () => tf.train.adam(o.lr), preprocess: o.preprocess, lrSchedule: o.lrSchedule,
       onEpochEnd: (r) => {
         done++;
         points.push({ run: name, epoch: r.epoch, seconds: (performance.now() - t0) / 1000, accuracy: r.accuracy });
@@ -173,6 +203,7 @@ export async function cmdTrain(f: TrainFlags, io: CliIO): Promise<number> {
   pick("--schedule", f.schedule, SCHEDULES);
   const backend = pick("--backend", f.backend, ["wasm", "cpu"] as const);
   const preprocess = preprocessFlag(f.preprocess);
+  const lrSchedule = lrScheduleFlag(f.lrSchedule);
   const batchSize = num("--batch-size", f.batchSize, 1, 65536, true), seed = num("--seed", f.seed, 0, 2 ** 31, true), lr = num("--lr", f.lr, 1e-8, 10), warmupSteps = num("--warmup", f.warmup, 0, 1e6, true);
   const trainPerClass = f.trainPerClass !== undefined ? num("--train-per-class", f.trainPerClass, 1, 1e6, true) : undefined;
   const testPerClass = f.testPerClass !== undefined ? num("--test-per-class", f.testPerClass, 1, 1e6, true) : undefined;
@@ -185,14 +216,14 @@ export async function cmdTrain(f: TrainFlags, io: CliIO): Promise<number> {
   // --out is claimed as compress claims it (never the input model's folder), and given up if training fails
   const claim = f.out ? await claimOut(f.out, own ? [f.model] : [], !!f.force) : null;
   for (const n of claim?.notes ?? []) io.err(`odecomp: ${n}`);
-  const run = await runSchedule(schedule.name, model, data, schedule, { batchSize, seed, lr, warmupSteps, quiet: f.quiet || f.json, preprocess })
+  const run = await runSchedule(schedule.name, model, data, schedule, { batchSize, seed, lr, warmupSteps, lrSchedule, quiet: f.quiet || f.json, preprocess })
     .catch(async (e) => { model.dispose(); if (claim) await releaseOut(claim); throw e; });
   try {
     const auto = run.result.auto;
     const extra: Record<string, string> = run.planText ? { "plan.txt": run.planText + "\n" } : {};
-    if (auto) extra["report.html"] = await renderAutoReport(`odecomp train: ${f.model} on ${spec}, ${run.result.schedule}`, `backend ${tf.getBackend()}, seed ${seed}, batch ${batchSize}, lr ${lr}, preprocess ${JSON.stringify(preprocess)}, ${data.train.count} training / ${data.test.count} test images`, { epochs: run.result.epochs, auto });
+    if (auto) extra["report.html"] = await renderAutoReport(`odecomp train: ${f.model} on ${spec}, ${run.result.schedule}`, `backend ${tf.getBackend()}, seed ${seed}, batch ${batchSize}, lr ${lr} (${lrScheduleText(lrSchedule)}), preprocess ${JSON.stringify(preprocess)}, ${data.train.count} training / ${data.test.count} test images`, { epochs: run.result.epochs, auto });
     // the data and preprocessing go with the model (train.json), so evaluating it later uses the same mapping
-    const summary = { command: "train", backend: tf.getBackend(), dataset: spec, data: { spec, ...dataJSON(report) }, preprocess, model: f.model, ...runJSON(run) };
+    const summary = { command: "train", backend: tf.getBackend(), dataset: spec, data: { spec, ...dataJSON(report) }, preprocess, lr, lrSchedule, warmupSteps, model: f.model, ...runJSON(run) };
     extra["train.json"] = JSON.stringify(summary, null, 2);
     if (claim) await writeClaimed(claim, await modelFiles("", run.result.model, extra));
     if (f.json) io.out(JSON.stringify(summary, null, 2));
@@ -219,7 +250,7 @@ export async function cmdTrain(f: TrainFlags, io: CliIO): Promise<number> {
 
 export interface MainFlags extends SelectFlags {
   full?: boolean; out: string; epochs?: string; at?: string; trainPerClass?: string; testPerClass?: string; schedule?: string; cost?: string;
-  batchSize: string; seed: string; lr: string; warmup: string; model: string; backend: string; json?: boolean; quiet?: boolean;
+  batchSize: string; seed: string; lr: string; warmup: string; lrSchedule?: string; model: string; backend: string; json?: boolean; quiet?: boolean;
 }
 
 /** Sizes: default ≈ 5 min on 2 cores; --full = all of Fashion-MNIST. */
@@ -245,6 +276,7 @@ export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
   const backend = pick("--backend", f.backend, ["wasm", "cpu"] as const);
   const batchSize = num("--batch-size", f.batchSize, 1, 65536, true), seed = num("--seed", f.seed, 0, 2 ** 31, true), lr = num("--lr", f.lr, 1e-8, 10), warmupSteps = num("--warmup", f.warmup, 0, 1e6, true);
   const scheduleKind = pick("--schedule", f.schedule ?? "decompose-at", ["auto", "decompose-at"] as const);
+  const lrSchedule = lrScheduleFlag(f.lrSchedule);
   const plan: CompressOptions = compressOptions(f);
   const userSelect = plan.select;
   if (!plan.select) plan.select = { kind: "budget", keep: 0.4, metric: "flops" };
@@ -263,8 +295,8 @@ export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
 
   {
     const m1 = buildModel(modelKind, seed), m2 = buildModel(modelKind, seed);
-    const base = await runSchedule("baseline", m1, data, baseline({ epochs: s.epochs }), { batchSize, seed, lr, warmupSteps, quiet: f.quiet || f.json });
-    const acc = await runSchedule(scheduleKind, m2, data, accSchedule, { batchSize, seed, lr, warmupSteps, quiet: f.quiet || f.json });
+    const base = await runSchedule("baseline", m1, data, baseline({ epochs: s.epochs }), { batchSize, seed, lr, warmupSteps, lrSchedule, quiet: f.quiet || f.json });
+    const acc = await runSchedule(scheduleKind, m2, data, accSchedule, { batchSize, seed, lr, warmupSteps, lrSchedule, quiet: f.quiet || f.json });
     try {
       const rows = [base, acc].map((r) => {
         const speed = base.result.trainSeconds / r.result.trainSeconds;
@@ -291,7 +323,7 @@ export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
       const d = acc.decomposedAt as Run["decomposedAt"];
       const report: ReportData = {
         title: "odecomp: accelerated training on Fashion-MNIST",
-        setup: `Fashion-MNIST subset: ${data.train.count} training / ${data.test.count} test images; reference CNN '${modelKind}'; ${s.epochs} epochs, batch ${batchSize}, Adam lr ${lr}, seed ${seed}; ${scheduleKind === "auto" ? `${acc.result.schedule}, ${JSON.stringify(accSchedule.phases[0])}` : `decompose after epoch ${s.at} with ${JSON.stringify(plan)}`}; tfjs ${backend} backend${backend === "wasm" ? " with odecomp kernels registered" : ""}; ${new Date().toISOString()}.`,
+        setup: `Fashion-MNIST subset: ${data.train.count} training / ${data.test.count} test images; reference CNN '${modelKind}'; ${s.epochs} epochs, batch ${batchSize}, Adam lr ${lr} (${lrScheduleText(lrSchedule)}), seed ${seed}; ${scheduleKind === "auto" ? `${acc.result.schedule}, ${JSON.stringify(accSchedule.phases[0])}` : `decompose after epoch ${s.at} with ${JSON.stringify(plan)}`}; tfjs ${backend} backend${backend === "wasm" ? " with odecomp kernels registered" : ""}; ${new Date().toISOString()}.`,
         runs: [base, acc].map((r) => ({ name: r.points[0]?.run ?? "", schedule: r.result.schedule, seconds: r.result.totalSeconds, trainSeconds: r.result.trainSeconds, accuracy: r.result.final.accuracy, params: r.result.final.params, forwardFlops: r.result.final.forwardFlops })),
         points: [...base.points, ...acc.points],
         decomposition: d ? { run: scheduleKind, seconds: d.seconds, epoch: d.epoch, accuracyBefore: d.accuracyBefore, accuracyAfter: d.accuracyAfter } : null,
@@ -302,11 +334,11 @@ export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
       };
       await writeOut(f.out, [
         ["report.html", await renderReport(report)],
-        ["results.json", JSON.stringify({ sizes: s, baseline: runJSON(base), accelerated: runJSON(acc), predictor }, null, 2)],
+        ["results.json", JSON.stringify({ sizes: s, lrSchedule, baseline: runJSON(base), accelerated: runJSON(acc), predictor }, null, 2)],
         ...await modelFiles("compressed/", acc.result.model, { "plan.txt": report.planText + "\n" }),
         [".odecomp-main", "written by odecomp main\n"],
       ]);
-      if (f.json) io.out(JSON.stringify({ command: "main", sizes: s, table: rows, speedupTrain: base.result.trainSeconds / acc.result.trainSeconds, speedupWallClock: base.result.totalSeconds / acc.result.totalSeconds, accuracyDropPoints: drop, out: f.out }, null, 2));
+      if (f.json) io.out(JSON.stringify({ command: "main", sizes: s, lrSchedule, table: rows, speedupTrain: base.result.trainSeconds / acc.result.trainSeconds, speedupWallClock: base.result.totalSeconds / acc.result.totalSeconds, accuracyDropPoints: drop, out: f.out }, null, 2));
       else {
         io.out(summary);
         io.out(`\nwrote ${f.out}/report.html, ${f.out}/compressed/ (model.json, weights.bin, plan.txt), ${f.out}/results.json`);

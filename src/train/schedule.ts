@@ -10,8 +10,8 @@
 //   compress/reconstruct) · decomposeAtEpoch (Elhoushi).
 // `train(model, data, schedule, options)` runs each phase by its kind's runner
 // (src/train/phases/, one table) in the custom loop (src/train/loop.ts), with
-// hooks around the steps and epochs (src/train/hooks/: warm-up, fading, early
-// stopping, and the caller's); it reports progress through callbacks and
+// hooks around the steps and epochs (src/train/hooks/: learning-rate schedule,
+// warm-up, fading, early stopping, and the caller's); it reports progress through callbacks and
 // returns wall-clock time per phase, parameters, FLOPs and test accuracy per
 // epoch. Every change of architecture goes through one step
 // (ScheduleRun.changeArchitecture), which also rebuilds the optimizer.
@@ -26,6 +26,7 @@ import { svdPairOf } from "./factorize.ts";
 import type { RankPoint, StopDecision } from "./predictor.ts";
 import type { CompressOptions, Plan } from "../compress/plan.ts";
 import type { TrainHook } from "./hooks/hook.ts";
+import { plannedEpochs, type LrSchedule } from "./hooks/lr-schedule.ts";
 import { phaseRunner } from "./phases/index.ts";
 import { ScheduleRun } from "./phases/run.ts";
 import type { AutoPlanOptions, AutoRecord, ConvergenceOptions } from "./auto.ts";
@@ -240,6 +241,8 @@ export interface EpochRecord {
   trainFlops: number;
   /** Learning-curve prediction made after this epoch (phases with earlyStop). */
   prediction?: StopDecision;
+  /** With a learning-rate schedule (TrainOptions.lrSchedule): the rate of the epoch's last step. */
+  learningRate?: number;
 }
 
 export interface PhaseRecord {
@@ -290,11 +293,22 @@ export interface TrainOptions {
    * Needs an optimizer with a numeric `learningRate` field (Adam, Adamax, RMSProp, Adagrad...; SGD via setLearningRate).
    */
   warmupSteps?: number;
+  /**
+   * Learning-rate schedule over the whole run (src/train/hooks/lr-schedule.ts; default none: the
+   * optimizer's constant rate): the rate of global step t is base · f(t/T), T = the schedule's planned
+   * epochs (train and auto phases; early-stopping phases count their maximum) × steps per epoch, base the
+   * optimizer's own rate. `{ kind: "cosine", minFactor? }` decays from base to minFactor·base (default 0);
+   * `{ kind: "step", milestones?, gamma? }` multiplies by gamma (0.1) at each milestone (fractions of the run,
+   * default [0.5, 0.75]). An optimizer rebuilt after an architecture change continues at the scheduled
+   * rate, and the warm-up ramps to it. Needs an optimizer with a numeric `learningRate` (as warmupSteps).
+   * Each EpochRecord then carries `learningRate`.
+   */
+  lrSchedule?: LrSchedule;
   onEpochEnd?: (record: EpochRecord) => void | Promise<void>;
   onPhaseEnd?: (record: PhaseRecord) => void | Promise<void>;
   /**
    * More hooks into the loop (src/train/hooks/hook.ts), called in this order after the built-in ones
-   * (warm-up, fading, early stopping): at each phase's begin and end, before and after every optimizer
+   * (learning-rate schedule, warm-up, fading, early stopping): at each phase's begin and end, before and after every optimizer
    * step, for an extra loss term inside the gradient tape, at each epoch's end (return true to end the
    * train phase) and after each architecture change. E.g. a distillation loss, a weight decay, a
    * custom stopping rule or a logger:
@@ -327,7 +341,7 @@ export interface TrainResult {
 export async function train(model: tfl.LayersModel, data: TrainData, schedule: Schedule, options: TrainOptions = {}): Promise<TrainResult> {
   check(schedule && Array.isArray(schedule.phases) && schedule.phases.length > 0, "train", () => "schedule has no phases; expected { name, phases: [...] }");
   const runners = schedule.phases.map(phaseRunner);
-  const run = new ScheduleRun(model, data, options);
+  const run = new ScheduleRun(model, data, options, plannedEpochs(schedule.phases));
   try {
     for (const [index, phase] of schedule.phases.entries()) await run.runPhase(index, phase, runners[index]);
   } catch (e) {

@@ -1,8 +1,8 @@
 // Hooks into a schedule run: the extension points of `train()`'s loop, called in list order the way
 // tfjs-layers' `fitLoop` calls its `CallbackList` — but inside odecomp's own loop (src/train/loop.ts),
 // so a hook can also add a term to the loss inside the gradient tape, which a tfjs-layers callback
-// cannot. Warm-up, rank fading and early stopping are hooks (the other files here); `TrainOptions.hooks`
-// appends more after them.
+// cannot. The learning-rate schedule, warm-up, rank fading and early stopping are hooks (the other files
+// here); `TrainOptions.hooks` appends more after them.
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import type { Batch } from "../batches.ts";

@@ -14,6 +14,8 @@ import { earlyStopHook } from "../hooks/early-stop.ts";
 import { fadingHook } from "../hooks/fading.ts";
 import { HookList, type HookContext, type TrainHook } from "../hooks/hook.ts";
 import { warmupHook } from "../hooks/warmup.ts";
+import { lrScheduleHook } from "../hooks/lr-schedule.ts";
+import { batchCount } from "../batches.ts";
 import { resolvePreprocess, type Preprocess } from "../../data/preprocess.ts";
 
 export const where = "train";
@@ -62,15 +64,18 @@ export class ScheduleRun {
   private readonly evalOptions: { batchSize: number; layout: "flat" | "image"; preprocess: Preprocess };
   private readonly t0 = performance.now();
 
-  constructor(readonly input: tfl.LayersModel, readonly data: TrainData, readonly options: TrainOptions) {
+  /** `plannedEpochs`: the epochs the schedule will train at most (the learning-rate schedule spans them). */
+  constructor(readonly input: tfl.LayersModel, readonly data: TrainData, readonly options: TrainOptions, plannedEpochs = 0) {
     this.batchSize = options.batchSize ?? 64;
     this.seed = options.seed ?? 0;
     check(Number.isInteger(this.batchSize) && this.batchSize >= 1, where, () => `batchSize = ${this.batchSize}; expected a positive integer`);
     this.makeOptimizer = options.optimizer ?? (() => tf.train.adam(1e-3));
     const extra = options.hooks ?? [];
     check(Array.isArray(extra) && extra.every((h) => typeof h === "object" && h !== null), where, () => `hooks = ${String(options.hooks)}; expected an array of hook objects`);
-    // Built-ins first, so the caller's hooks see what they did (the learning rate, a prediction...).
-    this.hooks = new HookList([warmupHook(options.warmupSteps ?? 0), fadingHook(), earlyStopHook(), ...extra as TrainHook[]]);
+    // Built-ins first, so the caller's hooks see what they did (the learning rate, a prediction...); the
+    // schedule before the warm-up, whose ramp (to the scheduled rate) overrides it while it lasts.
+    const lr = lrScheduleHook(options.lrSchedule, options.lrSchedule && options.lrSchedule.kind !== "none" ? plannedEpochs * batchCount(data.train, this.batchSize) : 0);
+    this.hooks = new HookList([lr, warmupHook(options.warmupSteps ?? 0, lr.factor), fadingHook(), earlyStopHook(), ...extra as TrainHook[]]);
     this.layout = options.layout ?? ((input.inputs[0].shape.length === 4) ? "image" : "flat");
     this.preprocess = resolvePreprocess(options.preprocess);
     this.evalOptions = { batchSize: options.evalBatchSize ?? 1000, layout: this.layout, preprocess: this.preprocess };
