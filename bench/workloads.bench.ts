@@ -25,7 +25,8 @@
 //             augmentation. Measured at load 8: ≈ 10–14 img/s (300 images in 21–33 s; BN and the narrow
 //             convs make it slow per FLOP), so one seed ≈ 45 min at load 8.
 // Flags: --seeds=1,2,3 --workloads=main --epochs= --at= --auto-at= --train-per-class= --test-per-class=
-// --final-test-per-class=1000 --keep=0.4 --schedules=decompose-at,auto --threads=auto (as npm start)
+// --final-test-per-class=1000 --keep=0.4 --auto-keep=(--keep) --auto-cost=measured|flops (auto's cost model: the measured
+// forward + backward time, or FLOPs — deterministic, so the plan cannot move with the load) --schedules=decompose-at,auto --threads=auto (as npm start)
 // --batch-size=64 --lr=0.001 --warmup=30 --lr-schedule=none|cosine[:min]|step[:fractions[:gamma]] (TrainOptions.lrSchedule,
 // the same for every run, baseline and accelerated; default none = constant) --full --tag=NAME (results in workloads-NAME.json);
 // --quick: main only, 20 / 10 per class, 2 epochs, one seed, no full-test evaluation.
@@ -43,7 +44,7 @@ import { referenceModels, type ReferenceModel } from "../src/train/models.ts";
 import { evaluate } from "../src/train/loop.ts";
 import { auto, baseline, decomposeAtEpoch, type Schedule, type TrainResult } from "../src/train/schedule.ts";
 import { epochRatios, trainAlternated, type AlternatedRun } from "../src/train/alternate.ts";
-import { fittedTimer } from "../src/train/auto.ts";
+import { fittedTimer, flopsTimer } from "../src/train/auto.ts";
 import { tfjsTimer } from "../src/models/timing.ts";
 import { CachedTimer } from "../src/compress/timecost.ts";
 import type { CompressOptions } from "../src/compress/plan.ts";
@@ -83,6 +84,9 @@ export async function run(args: string[] = []): Promise<void> {
   for (const s of schedules) if (s !== "decompose-at" && s !== "auto") throw new Error(`workloads: unknown schedule '${s}'; expected decompose-at and/or auto`);
   const batchSize = Number(flag(args, "batch-size", "64")), lr = Number(flag(args, "lr", "0.001")), warmup = Number(flag(args, "warmup", "30"));
   const keep = Number(flag(args, "keep", "0.4"));
+  const autoKeep = Number(flag(args, "auto-keep", String(keep)));
+  const autoCost = flag(args, "auto-cost", "measured");
+  if (autoCost !== "measured" && autoCost !== "flops") throw new Error(`workloads: --auto-cost=${autoCost}; expected measured or flops`);
   const lrSchedule = lrScheduleFlag(flag(args, "lr-schedule", "none"));
   const finalTestPerClass = Number(flag(args, "final-test-per-class", quick ? "0" : "1000"));
   const threads = flag(args, "threads", "auto");
@@ -110,9 +114,9 @@ export async function run(args: string[] = []): Promise<void> {
     const makeSchedules = (o: { epochs: number; at: number; autoAt: number }): Record<string, Schedule> => ({
       baseline: baseline({ epochs: o.epochs }),
       ...(schedules.includes("decompose-at") ? { "decompose-at": decomposeAtEpoch({ epochs: o.epochs, at: o.at, plan }) } : {}),
-      ...(schedules.includes("auto") ? { auto: auto({ epochs: o.epochs, convergence: { maxEpochs: o.autoAt, minEpochs: Math.min(1, o.autoAt) }, plan: { select: { kind: "stable" }, budget: keep, timer: fittedTimer(new CachedTimer(tfjsTimer())) } }) } : {}),
+      ...(schedules.includes("auto") ? { auto: auto({ epochs: o.epochs, convergence: { maxEpochs: o.autoAt, minEpochs: Math.min(1, o.autoAt) }, plan: { select: { kind: "stable" }, budget: autoKeep, timer: autoCost === "flops" ? flopsTimer : fittedTimer(new CachedTimer(tfjsTimer())) } }) } : {}),
     });
-    const setup = `${name}: model ${w.model}, Fashion-MNIST ${data.train.count} train / ${data.test.count} test per epoch${fullTest ? ` + final on ${fullTest.count}` : ""}, ${w.epochs} epochs, decompose-at ${w.at} (keep ${keep} of FLOPs, HOOI, warm-up ${warmup}), auto switch by ${w.autoAt}, batch ${batchSize}, Adam ${lr}${lrSchedule.kind === "none" ? "" : ` with ${lrScheduleText(lrSchedule)} (every run)`}${w.augment ? `, augment pad ${w.augment.pad} + flip` : ""}; wasm + odecomp kernels, ${getThreads()} thread(s); seeds ${seeds.join(",")}`;
+    const setup = `${name}: model ${w.model}, Fashion-MNIST ${data.train.count} train / ${data.test.count} test per epoch${fullTest ? ` + final on ${fullTest.count}` : ""}, ${w.epochs} epochs, decompose-at ${w.at} (keep ${keep} of FLOPs, HOOI, warm-up ${warmup}), auto switch by ${w.autoAt} (budget ${autoKeep}, ${autoCost === "flops" ? "FLOP" : "measured"} cost model), batch ${batchSize}, Adam ${lr}${lrSchedule.kind === "none" ? "" : ` with ${lrScheduleText(lrSchedule)} (every run)`}${w.augment ? `, augment pad ${w.augment.pad} + flip` : ""}; wasm + odecomp kernels, ${getThreads()} thread(s); seeds ${seeds.join(",")}`;
     console.log(`\nworkloads ${setup}`);
 
     // Warm-up pass, not measured: JIT, kernel set-up and heap growth otherwise land on whichever run goes first.
@@ -184,7 +188,7 @@ export async function run(args: string[] = []): Promise<void> {
         extra: { "wall speed-up": mean(wall), "acc %": mean(perSeed.map((s) => 100 * accOf(s.results[n]))), "Δacc pts": mean(dacc), "Δacc range": `${Math.min(...dacc).toFixed(2)}..${Math.max(...dacc).toFixed(2)}`, "speed-up range": `${Math.min(...sp).toFixed(2)}..${Math.max(...sp).toFixed(2)}` } });
     }
     saved.push({
-      workload: name, setup, sizes: { ...w, keep, batchSize, lr, lrSchedule, warmup, finalTestPerClass, threads: getThreads() },
+      workload: name, setup, sizes: { ...w, keep, autoKeep, autoCost, batchSize, lr, lrSchedule, warmup, finalTestPerClass, threads: getThreads() },
       seeds: perSeed.map((s) => ({
         seed: s.seed, loadBefore: s.loadBefore, loadAfter: s.loadAfter,
         runs: Object.fromEntries(Object.entries(s.results).map(([n, x]) => [n, {
