@@ -6,6 +6,7 @@ import { findBackend, getKernel, registerKernel, unregisterKernel, type KernelBa
 import "@tensorflow/tfjs-backend-wasm";
 import { ready } from "../core/loader.ts";
 import { stockKernels } from "./stock.ts";
+import { clearPairing } from "./conv-grad-pairing.ts";
 import { batchMatMulConfig } from "./kernels/BatchMatMul.ts";
 import { conv2DBackpropFilterConfig } from "./kernels/Conv2DBackpropFilter.ts";
 import { conv2DBackpropInputConfig } from "./kernels/Conv2DBackpropInput.ts";
@@ -71,6 +72,7 @@ export async function registerWasmKernels(): Promise<void> {
 
 /** Undoes registerWasmKernels: removes ours and restores the stock kernels they replaced. */
 export function unregisterWasmKernels(): void {
+  clearPairing();
   const backend = findBackend("wasm") as KernelBackend | null;
   for (const config of WASM_KERNELS) {
     const existing = getKernel(config.kernelName, "wasm");

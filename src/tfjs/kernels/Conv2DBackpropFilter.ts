@@ -1,8 +1,11 @@
 // dW = Σ patches(x)ᵀ · dy as blocked GEMM (assembly/conv/grad.ts). The stock
 // wasm backend has no such kernel (model.fit of any Conv2D model throws).
+// A pointwise conv's dW may already have been computed by Conv2DBackpropInput in its pass over dy
+// (src/tfjs/conv-grad-pairing.ts): then it is only copied out.
 import { Conv2DBackpropFilter, backend_util, type Conv2DBackpropFilterAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { withScratch } from "../../core/heap.ts";
 import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, putGeometry, type WasmBackendLike } from "../bridge.ts";
+import { takeFilterGrad } from "../conv-grad-pairing.ts";
 
 const NAME = "Conv2DBackpropFilter";
 
@@ -13,6 +16,12 @@ export function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: Tensor
   checkNHWC(NAME, attrs.dataFormat);
   const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1,
     attrs.pad, attrs.dimRoundingMode, false, "channelsLast");
+  const parked = takeFilterGrad(x, dy, attrs.filterShape);
+  if (parked) {
+    const out = backend.makeOutput(info.filterShape, "float32");
+    (backend.typedArrayFromHeap(out) as Float32Array).set(parked);
+    return out;
+  }
   return withScratch((s) => {
     const g = putGeometry(s, info, false);
     const px = copyIn(s, backend, x);
