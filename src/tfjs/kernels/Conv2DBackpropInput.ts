@@ -2,13 +2,26 @@
 // Replaces the stock kernel, which measured ≈ 8× slower (see src/tfjs/register.ts).
 // A pointwise conv whose forward input is still alive gets dw in the same pass
 // (assembly/conv/pointwise_grad.ts), parked for the Conv2DBackpropFilter call that follows
-// (src/tfjs/conv-grad-pairing.ts).
+// (src/tfjs/conv-grad-pairing.ts). One input channel and few output channels: a direct kernel.
 import { Conv2DBackpropInput, backend_util, type Conv2DBackpropInputAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { withScratch } from "../../core/heap.ts";
 import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, putGeometry, type WasmBackendLike } from "../bridge.ts";
 import { forwardInputOf, parkFilterGrad } from "../conv-grad-pairing.ts";
 
 const NAME = "Conv2DBackpropInput";
+
+/**
+ * One input channel, stride 1, no dilation, at most this many output channels: the direct kernel of
+ * assembly/conv/single_channel.ts (x [64,28,28,1], 3×3 filter, one thread, load 5: 0.77 vs 0.94 ms
+ * at 4 channels, 0.88 vs 0.97 at 5, but 2.0 vs 1.9 at 32, where the GEMM's tiles fill).
+ */
+export const C1_DX_MAX_OUT = 8;
+
+/** Whether the single-channel direct kernel takes this dx. */
+export function singleChannelDx(info: backend_util.Conv2DInfo): boolean {
+  return info.inChannels === 1 && info.outChannels <= C1_DX_MAX_OUT && info.strideHeight === 1 && info.strideWidth === 1
+    && info.dilationHeight === 1 && info.dilationWidth === 1;
+}
 
 /** A 1×1 filter at stride 1 without padding: x is the patch matrix itself. */
 export function isPointwise(info: backend_util.Conv2DInfo): boolean {
@@ -42,6 +55,8 @@ export function conv2DBackpropInput(args: { inputs: { dy: TensorInfo; filter: Te
       const pdw = s.f32(info.inChannels * info.outChannels);
       checkStatus(NAME, s.k.conv2d_backprop_pointwise_f32(g, px, pdy, pw, pdx, pdw));
       parkFilterGrad(x, dy, filter.shape, s.take(pdw, info.inChannels * info.outChannels));
+    } else if (singleChannelDx(info)) {
+      checkStatus(NAME, s.k.conv2d_backprop_input_c1_f32(g, pdy, pw, pdx));
     } else {
       checkStatus(NAME, s.k.conv2d_backprop_input_f32(g, pdy, pw, pdx));
     }
