@@ -58,13 +58,22 @@ describe("conv2d_backprop_pointwise_f32: dx and dw of a 1×1 conv in one pass", 
   it(`${CASES} seeded shapes (channels 1–64, positions across the dW chunks): equals float64, bitwise the two kernels apart, bitwise on 1 and 2 threads`, async () => {
     const r = rng(16161);
     let chunked = 0;
+    const cases = [];
     for (let t = 0; t < CASES; t++) {
       const K = pick(r, CHANNELS), N = pick(r, CHANNELS);
       // every 8th case has ≥ 2 chunks of 2048 positions (and splits over two threads)
       const [b, h, w] = t % 8 === 0 ? [3 + Math.floor(r() * 8), 28, 28] : [1 + Math.floor(r() * 3), 1 + Math.floor(r() * 12), 1 + Math.floor(r() * 12)];
+      if (b * h * w > 2048) chunked++;
       const P = b * h * w;
-      if (P > 2048) chunked++;
-      const x = uniform(P * K, r), dy = uniform(P * N, r), wt = uniform(K * N, r);
+      cases.push({ b, h, w, K, N, x: uniform(P * K, r), dy: uniform(P * N, r), wt: uniform(K * N, r) });
+    }
+    const runs = [];
+    for (const threads of [1, 2]) {
+      await setThreads(threads);
+      runs.push(cases.map((c) => runKernels(c.b, c.h, c.w, c.K, c.N, c.x, c.dy, c.wt)));
+    }
+    for (const [t, { b, h, w, K, N, x, dy, wt }] of cases.entries()) {
+      const P = b * h * w;
       const dxRef = new Float64Array(P * K), dwRef = new Float64Array(K * N);
       for (let p = 0; p < P; p++) for (let k = 0; k < K; k++) {
         let s = 0;
@@ -72,16 +81,12 @@ describe("conv2d_backprop_pointwise_f32: dx and dw of a 1×1 conv in one pass", 
         dxRef[p * K + k] = s;
       }
       const what = `case ${t}: [${b},${h},${w}] K ${K} N ${N}`;
-      const runs = [];
-      for (const threads of [1, 2]) {
-        await setThreads(threads);
-        runs.push(runKernels(b, h, w, K, N, x, dy, wt));
-      }
-      const [one, two] = runs;
+      const one = runs[0][t], two = runs[1][t];
       expect(relErr(one.dx, dxRef), `dx ${what}`).toBeLessThan(1e-5);
       expect(relErr(one.dw, dwRef), `dw ${what}`).toBeLessThan(1e-5);
       expect(bitwise(one.dx, one.dxA) && bitwise(one.dw, one.dwA), `fused = apart, ${what}`).toBe(true);
       expect(bitwise(two.dx, one.dx) && bitwise(two.dw, one.dw), `2 threads = 1 thread, ${what}`).toBe(true);
+      expect(bitwise(two.dx, two.dxA) && bitwise(two.dw, two.dwA), `fused = apart on 2 threads, ${what}`).toBe(true);
     }
     expect(chunked).toBeGreaterThanOrEqual(CASES / 8 - 1);
     await setThreads(1);
