@@ -99,7 +99,7 @@ export function conv_dw_part(part: i32): void {
   }
 }
 
-@inline export function align16(n: usize): usize {
+@inline function align16(n: usize): usize {
   return (n + 15) & ~(<usize>15);
 }
 
