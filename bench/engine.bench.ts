@@ -9,6 +9,9 @@
 //   FLOP ratio, and the peers: stock tfjs-wasm (where it can train) and tfjs-cpu (scaled from a
 //   small batch), and jax-js (bench/engine-jax.ts, the baseline CNN; `--no-jax` skips it).
 // `--quick` takes fewer steps. Prints `uptime`: the figures are only as quiet as the machine.
+// A 1×1 conv's Conv2DBackpropInput computes its dW too (src/tfjs/conv-grad-pairing.ts), and the
+// Conv2DBackpropFilter that follows only copies it out: the per-kernel GFLOP/s of those two count
+// dX's FLOPs and dW's FLOPs as before, so read them together (the summary says how many paired).
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
@@ -17,6 +20,7 @@ import { execSync } from "node:child_process";
 import { setThreads } from "../src/index.ts";
 import { registerWasmKernels, unregisterWasmKernels } from "../src/tfjs/index.ts";
 import { stockKernels } from "../src/tfjs/stock.ts";
+import { pairingCounts } from "../src/tfjs/conv-grad-pairing.ts";
 import { compress } from "../src/models/index.ts";
 import { vggCnn } from "../src/train/models.ts";
 import { printTable, saveResults, type Row } from "./lib.ts";
@@ -171,6 +175,7 @@ export async function run(args: string[] = []): Promise<void> {
   const { x, y } = makeBatch(BATCH, 7);
   for (const m of [base, dec]) step(m, x, y); // creates the optimizer state
   const tensorsBefore = tf.memory().numTensors;
+  const paired0 = pairingCounts();
 
   const rows: Row[] = [];
   const profileTables: Record<string, unknown> = {};
@@ -235,6 +240,7 @@ export async function run(args: string[] = []): Promise<void> {
     log(`${threads} thread(s) profiled`);
   }
   const tensorsAfter = tf.memory().numTensors;
+  const paired1 = pairingCounts();
 
   // Peers (one thread for odecomp again, as every other area).
   await setThreads(1);
@@ -300,6 +306,8 @@ export async function run(args: string[] = []): Promise<void> {
       extra: { "ours img/s": (BATCH * 1000) / stepMs.base1, "peer img/s": (BATCH * 1000) / ms } });
     log("jax-js measured");
   }
+  summary.push({ case: `1×1 conv gradients computed in one pass (dW parked by Conv2DBackpropInput / taken by Conv2DBackpropFilter), whole run`,
+    ours: String(paired1.parked - paired0.parked), peer: String(paired1.taken - paired0.taken), oursMs: NaN, peerMs: null, speedup: null });
   summary.push({ case: `numTensors before / after the profiled runs`, ours: String(tensorsBefore), peer: String(tensorsAfter), oursMs: NaN, peerMs: null, speedup: null });
   const up1 = uptime();
   printTable(`engine: step times and peers (batch ${BATCH}, Adam; forward FLOPs/sample ${(base.fwdFlop / 1e6).toFixed(1)} M → ${(dec.fwdFlop / 1e6).toFixed(1)} M)`, summary);
