@@ -7,6 +7,7 @@ import { Conv2DBackpropFilter, backend_util, type Conv2DBackpropFilterAttrs, typ
 import { withScratch } from "../../core/heap.ts";
 import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, putGeometry, type WasmBackendLike } from "../bridge.ts";
 import { takeFilterGrad } from "../conv-grad-pairing.ts";
+import { isPointwise } from "./Conv2DBackpropInput.ts";
 
 const NAME = "Conv2DBackpropFilter";
 
@@ -29,8 +30,9 @@ export function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: Tensor
   checkNHWC(NAME, attrs.dataFormat);
   const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1,
     attrs.pad, attrs.dimRoundingMode, false, "channelsLast");
+  // (x, dy) fix the positions; a pointwise geometry here too fixes how they pair up
   const parked = takeFilterGrad(x, dy, attrs.filterShape);
-  if (parked) {
+  if (parked && isPointwise(info)) {
     const out = backend.makeOutput(info.filterShape, "float32");
     (backend.typedArrayFromHeap(out) as Float32Array).set(parked);
     return out;
