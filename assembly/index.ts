@@ -11,6 +11,8 @@ export { qr_f32 } from "./linalg/qr";
 export { eigh_f32, eigh_top_f32, eigh_batch_f32 } from "./linalg/eig";
 export { svd_f32, svd_values_f32 } from "./linalg/svd";
 export { conv2d_f32, conv2d_backprop_filter_f32, conv2d_backprop_input_f32 } from "./conv/grad";
+export { conv2d_backprop_pointwise_f32 } from "./conv/pointwise_grad";
+export { conv2d_backprop_input_c1_f32, conv2d_backprop_filter_c1_f32 } from "./conv/single_channel";
 export { gemm_tn_rows } from "./conv/gemm_tn";
 export { gemm_nb_rows, pack_bt } from "./conv/gemm_nb";
 export { depthwise_backprop_filter_f32, depthwise_backprop_input_f32 } from "./conv/depthwise";

@@ -17,6 +17,7 @@ import { gemm_part } from "./linalg/gemm";
 import { eigh_batch_part, tridiag_part } from "./linalg/eig";
 import { bidiag_part } from "./linalg/svd";
 import { conv_dw_part, conv_rows_part } from "./conv/grad";
+import { conv_pw_part } from "./conv/pointwise_grad";
 
 const GEN: usize = 0; // i32 job generation
 const PENDING: usize = 4; // i32 workers that have not acknowledged the job
@@ -34,6 +35,7 @@ export const JOB_BIDIAG: i32 = 3;
 export const JOB_TRIDIAG: i32 = 4;
 export const JOB_CONV_DW: i32 = 5;
 export const JOB_CONV_ROWS: i32 = 6;
+export const JOB_CONV_PW: i32 = 7;
 
 /** Polls of GEN (about 20–50 µs) a worker makes before it sleeps in atomic.wait. */
 const WORKER_SPINS = 1 << 14;
@@ -103,6 +105,7 @@ function runPart(kind: i32, part: i32): void {
   else if (kind == JOB_TRIDIAG) tridiag_part(part);
   else if (kind == JOB_CONV_DW) conv_dw_part(part);
   else if (kind == JOB_CONV_ROWS) conv_rows_part(part);
+  else if (kind == JOB_CONV_PW) conv_pw_part(part);
 }
 
 /**

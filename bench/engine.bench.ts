@@ -9,6 +9,9 @@
 //   FLOP ratio, and the peers: stock tfjs-wasm (where it can train) and tfjs-cpu (scaled from a
 //   small batch), and jax-js (bench/engine-jax.ts, the baseline CNN; `--no-jax` skips it).
 // `--quick` takes fewer steps; `--model=wide-vgg|resnet20` profiles another reference model (results engine-MODEL.json); `--no-cpu` skips tfjs-cpu. Prints `uptime`: the figures are only as quiet as the machine.
+// A 1×1 conv's Conv2DBackpropInput computes its dW too (src/tfjs/conv-grad-pairing.ts), and the
+// Conv2DBackpropFilter that follows only copies it out: the per-kernel GFLOP/s of those two count
+// dX's FLOPs and dW's FLOPs as before, so read them together (the summary says how many paired).
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
@@ -17,6 +20,7 @@ import { execSync } from "node:child_process";
 import { setThreads } from "../src/index.ts";
 import { registerWasmKernels, unregisterWasmKernels } from "../src/tfjs/index.ts";
 import { stockKernels } from "../src/tfjs/stock.ts";
+import { pairingCounts } from "../src/tfjs/conv-grad-pairing.ts";
 import { compress } from "../src/models/index.ts";
 import { referenceModels, type ReferenceModel } from "../src/train/models.ts";
 import { printTable, saveResults, type Row } from "./lib.ts";
@@ -124,17 +128,24 @@ async function profileStep(m: Model, x: tf.Tensor, y: tf.Tensor): Promise<Record
 
 const median = (a: number[]) => { const s = [...a].sort((p, q) => p - q); return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN; };
 
-/** Alternate steps of the models (a, b, a, b…) and return each one's median ms. */
-function alternate(models: Model[], x: tf.Tensor, y: tf.Tensor, steps: number): number[] {
-  const times = models.map(() => [] as number[]);
+/**
+ * Alternate steps of the models (a, b, a, b…) and return each one's median wall ms and median CPU ms
+ * (this process's user + system time: on a loaded machine the wall time also counts the time other
+ * processes held the core, the CPU time much less so; with worker threads it sums them).
+ */
+function alternate(models: Model[], x: tf.Tensor, y: tf.Tensor, steps: number): { wall: number[]; cpu: number[] } {
+  const times = models.map(() => [] as number[]), cpu = models.map(() => [] as number[]);
   for (let i = 0; i < steps; i++) {
     models.forEach((m, j) => {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       step(m, x, y);
       times[j].push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu[j].push((c.user + c.system) / 1000);
     });
   }
-  return times.map(median);
+  return { wall: times.map(median), cpu: cpu.map(median) };
 }
 
 function buildModel(name: string, model: tfl.LayersModel): Model {
@@ -169,15 +180,19 @@ export async function run(args: string[] = []): Promise<void> {
   const { x, y } = makeBatch(BATCH, 7);
   for (const m of [base, dec]) step(m, x, y); // creates the optimizer state
   const tensorsBefore = tf.memory().numTensors;
+  const paired0 = pairingCounts();
 
   const rows: Row[] = [];
   const profileTables: Record<string, unknown> = {};
   const stepMs: Record<string, number> = {};
   for (const threads of [1, 2]) {
     await setThreads(threads);
-    for (const m of [base, dec]) step(m, x, y); // warm-up (optimizer state, kernel setup)
-    const [bMs, dMs] = alternate([base, dec], x, y, steps);
+    // warm-up (optimizer state, kernel setup, JIT): with one warm-up step, the committed results timed
+    // the first phase's (1 thread) unprofiled steps 22–28 % slower than its profiled steps after them
+    for (let i = 0; i < 3; i++) for (const m of [base, dec]) step(m, x, y);
+    const { wall: [bMs, dMs], cpu: [bCpu, dCpu] } = alternate([base, dec], x, y, steps);
     stepMs[`base${threads}`] = bMs; stepMs[`dec${threads}`] = dMs;
+    stepMs[`baseCpu${threads}`] = bCpu; stepMs[`decCpu${threads}`] = dCpu;
     for (const [m, unprofiled] of [[base, bMs], [dec, dMs]] as [Model, number][]) {
       // Medians over `profiled` profiled steps of each kernel's (and kind's) per-step total; the
       // time outside kernels is each profiled step's own wall time − its Σ kernel times (so it
@@ -230,6 +245,7 @@ export async function run(args: string[] = []): Promise<void> {
     log(`${threads} thread(s) profiled`);
   }
   const tensorsAfter = tf.memory().numTensors;
+  const paired1 = pairingCounts();
 
   // Peers (one thread for odecomp again, as every other area).
   await setThreads(1);
@@ -237,7 +253,8 @@ export async function run(args: string[] = []): Promise<void> {
   for (const t of [1, 2]) {
     const sp = stepMs[`base${t}`] / stepMs[`dec${t}`];
     summary.push({ case: `decomposed-step speed-up, ${t} odecomp thread(s)`, ours: "decomposed", peer: "baseline", oursMs: stepMs[`dec${t}`], peerMs: stepMs[`base${t}`], speedup: sp,
-      extra: { "FLOP ratio": flopRatio, "speed-up / FLOP ratio": sp / flopRatio, "base img/s": (BATCH * 1000) / stepMs[`base${t}`], "dec img/s": (BATCH * 1000) / stepMs[`dec${t}`] } });
+      extra: { "FLOP ratio": flopRatio, "speed-up / FLOP ratio": sp / flopRatio, "base img/s": (BATCH * 1000) / stepMs[`base${t}`], "dec img/s": (BATCH * 1000) / stepMs[`dec${t}`],
+        "base CPU ms": stepMs[`baseCpu${t}`], "dec CPU ms": stepMs[`decCpu${t}`], "CPU-time speed-up / FLOP ratio": stepMs[`baseCpu${t}`] / stepMs[`decCpu${t}`] / flopRatio } });
   }
   // Stock tfjs-wasm: without odecomp's kernels it has no Conv2DBackpropFilter, so it cannot train a CNN.
   unregisterWasmKernels();
@@ -295,6 +312,8 @@ export async function run(args: string[] = []): Promise<void> {
       extra: { "ours img/s": (BATCH * 1000) / stepMs.base1, "peer img/s": (BATCH * 1000) / ms } });
     log("jax-js measured");
   }
+  summary.push({ case: `1×1 conv gradients computed in one pass (dW parked by Conv2DBackpropInput / taken by Conv2DBackpropFilter), whole run`,
+    ours: String(paired1.parked - paired0.parked), peer: String(paired1.taken - paired0.taken), oursMs: NaN, peerMs: null, speedup: null });
   summary.push({ case: `numTensors before / after the profiled runs`, ours: String(tensorsBefore), peer: String(tensorsAfter), oursMs: NaN, peerMs: null, speedup: null });
   const up1 = uptime();
   printTable(`engine: step times and peers (batch ${BATCH}, Adam; forward FLOPs/sample ${(base.fwdFlop / 1e6).toFixed(1)} M → ${(dec.fwdFlop / 1e6).toFixed(1)} M)`, summary);

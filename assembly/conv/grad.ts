@@ -19,7 +19,7 @@ import { gi, G_BATCH, G_IN_C, G_IN_H, G_IN_W, G_OUT_C, G_OUT_H, G_OUT_W, G_K_H, 
  * channel-SVD chains are mostly such convs, with small channel counts where
  * the packing and unpacking passes cost as much as the GEMM).
  */
-@inline function isPointwise(g: usize): bool {
+@inline export function isPointwise(g: usize): bool {
   return gi(g, G_K_H) == 1 && gi(g, G_K_W) == 1 && gi(g, G_STRIDE_H) == 1 && gi(g, G_STRIDE_W) == 1
     && gi(g, G_PAD_TOP) == 0 && gi(g, G_PAD_LEFT) == 0 && gi(g, G_OUT_H) == gi(g, G_IN_H) && gi(g, G_OUT_W) == gi(g, G_IN_W);
 }
@@ -63,7 +63,8 @@ export function conv2d_backprop_filter_f32(g: usize, x: usize, dy: usize, dw: us
 const DW_CHUNK_ROWS = 2048;
 const DW_MAX_CHUNKS = 8;
 
-@inline function dwChunks(P: i32): i32 {
+/** Chunks of positions dW is summed over (shared with pointwise_grad.ts, whose dW must equal this file's bitwise). */
+@inline export function dwChunks(P: i32): i32 {
   return min(DW_MAX_CHUNKS, (P + DW_CHUNK_ROWS - 1) / DW_CHUNK_ROWS);
 }
 

@@ -11,6 +11,8 @@ import { fail } from "../core/errors.ts";
 export interface WasmBackendLike {
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  /** 0 once the tensor's data is gone. */
+  refCount(dataId: object): number;
 }
 
 export function checkFloat32(kernel: string, name: string, t: TensorInfo): void {

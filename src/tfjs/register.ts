@@ -6,6 +6,7 @@ import { findBackend, getKernel, registerKernel, unregisterKernel, type KernelBa
 import "@tensorflow/tfjs-backend-wasm";
 import { ready } from "../core/loader.ts";
 import { stockKernels } from "./stock.ts";
+import { clearPairing } from "./conv-grad-pairing.ts";
 import { batchMatMulConfig } from "./kernels/BatchMatMul.ts";
 import { conv2DBackpropFilterConfig } from "./kernels/Conv2DBackpropFilter.ts";
 import { conv2DBackpropInputConfig } from "./kernels/Conv2DBackpropInput.ts";
@@ -16,6 +17,7 @@ import { tileConfig } from "./kernels/Tile.ts";
 import { conv2DRoutedConfig } from "./kernels/Conv2D.ts";
 import { fusedConv2DRoutedConfig } from "./kernels/FusedConv2D.ts";
 import { identityConfig } from "./kernels/Identity.ts";
+import { castConfig } from "./kernels/Cast.ts";
 import { sumConfig } from "./kernels/Sum.ts";
 
 /**
@@ -30,6 +32,7 @@ import { sumConfig } from "./kernels/Sum.ts";
  *   of the CNN step).
  * - Sum over leading axes (bias gradients) and Identity (no copy): found by profiling the main
  *   job's training step (bench/engine.bench.ts: stock Sum 5–10 %, stock Identity 1.5–5.6 % of the step).
+ *   Cast to the same dtype (no copy; ReLU's gradient): stock 0.5–0.8 % of the step there.
  * - Conv2D / FusedConv2D route: stock (faster: ours 0.65–1.18× stock in bench/tfjs.bench.ts, 0.11–1.29×
  *   on the decomposed model's shapes with one or two odecomp threads, see kernels/Conv2D.ts) for every
  *   call it computes correctly; ours for a non-square filter with stride > 1, where stock is wrong.
@@ -49,6 +52,7 @@ export const WASM_KERNELS: readonly KernelConfig[] = [
   fusedConv2DRoutedConfig,
   sumConfig,
   identityConfig,
+  castConfig,
 ];
 
 /**
@@ -71,6 +75,7 @@ export async function registerWasmKernels(): Promise<void> {
 
 /** Undoes registerWasmKernels: removes ours and restores the stock kernels they replaced. */
 export function unregisterWasmKernels(): void {
+  clearPairing();
   const backend = findBackend("wasm") as KernelBackend | null;
   for (const config of WASM_KERNELS) {
     const existing = getKernel(config.kernelName, "wasm");

@@ -18,6 +18,14 @@ const NAME = "BatchMatMul";
  */
 export const NN_TO_STOCK = true;
 
+/**
+ * Aᵀ·B over at most this many rows (Dense's weight gradient xᵀ·dy, rows = the batch) runs
+ * gemm_tn_rows (assembly/conv/gemm_tn.ts: operands read in place, no packing): on the main job's
+ * Dense shapes (64 rows; 3136×74, 3136×128, 74×128, 128×10) it measured 1.1–3× gemm_f32 with one or
+ * two threads (one process, alternated, load 4.2) and gave the same floats. Single-threaded.
+ */
+export const TN_ROWS_MAX = 256;
+
 /** Flat batch index into `dims` (right-aligned, size-1 dims broadcast) for each flat index of `outDims`. */
 function batchIndex(outDims: number[], dims: number[]): Int32Array {
   const total = outDims.reduce((a, b) => a * b, 1);
@@ -68,14 +76,16 @@ export function batchMatMul(args: { inputs: { a: TensorInfo; b: TensorInfo }; ba
     const pc = s.f32(batches * m * n);
     const lda = a.shape[ra - 1], ldb = b.shape[rb - 1];
     const sa = m * ka * 4, sb = ka * n * 4, sc = m * n * 4;
-    const gemm = s.k.gemm_f32;
+    const tn = ta && !tb && ka <= TN_ROWS_MAX;
+    // C = op(A)·op(B) for one batch (byte offsets into a, b, c)
+    const product = (oa: number, ob: number, oc: number) => tn
+      ? s.k.gemm_tn_rows(ka, m, n, pa + oa, lda, pb + ob, ldb, pc + oc, n, 0)
+      : s.k.gemm_f32(ta ? 1 : 0, tb ? 1 : 0, m, n, ka, 1, pa + oa, lda, pb + ob, ldb, 0, pc + oc, n);
     if (batches === 1) {
-      gemm(ta ? 1 : 0, tb ? 1 : 0, m, n, ka, 1, pa, lda, pb, ldb, 0, pc, n);
+      product(0, 0, 0);
     } else {
       const ia = batchIndex(outer, outerA), ib = batchIndex(outer, outerB);
-      for (let i = 0; i < batches; i++) {
-        gemm(ta ? 1 : 0, tb ? 1 : 0, m, n, ka, 1, pa + ia[i] * sa, lda, pb + ib[i] * sb, ldb, 0, pc + i * sc, n);
-      }
+      for (let i = 0; i < batches; i++) product(ia[i] * sa, ib[i] * sb, i * sc);
     }
     return copyOut(s, backend, pc, outShape);
   });

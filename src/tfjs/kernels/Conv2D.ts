@@ -5,6 +5,7 @@ import { Conv2D, backend_util, type Conv2DAttrs, type KernelConfig, type KernelF
 import { type Scratch, withScratch } from "../../core/heap.ts";
 import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, putGeometry, type WasmBackendLike } from "../bridge.ts";
 import { runStock } from "../stock.ts";
+import { rememberForwardInput } from "../conv-grad-pairing.ts";
 
 const NAME = "Conv2D";
 
@@ -67,6 +68,7 @@ export function convForward(name: string, x: TensorInfo, filter: TensorInfo, bac
 
 /** The registered kernel: stock where it computes the call correctly, else ours. */
 export function conv2DRouted(args: Args): TensorInfo {
+  rememberForwardInput(args.inputs.filter, args.inputs.x);
   return (stockComputes(args.inputs.filter.shape, args.attrs.strides) && runStock(NAME, args)) || conv2D(args);
 }
 

@@ -9,6 +9,7 @@ import { FusedConv2D, type FusedConv2DAttrs, type KernelConfig, type KernelFunc,
 import { fail } from "../../core/errors.ts";
 import { checkFloat32, copyIn, type WasmBackendLike } from "../bridge.ts";
 import { runStock } from "../stock.ts";
+import { rememberForwardInput } from "../conv-grad-pairing.ts";
 import { convForward, stockComputes } from "./Conv2D.ts";
 
 const NAME = "FusedConv2D";
@@ -49,6 +50,7 @@ export function fusedConv2D(args: Args): TensorInfo {
 /** The registered kernel: stock where it computes the call correctly, else ours where it covers it, else stock. */
 export function fusedConv2DRouted(args: Args): TensorInfo {
   const { bias, filter } = args.inputs;
+  rememberForwardInput(filter, args.inputs.x);
   const stockCovers = (!bias || size(bias.shape) === filter.shape[3]) && stockComputes(filter.shape, args.attrs.strides);
   const ours = oursCovers(args) && !stockCovers;
   return (!ours && runStock(NAME, args)) || fusedConv2D(args);
