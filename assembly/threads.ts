@@ -14,9 +14,11 @@
 // Worker instances have threads = 1, so a kernel they run never dispatches.
 import { ctrl_ptr } from "./mem";
 import { gemm_part } from "./linalg/gemm";
-import { eigh_batch_part, tridiag_part } from "./linalg/eig";
-import { bidiag_part } from "./linalg/svd";
+import { eigh_batch_part, invit_part, tridiag_part } from "./linalg/eig";
 import { conv_dw_part, conv_rows_part } from "./conv/grad";
+import { cgs_part } from "./linalg/orth";
+import { transpose_part } from "./linalg/transpose";
+import { bidiag_part, svd_ub_part } from "./linalg/svd";
 
 const GEN: usize = 0; // i32 job generation
 const PENDING: usize = 4; // i32 workers that have not acknowledged the job
@@ -34,6 +36,10 @@ export const JOB_BIDIAG: i32 = 3;
 export const JOB_TRIDIAG: i32 = 4;
 export const JOB_CONV_DW: i32 = 5;
 export const JOB_CONV_ROWS: i32 = 6;
+export const JOB_INVIT: i32 = 7;
+export const JOB_CGS: i32 = 8;
+export const JOB_TRANSPOSE: i32 = 9;
+export const JOB_SVD_UB: i32 = 10;
 
 /** Polls of GEN (about 20–50 µs) a worker makes before it sleeps in atomic.wait. */
 const WORKER_SPINS = 1 << 14;
@@ -103,6 +109,10 @@ function runPart(kind: i32, part: i32): void {
   else if (kind == JOB_TRIDIAG) tridiag_part(part);
   else if (kind == JOB_CONV_DW) conv_dw_part(part);
   else if (kind == JOB_CONV_ROWS) conv_rows_part(part);
+  else if (kind == JOB_INVIT) invit_part(part);
+  else if (kind == JOB_CGS) cgs_part(part);
+  else if (kind == JOB_TRANSPOSE) transpose_part(part);
+  else if (kind == JOB_SVD_UB) svd_ub_part(part);
 }
 
 /**

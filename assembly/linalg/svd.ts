@@ -20,9 +20,11 @@
 //  5. back-transform: U = Q_B·[U_B; 0], V = P_B·V_B, reflectors applied to rows in one pass.
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
 import { fma4, hsum4 } from "../simd";
-import { apply_reflectors_rows_f32, axpy_f32, axpy_f64, dot_f32, dot_f64, house_f32, qr_rows_f32, transpose_f32 } from "./qr";
+import { apply_reflectors_rows_f32, axpy_f32, dot_f32, house_f32, qr_rows_f32, transpose_f32 } from "./qr";
 import { sort_desc_f64, tql_f64, tridiag_eig_f64 } from "./eig";
-import { JOB_BIDIAG, arg_f32, arg_i32, par_run, par_threads, set_arg_f32, set_arg_i32 } from "../threads";
+import { JOB_BIDIAG, JOB_SVD_UB, arg_f32, arg_i32, par_run, par_threads, set_arg_f32, set_arg_i32 } from "../threads";
+import { cgs2_f64 } from "./orth";
+import { transpose_par_f32 } from "./transpose";
 
 @inline function at4(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 @inline function at8(p: usize, i: i32): usize { return p + (<usize>i << 3); }
@@ -213,34 +215,31 @@ function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize): i
   const wv = scratch_alloc(<usize>n * <usize>n * 8);
   const lam = scratch_alloc(<usize>n << 3);
   const fails = tridiag_eig_f64(d, e, n, lam, wv);
-  const s0 = Math.sqrt(max(load<f64>(lam), 0));
-  const tol = 1e-2 * s0;
-  // U_B rows (f64), then f32 rows of ut / vt
+  for (let k = 0; k < n; k++) store<f32>(at4(s, k), <f32>Math.sqrt(max(load<f64>(at8(lam, k)), 0)));
+  // U_B rows (f64): B·v_k/‖B·v_k‖, independent per k, split over the pool by ranges of k
   const wu = scratch_alloc(<usize>n * <usize>n * 8);
+  const nrms = scratch_alloc(<usize>n << 3);
+  const parts = n >= 64 ? min(par_threads(), 8) : 1;
+  if (parts > 1) {
+    set_arg_i32(U_ALPHA, <i32>alpha); set_arg_i32(U_BETA, <i32>beta); set_arg_i32(U_WV, <i32>wv); set_arg_i32(U_WU, <i32>wu);
+    set_arg_i32(U_LAM, <i32>lam); set_arg_i32(U_NRMS, <i32>nrms); set_arg_i32(U_N, n); set_arg_i32(U_PARTS, parts);
+    par_run(JOB_SVD_UB, parts);
+  } else {
+    ubRows(alpha, beta, wv, wu, lam, nrms, n, 0, n);
+  }
+  // tiny or zero σ (a suffix, σ descending): orthogonalise against all previous rows; fall back to unit vectors
+  const tol = 1e-2 * Math.sqrt(max(load<f64>(lam), 0));
+  const coef = scratch_alloc(<usize>n << 3);
   let rn: usize = 0;
   for (let k = 0; k < n; k++) {
-    const sig = Math.sqrt(max(load<f64>(at8(lam, k)), 0));
-    store<f32>(at4(s, k), <f32>sig);
-    const x = at8(wv, k * n);
     const y = at8(wu, k * n);
-    let nrm: f64 = 0;
-    for (let i = 0; i < n; i++) {
-      let yi = load<f64>(at8(alpha, i)) * load<f64>(at8(x, i));
-      if (i < n - 1) yi += load<f64>(at8(beta, i)) * load<f64>(at8(x, i + 1));
-      store<f64>(at8(y, i), yi);
-      nrm += yi * yi;
-    }
-    nrm = Math.sqrt(nrm);
-    if (sig > tol && nrm > 0) {
-      const inv = 1.0 / nrm;
-      for (let i = 0; i < n; i++) store<f64>(at8(y, i), load<f64>(at8(y, i)) * inv);
-    } else {
-      // tiny or zero σ: orthogonalise against all previous columns; fall back to unit vectors
+    const nrm = load<f64>(at8(nrms, k));
+    if (!(Math.sqrt(max(load<f64>(at8(lam, k)), 0)) > tol && nrm > 0)) {
       let ok = false;
       if (nrm > 0) {
         const inv = 1.0 / nrm;
         for (let i = 0; i < n; i++) store<f64>(at8(y, i), load<f64>(at8(y, i)) * inv);
-        ok = orth_against(wu, k, n, y) > 0.5;
+        ok = cgs2_f64(wu, k, n, y, coef) > 0.5;
       }
       if (!ok) {
         // complete the basis with the unit vector least covered by the rows so far:
@@ -258,7 +257,7 @@ function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize): i
         }
         memory.fill(y, 0, <usize>n << 3);
         store<f64>(at8(y, best), 1);
-        orth_against(wu, k, n, y);
+        cgs2_f64(wu, k, n, y, coef);
       }
     }
     if (rn != 0) add_squares(rn, y, n);
@@ -280,27 +279,45 @@ function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize): i
   return fails;
 }
 
+const U_ALPHA = 0, U_BETA = 1, U_WV = 2, U_WU = 3, U_LAM = 4, U_NRMS = 5, U_N = 6, U_PARTS = 7;
+
+/** Part `part` of a JOB_SVD_UB job: a contiguous range of k. */
+export function svd_ub_part(part: i32): void {
+  const n = arg_i32(U_N), parts = arg_i32(U_PARTS);
+  ubRows(<usize>arg_i32(U_ALPHA), <usize>arg_i32(U_BETA), <usize>arg_i32(U_WV), <usize>arg_i32(U_WU), <usize>arg_i32(U_LAM), <usize>arg_i32(U_NRMS),
+    n, <i32>(<i64>n * part / parts), <i32>(<i64>n * (part + 1) / parts));
+}
+
+/**
+ * Rows k0…k1−1 of U_B: y = B·x_k (B upper bidiagonal: alpha, beta), ‖y‖ into nrms[k];
+ * y normalised when σ_k > 1e-2·σ_0 (the rest are finished serially by the caller).
+ */
+function ubRows(alpha: usize, beta: usize, wv: usize, wu: usize, lam: usize, nrms: usize, n: i32, k0: i32, k1: i32): void {
+  const tol = 1e-2 * Math.sqrt(max(load<f64>(lam), 0));
+  for (let k = k0; k < k1; k++) {
+    const x = at8(wv, k * n);
+    const y = at8(wu, k * n);
+    let nrm: f64 = 0;
+    for (let i = 0; i < n; i++) {
+      let yi = load<f64>(at8(alpha, i)) * load<f64>(at8(x, i));
+      if (i < n - 1) yi += load<f64>(at8(beta, i)) * load<f64>(at8(x, i + 1));
+      store<f64>(at8(y, i), yi);
+      nrm += yi * yi;
+    }
+    nrm = Math.sqrt(nrm);
+    store<f64>(at8(nrms, k), nrm);
+    if (Math.sqrt(max(load<f64>(at8(lam, k)), 0)) > tol && nrm > 0) {
+      const inv = 1.0 / nrm;
+      for (let i = 0; i < n; i++) store<f64>(at8(y, i), load<f64>(at8(y, i)) * inv);
+    }
+  }
+}
+
 function add_squares(acc: usize, y: usize, n: i32): void {
   for (let j = 0; j < n; j++) {
     const v = load<f64>(at8(y, j));
     store<f64>(at8(acc, j), load<f64>(at8(acc, j)) + v * v);
   }
-}
-
-/** Two passes of Gram–Schmidt of the unit vector y against the k rows of q (f64, length n); normalises y, returns its norm before normalising. */
-function orth_against(q: usize, k: i32, n: i32, y: usize): f64 {
-  for (let pass = 0; pass < 2; pass++) {
-    for (let j = 0; j < k; j++) {
-      const qj = at8(q, j * n);
-      axpy_f64(-dot_f64(qj, y, n), qj, y, n);
-    }
-  }
-  const nrm = Math.sqrt(dot_f64(y, y, n));
-  if (nrm > 0) {
-    const inv = 1.0 / nrm;
-    for (let i = 0; i < n; i++) store<f64>(at8(y, i), load<f64>(at8(y, i)) * inv);
-  }
-  return nrm;
 }
 
 /** SVD of a tall or square a (m×n, m ≥ n, row stride lda; untouched). u: m×n, v: n×n row-major. */
@@ -351,8 +368,8 @@ function svd_tall(a: usize, lda: i32, trans: bool, m: i32, n: i32, u: usize, s: 
   }
   if (unscale != 1) for (let i = 0; i < n; i++) store<f32>(at4(s, i), load<f32>(at4(s, i)) * unscale);
   if (vecs) {
-    transpose_f32(ut, n, m, m, u, n);
-    transpose_f32(vt, n, n, n, v, n);
+    transpose_par_f32(ut, n, m, m, u, n);
+    transpose_par_f32(vt, n, n, n, v, n);
   }
   scratch_reset(mark);
   return fails;
