@@ -18,6 +18,7 @@ import { eigh_batch_part, invit_part, tridiag_part } from "./linalg/eig";
 import { conv_dw_part, conv_rows_part } from "./conv/grad";
 import { cgs_part } from "./linalg/orth";
 import { transpose_part } from "./linalg/transpose";
+import { reflect_part } from "./linalg/reflect";
 import { bidiag_part, svd_ub_part } from "./linalg/svd";
 
 const GEN: usize = 0; // i32 job generation
@@ -40,6 +41,7 @@ export const JOB_INVIT: i32 = 7;
 export const JOB_CGS: i32 = 8;
 export const JOB_TRANSPOSE: i32 = 9;
 export const JOB_SVD_UB: i32 = 10;
+export const JOB_REFLECT: i32 = 11;
 
 /** Polls of GEN (about 20–50 µs) a worker makes before it sleeps in atomic.wait. */
 const WORKER_SPINS = 1 << 14;
@@ -113,6 +115,7 @@ function runPart(kind: i32, part: i32): void {
   else if (kind == JOB_CGS) cgs_part(part);
   else if (kind == JOB_TRANSPOSE) transpose_part(part);
   else if (kind == JOB_SVD_UB) svd_ub_part(part);
+  else if (kind == JOB_REFLECT) reflect_part(part);
 }
 
 /**

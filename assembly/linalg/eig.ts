@@ -504,9 +504,10 @@ export function eigh_top_f32(a: usize, n: i32, nv: i32, w: usize, z: usize): i32
 // the caller solves in its own scratch. Results equal those of eigh_f32 call by call.
 
 /** Scratch eigh_f32(n) may take, with margin: n² f32 work + n² f64 vectors + n² f32 copy,
- *  O(n) vectors, the blocked back-transform's panels and gemm packing (≤ 2.2 MB). */
+ *  the back-transform's gathered reflectors (n²/2 f32), O(n) vectors, its bands' panels and
+ *  gemm packing (≤ 2.2 MB). */
 @inline function eighArena(n: i32): usize {
-  return <usize>n * <usize>n * 20 + <usize>n * 2048 + (3 << 20);
+  return <usize>n * <usize>n * 24 + <usize>n * 2048 + (3 << 20);
 }
 
 // record layout (i32 × 8): a, n, w, z, fails (out), part (set here), assigned flag (set here),
