@@ -72,11 +72,13 @@ export async function run(args: string[] = []): Promise<void> {
     return;
   }
   const a = rand([1024, 1024]);
+  const a2 = rand([2048, 2048]);
   const x = rand([1024, 1024]), u = rand([1024, 128]), v = rand([128, 1024]);
   const w = rand([512, 512, 3, 3]);
   let hooiIters = 0;
   const cases: { label: string; fn: () => unknown; reps: number; flop?: number }[] = [
     { label: "GEMM 1024² (matmul)", fn: () => matmul(a, a), reps: quick ? 3 : 7, flop: 2 * 1024 ** 3 },
+    { label: "GEMM 2048² (matmul)", fn: () => matmul(a2, a2), reps: quick ? 3 : 5, flop: 2 * 2048 ** 3 },
     { label: "lowRankMatmul 1024×1024 · (1024×128 · 128×1024)", fn: () => lowRankMatmul(x, u, v), reps: quick ? 3 : 7, flop: 2 * 128 * (1024 * 1024 * 2) },
     { label: "thin SVD 1024²", fn: () => svd(a), reps: quick ? 1 : 5 },
     { label: "Tucker-2 HOSVD (512,512,3,3) r=128", fn: () => tucker(w, { rank: 128, modes: [0, 1] }), reps: quick ? 1 : 5 },
