@@ -74,6 +74,19 @@ export function par_release(was: bool): void {
   busy = was;
 }
 
+/**
+ * Take the next item of a job's shared counter (an i32 in scratch the caller zeroed before
+ * par_run): returns 0, 1, 2, … across all threads, each value once. Parts that claim fixed
+ * items this way instead of a static share keep the result independent of who runs which
+ * item, and a thread the OS deschedules holds up only the item it is on.
+ */
+export function par_claim(counter: usize): i32 {
+  if (ASC_FEATURE_THREADS) return atomic.add<i32>(counter, 1);
+  const v = load<i32>(counter);
+  store<i32>(counter, v + 1);
+  return v;
+}
+
 /** True in a worker instance (its scratch is an arena carved out of the caller's). */
 @inline export function in_worker(): bool {
   return worker;

@@ -20,7 +20,7 @@
 // eigenvectors by inverse iteration (O(n²), Gram–Schmidt only inside clusters of close
 // eigenvalues), back-transformed by the reflectors in compact-WY blocks (gemm).
 import { scratch_alloc, scratch_try_alloc, scratch_arena, scratch_mark, scratch_reset } from "../mem";
-import { JOB_EIGH, JOB_INVIT, JOB_TRIDIAG, arg_f32, arg_i32, in_worker, par_run, par_threads, set_arg_f32, set_arg_i32 } from "../threads";
+import { JOB_EIGH, JOB_INVIT, JOB_TRIDIAG, arg_f32, arg_i32, in_worker, par_claim, par_run, par_threads, set_arg_f32, set_arg_i32 } from "../threads";
 import { apply_reflectors_rows_f32, axpy_f32, axpy_f64, dot_f32, dot_f64, house_f32, rot_f64, transpose_f32 } from "./qr";
 
 @inline function at4(p: usize, i: i32): usize { return p + (<usize>i << 2); }
@@ -171,8 +171,8 @@ export function tridiag_eig_top_f64(diag: usize, off: usize, n: i32, nv: i32, la
   // phase 2: vectors by inverse iteration, written straight into their output rows. Value
   // id g = b0 + k (block order). Each vector depends only on its own seed and, inside a
   // cluster of close values, on the cluster's earlier vectors; so the ids are cut into
-  // INV_CHUNKS fixed ranges that start at cluster (or block) starts, and the chunks are
-  // spread over the pool. The cuts depend on the values only: same result for any thread count.
+  // INV_CHUNKS fixed ranges that start at cluster (or block) starts, and the threads claim
+  // chunks one at a time. The cuts depend on the values only: same result for any thread count.
   const blk = scratch_alloc(<usize>n << 2); // value id → its block's start
   const cut = scratch_alloc(<usize>(INV_CHUNKS + 1) << 2);
   b0 = 0;
@@ -192,11 +192,13 @@ export function tridiag_eig_top_f64(diag: usize, off: usize, n: i32, nv: i32, la
   const parts = n >= INV_PAR_N ? min(par_threads(), INV_CHUNKS) : 1;
   const wstride = <usize>n * 36 + 64;
   const work = scratch_alloc(wstride * <usize>parts);
+  const claim = scratch_alloc(16);
+  store<i32>(claim, 0);
   if (parts > 1) {
     set_arg_i32(I_DIAG, <i32>diag); set_arg_i32(I_OFF, <i32>off); set_arg_i32(I_N, n); set_arg_i32(I_NV, nv);
     set_arg_i32(I_ZT, <i32>zt); set_arg_i32(I_VALS, <i32>vals); set_arg_i32(I_ROWOF, <i32>rowOf); set_arg_i32(I_BEND, <i32>bend);
     set_arg_i32(I_BLK, <i32>blk); set_arg_i32(I_CUT, <i32>cut); set_arg_i32(I_WORK, <i32>work); set_arg_i32(I_WSTRIDE, <i32>wstride);
-    set_arg_i32(I_PARTS, parts);
+    set_arg_i32(I_CLAIM, <i32>claim);
     par_run(JOB_INVIT, parts);
   } else {
     for (let c = 0; c < INV_CHUNKS; c++) {
@@ -211,13 +213,13 @@ export function tridiag_eig_top_f64(diag: usize, off: usize, n: i32, nv: i32, la
 const INV_CHUNKS = 16;
 /** Below this n the vectors cost less than waking the pool. */
 const INV_PAR_N = 96;
-const I_DIAG = 0, I_OFF = 1, I_N = 2, I_NV = 3, I_ZT = 4, I_VALS = 5, I_ROWOF = 6, I_BEND = 7, I_BLK = 8, I_CUT = 9, I_WORK = 10, I_WSTRIDE = 11, I_PARTS = 12;
+const I_DIAG = 0, I_OFF = 1, I_N = 2, I_NV = 3, I_ZT = 4, I_VALS = 5, I_ROWOF = 6, I_BEND = 7, I_BLK = 8, I_CUT = 9, I_WORK = 10, I_WSTRIDE = 11, I_CLAIM = 12;
 
-/** Part `part` of a JOB_INVIT job: chunks part, part + parts, … each with the part's own work space. */
+/** Part `part` of a JOB_INVIT job: the chunks it claims, with the part's own work space. */
 export function invit_part(part: i32): void {
-  const parts = arg_i32(I_PARTS), cut = <usize>arg_i32(I_CUT);
+  const cut = <usize>arg_i32(I_CUT), claim = <usize>arg_i32(I_CLAIM);
   const work = <usize>arg_i32(I_WORK) + <usize>part * <usize>arg_i32(I_WSTRIDE);
-  for (let c = part; c < INV_CHUNKS; c += parts) {
+  for (let c = par_claim(claim); c < INV_CHUNKS; c = par_claim(claim)) {
     invitRange(<usize>arg_i32(I_DIAG), <usize>arg_i32(I_OFF), arg_i32(I_N), arg_i32(I_NV), <usize>arg_i32(I_ZT), <usize>arg_i32(I_VALS),
       <usize>arg_i32(I_ROWOF), <usize>arg_i32(I_BEND), <usize>arg_i32(I_BLK), load<i32>(at4(cut, c)), load<i32>(at4(cut, c + 1)), work);
   }

@@ -3,14 +3,14 @@
 //                        the non-triangular case of apply_reflectors_rows_f32 (assembly/linalg/qr.ts)
 //
 // Every row of C is transformed on its own, so the rows are cut into bands of BAND rows and each
-// thread takes whole bands, running all reflector blocks on a band while its rows stay in cache:
+// thread claims whole bands (a shared counter: a descheduled thread delays only its band), running all reflector blocks on a band while its rows stay in cache:
 // one job for the whole back-transformation instead of three small GEMM jobs per block of 64
 // reflectors (each a wait for the slowest thread). The blocks' compact-WY factors (the
 // gathered reflectors V and T) depend on the reflectors only and are formed once, before the
 // bands. The bands depend on the size only and each band runs the same serial code, so the
 // result is the same for any thread count.
 import { scratch_alloc, scratch_arena, scratch_mark, scratch_reset, scratch_try_alloc } from "../mem";
-import { JOB_REFLECT, arg_i32, in_worker, par_run, par_threads, set_arg_i32 } from "../threads";
+import { JOB_REFLECT, arg_i32, in_worker, par_claim, par_run, par_threads, set_arg_i32 } from "../threads";
 import { gemm_f32 } from "./gemm";
 import { larf_rows_f32, larft_f32, transpose_f32 } from "./qr";
 
@@ -25,7 +25,7 @@ const ARENA: usize = ((2 * BAND * NB + 128 * 256 + 256 * 2048 + 32) << 2) + (64 
 
 // per block (i32 × 4): first reflector i0, count b (0: block skipped), vr offset (0: apply one by one), M offset
 const R_REC: usize = 16;
-const R_REFL = 0, R_LDR = 1, R_OFF = 2, R_TAU = 3, R_C = 4, R_ROWS = 5, R_LDC = 6, R_WIDTH = 7, R_BLOCKS = 8, R_DESC = 9, R_PARTS = 10, R_ARENA = 11;
+const R_REFL = 0, R_LDR = 1, R_OFF = 2, R_TAU = 3, R_C = 4, R_ROWS = 5, R_LDC = 6, R_WIDTH = 7, R_BLOCKS = 8, R_DESC = 9, R_CLAIM = 10, R_ARENA = 11;
 
 export function apply_reflectors_banded_f32(refl: usize, ldr: i32, off: i32, nref: i32, tau: usize, c: usize, rows: i32, ldc: i32, width: i32): void {
   if (rows <= 0 || nref <= 0) return;
@@ -62,35 +62,37 @@ export function apply_reflectors_banded_f32(refl: usize, ldr: i32, off: i32, nre
   let parts = min(par_threads(), bands);
   const arena = parts > 1 ? scratch_try_alloc(ARENA * <usize>(parts - 1)) : 0;
   if (arena == 0) parts = 1; // no memory for the workers' scratch: the same bands on one thread
+  const claim = scratch_alloc(16);
+  store<i32>(claim, 0);
   if (parts > 1) {
     // (the control block's arguments are written only for a job: a serial call may run inside another job)
     set_arg_i32(R_REFL, <i32>refl); set_arg_i32(R_LDR, ldr); set_arg_i32(R_OFF, off); set_arg_i32(R_TAU, <i32>tau);
     set_arg_i32(R_C, <i32>c); set_arg_i32(R_ROWS, rows); set_arg_i32(R_LDC, ldc); set_arg_i32(R_WIDTH, width);
-    set_arg_i32(R_BLOCKS, blocks); set_arg_i32(R_DESC, <i32>desc); set_arg_i32(R_PARTS, parts); set_arg_i32(R_ARENA, <i32>arena);
+    set_arg_i32(R_BLOCKS, blocks); set_arg_i32(R_DESC, <i32>desc); set_arg_i32(R_CLAIM, <i32>claim); set_arg_i32(R_ARENA, <i32>arena);
     par_run(JOB_REFLECT, parts);
   } else {
-    applyBands(refl, ldr, off, tau, c, rows, ldc, width, blocks, desc, 0, 1);
+    applyBands(refl, ldr, off, tau, c, rows, ldc, width, blocks, desc, claim);
   }
   scratch_reset(mark);
 }
 
-/** Part `part` of a JOB_REFLECT job: bands part, part + parts, … */
+/** Part `part` of a JOB_REFLECT job: the bands it claims. */
 export function reflect_part(part: i32): void {
   const refl = <usize>arg_i32(R_REFL), ldr = arg_i32(R_LDR), off = arg_i32(R_OFF), tau = <usize>arg_i32(R_TAU);
   const c = <usize>arg_i32(R_C), rows = arg_i32(R_ROWS), ldc = arg_i32(R_LDC), width = arg_i32(R_WIDTH);
-  const blocks = arg_i32(R_BLOCKS), desc = <usize>arg_i32(R_DESC), parts = arg_i32(R_PARTS);
+  const blocks = arg_i32(R_BLOCKS), desc = <usize>arg_i32(R_DESC);
   if (part > 0 && in_worker()) {
     const a = <usize>arg_i32(R_ARENA) + <usize>(part - 1) * ARENA;
     scratch_arena(a, a + ARENA);
   }
-  applyBands(refl, ldr, off, tau, c, rows, ldc, width, blocks, desc, part, parts);
+  applyBands(refl, ldr, off, tau, c, rows, ldc, width, blocks, desc, <usize>arg_i32(R_CLAIM));
 }
 
-/** Bands part, part + parts, … of C, each through every block in order. */
-function applyBands(refl: usize, ldr: i32, off: i32, tau: usize, c: usize, rows: i32, ldc: i32, width: i32, blocks: i32, desc: usize, part: i32, parts: i32): void {
+/** Bands of C claimed from the shared counter, each through every block in order. */
+function applyBands(refl: usize, ldr: i32, off: i32, tau: usize, c: usize, rows: i32, ldc: i32, width: i32, blocks: i32, desc: usize, claim: usize): void {
   const mark = scratch_mark();
   const W = scratch_alloc(<usize>(BAND * NB) << 2), W2 = scratch_alloc(<usize>(BAND * NB) << 2);
-  for (let band = part; band * BAND < rows; band += parts) {
+  for (let band = par_claim(claim); band * BAND < rows; band = par_claim(claim)) {
     const r0 = band * BAND, rb = min(BAND, rows - r0);
     const cb = at4(c, r0 * ldc);
     for (let q = 0; q < blocks; q++) {

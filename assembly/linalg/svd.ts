@@ -22,7 +22,7 @@ import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
 import { fma4, hsum4 } from "../simd";
 import { apply_reflectors_rows_f32, axpy_f32, dot_f32, house_f32, qr_rows_f32, transpose_f32 } from "./qr";
 import { sort_desc_f64, tql_f64, tridiag_eig_f64 } from "./eig";
-import { JOB_BIDIAG, JOB_SVD_UB, arg_f32, arg_i32, par_run, par_threads, set_arg_f32, set_arg_i32 } from "../threads";
+import { JOB_BIDIAG, JOB_SVD_UB, arg_f32, arg_i32, par_claim, par_run, par_threads, set_arg_f32, set_arg_i32 } from "../threads";
 import { cgs2_f64 } from "./orth";
 import { transpose_par_f32 } from "./transpose";
 
@@ -89,6 +89,7 @@ export function bidiag_f32(A: usize, m: i32, n: i32, VL: usize, tauL: usize, tau
   const w = scratch_alloc(<usize>n << 2);
   const wstride = <usize>((n + 3) & ~3) << 2;
   const wacc = scratch_alloc(wstride * BD_CHUNKS); // BD_CHUNKS partial sums (chunk 0's is the total)
+  const claim = scratch_alloc(16);
   store<f64>(at8(beta, n - 1), 0);
   store<f32>(at4(tauR, n - 1), 0);
   // pre-pass: column 0 into VL row 0, wacc = Σ_{r≥1} x_r·A[r][1:]
@@ -130,10 +131,11 @@ export function bidiag_f32(A: usize, m: i32, n: i32, VL: usize, tauL: usize, tau
       set_arg_i32(B_A, <i32>A); set_arg_i32(B_N, n); set_arg_i32(B_M, m); set_arg_i32(B_I, i);
       set_arg_f32(B_T, t); set_arg_f32(B_T2, t2);
       set_arg_i32(B_VL, <i32>vl); set_arg_i32(B_W, <i32>w); set_arg_i32(B_VNEXT, <i32>vnext);
-      set_arg_i32(B_WACC, <i32>wacc); set_arg_i32(B_WSTRIDE, <i32>wstride); set_arg_i32(B_PARTS, parts);
+      set_arg_i32(B_WACC, <i32>wacc); set_arg_i32(B_WSTRIDE, <i32>wstride); set_arg_i32(B_CLAIM, <i32>claim);
+      store<i32>(claim, 0);
       par_run(JOB_BIDIAG, parts);
     } else {
-      bidiagChunks(A, n, m, i, t, t2, vl, w, vnext, wacc, wstride, 0, 1);
+      for (let c = 0; c < BD_CHUNKS; c++) bidiagChunk(A, n, m, i, t, t2, vl, w, vnext, wacc, wstride, c);
     }
     // chunk partial sums of the next step's vᵀA, added in chunk order (the same for any thread count)
     for (let c = 1; c < BD_CHUNKS; c++) axpy_f32(1, wacc + <usize>c * wstride, wacc, nc - 1);
@@ -144,22 +146,24 @@ export function bidiag_f32(A: usize, m: i32, n: i32, VL: usize, tauL: usize, tau
 // Trailing-row update of one bidiagonalisation step. The rows are cut into BD_CHUNKS fixed
 // ranges, each accumulating its own partial of the next step's vᵀA; the partials are added
 // in chunk order afterwards. The chunks depend on the matrix size only, so the result is
-// the same for any number of threads (each thread takes chunks part, part + parts, …).
+// the same for any number of threads (each thread claims chunks one at a time).
 const BD_CHUNKS = 8;
-const B_A = 0, B_N = 1, B_M = 2, B_I = 3, B_T = 4, B_T2 = 5, B_VL = 6, B_W = 7, B_VNEXT = 8, B_WACC = 9, B_WSTRIDE = 10, B_PARTS = 11;
+const B_A = 0, B_N = 1, B_M = 2, B_I = 3, B_T = 4, B_T2 = 5, B_VL = 6, B_W = 7, B_VNEXT = 8, B_WACC = 9, B_WSTRIDE = 10, B_CLAIM = 11;
 
-/** Part `part` of a JOB_BIDIAG job: chunks part, part + parts, … */
+/** Part `part` of a JOB_BIDIAG job: the chunks it claims. */
 export function bidiag_part(part: i32): void {
-  bidiagChunks(<usize>arg_i32(B_A), arg_i32(B_N), arg_i32(B_M), arg_i32(B_I), arg_f32(B_T), arg_f32(B_T2),
-    <usize>arg_i32(B_VL), <usize>arg_i32(B_W), <usize>arg_i32(B_VNEXT), <usize>arg_i32(B_WACC), <usize>arg_i32(B_WSTRIDE),
-    part, arg_i32(B_PARTS));
+  const claim = <usize>arg_i32(B_CLAIM);
+  for (let c = par_claim(claim); c < BD_CHUNKS; c = par_claim(claim)) {
+    bidiagChunk(<usize>arg_i32(B_A), arg_i32(B_N), arg_i32(B_M), arg_i32(B_I), arg_f32(B_T), arg_f32(B_T2),
+      <usize>arg_i32(B_VL), <usize>arg_i32(B_W), <usize>arg_i32(B_VNEXT), <usize>arg_i32(B_WACC), <usize>arg_i32(B_WSTRIDE), c);
+  }
 }
 
-function bidiagChunks(A: usize, n: i32, m: i32, i: i32, t: f32, t2: f32, vl: usize, w: usize, vnext: usize, wacc: usize, wstride: usize, c0: i32, cstep: i32): void {
+function bidiagChunk(A: usize, n: i32, m: i32, i: i32, t: f32, t2: f32, vl: usize, w: usize, vnext: usize, wacc: usize, wstride: usize, c: i32): void {
   const nc = n - i - 1;
   const rowi = at4(A, i * n + i + 1);
   const rows = m - i - 1;
-  for (let c = c0; c < BD_CHUNKS; c += cstep) {
+  {
     const r0 = i + 1 + <i32>(<i64>rows * c / BD_CHUNKS), r1 = i + 1 + <i32>(<i64>rows * (c + 1) / BD_CHUNKS);
     const acc = wacc + <usize>c * wstride;
     if (c > 0 && nc > 1) memory.fill(acc, 0, <usize>(nc - 1) << 2);
