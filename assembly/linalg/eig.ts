@@ -71,7 +71,10 @@ export function tql_f64(d: usize, e: usize, n: i32, zt: usize, nz: i32): i32 {
         const ei = load<f64>(at8(ee, i));
         const f = s * ei;
         const b = c * ei;
-        r = hypot(f, g);
+        // √(f² + g²) directly where the squares cannot over- or underflow (one sqrt on the
+        // sweep's serial chain instead of hypot's division and sqrt)
+        const ff = f * f + g * g;
+        r = ff > 1e-280 && ff < 1e280 ? Math.sqrt(ff) : hypot(f, g);
         store<f64>(at8(ee, i + 1), r);
         if (r == 0) {
           store<f64>(at8(d, i + 1), load<f64>(at8(d, i + 1)) - p);
@@ -79,8 +82,9 @@ export function tql_f64(d: usize, e: usize, n: i32, zt: usize, nz: i32): i32 {
           early = true;
           break;
         }
-        s = f / r;
-        c = g / r;
+        const ir = 1.0 / r;
+        s = f * ir;
+        c = g * ir;
         g = load<f64>(at8(d, i + 1)) - p;
         r = (load<f64>(at8(d, i)) - g) * s + 2.0 * c * b;
         p = s * r;
