@@ -23,9 +23,9 @@ const BAND = 64;
 /** A worker's scratch for one band: W and W2 (BAND×NB) and GEMM packing (≤ (MC·KC + KC·NC + MR·NR) f32), with margin. */
 const ARENA: usize = ((2 * BAND * NB + 128 * 256 + 256 * 2048 + 32) << 2) + (64 << 10);
 
-// per block (i32 × 4): first reflector i0, count b (0: block skipped), vr offset (0: apply one by one), M offset
-const R_REC: usize = 16;
-const R_REFL = 0, R_LDR = 1, R_OFF = 2, R_TAU = 3, R_C = 4, R_ROWS = 5, R_LDC = 6, R_WIDTH = 7, R_BLOCKS = 8, R_DESC = 9, R_CLAIM = 10, R_ARENA = 11;
+// per block (i32 × 6): first reflector i0, count b (0: block skipped), V (0: apply one by one), M = Tᵀ, T, width L
+const R_REC: usize = 24;
+const R_REFL = 0, R_LDR = 1, R_OFF = 2, R_TAU = 3, R_C = 4, R_ROWS = 5, R_LDC = 6, R_WIDTH = 7, R_BLOCKS = 8, R_DESC = 9, R_CLAIM = 10, R_ARENA = 11, R_PHASE = 12;
 
 export function apply_reflectors_banded_f32(refl: usize, ldr: i32, off: i32, nref: i32, tau: usize, c: usize, rows: i32, ldc: i32, width: i32): void {
   if (rows <= 0 || nref <= 0) return;
@@ -42,19 +42,11 @@ export function apply_reflectors_banded_f32(refl: usize, ldr: i32, off: i32, nre
     store<i32>(r, i0);
     store<i32>(r, L > 0 ? b : 0, 4);
     store<i32>(r, 0, 8);
+    store<i32>(r, L, 20);
     if (L > 0 && b >= 8 && L >= 16) {
-      // V (b×L, row j = v_{i0+j} from column i0 + off, zeros before its start) and M = Tᵀ
-      const vr = scratch_alloc(<usize>b * <usize>L * 4);
-      for (let j = 0; j < b; j++) {
-        const dst = at4(vr, j * L);
-        if (j > 0) memory.fill(dst, 0, <usize>j << 2);
-        memory.copy(at4(dst, j), at4(refl, (i0 + j) * ldr + i0 + off + j), <usize>(L - j) << 2);
-      }
-      const T = scratch_alloc(<usize>(b * b) << 2), M = scratch_alloc(<usize>(b * b) << 2);
-      larft_f32(vr, at4(tau, i0), b, L, T);
-      transpose_f32(T, b, b, b, M, b);
-      store<i32>(r, <i32>vr, 8);
-      store<i32>(r, <i32>M, 12);
+      store<i32>(r, <i32>scratch_alloc(<usize>b * <usize>L * 4), 8);
+      store<i32>(r, <i32>scratch_alloc(<usize>(b * b) << 2), 12);
+      store<i32>(r, <i32>scratch_alloc(<usize>(b * b) << 2), 16);
     }
     i1 = i0;
   }
@@ -63,29 +55,55 @@ export function apply_reflectors_banded_f32(refl: usize, ldr: i32, off: i32, nre
   const arena = parts > 1 ? scratch_try_alloc(ARENA * <usize>(parts - 1)) : 0;
   if (arena == 0) parts = 1; // no memory for the workers' scratch: the same bands on one thread
   const claim = scratch_alloc(16);
-  store<i32>(claim, 0);
   if (parts > 1) {
     // (the control block's arguments are written only for a job: a serial call may run inside another job)
     set_arg_i32(R_REFL, <i32>refl); set_arg_i32(R_LDR, ldr); set_arg_i32(R_OFF, off); set_arg_i32(R_TAU, <i32>tau);
     set_arg_i32(R_C, <i32>c); set_arg_i32(R_ROWS, rows); set_arg_i32(R_LDC, ldc); set_arg_i32(R_WIDTH, width);
     set_arg_i32(R_BLOCKS, blocks); set_arg_i32(R_DESC, <i32>desc); set_arg_i32(R_CLAIM, <i32>claim); set_arg_i32(R_ARENA, <i32>arena);
-    par_run(JOB_REFLECT, parts);
+    // phase 0: the blocks' V and T (claimed block by block); phase 1: the bands
+    for (let phase = 0; phase < 2; phase++) {
+      store<i32>(claim, 0);
+      set_arg_i32(R_PHASE, phase);
+      par_run(JOB_REFLECT, parts);
+    }
   } else {
+    store<i32>(claim, 0);
+    prepareBlocks(refl, ldr, off, tau, blocks, desc, claim);
+    store<i32>(claim, 0);
     applyBands(refl, ldr, off, tau, c, rows, ldc, width, blocks, desc, claim);
   }
   scratch_reset(mark);
 }
 
-/** Part `part` of a JOB_REFLECT job: the bands it claims. */
+/** Part `part` of a JOB_REFLECT job: the blocks (phase 0) or bands (phase 1) it claims. */
 export function reflect_part(part: i32): void {
   const refl = <usize>arg_i32(R_REFL), ldr = arg_i32(R_LDR), off = arg_i32(R_OFF), tau = <usize>arg_i32(R_TAU);
-  const c = <usize>arg_i32(R_C), rows = arg_i32(R_ROWS), ldc = arg_i32(R_LDC), width = arg_i32(R_WIDTH);
-  const blocks = arg_i32(R_BLOCKS), desc = <usize>arg_i32(R_DESC);
+  const blocks = arg_i32(R_BLOCKS), desc = <usize>arg_i32(R_DESC), claim = <usize>arg_i32(R_CLAIM);
   if (part > 0 && in_worker()) {
     const a = <usize>arg_i32(R_ARENA) + <usize>(part - 1) * ARENA;
     scratch_arena(a, a + ARENA);
   }
-  applyBands(refl, ldr, off, tau, c, rows, ldc, width, blocks, desc, <usize>arg_i32(R_CLAIM));
+  if (arg_i32(R_PHASE) == 0) prepareBlocks(refl, ldr, off, tau, blocks, desc, claim);
+  else applyBands(refl, ldr, off, tau, <usize>arg_i32(R_C), arg_i32(R_ROWS), arg_i32(R_LDC), arg_i32(R_WIDTH), blocks, desc, claim);
+}
+
+/** V (b×L, row j = v_{i0+j} from column i0 + off, zeros before its start), T and M = Tᵀ of each claimed block. */
+function prepareBlocks(refl: usize, ldr: i32, off: i32, tau: usize, blocks: i32, desc: usize, claim: usize): void {
+  for (let q = par_claim(claim); q < blocks; q = par_claim(claim)) {
+    const r = desc + <usize>q * R_REC;
+    const vr = <usize>load<i32>(r, 8);
+    if (vr == 0) continue;
+    const i0 = load<i32>(r), b = load<i32>(r, 4);
+    const M = <usize>load<i32>(r, 12), T = <usize>load<i32>(r, 16);
+    const L = load<i32>(r, 20);
+    for (let j = 0; j < b; j++) {
+      const dst = at4(vr, j * L);
+      if (j > 0) memory.fill(dst, 0, <usize>j << 2);
+      memory.copy(at4(dst, j), at4(refl, (i0 + j) * ldr + i0 + off + j), <usize>(L - j) << 2);
+    }
+    larft_f32(vr, at4(tau, i0), b, L, T);
+    transpose_f32(T, b, b, b, M, b);
+  }
 }
 
 /** Bands of C claimed from the shared counter, each through every block in order. */
