@@ -18,6 +18,11 @@
 //     twice against all previous columns (MGS), or replaced by the least-covered unit vector
 //     when nothing is left of them, so U stays orthonormal for rank-deficient input;
 //  5. back-transform: U = Q_B·[U_B; 0], V = P_B·V_B, reflectors applied to rows in one pass.
+// Threads: every phase but the QL sweeps for the values is split over the pool in fixed
+// pieces that depend on the size only — bidiagonalisation chunks of rows, inverse-iteration
+// chunks cut at cluster starts (eig.ts), ranges of U_B rows, CGS2 rows/columns (orth.ts),
+// 64-row bands of the back-transformations (reflect.ts), transpose bands (transpose.ts) —
+// so the result is bitwise the same for any thread count.
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
 import { fma4, hsum4 } from "../simd";
 import { apply_reflectors_rows_f32, axpy_f32, dot_f32, house_f32, qr_rows_f32, transpose_f32 } from "./qr";
@@ -163,29 +168,27 @@ function bidiagChunk(A: usize, n: i32, m: i32, i: i32, t: f32, t2: f32, vl: usiz
   const nc = n - i - 1;
   const rowi = at4(A, i * n + i + 1);
   const rows = m - i - 1;
-  {
-    const r0 = i + 1 + <i32>(<i64>rows * c / BD_CHUNKS), r1 = i + 1 + <i32>(<i64>rows * (c + 1) / BD_CHUNKS);
-    const acc = wacc + <usize>c * wstride;
-    if (c > 0 && nc > 1) memory.fill(acc, 0, <usize>(nc - 1) << 2);
-    for (let r = r0; r < r1; r++) {
-      const row = at4(A, r * n + i + 1);
-      let dd: f32 = 0;
-      if (t != 0 && t2 != 0) {
-        dd = t2 * axpy_dot_f32(-t * load<f32>(at4(vl, r - i)), w, row, rowi, nc);
-      } else if (t != 0) {
-        axpy_f32(-t * load<f32>(at4(vl, r - i)), w, row, nc);
-      } else if (t2 != 0) {
-        dd = t2 * dot_f32(row, rowi, nc);
-      }
-      let x: f32;
-      if (r >= i + 2) {
-        x = axpy_acc_f32(-dd, rowi, row, acc, nc);
-      } else {
-        if (dd != 0) axpy_f32(-dd, rowi, row, nc);
-        x = load<f32>(row);
-      }
-      store<f32>(at4(vnext, r), x);
+  const r0 = i + 1 + <i32>(<i64>rows * c / BD_CHUNKS), r1 = i + 1 + <i32>(<i64>rows * (c + 1) / BD_CHUNKS);
+  const acc = wacc + <usize>c * wstride;
+  if (c > 0 && nc > 1) memory.fill(acc, 0, <usize>(nc - 1) << 2);
+  for (let r = r0; r < r1; r++) {
+    const row = at4(A, r * n + i + 1);
+    let dd: f32 = 0;
+    if (t != 0 && t2 != 0) {
+      dd = t2 * axpy_dot_f32(-t * load<f32>(at4(vl, r - i)), w, row, rowi, nc);
+    } else if (t != 0) {
+      axpy_f32(-t * load<f32>(at4(vl, r - i)), w, row, nc);
+    } else if (t2 != 0) {
+      dd = t2 * dot_f32(row, rowi, nc);
     }
+    let x: f32;
+    if (r >= i + 2) {
+      x = axpy_acc_f32(-dd, rowi, row, acc, nc);
+    } else {
+      if (dd != 0) axpy_f32(-dd, rowi, row, nc);
+      x = load<f32>(row);
+    }
+    store<f32>(at4(vnext, r), x);
   }
 }
 
