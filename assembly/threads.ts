@@ -14,10 +14,13 @@
 // Worker instances have threads = 1, so a kernel they run never dispatches.
 import { ctrl_ptr } from "./mem";
 import { gemm_part } from "./linalg/gemm";
-import { eigh_batch_part, tridiag_part } from "./linalg/eig";
-import { bidiag_part } from "./linalg/svd";
+import { eigh_batch_part, invit_part, tridiag_part } from "./linalg/eig";
 import { conv_dw_part, conv_rows_part } from "./conv/grad";
 import { conv_pw_part } from "./conv/pointwise_grad";
+import { cgs_part } from "./linalg/orth";
+import { transpose_part } from "./linalg/transpose";
+import { reflect_part } from "./linalg/reflect";
+import { bidiag_part, svd_ub_part } from "./linalg/svd";
 
 const GEN: usize = 0; // i32 job generation
 const PENDING: usize = 4; // i32 workers that have not acknowledged the job
@@ -35,7 +38,12 @@ export const JOB_BIDIAG: i32 = 3;
 export const JOB_TRIDIAG: i32 = 4;
 export const JOB_CONV_DW: i32 = 5;
 export const JOB_CONV_ROWS: i32 = 6;
-export const JOB_CONV_PW: i32 = 7;
+export const JOB_INVIT: i32 = 7;
+export const JOB_CGS: i32 = 8;
+export const JOB_TRANSPOSE: i32 = 9;
+export const JOB_SVD_UB: i32 = 10;
+export const JOB_REFLECT: i32 = 11;
+export const JOB_CONV_PW: i32 = 12;
 
 /** Polls of GEN (about 20–50 µs) a worker makes before it sleeps in atomic.wait. */
 const WORKER_SPINS = 1 << 14;
@@ -66,6 +74,19 @@ export function par_hold(): bool {
 
 export function par_release(was: bool): void {
   busy = was;
+}
+
+/**
+ * Take the next item of a job's shared counter (an i32 in scratch the caller zeroed before
+ * par_run): returns 0, 1, 2, … across all threads, each value once. Parts that claim fixed
+ * items this way instead of a static share keep the result independent of who runs which
+ * item, and a thread the OS deschedules holds up only the item it is on.
+ */
+export function par_claim(counter: usize): i32 {
+  if (ASC_FEATURE_THREADS) return atomic.add<i32>(counter, 1);
+  const v = load<i32>(counter);
+  store<i32>(counter, v + 1);
+  return v;
 }
 
 /** True in a worker instance (its scratch is an arena carved out of the caller's). */
@@ -105,6 +126,11 @@ function runPart(kind: i32, part: i32): void {
   else if (kind == JOB_TRIDIAG) tridiag_part(part);
   else if (kind == JOB_CONV_DW) conv_dw_part(part);
   else if (kind == JOB_CONV_ROWS) conv_rows_part(part);
+  else if (kind == JOB_INVIT) invit_part(part);
+  else if (kind == JOB_CGS) cgs_part(part);
+  else if (kind == JOB_TRANSPOSE) transpose_part(part);
+  else if (kind == JOB_SVD_UB) svd_ub_part(part);
+  else if (kind == JOB_REFLECT) reflect_part(part);
   else if (kind == JOB_CONV_PW) conv_pw_part(part);
 }
 

@@ -8,6 +8,7 @@ import { lowRankMatmul, matmul, ready, runtimeInfo, setThreads, svd, threadsInfo
 import { getKernels } from "../src/core/loader.ts";
 import { isQuick, printTable, saveResults, type Row } from "./lib.ts";
 import { Worker } from "node:worker_threads";
+import { loadavg } from "node:os";
 
 function rand(shape: number[]): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -72,11 +73,13 @@ export async function run(args: string[] = []): Promise<void> {
     return;
   }
   const a = rand([1024, 1024]);
+  const a2 = rand([2048, 2048]);
   const x = rand([1024, 1024]), u = rand([1024, 128]), v = rand([128, 1024]);
   const w = rand([512, 512, 3, 3]);
   let hooiIters = 0;
   const cases: { label: string; fn: () => unknown; reps: number; flop?: number }[] = [
     { label: "GEMM 1024² (matmul)", fn: () => matmul(a, a), reps: quick ? 3 : 7, flop: 2 * 1024 ** 3 },
+    { label: "GEMM 2048² (matmul)", fn: () => matmul(a2, a2), reps: quick ? 3 : 5, flop: 2 * 2048 ** 3 },
     { label: "lowRankMatmul 1024×1024 · (1024×128 · 128×1024)", fn: () => lowRankMatmul(x, u, v), reps: quick ? 3 : 7, flop: 2 * 128 * (1024 * 1024 * 2) },
     { label: "thin SVD 1024²", fn: () => svd(a), reps: quick ? 1 : 5 },
     { label: "Tucker-2 HOSVD (512,512,3,3) r=128", fn: () => tucker(w, { rank: 128, modes: [0, 1] }), reps: quick ? 1 : 5 },
@@ -87,6 +90,7 @@ export async function run(args: string[] = []): Promise<void> {
     },
   ];
   const rows: Row[] = [];
+  const loadBefore = loadavg().map((x) => +x.toFixed(2));
   for (const c of cases) {
     const t = alternate(c.fn, c.reps);
     const extra: Record<string, number | string> = { runs: c.reps, "1-thread runs ms": t.ones.map((x) => x.toFixed(0)).join(" "), "2-thread runs ms": t.twos.map((x) => x.toFixed(0)).join(" ") };
@@ -99,7 +103,9 @@ export async function run(args: string[] = []): Promise<void> {
     case: "control: pure-JS loop ×2 in 2 workers vs ×1 in 1 (parallelism available now)", ours: "2 workers", peer: "1 worker",
     oursMs: ctl.two, peerMs: ctl.one, speedup: (2 * ctl.one) / ctl.two, extra: { note: "≈ 2 on an idle 2-core machine; ≈ 1 when the second core is taken" },
   });
+  const load = { before: loadBefore, after: loadavg().map((x) => +x.toFixed(2)) };
+  console.log(`load average (1, 5, 15 min) before ${load.before.join(" ")}, after ${load.after.join(" ")} on ${threadsInfo().cores} cores`);
   printTable(`Kernel threads: 2 vs 1 (build ${runtimeInfo().build}, ${threadsInfo().api}; speed-up = 1-thread median / 2-thread median; shared noisy machine)`, rows);
-  await saveResults("threads", rows, { threads: threadsInfo() });
+  await saveResults("threads", rows, { threads: threadsInfo(), loadAverage: load });
   await setThreads(1);
 }

@@ -20,7 +20,7 @@
 // eigenvectors by inverse iteration (O(n²), Gram–Schmidt only inside clusters of close
 // eigenvalues), back-transformed by the reflectors in compact-WY blocks (gemm).
 import { scratch_alloc, scratch_try_alloc, scratch_arena, scratch_mark, scratch_reset } from "../mem";
-import { JOB_EIGH, JOB_TRIDIAG, arg_f32, arg_i32, in_worker, par_run, par_threads, set_arg_f32, set_arg_i32 } from "../threads";
+import { JOB_EIGH, JOB_INVIT, JOB_TRIDIAG, arg_f32, arg_i32, in_worker, par_claim, par_run, par_threads, set_arg_f32, set_arg_i32 } from "../threads";
 import { apply_reflectors_rows_f32, axpy_f32, axpy_f64, dot_f32, dot_f64, house_f32, rot_f64, transpose_f32 } from "./qr";
 
 @inline function at4(p: usize, i: i32): usize { return p + (<usize>i << 2); }
@@ -71,7 +71,10 @@ export function tql_f64(d: usize, e: usize, n: i32, zt: usize, nz: i32): i32 {
         const ei = load<f64>(at8(ee, i));
         const f = s * ei;
         const b = c * ei;
-        r = hypot(f, g);
+        // √(f² + g²) directly where the squares cannot over- or underflow (one sqrt on the
+        // sweep's serial chain instead of hypot's division and sqrt)
+        const ff = f * f + g * g;
+        r = ff > 1e-280 && ff < 1e280 ? Math.sqrt(ff) : hypot(f, g);
         store<f64>(at8(ee, i + 1), r);
         if (r == 0) {
           store<f64>(at8(d, i + 1), load<f64>(at8(d, i + 1)) - p);
@@ -79,8 +82,9 @@ export function tql_f64(d: usize, e: usize, n: i32, zt: usize, nz: i32): i32 {
           early = true;
           break;
         }
-        s = f / r;
-        c = g / r;
+        const ir = 1.0 / r;
+        s = f * ir;
+        c = g * ir;
         g = load<f64>(at8(d, i + 1)) - p;
         r = (load<f64>(at8(d, i)) - g) * s + 2.0 * c * b;
         p = s * r;
@@ -115,10 +119,10 @@ export function tridiag_eig_f64(diag: usize, off: usize, n: i32, lam: usize, zt:
 
 /**
  * tridiag_eig_f64 with eigenvectors only for the nv largest eigenvalues: zt has nv rows
- * (row k = eigenvector k). The skipped vectors still draw their start vectors from the
- * random sequence, so each computed vector equals the one tridiag_eig_f64 gives (unless a
- * skipped vector had to restart, or ties put a skipped vector inside a cluster: then it is
- * left out of the cluster's Gram–Schmidt, which only matters between computed vectors).
+ * (row k = eigenvector k). Each vector's random start comes from its own seed, so each
+ * computed vector equals the one tridiag_eig_f64 gives (unless ties put a skipped vector
+ * inside a cluster: then it is left out of the cluster's Gram–Schmidt, which only matters
+ * between computed vectors).
  */
 export function tridiag_eig_top_f64(diag: usize, off: usize, n: i32, nv: i32, lam: usize, zt: usize): i32 {
   const mark = scratch_mark();
@@ -126,9 +130,6 @@ export function tridiag_eig_top_f64(diag: usize, off: usize, n: i32, nv: i32, la
   const dd = scratch_alloc(<usize>n << 3);
   const ee = scratch_alloc(<usize>n << 3);
   const vals = scratch_alloc(<usize>n << 3);
-  const u0 = scratch_alloc(<usize>n << 3), u1 = scratch_alloc(<usize>n << 3), u2 = scratch_alloc(<usize>n << 3);
-  const ll = scratch_alloc(<usize>n << 3);
-  const swp = scratch_alloc(<usize>n << 2);
   const perm = scratch_alloc(<usize>n << 2);
   const rowOf = scratch_alloc(<usize>n << 2);
   const bend = scratch_alloc(<usize>n << 2);
@@ -140,7 +141,7 @@ export function tridiag_eig_top_f64(diag: usize, off: usize, n: i32, nv: i32, la
     tnorm = max(tnorm, r);
   }
   if (tnorm == 0) tnorm = 1;
-  const ortol = 1e-7 * tnorm, pertol = 10 * EPS * tnorm, tiny = EPS * tnorm;
+  const ortol = 1e-7 * tnorm;
   let fails = 0;
   // phase 1: eigenvalues of each unreduced block, descending within the block, in vals[b0..b1)
   let b0 = 0;
@@ -171,109 +172,181 @@ export function tridiag_eig_top_f64(diag: usize, off: usize, n: i32, nv: i32, la
     store<i32>(at4(rowOf, id), k);
     store<f64>(at8(lam, k), load<f64>(at8(vals, id)));
   }
-  // phase 2: vectors by inverse iteration, written straight into their output rows
-  let seed: u32 = 0x2545f491;
+  // phase 2: vectors by inverse iteration, written straight into their output rows. Value
+  // id g = b0 + k (block order). Each vector depends only on its own seed and, inside a
+  // cluster of close values, on the cluster's earlier vectors; so the ids are cut into
+  // INV_CHUNKS fixed ranges that start at cluster (or block) starts, and the threads claim
+  // chunks one at a time. The cuts depend on the values only: same result for any thread count.
+  const blk = scratch_alloc(<usize>n << 2); // value id → its block's start
+  const cut = scratch_alloc(<usize>(INV_CHUNKS + 1) << 2);
   b0 = 0;
   while (b0 < n) {
     const b1 = load<i32>(at4(bend, b0));
-    const bn = b1 - b0;
-    let cstart = 0;
-    let prev: f64 = 0;
-    for (let k = 0; k < bn; k++) {
-      const out = load<i32>(at4(rowOf, b0 + k));
-      const wanted = out < nv;
-      const row = at8(zt, out * n);
-      if (wanted) memory.fill(row, 0, <usize>n << 3);
-      if (bn == 1) {
-        if (wanted) store<f64>(at8(row, b0), 1);
-        break;
-      }
-      const lk = load<f64>(at8(vals, b0 + k));
-      let shift = lk;
-      if (k > 0 && load<f64>(at8(vals, b0 + k - 1)) - lk > ortol) cstart = k;
-      if (k > cstart && shift >= prev - pertol) shift = prev - pertol;
-      prev = shift;
-      if (!wanted) {
-        // keep the random sequence where the full computation would have it
-        for (let i = 0; i < bn; i++) { seed ^= seed << 13; seed ^= seed >> 17; seed ^= seed << 5; }
-        continue;
-      }
-      // LU of (T_block − shift·I) with partial pivoting: U rows (1/u0, u1, u2), multipliers ll, swaps
-      let p0 = load<f64>(at8(diag, b0)) - shift;
-      let p1 = load<f64>(at8(off, b0));
-      for (let i = 0; i < bn - 1; i++) {
-        const c = load<f64>(at8(off, b0 + i));
-        const a1 = load<f64>(at8(diag, b0 + i + 1)) - shift;
-        const bb = i + 1 < bn - 1 ? load<f64>(at8(off, b0 + i + 1)) : 0;
-        if (Math.abs(p0) >= Math.abs(c)) {
-          if (p0 == 0) p0 = tiny;
-          const l = c / p0;
-          store<f64>(at8(u0, i), 1.0 / p0); store<f64>(at8(u1, i), p1); store<f64>(at8(u2, i), 0);
-          store<f64>(at8(ll, i), l); store<i32>(at4(swp, i), 0);
-          p0 = a1 - l * p1;
-          p1 = bb;
-        } else {
-          const l = p0 / c;
-          store<f64>(at8(u0, i), 1.0 / c); store<f64>(at8(u1, i), a1); store<f64>(at8(u2, i), bb);
-          store<f64>(at8(ll, i), l); store<i32>(at4(swp, i), 1);
-          p0 = p1 - l * a1;
-          p1 = -l * bb;
-        }
-      }
-      if (Math.abs(p0) < tiny) p0 = p0 < 0 ? -tiny : tiny;
-      store<f64>(at8(u0, bn - 1), 1.0 / p0);
-      const x = at8(row, b0);
-      for (let i = 0; i < bn; i++) {
-        seed ^= seed << 13; seed ^= seed >> 17; seed ^= seed << 5;
-        store<f64>(at8(x, i), <f64>seed / 4294967296.0 - 0.5);
-      }
-      for (let it = 0; it < 2; it++) {
-        for (let i = 0; i < bn - 1; i++) {
-          let xi = load<f64>(at8(x, i)), xn = load<f64>(at8(x, i + 1));
-          if (load<i32>(at4(swp, i))) { const t = xi; xi = xn; xn = t; store<f64>(at8(x, i), xi); }
-          store<f64>(at8(x, i + 1), xn - load<f64>(at8(ll, i)) * xi);
-        }
-        let x1: f64 = 0, x2: f64 = 0, big: f64 = 0;
-        for (let i = bn - 1; i >= 0; i--) {
-          const v = (load<f64>(at8(x, i)) - load<f64>(at8(u1, i)) * x1 - load<f64>(at8(u2, i)) * x2) * load<f64>(at8(u0, i));
-          store<f64>(at8(x, i), v);
-          x2 = x1; x1 = v;
-          const av = Math.abs(v);
-          if (av > big) {
-            big = av;
-            if (big > 1e250) {
-              // rescale everything (solved part and right-hand side alike) to avoid overflow
-              for (let j = 0; j < bn; j++) store<f64>(at8(x, j), load<f64>(at8(x, j)) * 1e-250);
-              x1 *= 1e-250; x2 *= 1e-250; big *= 1e-250;
-            }
-          }
-        }
-        if (big > 0) {
-          const inv = 1.0 / big;
-          for (let i = 0; i < bn; i++) store<f64>(at8(x, i), load<f64>(at8(x, i)) * inv);
-        }
-        for (let j = cstart; j < k; j++) {
-          const oj = load<i32>(at4(rowOf, b0 + j));
-          if (oj >= nv) continue;
-          const q = at8(zt, oj * n + b0);
-          axpy_f64(-dot_f64(q, x, bn), q, x, bn);
-        }
-        const nrm = Math.sqrt(dot_f64(x, x, bn));
-        if (nrm > 0) {
-          const inv = 1.0 / nrm;
-          for (let i = 0; i < bn; i++) store<f64>(at8(x, i), load<f64>(at8(x, i)) * inv);
-        } else {
-          for (let i = 0; i < bn; i++) {
-            seed ^= seed << 13; seed ^= seed >> 17; seed ^= seed << 5;
-            store<f64>(at8(x, i), <f64>seed / 4294967296.0 - 0.5);
-          }
-        }
-      }
-    }
+    for (let g = b0; g < b1; g++) store<i32>(at4(blk, g), b0);
     b0 = b1;
+  }
+  store<i32>(cut, 0);
+  for (let c = 1; c <= INV_CHUNKS; c++) {
+    let g = max(<i32>(<i64>n * c / INV_CHUNKS), load<i32>(at4(cut, c - 1)));
+    // move forward to the next cluster start (a block start, or a gap > ortol to the value before)
+    while (g < n && g > 0 && load<i32>(at4(blk, g)) != g && load<f64>(at8(vals, g - 1)) - load<f64>(at8(vals, g)) <= ortol) g++;
+    store<i32>(at4(cut, c), g);
+  }
+  // per part: u0, u1, u2, ll (f64) and swp (i32), n each
+  const parts = n >= INV_PAR_N ? min(par_threads(), INV_CHUNKS) : 1;
+  const wstride = <usize>n * 36 + 64;
+  const work = scratch_alloc(wstride * <usize>parts);
+  const claim = scratch_alloc(16);
+  store<i32>(claim, 0);
+  if (parts > 1) {
+    set_arg_i32(I_DIAG, <i32>diag); set_arg_i32(I_OFF, <i32>off); set_arg_i32(I_N, n); set_arg_i32(I_NV, nv);
+    set_arg_i32(I_ZT, <i32>zt); set_arg_i32(I_VALS, <i32>vals); set_arg_i32(I_ROWOF, <i32>rowOf); set_arg_i32(I_BEND, <i32>bend);
+    set_arg_i32(I_BLK, <i32>blk); set_arg_i32(I_CUT, <i32>cut); set_arg_i32(I_WORK, <i32>work); set_arg_i32(I_WSTRIDE, <i32>wstride);
+    set_arg_i32(I_CLAIM, <i32>claim);
+    par_run(JOB_INVIT, parts);
+  } else {
+    for (let c = 0; c < INV_CHUNKS; c++) {
+      invitRange(diag, off, n, nv, zt, vals, rowOf, bend, blk, load<i32>(at4(cut, c)), load<i32>(at4(cut, c + 1)), work);
+    }
   }
   scratch_reset(mark);
   return fails;
+}
+
+/** Fixed number of ranges the inverse-iteration vectors are cut into (independent of the pool size). */
+const INV_CHUNKS = 16;
+/** Below this n the vectors cost less than waking the pool. */
+const INV_PAR_N = 96;
+const I_DIAG = 0, I_OFF = 1, I_N = 2, I_NV = 3, I_ZT = 4, I_VALS = 5, I_ROWOF = 6, I_BEND = 7, I_BLK = 8, I_CUT = 9, I_WORK = 10, I_WSTRIDE = 11, I_CLAIM = 12;
+
+/** Part `part` of a JOB_INVIT job: the chunks it claims, with the part's own work space. */
+export function invit_part(part: i32): void {
+  const cut = <usize>arg_i32(I_CUT), claim = <usize>arg_i32(I_CLAIM);
+  const work = <usize>arg_i32(I_WORK) + <usize>part * <usize>arg_i32(I_WSTRIDE);
+  for (let c = par_claim(claim); c < INV_CHUNKS; c = par_claim(claim)) {
+    invitRange(<usize>arg_i32(I_DIAG), <usize>arg_i32(I_OFF), arg_i32(I_N), arg_i32(I_NV), <usize>arg_i32(I_ZT), <usize>arg_i32(I_VALS),
+      <usize>arg_i32(I_ROWOF), <usize>arg_i32(I_BEND), <usize>arg_i32(I_BLK), load<i32>(at4(cut, c)), load<i32>(at4(cut, c + 1)), work);
+  }
+}
+
+/** Start seed of value id g's random vectors (a 32-bit hash of g; never 0, xorshift's fixed point). */
+@inline function seedOf(g: i32): u32 {
+  let h = <u32>g * 0x9e3779b9 + 0x7f4a7c15;
+  h ^= h >> 16; h *= 0x85ebca6b; h ^= h >> 13; h *= 0xc2b2ae35; h ^= h >> 16;
+  return h == 0 ? 1 : h;
+}
+
+/**
+ * Inverse-iteration vectors for value ids g0…g1−1 (g0 starts a cluster). LU of (T_block − shift·I)
+ * with partial pivoting, two solves from a seeded random start, Gram–Schmidt against the
+ * cluster's earlier vectors; close values get shifts pushed apart by pertol.
+ */
+function invitRange(diag: usize, off: usize, n: i32, nv: i32, zt: usize, vals: usize, rowOf: usize, bend: usize, blk: usize, g0: i32, g1: i32, work: usize): void {
+  if (g0 >= g1) return;
+  const u0 = work, u1 = work + (<usize>n << 3), u2 = work + (<usize>n << 4), ll = work + <usize>n * 24;
+  const swp = work + (<usize>n << 5);
+  const EPS: f64 = 2.220446049250313e-16;
+  let tnorm: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    let r = Math.abs(load<f64>(at8(diag, i)));
+    if (i > 0) r += Math.abs(load<f64>(at8(off, i - 1)));
+    if (i < n - 1) r += Math.abs(load<f64>(at8(off, i)));
+    tnorm = max(tnorm, r);
+  }
+  if (tnorm == 0) tnorm = 1;
+  const ortol = 1e-7 * tnorm, pertol = 10 * EPS * tnorm, tiny = EPS * tnorm;
+  let cstart = 0;
+  let prev: f64 = 0;
+  for (let g = g0; g < g1; g++) {
+    const b0 = load<i32>(at4(blk, g));
+    const bn = load<i32>(at4(bend, b0)) - b0;
+    const k = g - b0;
+    const out = load<i32>(at4(rowOf, g));
+    const wanted = out < nv;
+    const row = at8(zt, out * n);
+    if (wanted) memory.fill(row, 0, <usize>n << 3);
+    if (bn == 1) {
+      if (wanted) store<f64>(at8(row, b0), 1);
+      continue;
+    }
+    const lk = load<f64>(at8(vals, g));
+    let shift = lk;
+    if (k == 0 || g == g0 || load<f64>(at8(vals, g - 1)) - lk > ortol) cstart = k;
+    if (k > cstart && shift >= prev - pertol) shift = prev - pertol;
+    prev = shift;
+    if (!wanted) continue;
+    let p0 = load<f64>(at8(diag, b0)) - shift;
+    let p1 = load<f64>(at8(off, b0));
+    for (let i = 0; i < bn - 1; i++) {
+      const c = load<f64>(at8(off, b0 + i));
+      const a1 = load<f64>(at8(diag, b0 + i + 1)) - shift;
+      const bb = i + 1 < bn - 1 ? load<f64>(at8(off, b0 + i + 1)) : 0;
+      if (Math.abs(p0) >= Math.abs(c)) {
+        if (p0 == 0) p0 = tiny;
+        const l = c / p0;
+        store<f64>(at8(u0, i), 1.0 / p0); store<f64>(at8(u1, i), p1); store<f64>(at8(u2, i), 0);
+        store<f64>(at8(ll, i), l); store<i32>(at4(swp, i), 0);
+        p0 = a1 - l * p1;
+        p1 = bb;
+      } else {
+        const l = p0 / c;
+        store<f64>(at8(u0, i), 1.0 / c); store<f64>(at8(u1, i), a1); store<f64>(at8(u2, i), bb);
+        store<f64>(at8(ll, i), l); store<i32>(at4(swp, i), 1);
+        p0 = p1 - l * a1;
+        p1 = -l * bb;
+      }
+    }
+    if (Math.abs(p0) < tiny) p0 = p0 < 0 ? -tiny : tiny;
+    store<f64>(at8(u0, bn - 1), 1.0 / p0);
+    const x = at8(row, b0);
+    let seed = seedOf(g);
+    for (let i = 0; i < bn; i++) {
+      seed ^= seed << 13; seed ^= seed >> 17; seed ^= seed << 5;
+      store<f64>(at8(x, i), <f64>seed / 4294967296.0 - 0.5);
+    }
+    for (let it = 0; it < 2; it++) {
+      for (let i = 0; i < bn - 1; i++) {
+        let xi = load<f64>(at8(x, i)), xn = load<f64>(at8(x, i + 1));
+        if (load<i32>(at4(swp, i))) { const t = xi; xi = xn; xn = t; store<f64>(at8(x, i), xi); }
+        store<f64>(at8(x, i + 1), xn - load<f64>(at8(ll, i)) * xi);
+      }
+      let x1: f64 = 0, x2: f64 = 0, big: f64 = 0;
+      for (let i = bn - 1; i >= 0; i--) {
+        const v = (load<f64>(at8(x, i)) - load<f64>(at8(u1, i)) * x1 - load<f64>(at8(u2, i)) * x2) * load<f64>(at8(u0, i));
+        store<f64>(at8(x, i), v);
+        x2 = x1; x1 = v;
+        const av = Math.abs(v);
+        if (av > big) {
+          big = av;
+          if (big > 1e250) {
+            // rescale everything (solved part and right-hand side alike) to avoid overflow
+            for (let j = 0; j < bn; j++) store<f64>(at8(x, j), load<f64>(at8(x, j)) * 1e-250);
+            x1 *= 1e-250; x2 *= 1e-250; big *= 1e-250;
+          }
+        }
+      }
+      if (big > 0) {
+        const inv = 1.0 / big;
+        for (let i = 0; i < bn; i++) store<f64>(at8(x, i), load<f64>(at8(x, i)) * inv);
+      }
+      for (let j = cstart; j < k; j++) {
+        const oj = load<i32>(at4(rowOf, b0 + j));
+        if (oj >= nv) continue;
+        const q = at8(zt, oj * n + b0);
+        axpy_f64(-dot_f64(q, x, bn), q, x, bn);
+      }
+      const nrm = Math.sqrt(dot_f64(x, x, bn));
+      if (nrm > 0) {
+        const inv = 1.0 / nrm;
+        for (let i = 0; i < bn; i++) store<f64>(at8(x, i), load<f64>(at8(x, i)) * inv);
+      } else {
+        for (let i = 0; i < bn; i++) {
+          seed ^= seed << 13; seed ^= seed >> 17; seed ^= seed << 5;
+          store<f64>(at8(x, i), <f64>seed / 4294967296.0 - 0.5);
+        }
+      }
+    }
+  }
 }
 
 /** perm ← indices 0..n−1 ordered by d descending (Shell sort, no allocation). */
@@ -437,9 +510,10 @@ export function eigh_top_f32(a: usize, n: i32, nv: i32, w: usize, z: usize): i32
 // the caller solves in its own scratch. Results equal those of eigh_f32 call by call.
 
 /** Scratch eigh_f32(n) may take, with margin: n² f32 work + n² f64 vectors + n² f32 copy,
- *  O(n) vectors, the blocked back-transform's panels and gemm packing (≤ 2.2 MB). */
+ *  the back-transform's gathered reflectors (n²/2 f32), O(n) vectors, its bands' panels and
+ *  gemm packing (≤ 2.2 MB). */
 @inline function eighArena(n: i32): usize {
-  return <usize>n * <usize>n * 20 + <usize>n * 2048 + (3 << 20);
+  return <usize>n * <usize>n * 24 + <usize>n * 2048 + (3 << 20);
 }
 
 // record layout (i32 × 8): a, n, w, z, fails (out), part (set here), assigned flag (set here),

@@ -18,6 +18,7 @@ import { fma4, hsum4 } from "../simd";
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
 import { gemm_f32 } from "./gemm";
 import { par_hold, par_release } from "../threads";
+import { apply_reflectors_banded_f32 } from "./reflect";
 
 /** qr_f32 runs on the calling thread alone below this many m·n·min(m, n) (see qr_f32). */
 const QR_PAR_WORK: i64 = 1 << 25;
@@ -188,13 +189,11 @@ function gather_block(refl: usize, ldr: i32, i0: i32, off: i32, b: i32, L: i32, 
 }
 
 /**
- * C (rows×L, ldc) ← C·(I − V T Vᵀ) = C·H_0⋯H_{b−1} when fwd, else C·(I − V Tᵀ Vᵀ) = C·H_{b−1}⋯H_0,
- * for the b reflectors in vr (b×L rows) / vc (its transpose); three gemms.
+ * T (b×b, upper triangular) of the compact-WY form H_0⋯H_{b−1} = I − V T Vᵀ, V's columns the
+ * b reflectors in the rows of vr (b×L, zeros before each one's start).
  */
-function larfb_rows_f32(vr: usize, vc: usize, tau: usize, b: i32, L: i32, c: usize, rows: i32, ldc: i32, fwd: bool): void {
-  if (rows <= 0 || L <= 0) return;
+export function larft_f32(vr: usize, tau: usize, b: i32, L: i32, T: usize): void {
   const mark = scratch_mark();
-  const T = scratch_alloc(<usize>(b * b) << 2);
   const tmp = scratch_alloc(<usize>b << 2);
   memory.fill(T, 0, <usize>(b * b) << 2);
   for (let j = 0; j < b; j++) {
@@ -210,6 +209,18 @@ function larfb_rows_f32(vr: usize, vc: usize, tau: usize, b: i32, L: i32, c: usi
       store<f32>(at4(T, i * b + j), acc);
     }
   }
+  scratch_reset(mark);
+}
+
+/**
+ * C (rows×L, ldc) ← C·(I − V T Vᵀ) = C·H_0⋯H_{b−1} when fwd, else C·(I − V Tᵀ Vᵀ) = C·H_{b−1}⋯H_0,
+ * for the b reflectors in vr (b×L rows) / vc (its transpose); three gemms.
+ */
+function larfb_rows_f32(vr: usize, vc: usize, tau: usize, b: i32, L: i32, c: usize, rows: i32, ldc: i32, fwd: bool): void {
+  if (rows <= 0 || L <= 0) return;
+  const mark = scratch_mark();
+  const T = scratch_alloc(<usize>(b * b) << 2);
+  larft_f32(vr, tau, b, L, T);
   let M = T;
   if (!fwd) {
     M = scratch_alloc(<usize>(b * b) << 2);
@@ -229,6 +240,11 @@ function larfb_rows_f32(vr: usize, vc: usize, tau: usize, b: i32, L: i32, c: usi
  * reflector i only touches rows ≥ i (as when forming Q from [I 0]). Blocked by NB with gemm.
  */
 export function apply_reflectors_rows_f32(refl: usize, ldr: i32, off: i32, nref: i32, tau: usize, c: usize, rows: i32, ldc: i32, width: i32, tri: bool): void {
+  if (!tri) {
+    // every row of C independent: fixed row bands over the pool (assembly/linalg/reflect.ts)
+    apply_reflectors_banded_f32(refl, ldr, off, nref, tau, c, rows, ldc, width);
+    return;
+  }
   const mark = scratch_mark();
   const vr = scratch_alloc(<usize>(NB * width) << 2);
   const vc = scratch_alloc(<usize>(NB * width) << 2);

@@ -18,11 +18,18 @@
 //     twice against all previous columns (MGS), or replaced by the least-covered unit vector
 //     when nothing is left of them, so U stays orthonormal for rank-deficient input;
 //  5. back-transform: U = Q_B·[U_B; 0], V = P_B·V_B, reflectors applied to rows in one pass.
+// Threads: every phase but the QL sweeps for the values is split over the pool in fixed
+// pieces that depend on the size only — bidiagonalisation chunks of rows, inverse-iteration
+// chunks cut at cluster starts (eig.ts), ranges of U_B rows, CGS2 rows/columns (orth.ts),
+// 64-row bands of the back-transformations (reflect.ts), transpose bands (transpose.ts) —
+// so the result is bitwise the same for any thread count.
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
 import { fma4, hsum4 } from "../simd";
-import { apply_reflectors_rows_f32, axpy_f32, axpy_f64, dot_f32, dot_f64, house_f32, qr_rows_f32, transpose_f32 } from "./qr";
+import { apply_reflectors_rows_f32, axpy_f32, dot_f32, house_f32, qr_rows_f32, transpose_f32 } from "./qr";
 import { sort_desc_f64, tql_f64, tridiag_eig_f64 } from "./eig";
-import { JOB_BIDIAG, arg_f32, arg_i32, par_run, par_threads, set_arg_f32, set_arg_i32 } from "../threads";
+import { JOB_BIDIAG, JOB_SVD_UB, arg_f32, arg_i32, par_claim, par_run, par_threads, set_arg_f32, set_arg_i32 } from "../threads";
+import { cgs2_f64 } from "./orth";
+import { transpose_par_f32 } from "./transpose";
 
 @inline function at4(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 @inline function at8(p: usize, i: i32): usize { return p + (<usize>i << 3); }
@@ -87,6 +94,7 @@ export function bidiag_f32(A: usize, m: i32, n: i32, VL: usize, tauL: usize, tau
   const w = scratch_alloc(<usize>n << 2);
   const wstride = <usize>((n + 3) & ~3) << 2;
   const wacc = scratch_alloc(wstride * BD_CHUNKS); // BD_CHUNKS partial sums (chunk 0's is the total)
+  const claim = scratch_alloc(16);
   store<f64>(at8(beta, n - 1), 0);
   store<f32>(at4(tauR, n - 1), 0);
   // pre-pass: column 0 into VL row 0, wacc = Σ_{r≥1} x_r·A[r][1:]
@@ -128,10 +136,11 @@ export function bidiag_f32(A: usize, m: i32, n: i32, VL: usize, tauL: usize, tau
       set_arg_i32(B_A, <i32>A); set_arg_i32(B_N, n); set_arg_i32(B_M, m); set_arg_i32(B_I, i);
       set_arg_f32(B_T, t); set_arg_f32(B_T2, t2);
       set_arg_i32(B_VL, <i32>vl); set_arg_i32(B_W, <i32>w); set_arg_i32(B_VNEXT, <i32>vnext);
-      set_arg_i32(B_WACC, <i32>wacc); set_arg_i32(B_WSTRIDE, <i32>wstride); set_arg_i32(B_PARTS, parts);
+      set_arg_i32(B_WACC, <i32>wacc); set_arg_i32(B_WSTRIDE, <i32>wstride); set_arg_i32(B_CLAIM, <i32>claim);
+      store<i32>(claim, 0);
       par_run(JOB_BIDIAG, parts);
     } else {
-      bidiagChunks(A, n, m, i, t, t2, vl, w, vnext, wacc, wstride, 0, 1);
+      for (let c = 0; c < BD_CHUNKS; c++) bidiagChunk(A, n, m, i, t, t2, vl, w, vnext, wacc, wstride, c);
     }
     // chunk partial sums of the next step's vᵀA, added in chunk order (the same for any thread count)
     for (let c = 1; c < BD_CHUNKS; c++) axpy_f32(1, wacc + <usize>c * wstride, wacc, nc - 1);
@@ -142,44 +151,44 @@ export function bidiag_f32(A: usize, m: i32, n: i32, VL: usize, tauL: usize, tau
 // Trailing-row update of one bidiagonalisation step. The rows are cut into BD_CHUNKS fixed
 // ranges, each accumulating its own partial of the next step's vᵀA; the partials are added
 // in chunk order afterwards. The chunks depend on the matrix size only, so the result is
-// the same for any number of threads (each thread takes chunks part, part + parts, …).
+// the same for any number of threads (each thread claims chunks one at a time).
 const BD_CHUNKS = 8;
-const B_A = 0, B_N = 1, B_M = 2, B_I = 3, B_T = 4, B_T2 = 5, B_VL = 6, B_W = 7, B_VNEXT = 8, B_WACC = 9, B_WSTRIDE = 10, B_PARTS = 11;
+const B_A = 0, B_N = 1, B_M = 2, B_I = 3, B_T = 4, B_T2 = 5, B_VL = 6, B_W = 7, B_VNEXT = 8, B_WACC = 9, B_WSTRIDE = 10, B_CLAIM = 11;
 
-/** Part `part` of a JOB_BIDIAG job: chunks part, part + parts, … */
+/** Part `part` of a JOB_BIDIAG job: the chunks it claims. */
 export function bidiag_part(part: i32): void {
-  bidiagChunks(<usize>arg_i32(B_A), arg_i32(B_N), arg_i32(B_M), arg_i32(B_I), arg_f32(B_T), arg_f32(B_T2),
-    <usize>arg_i32(B_VL), <usize>arg_i32(B_W), <usize>arg_i32(B_VNEXT), <usize>arg_i32(B_WACC), <usize>arg_i32(B_WSTRIDE),
-    part, arg_i32(B_PARTS));
+  const claim = <usize>arg_i32(B_CLAIM);
+  for (let c = par_claim(claim); c < BD_CHUNKS; c = par_claim(claim)) {
+    bidiagChunk(<usize>arg_i32(B_A), arg_i32(B_N), arg_i32(B_M), arg_i32(B_I), arg_f32(B_T), arg_f32(B_T2),
+      <usize>arg_i32(B_VL), <usize>arg_i32(B_W), <usize>arg_i32(B_VNEXT), <usize>arg_i32(B_WACC), <usize>arg_i32(B_WSTRIDE), c);
+  }
 }
 
-function bidiagChunks(A: usize, n: i32, m: i32, i: i32, t: f32, t2: f32, vl: usize, w: usize, vnext: usize, wacc: usize, wstride: usize, c0: i32, cstep: i32): void {
+function bidiagChunk(A: usize, n: i32, m: i32, i: i32, t: f32, t2: f32, vl: usize, w: usize, vnext: usize, wacc: usize, wstride: usize, c: i32): void {
   const nc = n - i - 1;
   const rowi = at4(A, i * n + i + 1);
   const rows = m - i - 1;
-  for (let c = c0; c < BD_CHUNKS; c += cstep) {
-    const r0 = i + 1 + <i32>(<i64>rows * c / BD_CHUNKS), r1 = i + 1 + <i32>(<i64>rows * (c + 1) / BD_CHUNKS);
-    const acc = wacc + <usize>c * wstride;
-    if (c > 0 && nc > 1) memory.fill(acc, 0, <usize>(nc - 1) << 2);
-    for (let r = r0; r < r1; r++) {
-      const row = at4(A, r * n + i + 1);
-      let dd: f32 = 0;
-      if (t != 0 && t2 != 0) {
-        dd = t2 * axpy_dot_f32(-t * load<f32>(at4(vl, r - i)), w, row, rowi, nc);
-      } else if (t != 0) {
-        axpy_f32(-t * load<f32>(at4(vl, r - i)), w, row, nc);
-      } else if (t2 != 0) {
-        dd = t2 * dot_f32(row, rowi, nc);
-      }
-      let x: f32;
-      if (r >= i + 2) {
-        x = axpy_acc_f32(-dd, rowi, row, acc, nc);
-      } else {
-        if (dd != 0) axpy_f32(-dd, rowi, row, nc);
-        x = load<f32>(row);
-      }
-      store<f32>(at4(vnext, r), x);
+  const r0 = i + 1 + <i32>(<i64>rows * c / BD_CHUNKS), r1 = i + 1 + <i32>(<i64>rows * (c + 1) / BD_CHUNKS);
+  const acc = wacc + <usize>c * wstride;
+  if (c > 0 && nc > 1) memory.fill(acc, 0, <usize>(nc - 1) << 2);
+  for (let r = r0; r < r1; r++) {
+    const row = at4(A, r * n + i + 1);
+    let dd: f32 = 0;
+    if (t != 0 && t2 != 0) {
+      dd = t2 * axpy_dot_f32(-t * load<f32>(at4(vl, r - i)), w, row, rowi, nc);
+    } else if (t != 0) {
+      axpy_f32(-t * load<f32>(at4(vl, r - i)), w, row, nc);
+    } else if (t2 != 0) {
+      dd = t2 * dot_f32(row, rowi, nc);
     }
+    let x: f32;
+    if (r >= i + 2) {
+      x = axpy_acc_f32(-dd, rowi, row, acc, nc);
+    } else {
+      if (dd != 0) axpy_f32(-dd, rowi, row, nc);
+      x = load<f32>(row);
+    }
+    store<f32>(at4(vnext, r), x);
   }
 }
 
@@ -213,34 +222,31 @@ function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize): i
   const wv = scratch_alloc(<usize>n * <usize>n * 8);
   const lam = scratch_alloc(<usize>n << 3);
   const fails = tridiag_eig_f64(d, e, n, lam, wv);
-  const s0 = Math.sqrt(max(load<f64>(lam), 0));
-  const tol = 1e-2 * s0;
-  // U_B rows (f64), then f32 rows of ut / vt
+  for (let k = 0; k < n; k++) store<f32>(at4(s, k), <f32>Math.sqrt(max(load<f64>(at8(lam, k)), 0)));
+  // U_B rows (f64): B·v_k/‖B·v_k‖, independent per k, split over the pool by ranges of k
   const wu = scratch_alloc(<usize>n * <usize>n * 8);
+  const nrms = scratch_alloc(<usize>n << 3);
+  const parts = n >= 64 ? min(par_threads(), 8) : 1;
+  if (parts > 1) {
+    set_arg_i32(U_ALPHA, <i32>alpha); set_arg_i32(U_BETA, <i32>beta); set_arg_i32(U_WV, <i32>wv); set_arg_i32(U_WU, <i32>wu);
+    set_arg_i32(U_LAM, <i32>lam); set_arg_i32(U_NRMS, <i32>nrms); set_arg_i32(U_N, n); set_arg_i32(U_PARTS, parts);
+    par_run(JOB_SVD_UB, parts);
+  } else {
+    ubRows(alpha, beta, wv, wu, lam, nrms, n, 0, n);
+  }
+  // tiny or zero σ (a suffix, σ descending): orthogonalise against all previous rows; fall back to unit vectors
+  const tol = 1e-2 * Math.sqrt(max(load<f64>(lam), 0));
+  const coef = scratch_alloc(<usize>n << 3);
   let rn: usize = 0;
   for (let k = 0; k < n; k++) {
-    const sig = Math.sqrt(max(load<f64>(at8(lam, k)), 0));
-    store<f32>(at4(s, k), <f32>sig);
-    const x = at8(wv, k * n);
     const y = at8(wu, k * n);
-    let nrm: f64 = 0;
-    for (let i = 0; i < n; i++) {
-      let yi = load<f64>(at8(alpha, i)) * load<f64>(at8(x, i));
-      if (i < n - 1) yi += load<f64>(at8(beta, i)) * load<f64>(at8(x, i + 1));
-      store<f64>(at8(y, i), yi);
-      nrm += yi * yi;
-    }
-    nrm = Math.sqrt(nrm);
-    if (sig > tol && nrm > 0) {
-      const inv = 1.0 / nrm;
-      for (let i = 0; i < n; i++) store<f64>(at8(y, i), load<f64>(at8(y, i)) * inv);
-    } else {
-      // tiny or zero σ: orthogonalise against all previous columns; fall back to unit vectors
+    const nrm = load<f64>(at8(nrms, k));
+    if (!(Math.sqrt(max(load<f64>(at8(lam, k)), 0)) > tol && nrm > 0)) {
       let ok = false;
       if (nrm > 0) {
         const inv = 1.0 / nrm;
         for (let i = 0; i < n; i++) store<f64>(at8(y, i), load<f64>(at8(y, i)) * inv);
-        ok = orth_against(wu, k, n, y) > 0.5;
+        ok = cgs2_f64(wu, k, n, y, coef) > 0.5;
       }
       if (!ok) {
         // complete the basis with the unit vector least covered by the rows so far:
@@ -258,7 +264,7 @@ function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize): i
         }
         memory.fill(y, 0, <usize>n << 3);
         store<f64>(at8(y, best), 1);
-        orth_against(wu, k, n, y);
+        cgs2_f64(wu, k, n, y, coef);
       }
     }
     if (rn != 0) add_squares(rn, y, n);
@@ -280,27 +286,45 @@ function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize): i
   return fails;
 }
 
+const U_ALPHA = 0, U_BETA = 1, U_WV = 2, U_WU = 3, U_LAM = 4, U_NRMS = 5, U_N = 6, U_PARTS = 7;
+
+/** Part `part` of a JOB_SVD_UB job: a contiguous range of k. */
+export function svd_ub_part(part: i32): void {
+  const n = arg_i32(U_N), parts = arg_i32(U_PARTS);
+  ubRows(<usize>arg_i32(U_ALPHA), <usize>arg_i32(U_BETA), <usize>arg_i32(U_WV), <usize>arg_i32(U_WU), <usize>arg_i32(U_LAM), <usize>arg_i32(U_NRMS),
+    n, <i32>(<i64>n * part / parts), <i32>(<i64>n * (part + 1) / parts));
+}
+
+/**
+ * Rows k0…k1−1 of U_B: y = B·x_k (B upper bidiagonal: alpha, beta), ‖y‖ into nrms[k];
+ * y normalised when σ_k > 1e-2·σ_0 (the rest are finished serially by the caller).
+ */
+function ubRows(alpha: usize, beta: usize, wv: usize, wu: usize, lam: usize, nrms: usize, n: i32, k0: i32, k1: i32): void {
+  const tol = 1e-2 * Math.sqrt(max(load<f64>(lam), 0));
+  for (let k = k0; k < k1; k++) {
+    const x = at8(wv, k * n);
+    const y = at8(wu, k * n);
+    let nrm: f64 = 0;
+    for (let i = 0; i < n; i++) {
+      let yi = load<f64>(at8(alpha, i)) * load<f64>(at8(x, i));
+      if (i < n - 1) yi += load<f64>(at8(beta, i)) * load<f64>(at8(x, i + 1));
+      store<f64>(at8(y, i), yi);
+      nrm += yi * yi;
+    }
+    nrm = Math.sqrt(nrm);
+    store<f64>(at8(nrms, k), nrm);
+    if (Math.sqrt(max(load<f64>(at8(lam, k)), 0)) > tol && nrm > 0) {
+      const inv = 1.0 / nrm;
+      for (let i = 0; i < n; i++) store<f64>(at8(y, i), load<f64>(at8(y, i)) * inv);
+    }
+  }
+}
+
 function add_squares(acc: usize, y: usize, n: i32): void {
   for (let j = 0; j < n; j++) {
     const v = load<f64>(at8(y, j));
     store<f64>(at8(acc, j), load<f64>(at8(acc, j)) + v * v);
   }
-}
-
-/** Two passes of Gram–Schmidt of the unit vector y against the k rows of q (f64, length n); normalises y, returns its norm before normalising. */
-function orth_against(q: usize, k: i32, n: i32, y: usize): f64 {
-  for (let pass = 0; pass < 2; pass++) {
-    for (let j = 0; j < k; j++) {
-      const qj = at8(q, j * n);
-      axpy_f64(-dot_f64(qj, y, n), qj, y, n);
-    }
-  }
-  const nrm = Math.sqrt(dot_f64(y, y, n));
-  if (nrm > 0) {
-    const inv = 1.0 / nrm;
-    for (let i = 0; i < n; i++) store<f64>(at8(y, i), load<f64>(at8(y, i)) * inv);
-  }
-  return nrm;
 }
 
 /** SVD of a tall or square a (m×n, m ≥ n, row stride lda; untouched). u: m×n, v: n×n row-major. */
@@ -351,8 +375,8 @@ function svd_tall(a: usize, lda: i32, trans: bool, m: i32, n: i32, u: usize, s: 
   }
   if (unscale != 1) for (let i = 0; i < n; i++) store<f32>(at4(s, i), load<f32>(at4(s, i)) * unscale);
   if (vecs) {
-    transpose_f32(ut, n, m, m, u, n);
-    transpose_f32(vt, n, n, n, v, n);
+    transpose_par_f32(ut, n, m, m, u, n);
+    transpose_par_f32(vt, n, n, n, v, n);
   }
   scratch_reset(mark);
   return fails;

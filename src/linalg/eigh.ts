@@ -31,8 +31,8 @@ export interface EighOptions {
 
 export function eighInto(s: Scratch, aPtr: number, n: number, nv?: number, where = "eigh"): EighPointers {
   const nvec = nv ?? n;
-  // vectors, a scaled copy, the kernel's working copy and f64/f32 eigenvector blocks
-  s.need(4 * (2 * n * n + 4 * n * nvec + 16 * n) + KERNEL_SLACK, where, `the eigendecomposition of an ${n}×${n} matrix`);
+  // vectors, a scaled copy, the kernel's working copy, f64/f32 eigenvector blocks and the back-transformation's gathered reflectors
+  s.need(4 * (3 * n * n + 4 * n * nvec + 16 * n) + KERNEL_SLACK, where, `the eigendecomposition of an ${n}×${n} matrix`);
   const values = s.f32(n);
   const vectors = s.f32(n * nvec);
   // a Gram matrix formed in f32 from huge values holds Inf: say so rather than "did not converge"

@@ -149,8 +149,9 @@ function randomizedInto(s: Scratch, aPtr: number, m: number, n: number, o: Resol
 function svdWorkspace(m: number, n: number, o: Resolved): number {
   const k = Math.min(m, n);
   if (o.method === "full") {
-    // scaled copy, u, v; the kernel's copy, Uᵀ, the tall path's Aᵀ and Householder vectors; n×n f64 blocks
-    return 4 * (5 * m * n + m * k + n * k + 4 * k * k) + 16 * k * k + KERNEL_SLACK;
+    // scaled copy, u, v; the kernel's copy, Uᵀ, the tall path's Aᵀ and Householder vectors; n×n f64 blocks;
+    // the back-transformations' gathered reflectors (k·max(m, n) f32 at most)
+    return 4 * (5 * m * n + m * k + n * k + 4 * k * k + k * Math.max(m, n)) + 16 * k * k + KERNEL_SLACK;
   }
   const l = Math.min(o.rank + o.oversample, k);
   // scaled copy, Ω, Y and Z per power step, QR workspaces, Bᵀ and its small full SVD
