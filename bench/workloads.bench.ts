@@ -27,7 +27,7 @@
 // Flags: --seeds=1,2,3 --workloads=main --epochs= --at= --auto-at= --train-per-class= --test-per-class=
 // --final-test-per-class=1000 --keep=0.4 --auto-keep=(--keep) --auto-cost=measured|flops (auto's cost model: the measured
 // forward + backward time, or FLOPs — deterministic, so the plan cannot move with the load) --schedules=decompose-at,auto --threads=auto (as npm start)
-// --batch-size=64 --lr=0.001 --warmup=30 --lr-schedule=none|cosine[:min]|step[:fractions[:gamma]] (TrainOptions.lrSchedule,
+// --batch-size=64 --lr=0.001 --warmup=30 --lr-schedule=cosine|none|cosine[:min]|step[:fractions[:gamma]] (default cosine, as npm start) (TrainOptions.lrSchedule,
 // the same for every run, baseline and accelerated; default none = constant) --full --tag=NAME (results in workloads-NAME.json);
 // --quick: main only, 20 / 10 per class, 2 epochs, one seed, no full-test evaluation.
 // Results: bench/results/workloads.json — every seed's runs (per-epoch train seconds, their ratio to the
@@ -87,7 +87,7 @@ export async function run(args: string[] = []): Promise<void> {
   const autoKeep = Number(flag(args, "auto-keep", String(keep)));
   const autoCost = flag(args, "auto-cost", "measured");
   if (autoCost !== "measured" && autoCost !== "flops") throw new Error(`workloads: --auto-cost=${autoCost}; expected measured or flops`);
-  const lrSchedule = lrScheduleFlag(flag(args, "lr-schedule", "none"));
+  const lrSchedule = lrScheduleFlag(flag(args, "lr-schedule", "cosine"));
   const finalTestPerClass = Number(flag(args, "final-test-per-class", quick ? "0" : "1000"));
   const threads = flag(args, "threads", "auto");
   const tag = flag(args, "tag", "");

@@ -25,14 +25,18 @@ function selectOptions(c: Command): Command {
     .option("--threads <n>", "kernel threads: a count 1–64, or auto (the core count where threads are possible)", "auto");
 }
 
-/** Options every training command takes (train and main), with one default each. */
-function trainingOptions(c: Command): Command {
+/**
+ * Options every training command takes (train and main), with one default each — except the learning-rate
+ * schedule: `train` keeps a constant rate unless asked, the main job decays it by cosine (how the method's
+ * experiments train, and what steadies its final accuracy enough to compare two runs: issue 17).
+ */
+function trainingOptions(c: Command, lrScheduleDefault: "none" | "cosine" = "none"): Command {
   return c
     .option("--batch-size <n>", "batch size", "64")
     .option("--lr <rate>", "Adam learning rate", "0.001")
     .option("--seed <n>", "seed", "0")
     .option("--warmup <steps>", "after each decomposition, ramp the rebuilt Adam's learning rate up over this many steps", "30")
-    .option("--lr-schedule <kind>", "learning rate over the whole run, the baseline's and the accelerated alike: none (constant), cosine[:<final factor>] (decay to 0 by default), step[:<fractions>[:<factor>]] (×0.1 at 0.5,0.75 of the run by default)", "none")
+    .option("--lr-schedule <kind>", "learning rate over the whole run, the baseline's and the accelerated alike: none (constant), cosine[:<final factor>] (decay to 0 by default), step[:<fractions>[:<factor>]] (×0.1 at 0.5,0.75 of the run by default)", lrScheduleDefault)
     .option("--backend <name>", "wasm (with odecomp kernels) or cpu", "wasm")
     .option("--quiet", "no progress output")
     .option("--json", "machine-readable output");
@@ -135,7 +139,7 @@ export function program(io: CliIO, result: { code: number } = { code: 0 }): Comm
     .option("--force", "replace a non-empty --out folder")
     .action(act(async (o) => (await import("./train.ts")).cmdTrain(o, io)));
 
-  trainingOptions(selectOptions(p.command("main").description("the main job: baseline vs decompose-at-epoch (or the automatic low-rank schedule) on Fashion-MNIST, comparison table, out/report.html and the compressed model")))
+  trainingOptions(selectOptions(p.command("main").description("the main job: baseline vs decompose-at-epoch (or the automatic low-rank schedule) on Fashion-MNIST, comparison table, out/report.html and the compressed model")), "cosine")
     .option("--schedule <name>", "accelerated run: decompose-at (default) or auto (switch to low rank when the stable ranks converge, by epoch --at at the latest)", "decompose-at")
     .option("--cost <model>", "auto: per-layer cost model, measured (forward + backward on the backend) or flops (deterministic)", "measured")
     .option("--full", "the complete experiment (all 60,000 training images, 10 epochs)")
