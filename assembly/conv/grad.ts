@@ -120,8 +120,16 @@ function backpropFilterChunked(g: usize, x: usize, dy: usize, dw: usize, K: i32,
   set_arg_i32(D_PARTS, parts); set_arg_i32(D_ROWS, rowsMax); set_arg_i32(D_ARENA, <i32>arena); set_arg_i32(D_STRIDE, <i32>stride);
   if (parts > 1) par_run(JOB_CONV_DW, parts);
   else conv_dw_part(0);
-  // dw = Σ_c partial_c, in chunk order (lane-wise adds: the same sums as one at a time).
-  const n = K * outC;
+  sumChunks(partial, dw, K * outC, chunks);
+  scratch_reset(mark);
+  return 0;
+}
+
+/**
+ * dw = Σ_c partial_c over `chunks` partial results of `n` floats each, in chunk order (lane-wise adds: the
+ * same sums as one at a time), so a chunked dW is bitwise the same for any thread count.
+ */
+export function sumChunks(partial: usize, dw: usize, n: i32, chunks: i32): void {
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     let acc = v128.load(partial + (<usize>i << 2));
@@ -133,8 +141,6 @@ function backpropFilterChunked(g: usize, x: usize, dy: usize, dw: usize, K: i32,
     for (let c = 1; c < chunks; c++) acc += load<f32>(partial + (<usize>(c * n + i) << 2));
     store<f32>(dw + (<usize>i << 2), acc);
   }
-  scratch_reset(mark);
-  return 0;
 }
 
 /**

@@ -13,7 +13,7 @@ import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
 import { JOB_CONV_PW, arg_i32, par_run, par_threads, set_arg_i32 } from "../threads";
 import { gemm_tn_rows } from "./gemm_tn";
 import { gemm_nb_rows, pack_bt, packed_bt_bytes } from "./gemm_nb";
-import { dwChunks, isPointwise } from "./grad";
+import { dwChunks, isPointwise, sumChunks } from "./grad";
 import { gi, G_BATCH, G_IN_C, G_OUT_C, G_OUT_H, G_OUT_W } from "./geom";
 
 /** Positions per block: a multiple of gemm_tn_rows' 256 (see above); 512 rows of dy, x and dx (≤ 64 floats each) fit L2. */
@@ -51,21 +51,8 @@ export function conv2d_backprop_pointwise_f32(g: usize, x: usize, dy: usize, w: 
   set_arg_i32(A_CHUNKS, chunks); set_arg_i32(A_PARTS, parts);
   if (parts > 1) par_run(JOB_CONV_PW, parts);
   else conv_pw_part(0);
-  if (chunks > 1) {
-    // dw = Σ_c partial_c in chunk order, as backpropFilterChunked (grad.ts) adds them
-    const n = K * N;
-    let i = 0;
-    for (; i + 4 <= n; i += 4) {
-      let acc = v128.load(partial + (<usize>i << 2));
-      for (let c = 1; c < chunks; c++) acc = f32x4.add(acc, v128.load(partial + (<usize>(c * n + i) << 2)));
-      v128.store(dw + (<usize>i << 2), acc);
-    }
-    for (; i < n; i++) {
-      let acc: f32 = load<f32>(partial + (<usize>i << 2));
-      for (let c = 1; c < chunks; c++) acc += load<f32>(partial + (<usize>(c * n + i) << 2));
-      store<f32>(dw + (<usize>i << 2), acc);
-    }
-  }
+  // dw = Σ_c partial_c in chunk order, as backpropFilterChunked (grad.ts) adds them
+  if (chunks > 1) sumChunks(partial, dw, K * N, chunks);
   scratch_reset(mark);
   return 0;
 }

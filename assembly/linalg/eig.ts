@@ -133,14 +133,7 @@ export function tridiag_eig_top_f64(diag: usize, off: usize, n: i32, nv: i32, la
   const perm = scratch_alloc(<usize>n << 2);
   const rowOf = scratch_alloc(<usize>n << 2);
   const bend = scratch_alloc(<usize>n << 2);
-  let tnorm: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    let r = Math.abs(load<f64>(at8(diag, i)));
-    if (i > 0) r += Math.abs(load<f64>(at8(off, i - 1)));
-    if (i < n - 1) r += Math.abs(load<f64>(at8(off, i)));
-    tnorm = max(tnorm, r);
-  }
-  if (tnorm == 0) tnorm = 1;
+  const tnorm = tridiagNorm(diag, off, n);
   const ortol = 1e-7 * tnorm;
   let fails = 0;
   // phase 1: eigenvalues of each unreduced block, descending within the block, in vals[b0..b1)
@@ -246,14 +239,7 @@ function invitRange(diag: usize, off: usize, n: i32, nv: i32, zt: usize, vals: u
   const u0 = work, u1 = work + (<usize>n << 3), u2 = work + (<usize>n << 4), ll = work + <usize>n * 24;
   const swp = work + (<usize>n << 5);
   const EPS: f64 = 2.220446049250313e-16;
-  let tnorm: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    let r = Math.abs(load<f64>(at8(diag, i)));
-    if (i > 0) r += Math.abs(load<f64>(at8(off, i - 1)));
-    if (i < n - 1) r += Math.abs(load<f64>(at8(off, i)));
-    tnorm = max(tnorm, r);
-  }
-  if (tnorm == 0) tnorm = 1;
+  const tnorm = tridiagNorm(diag, off, n);
   const ortol = 1e-7 * tnorm, pertol = 10 * EPS * tnorm, tiny = EPS * tnorm;
   let cstart = 0;
   let prev: f64 = 0;
@@ -593,4 +579,16 @@ export function eigh_batch_f32(count: i32, desc: usize): i32 {
   let fails = 0;
   for (let i = 0; i < count; i++) fails += load<i32>(desc + <usize>i * E_REC, 16);
   return fails;
+}
+
+/** ‖T‖_∞ of the symmetric tridiagonal (diag, off) — the scale of the inverse-iteration tolerances; 1 for T = 0. */
+function tridiagNorm(diag: usize, off: usize, n: i32): f64 {
+  let tnorm: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    let r = Math.abs(load<f64>(at8(diag, i)));
+    if (i > 0) r += Math.abs(load<f64>(at8(off, i - 1)));
+    if (i < n - 1) r += Math.abs(load<f64>(at8(off, i)));
+    tnorm = max(tnorm, r);
+  }
+  return tnorm == 0 ? 1 : tnorm;
 }
