@@ -24,14 +24,12 @@ import { loadavg } from "node:os";
 import { loadFashionMnist } from "../src/data/node.ts";
 import { useBackend } from "../src/cli/backend.ts";
 import { vggCnn } from "../src/train/models.ts";
-import { auto, baseline, decomposeAtEpoch, train, type Schedule, type TrainResult } from "../src/train/schedule.ts";
+import { baseline, decomposeAtEpoch, train, type Schedule, type TrainResult } from "../src/train/schedule.ts";
 import { trainAlternated, type AlternatedRun } from "../src/train/alternate.ts";
 import { evaluate } from "../src/train/loop.ts";
-import { fittedTimer } from "../src/train/auto.ts";
-import { tfjsTimer } from "../src/models/timing.ts";
-import { CachedTimer } from "../src/compress/timecost.ts";
 import type { CompressOptions } from "../src/compress/plan.ts";
 import { isQuick, printTable, saveResults, type Row } from "./lib.ts";
+import { benchAutoSchedule } from "./auto-schedule.ts";
 
 const flag = (args: string[], name: string, dflt: string) => args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? dflt;
 
@@ -147,7 +145,7 @@ async function runAutoVariant(args: string[]): Promise<void> {
   const schedulesFor = (e: number, fx: number[], aa: number): [string, Schedule][] => [
     ["baseline", baseline({ epochs: e })],
     ...fx.map((k): [string, Schedule] => [`decompose@${k}`, decomposeAtEpoch({ epochs: e, at: k, plan })]),
-    ["auto", auto({ epochs: e, convergence: { maxEpochs: aa, minEpochs: Math.min(1, aa) }, plan: { select: { kind: "stable" }, budget: keep, timer: fittedTimer(new CachedTimer(tfjsTimer())) } })],
+    ["auto", benchAutoSchedule({ epochs: e, autoAt: aa, budget: keep })],
   ];
   const setup = `Fashion-MNIST ${data.train.count} train / ${data.test.count} test per epoch${fullTest ? ` + final on ${fullTest.count}` : ""}, vgg CNN, ${epochs} epochs; fixed decompose-at ${fixed.join(",")} (Tucker-2 HOOI, keep ${keep} of FLOPs, warm-up ${warmup}); auto switch by ${autoAt} at the latest (budget ${keep}); batch ${batchSize}, Adam ${lr}; alternated epoch by epoch; seeds ${seeds.join(",")}; wasm + odecomp kernels, 2 threads`;
   console.log(`elhoushi-seeds --variant=auto: ${setup}`);

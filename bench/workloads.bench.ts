@@ -42,14 +42,12 @@ import { useBackend } from "../src/cli/backend.ts";
 import { getThreads, setThreads } from "../src/index.ts";
 import { referenceModels, type ReferenceModel } from "../src/train/models.ts";
 import { evaluate } from "../src/train/loop.ts";
-import { auto, baseline, decomposeAtEpoch, type Schedule, type TrainResult } from "../src/train/schedule.ts";
+import { baseline, decomposeAtEpoch, type Schedule, type TrainResult } from "../src/train/schedule.ts";
 import { epochRatios, trainAlternated, type AlternatedRun } from "../src/train/alternate.ts";
-import { fittedTimer, flopsTimer } from "../src/train/auto.ts";
-import { tfjsTimer } from "../src/models/timing.ts";
-import { CachedTimer } from "../src/compress/timecost.ts";
 import type { CompressOptions } from "../src/compress/plan.ts";
 import { lrScheduleFlag, lrScheduleText } from "../src/cli/train.ts";
 import { isQuick, printTable, saveResults, type Row } from "./lib.ts";
+import { benchAutoSchedule, type AutoCost } from "./auto-schedule.ts";
 
 const flag = (args: string[], name: string, dflt: string) => args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? dflt;
 
@@ -85,7 +83,7 @@ export async function run(args: string[] = []): Promise<void> {
   const batchSize = Number(flag(args, "batch-size", "64")), lr = Number(flag(args, "lr", "0.001")), warmup = Number(flag(args, "warmup", "30"));
   const keep = Number(flag(args, "keep", "0.4"));
   const autoKeep = Number(flag(args, "auto-keep", String(keep)));
-  const autoCost = flag(args, "auto-cost", "measured");
+  const autoCost = flag(args, "auto-cost", "measured") as AutoCost;
   if (autoCost !== "measured" && autoCost !== "flops") throw new Error(`workloads: --auto-cost=${autoCost}; expected measured or flops`);
   const lrSchedule = lrScheduleFlag(flag(args, "lr-schedule", "cosine"));
   const finalTestPerClass = Number(flag(args, "final-test-per-class", quick ? "0" : "1000"));
@@ -114,7 +112,7 @@ export async function run(args: string[] = []): Promise<void> {
     const makeSchedules = (o: { epochs: number; at: number; autoAt: number }): Record<string, Schedule> => ({
       baseline: baseline({ epochs: o.epochs }),
       ...(schedules.includes("decompose-at") ? { "decompose-at": decomposeAtEpoch({ epochs: o.epochs, at: o.at, plan }) } : {}),
-      ...(schedules.includes("auto") ? { auto: auto({ epochs: o.epochs, convergence: { maxEpochs: o.autoAt, minEpochs: Math.min(1, o.autoAt) }, plan: { select: { kind: "stable" }, budget: autoKeep, timer: autoCost === "flops" ? flopsTimer : fittedTimer(new CachedTimer(tfjsTimer())) } }) } : {}),
+      ...(schedules.includes("auto") ? { auto: benchAutoSchedule({ epochs: o.epochs, autoAt: o.autoAt, budget: autoKeep, cost: autoCost }) } : {}),
     });
     const setup = `${name}: model ${w.model}, Fashion-MNIST ${data.train.count} train / ${data.test.count} test per epoch${fullTest ? ` + final on ${fullTest.count}` : ""}, ${w.epochs} epochs, decompose-at ${w.at} (keep ${keep} of FLOPs, HOOI, warm-up ${warmup}), auto switch by ${w.autoAt} (budget ${autoKeep}, ${autoCost === "flops" ? "FLOP" : "measured"} cost model), batch ${batchSize}, Adam ${lr}${lrSchedule.kind === "none" ? "" : ` with ${lrScheduleText(lrSchedule)} (every run)`}${w.augment ? `, augment pad ${w.augment.pad} + flip` : ""}; wasm + odecomp kernels, ${getThreads()} thread(s); seeds ${seeds.join(",")}`;
     console.log(`\nworkloads ${setup}`);

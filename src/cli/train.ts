@@ -13,7 +13,7 @@ import { checkOut, claimOut, releaseOut, writeClaimed, writeOut, type Files } fr
 import { renderAutoReport, renderReport, type ReportData, type RunPoint } from "./report.ts";
 import { dataJSON, loadLine, preprocessFlag } from "./finetune.ts";
 import type { Preprocess } from "../data/preprocess.ts";
-import { checkLrSchedule, type LrSchedule } from "../train/hooks/lr-schedule.ts";
+import { checkLrSchedule, plannedEpochs, type LrSchedule } from "../train/hooks/lr-schedule.ts";
 import { OdecompError } from "../core/errors.ts";
 
 export const DATASETS = ["mnist", "fashion-mnist"] as const;
@@ -42,7 +42,7 @@ async function costModel(kind: string | undefined): Promise<LayerTimer> {
 const LR_SCHEDULE_USAGE = "none, cosine, cosine:<final factor in [0, 1]>, step or step:<increasing fractions of the run in (0, 1), e.g. 0.5,0.75>[:<factor in (0, 1], default 0.1>]";
 
 /**
- * --lr-schedule (train and main): none (default), cosine[:<min factor>] or step[:<milestones>[:<gamma>]] →
+ * --lr-schedule (train: default none; main: default cosine): none, cosine[:<min factor>] or step[:<milestones>[:<gamma>]] →
  * TrainOptions.lrSchedule, checked here so a bad value is a usage error naming the flag.
  */
 export function lrScheduleFlag(v: string | undefined): LrSchedule {
@@ -130,7 +130,7 @@ export interface Run {
 
 /** train() with progress, wall-clock points per epoch and the decomposition point. */
 export async function runSchedule(name: string, model: tfl.LayersModel, data: Parameters<typeof train>[1], schedule: Schedule, o: { batchSize: number; seed: number; lr: number; warmupSteps?: number; lrSchedule?: LrSchedule; quiet?: boolean; preprocess?: Preprocess }): Promise<Run> {
-  const total = schedule.phases.reduce((s, p) => s + (p.kind === "train" || p.kind === "auto" ? p.epochs : 0), 0);
+  const total = plannedEpochs(schedule.phases);
   const bar = progress(total, name.padEnd(12), { quiet: o.quiet });
   const points: RunPoint[] = [];
   let decomposedAt: Run["decomposedAt"] = null, plan: Plan | null = null, planText = "";

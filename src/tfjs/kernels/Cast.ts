@@ -5,11 +5,10 @@
 // bench/engine.bench.ts). A cast to bool is x ≠ 0, as on tfjs-cpu: stock tfjs-wasm copies the values
 // into the bool array (float32 [-2.2, 3] → [254, 3], found by test/tfjs/engine-cast.test.ts). Other
 // casts that change the dtype, and strings, stay stock.
-import { Cast, type CastAttrs, type DataId, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
+import { Cast, type CastAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import type { WasmBackendLike } from "../bridge.ts";
 import { runStock } from "../stock.ts";
-
-interface RefCounting { incRef(dataId: DataId): void }
+import { identity, type RefCounting } from "./Identity.ts";
 
 export function cast(args: { inputs: { x: TensorInfo }; backend: RefCounting & WasmBackendLike; attrs: CastAttrs }): TensorInfo {
   const { inputs: { x }, backend, attrs } = args;
@@ -20,8 +19,7 @@ export function cast(args: { inputs: { x: TensorInfo }; backend: RefCounting & W
     return out;
   }
   if (x.dtype !== attrs.dtype || x.dtype === "string") return runStock(Cast, args)!;
-  backend.incRef(x.dataId);
-  return { dataId: x.dataId, shape: x.shape.slice(), dtype: x.dtype };
+  return identity(args);
 }
 
 export const castConfig: KernelConfig = {

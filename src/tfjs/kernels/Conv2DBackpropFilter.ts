@@ -7,7 +7,7 @@ import { Conv2DBackpropFilter, backend_util, type Conv2DBackpropFilterAttrs, typ
 import { withScratch } from "../../core/heap.ts";
 import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, putGeometry, type WasmBackendLike } from "../bridge.ts";
 import { takeFilterGrad } from "../conv-grad-pairing.ts";
-import { isPointwise } from "./Conv2DBackpropInput.ts";
+import { isPointwise, singleChannel } from "./Conv2DBackpropInput.ts";
 
 const NAME = "Conv2DBackpropFilter";
 
@@ -17,11 +17,6 @@ const NAME = "Conv2DBackpropFilter";
  * 4 channels, 0.52 vs 0.95 at 5; level at 32, where grad.ts also splits over threads and this does not).
  */
 export const C1_DW_MAX_OUT = 16;
-
-function singleChannelDw(info: backend_util.Conv2DInfo): boolean {
-  return info.inChannels === 1 && info.outChannels <= C1_DW_MAX_OUT && info.strideHeight === 1 && info.strideWidth === 1
-    && info.dilationHeight === 1 && info.dilationWidth === 1;
-}
 
 export function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo }; backend: WasmBackendLike; attrs: Conv2DBackpropFilterAttrs }): TensorInfo {
   const { inputs: { x, dy }, backend, attrs } = args;
@@ -42,7 +37,7 @@ export function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: Tensor
     const px = copyIn(s, backend, x);
     const pdy = copyIn(s, backend, dy);
     const pdw = s.f32(attrs.filterShape.reduce((a, b) => a * b, 1));
-    checkStatus(NAME, singleChannelDw(info) ? s.k.conv2d_backprop_filter_c1_f32(g, px, pdy, pdw) : s.k.conv2d_backprop_filter_f32(g, px, pdy, pdw));
+    checkStatus(NAME, singleChannel(info, C1_DW_MAX_OUT) ? s.k.conv2d_backprop_filter_c1_f32(g, px, pdy, pdw) : s.k.conv2d_backprop_filter_f32(g, px, pdy, pdw));
     return copyOut(s, backend, pdw, info.filterShape);
   });
 }

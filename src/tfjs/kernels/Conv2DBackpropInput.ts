@@ -17,9 +17,9 @@ const NAME = "Conv2DBackpropInput";
  */
 export const C1_DX_MAX_OUT = 8;
 
-/** Whether the single-channel direct kernel takes this dx. */
-export function singleChannelDx(info: backend_util.Conv2DInfo): boolean {
-  return info.inChannels === 1 && info.outChannels <= C1_DX_MAX_OUT && info.strideHeight === 1 && info.strideWidth === 1
+/** Whether a single-channel direct kernel (dx or dW, assembly/conv/single_channel.ts) takes this conv: one input channel, at most `maxOut` output channels, stride 1, no dilation. */
+export function singleChannel(info: backend_util.Conv2DInfo, maxOut: number): boolean {
+  return info.inChannels === 1 && info.outChannels <= maxOut && info.strideHeight === 1 && info.strideWidth === 1
     && info.dilationHeight === 1 && info.dilationWidth === 1;
 }
 
@@ -55,7 +55,7 @@ export function conv2DBackpropInput(args: { inputs: { dy: TensorInfo; filter: Te
       const pdw = s.f32(info.inChannels * info.outChannels);
       checkStatus(NAME, s.k.conv2d_backprop_pointwise_f32(g, px, pdy, pw, pdx, pdw));
       parkFilterGrad(x, dy, filter.shape, s.take(pdw, info.inChannels * info.outChannels));
-    } else if (singleChannelDx(info)) {
+    } else if (singleChannel(info, C1_DX_MAX_OUT)) {
       checkStatus(NAME, s.k.conv2d_backprop_input_c1_f32(g, pdy, pw, pdx));
     } else {
       checkStatus(NAME, s.k.conv2d_backprop_input_f32(g, pdy, pw, pdx));

@@ -6,7 +6,7 @@
 import { Identity, type DataId, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { runStock } from "../stock.ts";
 
-interface RefCounting { incRef(dataId: DataId): void }
+export interface RefCounting { incRef(dataId: DataId): void }
 
 export function identity(args: { inputs: { x: TensorInfo }; backend: RefCounting; attrs: object }): TensorInfo {
   const { inputs: { x }, backend } = args;
