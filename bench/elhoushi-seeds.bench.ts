@@ -19,6 +19,8 @@
 // (src/train/alternate.ts; order rotated by seed), seeds 1,2,3 by default, final accuracy on the full
 // 10,000-image test set (--final-test-per-class=1000). Saved as elhoushi-seeds-auto.json; the table ends
 // with auto against the best fixed epoch (the most accurate by mean, and the fastest by mean).
+// --auto-cost=measured|flops (auto's cost model), --lr-schedule=none|cosine[:min]|step… (every run; default
+// none = constant, as the saved runs), --tag=NAME (saved as elhoushi-seeds-auto-NAME.json).
 import * as tf from "@tensorflow/tfjs-core";
 import { loadavg } from "node:os";
 import { loadFashionMnist } from "../src/data/node.ts";
@@ -29,7 +31,8 @@ import { trainAlternated, type AlternatedRun } from "../src/train/alternate.ts";
 import { evaluate } from "../src/train/loop.ts";
 import type { CompressOptions } from "../src/compress/plan.ts";
 import { isQuick, printTable, saveResults, type Row } from "./lib.ts";
-import { benchAutoSchedule } from "./auto-schedule.ts";
+import { benchAutoSchedule, type AutoCost } from "./auto-schedule.ts";
+import { lrScheduleFlag, lrScheduleText } from "../src/cli/train.ts";
 
 const flag = (args: string[], name: string, dflt: string) => args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? dflt;
 
@@ -136,6 +139,10 @@ async function runAutoVariant(args: string[]): Promise<void> {
   const finalTestPerClass = Number(flag(args, "final-test-per-class", quick ? "0" : "1000"));
   const batchSize = Number(flag(args, "batch-size", "64")), lr = Number(flag(args, "lr", "0.001"));
   const warmup = Number(flag(args, "warmup", "30")), keep = Number(flag(args, "keep", "0.4"));
+  const autoCost = flag(args, "auto-cost", "measured") as AutoCost;
+  if (autoCost !== "measured" && autoCost !== "flops") throw new Error(`elhoushi-seeds: --auto-cost=${autoCost}; expected measured or flops`);
+  const lrSchedule = lrScheduleFlag(flag(args, "lr-schedule", "none"));
+  const tag = flag(args, "tag", "");
   const t0 = performance.now();
 
   await useBackend("wasm");
@@ -145,14 +152,14 @@ async function runAutoVariant(args: string[]): Promise<void> {
   const schedulesFor = (e: number, fx: number[], aa: number): [string, Schedule][] => [
     ["baseline", baseline({ epochs: e })],
     ...fx.map((k): [string, Schedule] => [`decompose@${k}`, decomposeAtEpoch({ epochs: e, at: k, plan })]),
-    ["auto", benchAutoSchedule({ epochs: e, autoAt: aa, budget: keep })],
+    ["auto", benchAutoSchedule({ epochs: e, autoAt: aa, budget: keep, cost: autoCost })],
   ];
-  const setup = `Fashion-MNIST ${data.train.count} train / ${data.test.count} test per epoch${fullTest ? ` + final on ${fullTest.count}` : ""}, vgg CNN, ${epochs} epochs; fixed decompose-at ${fixed.join(",")} (Tucker-2 HOOI, keep ${keep} of FLOPs, warm-up ${warmup}); auto switch by ${autoAt} at the latest (budget ${keep}); batch ${batchSize}, Adam ${lr}; alternated epoch by epoch; seeds ${seeds.join(",")}; wasm + odecomp kernels, 2 threads`;
+  const setup = `Fashion-MNIST ${data.train.count} train / ${data.test.count} test per epoch${fullTest ? ` + final on ${fullTest.count}` : ""}, vgg CNN, ${epochs} epochs; fixed decompose-at ${fixed.join(",")} (Tucker-2 HOOI, keep ${keep} of FLOPs, warm-up ${warmup}); auto switch by ${autoAt} at the latest (budget ${keep}, ${autoCost === "flops" ? "FLOP" : "measured"} cost model); batch ${batchSize}, Adam ${lr}${lrSchedule.kind === "none" ? "" : ` with ${lrScheduleText(lrSchedule)}`}; alternated epoch by epoch; seeds ${seeds.join(",")}; wasm + odecomp kernels, 2 threads`;
   console.log(`elhoushi-seeds --variant=auto: ${setup}`);
 
   { // Warm-up pass (not measured): JIT, kernel set-up, heap growth.
     const tiny = await loadFashionMnist({ trainPerClass: 6, testPerClass: 2 });
-    const runs = schedulesFor(2, [1], 1).map(([name, schedule]): AlternatedRun => ({ name, model: vggCnn({ seed: 0 }), schedule, options: { batchSize, seed: 0, warmupSteps: warmup } }));
+    const runs = schedulesFor(2, [1], 1).map(([name, schedule]): AlternatedRun => ({ name, model: vggCnn({ seed: 0 }), schedule, options: { batchSize, seed: 0, warmupSteps: warmup, lrSchedule } }));
     const r = await trainAlternated(tiny, runs);
     r.runs.forEach((x, i) => { if (x.result.model !== runs[i].model) x.result.model.dispose(); runs[i].model.dispose(); });
   }
@@ -164,7 +171,7 @@ async function runAutoVariant(args: string[]): Promise<void> {
     const rotated = [...all.slice(si % all.length), ...all.slice(0, si % all.length)];
     const runs = rotated.map(([name, schedule]): AlternatedRun => ({
       name, model: vggCnn({ seed }), schedule,
-      options: { batchSize, seed, warmupSteps: warmup, optimizer: () => tf.train.adam(lr),
+      options: { batchSize, seed, warmupSteps: warmup, lrSchedule, optimizer: () => tf.train.adam(lr),
         onEpochEnd: (e) => console.log(`  seed ${seed} ${name.padEnd(12)} epoch ${e.epoch} (${e.label}) ${e.trainSeconds.toFixed(1)} s, acc ${(100 * e.accuracy).toFixed(2)}%, load ${loadavg()[0].toFixed(2)}`) },
     }));
     const before = loadavg()[0];
@@ -208,8 +215,8 @@ async function runAutoVariant(args: string[]): Promise<void> {
   }
   const minutes = (performance.now() - t0) / 60000;
   printTable(`Elhoushi: fixed decompose-at epochs vs the auto schedule, alternated epoch by epoch (${setup}; ${minutes.toFixed(1)} min)`, rows);
-  await saveResults("elhoushi-seeds-auto", rows, {
-    setup, minutes, variant: "auto", verdicts, sizes: { seeds, epochs, fixed, autoAt, trainPerClass, testPerClass, finalTestPerClass, batchSize, lr, warmup, keep, quick },
+  await saveResults(tag ? `elhoushi-seeds-auto-${tag}` : "elhoushi-seeds-auto", rows, {
+    setup, minutes, variant: "auto", verdicts, sizes: { seeds, epochs, fixed, autoAt, trainPerClass, testPerClass, finalTestPerClass, batchSize, lr, warmup, keep, autoCost, lrSchedule: lrScheduleText(lrSchedule), quick },
     seeds: perSeed.map((s) => ({ seed: s.seed, load: s.load, runs: Object.fromEntries(Object.entries(s.runs).map(([n, x]) => [n, {
       schedule: x.result.schedule, trainSeconds: x.result.trainSeconds, wallSeconds: x.held, accuracyFullTest: fullTest ? x.acc : null, final: x.result.final,
       epochs: x.result.epochs.map(({ prediction: _q, ...e }) => e),
