@@ -195,6 +195,11 @@ export function ready(options: ReadyOptions = {}): Promise<void> {
   }
 }
 
+/** Whether the kernels are loaded (getKernels would return them). */
+export function isReady(): boolean {
+  return state.kind === "ready";
+}
+
 /** The instantiated kernels; throws a distinct error for each state that is not ready. */
 export function getKernels(): KernelExports {
   switch (state.kind) {

@@ -5,6 +5,7 @@
 // them back near the end. Every choice lands in the phase record's `auto`.
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { check } from "../../core/errors.ts";
+import { ready } from "../../core/loader.ts";
 import { inspect } from "../../compress/compress.ts";
 import { compress, reconstruct } from "../../models/compress.ts";
 import { layerShapes, modelToArtifacts } from "../../models/convert.ts";
@@ -29,6 +30,9 @@ export const autoPhase: PhaseRunner<"auto"> = {
     convergenceSettings(p.convergence ?? {}, p.epochs);
   },
   async run(phase, run) {
+    // The switch needs the kernels anyway; loading them first also puts every stable-rank measurement on
+    // the same (Gram) path, so a run's decisions never depend on whether something else loaded them.
+    await ready();
     const settings = convergenceSettings(phase.convergence ?? {}, phase.epochs);
     const tracker = new StableRankTracker();
     const measure = phase.stableRanks ?? ((m: tfl.LayersModel) => tracker.measure(m, trackedLayers(m)));
