@@ -24,6 +24,7 @@ const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<voi
   data: () => import("./data.bench.ts"),
   engine: () => import("./engine.bench.ts"),
   workloads: () => import("./workloads.bench.ts"),
+  "stable-rank": () => import("./stable-rank.bench.ts"),
 };
 
 const args = process.argv.slice(2);
