@@ -19,6 +19,8 @@ import { fusedConv2DRoutedConfig } from "./kernels/FusedConv2D.ts";
 import { identityConfig } from "./kernels/Identity.ts";
 import { castConfig } from "./kernels/Cast.ts";
 import { sumConfig } from "./kernels/Sum.ts";
+import { batchNormTrainConfig } from "./kernels/BatchNormTrain.ts";
+import { batchNormTrainGradConfig } from "./kernels/BatchNormTrainGrad.ts";
 
 /**
  * The kernels registered into 'wasm'. Stock has no Conv2DBackpropFilter / Depthwise…Backprop*.
@@ -53,6 +55,9 @@ export const WASM_KERNELS: readonly KernelConfig[] = [
   sumConfig,
   identityConfig,
   castConfig,
+  // not stock kernels: BatchNormalization's training step, taken by src/train/fused-bn.ts
+  batchNormTrainConfig,
+  batchNormTrainGradConfig,
 ];
 
 /**
