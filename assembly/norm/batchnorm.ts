@@ -47,10 +47,10 @@ export function batchnorm_train_f32(x: usize, rows: i32, cols: i32, params: usiz
   const n = <usize>cols;
   const sum = scratch_alloc(n << 3), ss = scratch_alloc(n << 3), coef = scratch_alloc(n << 3);
   colSums(x, rows, cols, sum);
-  const inv = 1.0 / <f64>rows;
+  const m64 = <f64>rows; // divide (not multiply by 1/rows): a constant channel's mean is then exact
   const meanF = stats, varF = stats + (n << 2);
   for (let c = 0; c < cols; c++) {
-    const m = load<f64>(sum + (<usize>c << 3)) * inv;
+    const m = load<f64>(sum + (<usize>c << 3)) / m64;
     store<f64>(sum + (<usize>c << 3), m);
     store<f32>(meanF + (<usize>c << 2), <f32>m);
   }
@@ -79,7 +79,7 @@ export function batchnorm_train_f32(x: usize, rows: i32, cols: i32, params: usiz
   for (let c = 0; c < cols; c++) {
     const o = <usize>c << 2;
     const mean = load<f32>(meanF + o);
-    const v = <f32>(load<f64>(ss + (<usize>c << 3)) * inv);
+    const v = <f32>(load<f64>(ss + (<usize>c << 3)) / m64);
     store<f32>(varF + o, v);
     store<f32>(cMean + o, mean);
     store<f32>(cScale + o, load<f32>(gamma + o) * invstd(v, eps));
@@ -146,7 +146,7 @@ export function batchnorm_train_grad_f32(x: usize, dy: usize, rows: i32, cols: i
     }
   }
   const cA = coef, cB = coef + (n << 2), cK = coef + (n << 3), cM = coef + 12 * n;
-  const inv = 1.0 / <f64>rows;
+  const m64 = <f64>rows;
   for (let c = 0; c < cols; c++) {
     const o = <usize>c << 2, o8 = <usize>c << 3;
     const is = invstd(load<f32>(varF + o), eps);
@@ -154,8 +154,8 @@ export function batchnorm_train_grad_f32(x: usize, dy: usize, rows: i32, cols: i
     store<f32>(grads + o, <f32>dg);
     store<f32>(grads + (n << 2) + o, <f32>load<f64>(sdy + o8));
     store<f32>(cA + o, load<f32>(gamma + o) * is);
-    store<f32>(cB + o, <f32>(load<f64>(sdy + o8) * inv));
-    store<f32>(cK + o, <f32>(dg * <f64>is * inv));
+    store<f32>(cB + o, <f32>(load<f64>(sdy + o8) / m64));
+    store<f32>(cK + o, <f32>(dg * <f64>is / m64));
     store<f32>(cM + o, load<f32>(meanF + o));
   }
   for (let r = 0; r < rows; r++) {
