@@ -15,6 +15,9 @@ import { fuseBatchNorm, fusedBatchNormCounts, isBatchNormFused, withFusedBatchNo
 import { toyImages } from "../helpers/images.ts";
 
 const LR = 1e-3;
+// SGD for the trained-weights comparison: Adam moves every weight by ≈ lr per step whatever its gradient's
+// size, so it turns rounding-level gradient differences into lr-sized weight differences.
+const SGD_LR = 0.005;
 
 beforeAll(async () => {
   await tf.ready();
@@ -31,19 +34,64 @@ async function artifacts(model: tfl.LayersModel): Promise<tf.io.ModelArtifacts> 
 const bnLayers = (m: tfl.LayersModel) => m.layers.filter((l) => l.getClassName() === "BatchNormalization");
 
 describe("fused BatchNorm in training", () => {
-  it("a ResNet-20 trained two epochs with the fused op matches stock BN (weights, moving statistics, loss), keeps its topology, reloads in stock tfjs and predicts the same", async () => {
+  it("a ResNet-20's loss gradients (every weight) with the fused op equal those with stock BN on one batch", async () => {
+    await tf.setBackend("wasm");
+    const m = resNet20({ seed: 4 });
+    const x = tf.tidy(() => tf.randomUniform([3, 28, 28, 1], 0, 1, "float32", 5));
+    const y = tf.tidy(() => tf.oneHot(tf.randomUniform([3], 0, 10, "int32", 6) as tf.Tensor1D, 10));
+    const vars = m.trainableWeights.map((w) => w.read() as tf.Variable);
+    const grads = (fusedOn: boolean) => {
+      const restore = fusedOn ? fuseBatchNorm(m) : () => {};
+      try {
+        const { value, grads } = tf.variableGrads(() => tf.mean(tfl.metrics.categoricalCrossentropy(y, m.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, vars);
+        const out = vars.map((v) => grads[v.name].dataSync().slice() as Float32Array);
+        tf.dispose([value, ...Object.values(grads)]);
+        return out;
+      } finally {
+        restore();
+      }
+    };
+    const before = tf.memory().numTensors;
+    const [gf, gs] = [grads(true), grads(false)];
+    expect(tf.memory().numTensors).toBe(before);
+    await tf.setBackend("cpu");
+    const gc = grads(false); // tfjs-cpu's stock BN: the reference
+    await tf.setBackend("wasm");
+    const rel = (a: Float32Array, b: Float32Array) => { let n = 0, d = 0; for (let j = 0; j < b.length; j++) { n += b[j] ** 2; d += (a[j] - b[j]) ** 2; } return Math.sqrt(d / Math.max(n, 1e-30)); };
+    // Each weight's gradient against its norm. Two f32 computations differ by rounding (≈ 1e-6 here), and
+    // wherever rounding moves a BN output across ReLU's kink at 0 the mask flips and that position's dy
+    // enters or leaves Σdy (dβ; at init β = 0 so x̂ ≈ 0 there and dγ barely moves), shifting the layers
+    // below by up to a few 1e-3 (measured: 4e-3 at most, in the first stage). So: every weight within
+    // 1e-2 of the cpu, and the fused computation as close to the cpu as wasm's stock BN in the median.
+    const rf = vars.map((_, i) => rel(gf[i], gc[i])), rs = vars.map((_, i) => rel(gs[i], gc[i]));
+    for (let i = 0; i < vars.length; i++) {
+      expect(rf[i], `${vars[i].name} fused vs cpu`).toBeLessThanOrEqual(1e-2);
+      expect(rs[i], `${vars[i].name} stock wasm vs cpu`).toBeLessThanOrEqual(1e-2);
+    }
+    const med = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
+    expect(med(rf)).toBeLessThanOrEqual(2 * med(rs));
+    console.log(`ResNet-20 gradients against tfjs-cpu's stock BN, relative: fused median ${med(rf).toExponential(1)} max ${Math.max(...rf).toExponential(1)}; wasm stock BN median ${med(rs).toExponential(1)} max ${Math.max(...rs).toExponential(1)}`);
+    tf.dispose([x, y]); m.dispose();
+  });
+
+  it("a ResNet-20 trained two epochs with the fused op stays as close to stock BN as stock BN stays to itself under a one-ulp input change, keeps its topology, reloads in stock tfjs and predicts the same", async () => {
     await tf.setBackend("wasm");
     const data = toyImages(3).train;
-    const models = [resNet20({ seed: 5 }), resNet20({ seed: 5 })];
+    // [fused, stock, stock on inputs scaled by 1/(1 + 2⁻²³) (one ulp)]: this ResNet-20 on these toy images amplifies
+    // any rounding difference ~10× per step (the stem's 1-channel conv under BN is ill-conditioned; measured:
+    // fused vs stock and stock vs its one-ulp twin drift apart at the same rate, weight by weight), so
+    // "close" is judged against that control rather than a fixed tolerance
+    const models = [resNet20({ seed: 5 }), resNet20({ seed: 5 }), resNet20({ seed: 5 })];
     const untrained = JSON.stringify((await artifacts(models[0])).modelTopology);
-    const losses: number[][] = [[], []];
+    const losses: number[][] = [[], [], []];
     let steps = 0;
     const counts0 = { ...fusedBatchNormCounts };
     for (const [i, m] of models.entries()) {
-      const optimizer = tf.train.adam(LR);
+      const optimizer = tf.train.sgd(SGD_LR);
       let step = 0;
       for (let epoch = 0; epoch < 2; epoch++) {
-        const r = await trainEpoch(m, data, { optimizer, batchSize: 8, seed: 3, epoch, layout: "image", step, fusedBatchNorm: i === 0 });
+        const r = await trainEpoch(m, data, { optimizer, batchSize: 8, seed: 3, epoch, layout: "image", step, fusedBatchNorm: i === 0,
+          preprocess: i === 2 ? { kind: "meanStd", mean: [0], std: [1 + 2 ** -23] } : undefined });
         step = r.step; losses[i].push(r.loss);
         if (i === 0) steps += r.steps;
       }
@@ -57,24 +105,26 @@ describe("fused BatchNorm in training", () => {
     expect(fusedBatchNormCounts.fused - counts0.fused).toBe(21 * steps);
     for (const l of bnLayers(models[0])) expect(isBatchNormFused(l)).toBe(false); // restored after training
     expect(Object.prototype.hasOwnProperty.call(bnLayers(models[0])[0], "call")).toBe(false);
-    // Adam moves each weight by at most ≈ lr per step whatever the gradient's size, so rounding-level
-    // differences in the gradients show up as at most a small fraction of steps·lr; the moving statistics
-    // follow the batch statistics of inputs that differ by as much.
-    let worst = 0;
-    const [wa, wb] = models.map((m) => m.weights.map((w) => ({ name: w.name, data: w.read().dataSync() as Float32Array })));
-    expect(wa.map((w) => w.name)).toEqual(wb.map((w) => w.name));
-    for (let i = 0; i < wa.length; i++) {
-      let scale = 0, diff = 0;
-      for (let j = 0; j < wa[i].data.length; j++) { scale = Math.max(scale, Math.abs(wb[i].data[j])); diff = Math.max(diff, Math.abs(wa[i].data[j] - wb[i].data[j])); }
-      worst = Math.max(worst, diff / Math.max(scale, 1));
-      expect(diff, wa[i].name).toBeLessThanOrEqual(1e-3 * Math.max(scale, 1));
-    }
-    console.log(`fused vs stock BN ResNet-20 after ${steps} steps: worst weight difference ${worst.toExponential(2)} (lr ${LR}); losses ${JSON.stringify(losses)}`);
-    for (let e = 0; e < 2; e++) expect(Math.abs(losses[0][e] - losses[1][e])).toBeLessThanOrEqual(1e-3 * Math.abs(losses[1][e]));
-    // the trained models moved (so the comparison is not of two untrained models)
     const fresh = resNet20({ seed: 5 });
-    const moved = tf.tidy(() => tf.max(tf.abs(tf.sub(fresh.getLayer("stem").getWeights()[0], models[0].getLayer("stem").getWeights()[0]))).dataSync()[0]);
-    expect(moved).toBeGreaterThan(1e-4);
+    const w0 = fresh.weights.map((w) => w.read().dataSync() as Float32Array);
+    const [wf, ws, wp] = models.map((m) => m.weights.map((w) => ({ name: w.name, data: w.read().dataSync() as Float32Array })));
+    const base = (n: string) => n.replace(/_\d+$/, ""); // later models' weights get a uniquifying suffix
+    expect(wf.map((w) => base(w.name))).toEqual(ws.map((w) => base(w.name)));
+    const dist = (a: Float32Array, b: Float32Array) => { let d = 0; for (let j = 0; j < a.length; j++) d += (a[j] - b[j]) ** 2; return Math.sqrt(d); };
+    const ratios: number[] = [];
+    for (let i = 0; i < wf.length; i++) {
+      const size = Math.hypot(...ws[i].data);
+      expect(dist(ws[i].data, w0[i]), `${ws[i].name} moved`).toBeGreaterThan(1e-6 * size);
+      const df = dist(wf[i].data, ws[i].data), dp = dist(wp[i].data, ws[i].data);
+      // per weight within 3× the control's drift (+ rounding of the weight itself), 1.5× in the median
+      expect(df, ws[i].name).toBeLessThanOrEqual(3 * dp + 1e-6 * size);
+      ratios.push(df / Math.max(dp, 1e-30));
+    }
+    const med = [...ratios].sort((p, q) => p - q)[Math.floor(ratios.length / 2)];
+    expect(med).toBeLessThanOrEqual(1.5);
+    console.log(`fused vs stock BN ResNet-20 after ${steps} SGD steps: drift / one-ulp control drift median ${med.toFixed(2)}, max ${Math.max(...ratios).toFixed(2)}; losses ${JSON.stringify(losses)}`);
+    // epoch losses (one number each, so a noisier check than the weights): within 3× the control's or 1 %
+    for (let e = 0; e < 2; e++) expect(Math.abs(losses[0][e] - losses[1][e])).toBeLessThanOrEqual(Math.max(3 * Math.abs(losses[2][e] - losses[1][e]), 1e-2 * losses[1][e]));
     fresh.dispose();
     // saved topology unchanged (same as before training and as stock-trained), loads in stock tfjs on cpu, predicts the same
     const [a, b] = [await artifacts(models[0]), await artifacts(models[1])];
@@ -120,9 +170,15 @@ describe("fused BatchNorm in training", () => {
     const run = (m: tfl.LayersModel, training: boolean) => {
       const before = { ...fusedBatchNormCounts };
       const restore = fuseBatchNorm(m);
-      const y = tf.tidy(() => (m.apply(x, { training }) as tf.Tensor).dataSync().slice());
-      restore();
-      return { y, fused: fusedBatchNormCounts.fused - before.fused, stock: fusedBatchNormCounts.stock - before.stock };
+      let y: Float32Array = new Float32Array(0), error = "";
+      try {
+        y = tf.tidy(() => (m.apply(x, { training }) as tf.Tensor).dataSync().slice()) as Float32Array;
+      } catch (e) {
+        error = (e as Error).message;
+      } finally {
+        restore();
+      }
+      return { y, error, fused: fusedBatchNormCounts.fused - before.fused, stock: fusedBatchNormCounts.stock - before.stock };
     };
     // supported: fused, and equal to the stock call on a twin model
     const ok = run(build({}), true);
@@ -133,6 +189,13 @@ describe("fused BatchNorm in training", () => {
     for (const args of [{ axis: 1 }, { axis: 2 }, { center: false }, { scale: false }]) {
       const r = run(build(args), true);
       expect([r.fused, r.stock], JSON.stringify(args)).toEqual([0, 1]);
+      // the same result as the stock call on a twin (tfjs-layers itself cannot train without center or scale: it reads the missing weight)
+      const twinArgs = build(args);
+      let want: Float32Array = new Float32Array(0), wantError = "";
+      try { want = tf.tidy(() => (twinArgs.apply(x, { training: true }) as tf.Tensor).dataSync().slice()) as Float32Array; } catch (e) { wantError = (e as Error).message; }
+      expect(r.error, JSON.stringify(args)).toBe(wantError);
+      expect(r.y.length).toBe(want.length);
+      if (args.axis !== undefined) expect(r.error).toBe("");
     }
     expect([run(build({}), false).fused, run(build({}), false).stock]).toEqual([0, 0]); // inference: the stock call, not counted
     await tf.setBackend("cpu");
