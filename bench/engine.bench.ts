@@ -9,8 +9,8 @@
 //   FLOP ratio, and the peers: stock tfjs-wasm (where it can train) and tfjs-cpu (scaled from a
 //   small batch), and jax-js (bench/engine-jax.ts, the baseline CNN; `--no-jax` skips it).
 // BatchNormalization layers train on the fused wasm op as trainEpoch runs them (src/train/fused-bn.ts;
-// `--no-fused-bn` profiles tfjs-layers' stock BN instead), and a model with BN also gets an A/B of fused
-// against stock BN steps, alternated in one process. `--tag=NAME` saves engine-MODEL-NAME.json.
+// `--no-fused-bn` profiles tfjs-layers' stock BN instead), Adam's update as one kernel per variable
+// (src/train/fused-adam.ts; `--no-fused-adam`), and an A/B of fused against stock steps, alternated in one process. `--tag=NAME` saves engine-MODEL-NAME.json.
 // `--quick` takes fewer steps; `--model=wide-vgg|resnet20` profiles another reference model (results engine-MODEL.json); `--no-cpu` skips tfjs-cpu. Prints `uptime`: the figures are only as quiet as the machine.
 // A 1×1 conv's Conv2DBackpropInput computes its dW too (src/tfjs/conv-grad-pairing.ts), and the
 // Conv2DBackpropFilter that follows only copies it out: the per-kernel GFLOP/s of those two count
@@ -27,6 +27,7 @@ import { pairingCounts } from "../src/tfjs/conv-grad-pairing.ts";
 import { compress } from "../src/models/index.ts";
 import { referenceModels, type ReferenceModel } from "../src/train/models.ts";
 import { fuseBatchNorm, fusedBatchNormCounts } from "../src/train/fused-bn.ts";
+import { fuseAdam } from "../src/train/fused-adam.ts";
 import { printTable, saveResults, type Row } from "./lib.ts";
 
 const BATCH = 64;
@@ -70,12 +71,18 @@ function kindOf(name: string, ins: (number[] | null)[], phase: "grad" | "update"
   return "element-wise";
 }
 
-interface Model { name: string; model: tfl.LayersModel; vars: tf.Variable[]; opt: tf.Optimizer; fwdFlop: number; unfuse?: () => void }
+interface Model { name: string; model: tfl.LayersModel; vars: tf.Variable[]; opt: tf.Optimizer; fwdFlop: number; unfuse?: () => void; unfuseAdam?: () => void }
 
 /** Put the model's BN layers on the fused op (on) or back on tfjs-layers' stock call (off). */
 function setFusedBn(m: Model, on: boolean): void {
   if (on && !m.unfuse) m.unfuse = fuseBatchNorm(m.model);
   else if (!on && m.unfuse) { m.unfuse(); m.unfuse = undefined; }
+}
+
+/** Put the model's Adam on the one-kernel-per-variable update (on) or back on the stock one (off). */
+function setFusedAdam(m: Model, on: boolean): void {
+  if (on && !m.unfuseAdam) m.unfuseAdam = fuseAdam(m.opt);
+  else if (!on && m.unfuseAdam) { m.unfuseAdam(); m.unfuseAdam = undefined; }
 }
 
 const hasBn = (m: Model) => m.model.layers.some((l) => l.getClassName() === "BatchNormalization");
@@ -189,8 +196,8 @@ export async function run(args: string[] = []): Promise<void> {
   const dec0 = (await compress(base0, { select: { kind: "budget", keep: 0.4, metric: "flops" }, decomposition: { tuckerMethod: "hooi" } })).model;
   log("compressed");
   const base = buildModel(`baseline ${modelName}`, base0), dec = buildModel("decomposed (0.4 FLOPs, Tucker-2 HOOI / SVD)", dec0);
-  const fusedBn = !args.includes("--no-fused-bn");
-  for (const m of [base, dec]) setFusedBn(m, fusedBn);
+  const fusedBn = !args.includes("--no-fused-bn"), fusedAdam = !args.includes("--no-fused-adam");
+  for (const m of [base, dec]) { setFusedBn(m, fusedBn); setFusedAdam(m, fusedAdam); }
   const bnCounts0 = { ...fusedBatchNormCounts };
   const flopRatio = base.fwdFlop / dec.fwdFlop;
   const { x, y } = makeBatch(BATCH, 7);
@@ -264,29 +271,43 @@ export async function run(args: string[] = []): Promise<void> {
   const paired1 = pairingCounts();
   const bnCounts1 = { ...fusedBatchNormCounts };
 
-  // Fused against stock BatchNorm on the same models, step by step alternated (1 odecomp thread).
+  // The fused training ops against stock on the same models, step by step alternated (1 odecomp thread):
+  // fused BN + fused Adam, fused BN + stock Adam, stock BN + stock Adam (BN rows only for a model with BN).
   const bnRows: Row[] = [];
-  if (hasBn(base)) {
+  {
     await setThreads(1);
+    const configs = hasBn(base) ? [[true, true], [true, false], [false, false]] : [[false, true], [false, false]];
+    const label = ([b, a]: number[] | boolean[]) => `${b ? "fused" : "stock"} BN + ${a ? "fused" : "stock"} Adam`;
+    const ab: Record<string, number> = {};
     for (const m of [base, dec]) {
-      const wall: [number[], number[]] = [[], []], cpu: [number[], number[]] = [[], []];
-      for (let i = 0; i < steps + 2; i++) {
-        for (const on of i % 2 ? [false, true] : [true, false]) {
-          setFusedBn(m, on);
+      const wall: number[][] = configs.map(() => []), cpu: number[][] = configs.map(() => []);
+      for (let i = 0; i < steps + 1; i++) {
+        for (let k = 0; k < configs.length; k++) {
+          const j = (k + i) % configs.length; // rotate the order every round
+          setFusedBn(m, configs[j][0]); setFusedAdam(m, configs[j][1]);
           const c0 = process.cpuUsage(), t0 = performance.now();
           step(m, x, y);
-          if (i < 2) continue; // one warm-up pair each way
-          wall[on ? 0 : 1].push(performance.now() - t0);
+          if (i < 1) continue; // one warm-up round
+          wall[j].push(performance.now() - t0);
           const c = process.cpuUsage(c0);
-          cpu[on ? 0 : 1].push((c.user + c.system) / 1000);
+          cpu[j].push((c.user + c.system) / 1000);
         }
       }
-      setFusedBn(m, fusedBn);
-      const [f, s] = wall.map(median), [fc, sc] = cpu.map(median);
-      bnRows.push({ case: `${m === base ? "baseline" : "decomposed"} step, fused BN vs tfjs-layers' BN (alternated, 1 thread)`, ours: "fused BN", peer: "stock BN", oursMs: f, peerMs: s, speedup: s / f,
-        extra: { "ours img/s": (BATCH * 1000) / f, "peer img/s": (BATCH * 1000) / s, "ours CPU ms": fc, "peer CPU ms": sc } });
+      setFusedBn(m, fusedBn); setFusedAdam(m, fusedAdam);
+      const w = wall.map(median), c = cpu.map(median), stockMs = w[w.length - 1];
+      const tag = m === base ? "baseline" : "decomposed";
+      configs.forEach((cfg, j) => { ab[`${tag} ${j}`] = w[j]; });
+      for (let j = 0; j < configs.length - 1; j++) {
+        bnRows.push({ case: `${tag} step, ${label(configs[j])} vs ${label(configs[configs.length - 1])} (alternated, 1 thread)`, ours: label(configs[j]), peer: "stock", oursMs: w[j], peerMs: stockMs, speedup: stockMs / w[j],
+          extra: { "ours img/s": (BATCH * 1000) / w[j], "peer img/s": (BATCH * 1000) / stockMs, "ours CPU ms": c[j], "peer CPU ms": c[c.length - 1] } });
+      }
     }
-    log("fused vs stock BN measured");
+    configs.forEach((cfg, j) => {
+      const sp = ab[`baseline ${j}`] / ab[`decomposed ${j}`];
+      bnRows.push({ case: `decomposed-step speed-up with ${label(cfg)} (from the alternated A/B, 1 thread)`, ours: "decomposed", peer: "baseline", oursMs: ab[`decomposed ${j}`], peerMs: ab[`baseline ${j}`], speedup: sp,
+        extra: { "FLOP ratio": flopRatio, "speed-up / FLOP ratio": sp / flopRatio } });
+    });
+    log("fused vs stock measured");
   }
 
   // Peers (one thread for odecomp again, as every other area).
@@ -365,7 +386,7 @@ export async function run(args: string[] = []): Promise<void> {
   tf.dispose([x, y]);
   base.model.dispose(); dec.model.dispose();
   const tag = args.find((a) => a.startsWith("--tag="))?.slice(6);
-  await saveResults(`${modelName === "vgg" ? "engine" : `engine-${modelName}`}${tag ? `-${tag}` : ""}`, [...summary, ...rows], { model: modelName, quick, without, fusedBn, tag, uptimeStart: up0, uptimeEnd: up1, batch: BATCH, flopRatio, fwdFlop: { baseline: base.fwdFlop, decomposed: dec.fwdFlop }, profiles: profileTables });
+  await saveResults(`${modelName === "vgg" ? "engine" : `engine-${modelName}`}${tag ? `-${tag}` : ""}`, [...summary, ...rows], { model: modelName, quick, without, fusedBn, fusedAdam, tag, uptimeStart: up0, uptimeEnd: up1, batch: BATCH, flopRatio, fwdFlop: { baseline: base.fwdFlop, decomposed: dec.fwdFlop }, profiles: profileTables });
 }
 
 /** The model's artifacts (to rebuild it on another backend with the same weights). */

@@ -10,6 +10,7 @@ import type { Preprocess, PreprocessPreset } from "../data/preprocess.ts";
 import type { Augment } from "../data/augment.ts";
 import { crossEntropy, outputKind } from "./distill.ts";
 import { fuseBatchNorm } from "./fused-bn.ts";
+import { fuseAdam } from "./fused-adam.ts";
 
 export interface EpochOptions {
   optimizer: tf.Optimizer;
@@ -38,6 +39,11 @@ export interface EpochOptions {
    * default true. Off: tfjs-layers' own BatchNormalization call (the same values up to rounding).
    */
   fusedBatchNorm?: boolean;
+  /**
+   * Run a tf.train.adam optimizer's update as one kernel per variable (src/train/fused-adam.ts; bitwise
+   * the stock update) on the wasm backend with odecomp's kernels; default true.
+   */
+  fusedAdam?: boolean;
 }
 
 export interface EpochResult {
@@ -56,8 +62,9 @@ export async function trainEpoch(model: tfl.LayersModel, set: ImageSet, options:
   let step = options.step ?? 0, steps = 0;
   const kind = outputKind(model); // a linear (logits) output is trained through softmax cross-entropy
   let lossSum = tf.scalar(0);
-  // BatchNormalization layers take the fused wasm op for this epoch's steps (where it applies)
-  const unfuse = options.fusedBatchNorm === false ? () => {} : fuseBatchNorm(model);
+  // BatchNormalization layers and Adam's update take the fused kernels for this epoch's steps (where they apply)
+  const unfuseBn = options.fusedBatchNorm === false ? () => {} : fuseBatchNorm(model);
+  const unfuseAdam = options.fusedAdam === false ? () => {} : fuseAdam(options.optimizer);
   try {
     await forEachBatch(set, { batchSize: options.batchSize, seed: options.seed, epoch: options.epoch, layout: options.layout, preprocess: options.preprocess, augment: options.augment }, (batch) => {
       const s = step;
@@ -75,7 +82,8 @@ export async function trainEpoch(model: tfl.LayersModel, set: ImageSet, options:
       options.onStep?.(step, batch);
     });
   } finally {
-    unfuse();
+    unfuseBn();
+    unfuseAdam();
   }
   const loss = (await lossSum.data())[0] / Math.max(1, steps);
   lossSum.dispose();
