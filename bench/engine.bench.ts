@@ -278,34 +278,35 @@ export async function run(args: string[] = []): Promise<void> {
     await setThreads(1);
     const configs = hasBn(base) ? [[true, true], [true, false], [false, false]] : [[false, true], [false, false]];
     const label = ([b, a]: number[] | boolean[]) => `${b ? "fused" : "stock"} BN + ${a ? "fused" : "stock"} Adam`;
-    const ab: Record<string, number> = {};
-    for (const m of [base, dec]) {
-      const wall: number[][] = configs.map(() => []), cpu: number[][] = configs.map(() => []);
-      for (let i = 0; i < steps + 1; i++) {
-        for (let k = 0; k < configs.length; k++) {
-          const j = (k + i) % configs.length; // rotate the order every round
-          setFusedBn(m, configs[j][0]); setFusedAdam(m, configs[j][1]);
-          const c0 = process.cpuUsage(), t0 = performance.now();
-          step(m, x, y);
-          if (i < 1) continue; // one warm-up round
-          wall[j].push(performance.now() - t0);
-          const c = process.cpuUsage(c0);
-          cpu[j].push((c.user + c.system) / 1000);
-        }
+    // every (model, configuration) pair in one rotation per round, so all six share the machine's moments
+    const pairs = [base, dec].flatMap((m) => configs.map((cfg, j) => ({ m, cfg, j, wall: [] as number[], cpu: [] as number[] })));
+    for (let i = 0; i < steps + 1; i++) {
+      for (let k = 0; k < pairs.length; k++) {
+        const p = pairs[(k + i) % pairs.length]; // rotate the order every round
+        setFusedBn(p.m, p.cfg[0]); setFusedAdam(p.m, p.cfg[1]);
+        const c0 = process.cpuUsage(), t0 = performance.now();
+        step(p.m, x, y);
+        if (i < 1) continue; // one warm-up round
+        p.wall.push(performance.now() - t0);
+        const c = process.cpuUsage(c0);
+        p.cpu.push((c.user + c.system) / 1000);
       }
-      setFusedBn(m, fusedBn); setFusedAdam(m, fusedAdam);
-      const w = wall.map(median), c = cpu.map(median), stockMs = w[w.length - 1];
-      const tag = m === base ? "baseline" : "decomposed";
-      configs.forEach((cfg, j) => { ab[`${tag} ${j}`] = w[j]; });
-      for (let j = 0; j < configs.length - 1; j++) {
-        bnRows.push({ case: `${tag} step, ${label(configs[j])} vs ${label(configs[configs.length - 1])} (alternated, 1 thread)`, ours: label(configs[j]), peer: "stock", oursMs: w[j], peerMs: stockMs, speedup: stockMs / w[j],
-          extra: { "ours img/s": (BATCH * 1000) / w[j], "peer img/s": (BATCH * 1000) / stockMs, "ours CPU ms": c[j], "peer CPU ms": c[c.length - 1] } });
+    }
+    for (const m of [base, dec]) { setFusedBn(m, fusedBn); setFusedAdam(m, fusedAdam); }
+    const at = (m: Model, j: number) => { const p = pairs.find((q) => q.m === m && q.j === j)!; return { w: median(p.wall), c: median(p.cpu) }; };
+    for (const m of [base, dec]) {
+      const tag = m === base ? "baseline" : "decomposed", last = configs.length - 1, st = at(m, last);
+      for (let j = 0; j < last; j++) {
+        const o = at(m, j);
+        bnRows.push({ case: `${tag} step, ${label(configs[j])} vs ${label(configs[last])} (alternated, 1 thread)`, ours: label(configs[j]), peer: "stock", oursMs: o.w, peerMs: st.w, speedup: st.w / o.w,
+          extra: { "ours img/s": (BATCH * 1000) / o.w, "peer img/s": (BATCH * 1000) / st.w, "ours CPU ms": o.c, "peer CPU ms": st.c, "CPU-time speed-up": st.c / o.c } });
       }
     }
     configs.forEach((cfg, j) => {
-      const sp = ab[`baseline ${j}`] / ab[`decomposed ${j}`];
-      bnRows.push({ case: `decomposed-step speed-up with ${label(cfg)} (from the alternated A/B, 1 thread)`, ours: "decomposed", peer: "baseline", oursMs: ab[`decomposed ${j}`], peerMs: ab[`baseline ${j}`], speedup: sp,
-        extra: { "FLOP ratio": flopRatio, "speed-up / FLOP ratio": sp / flopRatio } });
+      const b = at(base, j), d = at(dec, j), sp = b.w / d.w;
+      bnRows.push({ case: `decomposed-step speed-up with ${label(cfg)} (from the alternated A/B, 1 thread)`, ours: "decomposed", peer: "baseline", oursMs: d.w, peerMs: b.w, speedup: sp,
+        extra: { "FLOP ratio": flopRatio, "speed-up / FLOP ratio": sp / flopRatio, "base img/s": (BATCH * 1000) / b.w, "dec img/s": (BATCH * 1000) / d.w,
+          "base CPU ms": b.c, "dec CPU ms": d.c, "CPU-time speed-up / FLOP ratio": b.c / d.c / flopRatio } });
     });
     log("fused vs stock measured");
   }
