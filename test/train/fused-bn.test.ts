@@ -13,6 +13,8 @@ import { resNet20 } from "../../src/train/models.ts";
 import { trainEpoch } from "../../src/train/loop.ts";
 import { fuseBatchNorm, fusedBatchNormCounts, isBatchNormFused, withFusedBatchNorm } from "../../src/train/fused-bn.ts";
 import { toyImages } from "../helpers/images.ts";
+import { fusedAdamCounts } from "../../src/train/fused-adam.ts";
+import { wasmMemoryBytes } from "../../src/core/heap.ts";
 
 const LR = 1e-3;
 // SGD for the trained-weights comparison: Adam moves every weight by ≈ lr per step whatever its gradient's
@@ -145,17 +147,21 @@ describe("fused BatchNorm in training", () => {
     models.forEach((m) => m.dispose());
   });
 
-  it("numTensors stay stable across fused training epochs", async () => {
+  it("numTensors and odecomp's wasm memory stay stable across fused training epochs (BN and Adam fused)", async () => {
     await tf.setBackend("wasm");
     const m = resNet20({ seed: 2 });
     const optimizer = tf.train.adam(LR);
     const data = toyImages(1).train;
     await trainEpoch(m, data, { optimizer, batchSize: 5, seed: 1, layout: "image" }); // creates Adam's state
-    const before = tf.memory().numTensors;
+    const before = tf.memory().numTensors, bytes = wasmMemoryBytes(), counts = { ...fusedAdamCounts };
     for (let e = 1; e < 3; e++) {
-      await trainEpoch(m, data, { optimizer, batchSize: 5, seed: 1, epoch: e, layout: "image" });
+      const r = await trainEpoch(m, data, { optimizer, batchSize: 5, seed: 1, epoch: e, layout: "image" });
       expect(tf.memory().numTensors).toBe(before);
+      expect(wasmMemoryBytes()).toBe(bytes);
+      expect(r.steps).toBeGreaterThan(0);
     }
+    expect(fusedAdamCounts.fused - counts.fused).toBeGreaterThan(0);
+    expect(fusedAdamCounts.stock - counts.stock).toBe(0);
     optimizer.dispose(); m.dispose();
   });
 
