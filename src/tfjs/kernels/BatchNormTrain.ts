@@ -1,8 +1,9 @@
 // BatchNormalization's training-mode forward in one kernel (assembly/norm/batchnorm.ts): the batch
 // mean and biased variance over every axis but the last, y = (x − mean)·γ/√(var + ε) + β, and the
 // moving statistics updated as tfjs-layers does (m − (m − batch)·(1 − momentum)), so a BN layer's
-// forward step is one kernel instead of the ~12 that tfjs-layers' moments + batchNorm + moving
-// averages run (src/tfjs/batchnorm-train.ts is the op, src/train/fused-bn.ts swaps it in).
+// forward step is one kernel instead of tfjs-layers' moments + batchNorm + moving averages (together
+// with the gradient, ≈ 76 kernels per layer per step; src/tfjs/batchnorm-train.ts is the op,
+// src/train/fused-bn.ts swaps it in).
 // Its gradient is OdecompBatchNormTrainGrad (kernels/BatchNormTrainGrad.ts). Not a stock tfjs kernel:
 // the names, inputs and attributes of both are declared here.
 import { util, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";

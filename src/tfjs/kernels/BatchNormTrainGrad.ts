@@ -1,6 +1,6 @@
 // The gradient of OdecompBatchNormTrain (kernels/BatchNormTrain.ts) in one kernel: dx, dγ and dβ
 // from dy, x, γ and the batch statistics the forward pass wrote (assembly/norm/batchnorm.ts), where
-// tfjs-core's gradients of moments + batchNorm run ~18 kernels (Mean, Sum, Mul, Sub, Tile, Reshape…).
+// tfjs-core's gradients of moments + batchNorm run a few dozen (Mean, Sum, Multiply, Sub, Tile, Reshape…).
 import { type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { withScratch } from "../../core/heap.ts";
 import { fail } from "../../core/errors.ts";
