@@ -8,6 +8,9 @@
 // - images/s of baseline and decomposed steps, alternated in one process (medians), beside the
 //   FLOP ratio, and the peers: stock tfjs-wasm (where it can train) and tfjs-cpu (scaled from a
 //   small batch), and jax-js (bench/engine-jax.ts, the baseline CNN; `--no-jax` skips it).
+// BatchNormalization layers train on the fused wasm op as trainEpoch runs them (src/train/fused-bn.ts;
+// `--no-fused-bn` profiles tfjs-layers' stock BN instead), Adam's update as one kernel per variable
+// (src/train/fused-adam.ts; `--no-fused-adam`), and an A/B of fused against stock steps, alternated in one process. `--tag=NAME` saves engine-MODEL-NAME.json.
 // `--quick` takes fewer steps; `--model=wide-vgg|resnet20` profiles another reference model (results engine-MODEL.json); `--no-cpu` skips tfjs-cpu. Prints `uptime`: the figures are only as quiet as the machine.
 // A 1×1 conv's Conv2DBackpropInput computes its dW too (src/tfjs/conv-grad-pairing.ts), and the
 // Conv2DBackpropFilter that follows only copies it out: the per-kernel GFLOP/s of those two count
@@ -23,6 +26,8 @@ import { stockKernels } from "../src/tfjs/stock.ts";
 import { pairingCounts } from "../src/tfjs/conv-grad-pairing.ts";
 import { compress } from "../src/models/index.ts";
 import { referenceModels, type ReferenceModel } from "../src/train/models.ts";
+import { fuseBatchNorm, fusedBatchNormCounts } from "../src/train/fused-bn.ts";
+import { fuseAdam } from "../src/train/fused-adam.ts";
 import { printTable, saveResults, type Row } from "./lib.ts";
 
 const BATCH = 64;
@@ -58,6 +63,7 @@ function kindOf(name: string, ins: (number[] | null)[], phase: "grad" | "update"
     const k = f ? f[0] * f[1] : NaN;
     return name === "Conv2DBackpropFilter" ? "conv (dW)" : k === 1 ? "conv 1×1" : "conv k×k";
   }
+  if (name.includes("BatchNorm")) return "batch norm";
   if (name.includes("MatMul")) return "dense matmul";
   if (name.startsWith("MaxPool") || name.startsWith("AvgPool")) return "pooling";
   if (["Sum", "Max", "Min", "Mean", "Prod", "ArgMax"].includes(name)) return "reductions";
@@ -65,7 +71,21 @@ function kindOf(name: string, ins: (number[] | null)[], phase: "grad" | "update"
   return "element-wise";
 }
 
-interface Model { name: string; model: tfl.LayersModel; vars: tf.Variable[]; opt: tf.Optimizer; fwdFlop: number }
+interface Model { name: string; model: tfl.LayersModel; vars: tf.Variable[]; opt: tf.Optimizer; fwdFlop: number; unfuse?: () => void; unfuseAdam?: () => void }
+
+/** Put the model's BN layers on the fused op (on) or back on tfjs-layers' stock call (off). */
+function setFusedBn(m: Model, on: boolean): void {
+  if (on && !m.unfuse) m.unfuse = fuseBatchNorm(m.model);
+  else if (!on && m.unfuse) { m.unfuse(); m.unfuse = undefined; }
+}
+
+/** Put the model's Adam on the one-kernel-per-variable update (on) or back on the stock one (off). */
+function setFusedAdam(m: Model, on: boolean): void {
+  if (on && !m.unfuseAdam) m.unfuseAdam = fuseAdam(m.opt);
+  else if (!on && m.unfuseAdam) { m.unfuseAdam(); m.unfuseAdam = undefined; }
+}
+
+const hasBn = (m: Model) => m.model.layers.some((l) => l.getClassName() === "BatchNormalization");
 
 function makeBatch(n: number, seed: number): { x: tf.Tensor4D; y: tf.Tensor2D } {
   return tf.tidy(() => ({
@@ -176,6 +196,9 @@ export async function run(args: string[] = []): Promise<void> {
   const dec0 = (await compress(base0, { select: { kind: "budget", keep: 0.4, metric: "flops" }, decomposition: { tuckerMethod: "hooi" } })).model;
   log("compressed");
   const base = buildModel(`baseline ${modelName}`, base0), dec = buildModel("decomposed (0.4 FLOPs, Tucker-2 HOOI / SVD)", dec0);
+  const fusedBn = !args.includes("--no-fused-bn"), fusedAdam = !args.includes("--no-fused-adam");
+  for (const m of [base, dec]) { setFusedBn(m, fusedBn); setFusedAdam(m, fusedAdam); }
+  const bnCounts0 = { ...fusedBatchNormCounts };
   const flopRatio = base.fwdFlop / dec.fwdFlop;
   const { x, y } = makeBatch(BATCH, 7);
   for (const m of [base, dec]) step(m, x, y); // creates the optimizer state
@@ -246,6 +269,47 @@ export async function run(args: string[] = []): Promise<void> {
   }
   const tensorsAfter = tf.memory().numTensors;
   const paired1 = pairingCounts();
+  const bnCounts1 = { ...fusedBatchNormCounts };
+
+  // The fused training ops against stock on the same models, step by step alternated (1 odecomp thread):
+  // fused BN + fused Adam, fused BN + stock Adam, stock BN + stock Adam (BN rows only for a model with BN).
+  const bnRows: Row[] = [];
+  {
+    await setThreads(1);
+    const configs = hasBn(base) ? [[true, true], [true, false], [false, false]] : [[false, true], [false, false]];
+    const label = ([b, a]: number[] | boolean[]) => `${b ? "fused" : "stock"} BN + ${a ? "fused" : "stock"} Adam`;
+    // every (model, configuration) pair in one rotation per round, so all six share the machine's moments
+    const pairs = [base, dec].flatMap((m) => configs.map((cfg, j) => ({ m, cfg, j, wall: [] as number[], cpu: [] as number[] })));
+    for (let i = 0; i < steps + 1; i++) {
+      for (let k = 0; k < pairs.length; k++) {
+        const p = pairs[(k + i) % pairs.length]; // rotate the order every round
+        setFusedBn(p.m, p.cfg[0]); setFusedAdam(p.m, p.cfg[1]);
+        const c0 = process.cpuUsage(), t0 = performance.now();
+        step(p.m, x, y);
+        if (i < 1) continue; // one warm-up round
+        p.wall.push(performance.now() - t0);
+        const c = process.cpuUsage(c0);
+        p.cpu.push((c.user + c.system) / 1000);
+      }
+    }
+    for (const m of [base, dec]) { setFusedBn(m, fusedBn); setFusedAdam(m, fusedAdam); }
+    const at = (m: Model, j: number) => { const p = pairs.find((q) => q.m === m && q.j === j)!; return { w: median(p.wall), c: median(p.cpu) }; };
+    for (const m of [base, dec]) {
+      const tag = m === base ? "baseline" : "decomposed", last = configs.length - 1, st = at(m, last);
+      for (let j = 0; j < last; j++) {
+        const o = at(m, j);
+        bnRows.push({ case: `${tag} step, ${label(configs[j])} vs ${label(configs[last])} (alternated, 1 thread)`, ours: label(configs[j]), peer: "stock", oursMs: o.w, peerMs: st.w, speedup: st.w / o.w,
+          extra: { "ours img/s": (BATCH * 1000) / o.w, "peer img/s": (BATCH * 1000) / st.w, "ours CPU ms": o.c, "peer CPU ms": st.c, "CPU-time speed-up": st.c / o.c } });
+      }
+    }
+    configs.forEach((cfg, j) => {
+      const b = at(base, j), d = at(dec, j), sp = b.w / d.w;
+      bnRows.push({ case: `decomposed-step speed-up with ${label(cfg)} (from the alternated A/B, 1 thread)`, ours: "decomposed", peer: "baseline", oursMs: d.w, peerMs: b.w, speedup: sp,
+        extra: { "FLOP ratio": flopRatio, "speed-up / FLOP ratio": sp / flopRatio, "base img/s": (BATCH * 1000) / b.w, "dec img/s": (BATCH * 1000) / d.w,
+          "base CPU ms": b.c, "dec CPU ms": d.c, "CPU-time speed-up / FLOP ratio": b.c / d.c / flopRatio } });
+    });
+    log("fused vs stock measured");
+  }
 
   // Peers (one thread for odecomp again, as every other area).
   await setThreads(1);
@@ -314,13 +378,16 @@ export async function run(args: string[] = []): Promise<void> {
   }
   summary.push({ case: `1×1 conv gradients computed in one pass (dW parked by Conv2DBackpropInput / taken by Conv2DBackpropFilter), whole run`,
     ours: String(paired1.parked - paired0.parked), peer: String(paired1.taken - paired0.taken), oursMs: NaN, peerMs: null, speedup: null });
+  summary.push(...bnRows);
+  summary.push({ case: `BatchNorm training calls on the fused op / on stock during the profiled runs (${fusedBn ? "fused" : "--no-fused-bn"})`, ours: String(bnCounts1.fused - bnCounts0.fused), peer: String(bnCounts1.stock - bnCounts0.stock), oursMs: NaN, peerMs: null, speedup: null });
   summary.push({ case: `numTensors before / after the profiled runs`, ours: String(tensorsBefore), peer: String(tensorsAfter), oursMs: NaN, peerMs: null, speedup: null });
   const up1 = uptime();
   printTable(`engine: step times and peers (batch ${BATCH}, Adam; forward FLOPs/sample ${(base.fwdFlop / 1e6).toFixed(1)} M → ${(dec.fwdFlop / 1e6).toFixed(1)} M)`, summary);
   console.log(`uptime: ${up1}`);
   tf.dispose([x, y]);
   base.model.dispose(); dec.model.dispose();
-  await saveResults(modelName === "vgg" ? "engine" : `engine-${modelName}`, [...summary, ...rows], { model: modelName, quick, without, uptimeStart: up0, uptimeEnd: up1, batch: BATCH, flopRatio, fwdFlop: { baseline: base.fwdFlop, decomposed: dec.fwdFlop }, profiles: profileTables });
+  const tag = args.find((a) => a.startsWith("--tag="))?.slice(6);
+  await saveResults(`${modelName === "vgg" ? "engine" : `engine-${modelName}`}${tag ? `-${tag}` : ""}`, [...summary, ...rows], { model: modelName, quick, without, fusedBn, fusedAdam, tag, uptimeStart: up0, uptimeEnd: up1, batch: BATCH, flopRatio, fwdFlop: { baseline: base.fwdFlop, decomposed: dec.fwdFlop }, profiles: profileTables });
 }
 
 /** The model's artifacts (to rebuild it on another backend with the same weights). */

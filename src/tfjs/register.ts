@@ -19,6 +19,9 @@ import { fusedConv2DRoutedConfig } from "./kernels/FusedConv2D.ts";
 import { identityConfig } from "./kernels/Identity.ts";
 import { castConfig } from "./kernels/Cast.ts";
 import { sumConfig } from "./kernels/Sum.ts";
+import { batchNormTrainConfig } from "./kernels/BatchNormTrain.ts";
+import { batchNormTrainGradConfig } from "./kernels/BatchNormTrainGrad.ts";
+import { adamUpdateConfig } from "./kernels/AdamUpdate.ts";
 
 /**
  * The kernels registered into 'wasm'. Stock has no Conv2DBackpropFilter / Depthwise…Backprop*.
@@ -53,6 +56,10 @@ export const WASM_KERNELS: readonly KernelConfig[] = [
   sumConfig,
   identityConfig,
   castConfig,
+  // not stock kernels: BatchNormalization's training step (src/train/fused-bn.ts), Adam's update (src/train/fused-adam.ts)
+  batchNormTrainConfig,
+  batchNormTrainGradConfig,
+  adamUpdateConfig,
 ];
 
 /**

@@ -20,6 +20,8 @@ import { forEachBatch, batchCount } from "./batches.ts";
 import { crossEntropy, distillLoss, outputKind, teacherOutput, DEFAULT_ALPHA, DEFAULT_TEMPERATURE, type OutputKind } from "./distill.ts";
 import { checkModelData, evaluateModel, inputLayout, type EvaluateResult } from "./evaluate.ts";
 import { batchNormLayers, recalibrateBatchNorm, type RecalibrateOptions } from "./recalibrate.ts";
+import { fuseBatchNorm } from "./fused-bn.ts";
+import { fuseAdam } from "./fused-adam.ts";
 
 export interface FinetuneOptions {
   /** Epochs over the training set (default 1). */
@@ -120,6 +122,8 @@ export async function finetune(model: tfl.LayersModel, train: ImageSet, options:
   const recal = r === false || batchNormLayers(model).length === 0 ? null : r === true ? {} : r;
   const t0 = performance.now();
   let cache: { values: Float32Array; width: number; shape: number[] } | null = null;
+  // BatchNormalization's training calls and Adam's update on odecomp's fused kernels where they apply (trainEpoch does the same)
+  const unfuseBn = fuseBatchNorm(model), unfuseAdam = fuseAdam(optimizer);
   try {
     const before = options.test ? await evaluateModel(model, options.test, evalOpts()) : null;
     if (teacher && options.cacheTeacher && alpha < 1) {
@@ -182,6 +186,8 @@ export async function finetune(model: tfl.LayersModel, train: ImageSet, options:
       mode, outputKind: kind, preprocess, recalibratedBatchNorm: recal && epochs > 0 ? batchNormLayers(model).length : 0, seconds: (performance.now() - t0) / 1000,
     };
   } finally {
+    unfuseBn();
+    unfuseAdam();
     if (!options.optimizer) optimizer.dispose();
   }
 }

@@ -19,6 +19,9 @@ export { distillLoss, softKL, crossEntropy, outputKind, outputClasses, toLogits,
 export { distillHook, type DistillHookOptions } from "./hooks/distill.ts";
 export { finetune, type FinetuneOptions, type FinetuneResult, type FinetuneEpoch, type FinetuneProgress } from "./finetune.ts";
 export { recalibrateBatchNorm, batchNormLayers, type RecalibrateOptions } from "./recalibrate.ts";
+// the fused training kernels trainEpoch and finetune swap in, for custom training loops
+export { fuseBatchNorm, withFusedBatchNorm, isBatchNormFused } from "./fused-bn.ts";
+export { fuseAdam } from "./fused-adam.ts";
 export { evaluateModel, checkModelData, inputLayout, modelInputSize, type EvaluateOptions, type EvaluateResult, type ClassAccuracy } from "./evaluate.ts";
 // The data loaders that run in every runtime (browser File/Blob lists, folder entries, npy/npz bytes) and
 // the preprocessing presets; the Node/Deno file-system ones (loadImageFolder, loadNpz, loadNpy, loadData)

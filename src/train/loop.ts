@@ -9,6 +9,8 @@ import { forEachBatch, type Batch } from "./batches.ts";
 import type { Preprocess, PreprocessPreset } from "../data/preprocess.ts";
 import type { Augment } from "../data/augment.ts";
 import { crossEntropy, outputKind } from "./distill.ts";
+import { fuseBatchNorm } from "./fused-bn.ts";
+import { fuseAdam } from "./fused-adam.ts";
 
 export interface EpochOptions {
   optimizer: tf.Optimizer;
@@ -32,6 +34,16 @@ export interface EpochOptions {
   beforeStep?: (step: number, batch: Batch) => void;
   /** Called after each step with the global step (e.g. a proximal update). */
   onStep?: (step: number, batch: Batch) => void;
+  /**
+   * Train BatchNormalization layers on the fused wasm op (src/train/fused-bn.ts) where it applies;
+   * default true. Off: tfjs-layers' own BatchNormalization call (the same values up to rounding).
+   */
+  fusedBatchNorm?: boolean;
+  /**
+   * Run a tf.train.adam optimizer's update as one kernel per variable (src/train/fused-adam.ts; bitwise
+   * the stock update) on the wasm backend with odecomp's kernels; default true.
+   */
+  fusedAdam?: boolean;
 }
 
 export interface EpochResult {
@@ -50,21 +62,29 @@ export async function trainEpoch(model: tfl.LayersModel, set: ImageSet, options:
   let step = options.step ?? 0, steps = 0;
   const kind = outputKind(model); // a linear (logits) output is trained through softmax cross-entropy
   let lossSum = tf.scalar(0);
-  await forEachBatch(set, { batchSize: options.batchSize, seed: options.seed, epoch: options.epoch, layout: options.layout, preprocess: options.preprocess, augment: options.augment }, (batch) => {
-    const s = step;
-    options.beforeStep?.(s, batch);
-    const loss = options.optimizer.minimize(() => {
-      const pred = model.apply(batch.x, { training: true }) as tf.Tensor;
-      const ce = kind === "logits" ? crossEntropy(batch.y!, pred, kind) : tf.mean(tfl.metrics.categoricalCrossentropy(batch.y!, pred)) as tf.Scalar;
-      const extra = options.penalty?.(s, batch, pred);
-      return extra ? tf.add(ce, extra) as tf.Scalar : ce;
-    }, true, vars)!;
-    const next = tf.add(lossSum, loss) as tf.Scalar;
-    lossSum.dispose(); loss.dispose();
-    lossSum = next;
-    step++; steps++;
-    options.onStep?.(step, batch);
-  });
+  // BatchNormalization layers and Adam's update take the fused kernels for this epoch's steps (where they apply)
+  const unfuseBn = options.fusedBatchNorm === false ? () => {} : fuseBatchNorm(model);
+  const unfuseAdam = options.fusedAdam === false ? () => {} : fuseAdam(options.optimizer);
+  try {
+    await forEachBatch(set, { batchSize: options.batchSize, seed: options.seed, epoch: options.epoch, layout: options.layout, preprocess: options.preprocess, augment: options.augment }, (batch) => {
+      const s = step;
+      options.beforeStep?.(s, batch);
+      const loss = options.optimizer.minimize(() => {
+        const pred = model.apply(batch.x, { training: true }) as tf.Tensor;
+        const ce = kind === "logits" ? crossEntropy(batch.y!, pred, kind) : tf.mean(tfl.metrics.categoricalCrossentropy(batch.y!, pred)) as tf.Scalar;
+        const extra = options.penalty?.(s, batch, pred);
+        return extra ? tf.add(ce, extra) as tf.Scalar : ce;
+      }, true, vars)!;
+      const next = tf.add(lossSum, loss) as tf.Scalar;
+      lossSum.dispose(); loss.dispose();
+      lossSum = next;
+      step++; steps++;
+      options.onStep?.(step, batch);
+    });
+  } finally {
+    unfuseBn();
+    unfuseAdam();
+  }
   const loss = (await lossSum.data())[0] / Math.max(1, steps);
   lossSum.dispose();
   return { loss, steps, step };

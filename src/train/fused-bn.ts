@@ -1,0 +1,103 @@
+// Swaps a model's BatchNormalization layers onto the fused training op (src/tfjs/batchnorm-train.ts)
+// while odecomp trains it: one wasm kernel forward and one backward per BN layer, instead of the
+// ≈ 76 tfjs kernels per BN layer that tfjs-layers' BatchNormalization costs a training step (moments,
+// batchNorm, the moving averages, their gradients, the tape's copies): a ResNet-20 step (21 BN layers)
+// ran 3,009 kernels with it and runs 1,413 with this (bench/engine.bench.ts --model=resnet20).
+//
+// The layers stay stock BatchNormalization objects: only their `call` is shadowed by an own
+// property for the duration, and `restore()` deletes it. A subclass would have to keep the
+// className "BatchNormalization" for model.json and would need the model rebuilt (or its layers
+// swapped in the graph) before and after training; shadowing one method changes no topology, no
+// weight, no serialization, and the saved model is byte-identical to an unfused one's.
+// Only the supported case takes the fused path: training mode, x float32 with its channels last
+// (axis −1 or rank − 1), center and scale on, and the wasm backend active with odecomp's kernels
+// registered (`batchNormTrainAvailable`); every other call runs the stock `call`.
+import * as tf from "@tensorflow/tfjs-core";
+import type * as tfl from "@tensorflow/tfjs-layers";
+import { batchNormTrain, batchNormTrainAvailable } from "../tfjs/batchnorm-train.ts";
+
+/** The parts of tfjs-layers' BatchNormalization (private in its typings) the fused call reads. */
+interface BatchNormLike {
+  call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[];
+  getClassName(): string;
+  readonly axis: number;
+  readonly momentum: number;
+  readonly epsilon: number;
+  readonly center: boolean;
+  readonly scale: boolean;
+  readonly gamma?: tfl.LayerVariable;
+  readonly beta?: tfl.LayerVariable;
+  readonly movingMean: tfl.LayerVariable;
+  readonly movingVariance: tfl.LayerVariable;
+}
+
+const fusedCalls = new WeakSet<object>();
+
+/** Counts of fused and stock training-mode calls since load (for tests and the engine bench). */
+export const fusedBatchNormCounts = { fused: 0, stock: 0 };
+
+/** Whether this training-mode call of `layer` on `x` can take the fused op. */
+export function fusedBatchNormApplies(layer: BatchNormLike, x: tf.Tensor): boolean {
+  const rank = x.rank;
+  return x.dtype === "float32" && rank >= 2 && (layer.axis === -1 || layer.axis === rank - 1) &&
+    layer.center && layer.scale && layer.gamma !== undefined && layer.beta !== undefined &&
+    batchNormTrainAvailable();
+}
+
+function batchNormLayers(layers: tfl.layers.Layer[], out: BatchNormLike[] = []): BatchNormLike[] {
+  for (const l of layers) {
+    if (l.getClassName() === "BatchNormalization") out.push(l as unknown as BatchNormLike);
+    const inner = (l as unknown as { layers?: tfl.layers.Layer[] }).layers;
+    if (Array.isArray(inner)) batchNormLayers(inner, out);
+  }
+  return out;
+}
+
+/**
+ * Shadow the `call` of every BatchNormalization layer in `model` (nested models too) with the
+ * fused training op where it applies. Returns the function that puts the stock `call` back; the
+ * layers already fused (a nested fuse) are left to the outer restore.
+ */
+export function fuseBatchNorm(model: tfl.LayersModel): () => void {
+  const patched: BatchNormLike[] = [];
+  for (const layer of new Set(batchNormLayers(model.layers))) {
+    if (Object.prototype.hasOwnProperty.call(layer, "call")) continue; // fused already, or someone else's
+    const stock = layer.call;
+    const fused = function (this: BatchNormLike, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      if (kwargs?.["training"] !== true || (Array.isArray(inputs) && inputs.length !== 1) || !fusedBatchNormApplies(this, x)) {
+        if (kwargs?.["training"] === true) fusedBatchNormCounts.stock++;
+        return stock.call(this, inputs, kwargs);
+      }
+      fusedBatchNormCounts.fused++;
+      return tf.tidy(() => {
+        const r = batchNormTrain(x, this.gamma!.read(), this.beta!.read(), this.movingMean.read(), this.movingVariance.read(),
+          { epsilon: this.epsilon, momentum: this.momentum });
+        this.movingMean.write(r.newMovingMean);
+        this.movingVariance.write(r.newMovingVariance);
+        return r.y;
+      });
+    };
+    fusedCalls.add(fused);
+    Object.defineProperty(layer, "call", { value: fused, configurable: true, writable: true });
+    patched.push(layer);
+  }
+  return () => {
+    for (const layer of patched) delete (layer as unknown as { call?: unknown }).call;
+  };
+}
+
+/** Whether `layer`'s call is the fused one now. */
+export function isBatchNormFused(layer: tfl.layers.Layer): boolean {
+  return fusedCalls.has((layer as unknown as BatchNormLike).call);
+}
+
+/** Run `fn` with `model`'s BatchNormalization layers fused, restoring them afterwards (also on a throw). */
+export async function withFusedBatchNorm<T>(model: tfl.LayersModel, fn: () => T | Promise<T>): Promise<T> {
+  const restore = fuseBatchNorm(model);
+  try {
+    return await fn();
+  } finally {
+    restore();
+  }
+}
