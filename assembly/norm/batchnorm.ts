@@ -10,30 +10,13 @@
 // leaves, and the biased variance (÷ rows) is the one tfjs-layers' moments feeds the moving average.
 // The element-wise passes run in f32, as tfjs computes them.
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
+import { col_sums_f64 } from "../vec";
 
 /** 1/√(var + eps), rounded once from f64: both passes derive it from the same f32 var. */
 @inline function invstd(v: f32, eps: f32): f32 {
   return <f32>(1.0 / Math.sqrt(<f64>v + <f64>eps));
 }
 
-/** acc[c] += x[r, c] (f64) over all rows. */
-function colSums(x: usize, rows: i32, cols: i32, acc: usize): void {
-  memory.fill(acc, 0, <usize>cols << 3);
-  for (let r = 0; r < rows; r++) {
-    const row = x + (<usize>r * <usize>cols << 2);
-    let c = 0;
-    for (; c + 4 <= cols; c += 4) {
-      const v = v128.load(row + (<usize>c << 2));
-      const a = acc + (<usize>c << 3);
-      v128.store(a, f64x2.add(v128.load(a), f64x2.promote_low_f32x4(v)));
-      v128.store(a + 16, f64x2.add(v128.load(a + 16), f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1))));
-    }
-    for (; c < cols; c++) {
-      const a = acc + (<usize>c << 3);
-      store<f64>(a, load<f64>(a) + <f64>load<f32>(row + (<usize>c << 2)));
-    }
-  }
-}
 
 /**
  * Forward. params = [gamma | beta | movingMean | movingVar] (4·cols f32); writes y [rows, cols] and
@@ -46,7 +29,7 @@ export function batchnorm_train_f32(x: usize, rows: i32, cols: i32, params: usiz
   const mark = scratch_mark();
   const n = <usize>cols;
   const sum = scratch_alloc(n << 3), ss = scratch_alloc(n << 3), coef = scratch_alloc(n << 3);
-  colSums(x, rows, cols, sum);
+  col_sums_f64(x, rows, cols, sum);
   const m64 = <f64>rows; // divide (not multiply by 1/rows): a constant channel's mean is then exact
   const meanF = stats, varF = stats + (n << 2);
   for (let c = 0; c < cols; c++) {

@@ -38,12 +38,9 @@ function startVector(n: number): Float64Array {
   return v;
 }
 
-/**
- * Stable rank of the row-major `rows` × `cols` matrix `a` by power iteration on the Gram matrix of the
- * smaller side. Scaling is guarded: the matrix is divided by its largest magnitude first, so 1e-40 and
- * 1e30 entries measure like any others.
- */
-export function stableRank(a: ArrayLike<number>, rows: number, cols: number, o: StableRankOptions = {}): StableRankResult {
+/** Checks shared by both measurements, the largest magnitude (the scale), which side to iterate on, and the zero matrix's result. */
+function prepare(a: ArrayLike<number>, rows: number, cols: number, o: StableRankOptions):
+  { zero: StableRankResult } | { iterations: number; tol: number; amax: number; byCols: boolean; n: number } {
   check(Number.isInteger(rows) && Number.isInteger(cols) && rows >= 1 && cols >= 1 && a.length === rows * cols, "stableRank",
     () => `matrix of ${a.length} values as ${rows} × ${cols}; expected positive integer dimensions whose product is the length`);
   const iterations = o.iterations ?? 100, tol = o.tolerance ?? 1e-9;
@@ -54,7 +51,19 @@ export function stableRank(a: ArrayLike<number>, rows: number, cols: number, o: 
   check(finite && Number.isFinite(amax), "stableRank", () => "matrix has a non-finite entry; expected finite weights");
   const byCols = cols <= rows; // iterate on AᵀA (cols × cols) or AAᵀ (rows × rows)
   const n = byCols ? cols : rows;
-  if (amax === 0) return { stableRank: 0, sigmaMax: 0, frobenius2: 0, vector: o.start ?? startVector(n), iterations: 0 };
+  if (amax === 0) return { zero: { stableRank: 0, sigmaMax: 0, frobenius2: 0, vector: o.start ?? startVector(n), iterations: 0 } };
+  return { iterations, tol, amax, byCols, n };
+}
+
+/**
+ * Stable rank of the row-major `rows` × `cols` matrix `a` by power iteration on the Gram matrix of the
+ * smaller side. Scaling is guarded: the matrix is divided by its largest magnitude first, so 1e-40 and
+ * 1e30 entries measure like any others.
+ */
+export function stableRank(a: ArrayLike<number>, rows: number, cols: number, o: StableRankOptions = {}): StableRankResult {
+  const p = prepare(a, rows, cols, o);
+  if ("zero" in p) return p.zero;
+  const { iterations, tol, amax, byCols, n } = p;
   const inv = 1 / amax;
   let fro = 0;
   for (let i = 0; i < a.length; i++) { const x = a[i] * inv; fro += x * x; }
@@ -97,17 +106,9 @@ const GRAM_MIN_ENTRIES = 4096;
  * Needs `await ready()`; the GEMM is bitwise equal on any thread count, so decisions stay reproducible.
  */
 export function stableRankGram(a: Float32Array, rows: number, cols: number, o: StableRankOptions = {}): StableRankResult {
-  check(Number.isInteger(rows) && Number.isInteger(cols) && rows >= 1 && cols >= 1 && a.length === rows * cols, "stableRank",
-    () => `matrix of ${a.length} values as ${rows} × ${cols}; expected positive integer dimensions whose product is the length`);
-  const iterations = o.iterations ?? 100, tol = o.tolerance ?? 1e-9;
-  check(Number.isInteger(iterations) && iterations >= 1, "stableRank", () => `iterations = ${iterations}; expected a positive integer`);
-  let amax = 0;
-  let finite = true;
-  for (let i = 0; i < a.length; i++) { const x = Math.abs(a[i]); if (x > amax) amax = x; else if (!(x <= amax)) finite = false; }
-  check(finite && Number.isFinite(amax), "stableRank", () => "matrix has a non-finite entry; expected finite weights");
-  const byCols = cols <= rows;
-  const n = byCols ? cols : rows;
-  if (amax === 0) return { stableRank: 0, sigmaMax: 0, frobenius2: 0, vector: o.start ?? startVector(n), iterations: 0 };
+  const p = prepare(a, rows, cols, o);
+  if ("zero" in p) return p.zero;
+  const { iterations, tol, amax, byCols, n } = p;
   const inv = 1 / amax;
   const scaled = new Float32Array(a.length);
   let fro = 0;
