@@ -17,7 +17,6 @@ import { col_sums_f64 } from "../vec";
   return <f32>(1.0 / Math.sqrt(<f64>v + <f64>eps));
 }
 
-
 /**
  * Forward. params = [gamma | beta | movingMean | movingVar] (4·cols f32); writes y [rows, cols] and
  * stats = [mean | var | newMovingMean | newMovingVar] (4·cols f32), the moving statistics updated
@@ -28,7 +27,7 @@ export function batchnorm_train_f32(x: usize, rows: i32, cols: i32, params: usiz
   if (rows <= 0 || cols <= 0) return 1;
   const mark = scratch_mark();
   const n = <usize>cols;
-  const sum = scratch_alloc(n << 3), ss = scratch_alloc(n << 3), coef = scratch_alloc(n << 3);
+  const sum = scratch_alloc(n << 3), ss = scratch_alloc(n << 3), cScale = scratch_alloc(n << 2);
   col_sums_f64(x, rows, cols, sum);
   const m64 = <f64>rows; // divide (not multiply by 1/rows): a constant channel's mean is then exact
   const meanF = stats, varF = stats + (n << 2);
@@ -56,15 +55,13 @@ export function batchnorm_train_f32(x: usize, rows: i32, cols: i32, params: usiz
       store<f64>(a, load<f64>(a) + d * d);
     }
   }
-  // per channel: f32 mean, f32 scale = gamma·invstd (coef = [mean | scale] as f32), moving stats
+  // per channel: f32 scale = gamma·invstd, the moving stats (the f32 mean is meanF)
   const gamma = params, beta = params + (n << 2), mMean = params + (n << 3), mVar = params + 12 * n;
-  const cMean = coef, cScale = coef + (n << 2);
   for (let c = 0; c < cols; c++) {
     const o = <usize>c << 2;
     const mean = load<f32>(meanF + o);
     const v = <f32>(load<f64>(ss + (<usize>c << 3)) / m64);
     store<f32>(varF + o, v);
-    store<f32>(cMean + o, mean);
     store<f32>(cScale + o, load<f32>(gamma + o) * invstd(v, eps));
     const om = load<f32>(mMean + o), ov = load<f32>(mVar + o);
     store<f32>(stats + (n << 3) + o, om - (om - mean) * decay);
@@ -77,12 +74,12 @@ export function batchnorm_train_f32(x: usize, rows: i32, cols: i32, params: usiz
     let c = 0;
     for (; c + 4 <= cols; c += 4) {
       const o = <usize>c << 2;
-      const d = f32x4.sub(v128.load(xr + o), v128.load(cMean + o));
+      const d = f32x4.sub(v128.load(xr + o), v128.load(meanF + o));
       v128.store(yr + o, f32x4.add(f32x4.mul(d, v128.load(cScale + o)), v128.load(beta + o)));
     }
     for (; c < cols; c++) {
       const o = <usize>c << 2;
-      store<f32>(yr + o, (load<f32>(xr + o) - load<f32>(cMean + o)) * load<f32>(cScale + o) + load<f32>(beta + o));
+      store<f32>(yr + o, (load<f32>(xr + o) - load<f32>(meanF + o)) * load<f32>(cScale + o) + load<f32>(beta + o));
     }
   }
   scratch_reset(mark);
@@ -101,7 +98,7 @@ export function batchnorm_train_grad_f32(x: usize, dy: usize, rows: i32, cols: i
   const n = <usize>cols;
   const gamma = params, meanF = params + (n << 2), varF = params + (n << 3);
   const mean64 = scratch_alloc(n << 3), sdy = scratch_alloc(n << 3), sdx = scratch_alloc(n << 3);
-  const coef = scratch_alloc(n << 4); // [a | b | k | mean] f32: dx = a·(dy − b − (x − mean)·k)
+  const coef = scratch_alloc(12 * n); // [a | b | k] f32: dx = a·(dy − b − (x − mean)·k)
   for (let c = 0; c < cols; c++) store<f64>(mean64 + (<usize>c << 3), <f64>load<f32>(meanF + (<usize>c << 2)));
   memory.fill(sdy, 0, n << 3);
   memory.fill(sdx, 0, n << 3);
@@ -128,7 +125,7 @@ export function batchnorm_train_grad_f32(x: usize, dy: usize, rows: i32, cols: i
       store<f64>(sdx + o8, load<f64>(sdx + o8) + g * (<f64>load<f32>(xr + o) - load<f64>(mean64 + o8)));
     }
   }
-  const cA = coef, cB = coef + (n << 2), cK = coef + (n << 3), cM = coef + 12 * n;
+  const cA = coef, cB = coef + (n << 2), cK = coef + (n << 3);
   const m64 = <f64>rows;
   for (let c = 0; c < cols; c++) {
     const o = <usize>c << 2, o8 = <usize>c << 3;
@@ -139,7 +136,6 @@ export function batchnorm_train_grad_f32(x: usize, dy: usize, rows: i32, cols: i
     store<f32>(cA + o, load<f32>(gamma + o) * is);
     store<f32>(cB + o, <f32>(load<f64>(sdy + o8) / m64));
     store<f32>(cK + o, <f32>(dg * <f64>is / m64));
-    store<f32>(cM + o, load<f32>(meanF + o));
   }
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * n << 2;
@@ -147,13 +143,13 @@ export function batchnorm_train_grad_f32(x: usize, dy: usize, rows: i32, cols: i
     let c = 0;
     for (; c + 4 <= cols; c += 4) {
       const o = <usize>c << 2;
-      const d = f32x4.sub(v128.load(xr + o), v128.load(cM + o));
+      const d = f32x4.sub(v128.load(xr + o), v128.load(meanF + o));
       const t = f32x4.sub(f32x4.sub(v128.load(gr + o), v128.load(cB + o)), f32x4.mul(d, v128.load(cK + o)));
       v128.store(dr + o, f32x4.mul(v128.load(cA + o), t));
     }
     for (; c < cols; c++) {
       const o = <usize>c << 2;
-      const d = load<f32>(xr + o) - load<f32>(cM + o);
+      const d = load<f32>(xr + o) - load<f32>(meanF + o);
       store<f32>(dr + o, load<f32>(cA + o) * (load<f32>(gr + o) - load<f32>(cB + o) - d * load<f32>(cK + o)));
     }
   }

@@ -15,6 +15,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { batchNormTrain, batchNormTrainAvailable } from "../tfjs/batchnorm-train.ts";
+import { batchNormLayers } from "./recalibrate.ts";
 
 /** The parts of tfjs-layers' BatchNormalization (private in its typings) the fused call reads. */
 interface BatchNormLike {
@@ -44,15 +45,6 @@ export function fusedBatchNormApplies(layer: BatchNormLike, x: tf.Tensor): boole
     batchNormTrainAvailable();
 }
 
-function batchNormLayers(layers: tfl.layers.Layer[], out: BatchNormLike[] = []): BatchNormLike[] {
-  for (const l of layers) {
-    if (l.getClassName() === "BatchNormalization") out.push(l as unknown as BatchNormLike);
-    const inner = (l as unknown as { layers?: tfl.layers.Layer[] }).layers;
-    if (Array.isArray(inner)) batchNormLayers(inner, out);
-  }
-  return out;
-}
-
 /**
  * Shadow the `call` of every BatchNormalization layer in `model` (nested models too) with the
  * fused training op where it applies. Returns the function that puts the stock `call` back; the
@@ -60,7 +52,8 @@ function batchNormLayers(layers: tfl.layers.Layer[], out: BatchNormLike[] = []):
  */
 export function fuseBatchNorm(model: tfl.LayersModel): () => void {
   const patched: BatchNormLike[] = [];
-  for (const layer of new Set(batchNormLayers(model.layers))) {
+  // frozen layers too: tfjs-layers runs their training-mode call on batch statistics as well
+  for (const layer of new Set(batchNormLayers(model, { frozen: true }) as unknown as BatchNormLike[])) {
     if (Object.prototype.hasOwnProperty.call(layer, "call")) continue; // fused already, or someone else's
     const stock = layer.call;
     const fused = function (this: BatchNormLike, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {

@@ -30,14 +30,17 @@ export interface RecalibrateOptions {
 
 const where = "recalibrateBatchNorm";
 
-/** The BatchNormalization layers of `model`, nested models included, that train (frozen ones run in inference mode). */
-export function batchNormLayers(model: tfl.LayersModel): tfl.layers.Layer[] {
+/**
+ * The BatchNormalization layers of `model`, nested models included, that train (frozen ones run in
+ * inference mode); with `frozen: true` the frozen ones too (every layer whose training-mode call exists).
+ */
+export function batchNormLayers(model: tfl.LayersModel, o: { frozen?: boolean } = {}): tfl.layers.Layer[] {
   const out: tfl.layers.Layer[] = [];
   const visit = (layers: tfl.layers.Layer[]) => {
     for (const l of layers) {
       const nested = (l as unknown as { layers?: tfl.layers.Layer[] }).layers;
       if (Array.isArray(nested)) visit(nested);
-      else if (l.getClassName() === "BatchNormalization" && l.trainable) out.push(l);
+      else if (l.getClassName() === "BatchNormalization" && (l.trainable || o.frozen)) out.push(l);
     }
   };
   visit(model.layers);

@@ -9,7 +9,7 @@
 import { util, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { withScratch } from "../../core/heap.ts";
 import { fail } from "../../core/errors.ts";
-import { checkFloat32, copyIn, type WasmBackendLike } from "../bridge.ts";
+import { checkFloat32, copyIn, copyOut, type WasmBackendLike } from "../bridge.ts";
 
 export const BatchNormTrain = "OdecompBatchNormTrain";
 export const BatchNormTrainGrad = "OdecompBatchNormTrainGrad";
@@ -46,15 +46,8 @@ function batchNormTrain(args: { inputs: BatchNormTrainInputs; backend: WasmBacke
     if (s.k.batchnorm_train_f32(px, rows, c, params, attrs.epsilon, 1 - attrs.momentum, py, stats) !== 0) {
       fail(BatchNormTrain, `x has shape [${x.shape}]; expected a positive number of rows and channels`);
     }
-    const y = backend.makeOutput(x.shape.slice(), "float32");
-    (backend.typedArrayFromHeap(y) as Float32Array).set(s.view(py, rows * c));
-    const outs = [y];
-    for (let i = 0; i < 4; i++) {
-      const o = backend.makeOutput([c], "float32");
-      (backend.typedArrayFromHeap(o) as Float32Array).set(s.view(stats + 4 * i * c, c));
-      outs.push(o);
-    }
-    return outs; // [y, mean, variance, newMovingMean, newMovingVariance]
+    // [y, mean, variance, newMovingMean, newMovingVariance]
+    return [copyOut(s, backend, py, x.shape.slice()), ...[0, 1, 2, 3].map((i) => copyOut(s, backend, stats + 4 * i * c, [c]))];
   });
 }
 

@@ -4,7 +4,7 @@
 import { type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { withScratch } from "../../core/heap.ts";
 import { fail } from "../../core/errors.ts";
-import { checkFloat32, copyIn, type WasmBackendLike } from "../bridge.ts";
+import { checkFloat32, copyIn, copyOut, type WasmBackendLike } from "../bridge.ts";
 import { BatchNormTrainGrad, channelsLastView, type BatchNormTrainGradAttrs, type BatchNormTrainGradInputs } from "./BatchNormTrain.ts";
 
 function batchNormTrainGrad(args: { inputs: BatchNormTrainGradInputs; backend: WasmBackendLike; attrs: BatchNormTrainGradAttrs }): TensorInfo[] {
@@ -21,15 +21,8 @@ function batchNormTrainGrad(args: { inputs: BatchNormTrainGradInputs; backend: W
     if (s.k.batchnorm_train_grad_f32(px, pdy, rows, c, params, attrs.epsilon, pdx, grads) !== 0) {
       fail(BatchNormTrainGrad, `x has shape [${x.shape}]; expected a positive number of rows and channels`);
     }
-    const dx = backend.makeOutput(x.shape.slice(), "float32");
-    (backend.typedArrayFromHeap(dx) as Float32Array).set(s.view(pdx, rows * c));
-    const outs = [dx];
-    for (let i = 0; i < 2; i++) {
-      const o = backend.makeOutput(gamma.shape.slice(), "float32");
-      (backend.typedArrayFromHeap(o) as Float32Array).set(s.view(grads + 4 * i * c, c));
-      outs.push(o);
-    }
-    return outs; // [dx, dgamma, dbeta]
+    // [dx, dgamma, dbeta]
+    return [copyOut(s, backend, pdx, x.shape.slice()), ...[0, 1].map((i) => copyOut(s, backend, grads + 4 * i * c, gamma.shape.slice()))];
   });
 }
 

@@ -110,11 +110,12 @@ export function stableRankGram(a: Float32Array, rows: number, cols: number, o: S
   if ("zero" in p) return p.zero;
   const { iterations, tol, amax, byCols, n } = p;
   const inv = 1 / amax;
-  const scaled = new Float32Array(a.length);
   let fro = 0;
-  for (let i = 0; i < a.length; i++) { const x = a[i] * inv; scaled[i] = x; fro += x * x; }
   const g = withScratch((s) => {
-    const pa = s.put(scaled);
+    // scaled straight into wasm memory (one pass, no JS copy of the kernel)
+    const pa = s.f32(a.length);
+    const scaled = s.view(pa, a.length);
+    for (let i = 0; i < a.length; i++) { const x = a[i] * inv; scaled[i] = x; fro += x * x; }
     const pg = s.f32(n * n);
     // AᵀA: op(A) = Aᵀ (cols × rows, A stored rows × cols); AAᵀ: op(B) = Aᵀ.
     if (byCols) gemm(s.k, { transA: true, m: n, n, k: rows, a: pa, lda: cols, b: pa, ldb: cols, c: pg, ldc: n });
