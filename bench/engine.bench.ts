@@ -11,6 +11,7 @@
 // BatchNormalization layers train on the fused wasm op as trainEpoch runs them (src/train/fused-bn.ts;
 // `--no-fused-bn` profiles tfjs-layers' stock BN instead), Adam's update as one kernel per variable
 // (src/train/fused-adam.ts; `--no-fused-adam`), and an A/B of fused against stock steps, alternated in one process. `--tag=NAME` saves engine-MODEL-NAME.json.
+// The decomposition's ranks are rounded to multiples of 8, as the main job plans them (`--rank-multiple=1`: exact budget ranks).
 // `--quick` takes fewer steps; `--model=wide-vgg|resnet20` profiles another reference model (results engine-MODEL.json); `--no-cpu` skips tfjs-cpu. Prints `uptime`: the figures are only as quiet as the machine.
 // A 1×1 conv's Conv2DBackpropInput computes its dW too (src/tfjs/conv-grad-pairing.ts), and the
 // Conv2DBackpropFilter that follows only copies it out: the per-kernel GFLOP/s of those two count
@@ -28,6 +29,7 @@ import { compress } from "../src/models/index.ts";
 import { referenceModels, type ReferenceModel } from "../src/train/models.ts";
 import { fuseBatchNorm, fusedBatchNormCounts } from "../src/train/fused-bn.ts";
 import { fuseAdam } from "../src/train/fused-adam.ts";
+import { TRAINING_RANK_MULTIPLE } from "../src/compress/timeplan.ts";
 import { printTable, saveResults, type Row } from "./lib.ts";
 
 const BATCH = 64;
@@ -193,8 +195,12 @@ export async function run(args: string[] = []): Promise<void> {
   if (!(modelName in referenceModels)) throw new Error(`engine: unknown --model=${modelName}; expected one of ${Object.keys(referenceModels).join(", ")}`);
   const newModel = () => referenceModels[modelName]({ seed: 0 });
   const base0 = newModel();
-  const dec0 = (await compress(base0, { select: { kind: "budget", keep: 0.4, metric: "flops" }, decomposition: { tuckerMethod: "hooi" } })).model;
-  log("compressed");
+  // Ranks rounded to multiples of 8 as the main job and `train` plan them (`--rank-multiple=1`: the exact budget ranks).
+  const rankMultiple = Number(args.find((a) => a.startsWith("--rank-multiple="))?.slice(16) ?? TRAINING_RANK_MULTIPLE);
+  const compressed = await compress(base0, { select: { kind: "budget", keep: 0.4, metric: "flops" }, decomposition: { tuckerMethod: "hooi" }, rankMultiple });
+  const dec0 = compressed.model;
+  const ranks = compressed.plan.entries.filter((e) => e.action === "factorize").map((e) => `${e.layer}:${e.ranks.join("×")}`).join(" ");
+  log(`compressed (ranks rounded to multiples of ${compressed.plan.rankMultiple ?? 1}: ${ranks})`);
   const base = buildModel(`baseline ${modelName}`, base0), dec = buildModel("decomposed (0.4 FLOPs, Tucker-2 HOOI / SVD)", dec0);
   const fusedBn = !args.includes("--no-fused-bn"), fusedAdam = !args.includes("--no-fused-adam");
   for (const m of [base, dec]) { setFusedBn(m, fusedBn); setFusedAdam(m, fusedAdam); }
@@ -387,7 +393,7 @@ export async function run(args: string[] = []): Promise<void> {
   tf.dispose([x, y]);
   base.model.dispose(); dec.model.dispose();
   const tag = args.find((a) => a.startsWith("--tag="))?.slice(6);
-  await saveResults(`${modelName === "vgg" ? "engine" : `engine-${modelName}`}${tag ? `-${tag}` : ""}`, [...summary, ...rows], { model: modelName, quick, without, fusedBn, fusedAdam, tag, uptimeStart: up0, uptimeEnd: up1, batch: BATCH, flopRatio, fwdFlop: { baseline: base.fwdFlop, decomposed: dec.fwdFlop }, profiles: profileTables });
+  await saveResults(`${modelName === "vgg" ? "engine" : `engine-${modelName}`}${tag ? `-${tag}` : ""}`, [...summary, ...rows], { model: modelName, quick, without, fusedBn, fusedAdam, tag, rankMultiple: compressed.plan.rankMultiple ?? 1, ranks, uptimeStart: up0, uptimeEnd: up1, batch: BATCH, flopRatio, fwdFlop: { baseline: base.fwdFlop, decomposed: dec.fwdFlop }, profiles: profileTables });
 }
 
 /** The model's artifacts (to rebuild it on another backend with the same weights). */

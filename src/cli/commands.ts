@@ -22,7 +22,7 @@ export interface CliIO {
 
 // ---- option parsing helpers (usage errors → exit 2)
 
-export interface SelectFlags { method?: string; budget?: string; ranks?: string; rankRule?: string; metric?: string; skip?: string; tucker?: string; batch?: string; timing?: boolean; timingCache?: string; foldBn?: boolean }
+export interface SelectFlags { method?: string; budget?: string; ranks?: string; rankRule?: string; rankMultiple?: string; metric?: string; skip?: string; tucker?: string; batch?: string; timing?: boolean; timingCache?: string; foldBn?: boolean }
 
 /** The rank rule compress and inspect use when none is given (the API's default), as it is printed. */
 export const DEFAULT_RULE: RankSelection = { kind: "evbmf" };
@@ -80,6 +80,10 @@ export function compressOptions(f: SelectFlags): CompressOptions {
       ranks[m[1]] = r.length === 1 ? r[0] : r;
     }
     o.ranks = ranks;
+  }
+  if (f.rankMultiple !== undefined) {
+    if (f.rankRule !== undefined) throw new UsageError("--rank-multiple rounds the ranks a budget picks; expected it with --budget (or the default budget of train and main), not with --rank-rule");
+    o.rankMultiple = num("--rank-multiple", f.rankMultiple, 1, 1024, true);
   }
   if (f.skip !== undefined) o.skip = f.skip.split(",").map((s) => s.trim()).filter(Boolean);
   return o;

@@ -20,6 +20,7 @@ function selectOptions(c: Command): Command {
     .option("--no-fold-bn", "keep BatchNormalization layers (default: fold each into the conv/dense before it)")
     .option("--ranks <list>", "explicit ranks per layer, e.g. fc1=16,conv2=8x12")
     .option("--rank-rule <rule>", "evbmf, evbmf:<weaken 0..1>, energy:<threshold>, stable[:<scale>] (Cuttlefish scaled stable rank), or full (default evbmf)")
+    .option("--rank-multiple <n>", "round the ranks a --budget picks to multiples of n, so factor chains fill SIMD lanes (default 1, or 4 with --timing; train and main: 8)")
     .option("--skip <layers>", "comma-separated layers to leave alone")
     .option("--tucker <solver>", "Tucker-2 solver: hosvd or hooi (default hosvd; the main job uses hooi)")
     .option("--threads <n>", "kernel threads: a count 1–64, or auto (the core count where threads are possible)", "auto");

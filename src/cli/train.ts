@@ -5,6 +5,7 @@ import type * as tfl from "@tensorflow/tfjs-layers";
 import { loadFashionMnist, loadMnist } from "../data/node.ts";
 import { referenceModels, train, baseline, decomposeAtEpoch, pretrain, fading, incrementalDecompose, auto, predictCurve, flopsTimer, fittedTimer, type LayerTimer, type Schedule, type TrainResult, type Phase } from "../train/index.ts";
 import { formatPlan, modelToArtifacts, type CompressOptions, type Plan } from "../models/index.ts";
+import { TRAINING_RANK_MULTIPLE } from "../compress/timeplan.ts";
 import { UsageError } from "./errors.ts";
 import { artifactFiles, compressOptions, num, table, type CliIO, type SelectFlags } from "./commands.ts";
 import { useBackend } from "./backend.ts";
@@ -84,10 +85,13 @@ function fullRank(model: tfl.LayersModel, layer: string): number {
   return Math.min(w.shape[0], w.shape[1]);
 }
 
+/** Training decomposes to train faster: a budget's ranks are rounded to multiples of 8 unless --rank-multiple says otherwise. */
+const trainingPlan = (plan: CompressOptions): CompressOptions => ({ ...plan, rankMultiple: plan.rankMultiple ?? TRAINING_RANK_MULTIPLE });
+
 /** Flags → a schedule of odecomp/train. */
 export function buildSchedule(f: TrainFlags, model: tfl.LayersModel): Schedule {
   const epochs = num("--epochs", f.epochs, 1, 10000, true);
-  const plan: CompressOptions = compressOptions(f);
+  const plan: CompressOptions = trainingPlan(compressOptions(f));
   const at = f.at !== undefined ? num("--at", f.at, 0, epochs, true) : Math.max(1, Math.floor(epochs / 3));
   const layers = (f.layers ?? "fc1").split(",").map((s) => s.trim()).filter(Boolean);
   const rank = f.rank !== undefined ? num("--rank", f.rank, 1, 1e6, true) : undefined;
@@ -98,7 +102,7 @@ export function buildSchedule(f: TrainFlags, model: tfl.LayersModel): Schedule {
       if (epochs < 2) throw new UsageError("--schedule auto needs --epochs ≥ 2 (full-rank, then low-rank)");
       const switchAt = f.at !== undefined ? num("--at", f.at, 0, epochs - 1, true) : undefined;
       const reconstructAt = f.reconstructAt !== undefined ? num("--reconstruct-at", f.reconstructAt, Math.max(1, (switchAt ?? 0) + 1), epochs - 1, true) : undefined;
-      return auto({ epochs, switchAt, reconstructAt, plan: { select: plan.select, skip: plan.skip } });
+      return auto({ epochs, switchAt, reconstructAt, plan: { select: plan.select, skip: plan.skip, rankMultiple: plan.rankMultiple } });
     }
     case "decompose-at": return decomposeAtEpoch({ epochs, at, plan, reconstructAt: f.reconstructAt !== undefined ? num("--reconstruct-at", f.reconstructAt, at, epochs, true) : undefined });
     case "pretrain": return pretrain({ epochs, rank: rank ?? 15, layers });
@@ -277,7 +281,7 @@ export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
   const batchSize = num("--batch-size", f.batchSize, 1, 65536, true), seed = num("--seed", f.seed, 0, 2 ** 31, true), lr = num("--lr", f.lr, 1e-8, 10), warmupSteps = num("--warmup", f.warmup, 0, 1e6, true);
   const scheduleKind = pick("--schedule", f.schedule ?? "decompose-at", ["auto", "decompose-at"] as const);
   const lrSchedule = lrScheduleFlag(f.lrSchedule);
-  const plan: CompressOptions = compressOptions(f);
+  const plan: CompressOptions = trainingPlan(compressOptions(f));
   const userSelect = plan.select;
   if (!plan.select) plan.select = { kind: "budget", keep: 0.4, metric: "flops" };
   // HOOI starts the decomposed model closer to the trained one than HOSVD (bench elhoushi-seeds: −0.85 vs −2.0 points).
@@ -289,7 +293,7 @@ export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
   const log = (m: string) => { if (!f.quiet && !f.json) io.err(m); };
   // auto: ranks from the scaled stable rank (or --rank-rule/--budget), shrunk together to ≤ 40 % of the factorizable layers' cost if they would keep more.
   const accSchedule = scheduleKind === "auto"
-    ? auto({ epochs: s.epochs, ...(f.at !== undefined ? { switchAt: s.at } : { convergence: { maxEpochs: s.at, minEpochs: Math.min(1, s.at) } }), plan: { select: userSelect ?? { kind: "stable" }, budget: userSelect ? undefined : 0.4, skip: plan.skip, timer: await costModel(f.cost) } })
+    ? auto({ epochs: s.epochs, ...(f.at !== undefined ? { switchAt: s.at } : { convergence: { maxEpochs: s.at, minEpochs: Math.min(1, s.at) } }), plan: { select: userSelect ?? { kind: "stable" }, budget: userSelect ? undefined : 0.4, skip: plan.skip, rankMultiple: plan.rankMultiple, timer: await costModel(f.cost) } })
     : decomposeAtEpoch({ epochs: s.epochs, at: s.at, plan });
   log(`Fashion-MNIST: ${data.train.count} train / ${data.test.count} test images; model ${modelKind}; ${s.epochs} epochs, ${scheduleKind === "auto" ? (f.at !== undefined ? `auto schedule switching after epoch ${s.at}` : `auto schedule switching on stable-rank convergence, after epoch ${s.at} at the latest`) : `decompose after epoch ${s.at}`}; backend ${backend}${backend === "wasm" ? " + odecomp kernels" : ""}`);
 

@@ -5,6 +5,7 @@
 // the training; this file is the pure part (tested on injected series and cost models).
 import { check } from "../core/errors.ts";
 import { makePlan, type Candidate, type RankSelection } from "../compress/plan.ts";
+import { roundRank } from "../compress/timeplan.ts";
 import { layerCost, methodCost } from "../layers/cost.ts";
 import { methodSpec } from "../layers/methods/index.ts";
 import type { FactorizableLayer, MethodName } from "../layers/types.ts";
@@ -199,6 +200,12 @@ export interface AutoPlanOptions {
    * −63 pts). Below it the budget is reported as not met.
    */
   minScale?: number;
+  /**
+   * Round the chosen ranks to multiples of this (nearest, at least this; layers whose largest rank is
+   * smaller keep their own), so chains fill SIMD lanes and GEMM tiles (default 1: as the rule gives them;
+   * the CLI's train and main pass 8, see compress's `rankMultiple`).
+   */
+  rankMultiple?: number;
 }
 
 export interface LayerDecision {
@@ -249,6 +256,9 @@ export function planSwitch(all: Candidate[], totalParams: number, stable: Record
   const plan = makePlan(candidates, [], totalParams, { select, methods, skip: [...skip.keys()] });
   const cost = (c: Candidate, method: MethodName | null, ranks: readonly number[]) =>
     timer.time({ layer: c.layer, method, ranks, inShape: c.inShape, batch: o.batch, mode: "training" }) * c.calls;
+  const q = o.rankMultiple ?? 1;
+  check(Number.isInteger(q) && q >= 1 && q <= 1024, "auto", () => `plan.rankMultiple = ${q}; expected an integer from 1 to 1024`);
+  const rounded = (ranks: number[], max: number[]) => (q > 1 ? ranks.map((r, i) => roundRank(r, max[i], q)) : ranks);
 
   const decisions: LayerDecision[] = candidates.map((c, i) => {
     const e = plan.entries[i];
@@ -259,9 +269,10 @@ export function planSwitch(all: Candidate[], totalParams: number, stable: Record
     if (skip.has(c.layer.name)) return keep(skip.get(c.layer.name)!);
     if (e.action !== "factorize") return keep(`rank rule: ${e.note || "no saving"}`, e.ranks);
     const method = methods[c.layer.name];
-    const f = cost(c, method, e.ranks);
+    const ranks = rounded(e.ranks, e.maxRanks);
+    const f = cost(c, method, ranks);
     if (!(f < (1 - minGain) * dense)) return keep(`factorizing does not pay: ${fmt(f)} vs ${fmt(dense)} dense (needs ≥ ${(100 * minGain).toFixed(0)}% less)`, e.ranks, f);
-    return { ...base, action: "factorize", method, ranks: e.ranks, ruleRanks: e.ranks, factorizedCost: f, why: `${fmt(f)} vs ${fmt(dense)} dense` };
+    return { ...base, action: "factorize", method, ranks, ruleRanks: e.ranks, factorizedCost: f, why: `${fmt(f)} vs ${fmt(dense)} dense` };
   });
   const eligible = candidates.map((c, i) => !skip.has(c.layer.name) && plan.entries[i].action === "factorize");
   const costBefore = decisions.reduce((a, d) => a + d.denseCost, 0);
@@ -273,7 +284,7 @@ export function planSwitch(all: Candidate[], totalParams: number, stable: Record
     // Layers the rule factorizes (whether or not it paid at the rule's ranks) are rescaled; kept ones stay.
     const at = (s: number): LayerDecision[] => decisions.map((d, i) => {
       if (!eligible[i]) return d;
-      const c = candidates[i], method = methods[c.layer.name], ranks = d.ruleRanks.map((r) => Math.max(1, Math.floor(s * r)));
+      const c = candidates[i], method = methods[c.layer.name], ranks = rounded(d.ruleRanks.map((r) => Math.max(1, Math.floor(s * r))), d.maxRanks);
       const f = cost(c, method, ranks);
       if (!(f < (1 - minGain) * d.denseCost)) return { ...d, action: "keep" as const, method: null, ranks: [], factorizedCost: f, why: `factorizing does not pay at ranks [${ranks}]: ${fmt(f)} vs ${fmt(d.denseCost)} dense` };
       return { ...d, action: "factorize" as const, method, ranks, factorizedCost: f, why: `${fmt(f)} vs ${fmt(d.denseCost)} dense${s < 1 ? `, rule ranks ×${s.toFixed(3)} for the budget` : ""}` };

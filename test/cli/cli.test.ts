@@ -96,6 +96,8 @@ describe("--help and usage errors", () => {
     [["compress", "m.json", "--out", "o", "--budget", "0.5", "--rank-rule", "evbmf"], /both given/],
     [["compress", "m.json", "--out", "o", "--rank-rule", "energy"], /needs a threshold/],
     [["compress", "m.json", "--out", "o", "--ranks", "fc=a"], /malformed/],
+    [["compress", "m.json", "--out", "o", "--budget", "0.5", "--rank-multiple", "0"], /--rank-multiple is '0'; expected an integer in \[1, 1024\]/],
+    [["compress", "m.json", "--out", "o", "--rank-rule", "evbmf", "--rank-multiple", "8"], /--rank-multiple rounds the ranks a budget picks/],
     [["compress", "m.json", "--out", "o", "--frobnicate"], /unknown option/],
     [["frobnicate"], /unknown command/],
     [["train", "--dataset", "cifar"], /--dataset is 'cifar'/],
@@ -134,5 +136,14 @@ describe("odecomp train", () => {
     expect(m.countParams()).toBe(j.final.params);
     m.dispose();
     expect(existsSync(join(out, "plan.txt"))).toBe(true);
+    // training rounds a budget's ranks to multiples of 8 by default (fc1 784→64: largest rank 64)
+    expect(j.plan.rankMultiple).toBe(8);
+    for (const e of j.plan.entries.filter((x: { action: string }) => x.action === "factorize")) {
+      e.ranks.forEach((r: number, i: number) => expect(e.maxRanks[i] <= 8 || r % 8 === 0 || r === e.maxRanks[i], `${e.layer} ${r}`).toBe(true));
+    }
+    const one = await run("train", "--dataset", "mnist", "--model", "mlp", "--schedule", "decompose-at", "--epochs", "2", "--at", "1", "--budget", "0.3", "--rank-multiple", "1",
+      "--train-per-class", "4", "--test-per-class", "2", "--backend", "cpu", "--json");
+    expect(one.code, one.err).toBe(0);
+    expect(JSON.parse(one.out).plan.rankMultiple).toBe(1);
   });
 });

@@ -83,6 +83,62 @@ describe("plans", () => {
   });
 });
 
+describe("rankMultiple: budget ranks rounded for SIMD lanes", () => {
+  // Three Dense layers with flat spectra (every rank costs and saves alike) and one narrow enough that its
+  // largest rank is below the multiple.
+  const cands = () => [dense("a", t([96, 80], 11)), dense("b", t([80, 72], 12)), dense("c", t([72, 6], 13))];
+  const total = 96 * 80 + 80 * 72 + 72 * 6;
+
+  it("rounds every budget rank to a multiple (nearest, at least the multiple), keeps the budget, and records it", () => {
+    let rounded = 0;
+    for (const q of [4, 8, 16]) {
+      for (const keep of [0.2, 0.35, 0.5]) {
+        const exact = makePlan(cands(), [], total, { select: { kind: "budget", keep } });
+        const p = makePlan(cands(), [], total, { select: { kind: "budget", keep }, rankMultiple: q });
+        // rank q in every layer must fit the budget, else the planner takes exact ranks (next test)
+        const fits = q * (96 + 80) + q * (80 + 72) + (72 + 6) <= keep * total; // c at rank 1
+        expect(p.rankMultiple, `q ${q} keep ${keep}`).toBe(fits ? q : 1);
+        expect(exact.rankMultiple).toBe(1);
+        if (!fits) continue;
+        expect(p.totals.paramsAfter, `q ${q} keep ${keep}`).toBeLessThanOrEqual(keep * total);
+        for (const e of p.entries.filter((x) => x.action === "factorize")) {
+          for (const [i, r] of e.ranks.entries()) {
+            if (e.maxRanks[i] <= q) continue;
+            expect(r % q === 0 || r === e.maxRanks[i], `${e.layer} rank ${r}, q ${q}`).toBe(true);
+            expect(r).toBeGreaterThanOrEqual(q);
+          }
+        }
+        // The rounded plan is one of the same family: it spends no more than the exact one can and not far less.
+        expect(p.totals.paramsAfter).toBeGreaterThan(0.5 * exact.totals.paramsAfter);
+        rounded++;
+      }
+    }
+    expect(rounded).toBeGreaterThanOrEqual(6);
+    // c (72×6) has largest rank 6 < 8: it keeps an exact rank (or stays dense), never rounded up past its size.
+    const c = makePlan(cands(), [], total, { select: { kind: "budget", keep: 0.5 }, rankMultiple: 8 }).entries[2];
+    expect(c.ranks.every((r) => r <= 6)).toBe(true);
+  });
+
+  it("falls back to exact ranks when the rounded ranks cannot meet the budget, instead of failing", () => {
+    // keep 0.05 of 96×80 + 80×72: rank 16 (the smallest multiple) costs 16·(96+80) + 16·(80+72) > 0.05 · total.
+    const tight = makePlan(cands().slice(0, 2), [], 96 * 80 + 80 * 72, { select: { kind: "budget", keep: 0.05 }, rankMultiple: 16 });
+    expect(tight.rankMultiple).toBe(1);
+    expect(tight.totals.paramsAfter).toBeLessThanOrEqual(0.05 * (96 * 80 + 80 * 72));
+    expect(tight.entries.some((e) => e.action === "factorize" && e.ranks[0] % 16 !== 0)).toBe(true);
+  });
+
+  it("applies to budgets only, says so in the plan text, and rejects a bad multiple by name", () => {
+    const energy = makePlan(cands(), [], total, { select: { kind: "energy", threshold: 0.9 }, rankMultiple: 8 });
+    expect(energy.rankMultiple).toBeUndefined();
+    expect(energy.entries.map((e) => e.ranks)).toEqual(makePlan(cands(), [], total, { select: { kind: "energy", threshold: 0.9 } }).entries.map((e) => e.ranks));
+    expect(formatPlan(makePlan(cands(), [], total, { select: { kind: "budget", keep: 0.4 }, rankMultiple: 8 }))).toContain("budget ranks rounded to multiples of 8");
+    expect(formatPlan(makePlan(cands(), [], total, { select: { kind: "budget", keep: 0.4 } }))).not.toContain("rounded");
+    for (const bad of [0, -8, 2.5, NaN, 4096]) {
+      expect(() => makePlan(cands(), [], total, { select: { kind: "budget", keep: 0.4 }, rankMultiple: bad }), String(bad)).toThrow(/rankMultiple is .*expected an integer from 1 to 1024/);
+    }
+  });
+});
+
 describe("formatPlan for people", () => {
   it("summarises layers of other kinds in one line per kind with a count, and keeps their entries in the plan", () => {
     const K = t([24, 20], 3, 1);

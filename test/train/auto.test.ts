@@ -88,6 +88,28 @@ describe("planSwitch", () => {
   });
 });
 
+describe("planSwitch rankMultiple", () => {
+  it("rounds the chosen ranks to multiples (layers whose largest rank is smaller keep theirs), with and without a budget", async () => {
+    const model = vggCnn({ seed: 1 });
+    const ins = inspect(await modelToArtifacts(model), layerShapes(model));
+    const sel = { kind: "stable" as const, scale: 1 };
+    for (const budget of [undefined, 0.4]) {
+      const exact = planSwitch(ins.candidates, ins.totalParams, {}, { batch: 8, select: sel, budget });
+      const p = planSwitch(ins.candidates, ins.totalParams, {}, { batch: 8, select: sel, budget, rankMultiple: 8 });
+      const fact = p.decisions.filter((d) => d.action === "factorize");
+      expect(fact.length, `budget ${budget}`).toBeGreaterThan(0);
+      for (const d of fact) {
+        d.ranks.forEach((r, i) => expect(d.maxRanks[i] <= 8 || r % 8 === 0 || r === d.maxRanks[i], `${d.layer} rank ${r}`).toBe(true));
+        // ruleRanks stay the rule's own, so the record shows what rounding changed
+        expect(d.ruleRanks).toEqual(exact.decisions.find((e) => e.layer === d.layer)!.ruleRanks);
+      }
+      if (budget !== undefined) expect(p.budget!.met).toBe(true);
+    }
+    expect(() => planSwitch(ins.candidates, ins.totalParams, {}, { batch: 8, select: sel, rankMultiple: 0 })).toThrow(/rankMultiple = 0/);
+    model.dispose();
+  });
+});
+
 describe("fittedTimer", () => {
   it("times the layer once and each chain at the anchor ranks, then reads other ranks off the fitted line", async () => {
     const model = mlp({ hidden: 64, seed: 1 });
