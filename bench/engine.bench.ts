@@ -11,6 +11,7 @@
 // BatchNormalization layers train on the fused wasm op as trainEpoch runs them (src/train/fused-bn.ts;
 // `--no-fused-bn` profiles tfjs-layers' stock BN instead), Adam's update as one kernel per variable
 // (src/train/fused-adam.ts; `--no-fused-adam`), and an A/B of fused against stock steps, alternated in one process. `--tag=NAME` saves engine-MODEL-NAME.json.
+// Forward convs run on our threaded conv where odecomp has more threads than tfjs-wasm (`--stock-forward`: XNNPACK's).
 // The decomposition's ranks are rounded to multiples of 8, as the main job plans them (`--rank-multiple=1`: exact budget ranks).
 // `--quick` takes fewer steps; `--model=wide-vgg|resnet20` profiles another reference model (results engine-MODEL.json); `--no-cpu` skips tfjs-cpu. Prints `uptime`: the figures are only as quiet as the machine.
 // A 1×1 conv's Conv2DBackpropInput computes its dW too (src/tfjs/conv-grad-pairing.ts), and the
@@ -25,6 +26,7 @@ import { setThreads } from "../src/index.ts";
 import { registerWasmKernels, unregisterWasmKernels } from "../src/tfjs/index.ts";
 import { stockKernels } from "../src/tfjs/stock.ts";
 import { pairingCounts } from "../src/tfjs/conv-grad-pairing.ts";
+import { forwardRouting } from "../src/tfjs/kernels/Conv2D.ts";
 import { compress } from "../src/models/index.ts";
 import { referenceModels, type ReferenceModel } from "../src/train/models.ts";
 import { fuseBatchNorm, fusedBatchNormCounts } from "../src/train/fused-bn.ts";
@@ -203,6 +205,9 @@ export async function run(args: string[] = []): Promise<void> {
   log(`compressed (ranks rounded to multiples of ${compressed.plan.rankMultiple ?? 1}: ${ranks})`);
   const base = buildModel(`baseline ${modelName}`, base0), dec = buildModel("decomposed (0.4 FLOPs, Tucker-2 HOOI / SVD)", dec0);
   const fusedBn = !args.includes("--no-fused-bn"), fusedAdam = !args.includes("--no-fused-adam");
+  // `--stock-forward`: forward convs on stock XNNPACK (one thread in Node) even where our threaded conv takes them.
+  const stockForward = args.includes("--stock-forward");
+  forwardRouting.prefer = stockForward ? "stock" : "auto";
   for (const m of [base, dec]) { setFusedBn(m, fusedBn); setFusedAdam(m, fusedAdam); }
   const bnCounts0 = { ...fusedBatchNormCounts };
   const flopRatio = base.fwdFlop / dec.fwdFlop;
@@ -393,7 +398,7 @@ export async function run(args: string[] = []): Promise<void> {
   tf.dispose([x, y]);
   base.model.dispose(); dec.model.dispose();
   const tag = args.find((a) => a.startsWith("--tag="))?.slice(6);
-  await saveResults(`${modelName === "vgg" ? "engine" : `engine-${modelName}`}${tag ? `-${tag}` : ""}`, [...summary, ...rows], { model: modelName, quick, without, fusedBn, fusedAdam, tag, rankMultiple: compressed.plan.rankMultiple ?? 1, ranks, uptimeStart: up0, uptimeEnd: up1, batch: BATCH, flopRatio, fwdFlop: { baseline: base.fwdFlop, decomposed: dec.fwdFlop }, profiles: profileTables });
+  await saveResults(`${modelName === "vgg" ? "engine" : `engine-${modelName}`}${tag ? `-${tag}` : ""}`, [...summary, ...rows], { model: modelName, quick, without, fusedBn, fusedAdam, stockForward, tag, rankMultiple: compressed.plan.rankMultiple ?? 1, ranks, uptimeStart: up0, uptimeEnd: up1, batch: BATCH, flopRatio, fwdFlop: { baseline: base.fwdFlop, decomposed: dec.fwdFlop }, profiles: profileTables });
 }
 
 /** The model's artifacts (to rebuild it on another backend with the same weights). */

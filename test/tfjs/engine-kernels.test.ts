@@ -10,6 +10,8 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import { setThreads, getThreads } from "../../src/index.ts";
 import { registerWasmKernels } from "../../src/tfjs/index.ts";
 import { fusedConv2DConfig } from "../../src/tfjs/kernels/FusedConv2D.ts";
+import { forwardRouting, oursForwardFaster } from "../../src/tfjs/kernels/Conv2D.ts";
+import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { rng } from "../helpers/random.ts";
 import { relErr } from "../helpers/conv-reference.ts";
 
@@ -106,6 +108,18 @@ describe("engine kernels equal the cpu backend (seeded fuzz)", () => {
     const routed = await runOn("wasm", "FusedConv2D", inputs, attrs);
     const ref = await runOn("cpu", "FusedConv2D", inputs, attrs);
     expect(relErr(routed.data, ref.data)).toBeLessThan(TOL);
+    await setThreads(1);
+  });
+
+  it("the forward conv goes to ours exactly when odecomp has more threads than tfjs-wasm (unless told stock)", async () => {
+    expect(getThreadsCount()).toBe(1); // Node: tfjs-wasm's single-threaded binary (tfjs#3830)
+    await setThreads(1);
+    expect(oursForwardFaster()).toBe(false);
+    await setThreads(2);
+    expect(getThreads()).toBe(2);
+    expect(oursForwardFaster()).toBe(true);
+    forwardRouting.prefer = "stock";
+    try { expect(oursForwardFaster()).toBe(false); } finally { forwardRouting.prefer = "auto"; }
     await setThreads(1);
   });
 

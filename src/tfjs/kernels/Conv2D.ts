@@ -1,7 +1,10 @@
 // y = patches(x) · W as blocked GEMM (assembly/conv/grad.ts), on odecomp's threads.
-// Registered to route: stock XNNPACK computes every call it gets right (it measured faster, see
-// below); ours takes the calls stock gets wrong (see stockComputes).
+// Registered to route: with more odecomp threads than tfjs-wasm has, ours takes every call (it measured
+// faster, see below); otherwise stock XNNPACK computes every call it gets right (faster on one thread)
+// and ours takes the calls stock gets wrong (see stockComputes).
 import { Conv2D, backend_util, type Conv2DAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
+import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
+import { getThreads } from "../../core/loader.ts";
 import { type Scratch, withScratch } from "../../core/heap.ts";
 import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, putGeometry, type WasmBackendLike } from "../bridge.ts";
 import { runStock } from "../stock.ts";
@@ -22,6 +25,23 @@ const NAME = "Conv2D";
  * enough to judge threading); in the training step, our k×k forward on two threads was level with
  * stock at best (min 236.9 vs 235.9 ms decomposed, median 1.24× slower). Still stock.
  */
+
+/*
+ * With two odecomp threads on an idle second core (session 7, load 2.1 from other work, min of 12
+ * alternated calls, x [64,28,28,·] / [64,14,14,·]): ours ran 1.50–2.08× stock on every 3×3 conv
+ * of the main CNN and its chains (16→16 … 64→64), 1.25–1.32× on 1×1 convs at 14², 0.94–0.99× on
+ * 1×1 at 28² and level on the 1-channel first conv; on one thread 0.80–1.07×. tfjs-wasm runs one
+ * thread in Node (tfjs#3830), so when odecomp has more threads than tfjs-wasm's pool, ours takes
+ * the forward pass; otherwise stock does (a threaded tfjs-wasm in a browser keeps XNNPACK's own pool).
+ */
+
+/** Which forward conv runs the calls both compute correctly: "auto" (ours when it has more threads than tfjs-wasm), or always "stock" (bench A/B). */
+export const forwardRouting: { prefer: "auto" | "stock" } = { prefer: "auto" };
+
+/** Whether our threaded forward takes calls stock also computes correctly (see above). */
+export function oursForwardFaster(): boolean {
+  return forwardRouting.prefer === "auto" && getThreads() > getThreadsCount();
+}
 
 /**
  * Whether stock tfjs-wasm computes this conv correctly. Its Conv2D / FusedConv2D (XNNPACK, tfjs 4.x)
@@ -69,7 +89,7 @@ export function convForward(name: string, x: TensorInfo, filter: TensorInfo, bac
 /** The registered kernel: stock where it computes the call correctly, else ours. */
 export function conv2DRouted(args: Args): TensorInfo {
   rememberForwardInput(args.inputs.filter, args.inputs.x);
-  return (stockComputes(args.inputs.filter.shape, args.attrs.strides) && runStock(NAME, args)) || conv2D(args);
+  return (stockComputes(args.inputs.filter.shape, args.attrs.strides) && !oursForwardFaster() && runStock(NAME, args)) || conv2D(args);
 }
 
 /** odecomp's kernel alone (not registered). */

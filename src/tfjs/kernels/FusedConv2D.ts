@@ -2,15 +2,16 @@
 // bias and activation applied in one in-place pass (assembly/conv/epilogue.ts) before the single copy
 // out. tfjs runs this kernel while training for every conv whose activation is linear (the inner
 // layers of the Tucker / CP / SVD chains), and for every conv at inference.
-// Registered to route: stock (XNNPACK, measured faster — see Conv2D.ts) takes every call it computes
-// correctly; ours takes the ones it does not (a non-square filter with stride > 1, a scalar bias),
-// unless ours does not cover them either (activations other than linear / relu, PReLU weights).
+// Registered to route as Conv2D.ts: ours when it has more threads than tfjs-wasm (measured faster), else
+// stock (XNNPACK) for every call it computes correctly and ours for the ones it does not (a non-square
+// filter with stride > 1, a scalar bias) — unless ours does not cover them (activations other than
+// linear / relu, PReLU weights), which always go to stock.
 import { FusedConv2D, type FusedConv2DAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { fail } from "../../core/errors.ts";
 import { checkFloat32, copyIn, type WasmBackendLike } from "../bridge.ts";
 import { runStock } from "../stock.ts";
 import { rememberForwardInput } from "../conv-grad-pairing.ts";
-import { convForward, stockComputes } from "./Conv2D.ts";
+import { convForward, oursForwardFaster, stockComputes } from "./Conv2D.ts";
 
 const NAME = "FusedConv2D";
 /** Activation codes of assembly/conv/epilogue.ts. */
@@ -52,7 +53,7 @@ export function fusedConv2DRouted(args: Args): TensorInfo {
   const { bias, filter } = args.inputs;
   rememberForwardInput(filter, args.inputs.x);
   const stockCovers = (!bias || size(bias.shape) === filter.shape[3]) && stockComputes(filter.shape, args.attrs.strides);
-  const ours = oursCovers(args) && !stockCovers;
+  const ours = oursCovers(args) && (!stockCovers || oursForwardFaster());
   return (!ours && runStock(NAME, args)) || fusedConv2D(args);
 }
 
