@@ -32,6 +32,7 @@ import { evaluate } from "../src/train/loop.ts";
 import type { CompressOptions } from "../src/compress/plan.ts";
 import { isQuick, printTable, saveResults, type Row } from "./lib.ts";
 import { benchAutoSchedule, type AutoCost } from "./auto-schedule.ts";
+import { TRAINING_RANK_MULTIPLE } from "../src/compress/timeplan.ts";
 import { lrScheduleFlag, lrScheduleText } from "../src/cli/train.ts";
 
 const flag = (args: string[], name: string, dflt: string) => args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? dflt;
@@ -148,13 +149,14 @@ async function runAutoVariant(args: string[]): Promise<void> {
   await useBackend("wasm");
   const data = await loadFashionMnist({ trainPerClass, testPerClass });
   const fullTest = finalTestPerClass > 0 ? (await loadFashionMnist({ trainPerClass: 1, testPerClass: finalTestPerClass })).test : null;
-  const plan: CompressOptions = { select: { kind: "budget", keep, metric: "flops" }, decomposition: { tucker: { method: "hooi" } } };
+  const rankMultiple = Number(flag(args, "rank-multiple", String(TRAINING_RANK_MULTIPLE)));
+  const plan: CompressOptions = { select: { kind: "budget", keep, metric: "flops" }, decomposition: { tucker: { method: "hooi" } }, rankMultiple };
   const schedulesFor = (e: number, fx: number[], aa: number): [string, Schedule][] => [
     ["baseline", baseline({ epochs: e })],
     ...fx.map((k): [string, Schedule] => [`decompose@${k}`, decomposeAtEpoch({ epochs: e, at: k, plan })]),
-    ["auto", benchAutoSchedule({ epochs: e, autoAt: aa, budget: keep, cost: autoCost })],
+    ["auto", benchAutoSchedule({ epochs: e, autoAt: aa, budget: keep, cost: autoCost, rankMultiple })],
   ];
-  const setup = `Fashion-MNIST ${data.train.count} train / ${data.test.count} test per epoch${fullTest ? ` + final on ${fullTest.count}` : ""}, vgg CNN, ${epochs} epochs; fixed decompose-at ${fixed.join(",")} (Tucker-2 HOOI, keep ${keep} of FLOPs, warm-up ${warmup}); auto switch by ${autoAt} at the latest (budget ${keep}, ${autoCost === "flops" ? "FLOP" : "measured"} cost model); batch ${batchSize}, Adam ${lr}${lrSchedule.kind === "none" ? "" : ` with ${lrScheduleText(lrSchedule)}`}; alternated epoch by epoch; seeds ${seeds.join(",")}; wasm + odecomp kernels, 2 threads`;
+  const setup = `Fashion-MNIST ${data.train.count} train / ${data.test.count} test per epoch${fullTest ? ` + final on ${fullTest.count}` : ""}, vgg CNN, ${epochs} epochs; fixed decompose-at ${fixed.join(",")} (Tucker-2 HOOI, keep ${keep} of FLOPs, ranks ×${rankMultiple}, warm-up ${warmup}); auto switch by ${autoAt} at the latest (budget ${keep}, ${autoCost === "flops" ? "FLOP" : "measured"} cost model); batch ${batchSize}, Adam ${lr}${lrSchedule.kind === "none" ? "" : ` with ${lrScheduleText(lrSchedule)}`}; alternated epoch by epoch; seeds ${seeds.join(",")}; wasm + odecomp kernels, 2 threads`;
   console.log(`elhoushi-seeds --variant=auto: ${setup}`);
 
   { // Warm-up pass (not measured): JIT, kernel set-up, heap growth.

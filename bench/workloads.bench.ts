@@ -25,7 +25,7 @@
 //             augmentation. Measured at load 8: ≈ 10–14 img/s (300 images in 21–33 s; BN and the narrow
 //             convs make it slow per FLOP), so one seed ≈ 45 min at load 8.
 // Flags: --seeds=1,2,3 --workloads=main --epochs= --at= --auto-at= --train-per-class= --test-per-class=
-// --final-test-per-class=1000 --keep=0.4 --auto-keep=(--keep) --auto-cost=measured|flops (auto's cost model: the measured
+// --final-test-per-class=1000 --keep=0.4 --rank-multiple=8 (ranks rounded as the main job rounds them; 1: exact) --auto-keep=(--keep) --auto-cost=measured|flops (auto's cost model: the measured
 // forward + backward time, or FLOPs — deterministic, so the plan cannot move with the load) --schedules=decompose-at,auto --threads=auto (as npm start)
 // --batch-size=64 --lr=0.001 --warmup=30 --lr-schedule=cosine|none|cosine[:min]|step[:fractions[:gamma]] (default cosine, as npm start) (TrainOptions.lrSchedule,
 // the same for every run, baseline and accelerated; default none = constant) --full --tag=NAME (results in workloads-NAME.json);
@@ -43,6 +43,7 @@ import { getThreads, setThreads } from "../src/index.ts";
 import { referenceModels, type ReferenceModel } from "../src/train/models.ts";
 import { evaluate } from "../src/train/loop.ts";
 import { baseline, decomposeAtEpoch, type Schedule, type TrainResult } from "../src/train/schedule.ts";
+import { TRAINING_RANK_MULTIPLE } from "../src/compress/timeplan.ts";
 import { epochRatios, trainAlternated, type AlternatedRun } from "../src/train/alternate.ts";
 import type { CompressOptions } from "../src/compress/plan.ts";
 import { lrScheduleFlag, lrScheduleText } from "../src/cli/train.ts";
@@ -82,6 +83,7 @@ export async function run(args: string[] = []): Promise<void> {
   for (const s of schedules) if (s !== "decompose-at" && s !== "auto") throw new Error(`workloads: unknown schedule '${s}'; expected decompose-at and/or auto`);
   const batchSize = Number(flag(args, "batch-size", "64")), lr = Number(flag(args, "lr", "0.001")), warmup = Number(flag(args, "warmup", "30"));
   const keep = Number(flag(args, "keep", "0.4"));
+  const rankMultiple = Number(flag(args, "rank-multiple", String(TRAINING_RANK_MULTIPLE)));
   const autoKeep = Number(flag(args, "auto-keep", String(keep)));
   const autoCost = flag(args, "auto-cost", "measured") as AutoCost;
   if (autoCost !== "measured" && autoCost !== "flops") throw new Error(`workloads: --auto-cost=${autoCost}; expected measured or flops`);
@@ -108,13 +110,13 @@ export async function run(args: string[] = []): Promise<void> {
       autoAt: Number(flag(args, "auto-at", String(d.autoAt))),
     };
     const data = await loadFashionMnist({ trainPerClass: w.trainPerClass, testPerClass: w.testPerClass });
-    const plan: CompressOptions = { select: { kind: "budget", keep, metric: "flops" }, decomposition: { tucker: { method: "hooi" } } };
+    const plan: CompressOptions = { select: { kind: "budget", keep, metric: "flops" }, decomposition: { tucker: { method: "hooi" } }, rankMultiple };
     const makeSchedules = (o: { epochs: number; at: number; autoAt: number }): Record<string, Schedule> => ({
       baseline: baseline({ epochs: o.epochs }),
       ...(schedules.includes("decompose-at") ? { "decompose-at": decomposeAtEpoch({ epochs: o.epochs, at: o.at, plan }) } : {}),
-      ...(schedules.includes("auto") ? { auto: benchAutoSchedule({ epochs: o.epochs, autoAt: o.autoAt, budget: autoKeep, cost: autoCost }) } : {}),
+      ...(schedules.includes("auto") ? { auto: benchAutoSchedule({ epochs: o.epochs, autoAt: o.autoAt, budget: autoKeep, cost: autoCost, rankMultiple }) } : {}),
     });
-    const setup = `${name}: model ${w.model}, Fashion-MNIST ${data.train.count} train / ${data.test.count} test per epoch${fullTest ? ` + final on ${fullTest.count}` : ""}, ${w.epochs} epochs, decompose-at ${w.at} (keep ${keep} of FLOPs, HOOI, warm-up ${warmup}), auto switch by ${w.autoAt} (budget ${autoKeep}, ${autoCost === "flops" ? "FLOP" : "measured"} cost model), batch ${batchSize}, Adam ${lr}${lrSchedule.kind === "none" ? "" : ` with ${lrScheduleText(lrSchedule)} (every run)`}${w.augment ? `, augment pad ${w.augment.pad} + flip` : ""}; wasm + odecomp kernels, ${getThreads()} thread(s); seeds ${seeds.join(",")}`;
+    const setup = `${name}: model ${w.model}, Fashion-MNIST ${data.train.count} train / ${data.test.count} test per epoch${fullTest ? ` + final on ${fullTest.count}` : ""}, ${w.epochs} epochs, decompose-at ${w.at} (keep ${keep} of FLOPs, ranks ×${rankMultiple}, HOOI, warm-up ${warmup}), auto switch by ${w.autoAt} (budget ${autoKeep}, ${autoCost === "flops" ? "FLOP" : "measured"} cost model), batch ${batchSize}, Adam ${lr}${lrSchedule.kind === "none" ? "" : ` with ${lrScheduleText(lrSchedule)} (every run)`}${w.augment ? `, augment pad ${w.augment.pad} + flip` : ""}; wasm + odecomp kernels, ${getThreads()} thread(s); seeds ${seeds.join(",")}`;
     console.log(`\nworkloads ${setup}`);
 
     // Warm-up pass, not measured: JIT, kernel set-up and heap growth otherwise land on whichever run goes first.
@@ -186,7 +188,7 @@ export async function run(args: string[] = []): Promise<void> {
         extra: { "wall speed-up": mean(wall), "acc %": mean(perSeed.map((s) => 100 * accOf(s.results[n]))), "Δacc pts": mean(dacc), "Δacc range": `${Math.min(...dacc).toFixed(2)}..${Math.max(...dacc).toFixed(2)}`, "speed-up range": `${Math.min(...sp).toFixed(2)}..${Math.max(...sp).toFixed(2)}` } });
     }
     saved.push({
-      workload: name, setup, sizes: { ...w, keep, autoKeep, autoCost, batchSize, lr, lrSchedule, warmup, finalTestPerClass, threads: getThreads() },
+      workload: name, setup, sizes: { ...w, keep, rankMultiple, autoKeep, autoCost, batchSize, lr, lrSchedule, warmup, finalTestPerClass, threads: getThreads() },
       seeds: perSeed.map((s) => ({
         seed: s.seed, loadBefore: s.loadBefore, loadAfter: s.loadAfter,
         runs: Object.fromEntries(Object.entries(s.results).map(([n, x]) => [n, {
