@@ -19,7 +19,7 @@
 // (src/train/alternate.ts; order rotated by seed), seeds 1,2,3 by default, final accuracy on the full
 // 10,000-image test set (--final-test-per-class=1000). Saved as elhoushi-seeds-auto.json; the table ends
 // with auto against the best fixed epoch (the most accurate by mean, and the fastest by mean).
-// --auto-cost=measured|flops (auto's cost model), --lr-schedule=none|cosine[:min]|step… (every run; default
+// --auto-cost=measured|flops (auto's cost model), --rank-multiple=8 (ranks rounded as the main job's; 1: exact), --lr-schedule=none|cosine[:min]|step… (every run; default
 // none = constant, as the saved runs), --tag=NAME (saved as elhoushi-seeds-auto-NAME.json).
 import * as tf from "@tensorflow/tfjs-core";
 import { loadavg } from "node:os";
