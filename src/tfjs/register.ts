@@ -36,9 +36,10 @@ import { adamUpdateConfig } from "./kernels/AdamUpdate.ts";
  * - Sum over leading axes (bias gradients) and Identity (no copy): found by profiling the main
  *   job's training step (bench/engine.bench.ts: stock Sum 5–10 %, stock Identity 1.5–5.6 % of the step).
  *   Cast to the same dtype (no copy; ReLU's gradient): stock 0.5–0.8 % of the step there.
- * - Conv2D / FusedConv2D route: stock (faster: ours 0.65–1.18× stock in bench/tfjs.bench.ts, 0.11–1.29×
- *   on the decomposed model's shapes with one or two odecomp threads, see kernels/Conv2D.ts) for every
- *   call it computes correctly; ours for a non-square filter with stride > 1, where stock is wrong.
+ * - Conv2D / FusedConv2D route: ours when odecomp has more threads than tfjs-wasm (Node: 2 vs 1; ours
+ *   1.5–2.1× stock on 3×3 convs with a free second core, see kernels/Conv2D.ts); otherwise stock (ours
+ *   0.65–1.18× stock on one thread, bench/tfjs.bench.ts) for every call it computes correctly, and ours
+ *   for a non-square filter with stride > 1, where stock is wrong.
  * Kept stock:
  * - _FusedMatMul: Dense forward is untransposed, where stock XNNPACK is fast; Dense backward goes
  *   through BatchMatMul (the gradient of fused.matMul calls matMul with transposes).
