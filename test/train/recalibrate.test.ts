@@ -6,6 +6,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { batchNormLayers, recalibrateBatchNorm } from "../../src/train/recalibrate.ts";
 import { finetune } from "../../src/train/finetune.ts";
+import { baseline, train } from "../../src/train/schedule.ts";
 import { epochOrder, type ImageSet } from "../../src/data/dataset.ts";
 import { smallCnn, stripesSet } from "./fixtures.ts";
 
@@ -94,6 +95,32 @@ describe("recalibrateBatchNorm", () => {
     expect(await recalibrateBatchNorm(outer, flatSet(8, 4, 3))).toBe(1);
     expect(Array.from(inner.getLayer("bn").getWeights()[2].dataSync())).not.toEqual(mean0);
     outer.dispose();
+  });
+
+  it("train() re-estimates them before each evaluation (on by default): the same weights and losses, the statistics of one seeded pass", async () => {
+    const trainSet = stripesSet(48, 4, 5), test = stripesSet(16, 4, 6);
+    const run = async (recalibrateBatchNorm?: boolean) => {
+      const m = smallCnn({ classes: 4, seed: 2 });
+      const r = await train(m, { train: trainSet, test }, baseline({ epochs: 2 }), { batchSize: 16, seed: 3, recalibrateBatchNorm });
+      const w = m.getWeights().map((t) => Array.from(t.dataSync()));
+      const names = m.weights.map((v) => v.name);
+      return { r, m, w, names };
+    };
+    const on = await run(), off = await run(false);
+    const moving = (n: string) => /moving_(mean|variance)/.test(n);
+    on.names.forEach((n, i) => {
+      if (moving(n)) expect(on.w[i], n).not.toEqual(off.w[i]); // only the moving statistics differ…
+      else expect(on.w[i], n).toEqual(off.w[i]); // …training mode uses batch statistics, so the steps are the same
+    });
+    expect(on.r.epochs.map((e) => e.loss)).toEqual(off.r.epochs.map((e) => e.loss));
+    // they are the ones one recalibration pass gives (seeded by the run's seed + epoch, deterministic)
+    const again = smallCnn({ classes: 4, seed: 2 });
+    again.setWeights(on.m.getWeights());
+    await recalibrateBatchNorm(again, trainSet, { seed: 3 + 2 });
+    again.getWeights().forEach((t, i) => { if (moving(on.names[i])) expect(Array.from(t.dataSync()), on.names[i]).toEqual(on.w[i]); });
+    await expect(train(smallCnn({ classes: 4 }), { train: trainSet, test }, baseline({ epochs: 1 }), { recalibrateBatchNorm: 3 as unknown as boolean }))
+      .rejects.toThrow(/recalibrateBatchNorm = 3; expected true, false or recalibration options/);
+    for (const m of [on.m, off.m, again]) m.dispose();
   });
 
   it("finetune re-estimates the statistics after each epoch (on by default), so its evaluation is of the model it returns", async () => {

@@ -17,6 +17,7 @@ import { warmupHook } from "../hooks/warmup.ts";
 import { lrScheduleHook } from "../hooks/lr-schedule.ts";
 import { batchCount } from "../batches.ts";
 import { resolvePreprocess, type Preprocess } from "../../data/preprocess.ts";
+import { batchNormLayers, recalibrateBatchNorm, type RecalibrateOptions } from "../recalibrate.ts";
 
 export const where = "train";
 
@@ -62,6 +63,7 @@ export class ScheduleRun {
   readonly rankPoints: RankPoint[] = [];
   private readonly makeOptimizer: () => tf.Optimizer;
   private readonly evalOptions: { batchSize: number; layout: "flat" | "image"; preprocess: Preprocess };
+  private readonly recalibrate: Omit<RecalibrateOptions, "seed" | "preprocess"> | null;
   private readonly t0 = performance.now();
 
   /** `plannedEpochs`: the epochs the schedule will train at most (the learning-rate schedule spans them). */
@@ -79,6 +81,9 @@ export class ScheduleRun {
     this.layout = options.layout ?? ((input.inputs[0].shape.length === 4) ? "image" : "flat");
     this.preprocess = resolvePreprocess(options.preprocess);
     this.evalOptions = { batchSize: options.evalBatchSize ?? 1000, layout: this.layout, preprocess: this.preprocess };
+    const r = options.recalibrateBatchNorm ?? true;
+    check(typeof r === "boolean" || (typeof r === "object" && r !== null), where, () => `recalibrateBatchNorm = ${String(r)}; expected true, false or recalibration options`);
+    this.recalibrate = r === false ? null : r === true ? {} : r;
     this.model = input;
     this.optimizer = this.makeOptimizer();
   }
@@ -88,8 +93,14 @@ export class ScheduleRun {
     return { model: this.model, optimizer: this.optimizer, phase: this.phase!, phaseIndex: this.phaseIndex, step: this.step, epoch: this.epoch };
   }
 
-  /** Test accuracy of the current model. */
-  evaluate(): Promise<number> {
+  /**
+   * Test accuracy of the current model, after re-estimating its BatchNorm moving statistics on training
+   * images (options.recalibrateBatchNorm, default on; a model without trainable BatchNorm is untouched).
+   */
+  async evaluate(): Promise<number> {
+    if (this.recalibrate && batchNormLayers(this.model).length > 0) {
+      await recalibrateBatchNorm(this.model, this.data.train, { ...this.recalibrate, seed: this.seed + this.epoch, preprocess: this.preprocess });
+    }
     return evaluate(this.model, this.data.test, this.evalOptions);
   }
 
