@@ -286,7 +286,7 @@ export interface TrainOptions {
   evalBatchSize?: number;
   /**
    * Before every evaluation, re-estimate the BatchNormalization layers' moving mean and variance from one
-   * pass over (at most 4,096 of) the training images in training mode (src/train/recalibrate.ts; default
+   * pass over (by default 1,024 of) the training images in training mode (src/train/recalibrate.ts; default
    * true; false to keep the moving averages as the steps left them). Keras' momentum 0.99 needs hundreds of
    * steps to catch up: a ResNet-20 trained on 2,000 images evaluated at chance after 2 epochs with the
    * moving averages as they were, and a just-factorized model's BN statistics belong to the layer it

@@ -116,7 +116,7 @@ describe("recalibrateBatchNorm", () => {
     // they are the ones one recalibration pass gives (seeded by the run's seed + epoch, deterministic)
     const again = smallCnn({ classes: 4, seed: 2 });
     again.setWeights(on.m.getWeights());
-    await recalibrateBatchNorm(again, trainSet, { seed: 3 + 2 });
+    await recalibrateBatchNorm(again, trainSet, { seed: 3 + 2, maxImages: 1024 });
     again.getWeights().forEach((t, i) => { if (moving(on.names[i])) expect(Array.from(t.dataSync()), on.names[i]).toEqual(on.w[i]); });
     await expect(train(smallCnn({ classes: 4 }), { train: trainSet, test }, baseline({ epochs: 1 }), { recalibrateBatchNorm: 3 as unknown as boolean }))
       .rejects.toThrow(/recalibrateBatchNorm = 3; expected true, false or recalibration options/);

@@ -18,8 +18,12 @@ import { lrScheduleHook } from "../hooks/lr-schedule.ts";
 import { batchCount } from "../batches.ts";
 import { resolvePreprocess, type Preprocess } from "../../data/preprocess.ts";
 import { batchNormLayers, recalibrateBatchNorm, type RecalibrateOptions } from "../recalibrate.ts";
+import { withFusedBatchNorm } from "../fused-bn.ts";
 
 export const where = "train";
+
+/** Training images per BatchNorm recalibration before an evaluation (16 batches of 64: per-channel statistics settle well before). */
+export const RECALIBRATE_IMAGES = 1024;
 
 /** What a phase runner reports; train() adds the timing, parameters, ranks and layers. */
 export interface PhaseOutcome {
@@ -99,7 +103,9 @@ export class ScheduleRun {
    */
   async evaluate(): Promise<number> {
     if (this.recalibrate && batchNormLayers(this.model).length > 0) {
-      await recalibrateBatchNorm(this.model, this.data.train, { ...this.recalibrate, seed: this.seed + this.epoch, preprocess: this.preprocess });
+      // on the fused BatchNorm op where it applies, as the training steps run (it honours the per-batch momentum)
+      const o = { maxImages: RECALIBRATE_IMAGES, ...this.recalibrate, seed: this.seed + this.epoch, preprocess: this.preprocess };
+      await withFusedBatchNorm(this.model, () => recalibrateBatchNorm(this.model, this.data.train, o));
     }
     return evaluate(this.model, this.data.test, this.evalOptions);
   }
