@@ -119,9 +119,14 @@ export function bidiag_f32(A: usize, m: i32, n: i32, VL: usize, tauL: usize, tau
     const rowi = at4(A, i * n + i + 1);
     if (t != 0) {
       // w = vᵀ A[i:, i+1:] = A[i][i+1:] + scal·wacc, then the left update of row i
-      const scal = <f32>1 / (araw - bta);
       memory.copy(w, rowi, <usize>nc << 2);
-      axpy_f32(scal, wacc, w, nc);
+      const diff = <f64>araw - <f64>bta;
+      if (Math.abs(diff) < 1e-30) {
+        // as in house_f32: 1/diff would overflow float32, so divide in f64
+        for (let j = 0; j < nc; j++) store<f32>(at4(w, j), load<f32>(at4(w, j)) + <f32>(<f64>load<f32>(at4(wacc, j)) / diff));
+      } else {
+        axpy_f32(<f32>1 / (araw - bta), wacc, w, nc);
+      }
       axpy_f32(-t, w, rowi, nc);
     }
     const t2 = house_f32(rowi, nc);
