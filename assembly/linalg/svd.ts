@@ -31,6 +31,7 @@ import { REFLECT_REC, apply_reflectors_multi_f32, reflect_io, reflect_set } from
 import { sort_desc_f64, tql_f64, tridiag_eig_f64 } from "./eig";
 import { JOB_BIDIAG, JOB_SVD_UB, arg_f32, arg_i32, par_run, par_threads, set_arg_f32, set_arg_i32 } from "../threads";
 import { CGS_BLOCK, cgs2_f64, cgs2_rows_f64 } from "./orth";
+import { maxabs_f32 } from "./scale";
 
 @inline function at4(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 @inline function at8(p: usize, i: i32): usize { return p + (<usize>i << 3); }
@@ -375,9 +376,8 @@ function svd_tall(a: usize, lda: i32, trans: bool, m: i32, n: i32, u: usize, s: 
   const A = scratch_alloc(<usize>m * <usize>n * 4);
   if (trans) transpose_f32(a, n, m, lda, A, n);
   else for (let i = 0; i < m; i++) memory.copy(at4(A, i * n), at4(a, i * lda), <usize>n << 2);
-  let amax: f32 = 0;
   const total = m * n;
-  for (let i = 0; i < total; i++) amax = max(amax, Mathf.abs(load<f32>(at4(A, i))));
+  const amax = maxabs_f32(A, total);
   const scale: f32 = amax > 0 ? <f32>1 / amax : <f32>1;
   if (amax > 0 && (amax > <f32>1e15 || amax < <f32>1e-15)) {
     for (let i = 0; i < total; i++) store<f32>(at4(A, i), load<f32>(at4(A, i)) * scale);
