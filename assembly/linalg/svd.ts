@@ -28,7 +28,8 @@ import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
 import { fma4, hsum4 } from "../simd";
 import { axpy_f32, dot_f32, house_f32, qr_rows_f32, transpose_f32 } from "./qr";
 import { REFLECT_REC, apply_reflectors_multi_f32, reflect_io, reflect_set } from "./reflect";
-import { sort_desc_f64, tql_f64, tridiag_eig_f64 } from "./eig";
+import { sort_desc_f64, tridiag_eig_f64 } from "./eig";
+import { tri_values_dc_f64 } from "./tridiag_dc";
 import { JOB_BIDIAG, JOB_SVD_UB, arg_f32, arg_i32, par_run, par_threads, set_arg_f32, set_arg_i32 } from "../threads";
 import { CGS_BLOCK, cgs2_f64, cgs2_rows_f64 } from "./orth";
 import { maxabs_f32 } from "./scale";
@@ -245,7 +246,7 @@ function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize, u:
   }
   if (ut == 0) {
     // values only: QL without vectors on T
-    const fv = tql_f64(d, e, n, 0, 0);
+    const fv = tri_values_dc_f64(d, e, n);
     const perm = scratch_alloc(<usize>n << 2);
     sort_desc_f64(d, n, perm);
     for (let k = 0; k < n; k++) store<f32>(at4(s, k), <f32>Math.sqrt(max(load<f64>(at8(d, load<i32>(at4(perm, k)))), 0)));
