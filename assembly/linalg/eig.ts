@@ -16,7 +16,9 @@
 //
 // Design: Householder tridiagonalisation in f32 on the full symmetric matrix (rows
 // contiguous; one fused pass per step: rank-2 update + the next step's symv), then the
-// tridiagonal problem in f64: eigenvalues by QL without vectors on each unreduced block,
+// tridiagonal problem in f64: eigenvalues by QL without vectors on each unreduced block
+// (blocks of DC_MIN or more: one divide-and-conquer split, the halves' QL side by side,
+// assembly/linalg/tridiag_dc.ts),
 // eigenvectors by inverse iteration (O(n²), Gram–Schmidt only inside clusters of close
 // eigenvalues), back-transformed by the reflectors in compact-WY blocks (gemm).
 import { scratch_alloc, scratch_try_alloc, scratch_arena, scratch_mark, scratch_reset } from "../mem";

@@ -11,19 +11,20 @@
 //  1. tall (m ≥ 5n/4): Householder QR first, the rest works on the n×n R; U = Q·[U_R; 0] by the
 //     blocked reflectors (no explicit Q);
 //  2. Householder bidiagonalisation A = Q_B·B·P_Bᵀ in f32 (B upper bidiagonal);
-//  3. eigenproblem of the tridiagonal T = BᵀB in f64 (QL values, inverse-iteration vectors) → V_B, σ = √λ.
+//  3. eigenproblem of the tridiagonal T = BᵀB in f64 (QL values, split in halves from 384 on; inverse-iteration vectors) → V_B, σ = √λ.
 //     In f64 the squaring costs nothing a float32 result can see: λ has absolute error ≈ 1e-16·σ₁²,
 //     so σ's absolute error stays ≪ ε_f32·σ₁;
 //  4. U_B = B·V_B·Σ⁻¹ (f64) for σ ≥ 1e-2·σ₁; smaller ones (and zeros) are orthogonalised
 //     twice against all previous columns (MGS), or replaced by the least-covered unit vector
 //     when nothing is left of them, so U stays orthonormal for rank-deficient input;
 //  5. back-transform: U = Q_B·[U_B; 0], V = P_B·V_B, reflectors applied to rows in one pass.
-// Threads: every phase but the QL sweeps for the values is split over the pool in fixed
-// pieces that depend on the size only — bidiagonalisation chunks of rows (each thread keeps
-// the same rows from step to step, so they stay in its cache), inverse-iteration chunks cut
-// at cluster starts (eig.ts), ranges of U_B rows, CGS2 rows/columns (orth.ts), 64-row bands
-// of both back-transformations in one job, each band copied in from f64 and written out
-// transposed (reflect.ts) — so the result is bitwise the same for any thread count.
+// Threads: every phase is split over the pool in fixed pieces that depend on the size only —
+// bidiagonalisation chunks of rows (each thread keeps the same rows from step to step, so
+// they stay in its cache), the values' two half-size QL problems and ranges of their merge's
+// secular roots (tridiag_dc.ts), inverse-iteration chunks cut at cluster starts (eig.ts),
+// ranges of U_B rows, CGS2 rows/columns (orth.ts), 64-row bands of both back-transformations
+// in one job, each band copied in from f64 and written out transposed (reflect.ts) — so the
+// result is bitwise the same for any thread count.
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
 import { fma4, hsum4 } from "../simd";
 import { axpy_f32, dot_f32, house_f32, qr_rows_f32, transpose_f32 } from "./qr";
