@@ -3,8 +3,6 @@
 //   cgs2_f64(q, k, n, y, c) → ‖y‖ before normalising   q: k rows of n f64 (row stride n),
 //                                                       y: n f64 (overwritten, normalised when ‖y‖ > 0),
 //                                                       c: k f64 of scratch for the coefficients.
-//   cgs2_rows_f64(q, k, n, ys, t, c)                    the same two passes for t rows ys at once
-//                                                       (not normalised; c: t·k f64), q read once per sweep.
 // Each pass is two independent sweeps: c_j = q_j·y (each dot whole on one thread, rows split
 // into ranges), then y_i −= Σ_j c_j q_j[i] (columns split into ranges, j in order for every
 // column). Neither sweep's arithmetic depends on where the ranges are cut, so the result is
@@ -16,7 +14,7 @@ import { axpy_f64, dot_f64 } from "./qr";
 
 /** Below this k·n a pass runs on the calling thread (waking the pool costs more). */
 const CGS_PAR_WORK: i64 = 1 << 16;
-const G_Q = 0, G_K = 1, G_N = 2, G_Y = 3, G_C = 4, G_STEP = 5, G_PARTS = 6, G_T = 7;
+const G_Q = 0, G_K = 1, G_N = 2, G_Y = 3, G_C = 4, G_STEP = 5, G_PARTS = 6;
 
 export function cgs2_f64(q: usize, k: i32, n: i32, y: usize, c: usize): f64 {
   const parts = <i64>k * n >= CGS_PAR_WORK ? min(par_threads(), 8) : 1;
@@ -43,62 +41,12 @@ export function cgs2_f64(q: usize, k: i32, n: i32, y: usize, c: usize): f64 {
   return nrm;
 }
 
-/**
- * Block CGS2 of t f64 rows ys (stride n, t ≤ CGS_BLOCK) against k orthonormal rows q: each
- * y_i ← (I − QᵀQ)² y_i, not normalised. The same arithmetic per row as cgs2_f64's two passes
- * (coefficients as whole dots, then j in order per element), but each pass reads q once for
- * all t rows instead of once per row. c: t·k f64 of scratch.
- */
-export function cgs2_rows_f64(q: usize, k: i32, n: i32, ys: usize, t: i32, c: usize): void {
-  if (k == 0 || t == 0) return;
-  const parts = <i64>k * n * t >= CGS_PAR_WORK ? min(par_threads(), 8) : 1;
-  for (let pass = 0; pass < 2; pass++) {
-    if (parts > 1) {
-      set_arg_i32(G_Q, <i32>q); set_arg_i32(G_K, k); set_arg_i32(G_N, n); set_arg_i32(G_Y, <i32>ys); set_arg_i32(G_C, <i32>c);
-      set_arg_i32(G_PARTS, parts); set_arg_i32(G_T, t);
-      set_arg_i32(G_STEP, 2);
-      par_run(JOB_CGS, parts);
-      set_arg_i32(G_STEP, 3);
-      par_run(JOB_CGS, parts);
-    } else {
-      coefsRows(q, n, ys, t, c, k, 0, k);
-      subtractRows(q, k, n, ys, t, c, 0, n);
-    }
-  }
-}
-
-/** Rows per cgs2_rows_f64 call (bounds its coefficient scratch to CGS_BLOCK·k f64). */
-export const CGS_BLOCK: i32 = 32;
-
-/** c[i·k + j] = q_j · y_i for j in [j0, j1) (q_j read once for all rows). */
-function coefsRows(q: usize, n: i32, ys: usize, t: i32, c: usize, k: i32, j0: i32, j1: i32): void {
-  for (let j = j0; j < j1; j++) {
-    const qj = at8(q, j * n);
-    for (let i = 0; i < t; i++) store<f64>(at8(c, i * k + j), dot_f64(qj, at8(ys, i * n), n));
-  }
-}
-
-/** y_i[i0:i1] −= Σ_j c[i·k + j] q_j[i0:i1] for every row i, j in order. */
-function subtractRows(q: usize, k: i32, n: i32, ys: usize, t: i32, c: usize, i0: i32, i1: i32): void {
-  if (i1 <= i0) return;
-  for (let j = 0; j < k; j++) {
-    const qj = at8(q, j * n + i0);
-    for (let i = 0; i < t; i++) axpy_f64(-load<f64>(at8(c, i * k + j)), qj, at8(ys, i * n + i0), i1 - i0);
-  }
-}
-
 /** Part `part` of a JOB_CGS job: a range of coefficients (step 0) or of columns (step 1, even bounds: whole f64x2 pairs). */
 export function cgs_part(part: i32): void {
   const k = arg_i32(G_K), n = arg_i32(G_N), parts = arg_i32(G_PARTS);
   const q = <usize>arg_i32(G_Q), y = <usize>arg_i32(G_Y), c = <usize>arg_i32(G_C);
-  const step = arg_i32(G_STEP);
-  if (step == 0) {
+  if (arg_i32(G_STEP) == 0) {
     coefs(q, n, y, c, <i32>(<i64>k * part / parts), <i32>(<i64>k * (part + 1) / parts));
-  } else if (step == 2) {
-    coefsRows(q, n, y, arg_i32(G_T), c, k, <i32>(<i64>k * part / parts), <i32>(<i64>k * (part + 1) / parts));
-  } else if (step == 3) {
-    const i0 = <i32>(<i64>n * part / parts) & ~1, i1 = part == parts - 1 ? n : <i32>(<i64>n * (part + 1) / parts) & ~1;
-    subtractRows(q, k, n, y, arg_i32(G_T), c, i0, i1);
   } else {
     const i0 = <i32>(<i64>n * part / parts) & ~1, i1 = part == parts - 1 ? n : <i32>(<i64>n * (part + 1) / parts) & ~1;
     subtract(q, k, n, y, c, i0, i1);

@@ -32,7 +32,7 @@ import { REFLECT_REC, apply_reflectors_multi_f32, reflect_io, reflect_set } from
 import { sort_desc_f64, tridiag_eig_f64 } from "./eig";
 import { tri_values_dc_f64 } from "./tridiag_dc";
 import { JOB_BIDIAG, JOB_SVD_UB, arg_f32, arg_i32, par_run, par_threads, set_arg_f32, set_arg_i32 } from "../threads";
-import { CGS_BLOCK, cgs2_f64, cgs2_rows_f64 } from "./orth";
+import { cgs2_f64 } from "./orth";
 import { maxabs_f32 } from "./scale";
 
 @inline function at4(p: usize, i: i32): usize { return p + (<usize>i << 2); }
@@ -269,33 +269,20 @@ function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize, u:
   } else {
     ubRows(alpha, beta, wv, wu, lam, nrms, n, 0, n);
   }
-  // tiny or zero σ (a suffix k0…n−1, σ descending): orthogonalise against all previous rows
-  // (CGS2), falling back to unit vectors. The suffix's rows are first orthogonalised against
-  // rows 0…k0−1 in blocks (cgs2_rows_f64: one read of those rows per sweep for a whole
-  // block), then one by one against the suffix's earlier rows only.
+  // tiny or zero σ (a suffix, σ descending): orthogonalise against all previous rows; fall back to unit vectors
   const tol = 1e-2 * Math.sqrt(max(load<f64>(lam), 0));
   const coef = scratch_alloc(<usize>n << 3);
-  let k0 = 0;
-  while (k0 < n && Math.sqrt(max(load<f64>(at8(lam, k0)), 0)) > tol && load<f64>(at8(nrms, k0)) > 0) k0++;
-  for (let k = k0; k < n; k++) {
-    // (ubRows normalised the rows that are not tiny; every row from k0 on is then treated alike)
-    const nrm = load<f64>(at8(nrms, k));
-    if (nrm > 0 && !(Math.sqrt(max(load<f64>(at8(lam, k)), 0)) > tol)) {
-      const y = at8(wu, k * n), inv = 1.0 / nrm;
-      for (let i = 0; i < n; i++) store<f64>(at8(y, i), load<f64>(at8(y, i)) * inv);
-    }
-  }
-  if (k0 > 0 && k0 < n) {
-    const cb = scratch_alloc(<usize>CGS_BLOCK * <usize>k0 * 8);
-    for (let b0 = k0; b0 < n; b0 += CGS_BLOCK) cgs2_rows_f64(wu, k0, n, at8(wu, b0 * n), min(CGS_BLOCK, n - b0), cb);
-  }
   let rn: usize = 0;
-  for (let k = k0; k < n; k++) {
+  for (let k = 0; k < n; k++) {
     const y = at8(wu, k * n);
     const nrm = load<f64>(at8(nrms, k));
-    {
+    if (!(Math.sqrt(max(load<f64>(at8(lam, k)), 0)) > tol && nrm > 0)) {
       let ok = false;
-      if (nrm > 0) ok = cgs2_f64(at8(wu, k0 * n), k - k0, n, y, coef) > 0.5;
+      if (nrm > 0) {
+        const inv = 1.0 / nrm;
+        for (let i = 0; i < n; i++) store<f64>(at8(y, i), load<f64>(at8(y, i)) * inv);
+        ok = cgs2_f64(wu, k, n, y, coef) > 0.5;
+      }
       if (!ok) {
         // complete the basis with the unit vector least covered by the rows so far:
         // rn[j] = Σ_i wu[i][j]² is its squared projection, so 1 − rn[j] ≥ (n − k)/n for the best j
