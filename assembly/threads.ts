@@ -18,9 +18,9 @@ import { eigh_batch_part, invit_part, tridiag_part } from "./linalg/eig";
 import { conv_dw_part, conv_rows_part } from "./conv/grad";
 import { conv_pw_part } from "./conv/pointwise_grad";
 import { cgs_part } from "./linalg/orth";
-import { transpose_part } from "./linalg/transpose";
 import { reflect_part } from "./linalg/reflect";
 import { bidiag_part, svd_ub_part } from "./linalg/svd";
+import { tridc_part } from "./linalg/tridiag_dc";
 
 const GEN: usize = 0; // i32 job generation
 const PENDING: usize = 4; // i32 workers that have not acknowledged the job
@@ -40,10 +40,10 @@ export const JOB_CONV_DW: i32 = 5;
 export const JOB_CONV_ROWS: i32 = 6;
 export const JOB_INVIT: i32 = 7;
 export const JOB_CGS: i32 = 8;
-export const JOB_TRANSPOSE: i32 = 9;
 export const JOB_SVD_UB: i32 = 10;
 export const JOB_REFLECT: i32 = 11;
 export const JOB_CONV_PW: i32 = 12;
+export const JOB_TRIDC: i32 = 13;
 
 /** Polls of GEN (about 20–50 µs) a worker makes before it sleeps in atomic.wait. */
 const WORKER_SPINS = 1 << 14;
@@ -128,10 +128,10 @@ function runPart(kind: i32, part: i32): void {
   else if (kind == JOB_CONV_ROWS) conv_rows_part(part);
   else if (kind == JOB_INVIT) invit_part(part);
   else if (kind == JOB_CGS) cgs_part(part);
-  else if (kind == JOB_TRANSPOSE) transpose_part(part);
   else if (kind == JOB_SVD_UB) svd_ub_part(part);
   else if (kind == JOB_REFLECT) reflect_part(part);
   else if (kind == JOB_CONV_PW) conv_pw_part(part);
+  else if (kind == JOB_TRIDC) tridc_part(part);
 }
 
 /**

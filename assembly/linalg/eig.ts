@@ -16,11 +16,14 @@
 //
 // Design: Householder tridiagonalisation in f32 on the full symmetric matrix (rows
 // contiguous; one fused pass per step: rank-2 update + the next step's symv), then the
-// tridiagonal problem in f64: eigenvalues by QL without vectors on each unreduced block,
+// tridiagonal problem in f64: eigenvalues by QL without vectors on each unreduced block
+// (blocks of DC_MIN or more: one divide-and-conquer split, the halves' QL side by side,
+// assembly/linalg/tridiag_dc.ts),
 // eigenvectors by inverse iteration (O(n²), Gram–Schmidt only inside clusters of close
 // eigenvalues), back-transformed by the reflectors in compact-WY blocks (gemm).
 import { scratch_alloc, scratch_try_alloc, scratch_arena, scratch_mark, scratch_reset } from "../mem";
 import { JOB_EIGH, JOB_INVIT, JOB_TRIDIAG, arg_f32, arg_i32, in_worker, par_claim, par_run, par_threads, set_arg_f32, set_arg_i32 } from "../threads";
+import { tri_values_dc_f64 } from "./tridiag_dc";
 import { apply_reflectors_rows_f32, axpy_f32, axpy_f64, dot_f32, dot_f64, house_f32, rot_f64, transpose_f32 } from "./qr";
 
 @inline function at4(p: usize, i: i32): usize { return p + (<usize>i << 2); }
@@ -92,7 +95,14 @@ export function tql_f64(d: usize, e: usize, n: i32, zt: usize, nz: i32): i32 {
         g = c * r - b;
         if (zt != 0) {
           // columns i, i+1 of Z are rows i, i+1 of zt: z_i ← c z_i − s z_{i+1}, z_{i+1} ← s z_i + c z_{i+1}
-          rot_f64(at8(zt, i * nz), at8(zt, (i + 1) * nz), nz, c, s);
+          if (nz == 1) {
+            // one tracked row (tridiag_dc.ts): inline, off the sweep's serial chain
+            const zi = load<f64>(at8(zt, i)), zn = load<f64>(at8(zt, i + 1));
+            store<f64>(at8(zt, i), c * zi - s * zn);
+            store<f64>(at8(zt, i + 1), s * zi + c * zn);
+          } else {
+            rot_f64(at8(zt, i * nz), at8(zt, (i + 1) * nz), nz, c, s);
+          }
         }
       }
       if (early) continue;
@@ -152,7 +162,7 @@ export function tridiag_eig_top_f64(diag: usize, off: usize, n: i32, nv: i32, la
     } else {
       memory.copy(dd, at8(diag, b0), <usize>bn << 3);
       memory.copy(ee, at8(off, b0), <usize>(bn - 1) << 3);
-      fails += tql_f64(dd, ee, bn, 0, 0);
+      fails += tri_values_dc_f64(dd, ee, bn);
       sort_desc_f64(dd, bn, perm);
       for (let k = 0; k < bn; k++) store<f64>(at8(vals, b0 + k), load<f64>(at8(dd, load<i32>(at4(perm, k)))));
     }

@@ -120,7 +120,15 @@ export function house_f32(x: usize, n: i32): f32 {
   let beta = Math.sqrt(alpha * alpha + ss);
   if (alpha >= 0) beta = -beta;
   const tau = (beta - alpha) / beta;
-  const scal = <f32>(1.0 / (alpha - beta));
+  const diff = alpha - beta;
+  if (Math.abs(diff) < 1e-30) {
+    // x at the edge of float32's range (a rank-deficient matrix's trailing rounding noise): 1/diff
+    // would overflow float32, so divide each entry in f64 (|v_i| ≤ 1 since |diff| ≥ |β| ≥ |x_i|)
+    for (let i = 1; i < n; i++) store<f32>(at4(x, i), <f32>(<f64>load<f32>(at4(x, i)) / diff));
+    store<f32>(x, <f32>beta);
+    return <f32>tau;
+  }
+  const scal = <f32>(1.0 / diff);
   const sv = f32x4.splat(scal);
   let i = 1;
   for (; i < n && (i & 3) != 0; i++) store<f32>(at4(x, i), load<f32>(at4(x, i)) * scal);

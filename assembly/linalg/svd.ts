@@ -11,25 +11,29 @@
 //  1. tall (m ≥ 5n/4): Householder QR first, the rest works on the n×n R; U = Q·[U_R; 0] by the
 //     blocked reflectors (no explicit Q);
 //  2. Householder bidiagonalisation A = Q_B·B·P_Bᵀ in f32 (B upper bidiagonal);
-//  3. eigenproblem of the tridiagonal T = BᵀB in f64 (QL values, inverse-iteration vectors) → V_B, σ = √λ.
+//  3. eigenproblem of the tridiagonal T = BᵀB in f64 (QL values, split in halves from 384 on; inverse-iteration vectors) → V_B, σ = √λ.
 //     In f64 the squaring costs nothing a float32 result can see: λ has absolute error ≈ 1e-16·σ₁²,
 //     so σ's absolute error stays ≪ ε_f32·σ₁;
 //  4. U_B = B·V_B·Σ⁻¹ (f64) for σ ≥ 1e-2·σ₁; smaller ones (and zeros) are orthogonalised
 //     twice against all previous columns (MGS), or replaced by the least-covered unit vector
 //     when nothing is left of them, so U stays orthonormal for rank-deficient input;
 //  5. back-transform: U = Q_B·[U_B; 0], V = P_B·V_B, reflectors applied to rows in one pass.
-// Threads: every phase but the QL sweeps for the values is split over the pool in fixed
-// pieces that depend on the size only — bidiagonalisation chunks of rows, inverse-iteration
-// chunks cut at cluster starts (eig.ts), ranges of U_B rows, CGS2 rows/columns (orth.ts),
-// 64-row bands of the back-transformations (reflect.ts), transpose bands (transpose.ts) —
-// so the result is bitwise the same for any thread count.
+// Threads: every phase is split over the pool in fixed pieces that depend on the size only —
+// bidiagonalisation chunks of rows (each thread keeps the same rows from step to step, so
+// they stay in its cache), the values' two half-size QL problems and ranges of their merge's
+// secular roots (tridiag_dc.ts), inverse-iteration chunks cut at cluster starts (eig.ts),
+// ranges of U_B rows, CGS2 rows/columns (orth.ts), 64-row bands of both back-transformations
+// in one job, each band copied in from f64 and written out transposed (reflect.ts) — so the
+// result is bitwise the same for any thread count.
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
 import { fma4, hsum4 } from "../simd";
-import { apply_reflectors_rows_f32, axpy_f32, dot_f32, house_f32, qr_rows_f32, transpose_f32 } from "./qr";
-import { sort_desc_f64, tql_f64, tridiag_eig_f64 } from "./eig";
-import { JOB_BIDIAG, JOB_SVD_UB, arg_f32, arg_i32, par_claim, par_run, par_threads, set_arg_f32, set_arg_i32 } from "../threads";
+import { axpy_f32, dot_f32, house_f32, qr_rows_f32, transpose_f32 } from "./qr";
+import { REFLECT_REC, apply_reflectors_multi_f32, reflect_io, reflect_set } from "./reflect";
+import { sort_desc_f64, tridiag_eig_f64 } from "./eig";
+import { tri_values_dc_f64 } from "./tridiag_dc";
+import { JOB_BIDIAG, JOB_SVD_UB, arg_f32, arg_i32, par_run, par_threads, set_arg_f32, set_arg_i32 } from "../threads";
 import { cgs2_f64 } from "./orth";
-import { transpose_par_f32 } from "./transpose";
+import { maxabs_f32 } from "./scale";
 
 @inline function at4(p: usize, i: i32): usize { return p + (<usize>i << 2); }
 @inline function at8(p: usize, i: i32): usize { return p + (<usize>i << 3); }
@@ -94,7 +98,7 @@ export function bidiag_f32(A: usize, m: i32, n: i32, VL: usize, tauL: usize, tau
   const w = scratch_alloc(<usize>n << 2);
   const wstride = <usize>((n + 3) & ~3) << 2;
   const wacc = scratch_alloc(wstride * BD_CHUNKS); // BD_CHUNKS partial sums (chunk 0's is the total)
-  const claim = scratch_alloc(16);
+  const claim = scratch_alloc(BD_CHUNKS << 2);
   store<f64>(at8(beta, n - 1), 0);
   store<f32>(at4(tauR, n - 1), 0);
   // pre-pass: column 0 into VL row 0, wacc = Σ_{r≥1} x_r·A[r][1:]
@@ -118,9 +122,14 @@ export function bidiag_f32(A: usize, m: i32, n: i32, VL: usize, tauL: usize, tau
     const rowi = at4(A, i * n + i + 1);
     if (t != 0) {
       // w = vᵀ A[i:, i+1:] = A[i][i+1:] + scal·wacc, then the left update of row i
-      const scal = <f32>1 / (araw - bta);
       memory.copy(w, rowi, <usize>nc << 2);
-      axpy_f32(scal, wacc, w, nc);
+      const diff = <f64>araw - <f64>bta;
+      if (Math.abs(diff) < 1e-30) {
+        // as in house_f32: 1/diff would overflow float32, so divide in f64
+        for (let j = 0; j < nc; j++) store<f32>(at4(w, j), load<f32>(at4(w, j)) + <f32>(<f64>load<f32>(at4(wacc, j)) / diff));
+      } else {
+        axpy_f32(<f32>1 / (araw - bta), wacc, w, nc);
+      }
       axpy_f32(-t, w, rowi, nc);
     }
     const t2 = house_f32(rowi, nc);
@@ -137,7 +146,8 @@ export function bidiag_f32(A: usize, m: i32, n: i32, VL: usize, tauL: usize, tau
       set_arg_f32(B_T, t); set_arg_f32(B_T2, t2);
       set_arg_i32(B_VL, <i32>vl); set_arg_i32(B_W, <i32>w); set_arg_i32(B_VNEXT, <i32>vnext);
       set_arg_i32(B_WACC, <i32>wacc); set_arg_i32(B_WSTRIDE, <i32>wstride); set_arg_i32(B_CLAIM, <i32>claim);
-      store<i32>(claim, 0);
+      set_arg_i32(B_PARTS, parts);
+      memory.fill(claim, 0, BD_CHUNKS << 2);
       par_run(JOB_BIDIAG, parts);
     } else {
       for (let c = 0; c < BD_CHUNKS; c++) bidiagChunk(A, n, m, i, t, t2, vl, w, vnext, wacc, wstride, c);
@@ -153,15 +163,37 @@ export function bidiag_f32(A: usize, m: i32, n: i32, VL: usize, tauL: usize, tau
 // in chunk order afterwards. The chunks depend on the matrix size only, so the result is
 // the same for any number of threads (each thread claims chunks one at a time).
 const BD_CHUNKS = 8;
-const B_A = 0, B_N = 1, B_M = 2, B_I = 3, B_T = 4, B_T2 = 5, B_VL = 6, B_W = 7, B_VNEXT = 8, B_WACC = 9, B_WSTRIDE = 10, B_CLAIM = 11;
+const B_A = 0, B_N = 1, B_M = 2, B_I = 3, B_T = 4, B_T2 = 5, B_VL = 6, B_W = 7, B_VNEXT = 8, B_WACC = 9, B_WSTRIDE = 10, B_CLAIM = 11, B_PARTS = 12;
 
-/** Part `part` of a JOB_BIDIAG job: the chunks it claims. */
+/**
+ * Part `part` of a JOB_BIDIAG job. Each part first takes its own share of the chunks (the
+ * same rows step after step, so they stay in that core's cache as the trailing matrix
+ * shrinks), in order, then takes what is left of the others' from their far ends (so a
+ * descheduled thread holds up at most the chunk it is on). Every chunk is taken once
+ * through its own flag, and a chunk's arithmetic does not depend on who runs it.
+ */
 export function bidiag_part(part: i32): void {
-  const claim = <usize>arg_i32(B_CLAIM);
-  for (let c = par_claim(claim); c < BD_CHUNKS; c = par_claim(claim)) {
-    bidiagChunk(<usize>arg_i32(B_A), arg_i32(B_N), arg_i32(B_M), arg_i32(B_I), arg_f32(B_T), arg_f32(B_T2),
-      <usize>arg_i32(B_VL), <usize>arg_i32(B_W), <usize>arg_i32(B_VNEXT), <usize>arg_i32(B_WACC), <usize>arg_i32(B_WSTRIDE), c);
+  const claim = <usize>arg_i32(B_CLAIM), parts = arg_i32(B_PARTS);
+  const c0 = part * BD_CHUNKS / parts, c1 = (part + 1) * BD_CHUNKS / parts;
+  for (let c = c0; c < c1; c++) if (takeChunk(claim, c)) runChunk(c);
+  for (let q = 1; q < parts; q++) {
+    const o = (part + q) % parts;
+    const o0 = o * BD_CHUNKS / parts;
+    for (let c = (o + 1) * BD_CHUNKS / parts - 1; c >= o0; c--) if (takeChunk(claim, c)) runChunk(c);
   }
+}
+
+/** True for the one caller that takes chunk c (its flag goes 0 → 1). */
+@inline function takeChunk(claim: usize, c: i32): bool {
+  if (ASC_FEATURE_THREADS) return atomic.cmpxchg<i32>(claim + (<usize>c << 2), 0, 1) == 0;
+  if (load<i32>(claim + (<usize>c << 2)) != 0) return false;
+  store<i32>(claim + (<usize>c << 2), 1);
+  return true;
+}
+
+function runChunk(c: i32): void {
+  bidiagChunk(<usize>arg_i32(B_A), arg_i32(B_N), arg_i32(B_M), arg_i32(B_I), arg_f32(B_T), arg_f32(B_T2),
+    <usize>arg_i32(B_VL), <usize>arg_i32(B_W), <usize>arg_i32(B_VNEXT), <usize>arg_i32(B_WACC), <usize>arg_i32(B_WSTRIDE), c);
 }
 
 function bidiagChunk(A: usize, n: i32, m: i32, i: i32, t: f32, t2: f32, vl: usize, w: usize, vnext: usize, wacc: usize, wstride: usize, c: i32): void {
@@ -192,8 +224,11 @@ function bidiagChunk(A: usize, n: i32, m: i32, i: i32, t: f32, t2: f32, vl: usiz
   }
 }
 
-/** SVD of A (m×n, m ≥ n, row-major, overwritten): writes ut (n×m: row k = u_k), s (n) and vt (n×n: row k = v_k); ut = 0: values only. */
-function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize): i32 {
+/**
+ * SVD of A (m×n, m ≥ n, row-major, overwritten): s (n), ut (n×m: row k = u_k) and vt (n×n:
+ * row k = v_k); ut = 0: values only. u ≠ 0 (m×n) and v ≠ 0 (n×n) also get utᵀ and vtᵀ.
+ */
+function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize, u: usize, v: usize): i32 {
   const mark = scratch_mark();
   const VL = scratch_alloc(<usize>n * <usize>m * 4);
   const tauL = scratch_alloc(<usize>n << 2);
@@ -212,7 +247,7 @@ function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize): i
   }
   if (ut == 0) {
     // values only: QL without vectors on T
-    const fv = tql_f64(d, e, n, 0, 0);
+    const fv = tri_values_dc_f64(d, e, n);
     const perm = scratch_alloc(<usize>n << 2);
     sort_desc_f64(d, n, perm);
     for (let k = 0; k < n; k++) store<f32>(at4(s, k), <f32>Math.sqrt(max(load<f64>(at8(d, load<i32>(at4(perm, k)))), 0)));
@@ -269,19 +304,15 @@ function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize): i
     }
     if (rn != 0) add_squares(rn, y, n);
   }
-  // rows of ut: [U_B row k, 0], then ut ← ut·H_{n−1}⋯H_0
-  for (let k = 0; k < n; k++) {
-    const src = at8(wu, k * n), dst = at4(ut, k * m);
-    for (let j = 0; j < n; j++) store<f32>(at4(dst, j), <f32>load<f64>(at8(src, j)));
-    if (m > n) memory.fill(at4(dst, n), 0, <usize>(m - n) << 2);
-  }
-  apply_reflectors_rows_f32(VL, m, 0, n, tauL, ut, n, m, m, false);
-  // rows of vt: V_B rows, then vt ← vt·G_{n−2}⋯G_0
-  for (let k = 0; k < n; k++) {
-    const src = at8(wv, k * n), dst = at4(vt, k * n);
-    for (let j = 0; j < n; j++) store<f32>(at4(dst, j), <f32>load<f64>(at8(src, j)));
-  }
-  if (n > 1) apply_reflectors_rows_f32(A, n, 1, n - 1, tauR, vt, n, n, n, false);
+  // Both back-transformations in one job: rows of ut start as [U_B row k, 0] and get
+  // ut ← ut·H_{n−1}⋯H_0, rows of vt start as V_B rows and get vt ← vt·G_{n−2}⋯G_0; each band
+  // of rows then goes out transposed to u / v (when given) while it is in cache.
+  const probs = scratch_alloc(2 * REFLECT_REC);
+  reflect_set(probs, 0, VL, m, 0, n, tauL, ut, n, m, m);
+  reflect_io(probs, 0, wu, n, n, u, n);
+  reflect_set(probs, 1, A, n, 1, n - 1, tauR, vt, n, n, n);
+  reflect_io(probs, 1, wv, n, n, v, n);
+  apply_reflectors_multi_f32(probs, 2);
   scratch_reset(mark);
   return fails;
 }
@@ -334,9 +365,8 @@ function svd_tall(a: usize, lda: i32, trans: bool, m: i32, n: i32, u: usize, s: 
   const A = scratch_alloc(<usize>m * <usize>n * 4);
   if (trans) transpose_f32(a, n, m, lda, A, n);
   else for (let i = 0; i < m; i++) memory.copy(at4(A, i * n), at4(a, i * lda), <usize>n << 2);
-  let amax: f32 = 0;
   const total = m * n;
-  for (let i = 0; i < total; i++) amax = max(amax, Mathf.abs(load<f32>(at4(A, i))));
+  const amax = maxabs_f32(A, total);
   const scale: f32 = amax > 0 ? <f32>1 / amax : <f32>1;
   if (amax > 0 && (amax > <f32>1e15 || amax < <f32>1e-15)) {
     for (let i = 0; i < total; i++) store<f32>(at4(A, i), load<f32>(at4(A, i)) * scale);
@@ -361,23 +391,22 @@ function svd_tall(a: usize, lda: i32, trans: bool, m: i32, n: i32, u: usize, s: 
       }
     }
     const urt = vecs ? scratch_alloc(<usize>n * <usize>n * 4) : 0;
-    fails = svd_bidiag(R, n, n, urt, s, vt);
+    fails = svd_bidiag(R, n, n, urt, s, vt, 0, v);
     if (vecs) {
-    // Uᵀ = [U_Rᵀ 0]·H_{n−1}⋯H_0: the QR reflectors applied to the rows, no explicit Q
-    for (let k = 0; k < n; k++) {
-      memory.copy(at4(ut, k * m), at4(urt, k * n), <usize>n << 2);
-      memory.fill(at4(ut, k * m + n), 0, <usize>(m - n) << 2);
-    }
-    apply_reflectors_rows_f32(at, m, 0, n, tau, ut, n, m, m, false);
+      // Uᵀ = [U_Rᵀ 0]·H_{n−1}⋯H_0: the QR reflectors applied to the rows, no explicit Q; out transposed
+      for (let k = 0; k < n; k++) {
+        memory.copy(at4(ut, k * m), at4(urt, k * n), <usize>n << 2);
+        memory.fill(at4(ut, k * m + n), 0, <usize>(m - n) << 2);
+      }
+      const probs = scratch_alloc(REFLECT_REC);
+      reflect_set(probs, 0, at, m, 0, n, tau, ut, n, m, m);
+      reflect_io(probs, 0, 0, 0, 0, u, n);
+      apply_reflectors_multi_f32(probs, 1);
     }
   } else {
-    fails = svd_bidiag(A, m, n, ut, s, vt);
+    fails = svd_bidiag(A, m, n, ut, s, vt, u, v);
   }
   if (unscale != 1) for (let i = 0; i < n; i++) store<f32>(at4(s, i), load<f32>(at4(s, i)) * unscale);
-  if (vecs) {
-    transpose_par_f32(ut, n, m, m, u, n);
-    transpose_par_f32(vt, n, n, n, v, n);
-  }
   scratch_reset(mark);
   return fails;
 }

@@ -8,6 +8,7 @@ import { cp, eigh, matmul, qr, ready, singularValues, svd, tt, tucker, lowRankMa
 import { EPS32, fro, mul, orthError, planted, randMat, svdResidual, toMatrix } from "../helpers/linalg.ts";
 import { plantedCP, plantedTucker } from "../helpers/tensors.ts";
 import { sliceSpectrum } from "../../src/layers/decompositions.ts";
+import { withScratch } from "../../src/core/heap.ts";
 import { factorizeLayer } from "../../src/layers/factorize.ts";
 
 beforeAll(() => ready());
@@ -131,5 +132,26 @@ describe("scale-robust factorisations", () => {
     const k = scaled(randMat(16, 12, 3), 3e38 / 4);
     const layer = { className: "Dense" as const, name: "dense", config: {}, kernel: k, bias: null };
     expect(() => factorizeLayer(layer as never, "svd", 4)).toThrow(/^dense\/kernel \(svd\): svd: singular values overflow float32/);
+  });
+});
+
+describe("input scans", () => {
+  it("first non-finite index and max |x| see every position of the 16-wide blocks and the tails", () => {
+    withScratch((s) => {
+      for (const n of [1, 3, 4, 5, 15, 16, 17, 31, 33, 64, 129]) {
+        for (let p = 0; p < n; p++) {
+          const x = Float32Array.from({ length: n }, (_, i) => ((i * 7) % 5) - 2);
+          x[p] = -3.5;
+          expect(s.k.maxabs_f32(s.put(x), n), `maxabs n=${n} at ${p}`).toBe(3.5);
+          expect(s.k.first_nonfinite_f32(s.put(x), n), `finite n=${n}`).toBe(-1);
+          for (const bad of [NaN, Infinity, -Infinity]) {
+            const y = x.slice();
+            y[p] = bad;
+            if (p + 1 < n) y[n - 1] = NaN; // a later one does not hide the first
+            expect(s.k.first_nonfinite_f32(s.put(y), n), `${bad} n=${n} at ${p}`).toBe(p);
+          }
+        }
+      }
+    });
   });
 });

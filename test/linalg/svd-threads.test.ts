@@ -36,6 +36,11 @@ function cases(): [string, Tensor][] {
   // clusters: three groups of equal σ (inverse iteration's Gram–Schmidt inside clusters)
   out.push(["200×200 σ ∈ {4, 2, 1} ×60 +20", planted(200, 200, [...Array(60).fill(4), ...Array(60).fill(2), ...Array(60).fill(1), ...Array(20).fill(0.25)], seed++)]);
   out.push(["160×160 orthogonal (one cluster)", planted(160, 160, Array(160).fill(1), seed++)]);
+  // 260 tiny σ after 40 good ones: each tiny row's Gram–Schmidt against the rows before it splits
+  out.push(["400×300 rank 40", planted(400, 300, Array.from({ length: 40 }, (_, i) => 1 + i / 8), seed++)]);
+  const half = randMat(200, 200, seed++);
+  for (let i = 0; i < 200; i++) for (let j = 0; j < 200; j += 2) half.data[i * 200 + j] = 0;
+  out.push(["200×200 every 2nd column zero (denormal bidiagonal tail)", half]);
   out.push(["zero 130×130", { data: new Float32Array(130 * 130), shape: [130, 130] }]);
   out.push(["tiny 1e-40 · 140×120", scaled(randMat(140, 120, seed++), 1e-40)]);
   out.push(["huge 1e30 · 120×140", scaled(randMat(120, 140, seed++), 1e30)]);
