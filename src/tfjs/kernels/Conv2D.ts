@@ -32,7 +32,8 @@ const NAME = "Conv2D";
  * of the main CNN and its chains (16→16 … 64→64), 1.25–1.32× on 1×1 convs at 14², 0.94–0.99× on
  * 1×1 at 28² and level on the 1-channel first conv; on one thread 0.80–1.07×. tfjs-wasm runs one
  * thread in Node (tfjs#3830), so when odecomp has more threads than tfjs-wasm's pool, ours takes
- * the forward pass; otherwise stock does (a threaded tfjs-wasm in a browser keeps XNNPACK's own pool).
+ * the forward pass; otherwise stock does (a threaded tfjs-wasm with at least as many threads, as in a
+ * cross-origin-isolated page given fewer odecomp threads, keeps XNNPACK's own pool). Only Node was measured.
  */
 
 /** Which forward conv runs the calls both compute correctly: "auto" (ours when it has more threads than tfjs-wasm), or always "stock" (bench A/B). */
