@@ -12,6 +12,7 @@ import { useBackend } from "./backend.ts";
 import { lazyProgress, type LazyProgress } from "./progress.ts";
 import { planJSON, type BudgetJSON, type CompressJSON, type InspectJSON } from "./schema.ts";
 import { isOtherKind } from "../compress/plan.ts";
+import { RANK_MULTIPLE_MAX } from "../compress/timeplan.ts";
 
 export interface CliIO {
   out: (s: string) => void;
@@ -83,7 +84,7 @@ export function compressOptions(f: SelectFlags): CompressOptions {
   }
   if (f.rankMultiple !== undefined) {
     if (f.rankRule !== undefined) throw new UsageError("--rank-multiple rounds the ranks a budget picks; expected it with --budget (or the default budget of train and main), not with --rank-rule");
-    o.rankMultiple = num("--rank-multiple", f.rankMultiple, 1, 1024, true);
+    o.rankMultiple = num("--rank-multiple", f.rankMultiple, 1, RANK_MULTIPLE_MAX, true);
   }
   if (f.skip !== undefined) o.skip = f.skip.split(",").map((s) => s.trim()).filter(Boolean);
   return o;

@@ -12,7 +12,7 @@ import type { RankSpectra } from "../layers/methods/spec.ts";
 import type { ConvMethod, FactorizableLayer, MethodName } from "../layers/types.ts";
 import { planEnergyRank, evbmfRank } from "./ranks.ts";
 import { CachedTimer, type TimingOptions } from "./timecost.ts";
-import { LayerTimes, type TimeOption, planTime, roundRank } from "./timeplan.ts";
+import { LayerTimes, RANK_MULTIPLE_MAX, type TimeOption, isRankMultiple, planTime, roundRank } from "./timeplan.ts";
 
 /**
  * How ranks are chosen for layers without explicit ranks. In the decompositions' vocabulary
@@ -179,8 +179,8 @@ function checkOptions(o: CompressOptions, names: Set<string>): RankSelection {
     default:
       fail(WHERE, `select.kind is '${(sel as { kind: unknown }).kind}'; expected 'budget', 'evbmf', 'energy', 'stable' or 'full'`);
   }
-  if (o.rankMultiple !== undefined && !(Number.isInteger(o.rankMultiple) && o.rankMultiple >= 1 && o.rankMultiple <= 1024)) {
-    fail(WHERE, `rankMultiple is ${o.rankMultiple}; expected an integer from 1 to 1024`);
+  if (o.rankMultiple !== undefined && !isRankMultiple(o.rankMultiple)) {
+    fail(WHERE, `rankMultiple is ${o.rankMultiple}; expected an integer from 1 to ${RANK_MULTIPLE_MAX}`);
   }
   const cm = o.convMethod ?? "auto";
   const conv = convMethodNames();

@@ -47,6 +47,12 @@ export interface TimeDecision {
  */
 export const TRAINING_RANK_MULTIPLE = 8;
 
+/** The largest rank multiple accepted (rankMultiple, --rank-multiple, the auto schedule's plan.rankMultiple). */
+export const RANK_MULTIPLE_MAX = 1024;
+
+/** Whether q is a valid rank multiple: an integer from 1 to RANK_MULTIPLE_MAX. */
+export const isRankMultiple = (q: number): boolean => Number.isInteger(q) && q >= 1 && q <= RANK_MULTIPLE_MAX;
+
 /** Round a rank to a multiple of q (nearest, at least q), capped at max; ranks ≤ q stay. */
 export function roundRank(r: number, max: number, q: number): number {
   if (max <= q) return Math.min(Math.max(1, r), max);

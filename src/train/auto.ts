@@ -5,7 +5,7 @@
 // the training; this file is the pure part (tested on injected series and cost models).
 import { check } from "../core/errors.ts";
 import { makePlan, type Candidate, type RankSelection } from "../compress/plan.ts";
-import { roundRank } from "../compress/timeplan.ts";
+import { RANK_MULTIPLE_MAX, isRankMultiple, roundRank } from "../compress/timeplan.ts";
 import { layerCost, methodCost } from "../layers/cost.ts";
 import { methodSpec } from "../layers/methods/index.ts";
 import type { FactorizableLayer, MethodName } from "../layers/types.ts";
@@ -257,7 +257,7 @@ export function planSwitch(all: Candidate[], totalParams: number, stable: Record
   const cost = (c: Candidate, method: MethodName | null, ranks: readonly number[]) =>
     timer.time({ layer: c.layer, method, ranks, inShape: c.inShape, batch: o.batch, mode: "training" }) * c.calls;
   const q = o.rankMultiple ?? 1;
-  check(Number.isInteger(q) && q >= 1 && q <= 1024, "auto", () => `plan.rankMultiple = ${q}; expected an integer from 1 to 1024`);
+  check(isRankMultiple(q), "auto", () => `plan.rankMultiple = ${q}; expected an integer from 1 to ${RANK_MULTIPLE_MAX}`);
   const rounded = (ranks: number[], max: number[]) => (q > 1 ? ranks.map((r, i) => roundRank(r, max[i], q)) : ranks);
 
   const decisions: LayerDecision[] = candidates.map((c, i) => {

@@ -19,7 +19,7 @@ import { resolvePreprocess, type Preprocess, type PreprocessPreset } from "../da
 import { forEachBatch, batchCount } from "./batches.ts";
 import { crossEntropy, distillLoss, outputKind, teacherOutput, DEFAULT_ALPHA, DEFAULT_TEMPERATURE, type OutputKind } from "./distill.ts";
 import { checkModelData, evaluateModel, inputLayout, type EvaluateResult } from "./evaluate.ts";
-import { batchNormLayers, recalibrateBatchNorm, type RecalibrateOptions } from "./recalibrate.ts";
+import { batchNormLayers, recalibrateBatchNorm, recalibration, type RecalibrateOptions } from "./recalibrate.ts";
 import { fuseBatchNorm } from "./fused-bn.ts";
 import { fuseAdam } from "./fused-adam.ts";
 
@@ -118,8 +118,7 @@ export async function finetune(model: tfl.LayersModel, train: ImageSet, options:
   const optimizer = options.optimizer ? options.optimizer() : tf.train.adam(options.learningRate ?? 1e-4);
   const evalOpts = () => ({ preprocess, teacher, dataName: "the test data" });
   // null: no recalibration (turned off, or no BatchNorm); else its options (true / undefined: the defaults)
-  const r = options.recalibrateBatchNorm ?? true;
-  const recal = r === false || batchNormLayers(model).length === 0 ? null : r === true ? {} : r;
+  const recal = batchNormLayers(model).length === 0 ? null : recalibration(options.recalibrateBatchNorm);
   const t0 = performance.now();
   let cache: { values: Float32Array; width: number; shape: number[] } | null = null;
   // BatchNormalization's training calls and Adam's update on odecomp's fused kernels where they apply (trainEpoch does the same)

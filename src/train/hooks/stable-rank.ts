@@ -56,6 +56,29 @@ function prepare(a: ArrayLike<number>, rows: number, cols: number, o: StableRank
 }
 
 /**
+ * Power iteration shared by both measurements: `gram(v, u)` writes u = G v for the (scaled) Gram matrix G
+ * and returns λ = vᵀ G v; stops when λ settles (relative `tol`) or u vanishes (v in the null space: λ is
+ * then exact). Starts from o.start when it fits, else the fixed start vector.
+ */
+function powerIterate(n: number, o: StableRankOptions, iterations: number, tol: number, gram: (v: Float64Array, u: Float64Array) => number):
+  { lambda: number; vector: Float64Array; iterations: number } {
+  const normalize = (x: Float64Array) => { let t = 0; for (let i = 0; i < x.length; i++) t += x[i] * x[i]; t = Math.sqrt(t); if (t > 0) for (let i = 0; i < x.length; i++) x[i] /= t; return t; };
+  let v = o.start && o.start.length === n ? Float64Array.from(o.start) : startVector(n);
+  if (normalize(v) === 0) v = startVector(n), normalize(v);
+  const u = new Float64Array(n);
+  let lambda = 0, it = 0;
+  for (; it < iterations; it++) {
+    const next = gram(v, u);
+    if (normalize(u) === 0) { lambda = next; it++; break; }
+    v.set(u);
+    const done = Math.abs(next - lambda) <= tol * next;
+    lambda = next;
+    if (done) { it++; break; }
+  }
+  return { lambda: Math.max(lambda, 0), vector: v, iterations: it };
+}
+
+/**
  * Stable rank of the row-major `rows` × `cols` matrix `a` by power iteration on the Gram matrix of the
  * smaller side. Scaling is guarded: the matrix is divided by its largest magnitude first, so 1e-40 and
  * 1e30 entries measure like any others.
@@ -67,29 +90,26 @@ export function stableRank(a: ArrayLike<number>, rows: number, cols: number, o: 
   const inv = 1 / amax;
   let fro = 0;
   for (let i = 0; i < a.length; i++) { const x = a[i] * inv; fro += x * x; }
-  let v = o.start && o.start.length === n ? Float64Array.from(o.start) : startVector(n);
   const m = byCols ? rows : cols;
   const w = new Float64Array(m);
-  let lambda = 0, it = 0;
-  const normalize = (x: Float64Array) => { let s = 0; for (let i = 0; i < x.length; i++) s += x[i] * x[i]; s = Math.sqrt(s); if (s > 0) for (let i = 0; i < x.length; i++) x[i] /= s; return s; };
-  if (normalize(v) === 0) v = startVector(n), normalize(v);
-  for (; it < iterations; it++) {
-    // w = A v (or Aᵀ v); λ = ‖w‖² (Rayleigh quotient of the Gram matrix); v = Aᵀ w / ‖·‖
+  const r = powerIterate(n, o, iterations, tol, (v, u) => {
+    // w = A v (or Aᵀ v); λ = ‖w‖² (Rayleigh quotient of the Gram matrix); u = Aᵀ w
     w.fill(0);
-    if (byCols) for (let i = 0; i < rows; i++) { let s = 0; const r = i * cols; for (let j = 0; j < cols; j++) s += a[r + j] * v[j]; w[i] = s * inv; }
-    else for (let i = 0; i < rows; i++) { const r = i * cols, vi = v[i] * inv; for (let j = 0; j < cols; j++) w[j] += a[r + j] * vi; }
+    u.fill(0);
+    if (byCols) for (let i = 0; i < rows; i++) { let t = 0; const q = i * cols; for (let j = 0; j < cols; j++) t += a[q + j] * v[j]; w[i] = t * inv; }
+    else for (let i = 0; i < rows; i++) { const q = i * cols, vi = v[i] * inv; for (let j = 0; j < cols; j++) w[j] += a[q + j] * vi; }
     let next = 0;
     for (let i = 0; i < m; i++) next += w[i] * w[i];
-    const u = new Float64Array(n);
-    if (byCols) for (let i = 0; i < rows; i++) { const r = i * cols, wi = w[i] * inv; for (let j = 0; j < cols; j++) u[j] += a[r + j] * wi; }
-    else for (let i = 0; i < rows; i++) { let s = 0; const r = i * cols; for (let j = 0; j < cols; j++) s += a[r + j] * w[j]; u[i] = s * inv; }
-    if (normalize(u) === 0) { lambda = next; it++; break; } // v in the null space: A has rank 0 along it; next is exact
-    v = u;
-    const done = Math.abs(next - lambda) <= tol * next;
-    lambda = next;
-    if (done) { it++; break; }
-  }
-  return { stableRank: lambda > 0 ? fro / lambda : 0, sigmaMax: Math.sqrt(lambda) * amax, frobenius2: fro * amax * amax, vector: v, iterations: it };
+    if (byCols) for (let i = 0; i < rows; i++) { const q = i * cols, wi = w[i] * inv; for (let j = 0; j < cols; j++) u[j] += a[q + j] * wi; }
+    else for (let i = 0; i < rows; i++) { let t = 0; const q = i * cols; for (let j = 0; j < cols; j++) t += a[q + j] * w[j]; u[i] = t * inv; }
+    return next;
+  });
+  return result(fro, amax, r);
+}
+
+/** The result from the scaled ‖A‖²_F, the scale and the iteration's λ (σ_max² of the scaled matrix). */
+function result(fro: number, amax: number, r: { lambda: number; vector: Float64Array; iterations: number }): StableRankResult {
+  return { stableRank: r.lambda > 0 ? fro / r.lambda : 0, sigmaMax: Math.sqrt(r.lambda) * amax, frobenius2: fro * amax * amax, vector: r.vector, iterations: r.iterations };
 }
 
 /** Below this many entries (or with a side under 8) the plain power iteration is as quick as forming the Gram matrix. */
@@ -122,23 +142,13 @@ export function stableRankGram(a: Float32Array, rows: number, cols: number, o: S
     else gemm(s.k, { transB: true, m: n, n, k: cols, a: pa, lda: cols, b: pa, ldb: cols, c: pg, ldc: n });
     return Float64Array.from(s.view(pg, n * n));
   });
-  let v = o.start && o.start.length === n ? Float64Array.from(o.start) : startVector(n);
-  const normalize = (x: Float64Array) => { let t = 0; for (let i = 0; i < x.length; i++) t += x[i] * x[i]; t = Math.sqrt(t); if (t > 0) for (let i = 0; i < x.length; i++) x[i] /= t; return t; };
-  if (normalize(v) === 0) v = startVector(n), normalize(v);
-  let lambda = 0, it = 0;
-  const u = new Float64Array(n);
-  for (; it < iterations; it++) {
-    // u = G v; λ = vᵀ G v (= ‖A v‖², the same Rayleigh quotient as stableRank); v = u / ‖u‖
+  // u = G v; λ = vᵀ G v (= ‖A v‖², the same Rayleigh quotient as stableRank)
+  const r = powerIterate(n, o, iterations, tol, (v, u) => {
     let next = 0;
-    for (let i = 0; i < n; i++) { let t = 0; const r = i * n; for (let j = 0; j < n; j++) t += g[r + j] * v[j]; u[i] = t; next += t * v[i]; }
-    if (normalize(u) === 0) { lambda = next; it++; break; }
-    v.set(u);
-    const done = Math.abs(next - lambda) <= tol * next;
-    lambda = next;
-    if (done) { it++; break; }
-  }
-  lambda = Math.max(lambda, 0);
-  return { stableRank: lambda > 0 ? fro / lambda : 0, sigmaMax: Math.sqrt(lambda) * amax, frobenius2: fro * amax * amax, vector: Float64Array.from(v), iterations: it };
+    for (let i = 0; i < n; i++) { let t = 0; const q = i * n; for (let j = 0; j < n; j++) t += g[q + j] * v[j]; u[i] = t; next += t * v[i]; }
+    return next;
+  });
+  return result(fro, amax, r);
 }
 
 /** The matrix a layer's stable rank is measured on: Dense [n, m] as is, Conv2D [kh, kw, cin, cout] as (kh·kw·cin) × cout. */

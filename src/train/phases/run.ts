@@ -17,7 +17,7 @@ import { warmupHook } from "../hooks/warmup.ts";
 import { lrScheduleHook } from "../hooks/lr-schedule.ts";
 import { batchCount } from "../batches.ts";
 import { resolvePreprocess, type Preprocess } from "../../data/preprocess.ts";
-import { batchNormLayers, recalibrateBatchNorm, type RecalibrateOptions } from "../recalibrate.ts";
+import { recalibrateBatchNorm, recalibration, type RecalibrateOptions } from "../recalibrate.ts";
 import { withFusedBatchNorm } from "../fused-bn.ts";
 
 export const where = "train";
@@ -85,9 +85,9 @@ export class ScheduleRun {
     this.layout = options.layout ?? ((input.inputs[0].shape.length === 4) ? "image" : "flat");
     this.preprocess = resolvePreprocess(options.preprocess);
     this.evalOptions = { batchSize: options.evalBatchSize ?? 1000, layout: this.layout, preprocess: this.preprocess };
-    const r = options.recalibrateBatchNorm ?? true;
-    check(typeof r === "boolean" || (typeof r === "object" && r !== null), where, () => `recalibrateBatchNorm = ${String(r)}; expected true, false or recalibration options`);
-    this.recalibrate = r === false ? null : r === true ? {} : r;
+    const r = options.recalibrateBatchNorm;
+    check(r === undefined || typeof r === "boolean" || (typeof r === "object" && r !== null), where, () => `recalibrateBatchNorm = ${String(r)}; expected true, false or recalibration options`);
+    this.recalibrate = recalibration(r);
     this.model = input;
     this.optimizer = this.makeOptimizer();
   }
@@ -102,8 +102,9 @@ export class ScheduleRun {
    * images (options.recalibrateBatchNorm, default on; a model without trainable BatchNorm is untouched).
    */
   async evaluate(): Promise<number> {
-    if (this.recalibrate && batchNormLayers(this.model).length > 0) {
-      // on the fused BatchNorm op where it applies, as the training steps run (it honours the per-batch momentum)
+    if (this.recalibrate) {
+      // on the fused BatchNorm op where it applies, as the training steps run (it honours the per-batch momentum);
+      // without trainable BatchNorm layers recalibrateBatchNorm returns at once
       const o = { maxImages: RECALIBRATE_IMAGES, ...this.recalibrate, seed: this.seed + this.epoch, preprocess: this.preprocess };
       await withFusedBatchNorm(this.model, () => recalibrateBatchNorm(this.model, this.data.train, o));
     }

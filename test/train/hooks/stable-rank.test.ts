@@ -34,6 +34,16 @@ function reference(data: Float32Array, rows: number, cols: number) {
   return s[0] > 0 ? f / (s[0] * s[0]) : 0;
 }
 
+/** Both measurements: an ill-conditioned diagonal, the zero matrix, and bad input named. */
+function illZeroAndBadInput(measure: (a: Float32Array, rows: number, cols: number) => { stableRank: number }): void {
+  const ill = new Float32Array(20 * 20);
+  for (let i = 0; i < 20; i++) ill[i * 21] = 10 ** (-i / 2);
+  expect(measure(ill, 20, 20).stableRank).toBeCloseTo(reference(ill, 20, 20), 4);
+  expect(measure(new Float32Array(12), 3, 4).stableRank).toBe(0);
+  expect(() => measure(new Float32Array(5), 2, 3)).toThrow(/2 × 3/);
+  expect(() => measure(Float32Array.of(1, NaN), 1, 2)).toThrow(/non-finite/);
+}
+
 describe("stableRank (power iteration)", () => {
   const sizes: [number, number][] = [[1, 1], [1, 17], [17, 1], [3, 4], [5, 3], [17, 64], [64, 17], [64, 64], [129, 33], [40, 129]];
   it.each(sizes)("random %i × %i: within 1 percent of the SVD's", (m, n) => {
@@ -57,12 +67,7 @@ describe("stableRank (power iteration)", () => {
       if (!a.every(Number.isFinite)) continue;
       expect(Math.abs(stableRank(a, 50, 30).stableRank - ref) / ref).toBeLessThan(0.01);
     }
-    const ill = new Float32Array(20 * 20);
-    for (let i = 0; i < 20; i++) ill[i * 21] = 10 ** (-i / 2);
-    expect(stableRank(ill, 20, 20).stableRank).toBeCloseTo(reference(ill, 20, 20), 4);
-    expect(stableRank(new Float32Array(12), 3, 4).stableRank).toBe(0);
-    expect(() => stableRank(new Float32Array(5), 2, 3)).toThrow(/2 × 3/);
-    expect(() => stableRank(Float32Array.of(1, NaN), 1, 2)).toThrow(/non-finite/);
+    illZeroAndBadInput(stableRank);
   });
   it("a warm start converges in fewer iterations", () => {
     const a = gaussian(60 * 40, rng(5));
@@ -107,12 +112,7 @@ describe("stableRankGram (power iteration on the float32 Gram matrix)", () => {
       expect(Math.abs(r.stableRank - ref) / ref).toBeLessThan(0.01);
       expect(r.sigmaMax / scale).toBeCloseTo(stableRank(base, 50, 30).sigmaMax, 3);
     }
-    const ill = new Float32Array(20 * 20);
-    for (let i = 0; i < 20; i++) ill[i * 21] = 10 ** (-i / 2);
-    expect(stableRankGram(ill, 20, 20).stableRank).toBeCloseTo(reference(ill, 20, 20), 4);
-    expect(stableRankGram(new Float32Array(12), 3, 4).stableRank).toBe(0);
-    expect(() => stableRankGram(new Float32Array(5), 2, 3)).toThrow(/2 × 3/);
-    expect(() => stableRankGram(Float32Array.of(1, NaN), 1, 2)).toThrow(/non-finite/);
+    illZeroAndBadInput(stableRankGram);
   });
   it("a warm start converges in fewer iterations", () => {
     const a = gaussian(200 * 64, rng(9));
