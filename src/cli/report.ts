@@ -219,7 +219,7 @@ Mean training seconds per epoch: full-rank ${Number.isNaN(fr) ? "—" : fr.toFix
 ${a.earlyStop ? (a.earlyStop.predictions.length ? `Early stopping: ${a.earlyStop.stoppedAfter !== null ? `stopped after epoch ${a.earlyStop.stoppedAfter}` : "ran to the end"}; first prediction (after epoch ${a.earlyStop.predictions[0].epoch}) ${a.earlyStop.predictions[0].predicted.toFixed(4)} against ${a.earlyStop.finalAccuracy.toFixed(4)} at the phase's end. ` : "Early stopping: no prediction made (too few low-rank epochs). ") : ""}Frobenius decay λ = ${a.frobeniusDecay} on ${a.decayedChains.length ? esc(a.decayedChains.join(", ")) : "no chain"}${a.reconstructedAt !== null ? `; folded back after epoch ${a.reconstructedAt}` : ""}.</p>
 <div class="chart">${bars}</div>
 ${curves ? `<div class="chart">${curves}</div>` : ""}
-${a.plan ? `<p>Per-layer decisions (cost model: ${esc(a.plan.timer)}, forward + backward of one batch; factorizable layers ${num4(a.plan.costBefore)} → ${num4(a.plan.costAfter)}${a.plan.budget ? `; budget ${a.plan.budget.keep} ${a.plan.budget.met ? "met" : "NOT met"}, rule ranks ×${a.plan.budget.scale.toFixed(3)}` : ""}):</p>
+${a.plan ? `<p>Per-layer decisions (cost model: ${esc(a.plan.timer)}, forward + backward of one batch; factorizable layers ${num4(a.plan.costBefore)} → ${num4(a.plan.costAfter)}${a.plan.budget ? `; budget ${a.plan.budget.keep} ${a.plan.budget.met ? "met" : "NOT met"}, rule ranks ×${a.plan.budget.scale.toFixed(3)}${a.plan.budget.filled ? `, ${a.plan.budget.filled} layer(s) raised to fill it` : ""}` : ""}):</p>
 <table><thead><tr><th>layer</th><th>kind</th><th>method</th><th>rank</th><th>max rank</th><th>stable rank</th><th>dense cost</th><th>factorized cost</th><th>why</th></tr></thead><tbody>
 ${rows}
 </tbody></table>` : ""}`;

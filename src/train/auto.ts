@@ -231,7 +231,8 @@ export interface SwitchPlan {
   /** Sum of the factorizable layers' cost before and after (timer units). */
   costBefore: number;
   costAfter: number;
-  budget?: { keep: number; met: boolean; scale: number };
+  /** scale: the one factor on every rule rank that met the budget; filled: layers whose ranks were then raised (by rankMultiple steps) to spend what rounding left. */
+  budget?: { keep: number; met: boolean; scale: number; filled: number };
 }
 
 /** Decide per layer at the switch. Pure given the candidates, stable ranks and the cost model. */
@@ -277,6 +278,26 @@ export function planSwitch(all: Candidate[], totalParams: number, stable: Record
   const eligible = candidates.map((c, i) => !skip.has(c.layer.name) && plan.entries[i].action === "factorize");
   const costBefore = decisions.reduce((a, d) => a + d.denseCost, 0);
   const after = (ds: LayerDecision[]) => ds.reduce((a, d) => a + (d.action === "factorize" ? d.factorizedCost! : d.denseCost), 0);
+  const fill = (ds: LayerDecision[], target: number): LayerDecision[] => {
+    const cur = ds.slice(), done = new Set<number>();
+    let total = after(cur);
+    for (;;) {
+      let best = -1, bestRatio = Infinity;
+      for (const [i, d] of cur.entries()) {
+        if (!eligible[i] || d.action !== "factorize" || done.has(i)) continue;
+        const ratio = d.ranks.reduce((a, r, j) => a + r / d.ruleRanks[j], 0) / d.ranks.length;
+        if (ratio < bestRatio) { best = i; bestRatio = ratio; }
+      }
+      if (best < 0) return cur;
+      const d = cur[best], c = candidates[best], cap = rounded(d.ruleRanks, d.maxRanks);
+      const next = d.ranks.map((r, j) => Math.max(r, Math.min(cap[j], r + q)));
+      const f = next.some((r, j) => r !== d.ranks[j]) ? cost(c, d.method!, next) : Infinity;
+      if (total - d.factorizedCost! + f <= target && f < (1 - minGain) * d.denseCost) {
+        total += f - d.factorizedCost!;
+        cur[best] = { ...d, ranks: next, factorizedCost: f, why: `${fmt(f)} vs ${fmt(d.denseCost)} dense, ranks raised to fill the budget` };
+      } else done.add(best);
+    }
+  };
   let out = decisions, budget: SwitchPlan["budget"];
   if (o.budget !== undefined) {
     const target = o.budget * costBefore;
@@ -300,8 +321,12 @@ export function planSwitch(all: Candidate[], totalParams: number, stable: Record
         s = lo;
       }
     }
-    out = at(s);
-    budget = { keep: o.budget, met: after(out) <= target * (1 + 1e-9), scale: s };
+    // One scale for all layers, with ranks rounded to multiples of q, leaves budget unspent (on the main job's
+    // CNN, 12.9 of 14.8 MFLOP per image at q = 8). Spend it: raise one layer at a time by q, the layer
+    // furthest below its rule ranks first, while the total stays within the budget and no rank passes
+    // the rule's own (rounded).
+    out = fill(at(s), target);
+    budget = { keep: o.budget, met: after(out) <= target * (1 + 1e-9), scale: s, filled: out.filter((d, i) => d.ranks.join() !== at(s)[i].ranks.join()).length };
   }
   return { decisions: out, timer: timer.id, costBefore, costAfter: after(out), budget };
 }

@@ -108,6 +108,34 @@ describe("planSwitch rankMultiple", () => {
     expect(() => planSwitch(ins.candidates, ins.totalParams, {}, { batch: 8, select: sel, rankMultiple: 0 })).toThrow(/rankMultiple = 0/);
     model.dispose();
   });
+  it("spends the budget that one scale and rounding leave: no factorized layer can rise by one multiple within it", async () => {
+    const model = vggCnn({ seed: 1 });
+    const ins = inspect(await modelToArtifacts(model), layerShapes(model));
+    const sel = { kind: "stable" as const, scale: 1 };
+    let filledSome = false;
+    for (const budget of [0.3, 0.4, 0.5]) {
+      const p = planSwitch(ins.candidates, ins.totalParams, {}, { batch: 8, select: sel, budget, rankMultiple: 8 });
+      const target = budget * p.costBefore;
+      expect(p.budget!.met).toBe(true);
+      expect(p.costAfter).toBeLessThanOrEqual(target * (1 + 1e-9));
+      filledSome ||= p.budget!.filled > 0;
+      // The one-scale plan the fill starts from: every rule rank × scale, floored, rounded.
+      const cost = (name: string, ranks: number[]) => {
+        const c = ins.candidates.find((x) => x.layer.name === name)!;
+        return flopsTimer.time({ layer: c.layer, method: "channel-svd", ranks, inShape: c.inShape, batch: 8, mode: "training" }) * c.calls;
+      };
+      for (const d of p.decisions.filter((x) => x.action === "factorize" && x.kind === "Conv2D")) {
+        const scaled = d.ruleRanks.map((r, i) => Math.min(d.maxRanks[i], Math.max(8, Math.round(Math.max(1, Math.floor(p.budget!.scale * r)) / 8) * 8)));
+        d.ranks.forEach((r, i) => expect(r, `${d.layer} at ${budget}`).toBeGreaterThanOrEqual(scaled[i]));
+        const cap = d.ruleRanks.map((r, i) => Math.min(d.maxRanks[i], Math.max(8, Math.round(r / 8) * 8)));
+        d.ranks.forEach((r, i) => expect(r).toBeLessThanOrEqual(cap[i]));
+        const up = d.ranks.map((r, i) => Math.min(cap[i], r + 8));
+        if (up.some((r, i) => r !== d.ranks[i])) expect(p.costAfter - d.factorizedCost! + cost(d.layer, up), `${d.layer} could rise at ${budget}`).toBeGreaterThan(target);
+      }
+    }
+    expect(filledSome).toBe(true);
+    model.dispose();
+  });
 });
 
 describe("fittedTimer", () => {
