@@ -16,14 +16,13 @@
 //             2 quiet cores, plus ≈ 1 min for the 3 full-test evaluations; ≈ 15 min at load 8.
 //             (bench/results/workloads.json: the earlier 6 epochs / after epoch 2, `--epochs=6 --at=2`;
 //             workloads-main-10ep.json: the current default, decompose-at only.)
-//   wide-vgg  wideVgg (64–256 channels, ≈ 0.23 GFLOP/image forward): 100 images per class (1,000), 6 epochs,
-//             decompose after 2, crop (pad 2) + flip augmentation. Measured at load 8 (workloads-small.json):
-//             ≈ 10 img/s full-rank training (300 images in 31 s), so one seed (3 runs) costs ≈ 25 min of
-//             training, plus ≈ 4 min for auto's measured cost model and the 3 full-test evaluations; roughly
-//             half that on 2 quiet cores. --full: 6,000 per class, 12 epochs, decompose after 3 (days here).
-//   resnet20  resNet20 (16/32/64 channels, BN): 200 per class (2,000), 6 epochs, decompose after 2, same
-//             augmentation. Measured at load 8: ≈ 10–14 img/s (300 images in 21–33 s; BN and the narrow
-//             convs make it slow per FLOP), so one seed ≈ 45 min at load 8.
+//   wide-vgg  wideVgg (64–256 channels, ≈ 0.23 GFLOP/image forward): 500 images per class (5,000), 50 per class
+//             tested per epoch, 10 epochs, decompose after 1, auto switch by 1, crop (pad 2) + flip augmentation.
+//             One seed (3 runs) ≈ 31 min at load 1.5–3 (dense epochs 59–101 s, factorized 27–47 s).
+//             (workloads-wide-vgg-cosine-s6.json: 2,000 images, `--train-per-class=200`.)
+//             --full: 6,000 per class, 12 epochs, decompose after 3 (days here).
+//   resnet20  resNet20 (16/32/64 channels, BN): 200 per class (2,000), 50 per class tested per epoch, 10 epochs,
+//             decompose after 1, auto switch by 1, same augmentation. 3 seeds ≈ 23 min at load 1–4.5.
 // Flags: --seeds=1,2,3 --workloads=main --epochs= --at= --auto-at= --train-per-class= --test-per-class=
 // --final-test-per-class=1000 --keep=0.4 --rank-multiple=8 (ranks rounded as the main job rounds them; 1: exact) --auto-keep=(--keep) --auto-cost=measured|flops (auto's cost model: the measured
 // forward + backward time, or FLOPs — deterministic, so the plan cannot move with the load) --schedules=decompose-at,auto --threads=auto (as npm start)
@@ -61,16 +60,19 @@ const WORKLOADS: Record<string, { quick: Workload; full: Workload }> = {
     full: { model: "vgg", trainPerClass: 6000, testPerClass: 1000, epochs: 10, at: 3, autoAt: 2 },
   },
   "wide-vgg": {
-    quick: { model: "wide-vgg", trainPerClass: 100, testPerClass: 100, epochs: 6, at: 2, autoAt: 1, augment: AUGMENT },
+    quick: { model: "wide-vgg", trainPerClass: 500, testPerClass: 50, epochs: 10, at: 1, autoAt: 1, augment: AUGMENT },
     full: { model: "wide-vgg", trainPerClass: 6000, testPerClass: 1000, epochs: 12, at: 3, autoAt: 2, augment: AUGMENT },
   },
   resnet20: {
-    quick: { model: "resnet20", trainPerClass: 200, testPerClass: 100, epochs: 6, at: 2, autoAt: 1, augment: AUGMENT },
+    quick: { model: "resnet20", trainPerClass: 200, testPerClass: 50, epochs: 10, at: 1, autoAt: 1, augment: AUGMENT },
     full: { model: "resnet20", trainPerClass: 6000, testPerClass: 1000, epochs: 12, at: 3, autoAt: 2, augment: AUGMENT },
   },
 };
 
 const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+const median = (a: number[]) => { if (a.length === 0) return NaN; const s = [...a].sort((x, y) => x - y), m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+/** Epoch labels of the full-rank part of each schedule (the baseline's own epochs are "train"). */
+const FULL_RANK_LABELS = new Set(["train", "original", "full-rank"]);
 const load = () => loadavg().map((v) => Math.round(v * 100) / 100);
 const fmtLoad = (l: number[]) => l.map((v) => v.toFixed(2)).join(" ");
 
@@ -172,6 +174,9 @@ export async function run(args: string[] = []): Promise<void> {
             "wall speed-up": b.held / x.held, "acc %": 100 * accOf(x), "Δacc pts": 100 * (accOf(x) - accOf(b)),
             "subset acc %": 100 * x.result.final.accuracy,
             "epoch ratios": epochRatios(b.result, x.result).map((r) => r.ratio.toFixed(2)).join(" "),
+            // A load spike on one side of an alternated pair moves the summed ratio; the median of the
+            // factorized epochs' ratios does not (the first epochs are full-rank on both sides).
+            "median factorized-epoch ratio": median(epochRatios(b.result, x.result).filter((r) => !FULL_RANK_LABELS.has(r.label)).map((r) => r.ratio)),
             switch: dec ? `after ${x.result.phases.slice(0, dec.index).reduce((s, p) => s + p.epochs, 0)} (${dec.seconds.toFixed(1)} s)` : a ? (a.switchEpoch === null ? "none" : `after ${a.switchEpoch}`) : "",
             "MFLOP/img": x.result.final.forwardFlops / 1e6, load: `${fmtLoad(loadBefore)} → ${fmtLoad(loadAfter)}`,
           },
@@ -185,7 +190,8 @@ export async function run(args: string[] = []): Promise<void> {
       const wall = perSeed.map((s) => s.results.baseline.held / s.results[n].held);
       const dacc = perSeed.map((s) => 100 * (accOf(s.results[n]) - accOf(s.results.baseline)));
       rows.push({ case: `${name} ${n} (mean of ${perSeed.length} seeds)`, ours: n, peer: "baseline", oursMs: mean(perSeed.map((s) => s.results[n].result.trainSeconds)) * 1000, peerMs: mean(perSeed.map((s) => s.results.baseline.result.trainSeconds)) * 1000, speedup: mean(sp),
-        extra: { "wall speed-up": mean(wall), "acc %": mean(perSeed.map((s) => 100 * accOf(s.results[n]))), "Δacc pts": mean(dacc), "Δacc range": `${Math.min(...dacc).toFixed(2)}..${Math.max(...dacc).toFixed(2)}`, "speed-up range": `${Math.min(...sp).toFixed(2)}..${Math.max(...sp).toFixed(2)}` } });
+        extra: { "wall speed-up": mean(wall), "acc %": mean(perSeed.map((s) => 100 * accOf(s.results[n]))), "Δacc pts": mean(dacc), "Δacc range": `${Math.min(...dacc).toFixed(2)}..${Math.max(...dacc).toFixed(2)}`, "speed-up range": `${Math.min(...sp).toFixed(2)}..${Math.max(...sp).toFixed(2)}`,
+          "median factorized-epoch ratio": median(perSeed.flatMap((s) => epochRatios(s.results.baseline.result, s.results[n].result).filter((r) => !FULL_RANK_LABELS.has(r.label)).map((r) => r.ratio))) } });
     }
     saved.push({
       workload: name, setup, sizes: { ...w, keep, rankMultiple, autoKeep, autoCost, batchSize, lr, lrSchedule, warmup, finalTestPerClass, threads: getThreads() },
