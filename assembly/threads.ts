@@ -234,8 +234,11 @@ export function thread_failed(): i32 {
   if (ASC_FEATURE_THREADS) {
     const c = ctrl_ptr();
     atomic.store<i32>(c + FAILED, 1);
+    // Read the generation before acknowledging: once acknowledged, the caller may publish the next job,
+    // and a worker that reported that one as seen would skip it and leave the caller waiting for ever.
+    const g = atomic.load<i32>(c + GEN);
     acknowledge(c);
-    return atomic.load<i32>(c + GEN);
+    return g;
   }
   return 0;
 }

@@ -11,7 +11,7 @@
 // BatchNormalization layers train on the fused wasm op as trainEpoch runs them (src/train/fused-bn.ts;
 // `--no-fused-bn` profiles tfjs-layers' stock BN instead), Adam's update as one kernel per variable
 // (src/train/fused-adam.ts; `--no-fused-adam`), and an A/B of fused against stock steps, alternated in one process. `--tag=NAME` saves engine-MODEL-NAME.json.
-// Forward convs run on our threaded conv where odecomp has more threads than tfjs-wasm (`--stock-forward`: XNNPACK's).
+// Forward convs run on our threaded conv where odecomp has more threads than tfjs-wasm, except 1×1 convs over ≥ 32768 positions (src/tfjs/kernels/Conv2D.ts; `--stock-forward`: XNNPACK's for all, `--threads-forward`: ours for all, session 7's rule).
 // The decomposition's ranks are rounded to multiples of 8, as the main job plans them (`--rank-multiple=1`: exact budget ranks).
 // `--quick` takes fewer steps; `--model=wide-vgg|resnet20` profiles another reference model (results engine-MODEL.json); `--no-cpu` skips tfjs-cpu. Prints `uptime`: the figures are only as quiet as the machine.
 // A 1×1 conv's Conv2DBackpropInput computes its dW too (src/tfjs/conv-grad-pairing.ts), and the
@@ -207,7 +207,7 @@ export async function run(args: string[] = []): Promise<void> {
   const fusedBn = !args.includes("--no-fused-bn"), fusedAdam = !args.includes("--no-fused-adam");
   // `--stock-forward`: forward convs on stock XNNPACK (one thread in Node) even where our threaded conv takes them.
   const stockForward = args.includes("--stock-forward");
-  forwardRouting.prefer = stockForward ? "stock" : "auto";
+  forwardRouting.prefer = stockForward ? "stock" : args.includes("--threads-forward") ? "threads" : "auto";
   for (const m of [base, dec]) { setFusedBn(m, fusedBn); setFusedAdam(m, fusedAdam); }
   const bnCounts0 = { ...fusedBatchNormCounts };
   const flopRatio = base.fwdFlop / dec.fwdFlop;

@@ -111,16 +111,26 @@ describe("engine kernels equal the cpu backend (seeded fuzz)", () => {
     await setThreads(1);
   });
 
-  it("the forward conv goes to ours exactly when odecomp has more threads than tfjs-wasm (unless told stock)", async () => {
+  it("the forward conv goes to ours exactly when odecomp has more threads than tfjs-wasm, except large 1×1 convs (unless told stock, or session 7's rule)", async () => {
     expect(getThreadsCount()).toBe(1); // Node: tfjs-wasm's single-threaded binary (tfjs#3830)
     await setThreads(1);
     expect(oursForwardFaster()).toBe(false);
     await setThreads(2);
     expect(getThreads()).toBe(2);
     expect(oursForwardFaster()).toBe(true);
+    // except a 1×1 stride-1 conv over ≥ POINTWISE_STOCK_POSITIONS positions (stock measured faster)
+    expect(oursForwardFaster([64, 28, 28, 32], [1, 1, 32, 16], 1)).toBe(false);
+    expect(oursForwardFaster([42, 28, 28, 32], [1, 1, 32, 16], [1, 1])).toBe(false); // 32928 positions
+    expect(oursForwardFaster([41, 28, 28, 32], [1, 1, 32, 16], 1)).toBe(true); // 32144
+    expect(oursForwardFaster([64, 14, 14, 32], [1, 1, 32, 64], 1)).toBe(true);
+    expect(oursForwardFaster([64, 28, 28, 16], [3, 3, 16, 16], 1)).toBe(true);
+    expect(oursForwardFaster([64, 28, 28, 32], [1, 1, 32, 16], 2)).toBe(true);
+    forwardRouting.prefer = "threads";
+    try { expect(oursForwardFaster([64, 28, 28, 32], [1, 1, 32, 16], 1)).toBe(true); } finally { forwardRouting.prefer = "auto"; }
     forwardRouting.prefer = "stock";
     try { expect(oursForwardFaster()).toBe(false); } finally { forwardRouting.prefer = "auto"; }
     await setThreads(1);
+    expect(oursForwardFaster([41, 28, 28, 32], [1, 1, 32, 16], 1)).toBe(false);
   });
 
   it("Conv2D and FusedConv2D routed through the registry equal cpu with 1 and 2 odecomp threads", async () => {

@@ -36,12 +36,27 @@ const NAME = "Conv2D";
  * cross-origin-isolated page given fewer odecomp threads, keeps XNNPACK's own pool). Only Node was measured.
  */
 
-/** Which forward conv runs the calls both compute correctly: "auto" (ours when it has more threads than tfjs-wasm), or always "stock" (bench A/B). */
-export const forwardRouting: { prefer: "auto" | "stock" } = { prefer: "auto" };
+/*
+ * Except the large 1×1 convs (session 8, x [64,28,28,16–32], 1×1 to 16–32 channels): with a free
+ * second core ours ran 0.94–0.99× stock (above), and on a machine whose other core was busy
+ * (load 3.2–3.4 on 2 vCPUs; medians of 18 calls per process, 1- and 2-thread rounds alternated, in
+ * 4 processes) 0.76–0.81× (2.20–2.41 ms against XNNPACK's 1.78–1.84); at 14² ours ran 0.76–0.91×
+ * there, but 1.25–1.32× with a free core. A/B of whole decomposed steps at 2 threads, this rule
+ * against session 7's, alternated (load 3.6): 120.6 vs 119.6 ms, within the noise. So a 1×1 stride-1 conv over at least POINTWISE_STOCK_POSITIONS positions goes
+ * to stock; the rule is a function of the shapes, so a run's results do not depend on the load.
+ */
+export const POINTWISE_STOCK_POSITIONS = 32768;
 
-/** Whether our threaded forward takes calls stock also computes correctly (see above). */
-export function oursForwardFaster(): boolean {
-  return forwardRouting.prefer === "auto" && getThreads() > getThreadsCount();
+/** Which forward conv runs the calls both compute correctly: "auto" (see above), "threads" (ours whenever it has more threads than tfjs-wasm: session 7's rule), or always "stock" (bench A/B). */
+export const forwardRouting: { prefer: "auto" | "threads" | "stock" } = { prefer: "auto" };
+
+/** Whether our threaded forward takes calls stock also computes correctly (see above); without shapes, whether it takes any. */
+export function oursForwardFaster(x?: readonly number[], filter?: readonly number[], strides?: Conv2DAttrs["strides"]): boolean {
+  if (forwardRouting.prefer === "stock" || getThreads() <= getThreadsCount()) return false;
+  if (forwardRouting.prefer === "threads" || !x || !filter) return true;
+  const [sh, sw] = typeof strides === "number" ? [strides, strides] : strides ?? [1, 1];
+  const pointwise = filter[0] === 1 && filter[1] === 1 && sh === 1 && sw === 1;
+  return !(pointwise && x[0] * x[1] * x[2] >= POINTWISE_STOCK_POSITIONS);
 }
 
 /**
@@ -90,7 +105,8 @@ export function convForward(name: string, x: TensorInfo, filter: TensorInfo, bac
 /** The registered kernel: stock where it computes the call correctly, else ours. */
 export function conv2DRouted(args: Args): TensorInfo {
   rememberForwardInput(args.inputs.filter, args.inputs.x);
-  return (stockComputes(args.inputs.filter.shape, args.attrs.strides) && !oursForwardFaster() && runStock(NAME, args)) || conv2D(args);
+  const { x, filter } = args.inputs;
+  return (stockComputes(filter.shape, args.attrs.strides) && !oursForwardFaster(x.shape, filter.shape, args.attrs.strides) && runStock(NAME, args)) || conv2D(args);
 }
 
 /** odecomp's kernel alone (not registered). */

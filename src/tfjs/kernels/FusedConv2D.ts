@@ -53,7 +53,7 @@ export function fusedConv2DRouted(args: Args): TensorInfo {
   const { bias, filter } = args.inputs;
   rememberForwardInput(filter, args.inputs.x);
   const stockCovers = (!bias || size(bias.shape) === filter.shape[3]) && stockComputes(filter.shape, args.attrs.strides);
-  const ours = oursCovers(args) && (!stockCovers || oursForwardFaster());
+  const ours = oursCovers(args) && (!stockCovers || oursForwardFaster(args.inputs.x.shape, filter.shape, args.attrs.strides));
   return (!ours && runStock(NAME, args)) || fusedConv2D(args);
 }
 
