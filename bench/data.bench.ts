@@ -17,7 +17,7 @@ import { decodeImage } from "../src/data/decode.ts";
 import { resizeBilinear } from "../src/data/resize.ts";
 import { jpegBytes, pngBytes, rgbImage } from "../test/data/fixtures.ts";
 import { decodePng } from "../test/helpers/png.ts";
-import { isQuick, printTable, saveResults, type Row } from "./lib.ts";
+import { isQuick, median, printTable, saveResults, type Row } from "./lib.ts";
 
 async function makeFolder(root: string, n: number, kind: "png" | "jpg"): Promise<Uint8Array[]> {
   // 64 distinct images, encoded once and written under N names: generation stays I/O-bound
@@ -65,7 +65,6 @@ async function loadWithZlib(root: string): Promise<number> {
   return performance.now() - t0;
 }
 
-const median = (a: number[]) => { const s = [...a].sort((x, y) => x - y), m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
 export async function run(args: string[]): Promise<void> {
   // --images=N (bench/run.ts takes every bare word for an area name, so `--images N` cannot pass)

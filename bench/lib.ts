@@ -27,6 +27,13 @@ export interface MeasureOptions {
   warmupIterations?: number;
 }
 
+/** Median of a list (mean of the middle two for an even count; NaN for none). */
+export const median = (a: readonly number[]): number => {
+  if (a.length === 0) return NaN;
+  const s = [...a].sort((x, y) => x - y), m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
 /** Median wall time in ms of each function, measured in one tinybench run. */
 export async function medians(fns: Record<string, () => unknown | Promise<unknown>>, opts: MeasureOptions = {}): Promise<Record<string, number>> {
   const bench = new Bench({ time: opts.time ?? 500, iterations: opts.iterations ?? 5, warmupIterations: opts.warmupIterations ?? 2, warmupTime: 50 });

@@ -46,7 +46,7 @@ import { TRAINING_RANK_MULTIPLE } from "../src/compress/timeplan.ts";
 import { epochRatios, trainAlternated, type AlternatedRun } from "../src/train/alternate.ts";
 import type { CompressOptions } from "../src/compress/plan.ts";
 import { lrScheduleFlag, lrScheduleText } from "../src/cli/train.ts";
-import { isQuick, printTable, saveResults, type Row } from "./lib.ts";
+import { isQuick, median, printTable, saveResults, type Row } from "./lib.ts";
 import { benchAutoSchedule, type AutoCost } from "./auto-schedule.ts";
 
 const flag = (args: string[], name: string, dflt: string) => args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? dflt;
@@ -70,9 +70,10 @@ const WORKLOADS: Record<string, { quick: Workload; full: Workload }> = {
 };
 
 const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
-const median = (a: number[]) => { if (a.length === 0) return NaN; const s = [...a].sort((x, y) => x - y), m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 /** Epoch labels of the full-rank part of each schedule (the baseline's own epochs are "train"). */
 const FULL_RANK_LABELS = new Set(["train", "original", "full-rank"]);
+/** The per-epoch time ratios (baseline ÷ run) of `other`'s factorized epochs. */
+const factorizedRatios = (base: TrainResult, other: TrainResult) => epochRatios(base, other).filter((r) => !FULL_RANK_LABELS.has(r.label)).map((r) => r.ratio);
 const load = () => loadavg().map((v) => Math.round(v * 100) / 100);
 const fmtLoad = (l: number[]) => l.map((v) => v.toFixed(2)).join(" ");
 
@@ -176,7 +177,7 @@ export async function run(args: string[] = []): Promise<void> {
             "epoch ratios": epochRatios(b.result, x.result).map((r) => r.ratio.toFixed(2)).join(" "),
             // A load spike on one side of an alternated pair moves the summed ratio; the median of the
             // factorized epochs' ratios does not (the first epochs are full-rank on both sides).
-            "median factorized-epoch ratio": median(epochRatios(b.result, x.result).filter((r) => !FULL_RANK_LABELS.has(r.label)).map((r) => r.ratio)),
+            "median factorized-epoch ratio": median(factorizedRatios(b.result, x.result)),
             switch: dec ? `after ${x.result.phases.slice(0, dec.index).reduce((s, p) => s + p.epochs, 0)} (${dec.seconds.toFixed(1)} s)` : a ? (a.switchEpoch === null ? "none" : `after ${a.switchEpoch}`) : "",
             "MFLOP/img": x.result.final.forwardFlops / 1e6, load: `${fmtLoad(loadBefore)} → ${fmtLoad(loadAfter)}`,
           },
@@ -191,7 +192,7 @@ export async function run(args: string[] = []): Promise<void> {
       const dacc = perSeed.map((s) => 100 * (accOf(s.results[n]) - accOf(s.results.baseline)));
       rows.push({ case: `${name} ${n} (mean of ${perSeed.length} seeds)`, ours: n, peer: "baseline", oursMs: mean(perSeed.map((s) => s.results[n].result.trainSeconds)) * 1000, peerMs: mean(perSeed.map((s) => s.results.baseline.result.trainSeconds)) * 1000, speedup: mean(sp),
         extra: { "wall speed-up": mean(wall), "acc %": mean(perSeed.map((s) => 100 * accOf(s.results[n]))), "Δacc pts": mean(dacc), "Δacc range": `${Math.min(...dacc).toFixed(2)}..${Math.max(...dacc).toFixed(2)}`, "speed-up range": `${Math.min(...sp).toFixed(2)}..${Math.max(...sp).toFixed(2)}`,
-          "median factorized-epoch ratio": median(perSeed.flatMap((s) => epochRatios(s.results.baseline.result, s.results[n].result).filter((r) => !FULL_RANK_LABELS.has(r.label)).map((r) => r.ratio))) } });
+          "median factorized-epoch ratio": median(perSeed.flatMap((s) => factorizedRatios(s.results.baseline.result, s.results[n].result))) } });
     }
     saved.push({
       workload: name, setup, sizes: { ...w, keep, rankMultiple, autoKeep, autoCost, batchSize, lr, lrSchedule, warmup, finalTestPerClass, threads: getThreads() },

@@ -47,15 +47,15 @@ export function batchNormLayers(model: tfl.LayersModel, o: { frozen?: boolean } 
   return out;
 }
 
-/**
- * Re-estimate the moving statistics of `model`'s BatchNormalization layers on `set` (see the header).
- * Returns the number of batches used (0 when the model has no BatchNorm; then nothing runs).
- */
 /** A `recalibrateBatchNorm` option (undefined or true: the defaults; false: off; or options) as the options to run with, or null when off. */
 export function recalibration<O extends object>(r: boolean | O | undefined): O | Record<string, never> | null {
   return r === false ? null : r === undefined || r === true ? {} : r;
 }
 
+/**
+ * Re-estimate the moving statistics of `model`'s BatchNormalization layers on `set` (see the header).
+ * Returns the number of batches used (0 when the model has no BatchNorm; then nothing runs).
+ */
 export async function recalibrateBatchNorm(model: tfl.LayersModel, set: ImageSet, options: RecalibrateOptions = {}): Promise<number> {
   const layers = batchNormLayers(model) as unknown as { momentum: number }[];
   if (layers.length === 0 || set.count === 0) return 0;
