@@ -10,7 +10,8 @@
 //   small batch), and jax-js (bench/engine-jax.ts, the baseline CNN; `--no-jax` skips it).
 // BatchNormalization layers train on the fused wasm op as trainEpoch runs them (src/train/fused-bn.ts;
 // `--no-fused-bn` profiles tfjs-layers' stock BN instead), Adam's update as one kernel per variable
-// (src/train/fused-adam.ts; `--no-fused-adam`), and an A/B of fused against stock steps, alternated in one process. `--tag=NAME` saves engine-MODEL-NAME.json.
+// (src/train/fused-adam.ts; `--no-fused-adam`), Conv2D layers on the fused conv + bias + activation op (src/train/fused-conv.ts;
+// `--no-fused-conv`), and A/Bs of fused against stock steps, alternated in one process. `--tag=NAME` saves engine-MODEL-NAME.json.
 // Forward convs run on our threaded conv where odecomp has more threads than tfjs-wasm, except 1×1 convs over ≥ 32768 positions (src/tfjs/kernels/Conv2D.ts; `--stock-forward`: XNNPACK's for all, `--threads-forward`: ours for all, session 7's rule).
 // The decomposition's ranks are rounded to multiples of 8, as the main job plans them (`--rank-multiple=1`: exact budget ranks).
 // `--quick` takes fewer steps; `--model=wide-vgg|resnet20` profiles another reference model (results engine-MODEL.json); `--no-cpu` skips tfjs-cpu. Prints `uptime`: the figures are only as quiet as the machine.
@@ -31,6 +32,7 @@ import { compress } from "../src/models/index.ts";
 import { referenceModels, type ReferenceModel } from "../src/train/models.ts";
 import { fuseBatchNorm, fusedBatchNormCounts } from "../src/train/fused-bn.ts";
 import { fuseAdam } from "../src/train/fused-adam.ts";
+import { fuseConvActivation, fusedConvCounts } from "../src/train/fused-conv.ts";
 import { TRAINING_RANK_MULTIPLE } from "../src/compress/timeplan.ts";
 import { printTable, saveResults, type Row } from "./lib.ts";
 
@@ -48,7 +50,9 @@ function kernelFlop(name: string, ins: (number[] | null)[], outs: (number[] | nu
   const out = outs[0];
   if (!out) return 0;
   switch (name) {
-    case "Conv2D": case "FusedConv2D": { const f = ins[1]!; return 2 * prod(out) * f[0] * f[1] * f[2]; }
+    case "Conv2D": case "FusedConv2D": case "OdecompConv2DBiasAct": { const f = ins[1]!; return 2 * prod(out) * f[0] * f[1] * f[2]; }
+    // [dy, y, x, filter] → [dx, dW, db] or [dW, db]: one conv's worth of FLOPs per gradient computed
+    case "OdecompConv2DBiasActGrad": { const dy = ins[0]!, f = ins[3]!; return 2 * prod(dy) * f[0] * f[1] * f[2] * (outs.length === 3 ? 2 : 1); }
     case "Conv2DBackpropInput": { const dy = ins[0]!, f = ins[1]!; return 2 * prod(dy) * f[0] * f[1] * f[2]; }
     case "Conv2DBackpropFilter": { const dy = ins[1]!; return 2 * prod(dy) * out[0] * out[1] * out[2]; }
     case "BatchMatMul": case "_FusedMatMul": {
@@ -62,6 +66,8 @@ function kernelFlop(name: string, ins: (number[] | null)[], outs: (number[] | nu
 
 function kindOf(name: string, ins: (number[] | null)[], phase: "grad" | "update"): string {
   if (phase === "update") return "optimizer (Adam)";
+  if (name === "OdecompConv2DBiasAct") return ins[1] && ins[1][0] * ins[1][1] === 1 ? "conv 1×1" : "conv k×k";
+  if (name === "OdecompConv2DBiasActGrad") return ins[3] && ins[3][0] * ins[3][1] === 1 ? "conv 1×1 grads (dX, dW, db)" : "conv k×k grads (dX, dW, db)";
   if (name.startsWith("Conv2D") || name === "FusedConv2D") {
     const f = name === "Conv2DBackpropFilter" ? null : ins[1];
     const k = f ? f[0] * f[1] : NaN;
@@ -75,7 +81,7 @@ function kindOf(name: string, ins: (number[] | null)[], phase: "grad" | "update"
   return "element-wise";
 }
 
-interface Model { name: string; model: tfl.LayersModel; vars: tf.Variable[]; opt: tf.Optimizer; fwdFlop: number; unfuse?: () => void; unfuseAdam?: () => void }
+interface Model { name: string; model: tfl.LayersModel; vars: tf.Variable[]; opt: tf.Optimizer; fwdFlop: number; unfuse?: () => void; unfuseAdam?: () => void; unfuseConv?: () => void }
 
 /** Put the model's BN layers on the fused op (on) or back on tfjs-layers' stock call (off). */
 function setFusedBn(m: Model, on: boolean): void {
@@ -87,6 +93,12 @@ function setFusedBn(m: Model, on: boolean): void {
 function setFusedAdam(m: Model, on: boolean): void {
   if (on && !m.unfuseAdam) m.unfuseAdam = fuseAdam(m.opt);
   else if (!on && m.unfuseAdam) { m.unfuseAdam(); m.unfuseAdam = undefined; }
+}
+
+/** Put the model's Conv2D layers on the fused conv + bias + activation op (on) or back on tfjs-layers' stock call (off). */
+function setFusedConv(m: Model, on: boolean): void {
+  if (on && !m.unfuseConv) m.unfuseConv = fuseConvActivation(m.model);
+  else if (!on && m.unfuseConv) { m.unfuseConv(); m.unfuseConv = undefined; }
 }
 
 const hasBn = (m: Model) => m.model.layers.some((l) => l.getClassName() === "BatchNormalization");
@@ -204,11 +216,11 @@ export async function run(args: string[] = []): Promise<void> {
   const ranks = compressed.plan.entries.filter((e) => e.action === "factorize").map((e) => `${e.layer}:${e.ranks.join("×")}`).join(" ");
   log(`compressed (ranks rounded to multiples of ${compressed.plan.rankMultiple ?? 1}: ${ranks})`);
   const base = buildModel(`baseline ${modelName}`, base0), dec = buildModel("decomposed (0.4 FLOPs, Tucker-2 HOOI / SVD)", dec0);
-  const fusedBn = !args.includes("--no-fused-bn"), fusedAdam = !args.includes("--no-fused-adam");
+  const fusedBn = !args.includes("--no-fused-bn"), fusedAdam = !args.includes("--no-fused-adam"), fusedConv = !args.includes("--no-fused-conv");
   // `--stock-forward`: forward convs on stock XNNPACK (one thread in Node) even where our threaded conv takes them.
   const stockForward = args.includes("--stock-forward");
   forwardRouting.prefer = stockForward ? "stock" : args.includes("--threads-forward") ? "threads" : "auto";
-  for (const m of [base, dec]) { setFusedBn(m, fusedBn); setFusedAdam(m, fusedAdam); }
+  for (const m of [base, dec]) { setFusedBn(m, fusedBn); setFusedAdam(m, fusedAdam); setFusedConv(m, fusedConv); }
   const bnCounts0 = { ...fusedBatchNormCounts };
   const flopRatio = base.fwdFlop / dec.fwdFlop;
   const { x, y } = makeBatch(BATCH, 7);
@@ -322,6 +334,38 @@ export async function run(args: string[] = []): Promise<void> {
     log("fused vs stock measured");
   }
 
+  // The fused conv + bias + activation op against tfjs-layers' stock conv call, on the threads the
+  // training runs use (2), alternated step by step with the order rotated every round.
+  const convRows: Row[] = [];
+  {
+    await setThreads(2);
+    const c0 = { ...fusedConvCounts };
+    const pairs = [base, dec].flatMap((m) => [true, false].map((on) => ({ m, on, wall: [] as number[] })));
+    for (let i = 0; i < steps + 1; i++) {
+      for (let k = 0; k < pairs.length; k++) {
+        const p = pairs[(k + i) % pairs.length];
+        setFusedConv(p.m, p.on);
+        const t0 = performance.now();
+        step(p.m, x, y);
+        if (i >= 1) p.wall.push(performance.now() - t0);
+      }
+    }
+    for (const m of [base, dec]) setFusedConv(m, fusedConv);
+    const at = (m: Model, on: boolean) => median(pairs.find((q) => q.m === m && q.on === on)!.wall);
+    for (const m of [base, dec]) {
+      const on = at(m, true), off = at(m, false);
+      convRows.push({ case: `${m === base ? "baseline" : "decomposed"} step, fused conv + bias + relu vs stock conv call (alternated, 2 threads)`, ours: "fused conv", peer: "stock call", oursMs: on, peerMs: off, speedup: off / on,
+        extra: { "ours img/s": (BATCH * 1000) / on, "peer img/s": (BATCH * 1000) / off } });
+    }
+    for (const on of [true, false]) {
+      const sp = at(base, on) / at(dec, on);
+      convRows.push({ case: `decomposed-step speed-up with ${on ? "fused" : "stock"} conv calls (from the alternated A/B, 2 threads)`, ours: "decomposed", peer: "baseline", oursMs: at(dec, on), peerMs: at(base, on), speedup: sp,
+        extra: { "FLOP ratio": flopRatio, "speed-up / FLOP ratio": sp / flopRatio } });
+    }
+    convRows.push({ case: "conv calls on the fused op / on the stock call during this A/B", ours: String(fusedConvCounts.fused - c0.fused), peer: String(fusedConvCounts.stock - c0.stock), oursMs: NaN, peerMs: null, speedup: null });
+    log("fused conv vs stock measured");
+  }
+
   // Peers (one thread for odecomp again, as every other area).
   await setThreads(1);
   const summary: Row[] = [];
@@ -389,7 +433,7 @@ export async function run(args: string[] = []): Promise<void> {
   }
   summary.push({ case: `1×1 conv gradients computed in one pass (dW parked by Conv2DBackpropInput / taken by Conv2DBackpropFilter), whole run`,
     ours: String(paired1.parked - paired0.parked), peer: String(paired1.taken - paired0.taken), oursMs: NaN, peerMs: null, speedup: null });
-  summary.push(...bnRows);
+  summary.push(...bnRows, ...convRows);
   summary.push({ case: `BatchNorm training calls on the fused op / on stock during the profiled runs (${fusedBn ? "fused" : "--no-fused-bn"})`, ours: String(bnCounts1.fused - bnCounts0.fused), peer: String(bnCounts1.stock - bnCounts0.stock), oursMs: NaN, peerMs: null, speedup: null });
   summary.push({ case: `numTensors before / after the profiled runs`, ours: String(tensorsBefore), peer: String(tensorsAfter), oursMs: NaN, peerMs: null, speedup: null });
   const up1 = uptime();
@@ -398,7 +442,7 @@ export async function run(args: string[] = []): Promise<void> {
   tf.dispose([x, y]);
   base.model.dispose(); dec.model.dispose();
   const tag = args.find((a) => a.startsWith("--tag="))?.slice(6);
-  await saveResults(`${modelName === "vgg" ? "engine" : `engine-${modelName}`}${tag ? `-${tag}` : ""}`, [...summary, ...rows], { model: modelName, quick, without, fusedBn, fusedAdam, stockForward, tag, rankMultiple: compressed.plan.rankMultiple ?? 1, ranks, uptimeStart: up0, uptimeEnd: up1, batch: BATCH, flopRatio, fwdFlop: { baseline: base.fwdFlop, decomposed: dec.fwdFlop }, profiles: profileTables });
+  await saveResults(`${modelName === "vgg" ? "engine" : `engine-${modelName}`}${tag ? `-${tag}` : ""}`, [...summary, ...rows], { model: modelName, quick, without, fusedBn, fusedAdam, fusedConv, stockForward, tag, rankMultiple: compressed.plan.rankMultiple ?? 1, ranks, uptimeStart: up0, uptimeEnd: up1, batch: BATCH, flopRatio, fwdFlop: { baseline: base.fwdFlop, decomposed: dec.fwdFlop }, profiles: profileTables });
 }
 
 /** The model's artifacts (to rebuild it on another backend with the same weights). */

@@ -22,6 +22,7 @@ import { sumConfig } from "./kernels/Sum.ts";
 import { batchNormTrainConfig } from "./kernels/BatchNormTrain.ts";
 import { batchNormTrainGradConfig } from "./kernels/BatchNormTrainGrad.ts";
 import { adamUpdateConfig } from "./kernels/AdamUpdate.ts";
+import { conv2DBiasActConfig, conv2DBiasActGradConfig } from "./kernels/Conv2DBiasAct.ts";
 
 /**
  * The kernels registered into 'wasm'. Stock has no Conv2DBackpropFilter / Depthwise…Backprop*.
@@ -57,10 +58,13 @@ export const WASM_KERNELS: readonly KernelConfig[] = [
   sumConfig,
   identityConfig,
   castConfig,
-  // not stock kernels: BatchNormalization's training step (src/train/fused-bn.ts), Adam's update (src/train/fused-adam.ts)
+  // not stock kernels: BatchNormalization's training step (src/train/fused-bn.ts), Adam's update (src/train/fused-adam.ts),
+  // a conv with its bias and activation (src/train/fused-conv.ts)
   batchNormTrainConfig,
   batchNormTrainGradConfig,
   adamUpdateConfig,
+  conv2DBiasActConfig,
+  conv2DBiasActGradConfig,
 ];
 
 /**

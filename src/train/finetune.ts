@@ -22,6 +22,7 @@ import { checkModelData, evaluateModel, inputLayout, type EvaluateResult } from 
 import { batchNormLayers, recalibrateBatchNorm, recalibration, type RecalibrateOptions } from "./recalibrate.ts";
 import { fuseBatchNorm } from "./fused-bn.ts";
 import { fuseAdam } from "./fused-adam.ts";
+import { fuseConvActivation } from "./fused-conv.ts";
 
 export interface FinetuneOptions {
   /** Epochs over the training set (default 1). */
@@ -121,8 +122,8 @@ export async function finetune(model: tfl.LayersModel, train: ImageSet, options:
   const recal = batchNormLayers(model).length === 0 ? null : recalibration(options.recalibrateBatchNorm);
   const t0 = performance.now();
   let cache: { values: Float32Array; width: number; shape: number[] } | null = null;
-  // BatchNormalization's training calls and Adam's update on odecomp's fused kernels where they apply (trainEpoch does the same)
-  const unfuseBn = fuseBatchNorm(model), unfuseAdam = fuseAdam(optimizer);
+  // BatchNormalization's training calls, Adam's update and relu / linear convs on odecomp's fused kernels where they apply (trainEpoch does the same)
+  const unfuseBn = fuseBatchNorm(model), unfuseAdam = fuseAdam(optimizer), unfuseConv = fuseConvActivation(model);
   try {
     const before = options.test ? await evaluateModel(model, options.test, evalOpts()) : null;
     if (teacher && options.cacheTeacher && alpha < 1) {
@@ -187,6 +188,7 @@ export async function finetune(model: tfl.LayersModel, train: ImageSet, options:
   } finally {
     unfuseBn();
     unfuseAdam();
+    unfuseConv();
     if (!options.optimizer) optimizer.dispose();
   }
 }

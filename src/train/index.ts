@@ -22,6 +22,7 @@ export { recalibrateBatchNorm, batchNormLayers, type RecalibrateOptions } from "
 // the fused training kernels trainEpoch and finetune swap in, for custom training loops
 export { fuseBatchNorm, withFusedBatchNorm, isBatchNormFused } from "./fused-bn.ts";
 export { fuseAdam } from "./fused-adam.ts";
+export { fuseConvActivation, isConvFused } from "./fused-conv.ts";
 export { evaluateModel, checkModelData, inputLayout, modelInputSize, type EvaluateOptions, type EvaluateResult, type ClassAccuracy } from "./evaluate.ts";
 // The data loaders that run in every runtime (browser File/Blob lists, folder entries, npy/npz bytes) and
 // the preprocessing presets; the Node/Deno file-system ones (loadImageFolder, loadNpz, loadNpy, loadData)

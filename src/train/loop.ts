@@ -11,6 +11,7 @@ import type { Augment } from "../data/augment.ts";
 import { crossEntropy, outputKind } from "./distill.ts";
 import { fuseBatchNorm } from "./fused-bn.ts";
 import { fuseAdam } from "./fused-adam.ts";
+import { fuseConvActivation } from "./fused-conv.ts";
 
 export interface EpochOptions {
   optimizer: tf.Optimizer;
@@ -44,6 +45,12 @@ export interface EpochOptions {
    * the stock update) on the wasm backend with odecomp's kernels; default true.
    */
   fusedAdam?: boolean;
+  /**
+   * Train Conv2D layers with a relu or linear activation on the fused conv + bias + activation op
+   * (src/train/fused-conv.ts; FusedConv2D forward, one kernel for dx, dW and db backward) on the wasm
+   * backend with odecomp's kernels; default true.
+   */
+  fusedConv?: boolean;
 }
 
 export interface EpochResult {
@@ -62,9 +69,10 @@ export async function trainEpoch(model: tfl.LayersModel, set: ImageSet, options:
   let step = options.step ?? 0, steps = 0;
   const kind = outputKind(model); // a linear (logits) output is trained through softmax cross-entropy
   let lossSum = tf.scalar(0);
-  // BatchNormalization layers and Adam's update take the fused kernels for this epoch's steps (where they apply)
+  // BatchNormalization layers, Adam's update and relu / linear convs take the fused kernels for this epoch's steps (where they apply)
   const unfuseBn = options.fusedBatchNorm === false ? () => {} : fuseBatchNorm(model);
   const unfuseAdam = options.fusedAdam === false ? () => {} : fuseAdam(options.optimizer);
+  const unfuseConv = options.fusedConv === false ? () => {} : fuseConvActivation(model);
   try {
     await forEachBatch(set, { batchSize: options.batchSize, seed: options.seed, epoch: options.epoch, layout: options.layout, preprocess: options.preprocess, augment: options.augment }, (batch) => {
       const s = step;
@@ -84,6 +92,7 @@ export async function trainEpoch(model: tfl.LayersModel, set: ImageSet, options:
   } finally {
     unfuseBn();
     unfuseAdam();
+    unfuseConv();
   }
   const loss = (await lossSum.data())[0] / Math.max(1, steps);
   lossSum.dispose();
