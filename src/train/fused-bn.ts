@@ -16,6 +16,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { batchNormTrain, batchNormTrainAvailable } from "../tfjs/batchnorm-train.ts";
 import { batchNormLayers } from "./recalibrate.ts";
+import { ShadowedCalls } from "./shadow-call.ts";
 
 /** The parts of tfjs-layers' BatchNormalization (private in its typings) the fused call reads. */
 interface BatchNormLike {
@@ -32,7 +33,7 @@ interface BatchNormLike {
   readonly movingVariance: tfl.LayerVariable;
 }
 
-const fusedCalls = new WeakSet<object>();
+const shadowed = new ShadowedCalls();
 
 /** Counts of fused and stock training-mode calls since load (for tests and the engine bench). */
 export const fusedBatchNormCounts = { fused: 0, stock: 0 };
@@ -51,38 +52,27 @@ export function fusedBatchNormApplies(layer: BatchNormLike, x: tf.Tensor): boole
  * layers already fused (a nested fuse) are left to the outer restore.
  */
 export function fuseBatchNorm(model: tfl.LayersModel): () => void {
-  const patched: BatchNormLike[] = [];
   // frozen layers too: tfjs-layers runs their training-mode call on batch statistics as well
-  for (const layer of new Set(batchNormLayers(model, { frozen: true }) as unknown as BatchNormLike[])) {
-    if (Object.prototype.hasOwnProperty.call(layer, "call")) continue; // fused already, or someone else's
-    const stock = layer.call;
-    const fused = function (this: BatchNormLike, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
-      const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      if (kwargs?.["training"] !== true || (Array.isArray(inputs) && inputs.length !== 1) || !fusedBatchNormApplies(this, x)) {
-        if (kwargs?.["training"] === true) fusedBatchNormCounts.stock++;
-        return stock.call(this, inputs, kwargs);
-      }
-      fusedBatchNormCounts.fused++;
-      return tf.tidy(() => {
-        const r = batchNormTrain(x, this.gamma!.read(), this.beta!.read(), this.movingMean.read(), this.movingVariance.read(),
-          { epsilon: this.epsilon, momentum: this.momentum });
-        this.movingMean.write(r.newMovingMean);
-        this.movingVariance.write(r.newMovingVariance);
-        return r.y;
-      });
-    };
-    fusedCalls.add(fused);
-    Object.defineProperty(layer, "call", { value: fused, configurable: true, writable: true });
-    patched.push(layer);
-  }
-  return () => {
-    for (const layer of patched) delete (layer as unknown as { call?: unknown }).call;
-  };
+  return shadowed.shadow(batchNormLayers(model, { frozen: true }) as unknown as BatchNormLike[], (_layer, stock) => function (this: BatchNormLike, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (kwargs?.["training"] !== true || (Array.isArray(inputs) && inputs.length !== 1) || !fusedBatchNormApplies(this, x)) {
+      if (kwargs?.["training"] === true) fusedBatchNormCounts.stock++;
+      return stock.call(this, inputs, kwargs);
+    }
+    fusedBatchNormCounts.fused++;
+    return tf.tidy(() => {
+      const r = batchNormTrain(x, this.gamma!.read(), this.beta!.read(), this.movingMean.read(), this.movingVariance.read(),
+        { epsilon: this.epsilon, momentum: this.momentum });
+      this.movingMean.write(r.newMovingMean);
+      this.movingVariance.write(r.newMovingVariance);
+      return r.y;
+    });
+  });
 }
 
 /** Whether `layer`'s call is the fused one now. */
 export function isBatchNormFused(layer: tfl.layers.Layer): boolean {
-  return fusedCalls.has((layer as unknown as BatchNormLike).call);
+  return shadowed.has(layer);
 }
 
 /** Run `fn` with `model`'s BatchNormalization layers fused, restoring them afterwards (also on a throw). */

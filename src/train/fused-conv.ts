@@ -4,15 +4,16 @@
 // Conv2D → Add → Relu and backward as Step → Multiply → Sum → two conv gradient kernels (tfjs-core
 // fuses bias and activation only outside gradient recording). bench/engine.bench.ts measures it.
 //
-// As in fused-bn.ts the layers stay stock Conv2D objects: only their `call` is shadowed by an own
-// property for the duration, and `restore()` deletes it, so topology, weights and the saved
-// model.json are untouched. The fused path takes training-mode calls of 2-D convs with channels-last
+// As in fused-bn.ts the layers stay stock Conv2D objects: only their `call` is shadowed for the
+// duration (shadow-call.ts), so topology, weights and the saved model.json are untouched.
+// The fused path takes training-mode calls of 2-D convs with channels-last
 // float32 input of rank 4, no dilation, 'same' or 'valid' padding and a relu or linear activation,
 // with the wasm backend and odecomp's kernels active (`conv2dBiasActAvailable`); every other call
 // runs the stock `call`.
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { conv2dBiasAct, conv2dBiasActAvailable, type BiasAct } from "../tfjs/conv-bias-act.ts";
+import { ShadowedCalls } from "./shadow-call.ts";
 
 /** The parts of tfjs-layers' Conv2D (private in its typings) the fused call reads. */
 interface ConvLike {
@@ -33,7 +34,7 @@ interface ConvLike {
 /** Counts of fused and stock training-mode calls since load (for tests and the engine bench). */
 export const fusedConvCounts = { fused: 0, stock: 0 };
 
-const fusedCalls = new WeakSet<object>();
+const shadowed = new ShadowedCalls();
 
 function activationOf(layer: ConvLike): BiasAct | null {
   const name = layer.activation?.getClassName() ?? "linear";
@@ -73,12 +74,9 @@ function convLayers(model: tfl.LayersModel): ConvLike[] {
  * (a nested fuse, or someone else's) are left alone.
  */
 export function fuseConvActivation(model: tfl.LayersModel): () => void {
-  const patched: ConvLike[] = [];
-  for (const layer of new Set(convLayers(model))) {
-    if (Object.prototype.hasOwnProperty.call(layer, "call")) continue;
-    const stock = layer.call;
+  return shadowed.shadow(convLayers(model), (layer, stock) => {
     const needDx = inputMayNeedGradient(layer);
-    const fused = function (this: ConvLike, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
+    return function (this: ConvLike, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
       if (kwargs?.["training"] !== true || (Array.isArray(inputs) && inputs.length !== 1) || !fusedConvApplies(this, x)) {
         if (kwargs?.["training"] === true) fusedConvCounts.stock++;
@@ -89,16 +87,10 @@ export function fuseConvActivation(model: tfl.LayersModel): () => void {
         strides: [this.strides[0], this.strides[1]], pad: this.padding as "same" | "valid", activation: activationOf(this)!, needDx,
       }));
     };
-    fusedCalls.add(fused);
-    Object.defineProperty(layer, "call", { value: fused, configurable: true, writable: true });
-    patched.push(layer);
-  }
-  return () => {
-    for (const layer of patched) delete (layer as unknown as { call?: unknown }).call;
-  };
+  });
 }
 
 /** Whether `layer`'s call is the fused one now. */
 export function isConvFused(layer: tfl.layers.Layer): boolean {
-  return fusedCalls.has((layer as unknown as ConvLike).call);
+  return shadowed.has(layer);
 }

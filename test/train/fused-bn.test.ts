@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import * as tfl from "@tensorflow/tfjs-layers";
+import { modelToArtifacts } from "../../src/models/convert.ts";
 import { registerWasmKernels, unregisterWasmKernels } from "../../src/tfjs/index.ts";
 import { resNet20 } from "../../src/train/models.ts";
 import { trainEpoch } from "../../src/train/loop.ts";
@@ -27,11 +28,8 @@ beforeAll(async () => {
   await tf.setBackend("wasm");
 });
 
-async function artifacts(model: tfl.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let out: tf.io.ModelArtifacts | null = null;
-  await model.save(tf.io.withSaveHandler(async (a) => { out = a; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } }; }));
-  return out!;
-}
+/** The model as tfjs saves it (its own save path, in memory). */
+const artifacts = async (model: tfl.LayersModel) => await modelToArtifacts(model) as tf.io.ModelArtifacts;
 
 const bnLayers = (m: tfl.LayersModel) => m.layers.filter((l) => l.getClassName() === "BatchNormalization");
 
