@@ -89,18 +89,24 @@ export function copy_block_f32(src: usize, lds: i32, dst: usize, ldd: i32, rows:
   for (let i = 0; i < rows; i++) memory.copy(dst + (<usize>(i * ldd) << 2), src + (<usize>(i * lds) << 2), <usize>cols << 2);
 }
 
+/** acc[0..3] (four f64) += the four f32 lanes of v: the SIMD step of the f64 column sums. */
+@inline export function add_f32x4_to_f64(acc: usize, v: v128): void {
+  v128.store(acc, f64x2.add(v128.load(acc), f64x2.promote_low_f32x4(v)));
+  v128.store(acc + 16, f64x2.add(v128.load(acc + 16), f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1))));
+}
+
+/** out[i] = f32(src[i]) for n f64 values: sums kept in f64, rounded once. */
+export function f64_to_f32(src: usize, n: i32, out: usize): void {
+  for (let i = 0; i < n; i++) store<f32>(out + (<usize>i << 2), <f32>load<f64>(src + (<usize>i << 3)));
+}
+
 /** acc[c] = Σ_r x[r, c] in f64 (acc: cols f64 values, overwritten): per-channel sums of an NHWC block (bias gradients, batch statistics). */
 export function col_sums_f64(x: usize, rows: i32, cols: i32, acc: usize): void {
   memory.fill(acc, 0, <usize>cols << 3);
   for (let r = 0; r < rows; r++) {
     const row = x + (<usize>r * <usize>cols << 2);
     let c = 0;
-    for (; c + 4 <= cols; c += 4) {
-      const v = v128.load(row + (<usize>c << 2));
-      const a = acc + (<usize>c << 3);
-      v128.store(a, f64x2.add(v128.load(a), f64x2.promote_low_f32x4(v)));
-      v128.store(a + 16, f64x2.add(v128.load(a + 16), f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1))));
-    }
+    for (; c + 4 <= cols; c += 4) add_f32x4_to_f64(acc + (<usize>c << 3), v128.load(row + (<usize>c << 2)));
     for (; c < cols; c++) {
       const a = acc + (<usize>c << 3);
       store<f64>(a, load<f64>(a) + <f64>load<f32>(row + (<usize>c << 2)));

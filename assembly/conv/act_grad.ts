@@ -7,6 +7,7 @@
 // scratch could not grow.
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
 import { ACT_RELU } from "./epilogue";
+import { add_f32x4_to_f64, f64_to_f32 } from "../vec";
 
 export function act_bias_grad_f32(dy: usize, y: usize, rows: i32, cols: i32, act: i32, db: usize): i32 {
   if (cols <= 0 || rows <= 0) {
@@ -36,11 +37,7 @@ export function act_bias_grad_f32(dy: usize, y: usize, rows: i32, cols: i32, act
         v = f32x4.mul(v, s);
         v128.store(p, v);
       }
-      if (acc != 0) {
-        const a = acc + (<usize>c << 3);
-        v128.store(a, f64x2.add(v128.load(a), f64x2.promote_low_f32x4(v)));
-        v128.store(a + 16, f64x2.add(v128.load(a + 16), f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1))));
-      }
+      if (acc != 0) add_f32x4_to_f64(acc + (<usize>c << 3), v);
     }
     for (; c < cols; c++) {
       const p = drow + (<usize>c << 2);
@@ -57,7 +54,7 @@ export function act_bias_grad_f32(dy: usize, y: usize, rows: i32, cols: i32, act
       }
     }
   }
-  if (acc != 0) for (let c = 0; c < cols; c++) store<f32>(db + (<usize>c << 2), <f32>load<f64>(acc + (<usize>c << 3)));
+  if (acc != 0) f64_to_f32(acc, cols, db);
   scratch_reset(mark);
   return 0;
 }

@@ -4,7 +4,7 @@
 // tail; the f64 accumulators sit in scratch (cols·8 bytes, in L1 for any realistic channel count).
 // Returns 0, or 1 when scratch could not grow.
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
-import { col_sums_f64 } from "../vec";
+import { col_sums_f64, f64_to_f32 } from "../vec";
 
 export function col_sums_f32(x: usize, rows: i32, cols: i32, out: usize): i32 {
   if (cols <= 0) return 0;
@@ -12,7 +12,7 @@ export function col_sums_f32(x: usize, rows: i32, cols: i32, out: usize): i32 {
   const acc = scratch_alloc(<usize>cols << 3);
   if (acc == 0) return 1;
   col_sums_f64(x, rows, cols, acc);
-  for (let c = 0; c < cols; c++) store<f32>(out + (<usize>c << 2), <f32>load<f64>(acc + (<usize>c << 3)));
+  f64_to_f32(acc, cols, out);
   scratch_reset(mark);
   return 0;
 }

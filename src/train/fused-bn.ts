@@ -20,7 +20,6 @@ import { ShadowedCalls } from "./shadow-call.ts";
 
 /** The parts of tfjs-layers' BatchNormalization (private in its typings) the fused call reads. */
 interface BatchNormLike {
-  call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[];
   getClassName(): string;
   readonly axis: number;
   readonly momentum: number;
@@ -53,21 +52,14 @@ export function fusedBatchNormApplies(layer: BatchNormLike, x: tf.Tensor): boole
  */
 export function fuseBatchNorm(model: tfl.LayersModel): () => void {
   // frozen layers too: tfjs-layers runs their training-mode call on batch statistics as well
-  return shadowed.shadow(batchNormLayers(model, { frozen: true }) as unknown as BatchNormLike[], (_layer, stock) => function (this: BatchNormLike, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    if (kwargs?.["training"] !== true || (Array.isArray(inputs) && inputs.length !== 1) || !fusedBatchNormApplies(this, x)) {
-      if (kwargs?.["training"] === true) fusedBatchNormCounts.stock++;
-      return stock.call(this, inputs, kwargs);
-    }
-    fusedBatchNormCounts.fused++;
-    return tf.tidy(() => {
-      const r = batchNormTrain(x, this.gamma!.read(), this.beta!.read(), this.movingMean.read(), this.movingVariance.read(),
-        { epsilon: this.epsilon, momentum: this.momentum });
-      this.movingMean.write(r.newMovingMean);
-      this.movingVariance.write(r.newMovingVariance);
+  return shadowed.shadowTraining(batchNormLayers(model, { frozen: true }) as unknown as BatchNormLike[], fusedBatchNormCounts, fusedBatchNormApplies,
+    (layer) => (x) => tf.tidy(() => {
+      const r = batchNormTrain(x, layer.gamma!.read(), layer.beta!.read(), layer.movingMean.read(), layer.movingVariance.read(),
+        { epsilon: layer.epsilon, momentum: layer.momentum });
+      layer.movingMean.write(r.newMovingMean);
+      layer.movingVariance.write(r.newMovingVariance);
       return r.y;
-    });
-  });
+    }));
 }
 
 /** Whether `layer`'s call is the fused one now. */

@@ -14,10 +14,10 @@ import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { conv2dBiasAct, conv2dBiasActAvailable, type BiasAct } from "../tfjs/conv-bias-act.ts";
 import { ShadowedCalls } from "./shadow-call.ts";
+import { leafLayers } from "./recalibrate.ts";
 
 /** The parts of tfjs-layers' Conv2D (private in its typings) the fused call reads. */
 interface ConvLike {
-  call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[];
   getClassName(): string;
   readonly rank: number;
   readonly strides: number[];
@@ -28,7 +28,6 @@ interface ConvLike {
   readonly kernel: tfl.LayerVariable;
   readonly bias: tfl.LayerVariable | null;
   readonly inboundNodes: { inboundLayers: { getClassName(): string }[] }[];
-  readonly layers?: ConvLike[];
 }
 
 /** Counts of fused and stock training-mode calls since load (for tests and the engine bench). */
@@ -57,15 +56,7 @@ function inputMayNeedGradient(layer: ConvLike): boolean {
 }
 
 function convLayers(model: tfl.LayersModel): ConvLike[] {
-  const out: ConvLike[] = [];
-  const visit = (layers: ConvLike[]) => {
-    for (const l of layers) {
-      if (l.getClassName() === "Conv2D") out.push(l);
-      else if (Array.isArray(l.layers)) visit(l.layers);
-    }
-  };
-  visit(model.layers as unknown as ConvLike[]);
-  return out;
+  return leafLayers(model).filter((l) => l.getClassName() === "Conv2D") as unknown as ConvLike[];
 }
 
 /**
@@ -74,19 +65,11 @@ function convLayers(model: tfl.LayersModel): ConvLike[] {
  * (a nested fuse, or someone else's) are left alone.
  */
 export function fuseConvActivation(model: tfl.LayersModel): () => void {
-  return shadowed.shadow(convLayers(model), (layer, stock) => {
+  return shadowed.shadowTraining(convLayers(model), fusedConvCounts, fusedConvApplies, (layer) => {
     const needDx = inputMayNeedGradient(layer);
-    return function (this: ConvLike, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[] {
-      const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      if (kwargs?.["training"] !== true || (Array.isArray(inputs) && inputs.length !== 1) || !fusedConvApplies(this, x)) {
-        if (kwargs?.["training"] === true) fusedConvCounts.stock++;
-        return stock.call(this, inputs, kwargs);
-      }
-      fusedConvCounts.fused++;
-      return tf.tidy(() => conv2dBiasAct(x as tf.Tensor4D, this.kernel.read() as tf.Tensor4D, this.bias ? this.bias.read() as tf.Tensor1D : null, {
-        strides: [this.strides[0], this.strides[1]], pad: this.padding as "same" | "valid", activation: activationOf(this)!, needDx,
-      }));
-    };
+    return (x) => tf.tidy(() => conv2dBiasAct(x as tf.Tensor4D, layer.kernel.read() as tf.Tensor4D, layer.bias ? layer.bias.read() as tf.Tensor1D : null, {
+      strides: [layer.strides[0], layer.strides[1]], pad: layer.padding as "same" | "valid", activation: activationOf(layer)!, needDx,
+    }));
   });
 }
 

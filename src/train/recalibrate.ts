@@ -35,12 +35,17 @@ const where = "recalibrateBatchNorm";
  * inference mode); with `frozen: true` the frozen ones too (every layer whose training-mode call exists).
  */
 export function batchNormLayers(model: tfl.LayersModel, o: { frozen?: boolean } = {}): tfl.layers.Layer[] {
+  return leafLayers(model).filter((l) => l.getClassName() === "BatchNormalization" && (l.trainable || o.frozen));
+}
+
+/** The model's layers with nested models (Sequential / functional used as layers) replaced by their own, depth first. */
+export function leafLayers(model: tfl.LayersModel): tfl.layers.Layer[] {
   const out: tfl.layers.Layer[] = [];
   const visit = (layers: tfl.layers.Layer[]) => {
     for (const l of layers) {
       const nested = (l as unknown as { layers?: tfl.layers.Layer[] }).layers;
       if (Array.isArray(nested)) visit(nested);
-      else if (l.getClassName() === "BatchNormalization" && (l.trainable || o.frozen)) out.push(l);
+      else out.push(l);
     }
   };
   visit(model.layers);

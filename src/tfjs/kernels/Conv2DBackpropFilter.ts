@@ -4,7 +4,7 @@
 // (src/tfjs/conv-grad-pairing.ts): then it is only copied out. One input channel and few output
 // channels: a direct kernel (assembly/conv/single_channel.ts).
 import { Conv2DBackpropFilter, backend_util, type Conv2DBackpropFilterAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
-import { withScratch } from "../../core/heap.ts";
+import { type Scratch, withScratch } from "../../core/heap.ts";
 import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, putGeometry, type WasmBackendLike } from "../bridge.ts";
 import { takeFilterGrad } from "../conv-grad-pairing.ts";
 import { isPointwise, singleChannel } from "./Conv2DBackpropInput.ts";
@@ -17,6 +17,11 @@ const NAME = "Conv2DBackpropFilter";
  * 4 channels, 0.52 vs 0.95 at 5; level at 32, where grad.ts also splits over threads and this does not).
  */
 export const C1_DW_MAX_OUT = 16;
+
+/** dW from x and dy already in our heap (g: putGeometry's), by the kernel that suits the shape; returns its status. */
+export function backpropFilterInHeap(s: Scratch, info: backend_util.Conv2DInfo, g: number, px: number, pdy: number, pdw: number): number {
+  return singleChannel(info, C1_DW_MAX_OUT) ? s.k.conv2d_backprop_filter_c1_f32(g, px, pdy, pdw) : s.k.conv2d_backprop_filter_f32(g, px, pdy, pdw);
+}
 
 export function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo }; backend: WasmBackendLike; attrs: Conv2DBackpropFilterAttrs }): TensorInfo {
   const { inputs: { x, dy }, backend, attrs } = args;
@@ -37,7 +42,7 @@ export function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: Tensor
     const px = copyIn(s, backend, x);
     const pdy = copyIn(s, backend, dy);
     const pdw = s.f32(attrs.filterShape.reduce((a, b) => a * b, 1));
-    checkStatus(NAME, singleChannel(info, C1_DW_MAX_OUT) ? s.k.conv2d_backprop_filter_c1_f32(g, px, pdy, pdw) : s.k.conv2d_backprop_filter_f32(g, px, pdy, pdw));
+    checkStatus(NAME, backpropFilterInHeap(s, info, g, px, pdy, pdw));
     return copyOut(s, backend, pdw, info.filterShape);
   });
 }

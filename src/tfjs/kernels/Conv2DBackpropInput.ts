@@ -4,7 +4,7 @@
 // (assembly/conv/pointwise_grad.ts), parked for the Conv2DBackpropFilter call that follows
 // (src/tfjs/conv-grad-pairing.ts). One input channel and few output channels: a direct kernel.
 import { Conv2DBackpropInput, backend_util, type Conv2DBackpropInputAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
-import { withScratch } from "../../core/heap.ts";
+import { type Scratch, withScratch } from "../../core/heap.ts";
 import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, putGeometry, type WasmBackendLike } from "../bridge.ts";
 import { forwardInputOf, parkFilterGrad } from "../conv-grad-pairing.ts";
 
@@ -37,6 +37,11 @@ function pairedInput(info: backend_util.Conv2DInfo, filter: TensorInfo, backend:
   return backend.refCount(x.dataId) > 0 ? x : undefined;
 }
 
+/** dx from dy and the filter already in our heap (g: putGeometry's), by the kernel that suits the shape; returns its status. */
+export function backpropInputInHeap(s: Scratch, info: backend_util.Conv2DInfo, g: number, pdy: number, pw: number, pdx: number): number {
+  return singleChannel(info, C1_DX_MAX_OUT) ? s.k.conv2d_backprop_input_c1_f32(g, pdy, pw, pdx) : s.k.conv2d_backprop_input_f32(g, pdy, pw, pdx);
+}
+
 export function conv2DBackpropInput(args: { inputs: { dy: TensorInfo; filter: TensorInfo }; backend: WasmBackendLike; attrs: Conv2DBackpropInputAttrs }): TensorInfo {
   const { inputs: { dy, filter }, backend, attrs } = args;
   checkFloat32(NAME, "dy", dy);
@@ -55,10 +60,8 @@ export function conv2DBackpropInput(args: { inputs: { dy: TensorInfo; filter: Te
       const pdw = s.f32(info.inChannels * info.outChannels);
       checkStatus(NAME, s.k.conv2d_backprop_pointwise_f32(g, px, pdy, pw, pdx, pdw));
       parkFilterGrad(x, dy, filter.shape, s.take(pdw, info.inChannels * info.outChannels));
-    } else if (singleChannel(info, C1_DX_MAX_OUT)) {
-      checkStatus(NAME, s.k.conv2d_backprop_input_c1_f32(g, pdy, pw, pdx));
     } else {
-      checkStatus(NAME, s.k.conv2d_backprop_input_f32(g, pdy, pw, pdx));
+      checkStatus(NAME, backpropInputInHeap(s, info, g, pdy, pw, pdx));
     }
     return copyOut(s, backend, pdx, info.inShape);
   });

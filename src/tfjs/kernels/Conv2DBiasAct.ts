@@ -13,8 +13,8 @@ import { withScratch } from "../../core/heap.ts";
 import { fail } from "../../core/errors.ts";
 import { checkFloat32, checkStatus, copyIn, copyOut, putGeometry, type WasmBackendLike } from "../bridge.ts";
 import { fusedConv2DRouted } from "./FusedConv2D.ts";
-import { C1_DX_MAX_OUT, isPointwise, singleChannel } from "./Conv2DBackpropInput.ts";
-import { C1_DW_MAX_OUT } from "./Conv2DBackpropFilter.ts";
+import { backpropInputInHeap, isPointwise } from "./Conv2DBackpropInput.ts";
+import { backpropFilterInHeap } from "./Conv2DBackpropFilter.ts";
 
 export const Conv2DBiasAct = "OdecompConv2DBiasAct";
 export const Conv2DBiasActGrad = "OdecompConv2DBiasActGrad";
@@ -40,13 +40,17 @@ type Args<I> = { inputs: I; backend: WasmBackendLike; attrs: Conv2DBiasActAttrs 
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
-function geometry(kernel: string, x: TensorInfo, filter: TensorInfo, attrs: Conv2DBiasActAttrs): backend_util.Conv2DInfo {
+function checkInputs(kernel: string, x: TensorInfo, filter: TensorInfo, attrs: Conv2DBiasActAttrs): void {
   checkFloat32(kernel, "x", x);
   checkFloat32(kernel, "filter", filter);
   if (x.shape.length !== 4 || filter.shape.length !== 4 || filter.shape[2] !== x.shape[3]) {
     fail(kernel, `x [${x.shape}] and filter [${filter.shape}] do not match; expected x [batch, h, w, c] and filter [kh, kw, c, out]`);
   }
   if (!(attrs.activation in BIAS_ACTS)) fail(kernel, `activation '${attrs.activation}'; expected ${Object.keys(BIAS_ACTS).join(" or ")}`);
+}
+
+function geometry(kernel: string, x: TensorInfo, filter: TensorInfo, attrs: Conv2DBiasActAttrs): backend_util.Conv2DInfo {
+  checkInputs(kernel, x, filter, attrs);
   return backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
     attrs.strides, 1, attrs.pad, undefined, false, "channelsLast");
 }
@@ -59,9 +63,9 @@ function checkBias(kernel: string, bias: TensorInfo | undefined, out: number): v
 
 function conv2DBiasAct(args: Args<Conv2DBiasActInputs>): TensorInfo {
   const { inputs: { x, filter, bias }, backend, attrs } = args;
-  const info = geometry(Conv2DBiasAct, x, filter, attrs);
+  checkInputs(Conv2DBiasAct, x, filter, attrs);
   if (attrs.hasBias !== (bias !== undefined)) fail(Conv2DBiasAct, `hasBias is ${attrs.hasBias} but a bias was${bias ? "" : " not"} given`);
-  checkBias(Conv2DBiasAct, bias, info.outChannels);
+  checkBias(Conv2DBiasAct, bias, filter.shape[3]);
   return fusedConv2DRouted({
     inputs: { x, filter, ...(bias ? { bias } : {}) }, backend,
     attrs: { strides: attrs.strides, pad: attrs.pad, dataFormat: "NHWC", dilations: [1, 1], dimRoundingMode: undefined, activation: attrs.activation } as unknown as Conv2DAttrs & { activation: BiasAct },
@@ -95,10 +99,8 @@ function conv2DBiasActGrad(args: Args<Conv2DBiasActGradInputs>): TensorInfo[] {
     if (attrs.needDx && isPointwise(info)) {
       checkStatus(K, s.k.conv2d_backprop_pointwise_f32(g, px, pdz, pw, pdx, pdw));
     } else {
-      if (attrs.needDx) {
-        checkStatus(K, singleChannel(info, C1_DX_MAX_OUT) ? s.k.conv2d_backprop_input_c1_f32(g, pdz, pw, pdx) : s.k.conv2d_backprop_input_f32(g, pdz, pw, pdx));
-      }
-      checkStatus(K, singleChannel(info, C1_DW_MAX_OUT) ? s.k.conv2d_backprop_filter_c1_f32(g, px, pdz, pdw) : s.k.conv2d_backprop_filter_f32(g, px, pdz, pdw));
+      if (attrs.needDx) checkStatus(K, backpropInputInHeap(s, info, g, pdz, pw, pdx));
+      checkStatus(K, backpropFilterInHeap(s, info, g, px, pdz, pdw));
     }
     const dW = copyOut(s, backend, pdw, info.filterShape);
     const db = bias ? copyOut(s, backend, pdb, [info.outChannels]) : backend.makeOutput([0], "float32");
