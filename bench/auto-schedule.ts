@@ -8,13 +8,26 @@ import { fittedTimer, flopsTimer } from "../src/train/auto.ts";
 import { tfjsTimer } from "../src/models/timing.ts";
 import { CachedTimer } from "../src/compress/timecost.ts";
 import { TRAINING_RANK_MULTIPLE } from "../src/compress/timeplan.ts";
+import type { RankSelection } from "../src/compress/plan.ts";
 
 export type AutoCost = "measured" | "flops";
 
-export function benchAutoSchedule(o: { epochs: number; autoAt: number; budget: number; cost?: AutoCost; rankMultiple?: number }): Schedule {
+/**
+ * The rank rule of the benches' `--auto-rank`: "stable" (default, scale 1), "stable:S" (scaled stable rank), or
+ * "budget" (the planner's FLOP budget at the auto budget: the rule spends the same FLOPs as decompose-at).
+ */
+export function autoRankFlag(v: string, budget: number): RankSelection {
+  if (v === "budget") return { kind: "budget", keep: budget, metric: "flops" };
+  const m = /^stable(?::([0-9.]+))?$/.exec(v);
+  const scale = m ? Number(m[1] ?? "1") : NaN;
+  if (!m || !(scale > 0)) throw new Error(`--auto-rank=${v}; expected stable, stable:SCALE (> 0) or budget`);
+  return { kind: "stable", scale };
+}
+
+export function benchAutoSchedule(o: { epochs: number; autoAt: number; budget: number; cost?: AutoCost; rankMultiple?: number; select?: RankSelection }): Schedule {
   return auto({
     epochs: o.epochs,
     convergence: { maxEpochs: o.autoAt, minEpochs: Math.min(1, o.autoAt) },
-    plan: { select: { kind: "stable" }, budget: o.budget, rankMultiple: o.rankMultiple ?? TRAINING_RANK_MULTIPLE, timer: o.cost === "flops" ? flopsTimer : fittedTimer(new CachedTimer(tfjsTimer())) },
+    plan: { select: o.select ?? { kind: "stable" }, budget: o.budget, rankMultiple: o.rankMultiple ?? TRAINING_RANK_MULTIPLE, timer: o.cost === "flops" ? flopsTimer : fittedTimer(new CachedTimer(tfjsTimer())) },
   });
 }
