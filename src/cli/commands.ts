@@ -268,7 +268,11 @@ export async function cmdInspect(input: string, opts: SelectFlags & { json?: boo
     }
     bar.stop();
     await saveTimes?.();
-    const modelTime = ref.totals.timeBefore ?? null;
+    // The shares' base: the model's measured time, or the sum of its layers' own timings where those add up
+    // to more. Each layer is timed alone and the model once, so on a loaded machine the parts can outweigh
+    // the whole (seen: 1.47×), and shares of "the measured time" must not add up past 100 %.
+    const layerTimes = ref.entries.reduce((a, e) => a + (e.timeBefore ?? 0), 0);
+    const modelTime = ref.totals.timeBefore != null ? Math.max(ref.totals.timeBefore, layerTimes) : null;
     const rows = ref.entries.map((e) => ({
       layer: e.layer, kind: e.kind, params: e.paramsBefore, flops: e.flopsBefore,
       time: e.timeBefore ?? null, timeShare: modelTime && e.timeBefore != null ? e.timeBefore / modelTime : null,
