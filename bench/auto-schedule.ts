@@ -9,19 +9,21 @@ import { tfjsTimer } from "../src/models/timing.ts";
 import { CachedTimer } from "../src/compress/timecost.ts";
 import { TRAINING_RANK_MULTIPLE } from "../src/compress/timeplan.ts";
 import type { RankSelection } from "../src/compress/plan.ts";
+import { compressOptions } from "../src/cli/commands.ts";
 
 export type AutoCost = "measured" | "flops";
 
 /**
- * The rank rule of the benches' `--auto-rank`: "stable" (default, scale 1), "stable:S" (scaled stable rank), or
- * "budget" (the planner's FLOP budget at the auto budget: the rule spends the same FLOPs as decompose-at).
+ * The rank rule of the benches' `--auto-rank`: "budget" (the planner's FLOP budget at the auto budget: the rule
+ * spends the same FLOPs as decompose-at), or any `--rank-rule` of the CLI (stable, stable:S, evbmf, energy:T, …),
+ * parsed by the CLI's own flag parser.
  */
 export function autoRankFlag(v: string, budget: number): RankSelection {
-  if (v === "budget") return { kind: "budget", keep: budget, metric: "flops" };
-  const m = /^stable(?::([0-9.]+))?$/.exec(v);
-  const scale = m ? Number(m[1] ?? "1") : NaN;
-  if (!m || !(scale > 0)) throw new Error(`--auto-rank=${v}; expected stable, stable:SCALE (> 0) or budget`);
-  return { kind: "stable", scale };
+  try {
+    return (v === "budget" ? compressOptions({ budget: String(budget), metric: "flops" }) : compressOptions({ rankRule: v })).select!;
+  } catch (e) {
+    throw new Error(`--auto-rank=${v}: ${(e as Error).message}`);
+  }
 }
 
 export function benchAutoSchedule(o: { epochs: number; autoAt: number; budget: number; cost?: AutoCost; rankMultiple?: number; select?: RankSelection }): Schedule {
