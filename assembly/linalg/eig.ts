@@ -415,7 +415,7 @@ export function tridiag_f32(A: usize, n: i32, d: usize, e: usize, tau: usize): v
     store<f32>(at4(tau, i + 1), t2);
     store<f32>(v2, 1);
     // trailing rows 1…L−1: independent of each other, split over the pool when large enough
-    const parts = <i32>min<i64>(par_threads(), (<i64>L * L) >> 16);
+    const parts = <i32>min<i64>(par_threads(), (<i64>L * L) >> TRIDIAG_SPLIT_SHIFT);
     if (parts > 1) {
       set_arg_i32(T_A, <i32>A); set_arg_i32(T_N, n); set_arg_i32(T_I, i); set_arg_i32(T_L, L);
       set_arg_f32(T_T, t); set_arg_f32(T_T2, t2);
@@ -431,6 +431,10 @@ export function tridiag_f32(A: usize, n: i32, d: usize, e: usize, tau: usize): v
   scratch_reset(mark);
 }
 
+/** A step's trailing rows are split into at most L²/2^TRIDIAG_SPLIT_SHIFT parts (L² ≥ 32K for two). At 16
+ *  (L ≥ 362 for two parts) a 512×512 solve ran mostly serial; with only the taking-part workers
+ *  acknowledging a job (threads.ts), steps down to L ≈ 180 pay for a split. */
+const TRIDIAG_SPLIT_SHIFT = 14;
 const T_A = 0, T_N = 1, T_I = 2, T_L = 3, T_T = 4, T_T2 = 5, T_V = 6, T_P = 7, T_PN = 8, T_V2 = 9, T_PARTS = 10;
 
 /** Part `part` of a JOB_TRIDIAG job: a contiguous range of the trailing rows. */

@@ -159,10 +159,10 @@ export function bidiag_f32(A: usize, m: i32, n: i32, VL: usize, tauL: usize, tau
 }
 
 // Trailing-row update of one bidiagonalisation step. The rows are cut into BD_CHUNKS fixed
-// ranges, each accumulating its own partial of the next step's vᵀA; the partials are added
+// ranges (16: with 8, a 16-core machine could use only half its cores on the SVD's largest phase), each accumulating its own partial of the next step's vᵀA; the partials are added
 // in chunk order afterwards. The chunks depend on the matrix size only, so the result is
 // the same for any number of threads (each thread claims chunks one at a time).
-const BD_CHUNKS = 8;
+const BD_CHUNKS = 16;
 const B_A = 0, B_N = 1, B_M = 2, B_I = 3, B_T = 4, B_T2 = 5, B_VL = 6, B_W = 7, B_VNEXT = 8, B_WACC = 9, B_WSTRIDE = 10, B_CLAIM = 11, B_PARTS = 12;
 
 /**
@@ -261,7 +261,7 @@ function svd_bidiag(A: usize, m: i32, n: i32, ut: usize, s: usize, vt: usize, u:
   // U_B rows (f64): B·v_k/‖B·v_k‖, independent per k, split over the pool by ranges of k
   const wu = scratch_alloc(<usize>n * <usize>n * 8);
   const nrms = scratch_alloc(<usize>n << 3);
-  const parts = n >= 64 ? min(par_threads(), 8) : 1;
+  const parts = n >= 64 ? min(par_threads(), 16) : 1;
   if (parts > 1) {
     set_arg_i32(U_ALPHA, <i32>alpha); set_arg_i32(U_BETA, <i32>beta); set_arg_i32(U_WV, <i32>wv); set_arg_i32(U_WU, <i32>wu);
     set_arg_i32(U_LAM, <i32>lam); set_arg_i32(U_NRMS, <i32>nrms); set_arg_i32(U_N, n); set_arg_i32(U_PARTS, parts);
