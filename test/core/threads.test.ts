@@ -60,20 +60,24 @@ describe("threaded kernels equal single-threaded ones", () => {
     expect(jobs["lowRankMatmul 256×200 r=48 → 300 (+bias)"]).toBeGreaterThan(0);
   });
 
-  it("gemm with alpha/beta and C input, row and column splits, block and SIMD edges: bitwise equal", async () => {
+  it("gemm with alpha/beta and C input, row, column and grid splits (2, 4, 6 threads), block and SIMD edges: bitwise equal", async () => {
     const sizes = [[5, 1024, 129], [1024, 5, 129], [257, 257, 257], [129, 65, 1030], [64, 2100, 17]] as const;
     const params = [[1, 0], [-1.5, 1], [0.75, -0.5]] as const; // (alpha, beta), rotated over the cases
     const cases = sizes.flatMap(([m, n, k], si) => [0, 1, 2, 3].map((t) => ({ m, n, k, t, al: params[(si + t) % 3][0], be: params[(si + t) % 3][1] })));
     await setThreads(1);
     const single = cases.map(({ m, n, k, t, al, be }) => gemm(!!(t & 1), !!(t & 2), m, n, k, al, be, m + n + k + t).c);
+    // 4 and 6 parts cut a square product into a 2 × 2 or 2 × 3 grid of blocks (assembly/linalg/gemm.ts)
+    for (const threads of [2, 4, 6]) {
+      await setThreads(threads);
+      let split = 0;
+      cases.forEach(({ m, n, k, t, al, be }, i) => {
+        const r = gemm(!!(t & 1), !!(t & 2), m, n, k, al, be, m + n + k + t);
+        split += r.jobs;
+        expect(differing(r.c, single[i]), `${threads} threads: ${m}×${n}×${k} alpha ${al} beta ${be} trans ${t}`).toBe(0);
+      });
+      expect(split, `${threads} threads`).toBe(cases.length);
+    }
     await setThreads(2);
-    let split = 0;
-    cases.forEach(({ m, n, k, t, al, be }, i) => {
-      const r = gemm(!!(t & 1), !!(t & 2), m, n, k, al, be, m + n + k + t);
-      split += r.jobs;
-      expect(differing(r.c, single[i]), `${m}×${n}×${k} alpha ${al} beta ${be} trans ${t}`).toBe(0);
-    });
-    expect(split).toBe(cases.length);
   });
 });
 
