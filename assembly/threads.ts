@@ -51,9 +51,9 @@ export const JOB_REFLECT: i32 = 11;
 export const JOB_CONV_PW: i32 = 12;
 export const JOB_TRIDC: i32 = 13;
 
-/** Polls of JOB (about 100–200 µs) a worker makes before it sleeps in atomic.wait: longer than the gap
- *  between back-to-back jobs (a bidiagonalisation step), so a worker rarely needs a futex wake mid-kernel. */
-const WORKER_SPINS = 1 << 16;
+/** Polls of JOB (about 20–50 µs) a worker makes before it sleeps in atomic.wait. (4× longer cost 10 % on
+ *  more threads than cores, where a spinning worker takes a core from a working one.) */
+const WORKER_SPINS = 1 << 14;
 /** Polls of PENDING the caller makes before it sleeps (where it may). */
 const CALLER_SPINS = 1 << 14;
 
