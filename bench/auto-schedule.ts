@@ -4,7 +4,9 @@
 // (as `npm start -- --schedule auto`) or by FLOPs (deterministic: the plan cannot move with the load); ranks
 // rounded to multiples of 8 as the CLI's training commands round them (`rankMultiple`).
 import { auto, type Schedule } from "../src/train/schedule.ts";
-import { fittedTimer, flopsTimer } from "../src/train/auto.ts";
+import { fittedTimer, flopsTimer, type AutoPlanOptions } from "../src/train/auto.ts";
+import { convMethodNames } from "../src/layers/methods/index.ts";
+import type { MethodName } from "../src/layers/types.ts";
 import { tfjsTimer } from "../src/models/timing.ts";
 import { CachedTimer } from "../src/compress/timecost.ts";
 import { TRAINING_RANK_MULTIPLE } from "../src/compress/timeplan.ts";
@@ -26,10 +28,21 @@ export function autoRankFlag(v: string, budget: number): RankSelection {
   }
 }
 
-export function benchAutoSchedule(o: { epochs: number; autoAt: number; budget: number; cost?: AutoCost; rankMultiple?: number; select?: RankSelection }): Schedule {
+/**
+ * The benches' `--auto-conv`: auto's Conv2D method (default channel-svd, the planner's own); "tucker2" is
+ * solved by HOOI, as the benches' decompose-at runs solve it, so the two differ only in auto's decisions.
+ */
+export function autoConvFlag(v: string): Pick<AutoPlanOptions, "convMethod" | "decomposition"> {
+  if (v === "") return {};
+  const names = convMethodNames();
+  if (!names.includes(v)) throw new Error(`--auto-conv=${v}: expected one of ${names.join(", ")}`);
+  return { convMethod: v as MethodName, ...(v === "tucker2" ? { decomposition: { tucker: { method: "hooi" } } } : {}) };
+}
+
+export function benchAutoSchedule(o: { epochs: number; autoAt: number; budget: number; cost?: AutoCost; rankMultiple?: number; select?: RankSelection; conv?: Pick<AutoPlanOptions, "convMethod" | "decomposition"> }): Schedule {
   return auto({
     epochs: o.epochs,
     convergence: { maxEpochs: o.autoAt, minEpochs: Math.min(1, o.autoAt) },
-    plan: { select: o.select ?? { kind: "stable" }, budget: o.budget, rankMultiple: o.rankMultiple ?? TRAINING_RANK_MULTIPLE, timer: o.cost === "flops" ? flopsTimer : fittedTimer(new CachedTimer(tfjsTimer())) },
+    plan: { select: o.select ?? { kind: "stable" }, budget: o.budget, rankMultiple: o.rankMultiple ?? TRAINING_RANK_MULTIPLE, timer: o.cost === "flops" ? flopsTimer : fittedTimer(new CachedTimer(tfjsTimer())), ...o.conv },
   });
 }

@@ -19,7 +19,9 @@
 // (src/train/alternate.ts; order rotated by seed), seeds 1,2,3 by default, final accuracy on the full
 // 10,000-image test set (--final-test-per-class=1000). Saved as elhoushi-seeds-auto.json; the table ends
 // with auto against the best fixed epoch (the most accurate by mean, and the fastest by mean).
-// --auto-cost=measured|flops (auto's cost model), --rank-multiple=8 (ranks rounded as the main job's; 1: exact), --lr-schedule=none|cosine[:min]|step… (every run; default
+// --auto-cost=measured|flops (auto's cost model), --auto-rank=stable|stable:S|budget|any --rank-rule (auto's rank
+// rule; budget: the FLOP budget's ranks), --auto-conv=<Conv2D method> (auto's; default channel-svd, tucker2 by HOOI
+// as the fixed runs), --rank-multiple=8 (ranks rounded as the main job's; 1: exact), --lr-schedule=none|cosine[:min]|step… (every run; default
 // none = constant, as the saved runs), --tag=NAME (saved as elhoushi-seeds-auto-NAME.json).
 import * as tf from "@tensorflow/tfjs-core";
 import { loadavg } from "node:os";
@@ -31,7 +33,7 @@ import { trainAlternated, type AlternatedRun } from "../src/train/alternate.ts";
 import { evaluate } from "../src/train/loop.ts";
 import type { CompressOptions } from "../src/compress/plan.ts";
 import { isQuick, printTable, saveResults, type Row } from "./lib.ts";
-import { benchAutoSchedule, type AutoCost } from "./auto-schedule.ts";
+import { autoConvFlag, autoRankFlag, benchAutoSchedule, type AutoCost } from "./auto-schedule.ts";
 import { TRAINING_RANK_MULTIPLE } from "../src/compress/timeplan.ts";
 import { lrScheduleFlag, lrScheduleText } from "../src/cli/train.ts";
 
@@ -150,13 +152,15 @@ async function runAutoVariant(args: string[]): Promise<void> {
   const data = await loadFashionMnist({ trainPerClass, testPerClass });
   const fullTest = finalTestPerClass > 0 ? (await loadFashionMnist({ trainPerClass: 1, testPerClass: finalTestPerClass })).test : null;
   const rankMultiple = Number(flag(args, "rank-multiple", String(TRAINING_RANK_MULTIPLE)));
+  const autoRank = flag(args, "auto-rank", "stable"), autoSelect = autoRankFlag(autoRank, keep);
+  const autoConv = flag(args, "auto-conv", ""), conv = autoConvFlag(autoConv);
   const plan: CompressOptions = { select: { kind: "budget", keep, metric: "flops" }, decomposition: { tucker: { method: "hooi" } }, rankMultiple };
   const schedulesFor = (e: number, fx: number[], aa: number): [string, Schedule][] => [
     ["baseline", baseline({ epochs: e })],
     ...fx.map((k): [string, Schedule] => [`decompose@${k}`, decomposeAtEpoch({ epochs: e, at: k, plan })]),
-    ["auto", benchAutoSchedule({ epochs: e, autoAt: aa, budget: keep, cost: autoCost, rankMultiple })],
+    ["auto", benchAutoSchedule({ epochs: e, autoAt: aa, budget: keep, cost: autoCost, rankMultiple, select: autoSelect, conv })],
   ];
-  const setup = `Fashion-MNIST ${data.train.count} train / ${data.test.count} test per epoch${fullTest ? ` + final on ${fullTest.count}` : ""}, vgg CNN, ${epochs} epochs; fixed decompose-at ${fixed.join(",")} (Tucker-2 HOOI, keep ${keep} of FLOPs, ranks ×${rankMultiple}, warm-up ${warmup}); auto switch by ${autoAt} at the latest (budget ${keep}, ${autoCost === "flops" ? "FLOP" : "measured"} cost model); batch ${batchSize}, Adam ${lr}${lrSchedule.kind === "none" ? "" : ` with ${lrScheduleText(lrSchedule)}`}; alternated epoch by epoch; seeds ${seeds.join(",")}; wasm + odecomp kernels, 2 threads`;
+  const setup = `Fashion-MNIST ${data.train.count} train / ${data.test.count} test per epoch${fullTest ? ` + final on ${fullTest.count}` : ""}, vgg CNN, ${epochs} epochs; fixed decompose-at ${fixed.join(",")} (Tucker-2 HOOI, keep ${keep} of FLOPs, ranks ×${rankMultiple}, warm-up ${warmup}); auto switch by ${autoAt} at the latest (budget ${keep}, ${autoCost === "flops" ? "FLOP" : "measured"} cost model, ranks ${autoRank}, ${autoConv ? `${autoConv}${conv.decomposition ? " (HOOI)" : ""}` : "channel-svd"} convs); batch ${batchSize}, Adam ${lr}${lrSchedule.kind === "none" ? "" : ` with ${lrScheduleText(lrSchedule)}`}; alternated epoch by epoch; seeds ${seeds.join(",")}; wasm + odecomp kernels, 2 threads`;
   console.log(`elhoushi-seeds --variant=auto: ${setup}`);
 
   { // Warm-up pass (not measured): JIT, kernel set-up, heap growth.
@@ -218,7 +222,7 @@ async function runAutoVariant(args: string[]): Promise<void> {
   const minutes = (performance.now() - t0) / 60000;
   printTable(`Elhoushi: fixed decompose-at epochs vs the auto schedule, alternated epoch by epoch (${setup}; ${minutes.toFixed(1)} min)`, rows);
   await saveResults(tag ? `elhoushi-seeds-auto-${tag}` : "elhoushi-seeds-auto", rows, {
-    setup, minutes, variant: "auto", verdicts, sizes: { seeds, epochs, fixed, autoAt, trainPerClass, testPerClass, finalTestPerClass, batchSize, lr, warmup, keep, autoCost, lrSchedule: lrScheduleText(lrSchedule), quick },
+    setup, minutes, variant: "auto", verdicts, sizes: { seeds, epochs, fixed, autoAt, autoRank, autoConv: autoConv || "channel-svd", trainPerClass, testPerClass, finalTestPerClass, batchSize, lr, warmup, keep, autoCost, lrSchedule: lrScheduleText(lrSchedule), quick },
     seeds: perSeed.map((s) => ({ seed: s.seed, load: s.load, runs: Object.fromEntries(Object.entries(s.runs).map(([n, x]) => [n, {
       schedule: x.result.schedule, trainSeconds: x.result.trainSeconds, wallSeconds: x.held, accuracyFullTest: fullTest ? x.acc : null, final: x.result.final,
       epochs: x.result.epochs.map(({ prediction: _q, ...e }) => e),

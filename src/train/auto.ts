@@ -9,6 +9,7 @@ import { RANK_MULTIPLE_MAX, isRankMultiple, roundRank } from "../compress/timepl
 import { layerCost, methodCost } from "../layers/cost.ts";
 import { methodSpec } from "../layers/methods/index.ts";
 import type { FactorizableLayer, MethodName } from "../layers/types.ts";
+import type { DecompositionOptions } from "../layers/decompositions.ts";
 import type { StableRankPoint } from "./hooks/stable-rank.ts";
 
 
@@ -173,6 +174,8 @@ export interface AutoPlanOptions {
   select?: RankSelection;
   /** Conv2D method (default "channel-svd": the (kh·kw·S)×T unfolding the stable rank is measured on, with balanced factors U√Σ, √ΣVᵀ). */
   convMethod?: MethodName;
+  /** Solver options of the factorization at the switch (default compress's: Tucker by HOSVD); e.g. { tucker: { method: "hooi" } } as decompose-at's benches use. */
+  decomposition?: DecompositionOptions;
   /** Keep the first Conv2D layer dense (default true: Pufferfish/Cuttlefish — it is cheap and sensitive). */
   keepFirstConv?: boolean;
   /**

@@ -71,6 +71,7 @@ export const autoPhase: PhaseRunner<"auto"> = {
         ranks: Object.fromEntries(fact.map((d) => [d.layer, d.ranks])),
         methods: Object.fromEntries(fact.map((d) => [d.layer, d.method!])),
         skip: plan.decisions.filter((d) => d.action === "keep").map((d) => d.layer),
+        ...(phase.plan?.decomposition ? { decomposition: phase.plan.decomposition } : {}),
       })).model);
       rec.accuracyBefore = o.accuracyBefore;
       rec.accuracyAfter = o.accuracy;
