@@ -210,7 +210,7 @@ export async function renderAutoSection(d: AutoReportData): Promise<string> {
   const [bars, curves] = [await renderSvg(epochTimeSpec(d)), a.stableRanks.length ? await renderSvg(stableRankSpec(a)) : ""];
   const mean = (x: number[]) => (x.length ? x.reduce((s, v) => s + v, 0) / x.length : NaN);
   const fr = mean(a.epochSeconds.fullRank), lr = mean(a.epochSeconds.lowRank);
-  const rows = (a.plan?.decisions ?? []).map((x) => `<tr><td>${esc(x.layer)}</td><td>${x.kind}</td><td>${x.action === "factorize" ? esc(String(x.method)) : "dense"}</td><td>${x.ranks.join("×") || "—"}</td><td>${x.maxRanks.join("×")}</td><td>${x.stableRank === null ? "—" : x.stableRank.toFixed(2)}</td><td>${num4(x.denseCost)}</td><td>${num4(x.factorizedCost)}</td><td style="text-align:left">${esc(x.why)}</td></tr>`).join("\n");
+  const rows = (a.plan?.decisions ?? []).map((x) => `<tr><td>${esc(x.layer)}</td><td>${x.kind}</td><td>${x.action === "factorize" ? esc(String(x.method)) : "dense"}</td><td>${x.ranks.join("×") || "—"}</td><td>${x.maxRanks.join("×")}</td><td>${x.stableRank === null ? "—" : x.stableRank.toFixed(2)}</td><td>${num4(x.denseCost)}</td><td>${num4(x.factorizedCost)}</td><td>${a.kernelErrors?.[x.layer] === undefined ? "—" : a.kernelErrors[x.layer].toFixed(3)}</td><td style="text-align:left">${esc(x.why)}</td></tr>`).join("\n");
   return `<h2>Automatic schedule</h2>
 <p>${a.switchEpoch === null ? "No switch" : `Switched to low rank after epoch ${a.switchEpoch} (${a.fullRankEpochs} full-rank epoch(s) of the phase)`}: ${esc(a.reason)}.
 Test: relative change of every layer's stable rank &lt; ${(100 * a.convergence.threshold).toPrecision(3)}% per measurement (ε = ${a.convergence.epsilon} per epoch, ${a.convergence.perEpoch} measurement(s) per epoch) over the last ${a.convergence.window} measurement(s); between ${a.convergence.minEpochs} and ${a.convergence.maxEpochs} full-rank epochs.
@@ -220,7 +220,7 @@ ${a.earlyStop ? (a.earlyStop.predictions.length ? `Early stopping: ${a.earlyStop
 <div class="chart">${bars}</div>
 ${curves ? `<div class="chart">${curves}</div>` : ""}
 ${a.plan ? `<p>Per-layer decisions (cost model: ${esc(a.plan.timer)}, forward + backward of one batch; factorizable layers ${num4(a.plan.costBefore)} → ${num4(a.plan.costAfter)}${a.plan.budget ? `; budget ${a.plan.budget.keep} ${a.plan.budget.met ? "met" : "NOT met"}, rule ranks ×${a.plan.budget.scale.toFixed(3)}${a.plan.budget.filled ? `, ${a.plan.budget.filled} layer(s) raised to fill it` : ""}` : ""}):</p>
-<table><thead><tr><th>layer</th><th>kind</th><th>method</th><th>rank</th><th>max rank</th><th>stable rank</th><th>dense cost</th><th>factorized cost</th><th>why</th></tr></thead><tbody>
+<table><thead><tr><th>layer</th><th>kind</th><th>method</th><th>rank</th><th>max rank</th><th>stable rank</th><th>dense cost</th><th>factorized cost</th><th>kernel error</th><th>why</th></tr></thead><tbody>
 ${rows}
 </tbody></table>` : ""}`;
 }

@@ -358,6 +358,8 @@ export interface AutoRecord {
   frobeniusDecay: number;
   /** Chains under Frobenius decay (original layer names). */
   decayedChains: string[];
+  /** Each factorized layer's relative kernel error ‖W − chain‖_F / ‖W‖_F at the switch (as compress measures it). */
+  kernelErrors: Record<string, number>;
   /** Global epoch at whose end the chains were folded back (null: none). */
   reconstructedAt: number | null;
   /**

@@ -10,6 +10,7 @@ import { layerShapes, modelToArtifacts } from "../../src/models/convert.ts";
 import { mlp, vggCnn } from "../../src/train/models.ts";
 import { auto, checkConvergence, factorizeDense, fittedTimer, flopsTimer, frobeniusDecayHook, findChains, planSwitch, train, type LayerTimer, type StableRankPoint } from "../../src/train/index.ts";
 import { toyImages } from "../helpers/images.ts";
+import { smallCnn, stripesSet } from "./fixtures.ts";
 
 beforeAll(async () => { await tf.setBackend("cpu"); await ready(); });
 
@@ -225,6 +226,26 @@ describe("auto schedule", () => {
     expect(s.auto!.reason).toMatch(/stayed full-rank/);
     expect(s.model).toBe(model);
     model.dispose();
+  });
+
+  it("factorizes at the switch with plan.decomposition: Tucker-2 by HOOI fits every conv kernel at least as well as by HOSVD, and the kernel errors are recorded", async () => {
+    const set = stripesSet(10, 4, 7), tiny = { train: set, test: set }; // 12×12×3, one step, a 10-image evaluation
+    const run = async (decomposition?: { tucker: { method: "hooi" } }) => {
+      const model = smallCnn({ classes: 4, seed: 2 });
+      const plan = { convMethod: "tucker2" as const, keepFirstConv: false, select: { kind: "budget" as const, keep: 0.4, metric: "flops" as const }, ...(decomposition ? { decomposition } : {}) };
+      const r = await train(model, tiny, auto({ epochs: 1, switchAt: 0, plan }), { ...opts, batchSize: 10 });
+      const out = { errors: r.auto!.kernelErrors, methods: Object.fromEntries(r.auto!.plan!.decisions.map((d) => [d.layer, d.method])) };
+      if (r.model !== model) r.model.dispose();
+      model.dispose();
+      return out;
+    };
+    const hosvd = await run(), hooi = await run({ tucker: { method: "hooi" } });
+    const convs = Object.keys(hosvd.errors).filter((k) => hosvd.methods[k] === "tucker2");
+    expect(convs.length).toBeGreaterThan(1);
+    expect(Object.keys(hooi.errors).sort()).toEqual(Object.keys(hosvd.errors).sort());
+    for (const k of Object.keys(hosvd.errors)) expect(hosvd.errors[k]).toBeGreaterThan(0);
+    for (const k of convs) expect(hooi.errors[k], k).toBeLessThanOrEqual(hosvd.errors[k] + 1e-6);
+    expect(convs.some((k) => hooi.errors[k] < hosvd.errors[k] - 1e-4), "HOOI really ran").toBe(true);
   });
 
   it("same seed → same decisions and bitwise-identical weights (measured stable ranks, FLOPs cost model)", async () => {

@@ -42,7 +42,7 @@ export const autoPhase: PhaseRunner<"auto"> = {
     const decay = frobeniusDecayHook(lambda);
     const rec: AutoRecord = {
       switchEpoch: null, fullRankEpochs: 0, reason: "", stableRanks: [], plan: null, accuracyBefore: null, accuracyAfter: null,
-      convergence: { ...settings, last: null }, frobeniusDecay: lambda, decayedChains: [], reconstructedAt: null,
+      convergence: { ...settings, last: null }, frobeniusDecay: lambda, decayedChains: [], kernelErrors: {}, reconstructedAt: null,
       epochSeconds: { fullRank: [], lowRank: [], reconstructed: [] },
       earlyStop: phase.earlyStop ? { predictions: [], stoppedAfter: null, finalAccuracy: NaN } : null,
     };
@@ -67,12 +67,16 @@ export const autoPhase: PhaseRunner<"auto"> = {
       const fact = plan.decisions.filter((d) => d.action === "factorize");
       state = "low";
       if (fact.length === 0) { rec.reason += "; no layer pays to factorize, so the model stays dense"; return; }
-      const o = await run.changeArchitecture(async (model) => (await compress(model, {
-        ranks: Object.fromEntries(fact.map((d) => [d.layer, d.ranks])),
-        methods: Object.fromEntries(fact.map((d) => [d.layer, d.method!])),
-        skip: plan.decisions.filter((d) => d.action === "keep").map((d) => d.layer),
-        ...(phase.plan?.decomposition ? { decomposition: phase.plan.decomposition } : {}),
-      })).model);
+      const o = await run.changeArchitecture(async (model) => {
+        const c = await compress(model, {
+          ranks: Object.fromEntries(fact.map((d) => [d.layer, d.ranks])),
+          methods: Object.fromEntries(fact.map((d) => [d.layer, d.method!])),
+          skip: plan.decisions.filter((d) => d.action === "keep").map((d) => d.layer),
+          ...(phase.plan?.decomposition ? { decomposition: phase.plan.decomposition } : {}),
+        });
+        for (const e of c.plan.entries) if (e.action === "factorize" && e.relError !== null) rec.kernelErrors[e.layer] = e.relError;
+        return c.model;
+      });
       rec.accuracyBefore = o.accuracyBefore;
       rec.accuracyAfter = o.accuracy;
       await decay.architectureChange!(run.context());
