@@ -356,6 +356,8 @@ export interface AutoRecord {
   accuracyBefore: number | null;
   accuracyAfter: number | null;
   frobeniusDecay: number;
+  /** Steps between decay applications (each at that many times λ). */
+  frobeniusDecayEvery: number;
   /** Chains under Frobenius decay (original layer names). */
   decayedChains: string[];
   /** Each factorized layer's relative kernel error ‖W − chain‖_F / ‖W‖_F at the switch (as compress measures it). */

@@ -80,7 +80,9 @@ export type Phase =
    * converge (or `switchAt`), then per-layer factorization by the cost model, low-rank with Frobenius decay,
    * optionally reconstructed after `reconstructAt` epochs of the phase.
    */
-  | { kind: "auto"; epochs: number; label?: string; switchAt?: number; convergence?: ConvergenceOptions; plan?: AutoPlanOptions; frobeniusDecay?: number; reconstructAt?: number;
+  | { kind: "auto"; epochs: number; label?: string; switchAt?: number; convergence?: ConvergenceOptions; plan?: AutoPlanOptions; frobeniusDecay?: number;
+      /** Apply the decay every this many steps at that many times λ (default 4; 1: every step; see frobeniusDecayHook). */
+      frobeniusDecayEvery?: number; reconstructAt?: number;
       /** Stop the low-rank part early by the learning-curve predictor (on the low-rank epochs' accuracies; horizon: the epochs left). */
       earlyStop?: EarlyStopSpec;
       /** Stable ranks per layer at a measurement (default: power iteration on the kernels); tests inject series here. */
@@ -211,12 +213,12 @@ export function decomposeAtEpoch(o: { epochs: number; at: number; plan?: Compres
  * stable rank by default) costs less by the cost model (`plan.timer`: FLOPs by default, the measured timer
  * where given), optionally under a cost budget, the first conv always dense; factorize with balanced
  * factors, rebuild the optimizer (TrainOptions.warmupSteps re-warms it), train on with Frobenius decay
- * `frobeniusDecay` on the chains; optionally fold back after `reconstructAt` epochs. `TrainResult.auto`
+ * `frobeniusDecay` on the chains (applied every `frobeniusDecayEvery` = 4 steps at 4λ); optionally fold back after `reconstructAt` epochs. `TrainResult.auto`
  * records all of it.
  */
-export function auto(o: { epochs: number; switchAt?: number; convergence?: ConvergenceOptions; plan?: AutoPlanOptions; frobeniusDecay?: number; reconstructAt?: number; earlyStop?: EarlyStopSpec }): Schedule {
+export function auto(o: { epochs: number; switchAt?: number; convergence?: ConvergenceOptions; plan?: AutoPlanOptions; frobeniusDecay?: number; frobeniusDecayEvery?: number; reconstructAt?: number; earlyStop?: EarlyStopSpec }): Schedule {
   const name = `auto${o.switchAt !== undefined ? ` switch@${o.switchAt}` : ""}${o.reconstructAt !== undefined ? ` reconstruct@${o.reconstructAt}` : ""}`;
-  return { name, phases: [{ kind: "auto", epochs: o.epochs, switchAt: o.switchAt, convergence: o.convergence, plan: o.plan, frobeniusDecay: o.frobeniusDecay ?? 1e-4, reconstructAt: o.reconstructAt, earlyStop: o.earlyStop, label: "auto" }] };
+  return { name, phases: [{ kind: "auto", epochs: o.epochs, switchAt: o.switchAt, convergence: o.convergence, plan: o.plan, frobeniusDecay: o.frobeniusDecay ?? 1e-4, frobeniusDecayEvery: o.frobeniusDecayEvery, reconstructAt: o.reconstructAt, earlyStop: o.earlyStop, label: "auto" }] };
 }
 
 // ---- running

@@ -177,6 +177,22 @@ describe("frobeniusDecayHook", () => {
   });
 });
 
+describe("frobeniusDecayHook every k steps", () => {
+  it("adds k·λ/2·‖UV‖²_F on every k-th phase step and nothing between (the same decay per k steps); rejects a bad k", async () => {
+    const base = mlp({ hidden: 12, seed: 2, inputSize: 20 });
+    const model = await factorizeDense(base, { layers: ["fc1"], rank: 4, seed: 2 });
+    const every = frobeniusDecayHook(0.3, 3), each = frobeniusDecayHook(0.3);
+    const at = (h: typeof every, phaseStep: number) => { const t = h.lossTerm!({ model, phaseStep } as never); const v = t ? t.dataSync()[0] : null; t?.dispose(); return v; };
+    const one = at(each, 5)!;
+    expect(one).toBeGreaterThan(0);
+    expect([0, 1, 2, 3, 4, 5, 6].map((k) => at(every, k) === null)).toEqual([false, true, true, false, true, true, false]);
+    expect(at(every, 3)! / one).toBeCloseTo(3, 5);
+    expect(() => frobeniusDecayHook(0.3, 0)).toThrow(/every = 0; expected an integer ≥ 1/);
+    expect(() => frobeniusDecayHook(0.3, 1.5)).toThrow(/every = 1.5/);
+    base.dispose(); model.dispose();
+  });
+});
+
 describe("auto schedule", () => {
   // Planted: every layer's stable rank falls until epoch 2, then stays: converged over the window of 2
   // measurements (2 per epoch for a 6-epoch run, threshold 0.1/2) at the end of epoch 3.

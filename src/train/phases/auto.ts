@@ -19,12 +19,16 @@ import { where, type PhaseRunner } from "./run.ts";
 import { runEpoch } from "./train.ts";
 import { shouldStop } from "../predictor.ts";
 
+/** Default steps between Frobenius-decay applications (at that many times λ): 1/4 of its cost (see frobeniusDecayHook). */
+const DECAY_EVERY = 4;
+
 export const autoPhase: PhaseRunner<"auto"> = {
   validate(p, at) {
     check(Number.isInteger(p.epochs) && p.epochs >= 1, where, () => `${at}: epochs = ${p.epochs}; expected a positive integer`);
     if (p.switchAt !== undefined) check(Number.isInteger(p.switchAt) && p.switchAt >= 0 && p.switchAt < p.epochs, where, () => `${at}: switchAt = ${p.switchAt}; expected an integer epoch in 0..${p.epochs - 1}`);
     if (p.reconstructAt !== undefined) check(Number.isInteger(p.reconstructAt) && p.reconstructAt >= 1 && p.reconstructAt < p.epochs, where, () => `${at}: reconstructAt = ${p.reconstructAt}; expected an integer epoch in 1..${p.epochs - 1}`);
     if (p.frobeniusDecay !== undefined) check(Number.isFinite(p.frobeniusDecay) && p.frobeniusDecay >= 0, where, () => `${at}: frobeniusDecay = ${p.frobeniusDecay}; expected a number ≥ 0`);
+    if (p.frobeniusDecayEvery !== undefined) check(Number.isInteger(p.frobeniusDecayEvery) && p.frobeniusDecayEvery >= 1, where, () => `${at}: frobeniusDecayEvery = ${p.frobeniusDecayEvery}; expected an integer ≥ 1`);
     check(p.stableRanks === undefined || typeof p.stableRanks === "function", where, () => `${at}: stableRanks must be a function (model, point) → ranks`);
     if (p.earlyStop) check(Number.isFinite(p.earlyStop.threshold) && p.earlyStop.threshold >= 0, where, () => `${at}: earlyStop.threshold = ${p.earlyStop!.threshold}; expected a number ≥ 0`);
     convergenceSettings(p.convergence ?? {}, p.epochs);
@@ -39,10 +43,11 @@ export const autoPhase: PhaseRunner<"auto"> = {
     const spe = batchCount(run.data.train, run.batchSize);
     const epoch0 = run.epoch, phaseStep0 = run.step;
     const lambda = phase.frobeniusDecay ?? 0;
-    const decay = frobeniusDecayHook(lambda);
+    const decayEvery = phase.frobeniusDecayEvery ?? DECAY_EVERY;
+    const decay = frobeniusDecayHook(lambda, decayEvery);
     const rec: AutoRecord = {
       switchEpoch: null, fullRankEpochs: 0, reason: "", stableRanks: [], plan: null, accuracyBefore: null, accuracyAfter: null,
-      convergence: { ...settings, last: null }, frobeniusDecay: lambda, decayedChains: [], kernelErrors: {}, reconstructedAt: null,
+      convergence: { ...settings, last: null }, frobeniusDecay: lambda, frobeniusDecayEvery: decayEvery, decayedChains: [], kernelErrors: {}, reconstructedAt: null,
       epochSeconds: { fullRank: [], lowRank: [], reconstructed: [] },
       earlyStop: phase.earlyStop ? { predictions: [], stoppedAfter: null, finalAccuracy: NaN } : null,
     };
