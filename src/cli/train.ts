@@ -16,6 +16,9 @@ import { dataJSON, loadLine, preprocessFlag } from "./finetune.ts";
 import type { Preprocess } from "../data/preprocess.ts";
 import { checkLrSchedule, plannedEpochs, type LrSchedule } from "../train/hooks/lr-schedule.ts";
 import { OdecompError } from "../core/errors.ts";
+import type { AutoPlanOptions } from "../train/auto.ts";
+import { convMethodNames } from "../layers/methods/index.ts";
+import type { MethodName } from "../layers/types.ts";
 
 export const DATASETS = ["mnist", "fashion-mnist"] as const;
 export const MODELS = ["mlp", "vgg", "resnet", "wide-vgg", "resnet20"] as const;
@@ -88,6 +91,12 @@ function fullRank(model: tfl.LayersModel, layer: string): number {
 /** Training decomposes to train faster: a budget's ranks are rounded to multiples of 8 unless --rank-multiple says otherwise. */
 const trainingPlan = (plan: CompressOptions): CompressOptions => ({ ...plan, rankMultiple: plan.rankMultiple ?? TRAINING_RANK_MULTIPLE });
 
+/** --method (a Conv2D method) and the solver options (main: Tucker by HOOI) for the auto schedule's chains; its own default (channel-svd) otherwise. */
+function autoConv(plan: CompressOptions): Pick<AutoPlanOptions, "convMethod" | "decomposition"> {
+  const m = plan.convMethod;
+  return { ...(m !== undefined && convMethodNames().includes(m) ? { convMethod: m as MethodName } : {}), ...(plan.decomposition ? { decomposition: plan.decomposition } : {}) };
+}
+
 /** Flags → a schedule of odecomp/train. */
 export function buildSchedule(f: TrainFlags, model: tfl.LayersModel): Schedule {
   const epochs = num("--epochs", f.epochs, 1, 10000, true);
@@ -102,7 +111,7 @@ export function buildSchedule(f: TrainFlags, model: tfl.LayersModel): Schedule {
       if (epochs < 2) throw new UsageError("--schedule auto needs --epochs ≥ 2 (full-rank, then low-rank)");
       const switchAt = f.at !== undefined ? num("--at", f.at, 0, epochs - 1, true) : undefined;
       const reconstructAt = f.reconstructAt !== undefined ? num("--reconstruct-at", f.reconstructAt, Math.max(1, (switchAt ?? 0) + 1), epochs - 1, true) : undefined;
-      return auto({ epochs, switchAt, reconstructAt, plan: { select: plan.select, skip: plan.skip, rankMultiple: plan.rankMultiple } });
+      return auto({ epochs, switchAt, reconstructAt, plan: { select: plan.select, skip: plan.skip, rankMultiple: plan.rankMultiple, ...autoConv(plan) } });
     }
     case "decompose-at": return decomposeAtEpoch({ epochs, at, plan, reconstructAt: f.reconstructAt !== undefined ? num("--reconstruct-at", f.reconstructAt, at, epochs, true) : undefined });
     case "pretrain": return pretrain({ epochs, rank: rank ?? 15, layers });
@@ -293,7 +302,7 @@ export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
   const log = (m: string) => { if (!f.quiet && !f.json) io.err(m); };
   // auto: ranks from the scaled stable rank (or --rank-rule/--budget), shrunk together to ≤ 40 % of the factorizable layers' cost if they would keep more.
   const accSchedule = scheduleKind === "auto"
-    ? auto({ epochs: s.epochs, ...(f.at !== undefined ? { switchAt: s.at } : { convergence: { maxEpochs: s.at, minEpochs: Math.min(1, s.at) } }), plan: { select: userSelect ?? { kind: "stable" }, budget: userSelect ? undefined : 0.4, skip: plan.skip, rankMultiple: plan.rankMultiple, timer: await costModel(f.cost) } })
+    ? auto({ epochs: s.epochs, ...(f.at !== undefined ? { switchAt: s.at } : { convergence: { maxEpochs: s.at, minEpochs: Math.min(1, s.at) } }), plan: { select: userSelect ?? { kind: "stable" }, budget: userSelect ? undefined : 0.4, skip: plan.skip, rankMultiple: plan.rankMultiple, timer: await costModel(f.cost), ...autoConv(plan) } })
     : decomposeAtEpoch({ epochs: s.epochs, at: s.at, plan });
   log(`Fashion-MNIST: ${data.train.count} train / ${data.test.count} test images; model ${modelKind}; ${s.epochs} epochs, ${scheduleKind === "auto" ? (f.at !== undefined ? `auto schedule switching after epoch ${s.at}` : `auto schedule switching on stable-rank convergence, after epoch ${s.at} at the latest`) : `decompose after epoch ${s.at}`}; backend ${backend}${backend === "wasm" ? " + odecomp kernels" : ""}`);
 

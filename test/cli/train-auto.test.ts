@@ -6,6 +6,8 @@ import "@tensorflow/tfjs-backend-cpu";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { run, tmp } from "./helpers.ts";
+import { buildSchedule } from "../../src/cli/train.ts";
+import { mlp } from "../../src/train/models.ts";
 
 beforeAll(async () => { await tf.setBackend("cpu"); });
 
@@ -27,6 +29,19 @@ describe("odecomp train --schedule auto", () => {
     expect(html).toContain("Stable rank per layer");
     expect(html).toContain("<svg");
   }, 120000);
+  it("--method <a Conv2D method> and --tucker reach the auto schedule's plan; --method auto leaves auto's own default", () => {
+    const model = mlp({ hidden: 8, seed: 1 });
+    const plan = (f: Record<string, string>) => {
+      const p = buildSchedule({ schedule: "auto", epochs: "3", ...f } as never, model).phases[0];
+      return p.kind === "auto" ? p.plan : undefined;
+    };
+    expect(plan({ method: "tucker2", tucker: "hooi", budget: "0.4", metric: "flops" })).toMatchObject({ convMethod: "tucker2", decomposition: { tucker: { method: "hooi" } }, select: { kind: "budget", keep: 0.4, metric: "flops" } });
+    expect(plan({ method: "channel-svd" })?.convMethod).toBe("channel-svd");
+    const dflt = plan({ method: "auto" });
+    expect(dflt?.convMethod).toBeUndefined();
+    expect(dflt?.decomposition).toBeUndefined();
+    model.dispose();
+  });
   it("usage errors: bad stable scale, too few epochs", async () => {
     const a = await run("train", "--schedule", "auto", "--rank-rule", "stable:x");
     expect(a.code).toBe(2);
