@@ -64,12 +64,12 @@ describe("odecomp main --schedule auto", () => {
     const a = results.accelerated.auto;
     expect(results.accelerated.phases.map((p: { kind: string }) => p.kind)).toEqual(["auto"]);
     expect(a.switchEpoch).toBe(1); // converged or not, the cap for a 3-epoch run is epoch 1
-    expect(a.plan.budget.keep).toBe(0.4);
+    // the main job's auto uses decompose-at's ranks (the 40 % FLOP budget's), not a cost budget on stable ranks
+    expect(a.plan.budget).toBeUndefined();
     expect(a.plan.timer).toMatch(/^tfjs-cpu.*a \+ b·FLOPs fitted/); // the measured cost model by default
-    for (const d of a.plan.decisions) if (d.action === "factorize") expect(d.factorizedCost).toBeLessThan(d.denseCost);
-    // met, or stopped at the rank floor (a measured timer on a tiny model may leave the budget out of reach)
-    if (a.plan.budget.met) expect(a.plan.costAfter).toBeLessThanOrEqual(0.4 * a.plan.costBefore * (1 + 1e-9));
-    else expect(a.plan.budget.scale).toBe(0.25);
+    const fact = a.plan.decisions.filter((d: { action: string }) => d.action === "factorize");
+    for (const d of fact) expect(d.factorizedCost).toBeLessThan(d.denseCost);
+    for (const d of fact) expect(d.ranks[0]).toBeLessThan(d.maxRanks[0]);
     const html = readFileSync(join(out, "report.html"), "utf8");
     expect(html).toContain("Automatic schedule");
     expect(html).toContain("decomposed after epoch 1");
