@@ -6,12 +6,12 @@
 import { auto, type Schedule } from "../src/train/schedule.ts";
 import { fittedTimer, flopsTimer, type AutoPlanOptions } from "../src/train/auto.ts";
 import { convMethodNames } from "../src/layers/methods/index.ts";
-import type { MethodName } from "../src/layers/types.ts";
 import { tfjsTimer } from "../src/models/timing.ts";
 import { CachedTimer } from "../src/compress/timecost.ts";
 import { TRAINING_RANK_MULTIPLE } from "../src/compress/timeplan.ts";
 import type { RankSelection } from "../src/compress/plan.ts";
 import { compressOptions } from "../src/cli/commands.ts";
+import { autoConv } from "../src/cli/train.ts";
 
 export type AutoCost = "measured" | "flops";
 
@@ -29,15 +29,25 @@ export function autoRankFlag(v: string, budget: number): RankSelection {
 }
 
 /**
- * The benches' `--auto-conv`: auto's Conv2D method (default channel-svd, the planner's own); "tucker2" is
- * solved by HOOI, as the benches' decompose-at runs solve it, so the two differ only in auto's decisions.
+ * The benches' `--auto-conv`: auto's Conv2D method (default channel-svd, the planner's own), parsed as the CLI
+ * parses `--method`; "tucker2" is solved by HOOI (`--tucker hooi`), as the benches' decompose-at runs solve it,
+ * so the two differ only in auto's decisions.
  */
 export function autoConvFlag(v: string): Pick<AutoPlanOptions, "convMethod" | "decomposition"> {
   if (v === "") return {};
-  const names = convMethodNames();
-  if (!names.includes(v)) throw new Error(`--auto-conv=${v}: expected one of ${names.join(", ")}`);
-  return { convMethod: v as MethodName, ...(v === "tucker2" ? { decomposition: { tucker: { method: "hooi" } } } : {}) };
+  let conv: Pick<AutoPlanOptions, "convMethod" | "decomposition">;
+  try {
+    conv = autoConv(compressOptions({ method: v, ...(v === "tucker2" ? { tucker: "hooi" } : {}) }));
+  } catch (e) {
+    throw new Error(`--auto-conv=${v}: ${(e as Error).message}`);
+  }
+  if (!conv.convMethod) throw new Error(`--auto-conv=${v}: expected a Conv2D method (${convMethodNames().join(", ")})`);
+  return conv;
 }
+
+/** The setup line's words for auto's conv chains. */
+export const autoConvText = (conv: Pick<AutoPlanOptions, "convMethod" | "decomposition">): string =>
+  conv.convMethod ? `${conv.convMethod}${conv.decomposition?.tucker?.method === "hooi" ? " (HOOI)" : ""}` : "channel-svd";
 
 export function benchAutoSchedule(o: { epochs: number; autoAt: number; budget: number; cost?: AutoCost; rankMultiple?: number; select?: RankSelection; conv?: Pick<AutoPlanOptions, "convMethod" | "decomposition"> }): Schedule {
   return auto({

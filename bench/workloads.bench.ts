@@ -47,7 +47,7 @@ import { epochRatios, trainAlternated, type AlternatedRun } from "../src/train/a
 import type { CompressOptions } from "../src/compress/plan.ts";
 import { lrScheduleFlag, lrScheduleText } from "../src/cli/train.ts";
 import { isQuick, median, printTable, saveResults, type Row } from "./lib.ts";
-import { autoConvFlag, autoRankFlag, benchAutoSchedule, type AutoCost } from "./auto-schedule.ts";
+import { autoConvFlag, autoConvText, autoRankFlag, benchAutoSchedule, type AutoCost } from "./auto-schedule.ts";
 
 const flag = (args: string[], name: string, dflt: string) => args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? dflt;
 
@@ -121,7 +121,7 @@ export async function run(args: string[] = []): Promise<void> {
       ...(schedules.includes("decompose-at") ? { "decompose-at": decomposeAtEpoch({ epochs: o.epochs, at: o.at, plan }) } : {}),
       ...(schedules.includes("auto") ? { auto: benchAutoSchedule({ epochs: o.epochs, autoAt: o.autoAt, budget: autoKeep, cost: autoCost, rankMultiple, select: autoSelect, conv: autoConvPlan }) } : {}),
     });
-    const setup = `${name}: model ${w.model}, Fashion-MNIST ${data.train.count} train / ${data.test.count} test per epoch${fullTest ? ` + final on ${fullTest.count}` : ""}, ${w.epochs} epochs, decompose-at ${w.at} (keep ${keep} of FLOPs, ranks ×${rankMultiple}, HOOI, warm-up ${warmup}), auto switch by ${w.autoAt} (budget ${autoKeep}, ${autoCost === "flops" ? "FLOP" : "measured"} cost model, ranks: ${autoRank === "budget" ? "the FLOP budget's" : JSON.stringify(autoSelect)}, ${autoConv ? `${autoConv}${autoConvPlan.decomposition ? " (HOOI)" : ""}` : "channel-svd"} convs), batch ${batchSize}, Adam ${lr}${lrSchedule.kind === "none" ? "" : ` with ${lrScheduleText(lrSchedule)} (every run)`}${w.augment ? `, augment pad ${w.augment.pad} + flip` : ""}; wasm + odecomp kernels, ${getThreads()} thread(s); seeds ${seeds.join(",")}`;
+    const setup = `${name}: model ${w.model}, Fashion-MNIST ${data.train.count} train / ${data.test.count} test per epoch${fullTest ? ` + final on ${fullTest.count}` : ""}, ${w.epochs} epochs, decompose-at ${w.at} (keep ${keep} of FLOPs, ranks ×${rankMultiple}, HOOI, warm-up ${warmup}), auto switch by ${w.autoAt} (budget ${autoKeep}, ${autoCost === "flops" ? "FLOP" : "measured"} cost model, ranks: ${autoRank === "budget" ? "the FLOP budget's" : JSON.stringify(autoSelect)}, ${autoConvText(autoConvPlan)} convs), batch ${batchSize}, Adam ${lr}${lrSchedule.kind === "none" ? "" : ` with ${lrScheduleText(lrSchedule)} (every run)`}${w.augment ? `, augment pad ${w.augment.pad} + flip` : ""}; wasm + odecomp kernels, ${getThreads()} thread(s); seeds ${seeds.join(",")}`;
     console.log(`\nworkloads ${setup}`);
 
     // Warm-up pass, not measured: JIT, kernel set-up and heap growth otherwise land on whichever run goes first.

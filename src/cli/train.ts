@@ -92,7 +92,7 @@ function fullRank(model: tfl.LayersModel, layer: string): number {
 const trainingPlan = (plan: CompressOptions): CompressOptions => ({ ...plan, rankMultiple: plan.rankMultiple ?? TRAINING_RANK_MULTIPLE });
 
 /** --method (a Conv2D method) and the solver options (main: Tucker by HOOI) for the auto schedule's chains; its own default (channel-svd) otherwise. */
-function autoConv(plan: CompressOptions): Pick<AutoPlanOptions, "convMethod" | "decomposition"> {
+export function autoConv(plan: CompressOptions): Pick<AutoPlanOptions, "convMethod" | "decomposition"> {
   const m = plan.convMethod;
   return { ...(m !== undefined && convMethodNames().includes(m) ? { convMethod: m as MethodName } : {}), ...(plan.decomposition ? { decomposition: plan.decomposition } : {}) };
 }
