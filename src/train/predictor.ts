@@ -99,12 +99,47 @@ export const errorPow2: CurveFamily = {
 };
 
 /**
- * The default ensemble over epochs (predictCurve, shouldStop): pow3 with the curvature prior and
- * the error power law. On 12 real 10-epoch MLP curves it cut the error of the final accuracy
- * predicted from 3 epochs from 4.8 to 2.5 points against [pow3, exp3, logpower] (bench `predictor`
- * re-measures it on fresh curves). Pass `families: curveFamilies` for the free families.
+ * Logit-linear for accuracies: logit(y) linear in log x, i.e. the log-logistic curve 1 / (1 + (x/e^b)^c),
+ * c < 0 (logpower with the asymptote pinned to 1; 2 free parameters; y = ½ at x = e^b). Its error
+ * 1 − y = 1/(1 + (x/e^b)^−c) falls as a power of x once small (like errorPow2), but early on, while
+ * the accuracy is still far from 1, it is S-shaped in log x: the error first falls slower than a power
+ * law, then faster. Slow-starting runs (low learning rates, low ranks) do that over their first epochs,
+ * where errorPow2 (log error concave in log x) and pow3 with its curvature prior extrapolate too low.
  */
-export const epochCurveFamilies: readonly CurveFamily[] = [pow3Prior, errorPow2];
+export const logitLinear: CurveFamily = {
+  ...logPower, name: "logit-linear", formula: "1 / (1 + (x/e^b)^c), c < 0",
+  min: [1, logPower.min[1], logPower.min[2]], max: [1, logPower.max[1], logPower.max[2]],
+  starts: (x, y) => {
+    // least squares of logit(y) on log x (y clipped into (0, 1)), then a few other slopes through the last point
+    const lx = x.map(Math.log), z = y.map((v) => { const q = Math.min(1 - 1e-4, Math.max(1e-4, v)); return Math.log(q / (1 - q)); });
+    const n = x.length, mx = lx.reduce((s, v) => s + v, 0) / n, mz = z.reduce((s, v) => s + v, 0) / n;
+    let sxz = 0, sxx = 0;
+    for (let i = 0; i < n; i++) { sxz += (lx[i] - mx) * (z[i] - mz); sxx += (lx[i] - mx) ** 2; }
+    const out: number[][] = [];
+    // logit(y) = −c·(log x − b): slope −c, so b = log x − logit(y)/(−c) through (mx, mz) or the last point
+    for (const slope of [sxx > 0 ? sxz / sxx : 0, 0.3, 1, 2.5]) {
+      if (!(slope > 1e-3)) continue;
+      out.push([1, mx - mz / slope, -slope], [1, lx[n - 1] - z[n - 1] / slope, -slope]);
+    }
+    return out;
+  },
+};
+
+/**
+ * The default ensemble over epochs (predictCurve, shouldStop): pow3 with the curvature prior and the
+ * logit-linear curve. On 12 real 10-epoch MLP curves (1,000-image test sets) pow3-prior with the error
+ * power law cut the error of the final accuracy predicted from 3 epochs from 4.8 to 2.5 points against
+ * [pow3, exp3, logpower]. On the tuning curves of bench `predictor` (seed 1: 8 MLP curves, 1 VGG curve,
+ * full test sets) that pair under-predicted slow-rising curves (MAE 1.87 points from 30 % of the epochs,
+ * bias −1.0; 1.62 from 50 %); the logit-linear curve in place of the error power law gave 1.34 (bias −0.4)
+ * and 1.61. Tried there and dropped: all three (1.60, 1.63), a soft log-normal prior on c instead of the
+ * bounds (1.7–2.0), other bounds on c (1.32–1.47), logpower with a free asymptote (1.56–1.70), later
+ * points weighted more (1.18–1.55 from 30 % but worse from 50 % and on the CNN). Scored once after the
+ * choice on the held-out seeds (2–4: 8 MLP, 3 VGG curves): 1.65 → 1.43 points from 30 % (bias −1.06 →
+ * −0.69) but 1.29 → 1.56 from 50 % (worse: it over-predicts some MLP curves from 5 epochs); early
+ * stopping unchanged. Short of issue 17's 1.0. Pass `families: curveFamilies` for the free families.
+ */
+export const epochCurveFamilies: readonly CurveFamily[] = [pow3Prior, logitLinear];
 
 /**
  * Noise assumed on per-epoch accuracies (1 point): test accuracy moves by about this much from epoch
@@ -114,7 +149,9 @@ export const epochCurveFamilies: readonly CurveFamily[] = [pow3Prior, errorPow2]
  * the tuning curves of bench `predictor` (seed 1: 8 MLP curves and 1 VGG curve on full test sets; the
  * earlier bench's 12 MLP curves on 1,000-image test sets) from 0.002–0.02 (flat from 0.01 up): the MAE
  * of the final accuracy predicted from 30 % of the epochs went from 2.5 to 1.9, 2.4 to 2.2, and 1.54 to
- * 1.55 points (CNN) against no noise term. The held-out seeds are scored by the bench.
+ * 1.55 points (CNN) against no noise term; that was with the error power law as the second family.
+ * Rechecked with logit-linear in its place (seed-1 curves, 30 % / 50 %): 0.005 → 1.69 / 1.80,
+ * 0.01 → 1.34 / 1.61, 0.02 → 1.53 / 1.69 points, so it stays 0.01. The held-out seeds are scored by the bench.
  */
 export const epochNoise = 0.01;
 
