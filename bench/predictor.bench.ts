@@ -13,14 +13,15 @@
 // epochs saved and the accuracy it cost (final − best accuracy up to the stop).
 // "noise floor": the ensemble fitted to all epochs misses the last value by this
 // much on average (epoch-to-epoch noise a 30 % extrapolation cannot beat).
-// "ours" is the default epoch ensemble (epochCurveFamilies, noise epochNoise),
-// "before" the same without the noise term (session 3's default, chosen on
-// 1,000-image test sets), "peer" the free pow3 + exp3 + logpower ensemble.
+// "ours" is the default epoch ensemble (epochCurveFamilies: pow3-prior +
+// logit-linear, noise epochNoise), "before" pow3-prior + the error power law with
+// the noise term (the previous default), "peer" the free pow3 + exp3 + logpower
+// ensemble.
 // Flags: --mlp-seeds=1,2 --cnn-seeds=1,2,3,4 --tune-seeds=1 --mlp-configs=4 --epochs=10
 // --cnn-train-per-class=300 --fashion-per-class=400 --retrain (ignore the cache);
 // --quick: two MLP curves per seed, 4 epochs, no CNN, no cache (about a minute).
 import { loadavg } from "node:os";
-import { curveFamilies, epochCurveFamilies, type PredictorOptions } from "../src/train/predictor.ts";
+import { curveFamilies, errorPow2, pow3Prior, type PredictorOptions } from "../src/train/predictor.ts";
 import { cnnSpecs, mlpSpecs, trainCurves, type Curve } from "./predictor-curves.ts";
 import { scorePredictor, type PredictorScore } from "./predictor-eval.ts";
 import { isQuick, printTable, saveResults, type Row } from "./lib.ts";
@@ -54,7 +55,7 @@ export async function run(args: string[] = []): Promise<void> {
     "held-out": curves.filter((c) => !tuneSeeds.has(c.seed)), tuning: curves.filter((c) => tuneSeeds.has(c.seed)),
   };
   const methods: Record<"ours" | "before" | "peer", PredictorOptions> = {
-    ours: {}, before: { families: epochCurveFamilies, noise: 0 }, peer: { families: curveFamilies, noise: 0 },
+    ours: {}, before: { families: [pow3Prior, errorPow2] }, peer: { families: curveFamilies, noise: 0 },
   };
   const rows: Row[] = [];
   const scores: Record<string, { ours: PredictorScore; before: PredictorScore; peer: PredictorScore; oursMs: number; peerMs: number }> = {};
