@@ -23,10 +23,13 @@
 // rule; budget: the FLOP budget's ranks), --auto-conv=<Conv2D method> (auto's; default channel-svd, tucker2 by HOOI
 // as the fixed runs), --rank-multiple=8 (ranks rounded as the main job's; 1: exact), --lr-schedule=none|cosine[:min]|step… (every run; default
 // none = constant, as the saved runs), --tag=NAME (saved as elhoushi-seeds-auto-NAME.json).
+// --threads=auto|N (both variants): odecomp's kernel threads, default auto as npm start; runs saved before
+// session 12 ran on 1 thread (bench/run.ts's default for every area) although their setup line said 2.
 import * as tf from "@tensorflow/tfjs-core";
 import { loadavg } from "node:os";
 import { loadFashionMnist } from "../src/data/node.ts";
 import { useBackend } from "../src/cli/backend.ts";
+import { getThreads, setThreads } from "../src/index.ts";
 import { vggCnn } from "../src/train/models.ts";
 import { baseline, decomposeAtEpoch, train, type Schedule, type TrainResult } from "../src/train/schedule.ts";
 import { trainAlternated, type AlternatedRun } from "../src/train/alternate.ts";
@@ -38,6 +41,13 @@ import { TRAINING_RANK_MULTIPLE } from "../src/compress/timeplan.ts";
 import { lrScheduleFlag, lrScheduleText } from "../src/cli/train.ts";
 
 const flag = (args: string[], name: string, dflt: string) => args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? dflt;
+
+/** --threads=auto|N: odecomp's kernel threads (default auto, as npm start and workloads; bench/run.ts starts every area on 1). */
+async function threadsFlag(args: string[]): Promise<void> {
+  const t = flag(args, "threads", "auto");
+  if (t !== "auto" && !(Number.isInteger(Number(t)) && Number(t) >= 1)) throw new Error(`elhoushi-seeds: --threads=${t}; expected auto or a positive integer`);
+  await setThreads(t === "auto" ? "auto" : Number(t));
+}
 
 interface Case { name: string; schedule: Schedule; warmup: number }
 
@@ -55,8 +65,9 @@ export async function run(args: string[] = []): Promise<void> {
   const t0 = performance.now();
 
   await useBackend("wasm");
+  await threadsFlag(args);
   const data = await loadFashionMnist({ trainPerClass, testPerClass });
-  const setup = `Fashion-MNIST ${data.train.count} train / ${data.test.count} test, vgg CNN, ${epochs} epochs, decompose at epoch ${at}, batch ${batchSize}, Adam ${lr}, seeds ${seeds.join(",")}; wasm + odecomp kernels`;
+  const setup = `Fashion-MNIST ${data.train.count} train / ${data.test.count} test, vgg CNN, ${epochs} epochs, decompose at epoch ${at}, batch ${batchSize}, Adam ${lr}, seeds ${seeds.join(",")}; wasm + odecomp kernels, ${getThreads()} thread(s)`;
   console.log(`elhoushi-seeds: ${setup}`);
 
   const budget = (k: number): CompressOptions["select"] => ({ kind: "budget", keep: k, metric: "flops" });
@@ -121,7 +132,7 @@ export async function run(args: string[] = []): Promise<void> {
   const minutes = (performance.now() - t0) / 60000;
   printTable(`Elhoushi decompose-at-epoch vs baseline, several seeds (${setup}; train time = summed epoch training; run time ${minutes.toFixed(1)} min)`, rows);
   await saveResults(variant === "main" ? "elhoushi-seeds" : `elhoushi-seeds-${variant}`, rows, {
-    setup, minutes, variant, sizes: { seeds, epochs, at, trainPerClass, testPerClass, batchSize, lr, warmup, keep, keepFast, quick },
+    setup, minutes, variant, sizes: { seeds, epochs, at, trainPerClass, testPerClass, batchSize, lr, warmup, keep, keepFast, quick, threads: getThreads() },
     runs: Object.fromEntries([...results].map(([k, v]) => [k, { schedule: v.result.schedule, trainSeconds: v.result.trainSeconds, totalSeconds: v.result.totalSeconds, final: v.result.final, load: v.load,
       accuracyBeforeDecompose: v.before, accuracyAfterDecompose: v.after, epochs: v.result.epochs.map(({ prediction: _q, ...e }) => e), phases: v.result.phases.map(({ plan: _p, ...p }) => p) }])),
   });
@@ -149,6 +160,7 @@ async function runAutoVariant(args: string[]): Promise<void> {
   const t0 = performance.now();
 
   await useBackend("wasm");
+  await threadsFlag(args);
   const data = await loadFashionMnist({ trainPerClass, testPerClass });
   const fullTest = finalTestPerClass > 0 ? (await loadFashionMnist({ trainPerClass: 1, testPerClass: finalTestPerClass })).test : null;
   const rankMultiple = Number(flag(args, "rank-multiple", String(TRAINING_RANK_MULTIPLE)));
@@ -160,7 +172,7 @@ async function runAutoVariant(args: string[]): Promise<void> {
     ...fx.map((k): [string, Schedule] => [`decompose@${k}`, decomposeAtEpoch({ epochs: e, at: k, plan })]),
     ["auto", benchAutoSchedule({ epochs: e, autoAt: aa, budget: keep, cost: autoCost, rankMultiple, select: autoSelect, conv })],
   ];
-  const setup = `Fashion-MNIST ${data.train.count} train / ${data.test.count} test per epoch${fullTest ? ` + final on ${fullTest.count}` : ""}, vgg CNN, ${epochs} epochs; fixed decompose-at ${fixed.join(",")} (Tucker-2 HOOI, keep ${keep} of FLOPs, ranks ×${rankMultiple}, warm-up ${warmup}); auto switch by ${autoAt} at the latest (budget ${keep}, ${autoCost === "flops" ? "FLOP" : "measured"} cost model, ranks ${autoRank}, ${autoConvText(conv)} convs); batch ${batchSize}, Adam ${lr}${lrSchedule.kind === "none" ? "" : ` with ${lrScheduleText(lrSchedule)}`}; alternated epoch by epoch; seeds ${seeds.join(",")}; wasm + odecomp kernels, 2 threads`;
+  const setup = `Fashion-MNIST ${data.train.count} train / ${data.test.count} test per epoch${fullTest ? ` + final on ${fullTest.count}` : ""}, vgg CNN, ${epochs} epochs; fixed decompose-at ${fixed.join(",")} (Tucker-2 HOOI, keep ${keep} of FLOPs, ranks ×${rankMultiple}, warm-up ${warmup}); auto switch by ${autoAt} at the latest (budget ${keep}, ${autoCost === "flops" ? "FLOP" : "measured"} cost model, ranks ${autoRank}, ${autoConvText(conv)} convs); batch ${batchSize}, Adam ${lr}${lrSchedule.kind === "none" ? "" : ` with ${lrScheduleText(lrSchedule)}`}; alternated epoch by epoch; seeds ${seeds.join(",")}; wasm + odecomp kernels, ${getThreads()} thread(s)`;
   console.log(`elhoushi-seeds --variant=auto: ${setup}`);
 
   { // Warm-up pass (not measured): JIT, kernel set-up, heap growth.
@@ -222,7 +234,7 @@ async function runAutoVariant(args: string[]): Promise<void> {
   const minutes = (performance.now() - t0) / 60000;
   printTable(`Elhoushi: fixed decompose-at epochs vs the auto schedule, alternated epoch by epoch (${setup}; ${minutes.toFixed(1)} min)`, rows);
   await saveResults(tag ? `elhoushi-seeds-auto-${tag}` : "elhoushi-seeds-auto", rows, {
-    setup, minutes, variant: "auto", verdicts, sizes: { seeds, epochs, fixed, autoAt, autoRank, autoConv: autoConv || "channel-svd", trainPerClass, testPerClass, finalTestPerClass, batchSize, lr, warmup, keep, autoCost, lrSchedule: lrScheduleText(lrSchedule), quick },
+    setup, minutes, variant: "auto", verdicts, sizes: { seeds, epochs, fixed, autoAt, autoRank, autoConv: autoConv || "channel-svd", trainPerClass, testPerClass, finalTestPerClass, batchSize, lr, warmup, keep, autoCost, lrSchedule: lrScheduleText(lrSchedule), quick, threads: getThreads() },
     seeds: perSeed.map((s) => ({ seed: s.seed, load: s.load, runs: Object.fromEntries(Object.entries(s.runs).map(([n, x]) => [n, {
       schedule: x.result.schedule, trainSeconds: x.result.trainSeconds, wallSeconds: x.held, accuracyFullTest: fullTest ? x.acc : null, final: x.result.final,
       epochs: x.result.epochs.map(({ prediction: _q, ...e }) => e),

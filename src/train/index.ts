@@ -11,7 +11,7 @@ export { train, baseline, pretrain, fading, incremental, incrementalPredicted, i
 export { phaseKinds } from "./phases/index.ts";
 export { flopsTimer, fittedTimer, checkConvergence, convergenceSettings, planSwitch, type LayerTimer, type LayerTimingRequest, type ConvergenceOptions, type ConvergenceCheck, type AutoPlanOptions, type LayerDecision, type SwitchPlan, type AutoRecord } from "./auto.ts";
 export { stableRank, stableRankHook, StableRankTracker, kernelMatrixShape, type StableRankOptions, type StableRankResult, type StableRankPoint } from "./hooks/stable-rank.ts";
-export { frobeniusDecayHook, findChains, chainProductNorm2, type DecayedChain } from "./hooks/frobenius.ts";
+export { frobeniusDecayHook, findChains, chainProductNorm2, chainGramNorm2, type DecayedChain } from "./hooks/frobenius.ts";
 export { lrScheduleHook, lrFactor, checkLrSchedule, plannedEpochs, lrScheduleKinds, type LrSchedule, type LrScheduleHook } from "./hooks/lr-schedule.ts";
 export type { TrainHook, HookContext, StepContext, LossContext, EpochContext } from "./hooks/hook.ts";
 export { fitCurves, predictCurve, shouldStop, fitRankCurve, nextRank, curveFamilies, pow3, exp3, logPower, type CurveFamily, type CurveEnsemble, type FamilyFit, type PredictorOptions, type CurvePrediction, type StopOptions, type StopDecision, type RankPoint, type NextRankOptions, type RankChoice } from "./predictor.ts";

@@ -7,8 +7,9 @@ import "@tensorflow/tfjs-backend-cpu";
 import { ready } from "../../src/core/loader.ts";
 import { inspect } from "../../src/compress/compress.ts";
 import { layerShapes, modelToArtifacts } from "../../src/models/convert.ts";
+import { compress } from "../../src/models/index.ts";
 import { mlp, vggCnn } from "../../src/train/models.ts";
-import { auto, checkConvergence, factorizeDense, fittedTimer, flopsTimer, frobeniusDecayHook, findChains, planSwitch, train, type LayerTimer, type StableRankPoint } from "../../src/train/index.ts";
+import { auto, chainGramNorm2, chainProductNorm2, checkConvergence, factorizeDense, fittedTimer, flopsTimer, frobeniusDecayHook, findChains, planSwitch, train, type LayerTimer, type StableRankPoint } from "../../src/train/index.ts";
 import { toyImages } from "../helpers/images.ts";
 import { smallCnn, stripesSet } from "./fixtures.ts";
 
@@ -173,6 +174,53 @@ describe("frobeniusDecayHook", () => {
     close(grads[u.name], gu);
     close(grads[v.name], gv);
     tf.dispose([value, grads[u.name], grads[v.name], W, gu, gv]);
+    base.dispose(); model.dispose();
+  });
+});
+
+describe("chainGramNorm2", () => {
+  // Odd channel counts and ranks (1, 3, 5, 17, 33), 1×1 and 3×3 kernels, every product method the hook decays.
+  const convNet = () => {
+    const m = tfl.sequential();
+    m.add(tfl.layers.conv2d({ inputShape: [7, 7, 5], filters: 17, kernelSize: 3, padding: "same", name: "c1", kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }));
+    m.add(tfl.layers.conv2d({ filters: 33, kernelSize: 3, padding: "same", name: "c2", kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }));
+    m.add(tfl.layers.conv2d({ filters: 3, kernelSize: 1, name: "c3", kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }) }));
+    m.add(tfl.layers.conv2d({ filters: 17, kernelSize: 3, padding: "same", name: "c4", kernelInitializer: tfl.initializers.glorotUniform({ seed: 4 }) }));
+    m.add(tfl.layers.flatten());
+    m.add(tfl.layers.dense({ units: 5, name: "d1", kernelInitializer: tfl.initializers.glorotUniform({ seed: 5 }) }));
+    return m;
+  };
+  it("equals the formed product's ‖W‖²_F and its taped gradients (Tucker-2, channel-SVD, Tucker-1, SVD; ranks 1–17)", async () => {
+    const base = convNet();
+    const c = await compress(base, {
+      methods: { c1: "tucker2", c2: "channel-svd", c3: "tucker1", c4: "tucker2", d1: "svd" },
+      ranks: { c1: [3, 5], c2: 17, c3: 1, c4: [1, 17], d1: 3 },
+    });
+    const model = c.model;
+    const chains = findChains(model);
+    expect(chains.map((x) => [x.layer, x.method, x.decayed])).toEqual([["c1", "tucker2", true], ["c2", "channel-svd", true], ["c3", "tucker1", true], ["c4", "tucker2", true], ["d1", "svd", true]]);
+    let seed = 7;
+    for (const chain of chains) {
+      const vars = chain.layers.map((n) => model.getLayer(n).weights[0].read() as tf.Variable);
+      // Training moves the factors off the decomposition's orthonormal ones (G_A = I would hide a wrong G_A term).
+      for (const w of vars) w.assign(tf.tidy(() => tf.add(w, tf.randomNormal(w.shape, 0, 0.5, "float32", seed++))));
+      const ref = tf.variableGrads(() => chainProductNorm2(model, chain), vars);
+      const got = tf.variableGrads(() => chainGramNorm2(model, chain), vars);
+      const v = ref.value.dataSync()[0];
+      expect(v).toBeGreaterThan(0);
+      expect(Math.abs(got.value.dataSync()[0] - v)).toBeLessThan(1e-5 * v);
+      for (const w of vars) {
+        const a = ref.grads[w.name].dataSync(), b = got.grads[w.name].dataSync();
+        expect(b.length).toBe(a.length);
+        let num = 0, den = 0;
+        for (let i = 0; i < a.length; i++) { num += (a[i] - b[i]) ** 2; den += a[i] ** 2; }
+        expect(Math.sqrt(num / den), `${chain.layer} ${w.name}`).toBeLessThan(1e-5);
+      }
+      tf.dispose([ref.value, got.value, ...Object.values(ref.grads), ...Object.values(got.grads)]);
+    }
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) { const g = tf.variableGrads(() => chainGramNorm2(model, chains[0])); tf.dispose([g.value, ...Object.values(g.grads)]); }
+    expect(tf.memory().numTensors).toBe(before);
     base.dispose(); model.dispose();
   });
 });
