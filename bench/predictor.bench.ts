@@ -13,15 +13,15 @@
 // epochs saved and the accuracy it cost (final − best accuracy up to the stop).
 // "noise floor": the ensemble fitted to all epochs misses the last value by this
 // much on average (epoch-to-epoch noise a 30 % extrapolation cannot beat).
-// "ours" is the default epoch ensemble (epochCurveFamilies: pow3-prior +
-// logit-linear, noise epochNoise), "before" pow3-prior + the error power law with
-// the noise term (the previous default), "peer" the free pow3 + exp3 + logpower
-// ensemble.
-// Flags: --mlp-seeds=1,2 --cnn-seeds=1,2,3,4 --tune-seeds=1 --mlp-configs=4 --epochs=10
+// "ours" is the default epoch ensemble (epochCurveFamilies: pow3-prior + the
+// error power law, noise epochNoise), "alt" pow3-prior + logit-linear with the
+// noise term (session 12's candidate, default for part of that session: better on
+// 9 tuning curves, worse on 41), "peer" the free pow3 + exp3 + logpower ensemble.
+// Flags: --mlp-seeds=1,…,10 --cnn-seeds=1,2,3,4 --tune-seeds=1,7,8,9,10 --mlp-configs=4 --epochs=10
 // --cnn-train-per-class=300 --fashion-per-class=400 --retrain (ignore the cache);
 // --quick: two MLP curves per seed, 4 epochs, no CNN, no cache (about a minute).
 import { loadavg } from "node:os";
-import { curveFamilies, errorPow2, pow3Prior, type PredictorOptions } from "../src/train/predictor.ts";
+import { curveFamilies, logitLinear, pow3Prior, type PredictorOptions } from "../src/train/predictor.ts";
 import { cnnSpecs, mlpSpecs, trainCurves, type Curve } from "./predictor-curves.ts";
 import { scorePredictor, type PredictorScore } from "./predictor-eval.ts";
 import { isQuick, printTable, saveResults, type Row } from "./lib.ts";
@@ -33,8 +33,8 @@ const load = () => loadavg().map((v) => v.toFixed(1)).join(" ");
 export async function run(args: string[] = []): Promise<void> {
   const quick = isQuick(args);
   const epochs = Number(flag(args, "epochs", quick ? "4" : "10"));
-  const mlpSeeds = seedList(flag(args, "mlp-seeds", "1,2")), cnnSeeds = seedList(flag(args, "cnn-seeds", quick ? "" : "1,2,3,4"));
-  const tuneSeeds = new Set(seedList(flag(args, "tune-seeds", "1")));
+  const mlpSeeds = seedList(flag(args, "mlp-seeds", quick ? "1,2" : "1,2,3,4,5,6,7,8,9,10")), cnnSeeds = seedList(flag(args, "cnn-seeds", quick ? "" : "1,2,3,4"));
+  const tuneSeeds = new Set(seedList(flag(args, "tune-seeds", quick ? "1" : "1,7,8,9,10")));
   const mlpConfigs = Number(flag(args, "mlp-configs", quick ? "1" : "4"));
   const cnnPerClass = Number(flag(args, "cnn-train-per-class", "300")), fashionPerClass = Number(flag(args, "fashion-per-class", quick ? "100" : "400"));
   const t0 = performance.now(), loadStart = load();
@@ -54,11 +54,11 @@ export async function run(args: string[] = []): Promise<void> {
   const splits: Record<"held-out" | "tuning", Curve[]> = {
     "held-out": curves.filter((c) => !tuneSeeds.has(c.seed)), tuning: curves.filter((c) => tuneSeeds.has(c.seed)),
   };
-  const methods: Record<"ours" | "before" | "peer", PredictorOptions> = {
-    ours: {}, before: { families: [pow3Prior, errorPow2] }, peer: { families: curveFamilies, noise: 0 },
+  const methods: Record<"ours" | "alt" | "peer", PredictorOptions> = {
+    ours: {}, alt: { families: [pow3Prior, logitLinear] }, peer: { families: curveFamilies, noise: 0 },
   };
   const rows: Row[] = [];
-  const scores: Record<string, { ours: PredictorScore; before: PredictorScore; peer: PredictorScore; oursMs: number; peerMs: number }> = {};
+  const scores: Record<string, { ours: PredictorScore; alt: PredictorScore; peer: PredictorScore; oursMs: number; peerMs: number }> = {};
   for (const frac of [0.3, 0.5]) {
     for (const [split, set] of Object.entries(splits)) {
       if (frac !== 0.3 && split !== "held-out") continue;
@@ -70,16 +70,16 @@ export async function run(args: string[] = []): Promise<void> {
         const s1 = performance.now();
         const peer = scorePredictor(group, { frac, options: methods.peer });
         const s2 = performance.now();
-        const before = scorePredictor(group, { frac, options: methods.before });
+        const alt = scorePredictor(group, { frac, options: methods.alt });
         const key = `${split} ${family} ${frac}`;
-        scores[key] = { ours, before, peer, oursMs: s1 - s0, peerMs: s2 - s1 };
+        scores[key] = { ours, alt, peer, oursMs: s1 - s0, peerMs: s2 - s1 };
         rows.push({
           case: `${split} ${family.toUpperCase()}: final acc from first ${Math.round(frac * 100)}% of ${epochs} epochs (${group.length} curves)`,
           ours: "epoch ensemble", peer: "free pow3+exp3+logpower", oursMs: s1 - s0, peerMs: s2 - s1, speedup: null,
           extra: {
-            "MAE pts": ours.mae, "max err": ours.maxErr, "bias": ours.bias, "MAE before": before.mae, "max err before": before.maxErr, "MAE peer": peer.mae, "max err peer": peer.maxErr, "MAE naive": ours.naiveMae, "noise floor": ours.noiseMae,
+            "MAE pts": ours.mae, "max err": ours.maxErr, "bias": ours.bias, "MAE alt": alt.mae, "max err alt": alt.maxErr, "MAE peer": peer.mae, "max err peer": peer.maxErr, "MAE naive": ours.naiveMae, "noise floor": ours.noiseMae,
             "early stop saved": `${ours.epochsSaved}/${ours.epochsTotal}`, "cost pts mean/max": `${ours.meanCost.toFixed(2)}/${ours.maxCost.toFixed(2)}`,
-            "before saved": `${before.epochsSaved}/${before.epochsTotal}`, "before cost mean/max": `${before.meanCost.toFixed(2)}/${before.maxCost.toFixed(2)}`,
+            "alt saved": `${alt.epochsSaved}/${alt.epochsTotal}`, "alt cost mean/max": `${alt.meanCost.toFixed(2)}/${alt.maxCost.toFixed(2)}`,
             "peer saved": `${peer.epochsSaved}/${peer.epochsTotal}`, "peer cost mean/max": `${peer.meanCost.toFixed(2)}/${peer.maxCost.toFixed(2)}`,
           },
         });
@@ -91,10 +91,10 @@ export async function run(args: string[] = []): Promise<void> {
   for (const split of ["tuning", "held-out"] as const) {
     const s = scores[`${split} all 0.3`];
     if (!s) continue;
-    console.log(`\n${split} curves (final | predicted from 30 %: ours, before, peer | smooth fit to all epochs | early stop epoch, best accuracy by then):`);
+    console.log(`\n${split} curves (final | predicted from 30 %: ours, alt, peer | smooth fit to all epochs | early stop epoch, best accuracy by then):`);
     for (const [i, c] of s.ours.curves.entries()) {
       const pc = (v: number) => (v * 100).toFixed(2);
-      console.log(`  ${c.name.padEnd(62)} ${pc(c.final)} | ${pc(c.predicted)} ${pc(s.before.curves[i].predicted)} ${pc(s.peer.curves[i].predicted)} | ${pc(c.smoothFinal)} | ${c.stopEpoch} ${pc(c.accAtStop)}`);
+      console.log(`  ${c.name.padEnd(62)} ${pc(c.final)} | ${pc(c.predicted)} ${pc(s.alt.curves[i].predicted)} ${pc(s.peer.curves[i].predicted)} | ${pc(c.smoothFinal)} | ${c.stopEpoch} ${pc(c.accAtStop)}`);
     }
   }
   await saveResults("predictor", rows, {

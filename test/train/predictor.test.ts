@@ -71,25 +71,35 @@ describe("predictCurve", () => {
   });
 });
 
-describe("epoch ensemble (pow3 with a curvature prior + logit-linear)", () => {
-  it("is the default over epochs; recovers a logit-linear curve from 3 epochs and keeps c within the prior", () => {
-    // a slow start: 21 %, 36 %, 47 % … 77 % at epoch 10 (logit(y) = 1.1·(log x − 1.2))
-    const y = epochs(10).map((t) => logitLinear.f([1, 1.2, -1.1], t));
+describe("epoch ensemble (pow3 with a curvature prior + error power law)", () => {
+  it("is the default over epochs; recovers an error power law and keeps c within the prior", () => {
+    const y = epochs(10).map((t) => errorPow2.f([1, 0.3, 0.7], t));
     const p = predictCurve(y.slice(0, 3), 10);
     expect(p.ensemble.fits.map((f) => f.family)).toEqual(epochCurveFamilies.map((f) => f.name));
-    const e = p.ensemble.fits.find((f) => f.family === "logit-linear")!;
+    expect(Math.abs(p.value - y[9])).toBeLessThan(0.005);
+    const e = p.ensemble.fits.find((f) => f.family === "error-pow2")!;
     expect(e.params[0]).toBe(1);
-    expect(e.params[1]).toBeCloseTo(1.2, 3);
-    expect(e.params[2]).toBeCloseTo(-1.1, 3);
-    expect(Math.abs(logitLinear.f(e.params, 10) - y[9])).toBeLessThan(1e-4);
-    // pow3-prior (c ≥ 0.5) misses the 3 points by ≈ 1.3 points rms, so it keeps a small likelihood weight
-    expect(e.weight).toBeGreaterThan(0.85);
-    expect(Math.abs(p.value - y[9])).toBeLessThan(0.015);
+    expect(e.params[1]).toBeCloseTo(0.3, 3);
+    expect(e.params[2]).toBeCloseTo(0.7, 3);
     // A curve bending faster than c = 1.5 still gets a pow3-prior fit with c at the bound.
     const steep = epochs(6).map((t) => pow3.f([0.9, 0.5, 3], t));
     const q = predictCurve(steep, 10, { families: [pow3Prior] });
     expect(q.ensemble.fits[0].params[2]).toBeLessThanOrEqual(1.5);
     expect(q.value).toBeGreaterThan(0.85);
+  });
+});
+
+describe("logit-linear family (not in the default ensemble)", () => {
+  it("logit-linear (the session-12 variant, [pow3Prior, logitLinear]) recovers a slow-starting curve from 3 epochs", () => {
+    // 21 %, 36 %, 47 % … 77 % at epoch 10 (logit(y) = 1.1·(log x − 1.2))
+    const y = epochs(10).map((t) => logitLinear.f([1, 1.2, -1.1], t));
+    const p = predictCurve(y.slice(0, 3), 10, { families: [pow3Prior, logitLinear] });
+    const e = p.ensemble.fits.find((f) => f.family === "logit-linear")!;
+    expect(e.params[0]).toBe(1);
+    expect(e.params[1]).toBeCloseTo(1.2, 3);
+    expect(e.params[2]).toBeCloseTo(-1.1, 3);
+    expect(e.weight).toBeGreaterThan(0.85);
+    expect(Math.abs(p.value - y[9])).toBeLessThan(0.015);
   });
   it("logit-linear: Jacobian matches finite differences, the asymptote stays 1, odd histories still fit", () => {
     const p = [1, 0.4, -0.8];
@@ -115,50 +125,43 @@ describe("epoch ensemble (pow3 with a curvature prior + logit-linear)", () => {
       expect(v).toBeLessThanOrEqual(1);
     }
   });
-  it("errorPow2 (the earlier default's second family) still recovers an error power law", () => {
-    const y = epochs(10).map((t) => errorPow2.f([1, 0.3, 0.7], t));
-    const p = predictCurve(y.slice(0, 3), 10, { families: [errorPow2] });
-    expect(Math.abs(p.value - y[9])).toBeLessThan(0.005);
-    expect(p.ensemble.fits[0].params[1]).toBeCloseTo(0.3, 3);
-    expect(p.ensemble.fits[0].params[2]).toBeCloseTo(0.7, 3);
-  });
 });
 
 describe("noise term (likelihood weights: fits within the noise share the weight)", () => {
-  // pow3 with c = 1 through epochs 1–3: pow3-prior interpolates it exactly; the logit-linear curve (asymptote 1) misses by ≈ 0.6 points.
+  // pow3 with c = 1 through epochs 1–3: pow3-prior interpolates it exactly; the error power law (asymptote 1) misses by ≈ 0.3 points.
   const y = [1, 2, 3].map((t) => pow3.f([0.9, 0.3, 1], t));
   const byName = (p: ReturnType<typeof predictCurve>, name: string) => p.ensemble.fits.find((f) => f.family === name)!;
   it("without it an exact 3-parameter fit drops a close 2-parameter one; with it both are mixed", () => {
     const exact = predictCurve(y, 10, { noise: 0 });
-    expect(byName(exact, "logit-linear").weight).toBe(0);
-    expect(byName(exact, "logit-linear").dropped).toMatch(/25× the best/);
-    const err = byName(exact, "logit-linear").mse;
+    expect(byName(exact, "error-pow2").weight).toBe(0);
+    expect(byName(exact, "error-pow2").dropped).toMatch(/25× the best/);
+    const err = byName(exact, "error-pow2").mse;
     expect(err).toBeGreaterThan(1e-8);
     expect(err).toBeLessThan(epochNoise ** 2);
     const mixed = predictCurve(y, 10);
-    const w = byName(mixed, "logit-linear").weight, w3 = byName(mixed, "pow3-prior").weight;
+    const w = byName(mixed, "error-pow2").weight, w3 = byName(mixed, "pow3-prior").weight;
     expect(w).toBeGreaterThan(0.25);
     expect(w + w3).toBeCloseTo(1, 9);
     // weights ∝ the Gaussian likelihood exp(−SSE/2σ²)
-    const m3 = byName(mixed, "pow3-prior").mse, m2 = byName(mixed, "logit-linear").mse;
+    const m3 = byName(mixed, "pow3-prior").mse, m2 = byName(mixed, "error-pow2").mse;
     expect(Math.log(w / w3)).toBeCloseTo(-3 * (m2 - m3) / (2 * epochNoise ** 2), 6);
     // the mix lies between the two families' own predictions
-    const lo = Math.min(logitLinear.f(byName(mixed, "logit-linear").params, 10), pow3Prior.f(byName(mixed, "pow3-prior").params, 10));
-    const hi = Math.max(logitLinear.f(byName(mixed, "logit-linear").params, 10), pow3Prior.f(byName(mixed, "pow3-prior").params, 10));
+    const lo = Math.min(errorPow2.f(byName(mixed, "error-pow2").params, 10), pow3Prior.f(byName(mixed, "pow3-prior").params, 10));
+    const hi = Math.max(errorPow2.f(byName(mixed, "error-pow2").params, 10), pow3Prior.f(byName(mixed, "pow3-prior").params, 10));
     expect(mixed.value).toBeGreaterThanOrEqual(lo - 1e-12);
     expect(mixed.value).toBeLessThanOrEqual(hi + 1e-12);
     expect(hi - lo).toBeGreaterThan(1e-3);
   });
   it("still drops fits far outside the noise", () => {
-    // plateau at 0.6: the logit-linear curve (asymptote 1) cannot follow it
+    // plateau at 0.6: the error power law (asymptote 1) cannot follow it
     const plateau = epochs(20).map((t) => pow3.f([0.6, 0.3, 1.2], t));
     const p = predictCurve(plateau, 30);
-    expect(byName(p, "logit-linear").dropped).toBe(`mse ${byName(p, "logit-linear").mse.toExponential(2)}: likelihood < e^-8 of the best fit's at noise ${epochNoise}`);
+    expect(byName(p, "error-pow2").dropped).toBe(`mse ${byName(p, "error-pow2").mse.toExponential(2)}: likelihood < e^-8 of the best fit's at noise ${epochNoise}`);
     expect(p.value).toBeCloseTo(pow3.f([0.6, 0.3, 1.2], 30), 3);
   });
   it("is 0 by default off the epoch axis and rejects bad values", () => {
     const e = fitCurves([1, 2, 3], y, { families: epochCurveFamilies });
-    expect(e.fits.find((f) => f.family === "logit-linear")!.weight).toBe(0);
+    expect(e.fits.find((f) => f.family === "error-pow2")!.weight).toBe(0);
     expect(() => fitCurves([1, 2, 3], y, { noise: -1 })).toThrow(/noise = -1; expected a finite number ≥ 0/);
     expect(() => predictCurve(y, 10, { noise: NaN })).toThrow(/noise = NaN/);
   });
