@@ -29,25 +29,18 @@ import * as tf from "@tensorflow/tfjs-core";
 import { loadavg } from "node:os";
 import { loadFashionMnist } from "../src/data/node.ts";
 import { useBackend } from "../src/cli/backend.ts";
-import { getThreads, setThreads } from "../src/index.ts";
+import { getThreads } from "../src/index.ts";
 import { vggCnn } from "../src/train/models.ts";
 import { baseline, decomposeAtEpoch, train, type Schedule, type TrainResult } from "../src/train/schedule.ts";
 import { trainAlternated, type AlternatedRun } from "../src/train/alternate.ts";
 import { evaluate } from "../src/train/loop.ts";
 import type { CompressOptions } from "../src/compress/plan.ts";
-import { isQuick, printTable, saveResults, type Row } from "./lib.ts";
+import { isQuick, printTable, saveResults, setThreadsFlag, type Row } from "./lib.ts";
 import { autoConvFlag, autoConvText, autoRankFlag, benchAutoSchedule, type AutoCost } from "./auto-schedule.ts";
 import { TRAINING_RANK_MULTIPLE } from "../src/compress/timeplan.ts";
 import { lrScheduleFlag, lrScheduleText } from "../src/cli/train.ts";
 
 const flag = (args: string[], name: string, dflt: string) => args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? dflt;
-
-/** --threads=auto|N: odecomp's kernel threads (default auto, as npm start and workloads; bench/run.ts starts every area on 1). */
-async function threadsFlag(args: string[]): Promise<void> {
-  const t = flag(args, "threads", "auto");
-  if (t !== "auto" && !(Number.isInteger(Number(t)) && Number(t) >= 1)) throw new Error(`elhoushi-seeds: --threads=${t}; expected auto or a positive integer`);
-  await setThreads(t === "auto" ? "auto" : Number(t));
-}
 
 interface Case { name: string; schedule: Schedule; warmup: number }
 
@@ -65,7 +58,7 @@ export async function run(args: string[] = []): Promise<void> {
   const t0 = performance.now();
 
   await useBackend("wasm");
-  await threadsFlag(args);
+  await setThreadsFlag(flag(args, "threads", "auto"));
   const data = await loadFashionMnist({ trainPerClass, testPerClass });
   const setup = `Fashion-MNIST ${data.train.count} train / ${data.test.count} test, vgg CNN, ${epochs} epochs, decompose at epoch ${at}, batch ${batchSize}, Adam ${lr}, seeds ${seeds.join(",")}; wasm + odecomp kernels, ${getThreads()} thread(s)`;
   console.log(`elhoushi-seeds: ${setup}`);
@@ -160,7 +153,7 @@ async function runAutoVariant(args: string[]): Promise<void> {
   const t0 = performance.now();
 
   await useBackend("wasm");
-  await threadsFlag(args);
+  await setThreadsFlag(flag(args, "threads", "auto"));
   const data = await loadFashionMnist({ trainPerClass, testPerClass });
   const fullTest = finalTestPerClass > 0 ? (await loadFashionMnist({ trainPerClass: 1, testPerClass: finalTestPerClass })).test : null;
   const rankMultiple = Number(flag(args, "rank-multiple", String(TRAINING_RANK_MULTIPLE)));

@@ -6,6 +6,7 @@ import { cpus, arch, platform, totalmem } from "node:os";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
+import { setThreads } from "../src/index.ts";
 
 export interface Row {
   /** What is measured, e.g. "GEMM 512²". */
@@ -93,6 +94,14 @@ export async function saveResults(area: string, rows: Row[], meta: Record<string
   const file = join(resultsDir, `${area}.json`);
   await writeFile(file + ".tmp", JSON.stringify({ area, machine: machineInfo(), ...meta, rows }, null, 2) + "\n");
   await rename(file + ".tmp", file);
+}
+
+/**
+ * A training bench's `--threads=auto|N` value: odecomp's kernel threads for the run (bench/run.ts starts
+ * every area on 1; setThreads rejects anything else by name).
+ */
+export async function setThreadsFlag(value: string): Promise<void> {
+  await setThreads(value === "auto" ? "auto" : Number(value));
 }
 
 /** `--summary` (npm start) and `--quick` ask an area for a short run: fewer sizes and repetitions. */

@@ -38,7 +38,7 @@ import { loadFashionMnist } from "../src/data/node.ts";
 import type { ImageSet } from "../src/data/dataset.ts";
 import type { Augment } from "../src/data/augment.ts";
 import { useBackend } from "../src/cli/backend.ts";
-import { getThreads, setThreads } from "../src/index.ts";
+import { getThreads } from "../src/index.ts";
 import { referenceModels, type ReferenceModel } from "../src/train/models.ts";
 import { evaluate } from "../src/train/loop.ts";
 import { baseline, decomposeAtEpoch, type Schedule, type TrainResult } from "../src/train/schedule.ts";
@@ -46,7 +46,7 @@ import { TRAINING_RANK_MULTIPLE } from "../src/compress/timeplan.ts";
 import { epochRatios, trainAlternated, type AlternatedRun } from "../src/train/alternate.ts";
 import type { CompressOptions } from "../src/compress/plan.ts";
 import { lrScheduleFlag, lrScheduleText } from "../src/cli/train.ts";
-import { isQuick, median, printTable, saveResults, type Row } from "./lib.ts";
+import { isQuick, median, printTable, saveResults, setThreadsFlag, type Row } from "./lib.ts";
 import { autoConvFlag, autoConvText, autoRankFlag, benchAutoSchedule, type AutoCost } from "./auto-schedule.ts";
 
 const flag = (args: string[], name: string, dflt: string) => args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? dflt;
@@ -94,12 +94,11 @@ export async function run(args: string[] = []): Promise<void> {
   const autoConv = flag(args, "auto-conv", ""), autoConvPlan = autoConvFlag(autoConv);
   const lrSchedule = lrScheduleFlag(flag(args, "lr-schedule", "cosine"));
   const finalTestPerClass = Number(flag(args, "final-test-per-class", quick ? "0" : "1000"));
-  const threads = flag(args, "threads", "auto");
   const tag = flag(args, "tag", "");
   const t0 = performance.now();
 
   await useBackend("wasm");
-  await setThreads(threads === "auto" ? "auto" : Number(threads));
+  await setThreadsFlag(flag(args, "threads", "auto"));
   const fullTest = finalTestPerClass > 0 ? (await loadFashionMnist({ trainPerClass: 1, testPerClass: finalTestPerClass })).test : null;
 
   const rows: Row[] = [];
