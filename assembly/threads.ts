@@ -28,6 +28,9 @@ import { cgs_part } from "./linalg/orth";
 import { reflect_part } from "./linalg/reflect";
 import { bidiag_part, svd_ub_part } from "./linalg/svd";
 import { tridc_part } from "./linalg/tridiag_dc";
+import { pool_grad_part } from "./conv/pool";
+import { act_grad_part } from "./conv/act_grad";
+import { gemm_tn_part } from "./conv/gemm_tn";
 
 const PENDING: usize = 4; // i32 taking-part workers that have not acknowledged the job
 const FAILED: usize = 16; // i32 set when a worker trapped during the job
@@ -50,6 +53,9 @@ export const JOB_SVD_UB: i32 = 10;
 export const JOB_REFLECT: i32 = 11;
 export const JOB_CONV_PW: i32 = 12;
 export const JOB_TRIDC: i32 = 13;
+export const JOB_POOL_GRAD: i32 = 14;
+export const JOB_ACT_GRAD: i32 = 15;
+export const JOB_GEMM_TN: i32 = 16;
 
 /** Polls of JOB (about 20–50 µs) a worker makes before it sleeps in atomic.wait. (4× longer cost 10 % on
  *  more threads than cores, where a spinning worker takes a core from a working one.) */
@@ -139,6 +145,9 @@ function runPart(kind: i32, part: i32): void {
   else if (kind == JOB_REFLECT) reflect_part(part);
   else if (kind == JOB_CONV_PW) conv_pw_part(part);
   else if (kind == JOB_TRIDC) tridc_part(part);
+  else if (kind == JOB_POOL_GRAD) pool_grad_part(part);
+  else if (kind == JOB_ACT_GRAD) act_grad_part(part);
+  else if (kind == JOB_GEMM_TN) gemm_tn_part(part);
 }
 
 /**

@@ -10,6 +10,7 @@
 // column remainder, single-k tiles for the k remainder, and the last 1–3 columns vectorized along k.
 // The order of the additions depends on rows, K and N only.
 import { fma4 } from "../simd";
+import { JOB_GEMM_TN, arg_i32, par_run, par_threads, set_arg_i32 } from "../threads";
 
 /** Positions per block: 256 rows of A's and B's 4·4 + 8·4-byte strips (≤ 2 cache lines each) stay in L1. */
 const ROWS = 256;
@@ -47,6 +48,39 @@ export function gemm_tn_rows(rows: i32, K: i32, N: i32, a: usize, lda: i32, b: u
     }
     for (let n = n4; n < N; n++) column(np, K, pa, ldab, pb + (<usize>n << 2), ldbb, c + (<usize>n << 2), ldcb, init);
   }
+}
+
+// argument slots of a JOB_GEMM_TN job
+const T_ROWS = 0, T_K = 1, T_N = 2, T_A = 3, T_LDA = 4, T_B = 5, T_LDB = 6, T_C = 7, T_LDC = 8, T_ACC = 9, T_PARTS = 10;
+
+/**
+ * gemm_tn_rows on the threads, each taking a range of C's rows (k) cut at multiples of 8: every
+ * column k then meets the same tile as in one call over all of K, and each element is its own sum
+ * over the rows in row order — bitwise the same C on any thread count. For Dense's weight gradient
+ * xᵀ·dy (rows = the batch, K = the inputs, N = the units), where the reduction is short and C wide.
+ */
+export function gemm_tn_par(rows: i32, K: i32, N: i32, a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, acc: i32): void {
+  // Threads pay from about a million multiply-adds per part (a wake-up costs microseconds).
+  let parts = min(par_threads(), (K + 7) >> 3);
+  if (<i64>rows * K * N < (<i64>parts << 20)) parts = 1;
+  if (parts <= 1) {
+    gemm_tn_rows(rows, K, N, a, lda, b, ldb, c, ldc, acc);
+    return;
+  }
+  set_arg_i32(T_ROWS, rows); set_arg_i32(T_K, K); set_arg_i32(T_N, N); set_arg_i32(T_A, <i32>a); set_arg_i32(T_LDA, lda);
+  set_arg_i32(T_B, <i32>b); set_arg_i32(T_LDB, ldb); set_arg_i32(T_C, <i32>c); set_arg_i32(T_LDC, ldc); set_arg_i32(T_ACC, acc);
+  set_arg_i32(T_PARTS, parts);
+  par_run(JOB_GEMM_TN, parts);
+}
+
+/** Part `part` of a JOB_GEMM_TN job: C's rows [8·⌊g·part/parts⌋, 8·⌊g·(part+1)/parts⌋) ∩ [0, K), g = ⌈K/8⌉. */
+export function gemm_tn_part(part: i32): void {
+  const K = arg_i32(T_K), parts = arg_i32(T_PARTS), groups = (K + 7) >> 3;
+  const k0 = (groups * part / parts) << 3, k1 = min(K, (groups * (part + 1) / parts) << 3);
+  if (k1 <= k0) return;
+  const ldc = arg_i32(T_LDC);
+  gemm_tn_rows(arg_i32(T_ROWS), k1 - k0, arg_i32(T_N), <usize>arg_i32(T_A) + (<usize>k0 << 2), arg_i32(T_LDA),
+    <usize>arg_i32(T_B), arg_i32(T_LDB), <usize>arg_i32(T_C) + (<usize>k0 * <usize>ldc << 2), ldc, arg_i32(T_ACC));
 }
 
 // The tiles are spelled out (no arrays in kernels): 8 accumulators + 4 broadcasts + 2 B vectors fit

@@ -10,6 +10,7 @@ import { JOB_CONV_DW, JOB_CONV_ROWS, arg_i32, par_run, par_threads, set_arg_i32 
 import { pack_patches, unpack_patches_add, patch_block_rows } from "./patches";
 import { gemm_tn_rows } from "./gemm_tn";
 import { gemm_nb_rows, pack_bt, packed_bt_bytes } from "./gemm_nb";
+import { bias_act_f32 } from "./epilogue";
 import { gi, G_BATCH, G_IN_C, G_IN_H, G_IN_W, G_OUT_C, G_OUT_H, G_OUT_W, G_K_H, G_K_W, G_STRIDE_H, G_STRIDE_W, G_PAD_TOP, G_PAD_LEFT } from "./geom";
 
 /**
@@ -27,7 +28,18 @@ import { gi, G_BATCH, G_IN_C, G_IN_H, G_IN_W, G_OUT_C, G_OUT_H, G_OUT_W, G_K_H, 
 /** y[batch, outH, outW, outC] = conv(x, w). Returns 0, or 1 when scratch could not grow. */
 export function conv2d_f32(g: usize, x: usize, w: usize, y: usize): i32 {
   if (gi(g, G_OUT_C) == 0) return 0;
-  return convRows(OP_FWD, g, x, w, y);
+  return convRows(OP_FWD, g, x, w, y, 0, 0, 0);
+}
+
+/**
+ * y = act(conv(x, w) + bias) (epilogue.ts: bias of biasLen floats — outC, 1 or 0 —, act 0 linear /
+ * 1 relu), the epilogue applied by each thread to each block of rows it has just computed, while
+ * the block is in cache: the same values as conv2d_f32 then bias_act_f32 over the whole output,
+ * without that second, single-threaded pass over it. Returns 0, or 1 when scratch could not grow.
+ */
+export function conv2d_bias_act_f32(g: usize, x: usize, w: usize, y: usize, bias: usize, biasLen: i32, act: i32): i32 {
+  if (gi(g, G_OUT_C) == 0) return 0;
+  return convRows(OP_FWD, g, x, w, y, bias, biasLen, act);
 }
 
 /**
@@ -148,7 +160,7 @@ export function sumChunks(partial: usize, dw: usize, n: i32, chunks: i32): void 
  */
 export function conv2d_backprop_input_f32(g: usize, dy: usize, w: usize, dx: usize): i32 {
   if (!isPointwise(g)) memory.fill(dx, 0, <usize>(gi(g, G_BATCH) * gi(g, G_IN_H) * gi(g, G_IN_W) * gi(g, G_IN_C)) << 2);
-  return convRows(OP_DX, g, dy, w, dx);
+  return convRows(OP_DX, g, dy, w, dx, 0, 0, 0);
 }
 
 // The forward conv and dX run as gemm_nb_rows over ranges of positions (rows of patches(x) / dy):
@@ -164,6 +176,10 @@ const OP_DX = 1;
 
 // argument slots of a JOB_CONV_ROWS job
 const R_OP = 0, R_G = 1, R_SRC = 2, R_BP = 3, R_OUT = 4, R_PARTS = 5, R_ROWS = 6, R_ARENA = 7, R_STRIDE = 8;
+const R_BIAS = 9, R_BIAS_LEN = 10, R_ACT = 11;
+
+/** Rows per block of a pointwise forward with an epilogue: 512 rows of ≤ 64 outputs stay in L2 for it. */
+const EPILOGUE_ROWS = 512;
 
 /** Part `part` of a JOB_CONV_ROWS job. */
 export function conv_rows_part(part: i32): void {
@@ -184,8 +200,17 @@ export function conv_rows_part(part: i32): void {
   }
   if (r1 <= r0) return;
   const src = <usize>arg_i32(R_SRC), bp = <usize>arg_i32(R_BP), out = <usize>arg_i32(R_OUT);
+  const bias = <usize>arg_i32(R_BIAS), biasLen = arg_i32(R_BIAS_LEN), act = arg_i32(R_ACT);
+  const epilogue = op == OP_FWD && (biasLen != 0 || act != 0);
   if (pointwise) {
-    if (op == OP_FWD) gemm_nb_rows(r1 - r0, outC, K, src + (<usize>r0 * <usize>K << 2), K, bp, out + (<usize>r0 * <usize>outC << 2), outC);
+    if (epilogue) {
+      for (let q = r0; q < r1; q += EPILOGUE_ROWS) {
+        const rows = min(EPILOGUE_ROWS, r1 - q);
+        const yq = out + (<usize>q * <usize>outC << 2);
+        gemm_nb_rows(rows, outC, K, src + (<usize>q * <usize>K << 2), K, bp, yq, outC);
+        bias_act_f32(yq, rows, outC, bias, biasLen, act);
+      }
+    } else if (op == OP_FWD) gemm_nb_rows(r1 - r0, outC, K, src + (<usize>r0 * <usize>K << 2), K, bp, out + (<usize>r0 * <usize>outC << 2), outC);
     else gemm_nb_rows(r1 - r0, K, outC, src + (<usize>r0 * <usize>outC << 2), outC, bp, out + (<usize>r0 * <usize>K << 2), K);
     return;
   }
@@ -195,7 +220,9 @@ export function conv_rows_part(part: i32): void {
     const rows = min(rowsMax, r1 - q);
     if (op == OP_FWD) {
       pack_patches(g, src, q, rows, col);
-      gemm_nb_rows(rows, outC, K, col, K, bp, out + (<usize>q * <usize>outC << 2), outC);
+      const yq = out + (<usize>q * <usize>outC << 2);
+      gemm_nb_rows(rows, outC, K, col, K, bp, yq, outC);
+      if (epilogue) bias_act_f32(yq, rows, outC, bias, biasLen, act);
     } else {
       gemm_nb_rows(rows, K, outC, src + (<usize>q * <usize>outC << 2), outC, bp, col, K);
       unpack_patches_add(g, col, q, rows, out);
@@ -204,7 +231,7 @@ export function conv_rows_part(part: i32): void {
 }
 
 /** The forward conv (op OP_FWD: src = x, out = y) or dX (OP_DX: src = dy, out = dx, zeroed unless pointwise). */
-function convRows(op: i32, g: usize, src: usize, w: usize, out: usize): i32 {
+function convRows(op: i32, g: usize, src: usize, w: usize, out: usize, bias: usize, biasLen: i32, act: i32): i32 {
   const K = gi(g, G_K_H) * gi(g, G_K_W) * gi(g, G_IN_C);
   const outC = gi(g, G_OUT_C);
   const P = gi(g, G_BATCH) * gi(g, G_OUT_H) * gi(g, G_OUT_W);
@@ -228,6 +255,7 @@ function convRows(op: i32, g: usize, src: usize, w: usize, out: usize): i32 {
   set_arg_i32(R_OP, op); set_arg_i32(R_G, <i32>g); set_arg_i32(R_SRC, <i32>src); set_arg_i32(R_BP, <i32>bp);
   set_arg_i32(R_OUT, <i32>out); set_arg_i32(R_PARTS, parts); set_arg_i32(R_ROWS, rowsMax);
   set_arg_i32(R_ARENA, <i32>arena); set_arg_i32(R_STRIDE, <i32>stride);
+  set_arg_i32(R_BIAS, <i32>bias); set_arg_i32(R_BIAS_LEN, biasLen); set_arg_i32(R_ACT, act);
   if (parts > 1) par_run(JOB_CONV_ROWS, parts);
   else conv_rows_part(0);
   scratch_reset(mark);

@@ -3,6 +3,9 @@
 // taps inside the image — tfjs's cpu semantics, ties included (they are
 // common after relu). SIMD over 4 channels: running max and its position
 // per lane via compare + select; the scatter is per lane.
+// Threads take ranges of whole images (a window never leaves its image), so every thread count
+// writes the same values in the same order within an image: bitwise the same dx.
+import { JOB_POOL_GRAD, arg_i32, par_run, par_threads, set_arg_i32 } from "../threads";
 import { gi, G_BATCH, G_IN_C, G_IN_H, G_IN_W, G_OUT_H, G_OUT_W, G_K_H, G_K_W, G_STRIDE_H, G_STRIDE_W, G_DIL_H, G_DIL_W, G_PAD_TOP, G_PAD_LEFT } from "./geom";
 
 @inline function addAt(dx: usize, idx: i32, v: f32): void {
@@ -12,19 +15,46 @@ import { gi, G_BATCH, G_IN_C, G_IN_H, G_IN_W, G_OUT_H, G_OUT_W, G_K_H, G_K_W, G_
   }
 }
 
+// argument slots of a JOB_POOL_GRAD job
+const P_G = 0, P_X = 1, P_DY = 2, P_DX = 3, P_PARTS = 4;
+
 export function maxpool_backprop_f32(g: usize, x: usize, dy: usize, dx: usize): void {
-  const batch = gi(g, G_BATCH), inH = gi(g, G_IN_H), inW = gi(g, G_IN_W), C = gi(g, G_IN_C);
+  const batch = gi(g, G_BATCH);
+  // Threads pay from about a quarter of a million window taps per part (a wake-up costs microseconds).
+  const taps = <i64>batch * gi(g, G_OUT_H) * gi(g, G_OUT_W) * gi(g, G_IN_C) * gi(g, G_K_H) * gi(g, G_K_W);
+  let parts = min(par_threads(), batch);
+  if (taps < (<i64>parts << 18)) parts = 1;
+  if (parts <= 1) {
+    backpropImages(g, x, dy, dx, 0, batch);
+    return;
+  }
+  set_arg_i32(P_G, <i32>g); set_arg_i32(P_X, <i32>x); set_arg_i32(P_DY, <i32>dy); set_arg_i32(P_DX, <i32>dx);
+  set_arg_i32(P_PARTS, parts);
+  par_run(JOB_POOL_GRAD, parts);
+}
+
+/** Part `part` of a JOB_POOL_GRAD job: images [batch·part/parts, batch·(part+1)/parts). */
+export function pool_grad_part(part: i32): void {
+  const g = <usize>arg_i32(P_G), parts = arg_i32(P_PARTS), batch = gi(g, G_BATCH);
+  const b0 = <i32>(<i64>batch * part / parts), b1 = <i32>(<i64>batch * (part + 1) / parts);
+  if (b1 > b0) backpropImages(g, <usize>arg_i32(P_X), <usize>arg_i32(P_DY), <usize>arg_i32(P_DX), b0, b1);
+}
+
+/** dx of images [b0, b1). */
+function backpropImages(g: usize, x: usize, dy: usize, dx: usize, b0: i32, b1: i32): void {
+  const inH = gi(g, G_IN_H), inW = gi(g, G_IN_W), C = gi(g, G_IN_C);
   const outH = gi(g, G_OUT_H), outW = gi(g, G_OUT_W);
   const kH = gi(g, G_K_H), kW = gi(g, G_K_W);
   const sH = gi(g, G_STRIDE_H), sW = gi(g, G_STRIDE_W), dH = gi(g, G_DIL_H), dWl = gi(g, G_DIL_W);
   const pT = gi(g, G_PAD_TOP), pL = gi(g, G_PAD_LEFT);
   if (sH == kH && sW == kW && dH == 1 && dWl == 1 && pT == 0 && pL == 0 && outH * kH <= inH && outW * kW <= inW) {
-    tiledBackprop(x, dy, dx, batch, inH, inW, C, outH, outW, kH, kW);
+    tiledBackprop(x, dy, dx, b0, b1, inH, inW, C, outH, outW, kH, kW);
     return;
   }
-  memory.fill(dx, 0, <usize>(batch * inH * inW * C) << 2);
+  const image = <usize>(inH * inW * C) << 2;
+  memory.fill(dx + <usize>b0 * image, 0, <usize>(b1 - b0) * image);
   const lane = i32x4(0, 1, 2, 3);
-  for (let b = 0; b < batch; b++) {
+  for (let b = b0; b < b1; b++) {
     for (let oh = 0; oh < outH; oh++) {
       const h0 = oh * sH - pT;
       for (let ow = 0; ow < outW; ow++) {
@@ -81,10 +111,11 @@ export function maxpool_backprop_f32(g: usize, x: usize, dy: usize, dx: usize): 
  * scatter. Only positions past the last window (an input not a multiple of the window) are
  * zeroed first. The argmax is the same first strictly greater tap as above.
  */
-function tiledBackprop(x: usize, dy: usize, dx: usize, batch: i32, inH: i32, inW: i32, C: i32, outH: i32, outW: i32, kH: i32, kW: i32): void {
-  if (outH * kH != inH || outW * kW != inW) memory.fill(dx, 0, <usize>(batch * inH * inW * C) << 2);
+function tiledBackprop(x: usize, dy: usize, dx: usize, b0: i32, b1: i32, inH: i32, inW: i32, C: i32, outH: i32, outW: i32, kH: i32, kW: i32): void {
+  const image = <usize>(inH * inW * C) << 2;
+  if (outH * kH != inH || outW * kW != inW) memory.fill(dx + <usize>b0 * image, 0, <usize>(b1 - b0) * image);
   const zero = f32x4.splat(0);
-  for (let b = 0; b < batch; b++) {
+  for (let b = b0; b < b1; b++) {
     for (let oh = 0; oh < outH; oh++) {
       for (let ow = 0; ow < outW; ow++) {
         const dyp = dy + (<usize>(((b * outH + oh) * outW + ow) * C) << 2);

@@ -22,7 +22,8 @@ export const NN_TO_STOCK = true;
  * Aᵀ·B over at most this many rows (Dense's weight gradient xᵀ·dy, rows = the batch) runs
  * gemm_tn_rows (assembly/conv/gemm_tn.ts: operands read in place, no packing): on the main job's
  * Dense shapes (64 rows; 3136×74, 3136×128, 74×128, 128×10) it measured 1.1–3× gemm_f32 with one or
- * two threads (one process, alternated, load 4.2) and gave the same floats. Single-threaded.
+ * two threads (one process, alternated, load 4.2) and gave the same floats. Threaded over C's rows
+ * (gemm_tn_par; bitwise the same on any thread count).
  */
 export const TN_ROWS_MAX = 256;
 
@@ -79,7 +80,7 @@ export function batchMatMul(args: { inputs: { a: TensorInfo; b: TensorInfo }; ba
     const tn = ta && !tb && ka <= TN_ROWS_MAX;
     // C = op(A)·op(B) for one batch (byte offsets into a, b, c)
     const product = (oa: number, ob: number, oc: number) => tn
-      ? s.k.gemm_tn_rows(ka, m, n, pa + oa, lda, pb + ob, ldb, pc + oc, n, 0)
+      ? s.k.gemm_tn_par(ka, m, n, pa + oa, lda, pb + ob, ldb, pc + oc, n, 0)
       : s.k.gemm_f32(ta ? 1 : 0, tb ? 1 : 0, m, n, ka, 1, pa + oa, lda, pb + ob, ldb, 0, pc + oc, n);
     if (batches === 1) {
       product(0, 0, 0);

@@ -5,7 +5,7 @@
 import { Conv2D, backend_util, type Conv2DAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { getThreads } from "../../core/loader.ts";
-import { type Scratch, withScratch } from "../../core/heap.ts";
+import { withScratch } from "../../core/heap.ts";
 import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, putGeometry, type WasmBackendLike } from "../bridge.ts";
 import { runStock } from "../stock.ts";
 import { rememberForwardInput } from "../conv-grad-pairing.ts";
@@ -79,11 +79,13 @@ export function conv2D(args: Args): TensorInfo {
   return convForward(NAME, x, filter, backend, attrs);
 }
 
-type Epilogue = (s: Scratch, py: number, info: backend_util.Conv2DInfo) => void;
+/** FusedConv2D's epilogue: bias (floats of the output channels, or one) and activation (assembly/conv/epilogue.ts codes). */
+export interface Epilogue { bias?: TensorInfo; act: number }
 
 /**
- * The forward conv of Conv2D and FusedConv2D: checks, geometry, copies in, conv2d_f32, then `epilogue`
- * in place on the result (FusedConv2D's bias and activation) before the single copy out.
+ * The forward conv of Conv2D and FusedConv2D: checks, geometry, copies in, conv2d_f32 — or, with an
+ * `epilogue`, conv2d_bias_act_f32, which applies bias and activation to each block as its thread
+ * computes it — then the single copy out.
  */
 export function convForward(name: string, x: TensorInfo, filter: TensorInfo, backend: WasmBackendLike, attrs: ConvGeometryAttrs, epilogue?: Epilogue): TensorInfo {
   checkFloat32(name, "x", x);
@@ -96,8 +98,13 @@ export function convForward(name: string, x: TensorInfo, filter: TensorInfo, bac
     const px = copyIn(s, backend, x);
     const pw = copyIn(s, backend, filter);
     const py = s.f32(info.outShape.reduce((a, b) => a * b, 1));
-    checkStatus(name, s.k.conv2d_f32(g, px, pw, py));
-    epilogue?.(s, py, info);
+    const bias = epilogue?.bias;
+    if (epilogue && (bias || epilogue.act !== 0)) {
+      const pb = bias ? copyIn(s, backend, bias) : 0;
+      checkStatus(name, s.k.conv2d_bias_act_f32(g, px, pw, py, pb, bias ? bias.shape.reduce((a, b) => a * b, 1) : 0, epilogue.act));
+    } else {
+      checkStatus(name, s.k.conv2d_f32(g, px, pw, py));
+    }
     return copyOut(s, backend, py, info.outShape);
   });
 }

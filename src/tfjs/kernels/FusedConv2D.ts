@@ -1,6 +1,6 @@
-// act(conv(x, W) + bias) in one call: the blocked-GEMM conv of Conv2D.ts on odecomp's threads, then
-// bias and activation applied in one in-place pass (assembly/conv/epilogue.ts) before the single copy
-// out. tfjs runs this kernel while training for every conv whose activation is linear (the inner
+// act(conv(x, W) + bias) in one call: the blocked-GEMM conv of Conv2D.ts on odecomp's threads, with
+// bias and activation applied (assembly/conv/epilogue.ts) by each thread to each block of rows it has
+// just computed, before the single copy out. tfjs runs this kernel while training for every conv whose activation is linear (the inner
 // layers of the Tucker / CP / SVD chains), and for every conv at inference.
 // Registered to route as Conv2D.ts: ours when it has more threads than tfjs-wasm (measured faster), else
 // stock (XNNPACK) for every call it computes correctly and ours for the ones it does not (a non-square
@@ -8,7 +8,7 @@
 // linear / relu, PReLU weights), which always go to stock.
 import { FusedConv2D, type FusedConv2DAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { fail } from "../../core/errors.ts";
-import { checkFloat32, copyIn, type WasmBackendLike } from "../bridge.ts";
+import { checkFloat32, type WasmBackendLike } from "../bridge.ts";
 import { runStock } from "../stock.ts";
 import { rememberForwardInput } from "../conv-grad-pairing.ts";
 import { convForward, oursForwardFaster, stockComputes } from "./Conv2D.ts";
@@ -40,12 +40,7 @@ export function fusedConv2D(args: Args): TensorInfo {
   if (!oursCovers(args)) {
     fail(NAME, `activation '${attrs.activation}'${args.inputs.preluActivationWeights ? " with PReLU weights" : ""}${bias ? `, bias [${bias.shape}]` : ""} is not covered by odecomp's kernel; expected linear or relu and a bias of shape [${filter.shape[3]}] or [1]`);
   }
-  const act = ACTS[attrs.activation ?? "linear"];
-  return convForward(NAME, x, filter, backend, attrs, (s, py, info) => {
-    if (!bias && act === 0) return;
-    const rows = info.batchSize * info.outHeight * info.outWidth;
-    s.k.bias_act_f32(py, rows, info.outChannels, bias ? copyIn(s, backend, bias) : 0, bias ? size(bias.shape) : 0, act);
-  });
+  return convForward(NAME, x, filter, backend, attrs, { ...(bias ? { bias } : {}), act: ACTS[attrs.activation ?? "linear"] });
 }
 
 /** The registered kernel: stock where it computes the call correctly, else ours where it covers it, else stock. */
