@@ -19,6 +19,7 @@ export { depthwise_backprop_filter_f32, depthwise_backprop_input_f32 } from "./c
 export { lowrank_matmul_f32 } from "./linalg/lowrank";
 export { maxabs_f32, scale_pow2_f32 } from "./linalg/scale";
 export { maxpool_backprop_f32 } from "./conv/pool";
+export { bias_act_f32 } from "./conv/epilogue";
 export { col_sums_f32 } from "./conv/bias_grad";
 export { act_bias_grad_f32 } from "./conv/act_grad";
 export { threads_config, threads_generation, threads_quit, threads_recover, thread_loop, thread_failed } from "./threads";

@@ -26,6 +26,7 @@ import { execSync } from "node:child_process";
 import { setThreads } from "../src/index.ts";
 import { registerWasmKernels, unregisterWasmKernels } from "../src/tfjs/index.ts";
 import { stockKernels } from "../src/tfjs/stock.ts";
+import { enginePasses } from "../src/tfjs/bridge.ts";
 import { pairingCounts } from "../src/tfjs/conv-grad-pairing.ts";
 import { forwardRouting } from "../src/tfjs/kernels/Conv2D.ts";
 import { compress } from "../src/models/index.ts";
@@ -366,6 +367,37 @@ export async function run(args: string[] = []): Promise<void> {
     log("fused conv vs stock measured");
   }
 
+  // Session 13's threaded passes (the conv epilogue inside the conv, the relu / bias gradient, the
+  // max-pool gradient and Dense's weight gradient on the threads) against the same passes on one
+  // thread, alternated step by step on 2 threads with the order rotated every round.
+  const passRows: Row[] = [];
+  {
+    await setThreads(2);
+    const pairs = [base, dec].flatMap((m) => [true, false].map((on) => ({ m, on, wall: [] as number[] })));
+    for (let i = 0; i < steps + 1; i++) {
+      for (let k = 0; k < pairs.length; k++) {
+        const p = pairs[(k + i) % pairs.length];
+        enginePasses.threaded = p.on;
+        const t0 = performance.now();
+        step(p.m, x, y);
+        if (i >= 1) p.wall.push(performance.now() - t0);
+      }
+    }
+    enginePasses.threaded = true;
+    const at = (m: Model, on: boolean) => median(pairs.find((q) => q.m === m && q.on === on)!.wall);
+    for (const m of [base, dec]) {
+      const on = at(m, true), off = at(m, false);
+      passRows.push({ case: `${m === base ? "baseline" : "decomposed"} step, threaded passes vs one-thread passes (alternated, 2 threads)`, ours: "threaded", peer: "one thread", oursMs: on, peerMs: off, speedup: off / on,
+        extra: { "ours img/s": (BATCH * 1000) / on, "peer img/s": (BATCH * 1000) / off } });
+    }
+    for (const on of [true, false]) {
+      const sp = at(base, on) / at(dec, on);
+      passRows.push({ case: `decomposed-step speed-up with ${on ? "threaded" : "one-thread"} passes (from the alternated A/B, 2 threads)`, ours: "decomposed", peer: "baseline", oursMs: at(dec, on), peerMs: at(base, on), speedup: sp,
+        extra: { "FLOP ratio": flopRatio, "speed-up / FLOP ratio": sp / flopRatio } });
+    }
+    log("threaded passes vs one-thread passes measured");
+  }
+
   // Peers (one thread for odecomp again, as every other area).
   await setThreads(1);
   const summary: Row[] = [];
@@ -441,7 +473,7 @@ export async function run(args: string[] = []): Promise<void> {
   }
   summary.push({ case: `1×1 conv gradients computed in one pass (dW parked by Conv2DBackpropInput / taken by Conv2DBackpropFilter), whole run`,
     ours: String(paired1.parked - paired0.parked), peer: String(paired1.taken - paired0.taken), oursMs: NaN, peerMs: null, speedup: null });
-  summary.push(...bnRows, ...convRows);
+  summary.push(...bnRows, ...convRows, ...passRows);
   summary.push({ case: `BatchNorm training calls on the fused op / on stock during the profiled runs (${fusedBn ? "fused" : "--no-fused-bn"})`, ours: String(bnCounts1.fused - bnCounts0.fused), peer: String(bnCounts1.stock - bnCounts0.stock), oursMs: NaN, peerMs: null, speedup: null });
   summary.push({ case: `numTensors before / after the profiled runs`, ours: String(tensorsBefore), peer: String(tensorsAfter), oursMs: NaN, peerMs: null, speedup: null });
   const up1 = uptime();

@@ -6,6 +6,28 @@
 import type { DataType, TensorInfo, backend_util } from "@tensorflow/tfjs-core";
 import type { Scratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
+import { getThreads, threadsInfo } from "../core/loader.ts";
+
+/**
+ * Bench switch (bench/engine.bench.ts A/B): with `threaded` false, the passes threaded in session 13 run
+ * as before — the conv forward's bias + activation as a second pass over the output, and the relu /
+ * bias gradient, the max-pool gradient and Dense's weight gradient on one thread. Results are the
+ * same either way (every split is bitwise neutral).
+ */
+export const enginePasses = { threaded: true };
+
+/** Run fn on one kernel thread when enginePasses.threaded is off (else as is). */
+export function serialUnlessThreaded<T>(s: Scratch, fn: () => T): T {
+  const n = getThreads();
+  if (enginePasses.threaded || n <= 1) return fn();
+  const wait = threadsInfo().blockingWait ? 1 : 0;
+  s.k.threads_config(1, wait);
+  try {
+    return fn();
+  } finally {
+    s.k.threads_config(n, wait);
+  }
+}
 
 /** The part of tfjs-backend-wasm's BackendWasm the kernels use. */
 export interface WasmBackendLike {

@@ -4,7 +4,7 @@
 import { BatchMatMul, broadcast_util, type BatchMatMulAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { withScratch } from "../../core/heap.ts";
 import { fail } from "../../core/errors.ts";
-import { checkFloat32, copyIn, copyOut, type WasmBackendLike } from "../bridge.ts";
+import { checkFloat32, copyIn, copyOut, serialUnlessThreaded, type WasmBackendLike } from "../bridge.ts";
 import { runStock } from "../stock.ts";
 
 const NAME = "BatchMatMul";
@@ -80,7 +80,7 @@ export function batchMatMul(args: { inputs: { a: TensorInfo; b: TensorInfo }; ba
     const tn = ta && !tb && ka <= TN_ROWS_MAX;
     // C = op(A)·op(B) for one batch (byte offsets into a, b, c)
     const product = (oa: number, ob: number, oc: number) => tn
-      ? s.k.gemm_tn_par(ka, m, n, pa + oa, lda, pb + ob, ldb, pc + oc, n, 0)
+      ? serialUnlessThreaded(s, () => s.k.gemm_tn_par(ka, m, n, pa + oa, lda, pb + ob, ldb, pc + oc, n, 0))
       : s.k.gemm_f32(ta ? 1 : 0, tb ? 1 : 0, m, n, ka, 1, pa + oa, lda, pb + ob, ldb, 0, pc + oc, n);
     if (batches === 1) {
       product(0, 0, 0);

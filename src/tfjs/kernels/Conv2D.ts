@@ -6,7 +6,7 @@ import { Conv2D, backend_util, type Conv2DAttrs, type KernelConfig, type KernelF
 import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { getThreads } from "../../core/loader.ts";
 import { withScratch } from "../../core/heap.ts";
-import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, putGeometry, type WasmBackendLike } from "../bridge.ts";
+import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, enginePasses, putGeometry, type WasmBackendLike } from "../bridge.ts";
 import { runStock } from "../stock.ts";
 import { rememberForwardInput } from "../conv-grad-pairing.ts";
 
@@ -100,8 +100,13 @@ export function convForward(name: string, x: TensorInfo, filter: TensorInfo, bac
     const py = s.f32(info.outShape.reduce((a, b) => a * b, 1));
     const bias = epilogue?.bias;
     if (epilogue && (bias || epilogue.act !== 0)) {
-      const pb = bias ? copyIn(s, backend, bias) : 0;
-      checkStatus(name, s.k.conv2d_bias_act_f32(g, px, pw, py, pb, bias ? bias.shape.reduce((a, b) => a * b, 1) : 0, epilogue.act));
+      const pb = bias ? copyIn(s, backend, bias) : 0, biasLen = bias ? bias.shape.reduce((a, b) => a * b, 1) : 0;
+      if (enginePasses.threaded) {
+        checkStatus(name, s.k.conv2d_bias_act_f32(g, px, pw, py, pb, biasLen, epilogue.act));
+      } else { // the bench's "before": the epilogue as a second, single-threaded pass
+        checkStatus(name, s.k.conv2d_f32(g, px, pw, py));
+        s.k.bias_act_f32(py, info.batchSize * info.outHeight * info.outWidth, info.outChannels, pb, biasLen, epilogue.act);
+      }
     } else {
       checkStatus(name, s.k.conv2d_f32(g, px, pw, py));
     }

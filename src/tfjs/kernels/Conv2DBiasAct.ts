@@ -11,7 +11,7 @@
 import { backend_util, type Conv2DAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { withScratch } from "../../core/heap.ts";
 import { fail } from "../../core/errors.ts";
-import { checkFloat32, checkStatus, copyIn, copyOut, putGeometry, type WasmBackendLike } from "../bridge.ts";
+import { checkFloat32, checkStatus, copyIn, copyOut, putGeometry, serialUnlessThreaded, type WasmBackendLike } from "../bridge.ts";
 import { fusedConv2DRouted } from "./FusedConv2D.ts";
 import { backpropInputInHeap, isPointwise } from "./Conv2DBackpropInput.ts";
 import { backpropFilterInHeap } from "./Conv2DBackpropFilter.ts";
@@ -90,7 +90,7 @@ function conv2DBiasActGrad(args: Args<Conv2DBiasActGradInputs>): TensorInfo[] {
     const act = BIAS_ACTS[attrs.activation];
     const py = act === BIAS_ACTS.relu ? copyIn(s, backend, y) : 0;
     const pdb = bias ? s.f32(info.outChannels) : 0;
-    if (act !== BIAS_ACTS.linear || bias) checkStatus(K, s.k.act_bias_grad_f32(pdz, py, rows, info.outChannels, act, pdb));
+    if (act !== BIAS_ACTS.linear || bias) checkStatus(K, serialUnlessThreaded(s, () => s.k.act_bias_grad_f32(pdz, py, rows, info.outChannels, act, pdb)));
     const px = copyIn(s, backend, x);
     const pw = copyIn(s, backend, filter);
     const nw = size(info.filterShape);

@@ -1,9 +1,10 @@
 // dx[argmax of each window] += dy, SIMD over channels (assembly/conv/pool.ts).
 // Replaces the stock kernel, which took ≈ 25 % of the reference CNN's training
 // step (bench/tfjs.bench.ts); ties resolve like tfjs's cpu backend (first max).
+// On odecomp's threads, by ranges of images.
 import { MaxPoolGrad, backend_util, type KernelConfig, type KernelFunc, type MaxPoolGradAttrs, type TensorInfo } from "@tensorflow/tfjs-core";
 import { withScratch } from "../../core/heap.ts";
-import { checkFloat32, copyIn, copyOut, putGeometry, type WasmBackendLike } from "../bridge.ts";
+import { checkFloat32, copyIn, copyOut, putGeometry, serialUnlessThreaded, type WasmBackendLike } from "../bridge.ts";
 
 const NAME = "MaxPoolGrad";
 
@@ -18,7 +19,7 @@ export function maxPoolGrad(args: { inputs: { dy: TensorInfo; input: TensorInfo;
     const px = copyIn(s, backend, input);
     const pdy = copyIn(s, backend, dy);
     const pdx = s.f32(input.shape.reduce((a, b) => a * b, 1));
-    s.k.maxpool_backprop_f32(g, px, pdy, pdx);
+    serialUnlessThreaded(s, () => s.k.maxpool_backprop_f32(g, px, pdy, pdx));
     return copyOut(s, backend, pdx, input.shape);
   });
 }
