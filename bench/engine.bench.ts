@@ -368,8 +368,9 @@ export async function run(args: string[] = []): Promise<void> {
   }
 
   // Session 13's threaded passes (the conv epilogue inside the conv, the relu / bias gradient, the
-  // max-pool gradient and Dense's weight gradient on the threads) against the same passes on one
-  // thread, alternated step by step on 2 threads with the order rotated every round.
+  // max-pool gradient and Dense's weight gradient on the threads, Dense's forward on our threaded GEMM)
+  // against the same passes on one thread (Dense's forward on stock XNNPACK), alternated step by step on
+  // 2 threads with the order rotated every round.
   const passRows: Row[] = [];
   {
     await setThreads(2);

@@ -11,8 +11,9 @@ import { getThreads, threadsInfo } from "../core/loader.ts";
 /**
  * Bench switch (bench/engine.bench.ts A/B): with `threaded` false, the passes threaded in session 13 run
  * as before — the conv forward's bias + activation as a second pass over the output, and the relu /
- * bias gradient, the max-pool gradient and Dense's weight gradient on one thread. Results are the
- * same either way (every split is bitwise neutral).
+ * bias gradient, the max-pool gradient and Dense's weight gradient on one thread, and Dense's forward
+ * pass on the stock kernel (kernels/FusedMatMul.ts). Results are the same either way (every split is
+ * bitwise neutral) but for the Dense forward's, whose sums stock orders otherwise.
  */
 export const enginePasses = { threaded: true };
 

@@ -23,6 +23,7 @@ import { batchNormTrainConfig } from "./kernels/BatchNormTrain.ts";
 import { batchNormTrainGradConfig } from "./kernels/BatchNormTrainGrad.ts";
 import { adamUpdateConfig } from "./kernels/AdamUpdate.ts";
 import { conv2DBiasActConfig, conv2DBiasActGradConfig } from "./kernels/Conv2DBiasAct.ts";
+import { fusedMatMulRoutedConfig } from "./kernels/FusedMatMul.ts";
 
 /**
  * The kernels registered into 'wasm'. Stock has no Conv2DBackpropFilter / Depthwise…Backprop*.
@@ -41,9 +42,9 @@ import { conv2DBiasActConfig, conv2DBiasActGradConfig } from "./kernels/Conv2DBi
  *   1.5–2.1× stock on 3×3 convs with a free second core, see kernels/Conv2D.ts); otherwise stock (ours
  *   0.65–1.18× stock on one thread, bench/tfjs.bench.ts) for every call it computes correctly, and ours
  *   for a non-square filter with stride > 1, where stock is wrong.
- * Kept stock:
- * - _FusedMatMul: Dense forward is untransposed, where stock XNNPACK is fast; Dense backward goes
- *   through BatchMatMul (the gradient of fused.matMul calls matMul with transposes).
+ * - _FusedMatMul (Dense forward) route, as the convs: ours (threaded GEMM + the conv epilogue) when
+ *   odecomp has more threads than tfjs-wasm and the product has ≥ 4 M multiply-adds (the main CNN's
+ *   fc1: 1.4–2.3× stock with two threads, see kernels/FusedMatMul.ts); stock XNNPACK otherwise.
  */
 export const WASM_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropFilterConfig,
@@ -55,6 +56,7 @@ export const WASM_KERNELS: readonly KernelConfig[] = [
   maxPoolGradConfig,
   conv2DRoutedConfig,
   fusedConv2DRoutedConfig,
+  fusedMatMulRoutedConfig,
   sumConfig,
   identityConfig,
   castConfig,

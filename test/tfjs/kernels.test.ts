@@ -6,6 +6,8 @@ import "@tensorflow/tfjs-backend-cpu";
 import { registerWasmKernels } from "../../src/tfjs/index.ts";
 import { WASM_KERNELS } from "../../src/tfjs/register.ts";
 import { conv2DConfig } from "../../src/tfjs/kernels/Conv2D.ts";
+import { fusedMatMul, ROUTE_MIN_MACS } from "../../src/tfjs/kernels/FusedMatMul.ts";
+import { setThreads } from "../../src/index.ts";
 import { rng } from "../helpers/random.ts";
 import { depthwiseBackpropFilterRef, depthwiseBackpropInputRef, relErr, type Geometry } from "../helpers/conv-reference.ts";
 
@@ -79,7 +81,7 @@ beforeAll(async () => {
   await registerWasmKernels();
   await tf.setBackend("wasm");
   // The fuzz below must exercise our kernels, not stock ones.
-  expect(WASM_KERNELS.map((c) => c.kernelName).sort()).toEqual(["BatchMatMul", "Cast", "Conv2D", "Conv2DBackpropFilter", "Conv2DBackpropInput", "DepthwiseConv2dNativeBackpropFilter", "DepthwiseConv2dNativeBackpropInput", "FusedConv2D", "Identity", "MaxPoolGrad", "OdecompAdamUpdate", "OdecompBatchNormTrain", "OdecompBatchNormTrainGrad", "OdecompConv2DBiasAct", "OdecompConv2DBiasActGrad", "Sum", "Tile"]);
+  expect(WASM_KERNELS.map((c) => c.kernelName).sort()).toEqual(["BatchMatMul", "Cast", "Conv2D", "Conv2DBackpropFilter", "Conv2DBackpropInput", "DepthwiseConv2dNativeBackpropFilter", "DepthwiseConv2dNativeBackpropInput", "FusedConv2D", "Identity", "MaxPoolGrad", "OdecompAdamUpdate", "OdecompBatchNormTrain", "OdecompBatchNormTrainGrad", "OdecompConv2DBiasAct", "OdecompConv2DBiasActGrad", "Sum", "Tile", "_FusedMatMul"]);
   for (const c of WASM_KERNELS) expect(tf.getKernel(c.kernelName, "wasm")?.kernelFunc).toBe(c.kernelFunc);
 });
 
@@ -274,6 +276,56 @@ describe("tfjs kernels on wasm + odecomp equal the cpu backend (seeded fuzz)", (
   });
 
   // Kept stock on wasm (no clear win over XNNPACK), but must still be right if a user registers it.
+  it(`_FusedMatMul (ours, unregistered) equals cpu on ${CASES} cases (transposes, bias per column / scalar / none, relu / linear, tile edges)`, async () => {
+    const r = rng(707);
+    for (let t = 0; t < CASES; t++) {
+      const m = pick(r, [1, 2, 3, 4, 5, 7, 8, 17, 33, 64]), n = pick(r, [1, 2, 3, 4, 5, 7, 8, 10, 17, 33, 129]), k = pick(r, [1, 2, 3, 5, 8, 17, 33, 80]);
+      const ta = r() < 0.3, tb = r() < 0.3;
+      const biasKind = pick(r, ["column", "scalar", "none"] as const), activation = r() < 0.6 ? "relu" : "linear";
+      // tfjs-core's fused.matMul hands the kernel batches of one; a bare matrix is covered too
+      const lead = r() < 0.7 ? [1] : [];
+      const aShape = [...lead, ...(ta ? [k, m] : [m, k])], bShape = [...lead, ...(tb ? [n, k] : [k, n])];
+      const inputs: Record<string, { data: Float32Array; shape: number[] }> = { a: { data: uniform(m * k, r), shape: aShape }, b: { data: uniform(k * n, r), shape: bShape } };
+      if (biasKind !== "none") inputs.bias = { data: uniform(biasKind === "column" ? n : 1, r), shape: [biasKind === "column" ? n : 1] };
+      const attrs = { transposeA: ta, transposeB: tb, activation };
+      await tf.setBackend("wasm");
+      const ts = Object.fromEntries(Object.entries(inputs).map(([key, v]) => [key, tf.tensor(v.data, v.shape)]));
+      const y = tf.engine().makeTensorFromTensorInfo(fusedMatMul({ inputs: ts as never, backend: tf.backend() as never, attrs: attrs as never }));
+      const ours = y.dataSync() as Float32Array, shape = y.shape;
+      tf.dispose([y, ...Object.values(ts)]);
+      const ref = await runOn("cpu", "_FusedMatMul", inputs, attrs);
+      expect(shape).toEqual(ref.shape);
+      const e = relErr(ours, ref.data);
+      if (!(e <= TOL)) throw new Error(`case ${t}: a [${aShape}] b [${bShape}] ta=${ta} tb=${tb} ${biasKind} ${activation} error ${e}`);
+    }
+  });
+
+  it("_FusedMatMul and untransposed BatchMatMul route Dense-sized products to ours on two threads, and they equal cpu (fc1 of the main CNN, and its SVD factor)", async () => {
+    const r = rng(808);
+    await setThreads(2);
+    try {
+      for (const [m, k, n] of [[64, 3136, 128], [64, 3136, 80], [64, 80, 128]]) {
+        const a = uniform(m * k, r), b = uniform(k * n, r), bias = uniform(n, r);
+        const out: Float32Array[] = [];
+        for (const backend of ["wasm", "cpu"]) {
+          await tf.setBackend(backend);
+          // as tfjs-layers' Dense runs it: fused.matMul, which reshapes to batches of one
+          const y = tf.tidy(() => tf.fused.matMul({ a: tf.tensor2d(a, [m, k]), b: tf.tensor2d(b, [k, n]), bias: tf.tensor1d(bias), activation: "relu" }));
+          // and unfused, as a relu Dense layer runs while gradients are recorded (BatchMatMul NN)
+          const z = tf.tidy(() => tf.matMul(tf.tensor2d(a, [m, k]), tf.tensor2d(b, [k, n])));
+          expect(y.shape).toEqual([m, n]);
+          out.push(y.dataSync() as Float32Array, z.dataSync() as Float32Array);
+          tf.dispose([y, z]);
+        }
+        const where = `[${m}, ${k}] · [${k}, ${n}] (${m * k * n >= ROUTE_MIN_MACS ? "ours" : "stock"})`;
+        expect(relErr(out[0], out[2]), where).toBeLessThan(TOL);
+        expect(relErr(out[1], out[3]), `${where}, BatchMatMul`).toBeLessThan(TOL);
+      }
+    } finally {
+      await setThreads(1);
+    }
+  });
+
   it("Conv2D (ours, unregistered) equals cpu on 100 cases incl. dilation", async () => {
     const r = rng(606);
     for (let t = 0; t < 100; t++) {

@@ -4,8 +4,11 @@
 import { BatchMatMul, broadcast_util, type BatchMatMulAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { withScratch } from "../../core/heap.ts";
 import { fail } from "../../core/errors.ts";
-import { checkFloat32, copyIn, copyOut, serialUnlessThreaded, type WasmBackendLike } from "../bridge.ts";
+import { checkFloat32, copyIn, copyOut, enginePasses, serialUnlessThreaded, type WasmBackendLike } from "../bridge.ts";
 import { runStock } from "../stock.ts";
+import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
+import { getThreads } from "../../core/loader.ts";
+import { ROUTE_MIN_MACS } from "./FusedMatMul.ts";
 
 const NAME = "BatchMatMul";
 
@@ -15,6 +18,9 @@ const NAME = "BatchMatMul";
  * "NN 64×1024×784": 0.96–1.04× in one noisy run) and reaches ≈ 28 GFLOP/s on a quiet
  * machine. Batched NN stays ours: stock is ≈ 9× slower there ("NN batch 16 × 128³").
  * Training hits NN too: fused.matMul does not fuse relu while recording gradients.
+ * Except, as _FusedMatMul (kernels/FusedMatMul.ts), where odecomp has more threads than tfjs-wasm and
+ * the product has at least ROUTE_MIN_MACS multiply-adds: our GEMM on two threads ran the main CNN's
+ * fc1 forward (64×3136 · 3136×128) in 1.95 ms against stock's 2.78.
  */
 export const NN_TO_STOCK = true;
 
@@ -65,7 +71,8 @@ export function batchMatMul(args: { inputs: { a: TensorInfo; b: TensorInfo }; ba
   const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
   const outer = broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
   const sizeA = outerA.reduce((x, y) => x * y, 1), sizeB = outerB.reduce((x, y) => x * y, 1);
-  if (NN_TO_STOCK && !ta && !tb && sizeA === 1 && sizeB === 1) {
+  const threadsPay = enginePasses.threaded && getThreads() > getThreadsCount() && m * n * ka >= ROUTE_MIN_MACS;
+  if (NN_TO_STOCK && !ta && !tb && sizeA === 1 && sizeB === 1 && !threadsPay) {
     const out = runStock(NAME, args);
     if (out) return out;
   }
