@@ -6,7 +6,13 @@
 import type { DataType, TensorInfo, backend_util } from "@tensorflow/tfjs-core";
 import type { Scratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
+import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { getThreads, threadsInfo } from "../core/loader.ts";
+
+/** Whether odecomp's kernels have more threads than tfjs-wasm's pool (in Node tfjs-wasm has one, tfjs#3830): where ours may take calls stock also computes. */
+export function oursHasMoreThreads(): boolean {
+  return getThreads() > getThreadsCount();
+}
 
 /**
  * Bench switch (bench/engine.bench.ts A/B): with `threaded` false, the passes threaded in session 13 run

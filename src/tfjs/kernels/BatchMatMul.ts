@@ -4,11 +4,9 @@
 import { BatchMatMul, broadcast_util, type BatchMatMulAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { withScratch } from "../../core/heap.ts";
 import { fail } from "../../core/errors.ts";
-import { checkFloat32, copyIn, copyOut, enginePasses, serialUnlessThreaded, type WasmBackendLike } from "../bridge.ts";
+import { checkFloat32, copyIn, copyOut, serialUnlessThreaded, type WasmBackendLike } from "../bridge.ts";
 import { runStock } from "../stock.ts";
-import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
-import { getThreads } from "../../core/loader.ts";
-import { ROUTE_MIN_MACS } from "./FusedMatMul.ts";
+import { denseOnOurThreads } from "./FusedMatMul.ts";
 
 const NAME = "BatchMatMul";
 
@@ -19,7 +17,7 @@ const NAME = "BatchMatMul";
  * machine. Batched NN stays ours: stock is ≈ 9× slower there ("NN batch 16 × 128³").
  * Training hits NN too: fused.matMul does not fuse relu while recording gradients.
  * Except, as _FusedMatMul (kernels/FusedMatMul.ts), where odecomp has more threads than tfjs-wasm and
- * the product has at least ROUTE_MIN_MACS multiply-adds: our GEMM on two threads ran the main CNN's
+ * the product has at least ROUTE_MIN_MACS multiply-adds (denseOnOurThreads): our GEMM on two threads ran the main CNN's
  * fc1 forward (64×3136 · 3136×128) in 1.95 ms against stock's 2.78.
  */
 export const NN_TO_STOCK = true;
@@ -71,8 +69,7 @@ export function batchMatMul(args: { inputs: { a: TensorInfo; b: TensorInfo }; ba
   const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
   const outer = broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
   const sizeA = outerA.reduce((x, y) => x * y, 1), sizeB = outerB.reduce((x, y) => x * y, 1);
-  const threadsPay = enginePasses.threaded && getThreads() > getThreadsCount() && m * n * ka >= ROUTE_MIN_MACS;
-  if (NN_TO_STOCK && !ta && !tb && sizeA === 1 && sizeB === 1 && !threadsPay) {
+  if (NN_TO_STOCK && !ta && !tb && sizeA === 1 && sizeB === 1 && !denseOnOurThreads(m, n, ka)) {
     const out = runStock(NAME, args);
     if (out) return out;
   }

@@ -3,10 +3,9 @@
 // faster, see below); otherwise stock XNNPACK computes every call it gets right (faster on one thread)
 // and ours takes the calls stock gets wrong (see stockComputes).
 import { Conv2D, backend_util, type Conv2DAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
-import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
-import { getThreads } from "../../core/loader.ts";
 import { withScratch } from "../../core/heap.ts";
-import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, enginePasses, putGeometry, type WasmBackendLike } from "../bridge.ts";
+import { sizeOf } from "../../core/tensor.ts";
+import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, enginePasses, oursHasMoreThreads, putGeometry, type WasmBackendLike } from "../bridge.ts";
 import { runStock } from "../stock.ts";
 import { rememberForwardInput } from "../conv-grad-pairing.ts";
 
@@ -52,7 +51,7 @@ export const forwardRouting: { prefer: "auto" | "threads" | "stock" } = { prefer
 
 /** Whether our threaded forward takes calls stock also computes correctly (see above); without shapes, whether it takes any. */
 export function oursForwardFaster(x?: readonly number[], filter?: readonly number[], strides?: Conv2DAttrs["strides"]): boolean {
-  if (forwardRouting.prefer === "stock" || getThreads() <= getThreadsCount()) return false;
+  if (forwardRouting.prefer === "stock" || !oursHasMoreThreads()) return false;
   if (forwardRouting.prefer === "threads" || !x || !filter) return true;
   const [sh, sw] = typeof strides === "number" ? [strides, strides] : strides ?? [1, 1];
   const pointwise = filter[0] === 1 && filter[1] === 1 && sh === 1 && sw === 1;
@@ -79,7 +78,10 @@ export function conv2D(args: Args): TensorInfo {
   return convForward(NAME, x, filter, backend, attrs);
 }
 
-/** FusedConv2D's epilogue: bias (floats of the output channels, or one) and activation (assembly/conv/epilogue.ts codes). */
+/** The activations the epilogue covers, as assembly/conv/epilogue.ts numbers them. */
+export const EPILOGUE_ACTS = { linear: 0, relu: 1 } as const;
+
+/** FusedConv2D's epilogue: bias (floats of the output channels, or one) and activation (an EPILOGUE_ACTS code). */
 export interface Epilogue { bias?: TensorInfo; act: number }
 
 /**
@@ -100,7 +102,7 @@ export function convForward(name: string, x: TensorInfo, filter: TensorInfo, bac
     const py = s.f32(info.outShape.reduce((a, b) => a * b, 1));
     const bias = epilogue?.bias;
     if (epilogue && (bias || epilogue.act !== 0)) {
-      const pb = bias ? copyIn(s, backend, bias) : 0, biasLen = bias ? bias.shape.reduce((a, b) => a * b, 1) : 0;
+      const pb = bias ? copyIn(s, backend, bias) : 0, biasLen = bias ? sizeOf(bias.shape) : 0;
       if (enginePasses.threaded) {
         checkStatus(name, s.k.conv2d_bias_act_f32(g, px, pw, py, pb, biasLen, epilogue.act));
       } else { // the bench's "before": the epilogue as a second, single-threaded pass

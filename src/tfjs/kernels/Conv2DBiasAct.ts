@@ -13,6 +13,7 @@ import { withScratch } from "../../core/heap.ts";
 import { fail } from "../../core/errors.ts";
 import { checkFloat32, checkStatus, copyIn, copyOut, putGeometry, serialUnlessThreaded, type WasmBackendLike } from "../bridge.ts";
 import { fusedConv2DRouted } from "./FusedConv2D.ts";
+import { EPILOGUE_ACTS } from "./Conv2D.ts";
 import { backpropInputInHeap, isPointwise } from "./Conv2DBackpropInput.ts";
 import { backpropFilterInHeap } from "./Conv2DBackpropFilter.ts";
 
@@ -20,7 +21,7 @@ export const Conv2DBiasAct = "OdecompConv2DBiasAct";
 export const Conv2DBiasActGrad = "OdecompConv2DBiasActGrad";
 
 /** The activations the op covers, as assembly/conv/epilogue.ts numbers them. */
-export const BIAS_ACTS = { linear: 0, relu: 1 } as const;
+export const BIAS_ACTS = EPILOGUE_ACTS;
 export type BiasAct = keyof typeof BIAS_ACTS;
 
 export interface Conv2DBiasActInputs { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo }

@@ -11,11 +11,10 @@ import { fail } from "../../core/errors.ts";
 import { checkFloat32, type WasmBackendLike } from "../bridge.ts";
 import { runStock } from "../stock.ts";
 import { rememberForwardInput } from "../conv-grad-pairing.ts";
-import { convForward, oursForwardFaster, stockComputes } from "./Conv2D.ts";
+import { EPILOGUE_ACTS, convForward, oursForwardFaster, stockComputes } from "./Conv2D.ts";
 
 const NAME = "FusedConv2D";
-/** Activation codes of assembly/conv/epilogue.ts. */
-const ACTS: Record<string, number> = { linear: 0, relu: 1 };
+const ACTS: Record<string, number> = EPILOGUE_ACTS;
 
 type Args = {
   inputs: { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };

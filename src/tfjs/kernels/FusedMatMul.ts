@@ -9,26 +9,28 @@
 // operands (or batches of one, as tfjs-core passes them); everything else — other activations, PReLU
 // weights, batched products — goes to stock.
 import { type KernelConfig, type KernelFunc, type TensorInfo, type _FusedMatMulAttrs } from "@tensorflow/tfjs-core";
-import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
-import { getThreads } from "../../core/loader.ts";
 import { withScratch } from "../../core/heap.ts";
+import { sizeOf } from "../../core/tensor.ts";
 import { fail } from "../../core/errors.ts";
-import { checkFloat32, copyIn, copyOut, enginePasses, type WasmBackendLike } from "../bridge.ts";
+import { checkFloat32, copyIn, copyOut, enginePasses, oursHasMoreThreads, type WasmBackendLike } from "../bridge.ts";
 import { runStock } from "../stock.ts";
+import { EPILOGUE_ACTS } from "./Conv2D.ts";
 
 const NAME = "_FusedMatMul";
-/** Activation codes of assembly/conv/epilogue.ts. */
-const ACTS: Record<string, number> = { linear: 0, relu: 1 };
+const ACTS: Record<string, number> = EPILOGUE_ACTS;
 /** Products below this many multiply-adds stay on the stock kernel (see above). */
 export const ROUTE_MIN_MACS = 1 << 22;
+
+/** Whether an m×k · k×n product goes to our threaded GEMM rather than stock (see above; BatchMatMul's untransposed calls follow it too). */
+export function denseOnOurThreads(m: number, n: number, k: number): boolean {
+  return enginePasses.threaded && oursHasMoreThreads() && m * n * k >= ROUTE_MIN_MACS;
+}
 
 type Args = {
   inputs: { a: TensorInfo; b: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
   backend: WasmBackendLike;
   attrs: _FusedMatMulAttrs;
 };
-
-const size = (s: readonly number[]) => s.reduce((x, y) => x * y, 1);
 
 /** A matrix, or a batch of one ([1, rows, cols]: tfjs-core's fused.matMul hands the kernel rank-3 operands). */
 const isMatrix = (t: TensorInfo) => t.shape.length === 2 || (t.shape.length === 3 && t.shape[0] === 1);
@@ -46,7 +48,7 @@ export function oursCovers(args: Args): boolean {
   if (preluActivationWeights || !((attrs.activation ?? "linear") in ACTS)) return false;
   if (!isMatrix(a) || !isMatrix(b) || a.dtype !== "float32" || b.dtype !== "float32") return false;
   const { n } = dims(args);
-  return !bias || size(bias.shape) === 1 || (bias.shape.length === 1 && bias.shape[0] === n);
+  return !bias || sizeOf(bias.shape) === 1 || (bias.shape.length === 1 && bias.shape[0] === n);
 }
 
 /** odecomp's kernel alone (not registered; the tests call it directly). */
@@ -65,14 +67,14 @@ export function fusedMatMul(args: Args): TensorInfo {
     const pa = copyIn(s, backend, a), pb = copyIn(s, backend, b), pc = s.f32(m * n);
     s.k.gemm_f32(ta ? 1 : 0, tb ? 1 : 0, m, n, k, 1, pa, cols(a), pb, cols(b), 0, pc, n);
     const act = ACTS[attrs.activation ?? "linear"];
-    if (bias || act !== 0) s.k.bias_act_f32(pc, m, n, bias ? copyIn(s, backend, bias) : 0, bias ? size(bias.shape) : 0, act);
+    if (bias || act !== 0) s.k.bias_act_f32(pc, m, n, bias ? copyIn(s, backend, bias) : 0, bias ? sizeOf(bias.shape) : 0, act);
     return copyOut(s, backend, pc, a.shape.length === 3 ? [1, m, n] : [m, n]);
   });
 }
 
 /** The registered kernel: ours when it covers the call, has more threads than tfjs-wasm and the product is big enough (and the bench's enginePasses switch is on); else stock. */
 export function fusedMatMulRouted(args: Args): TensorInfo {
-  const ours = enginePasses.threaded && getThreads() > getThreadsCount() && oursCovers(args) && (() => { const { m, n, k } = dims(args); return m * n * k >= ROUTE_MIN_MACS; })();
+  const ours = oursCovers(args) && (() => { const { m, n, k } = dims(args); return denseOnOurThreads(m, n, k); })();
   return (!ours && runStock(NAME, args)) || fusedMatMul(args);
 }
 
