@@ -339,6 +339,14 @@ const fmt = (x: number) => (x >= 1e4 || x < 1e-2 ? x.toExponential(2) : x.toFixe
 
 // ---- what the run records
 
+/**
+ * Low-rank epochs a switch should leave for fine-tuning: the switch costs accuracy (the main CNN drops
+ * 5–30 pt right after it) and one epoch rarely wins it back on small subsets.
+ */
+export const MIN_RECOVERY_EPOCHS = 2;
+/** A phase ending more than this below its accuracy before the switch gets a warning (the seed's ≤ 1.5 pt). */
+export const ACCURACY_DROP_WARN = 0.015;
+
 /** Everything the auto schedule decided and why (TrainResult.auto, the train report). */
 export interface AutoRecord {
   /** Global epoch at whose end the model was factorized (null: no switch). */
@@ -370,6 +378,11 @@ export interface AutoRecord {
    * phase actually ended at (to set against the first prediction).
    */
   earlyStop: { predictions: { epoch: number; predicted: number; best: number; stop: boolean; reason: string }[]; stoppedAfter: number | null; finalAccuracy: number } | null;
+  /**
+   * What the user should know about how the phase went (empty when nothing): a switch that left fewer than
+   * MIN_RECOVERY_EPOCHS low-rank epochs to recover, a phase that ended below its accuracy before the switch.
+   */
+  warnings: string[];
   /** Training seconds per epoch of each part. */
   epochSeconds: { fullRank: number[]; lowRank: number[]; reconstructed: number[] };
 }

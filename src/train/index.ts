@@ -9,7 +9,7 @@ export { fadingPenalty, fadingProximal, applyFadingProximal, fadingRamp, tailNor
 export { factorizeDense, findSvdPairs, svdPairOf, pairRank, type FactorizeOptions } from "./factorize.ts";
 export { train, baseline, pretrain, fading, incremental, incrementalPredicted, incrementalDecompose, decomposeAtEpoch, auto, type Schedule, type Phase, type PhaseKind, type FadingSpec, type EarlyStopSpec, type TrainData, type TrainOptions, type TrainResult, type EpochRecord, type PhaseRecord } from "./schedule.ts";
 export { phaseKinds } from "./phases/index.ts";
-export { flopsTimer, fittedTimer, checkConvergence, convergenceSettings, planSwitch, type LayerTimer, type LayerTimingRequest, type ConvergenceOptions, type ConvergenceCheck, type AutoPlanOptions, type LayerDecision, type SwitchPlan, type AutoRecord } from "./auto.ts";
+export { flopsTimer, fittedTimer, MIN_RECOVERY_EPOCHS, ACCURACY_DROP_WARN, checkConvergence, convergenceSettings, planSwitch, type LayerTimer, type LayerTimingRequest, type ConvergenceOptions, type ConvergenceCheck, type AutoPlanOptions, type LayerDecision, type SwitchPlan, type AutoRecord } from "./auto.ts";
 export { stableRank, stableRankHook, StableRankTracker, kernelMatrixShape, type StableRankOptions, type StableRankResult, type StableRankPoint } from "./hooks/stable-rank.ts";
 export { frobeniusDecayHook, findChains, chainProductNorm2, chainGramNorm2, type DecayedChain } from "./hooks/frobenius.ts";
 export { lrScheduleHook, lrFactor, checkLrSchedule, plannedEpochs, lrScheduleKinds, type LrSchedule, type LrScheduleHook } from "./hooks/lr-schedule.ts";

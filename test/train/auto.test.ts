@@ -9,7 +9,7 @@ import { inspect } from "../../src/compress/compress.ts";
 import { layerShapes, modelToArtifacts } from "../../src/models/convert.ts";
 import { compress } from "../../src/models/index.ts";
 import { mlp, vggCnn } from "../../src/train/models.ts";
-import { auto, chainGramNorm2, chainProductNorm2, checkConvergence, factorizeDense, fittedTimer, flopsTimer, frobeniusDecayHook, findChains, planSwitch, train, type LayerTimer, type StableRankPoint } from "../../src/train/index.ts";
+import { ACCURACY_DROP_WARN, auto, chainGramNorm2, chainProductNorm2, checkConvergence, factorizeDense, fittedTimer, flopsTimer, frobeniusDecayHook, findChains, planSwitch, train, type LayerTimer, MIN_RECOVERY_EPOCHS, type StableRankPoint } from "../../src/train/index.ts";
 import { toyImages } from "../helpers/images.ts";
 import { smallCnn, stripesSet } from "./fixtures.ts";
 
@@ -283,12 +283,27 @@ describe("auto schedule", () => {
     expect(r.auto!.reconstructedAt).toBe(3);
     expect(r.epochs.map((e) => e.label)).toEqual(["full-rank", "low-rank", "low-rank", "reconstructed"]);
     expect(r.model.layers.map((l) => l.name)).toEqual(["fc1", "fc2"]);
+    expect(r.auto!.warnings.some((w) => /epoch\(s\) left/.test(w)), "3 epochs left: no recovery warning").toBe(false);
     r.model.dispose();
     const wobble = (_m: tfl.LayersModel, at: { step: number }) => ({ fc1: 10 + (at.step % 2) * 5 });
     const s = await train(model, data, { name: "x", phases: [{ kind: "auto", epochs: 2, stableRanks: wobble, convergence: { maxEpochs: 2 } }] }, opts);
     expect(s.auto!.switchEpoch).toBeNull();
     expect(s.auto!.reason).toMatch(/stayed full-rank/);
     expect(s.model).toBe(model);
+    expect(s.auto!.warnings).toEqual([]);
+    model.dispose();
+  });
+
+  it("warns when a switch leaves fewer than MIN_RECOVERY_EPOCHS to fine-tune, and when the phase ends below its accuracy before the switch", async () => {
+    const model = mlp({ hidden: 32, seed: 3 });
+    const r = await train(model, data, auto({ epochs: 2, switchAt: 1 }), opts);
+    const a = r.auto!;
+    expect(MIN_RECOVERY_EPOCHS).toBe(2);
+    expect(a.warnings[0]).toMatch(/^switched with 1 of 2 epoch\(s\) left to fine-tune the factorized model \(at least 2 recommended\)/);
+    const dropped = r.final.accuracy < a.accuracyBefore! - ACCURACY_DROP_WARN;
+    expect(a.warnings.some((w) => /pt below the .* it had before the switch/.test(w))).toBe(dropped);
+    if (dropped) expect(a.warnings[1]).toContain(`ended at accuracy ${r.final.accuracy.toFixed(4)}`);
+    r.model.dispose();
     model.dispose();
   });
 

@@ -9,7 +9,7 @@ import { ready } from "../../core/loader.ts";
 import { inspect } from "../../compress/compress.ts";
 import { compress, reconstruct } from "../../models/compress.ts";
 import { layerShapes, modelToArtifacts } from "../../models/convert.ts";
-import { checkConvergence, convergenceSettings, planSwitch, type AutoRecord, type ConvergenceCheck } from "../auto.ts";
+import { ACCURACY_DROP_WARN, checkConvergence, convergenceSettings, MIN_RECOVERY_EPOCHS, planSwitch, type AutoRecord, type ConvergenceCheck } from "../auto.ts";
 import { batchCount, type Batch } from "../batches.ts";
 import { frobeniusDecayHook } from "../hooks/frobenius.ts";
 import type { LossContext } from "../hooks/hook.ts";
@@ -47,7 +47,7 @@ export const autoPhase: PhaseRunner<"auto"> = {
     const decay = frobeniusDecayHook(lambda, decayEvery);
     const rec: AutoRecord = {
       switchEpoch: null, fullRankEpochs: 0, reason: "", stableRanks: [], plan: null, accuracyBefore: null, accuracyAfter: null,
-      convergence: { ...settings, last: null }, frobeniusDecay: lambda, frobeniusDecayEvery: decayEvery, decayedChains: [], kernelErrors: {}, reconstructedAt: null,
+      convergence: { ...settings, last: null }, frobeniusDecay: lambda, frobeniusDecayEvery: decayEvery, decayedChains: [], kernelErrors: {}, reconstructedAt: null, warnings: [],
       epochSeconds: { fullRank: [], lowRank: [], reconstructed: [] },
       earlyStop: phase.earlyStop ? { predictions: [], stoppedAfter: null, finalAccuracy: NaN } : null,
     };
@@ -65,6 +65,8 @@ export const autoPhase: PhaseRunner<"auto"> = {
       rec.reason = reason;
       rec.switchEpoch = run.epoch;
       rec.fullRankEpochs = run.epoch - epoch0;
+      const left = phase.epochs - rec.fullRankEpochs;
+      if (left < MIN_RECOVERY_EPOCHS) rec.warnings.push(`switched with ${left} of ${phase.epochs} epoch(s) left to fine-tune the factorized model (at least ${MIN_RECOVERY_EPOCHS} recommended): give more epochs, or switch earlier (switchAt, convergence.maxEpochs)`);
       const ins = inspect(await modelToArtifacts(run.model), layerShapes(run.model));
       const stable = rec.stableRanks.at(-1)?.ranks ?? {};
       const plan = planSwitch(ins.candidates, ins.totalParams, stable, { ...phase.plan, batch: phase.plan?.batch ?? run.batchSize });
@@ -133,6 +135,9 @@ export const autoPhase: PhaseRunner<"auto"> = {
       }
     }
     if (rec.earlyStop) rec.earlyStop.finalAccuracy = accuracy;
+    if (rec.accuracyBefore !== null && accuracy < rec.accuracyBefore - ACCURACY_DROP_WARN) {
+      rec.warnings.push(`ended at accuracy ${accuracy.toFixed(4)}, ${(100 * (rec.accuracyBefore - accuracy)).toFixed(1)} pt below the ${rec.accuracyBefore.toFixed(4)} it had before the switch`);
+    }
     return { accuracy, epochs: ran, stoppedEarly, auto: rec };
   },
 };
