@@ -246,7 +246,7 @@ export async function cmdTrain(f: TrainFlags, io: CliIO): Promise<number> {
       if (run.planText) io.out(`\n${run.planText}`);
       if (auto) {
         io.out(`\n${auto.switchEpoch === null ? "no switch" : `switched after epoch ${auto.switchEpoch}`}: ${auto.reason}`);
-        for (const w of auto.warnings ?? []) io.err(`odecomp: warning: ${w}`);
+        for (const w of auto.warnings) io.err(`odecomp: warning: ${w}`);
         if (auto.plan) io.out(`cost model: ${auto.plan.timer} (one batch, forward + backward)`);
         if (auto.plan) io.out(table(["layer", "kind", "decision", "rank", "stable rank", "dense cost", "factorized cost", "why"], auto.plan.decisions.map((d) => [d.layer, d.kind, d.action === "factorize" ? String(d.method) : "dense", d.ranks.join("×") || "—", d.stableRank === null ? "—" : d.stableRank.toFixed(2), d.denseCost.toPrecision(4), d.factorizedCost === null ? "—" : d.factorizedCost.toPrecision(4), d.why])));
       }
