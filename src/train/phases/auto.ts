@@ -65,8 +65,6 @@ export const autoPhase: PhaseRunner<"auto"> = {
       rec.reason = reason;
       rec.switchEpoch = run.epoch;
       rec.fullRankEpochs = run.epoch - epoch0;
-      const left = phase.epochs - rec.fullRankEpochs;
-      if (left < MIN_RECOVERY_EPOCHS) rec.warnings.push(`switched with ${left} of ${phase.epochs} epoch(s) left to fine-tune the factorized model (at least ${MIN_RECOVERY_EPOCHS} recommended): give more epochs, or switch earlier (switchAt, convergence.maxEpochs)`);
       const ins = inspect(await modelToArtifacts(run.model), layerShapes(run.model));
       const stable = rec.stableRanks.at(-1)?.ranks ?? {};
       const plan = planSwitch(ins.candidates, ins.totalParams, stable, { ...phase.plan, batch: phase.plan?.batch ?? run.batchSize });
@@ -74,6 +72,8 @@ export const autoPhase: PhaseRunner<"auto"> = {
       const fact = plan.decisions.filter((d) => d.action === "factorize");
       state = "low";
       if (fact.length === 0) { rec.reason += "; no layer pays to factorize, so the model stays dense"; return; }
+      const left = phase.epochs - rec.fullRankEpochs;
+      if (left < MIN_RECOVERY_EPOCHS) rec.warnings.push(`switched with ${left} of ${phase.epochs} epoch(s) left to fine-tune the factorized model (at least ${MIN_RECOVERY_EPOCHS} recommended): give more epochs, or switch earlier (switchAt, convergence.maxEpochs)`);
       const o = await run.changeArchitecture(async (model) => {
         const c = await compress(model, {
           ranks: Object.fromEntries(fact.map((d) => [d.layer, d.ranks])),
