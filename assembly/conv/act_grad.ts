@@ -3,7 +3,9 @@
 // bias gradient db[c] = Σ_rows dz[r, c] accumulated in f64. tfjs-layers trains a relu conv as
 // Conv2D → Add → Relu, whose gradient is Step, Multiply and a Sum: three passes over the output.
 // relu's y > 0 exactly where z > 0, so the output stands in for the pre-activation.
-// dy: [rows, cols] f32, overwritten with dz; db: cols f32 or 0 (no bias). Returns 0, or 1 when
+// dy: [rows, cols] f32, overwritten with dz when dz is 0; otherwise relu's dz goes to dz and dy is
+// left as it was (dy may be a tensor's resident copy that later kernels read: src/tfjs/resident.ts;
+// linear's dz is dy itself, and nothing is written); db: cols f32 or 0 (no bias). Returns 0, or 1 when
 // scratch could not grow.
 // Threads: the rows are cut into ACT_CHUNK_ROWS-row chunks (a function of rows alone); each chunk's
 // db partial is summed in f64 on its own and the partials are added in chunk order, so every
@@ -17,9 +19,9 @@ import { JOB_ACT_GRAD, arg_i32, par_run, par_threads, set_arg_i32 } from "../thr
 const ACT_CHUNK_ROWS = 4096;
 
 // argument slots of a JOB_ACT_GRAD job
-const A_DY = 0, A_Y = 1, A_ROWS = 2, A_COLS = 3, A_ACT = 4, A_PARTIAL = 5, A_CHUNKS = 6, A_PARTS = 7;
+const A_DY = 0, A_Y = 1, A_ROWS = 2, A_COLS = 3, A_ACT = 4, A_PARTIAL = 5, A_CHUNKS = 6, A_PARTS = 7, A_DZ = 8;
 
-export function act_bias_grad_f32(dy: usize, y: usize, rows: i32, cols: i32, act: i32, db: usize): i32 {
+export function act_bias_grad_f32(dy: usize, y: usize, rows: i32, cols: i32, act: i32, db: usize, dz: usize): i32 {
   if (cols <= 0 || rows <= 0) {
     for (let c = 0; c < cols; c++) store<f32>(db + (<usize>c << 2), 0);
     return 0;
@@ -36,6 +38,7 @@ export function act_bias_grad_f32(dy: usize, y: usize, rows: i32, cols: i32, act
   if (<i64>rows * cols < (<i64>parts << 18)) parts = 1;
   set_arg_i32(A_DY, <i32>dy); set_arg_i32(A_Y, <i32>y); set_arg_i32(A_ROWS, rows); set_arg_i32(A_COLS, cols);
   set_arg_i32(A_ACT, act); set_arg_i32(A_PARTIAL, <i32>partial); set_arg_i32(A_CHUNKS, chunks); set_arg_i32(A_PARTS, parts);
+  set_arg_i32(A_DZ, <i32>(dz != 0 ? dz : dy));
   if (parts > 1) par_run(JOB_ACT_GRAD, parts);
   else act_grad_part(0);
   if (db != 0) {
@@ -58,22 +61,22 @@ export function act_grad_part(part: i32): void {
   const chunks = arg_i32(A_CHUNKS), parts = arg_i32(A_PARTS);
   const k0 = chunks * part / parts, k1 = chunks * (part + 1) / parts;
   const dy = <usize>arg_i32(A_DY), y = <usize>arg_i32(A_Y), rows = arg_i32(A_ROWS), cols = arg_i32(A_COLS);
-  const act = arg_i32(A_ACT), partial = <usize>arg_i32(A_PARTIAL);
+  const act = arg_i32(A_ACT), partial = <usize>arg_i32(A_PARTIAL), dz = <usize>arg_i32(A_DZ);
   for (let k = k0; k < k1; k++) {
     const r0 = k * ACT_CHUNK_ROWS, r1 = min(rows, r0 + ACT_CHUNK_ROWS);
     const acc: usize = partial != 0 ? partial + (<usize>k * <usize>cols << 3) : 0;
     if (acc != 0) memory.fill(acc, 0, <usize>cols << 3);
-    chunkGrad(dy, y, r0, r1, cols, act, acc);
+    chunkGrad(dy, y, dz, r0, r1, cols, act, acc);
   }
 }
 
-/** dz over rows [r0, r1) in place, and (acc ≠ 0) acc[c] += Σ dz[r, c] in row order. */
-function chunkGrad(dy: usize, y: usize, r0: i32, r1: i32, cols: i32, act: i32, acc: usize): void {
+/** dz over rows [r0, r1) (relu: into dz, which may be dy), and (acc ≠ 0) acc[c] += Σ dz[r, c] in row order. */
+function chunkGrad(dy: usize, y: usize, dz: usize, r0: i32, r1: i32, cols: i32, act: i32, acc: usize): void {
   const relu = act == ACT_RELU;
   const one = f32x4.splat(1), zero = f32x4.splat(0);
   for (let r = r0; r < r1; r++) {
     const off = <usize>r * <usize>cols << 2;
-    const drow = dy + off, yrow = y + off;
+    const drow = dy + off, yrow = y + off, zrow = dz + off;
     let c = 0;
     for (; c + 4 <= cols; c += 4) {
       const p = drow + (<usize>c << 2);
@@ -83,7 +86,7 @@ function chunkGrad(dy: usize, y: usize, r0: i32, r1: i32, cols: i32, act: i32, a
         let s = v128.bitselect(one, zero, f32x4.gt(yv, zero));
         s = v128.bitselect(yv, s, f32x4.ne(yv, yv));
         v = f32x4.mul(v, s);
-        v128.store(p, v);
+        v128.store(zrow + (<usize>c << 2), v);
       }
       if (acc != 0) add_f32x4_to_f64(acc + (<usize>c << 3), v);
     }
@@ -94,7 +97,7 @@ function chunkGrad(dy: usize, y: usize, r0: i32, r1: i32, cols: i32, act: i32, a
         const yv = load<f32>(yrow + (<usize>c << 2));
         const s: f32 = yv != yv ? yv : (yv > 0 ? 1 : 0);
         v = v * s;
-        store<f32>(p, v);
+        store<f32>(zrow + (<usize>c << 2), v);
       }
       if (acc != 0) {
         const a = acc + (<usize>c << 3);

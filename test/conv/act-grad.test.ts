@@ -33,7 +33,7 @@ describe("act_bias_grad_f32", () => {
         const y = Float32Array.from({ length: n }, (_, i) => (i % 11 === 3 ? 0 : i % 13 === 5 ? NaN : g()));
         const want = reference(dy, y, rows, cols, act);
         const pdy = s.put(dy), py = s.put(y), pdb = s.f32(cols);
-        expect(s.k.act_bias_grad_f32(pdy, py, rows, cols, act, pdb)).toBe(0);
+        expect(s.k.act_bias_grad_f32(pdy, py, rows, cols, act, pdb, 0)).toBe(0);
         const dz = s.view(pdy, n), db = s.view(pdb, cols);
         for (let i = 0; i < n; i++) if (!Object.is(dz[i], want.dz[i]) && !(dz[i] === 0 && want.dz[i] === 0)) throw new Error(`dz[${i}] ${dz[i]} vs ${want.dz[i]} (cols ${cols}, rows ${rows}, scale ${scale}, act ${act})`);
         for (let c = 0; c < cols; c++) {
@@ -42,8 +42,16 @@ describe("act_bias_grad_f32", () => {
         }
         // without a bias (db = 0): dz alone, the same values
         const pdy2 = s.put(dy);
-        expect(s.k.act_bias_grad_f32(pdy2, py, rows, cols, act, 0)).toBe(0);
+        expect(s.k.act_bias_grad_f32(pdy2, py, rows, cols, act, 0, 0)).toBe(0);
         expect(Array.from(s.view(pdy2, n))).toEqual(Array.from(dz));
+        // out of place (dz given): relu's dz lands there bitwise the same and dy keeps its values
+        if (act === RELU) {
+          const pdy3 = s.put(dy), pdz3 = s.f32(n), pdb3 = s.f32(cols);
+          expect(s.k.act_bias_grad_f32(pdy3, py, rows, cols, act, pdb3, pdz3)).toBe(0);
+          expect(Array.from(s.view(pdz3, n))).toEqual(Array.from(dz));
+          expect(Array.from(s.view(pdb3, cols))).toEqual(Array.from(db));
+          expect(Array.from(s.view(pdy3, n))).toEqual(Array.from(dy));
+        }
         cases++;
       }
     });
@@ -53,10 +61,10 @@ describe("act_bias_grad_f32", () => {
   it("leaves dy alone for a linear epilogue and sums it; zero rows give zero bias gradients", () => {
     withScratch((s) => {
       const dy = Float32Array.from([1, -2, 3, 4, 5, -6]), pdy = s.put(dy), pdb = s.f32(3);
-      expect(s.k.act_bias_grad_f32(pdy, 0, 2, 3, LINEAR, pdb)).toBe(0);
+      expect(s.k.act_bias_grad_f32(pdy, 0, 2, 3, LINEAR, pdb, 0)).toBe(0);
       expect(Array.from(s.view(pdy, 6))).toEqual(Array.from(dy));
       expect(Array.from(s.view(pdb, 3))).toEqual([5, 3, -3]);
-      expect(s.k.act_bias_grad_f32(pdy, 0, 0, 3, LINEAR, pdb)).toBe(0);
+      expect(s.k.act_bias_grad_f32(pdy, 0, 0, 3, LINEAR, pdb, 0)).toBe(0);
       expect(Array.from(s.view(pdb, 3))).toEqual([0, 0, 0]);
     });
   });

@@ -236,8 +236,8 @@ describe("odecomp's conv kernels on one and two threads", () => {
         results.push(withScratch((s) => {
           const pdy = s.put(dy), py = s.put(y), db = s.f32(cols);
           const pdl = s.put(dy), dbl = s.f32(cols);
-          expect(s.k.act_bias_grad_f32(pdy, py, rows, cols, 1, db)).toBe(0);
-          expect(s.k.act_bias_grad_f32(pdl, py, rows, cols, 0, dbl)).toBe(0);
+          expect(s.k.act_bias_grad_f32(pdy, py, rows, cols, 1, db, 0)).toBe(0);
+          expect(s.k.act_bias_grad_f32(pdl, py, rows, cols, 0, dbl, 0)).toBe(0);
           return [s.take(pdy, rows * cols), s.take(db, cols), s.take(pdl, rows * cols), s.take(dbl, cols)];
         }));
       }

@@ -91,7 +91,7 @@ function conv2DBiasActGrad(args: Args<Conv2DBiasActGradInputs>): TensorInfo[] {
     const act = BIAS_ACTS[attrs.activation];
     const py = act === BIAS_ACTS.relu ? copyIn(s, backend, y) : 0;
     const pdb = bias ? s.f32(info.outChannels) : 0;
-    if (act !== BIAS_ACTS.linear || bias) checkStatus(K, serialUnlessThreaded(s, () => s.k.act_bias_grad_f32(pdz, py, rows, info.outChannels, act, pdb)));
+    if (act !== BIAS_ACTS.linear || bias) checkStatus(K, serialUnlessThreaded(s, () => s.k.act_bias_grad_f32(pdz, py, rows, info.outChannels, act, pdb, 0)));
     const px = copyIn(s, backend, x);
     const pw = copyIn(s, backend, filter);
     const nw = size(info.filterShape);
