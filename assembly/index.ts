@@ -1,5 +1,5 @@
 // Public exports of the kernel module: one line per kernel family.
-export { scratch_alloc, scratch_mark, scratch_reset, scratch_arena, scratch_failed_bytes, first_nonfinite_f32 } from "./mem";
+export { scratch_alloc, scratch_try_alloc, scratch_mark, scratch_reset, scratch_arena, scratch_failed_bytes, first_nonfinite_f32 } from "./mem";
 export { gemm_f32 } from "./linalg/gemm";
 export { unfold_f32, fold_f32, swap_last_f32, mode_product_f32, unfold_gram_f32 } from "./tensor/unfold";
 export { khatri_rao_f32, mttkrp_f32 } from "./tensor/khatri_rao";

@@ -85,10 +85,31 @@ export class Scratch {
   }
 }
 
+/** Nesting depth of withScratch scopes now (0: none open). */
+let depth = 0;
+let pinRequest: { bytes: number; done: (k: KernelExports, p: number) => void } | null = null;
+
+/**
+ * Ask for `bytes` of wasm memory that no scope releases: the next outermost withScratch takes it before
+ * its own mark (so it lies below every later scope) and hands it to `done` with the kernels it belongs
+ * to (a new kernels instance, after setThreads, has its own memory). Nothing is called when memory
+ * cannot grow that far; a later request replaces an unserved one. For src/tfjs/resident.ts's ring.
+ */
+export function requestPinned(bytes: number, done: (k: KernelExports, p: number) => void): void {
+  pinRequest = { bytes, done };
+}
+
 /** Run fn with a scratch scope; everything it allocated is released afterwards. */
 export function withScratch<T>(fn: (s: Scratch) => T): T {
   const k = getKernels();
+  if (depth === 0 && pinRequest) {
+    const r = pinRequest;
+    pinRequest = null;
+    const p = r.bytes <= SCRATCH_LIMIT / 4 - k.scratch_mark() ? k.scratch_try_alloc(r.bytes) : 0;
+    if (p !== 0) r.done(k, p);
+  }
   const mark = k.scratch_mark();
+  depth++;
   try {
     return fn(new Scratch(k));
   } catch (e) {
@@ -103,6 +124,7 @@ export function withScratch<T>(fn: (s: Scratch) => T): T {
     }
     throw e;
   } finally {
+    depth--;
     k.scratch_reset(mark);
   }
 }

@@ -1,6 +1,7 @@
 // Moving tensors between tfjs's wasm heap and ours. The two modules have
 // separate linear memories, so each kernel copies its inputs in once and its
-// result out once (no other copies): bytes per call = 4 · (|inputs| + |output|).
+// result out once (no other copies): bytes per call = 4 · (|inputs| + |output|),
+// less the inputs readIn finds still resident from an earlier kernel (resident.ts).
 // Inputs are read through the backend's public surface (typedArrayFromHeap);
 // outputs are allocated with makeOutput and filled through their heap view.
 import type { DataType, TensorInfo, backend_util } from "@tensorflow/tfjs-core";
@@ -8,6 +9,7 @@ import type { Scratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
 import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { getThreads, threadsInfo } from "../core/loader.ts";
+import { recordOutput, residentPtr } from "./resident.ts";
 
 /** Whether odecomp's kernels have more threads than tfjs-wasm's pool (in Node tfjs-wasm has one, tfjs#3830): where ours may take calls stock also computes. */
 export function oursHasMoreThreads(): boolean {
@@ -56,11 +58,20 @@ export function copyIn(s: Scratch, backend: WasmBackendLike, t: TensorInfo): num
   return p;
 }
 
+/**
+ * A pointer to t's values in our heap: the resident copy of one of our earlier outputs where there
+ * is one (src/tfjs/resident.ts), else a fresh copy. Read only: the kernel must not write there.
+ */
+export function readIn(s: Scratch, backend: WasmBackendLike, t: TensorInfo): number {
+  return residentPtr(s, t) || copyIn(s, backend, t);
+}
+
 /** Allocate a tfjs output of `shape` and copy n floats from our pointer p into it. */
 export function copyOut(s: Scratch, backend: WasmBackendLike, p: number, shape: number[]): TensorInfo {
   const out = backend.makeOutput(shape, "float32");
   const dst = backend.typedArrayFromHeap(out) as Float32Array;
   dst.set(s.view(p, dst.length));
+  recordOutput(s, p, out);
   return out;
 }
 

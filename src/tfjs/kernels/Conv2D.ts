@@ -5,7 +5,8 @@
 import { Conv2D, backend_util, type Conv2DAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { withScratch } from "../../core/heap.ts";
 import { sizeOf } from "../../core/tensor.ts";
-import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, enginePasses, oursHasMoreThreads, putGeometry, type WasmBackendLike } from "../bridge.ts";
+import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, enginePasses, oursHasMoreThreads, putGeometry, readIn, type WasmBackendLike } from "../bridge.ts";
+import { outBuf } from "../resident.ts";
 import { runStock } from "../stock.ts";
 import { rememberForwardInput } from "../conv-grad-pairing.ts";
 
@@ -97,9 +98,9 @@ export function convForward(name: string, x: TensorInfo, filter: TensorInfo, bac
     attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode, false, "channelsLast");
   return withScratch((s) => {
     const g = putGeometry(s, info, false);
-    const px = copyIn(s, backend, x);
+    const px = readIn(s, backend, x);
     const pw = copyIn(s, backend, filter);
-    const py = s.f32(info.outShape.reduce((a, b) => a * b, 1));
+    const py = outBuf(s, info.outShape.reduce((a, b) => a * b, 1));
     const bias = epilogue?.bias;
     if (epilogue && (bias || epilogue.act !== 0)) {
       const pb = bias ? copyIn(s, backend, bias) : 0, biasLen = bias ? sizeOf(bias.shape) : 0;

@@ -5,7 +5,7 @@
 // channels: a direct kernel (assembly/conv/single_channel.ts).
 import { Conv2DBackpropFilter, backend_util, type Conv2DBackpropFilterAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { type Scratch, withScratch } from "../../core/heap.ts";
-import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, putGeometry, type WasmBackendLike } from "../bridge.ts";
+import { checkFloat32, checkNHWC, checkStatus, copyOut, putGeometry, readIn, type WasmBackendLike } from "../bridge.ts";
 import { takeFilterGrad } from "../conv-grad-pairing.ts";
 import { isPointwise, singleChannel } from "./Conv2DBackpropInput.ts";
 
@@ -39,8 +39,8 @@ export function conv2DBackpropFilter(args: { inputs: { x: TensorInfo; dy: Tensor
   }
   return withScratch((s) => {
     const g = putGeometry(s, info, false);
-    const px = copyIn(s, backend, x);
-    const pdy = copyIn(s, backend, dy);
+    const px = readIn(s, backend, x);
+    const pdy = readIn(s, backend, dy);
     const pdw = s.f32(attrs.filterShape.reduce((a, b) => a * b, 1));
     checkStatus(NAME, backpropFilterInHeap(s, info, g, px, pdy, pdw));
     return copyOut(s, backend, pdw, info.filterShape);

@@ -5,7 +5,8 @@
 // (src/tfjs/conv-grad-pairing.ts). One input channel and few output channels: a direct kernel.
 import { Conv2DBackpropInput, backend_util, type Conv2DBackpropInputAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { type Scratch, withScratch } from "../../core/heap.ts";
-import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, putGeometry, type WasmBackendLike } from "../bridge.ts";
+import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, putGeometry, readIn, type WasmBackendLike } from "../bridge.ts";
+import { outBuf } from "../resident.ts";
 import { forwardInputOf, parkFilterGrad } from "../conv-grad-pairing.ts";
 
 const NAME = "Conv2DBackpropInput";
@@ -52,11 +53,11 @@ export function conv2DBackpropInput(args: { inputs: { dy: TensorInfo; filter: Te
   const x = pairedInput(info, filter, backend, attrs.inputShape);
   return withScratch((s) => {
     const g = putGeometry(s, info, false);
-    const pdy = copyIn(s, backend, dy);
+    const pdy = readIn(s, backend, dy);
     const pw = copyIn(s, backend, filter);
-    const pdx = s.f32(attrs.inputShape.reduce((a, b) => a * b, 1));
+    const pdx = outBuf(s, attrs.inputShape.reduce((a, b) => a * b, 1));
     if (x) {
-      const px = copyIn(s, backend, x);
+      const px = readIn(s, backend, x);
       const pdw = s.f32(info.inChannels * info.outChannels);
       checkStatus(NAME, s.k.conv2d_backprop_pointwise_f32(g, px, pdy, pw, pdx, pdw));
       parkFilterGrad(x, dy, filter.shape, s.take(pdw, info.inChannels * info.outChannels));

@@ -11,7 +11,8 @@
 import { backend_util, type Conv2DAttrs, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { withScratch } from "../../core/heap.ts";
 import { fail } from "../../core/errors.ts";
-import { checkFloat32, checkStatus, copyIn, copyOut, putGeometry, serialUnlessThreaded, type WasmBackendLike } from "../bridge.ts";
+import { checkFloat32, checkStatus, copyIn, copyOut, putGeometry, readIn, serialUnlessThreaded, type WasmBackendLike } from "../bridge.ts";
+import { outBuf, residentPtr } from "../resident.ts";
 import { fusedConv2DRouted } from "./FusedConv2D.ts";
 import { EPILOGUE_ACTS } from "./Conv2D.ts";
 import { backpropInputInHeap, isPointwise } from "./Conv2DBackpropInput.ts";
@@ -87,16 +88,19 @@ function conv2DBiasActGrad(args: Args<Conv2DBiasActGradInputs>): TensorInfo[] {
   return withScratch((s) => {
     const g = putGeometry(s, info, false);
     const n = size(info.outShape), rows = n / info.outChannels;
-    const pdz = copyIn(s, backend, dy);
     const act = BIAS_ACTS[attrs.activation];
-    const py = act === BIAS_ACTS.relu ? copyIn(s, backend, y) : 0;
+    // relu's dz is written in place over a fresh copy of dy, or beside a resident dy (which later kernels may read)
+    const resDy = residentPtr(s, dy);
+    const pdy = resDy || copyIn(s, backend, dy);
+    const pdz = resDy && act === BIAS_ACTS.relu ? s.f32(n) : pdy;
+    const py = act === BIAS_ACTS.relu ? readIn(s, backend, y) : 0;
     const pdb = bias ? s.f32(info.outChannels) : 0;
-    if (act !== BIAS_ACTS.linear || bias) checkStatus(K, serialUnlessThreaded(s, () => s.k.act_bias_grad_f32(pdz, py, rows, info.outChannels, act, pdb, 0)));
-    const px = copyIn(s, backend, x);
+    if (act !== BIAS_ACTS.linear || bias) checkStatus(K, serialUnlessThreaded(s, () => s.k.act_bias_grad_f32(pdy, py, rows, info.outChannels, act, pdb, pdz === pdy ? 0 : pdz)));
+    const px = readIn(s, backend, x);
     const pw = copyIn(s, backend, filter);
     const nw = size(info.filterShape);
     const pdw = s.f32(nw);
-    const pdx = attrs.needDx ? s.f32(size(info.inShape)) : 0;
+    const pdx = attrs.needDx ? outBuf(s, size(info.inShape)) : 0;
     if (attrs.needDx && isPointwise(info)) {
       checkStatus(K, s.k.conv2d_backprop_pointwise_f32(g, px, pdz, pw, pdx, pdw));
     } else {

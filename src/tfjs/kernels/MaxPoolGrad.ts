@@ -4,7 +4,8 @@
 // On odecomp's threads, by ranges of images.
 import { MaxPoolGrad, backend_util, type KernelConfig, type KernelFunc, type MaxPoolGradAttrs, type TensorInfo } from "@tensorflow/tfjs-core";
 import { withScratch } from "../../core/heap.ts";
-import { checkFloat32, copyIn, copyOut, putGeometry, serialUnlessThreaded, type WasmBackendLike } from "../bridge.ts";
+import { checkFloat32, copyOut, putGeometry, readIn, serialUnlessThreaded, type WasmBackendLike } from "../bridge.ts";
+import { outBuf } from "../resident.ts";
 
 const NAME = "MaxPoolGrad";
 
@@ -16,9 +17,9 @@ export function maxPoolGrad(args: { inputs: { dy: TensorInfo; input: TensorInfo;
     attrs.pad, attrs.dimRoundingMode);
   return withScratch((s) => {
     const g = putGeometry(s, info, false);
-    const px = copyIn(s, backend, input);
-    const pdy = copyIn(s, backend, dy);
-    const pdx = s.f32(input.shape.reduce((a, b) => a * b, 1));
+    const px = readIn(s, backend, input);
+    const pdy = readIn(s, backend, dy);
+    const pdx = outBuf(s, input.shape.reduce((a, b) => a * b, 1));
     serialUnlessThreaded(s, () => s.k.maxpool_backprop_f32(g, px, pdy, pdx));
     return copyOut(s, backend, pdx, input.shape);
   });
