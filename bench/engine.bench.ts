@@ -14,6 +14,7 @@
 // `--no-fused-conv`), and A/Bs of fused against stock steps, alternated in one process. `--tag=NAME` saves engine-MODEL-NAME.json.
 // Forward convs run on our threaded conv where odecomp has more threads than tfjs-wasm, except 1×1 convs over ≥ 32768 positions (src/tfjs/kernels/Conv2D.ts; `--stock-forward`: XNNPACK's for all, `--threads-forward`: ours for all, session 7's rule).
 // The decomposition's ranks are rounded to multiples of 8, as the main job plans them (`--rank-multiple=1`: exact budget ranks).
+// Our conv-chain kernels read inputs that an earlier one of ours produced from a ring in our heap instead of copying them in (src/tfjs/resident.ts; A/B row "resident inputs vs copied inputs").
 // `--quick` takes fewer steps; `--model=wide-vgg|resnet20` profiles another reference model (results engine-MODEL.json); `--no-cpu` skips tfjs-cpu. Prints `uptime`: the figures are only as quiet as the machine.
 // A 1×1 conv's Conv2DBackpropInput computes its dW too (src/tfjs/conv-grad-pairing.ts), and the
 // Conv2DBackpropFilter that follows only copies it out: the per-kernel GFLOP/s of those two count
@@ -27,6 +28,7 @@ import { setThreads } from "../src/index.ts";
 import { registerWasmKernels, unregisterWasmKernels } from "../src/tfjs/index.ts";
 import { stockKernels } from "../src/tfjs/stock.ts";
 import { enginePasses } from "../src/tfjs/bridge.ts";
+import { residentOptions, residentStats } from "../src/tfjs/resident.ts";
 import { pairingCounts } from "../src/tfjs/conv-grad-pairing.ts";
 import { forwardRouting } from "../src/tfjs/kernels/Conv2D.ts";
 import { compress } from "../src/models/index.ts";
@@ -183,6 +185,37 @@ function alternate(models: Model[], x: tf.Tensor, y: tf.Tensor, steps: number): 
     });
   }
   return { wall: times.map(median), cpu: cpu.map(median) };
+}
+
+/**
+ * A switch's A/B on 2 threads: baseline and decomposed steps with it on and off, alternated step by step
+ * with the order rotated every round (the first round is warm-up); rows per model and the speed-up each way.
+ */
+function onOffAB(base: Model, dec: Model, x: tf.Tensor, y: tf.Tensor, steps: number, set: (on: boolean) => void, [onName, offName]: [string, string], flopRatio: number): Row[] {
+  const pairs = [base, dec].flatMap((m) => [true, false].map((on) => ({ m, on, wall: [] as number[] })));
+  for (let i = 0; i < steps + 1; i++) {
+    for (let k = 0; k < pairs.length; k++) {
+      const p = pairs[(k + i) % pairs.length];
+      set(p.on);
+      const t0 = performance.now();
+      step(p.m, x, y);
+      if (i >= 1) p.wall.push(performance.now() - t0);
+    }
+  }
+  set(true);
+  const at = (m: Model, on: boolean) => median(pairs.find((q) => q.m === m && q.on === on)!.wall);
+  const rows: Row[] = [];
+  for (const m of [base, dec]) {
+    const on = at(m, true), off = at(m, false);
+    rows.push({ case: `${m === base ? "baseline" : "decomposed"} step, ${onName} vs ${offName} (alternated, 2 threads)`, ours: onName, peer: offName, oursMs: on, peerMs: off, speedup: off / on,
+      extra: { "ours img/s": (BATCH * 1000) / on, "peer img/s": (BATCH * 1000) / off } });
+  }
+  for (const on of [true, false]) {
+    const sp = at(base, on) / at(dec, on);
+    rows.push({ case: `decomposed-step speed-up with ${on ? onName : offName} (from the alternated A/B, 2 threads)`, ours: "decomposed", peer: "baseline", oursMs: at(dec, on), peerMs: at(base, on), speedup: sp,
+      extra: { "FLOP ratio": flopRatio, "speed-up / FLOP ratio": sp / flopRatio } });
+  }
+  return rows;
 }
 
 function buildModel(name: string, model: tfl.LayersModel): Model {
@@ -369,35 +402,16 @@ export async function run(args: string[] = []): Promise<void> {
 
   // Session 13's threaded passes (the conv epilogue inside the conv, the relu / bias gradient, the
   // max-pool gradient and Dense's weight gradient on the threads, Dense's forward on our threaded GEMM)
-  // against the same passes on one thread (Dense's forward on stock XNNPACK), alternated step by step on
-  // 2 threads with the order rotated every round.
-  const passRows: Row[] = [];
-  {
-    await setThreads(2);
-    const pairs = [base, dec].flatMap((m) => [true, false].map((on) => ({ m, on, wall: [] as number[] })));
-    for (let i = 0; i < steps + 1; i++) {
-      for (let k = 0; k < pairs.length; k++) {
-        const p = pairs[(k + i) % pairs.length];
-        enginePasses.threaded = p.on;
-        const t0 = performance.now();
-        step(p.m, x, y);
-        if (i >= 1) p.wall.push(performance.now() - t0);
-      }
-    }
-    enginePasses.threaded = true;
-    const at = (m: Model, on: boolean) => median(pairs.find((q) => q.m === m && q.on === on)!.wall);
-    for (const m of [base, dec]) {
-      const on = at(m, true), off = at(m, false);
-      passRows.push({ case: `${m === base ? "baseline" : "decomposed"} step, threaded passes vs one-thread passes (alternated, 2 threads)`, ours: "threaded", peer: "one thread", oursMs: on, peerMs: off, speedup: off / on,
-        extra: { "ours img/s": (BATCH * 1000) / on, "peer img/s": (BATCH * 1000) / off } });
-    }
-    for (const on of [true, false]) {
-      const sp = at(base, on) / at(dec, on);
-      passRows.push({ case: `decomposed-step speed-up with ${on ? "threaded" : "one-thread"} passes (from the alternated A/B, 2 threads)`, ours: "decomposed", peer: "baseline", oursMs: at(dec, on), peerMs: at(base, on), speedup: sp,
-        extra: { "FLOP ratio": flopRatio, "speed-up / FLOP ratio": sp / flopRatio } });
-    }
-    log("threaded passes vs one-thread passes measured");
-  }
+  // against the same passes on one thread (Dense's forward on stock XNNPACK).
+  await setThreads(2);
+  const passRows = onOffAB(base, dec, x, y, steps, (on) => { enginePasses.threaded = on; }, ["threaded passes", "one-thread passes"], flopRatio);
+  log("threaded passes vs one-thread passes measured");
+  // Session 16's resident outputs (src/tfjs/resident.ts): inputs read where our kernels left them against copied in.
+  const r0 = { ...residentStats };
+  const residentRows = onOffAB(base, dec, x, y, steps, (on) => { residentOptions.enabled = on; }, ["resident inputs", "copied inputs"], flopRatio);
+  residentRows.push({ case: "inputs read resident / copied in by the ring-aware kernels during this A/B (MB read resident)", ours: String(residentStats.hits - r0.hits), peer: String(residentStats.misses - r0.misses), oursMs: NaN, peerMs: null, speedup: null,
+    extra: { "MB resident": (residentStats.hitBytes - r0.hitBytes) / 1e6 } });
+  log("resident vs copied inputs measured");
 
   // Peers (one thread for odecomp again, as every other area).
   await setThreads(1);
@@ -474,7 +488,7 @@ export async function run(args: string[] = []): Promise<void> {
   }
   summary.push({ case: `1×1 conv gradients computed in one pass (dW parked by Conv2DBackpropInput / taken by Conv2DBackpropFilter), whole run`,
     ours: String(paired1.parked - paired0.parked), peer: String(paired1.taken - paired0.taken), oursMs: NaN, peerMs: null, speedup: null });
-  summary.push(...bnRows, ...convRows, ...passRows);
+  summary.push(...bnRows, ...convRows, ...passRows, ...residentRows);
   summary.push({ case: `BatchNorm training calls on the fused op / on stock during the profiled runs (${fusedBn ? "fused" : "--no-fused-bn"})`, ours: String(bnCounts1.fused - bnCounts0.fused), peer: String(bnCounts1.stock - bnCounts0.stock), oursMs: NaN, peerMs: null, speedup: null });
   summary.push({ case: `numTensors before / after the profiled runs`, ours: String(tensorsBefore), peer: String(tensorsAfter), oursMs: NaN, peerMs: null, speedup: null });
   const up1 = uptime();
