@@ -12,6 +12,7 @@ import { setThreads } from "../../src/index.ts";
 import { registerWasmKernels } from "../../src/tfjs/index.ts";
 import { resetResident, residentOptions, residentStats, RING_BYTES } from "../../src/tfjs/resident.ts";
 import { fuseConvActivation } from "../../src/train/fused-conv.ts";
+import { fuseBatchNorm } from "../../src/train/fused-bn.ts";
 import { rng } from "../helpers/random.ts";
 
 function model(seed: number): tfl.LayersModel {
@@ -19,6 +20,7 @@ function model(seed: number): tfl.LayersModel {
   const input = tfl.input({ shape: [12, 12, 3] });
   const a = tfl.layers.conv2d({ filters: 8, kernelSize: 3, padding: "same", activation: "relu", kernelInitializer: init(1), name: "conv1" }).apply(input) as tfl.SymbolicTensor;
   let b = tfl.layers.conv2d({ filters: 5, kernelSize: 1, useBias: false, kernelInitializer: init(2), name: "conv2__odc_tucker2_0" }).apply(a) as tfl.SymbolicTensor;
+  b = tfl.layers.batchNormalization({ name: "bn" }).apply(b) as tfl.SymbolicTensor;
   b = tfl.layers.conv2d({ filters: 3, kernelSize: 3, padding: "same", useBias: false, kernelInitializer: init(3), name: "conv2__odc_tucker2_1" }).apply(b) as tfl.SymbolicTensor;
   b = tfl.layers.conv2d({ filters: 8, kernelSize: 1, activation: "relu", kernelInitializer: init(4), name: "conv2__odc_tucker2_2" }).apply(b) as tfl.SymbolicTensor;
   // a second relu conv beside the chain: the add's gradient reaches both as one tensor, which each reads
@@ -37,7 +39,7 @@ async function train(bytes: number, fused: boolean): Promise<{ weights: Float32A
   if (bytes > 0 && bytes !== residentOptions.bytes) { residentOptions.bytes = bytes; resetResident(); }
   const before = { ...residentStats };
   const m = model(70);
-  if (fused) fuseConvActivation(m);
+  if (fused) { fuseConvActivation(m); fuseBatchNorm(m); }
   const opt = tf.train.adam(1e-2);
   const r = rng(5);
   const xs = tf.tensor4d(Float32Array.from({ length: 4 * 12 * 12 * 3 }, () => 2 * r() - 1), [4, 12, 12, 3]);
@@ -58,7 +60,7 @@ describe("resident outputs", () => {
   });
 
   for (const fused of [true, false]) {
-    it(`train the same bits with the ring off, on, evicting and spilling (${fused ? "fused conv op" : "stock conv layers"}, 2 threads)`, async () => {
+    it(`train the same bits with the ring off, on, evicting and spilling (${fused ? "fused conv and batch-norm ops" : "stock conv and batch-norm layers"}, 2 threads)`, async () => {
       await tf.setBackend("wasm");
       await registerWasmKernels();
       await setThreads(2);

@@ -9,7 +9,8 @@
 import { util, type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { withScratch } from "../../core/heap.ts";
 import { fail } from "../../core/errors.ts";
-import { checkFloat32, copyIn, copyOut, type WasmBackendLike } from "../bridge.ts";
+import { checkFloat32, copyOut, readIn, type WasmBackendLike } from "../bridge.ts";
+import { outBuf } from "../resident.ts";
 
 export const BatchNormTrain = "OdecompBatchNormTrain";
 export const BatchNormTrainGrad = "OdecompBatchNormTrainGrad";
@@ -38,11 +39,11 @@ function batchNormTrain(args: { inputs: BatchNormTrainInputs; backend: WasmBacke
   const { inputs: { x, gamma, beta, movingMean, movingVariance }, backend, attrs } = args;
   const [rows, c] = channelsLastView(BatchNormTrain, x, { gamma, beta, movingMean, movingVariance });
   return withScratch((s) => {
-    const px = copyIn(s, backend, x);
+    const px = readIn(s, backend, x);
     const params = s.f32(4 * c);
     const pv = s.view(params, 4 * c);
     [gamma, beta, movingMean, movingVariance].forEach((t, i) => pv.set(backend.typedArrayFromHeap(t) as Float32Array, i * c));
-    const py = s.f32(rows * c), stats = s.f32(4 * c);
+    const py = outBuf(s, rows * c), stats = s.f32(4 * c);
     if (s.k.batchnorm_train_f32(px, rows, c, params, attrs.epsilon, 1 - attrs.momentum, py, stats) !== 0) {
       fail(BatchNormTrain, `x has shape [${x.shape}]; expected a positive number of rows and channels`);
     }

@@ -4,7 +4,8 @@
 import { type KernelConfig, type KernelFunc, type TensorInfo } from "@tensorflow/tfjs-core";
 import { withScratch } from "../../core/heap.ts";
 import { fail } from "../../core/errors.ts";
-import { checkFloat32, copyIn, copyOut, type WasmBackendLike } from "../bridge.ts";
+import { checkFloat32, copyOut, readIn, type WasmBackendLike } from "../bridge.ts";
+import { outBuf } from "../resident.ts";
 import { BatchNormTrainGrad, channelsLastView, type BatchNormTrainGradAttrs, type BatchNormTrainGradInputs } from "./BatchNormTrain.ts";
 
 function batchNormTrainGrad(args: { inputs: BatchNormTrainGradInputs; backend: WasmBackendLike; attrs: BatchNormTrainGradAttrs }): TensorInfo[] {
@@ -13,11 +14,11 @@ function batchNormTrainGrad(args: { inputs: BatchNormTrainGradInputs; backend: W
   checkFloat32(BatchNormTrainGrad, "dy", dy);
   if (dy.shape.join() !== x.shape.join()) fail(BatchNormTrainGrad, `dy has shape [${dy.shape}]; expected x's shape [${x.shape}]`);
   return withScratch((s) => {
-    const px = copyIn(s, backend, x), pdy = copyIn(s, backend, dy);
+    const px = readIn(s, backend, x), pdy = readIn(s, backend, dy);
     const params = s.f32(3 * c);
     const pv = s.view(params, 3 * c);
     [gamma, mean, variance].forEach((t, i) => pv.set(backend.typedArrayFromHeap(t) as Float32Array, i * c));
-    const pdx = s.f32(rows * c), grads = s.f32(2 * c);
+    const pdx = outBuf(s, rows * c), grads = s.f32(2 * c);
     if (s.k.batchnorm_train_grad_f32(px, pdy, rows, c, params, attrs.epsilon, pdx, grads) !== 0) {
       fail(BatchNormTrainGrad, `x has shape [${x.shape}]; expected a positive number of rows and channels`);
     }
