@@ -102,6 +102,15 @@ export function par_claim(counter: usize): i32 {
   return v;
 }
 
+/**
+ * Start a claim counter for a job: zero the i32 at `counter` (the caller's scratch) and put its address in
+ * argument slot i, where the parts find it for par_claim.
+ */
+export function claim_arg(i: i32, counter: usize): void {
+  store<i32>(counter, 0);
+  store<i32>(arg_ptr(i), <i32>counter);
+}
+
 /** True in a worker instance (its scratch is an arena carved out of the caller's). */
 @inline export function in_worker(): bool {
   return worker;

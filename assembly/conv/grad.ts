@@ -6,7 +6,7 @@
 // A block of patches is ≈ 576 KB (patch_block_rows), so it stays in L2 while the
 // GEMM consumes it; a pointwise conv needs no patches at all.
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
-import { JOB_CONV_DW, JOB_CONV_ROWS, arg_i32, par_run, par_threads, set_arg_i32 } from "../threads";
+import { JOB_CONV_DW, JOB_CONV_ROWS, arg_i32, claim_arg, par_claim, par_run, par_threads, set_arg_i32 } from "../threads";
 import { pack_patches, unpack_patches_add, patch_block_rows } from "./patches";
 import { gemm_tn_rows } from "./gemm_tn";
 import { gemm_nb_rows, pack_bt, packed_bt_bytes } from "./gemm_nb";
@@ -94,18 +94,16 @@ function dwRows(g: usize, x: usize, dy: usize, p0: i32, p1: i32, K: i32, outC: i
 }
 
 // argument slots of a JOB_CONV_DW job
-const D_G = 0, D_X = 1, D_DY = 2, D_PARTIAL = 3, D_K = 4, D_OUTC = 5, D_P = 6, D_CHUNKS = 7, D_PARTS = 8, D_ROWS = 9, D_ARENA = 10, D_STRIDE = 11;
+const D_G = 0, D_X = 1, D_DY = 2, D_PARTIAL = 3, D_K = 4, D_OUTC = 5, D_P = 6, D_CHUNKS = 7, D_PARTS = 8, D_ROWS = 9, D_ARENA = 10, D_STRIDE = 11, D_CLAIM = 12;
 
-/** Part `part` of a JOB_CONV_DW job: the chunks [chunks·part/parts, chunks·(part+1)/parts). */
+/** Part `part` of a JOB_CONV_DW job: the chunks it claims (each once, whoever runs it: see par_claim). */
 export function conv_dw_part(part: i32): void {
-  const chunks = arg_i32(D_CHUNKS), parts = arg_i32(D_PARTS);
-  const c0 = chunks * part / parts, c1 = chunks * (part + 1) / parts;
-  if (c1 <= c0) return;
+  const chunks = arg_i32(D_CHUNKS), claim = <usize>arg_i32(D_CLAIM);
   const K = arg_i32(D_K), outC = arg_i32(D_OUTC), P = arg_i32(D_P), rowsMax = arg_i32(D_ROWS);
   // each part's patch block lies in its own slice of the arena (part 0's too)
   const col = <usize>arg_i32(D_ARENA) + <usize>part * <usize>arg_i32(D_STRIDE);
   const g = <usize>arg_i32(D_G), x = <usize>arg_i32(D_X), dy = <usize>arg_i32(D_DY), partial = <usize>arg_i32(D_PARTIAL);
-  for (let c = c0; c < c1; c++) {
+  for (let c = par_claim(claim); c < chunks; c = par_claim(claim)) {
     const p0 = <i32>(<i64>P * c / chunks), p1 = <i32>(<i64>P * (c + 1) / chunks);
     dwRows(g, x, dy, p0, p1, K, outC, rowsMax, col, partial + (<usize>c * <usize>(K * outC) << 2));
   }
@@ -130,6 +128,9 @@ function backpropFilterChunked(g: usize, x: usize, dy: usize, dw: usize, K: i32,
   set_arg_i32(D_G, <i32>g); set_arg_i32(D_X, <i32>x); set_arg_i32(D_DY, <i32>dy); set_arg_i32(D_PARTIAL, <i32>partial);
   set_arg_i32(D_K, K); set_arg_i32(D_OUTC, outC); set_arg_i32(D_P, P); set_arg_i32(D_CHUNKS, chunks);
   set_arg_i32(D_PARTS, parts); set_arg_i32(D_ROWS, rowsMax); set_arg_i32(D_ARENA, <i32>arena); set_arg_i32(D_STRIDE, <i32>stride);
+  const claim = scratch_alloc(16);
+  if (claim == 0) return 1;
+  claim_arg(D_CLAIM, claim);
   if (parts > 1) par_run(JOB_CONV_DW, parts);
   else conv_dw_part(0);
   sumChunks(partial, dw, K * outC, chunks);
@@ -167,41 +168,46 @@ export function conv2d_backprop_input_f32(g: usize, dy: usize, w: usize, dx: usi
 //   forward: y[rows]  = patches(x)[rows] · w            (w packed once: B = wᵀ, outC × K)
 //   dX:      col      = dy[rows] · wᵀ, scattered into dx (w packed once: B = w,  K × outC)
 // in blocks of patch_block_rows(K, P) rows (pointwise: the tensors themselves, no blocks). With
-// threads, each part takes one range of positions — whole images for a k×k dX, whose windows
-// overlap within an image — with its own patch block. gemm_nb_rows computes every element the same
-// way whatever rows it is given, and a k×k dX adds into each image in position order, so every
-// thread count gives bitwise the same result.
+// threads, the parts claim items (par_claim) — blocks of positions, or whole images for a k×k dX,
+// whose windows overlap within an image — each part with its own patch block: a thread the OS
+// deschedules on a shared machine then holds up one item, not half the conv. gemm_nb_rows computes
+// every element the same way whatever rows it is given, and a k×k dX adds into each image in
+// position order, so every thread count gives bitwise the same result.
 const OP_FWD = 0;
 const OP_DX = 1;
 
 // argument slots of a JOB_CONV_ROWS job
 const R_OP = 0, R_G = 1, R_SRC = 2, R_BP = 3, R_OUT = 4, R_PARTS = 5, R_ROWS = 6, R_ARENA = 7, R_STRIDE = 8;
-const R_BIAS = 9, R_BIAS_LEN = 10, R_ACT = 11;
+const R_BIAS = 9, R_BIAS_LEN = 10, R_ACT = 11, R_CLAIM = 12;
 
 /** Rows per block of a pointwise forward with an epilogue: 512 rows of ≤ 64 outputs stay in L2 for it. */
 const EPILOGUE_ROWS = 512;
 
-/** Part `part` of a JOB_CONV_ROWS job. */
+/** Positions per claimed item of a pointwise conv without an epilogue (whole GEMM row ranges: fewer, larger items). */
+const POINTWISE_ITEM_ROWS = 2048;
+
+/** Part `part` of a JOB_CONV_ROWS job: the items it claims (see par_claim), each a range of positions. */
 export function conv_rows_part(part: i32): void {
-  const op = arg_i32(R_OP), g = <usize>arg_i32(R_G), parts = arg_i32(R_PARTS);
+  const op = arg_i32(R_OP), g = <usize>arg_i32(R_G), claim = <usize>arg_i32(R_CLAIM);
   const K = gi(g, G_K_H) * gi(g, G_K_W) * gi(g, G_IN_C);
   const outC = gi(g, G_OUT_C);
   const hw = gi(g, G_OUT_H) * gi(g, G_OUT_W);
   const P = gi(g, G_BATCH) * hw;
   const pointwise = isPointwise(g);
-  let r0: i32, r1: i32;
-  if (op == OP_DX && !pointwise) {
-    const batch = gi(g, G_BATCH);
-    r0 = <i32>(<i64>batch * part / parts) * hw;
-    r1 = <i32>(<i64>batch * (part + 1) / parts) * hw;
-  } else {
-    r0 = <i32>(<i64>P * part / parts);
-    r1 = <i32>(<i64>P * (part + 1) / parts);
+  const epilogue = op == OP_FWD && (arg_i32(R_BIAS_LEN) != 0 || arg_i32(R_ACT) != 0);
+  // a k×k dX: whole images (their windows overlap); else blocks of positions
+  const itemRows = op == OP_DX && !pointwise ? hw : pointwise ? (epilogue ? EPILOGUE_ROWS : POINTWISE_ITEM_ROWS) : arg_i32(R_ROWS);
+  const items = (P + itemRows - 1) / itemRows;
+  for (let it = par_claim(claim); it < items; it = par_claim(claim)) {
+    const r0 = it * itemRows;
+    rowsRange(op, g, part, r0, min(P, r0 + itemRows), K, outC, pointwise, epilogue);
   }
-  if (r1 <= r0) return;
+}
+
+/** Positions [r0, r1) of a JOB_CONV_ROWS job, on part `part`'s patch block. */
+function rowsRange(op: i32, g: usize, part: i32, r0: i32, r1: i32, K: i32, outC: i32, pointwise: bool, epilogue: bool): void {
   const src = <usize>arg_i32(R_SRC), bp = <usize>arg_i32(R_BP), out = <usize>arg_i32(R_OUT);
   const bias = <usize>arg_i32(R_BIAS), biasLen = arg_i32(R_BIAS_LEN), act = arg_i32(R_ACT);
-  const epilogue = op == OP_FWD && (biasLen != 0 || act != 0);
   if (pointwise) {
     if (epilogue) {
       for (let q = r0; q < r1; q += EPILOGUE_ROWS) {
@@ -256,6 +262,9 @@ function convRows(op: i32, g: usize, src: usize, w: usize, out: usize, bias: usi
   set_arg_i32(R_OUT, <i32>out); set_arg_i32(R_PARTS, parts); set_arg_i32(R_ROWS, rowsMax);
   set_arg_i32(R_ARENA, <i32>arena); set_arg_i32(R_STRIDE, <i32>stride);
   set_arg_i32(R_BIAS, <i32>bias); set_arg_i32(R_BIAS_LEN, biasLen); set_arg_i32(R_ACT, act);
+  const claim = scratch_alloc(16);
+  if (claim == 0) return 1;
+  claim_arg(R_CLAIM, claim);
   if (parts > 1) par_run(JOB_CONV_ROWS, parts);
   else conv_rows_part(0);
   scratch_reset(mark);

@@ -10,7 +10,7 @@
 // gemm_tn_rows' own 256-row blocks (so the additions happen in the same order), and the chunks'
 // partials are added in chunk order — on any thread count.
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
-import { JOB_CONV_PW, arg_i32, par_run, par_threads, set_arg_i32 } from "../threads";
+import { JOB_CONV_PW, arg_i32, claim_arg, par_claim, par_run, par_threads, set_arg_i32 } from "../threads";
 import { gemm_tn_rows } from "./gemm_tn";
 import { gemm_nb_rows, pack_bt, packed_bt_bytes } from "./gemm_nb";
 import { dwChunks, isPointwise, sumChunks } from "./grad";
@@ -20,7 +20,7 @@ import { gi, G_BATCH, G_IN_C, G_OUT_C, G_OUT_H, G_OUT_W } from "./geom";
 const BLOCK = 512;
 
 // argument slots of a JOB_CONV_PW job
-const A_X = 0, A_DY = 1, A_BP = 2, A_DX = 3, A_PARTIAL = 4, A_K = 5, A_N = 6, A_P = 7, A_CHUNKS = 8, A_PARTS = 9;
+const A_X = 0, A_DY = 1, A_BP = 2, A_DX = 3, A_PARTIAL = 4, A_K = 5, A_N = 6, A_P = 7, A_CHUNKS = 8, A_PARTS = 9, A_CLAIM = 10;
 
 /**
  * dx[batch, H, W, inC] and dw[1, 1, inC, outC] of a pointwise conv from x, dy and w. Returns 0; 1 when
@@ -49,6 +49,9 @@ export function conv2d_backprop_pointwise_f32(g: usize, x: usize, dy: usize, w: 
   set_arg_i32(A_X, <i32>x); set_arg_i32(A_DY, <i32>dy); set_arg_i32(A_BP, <i32>bp); set_arg_i32(A_DX, <i32>dx);
   set_arg_i32(A_PARTIAL, <i32>partial); set_arg_i32(A_K, K); set_arg_i32(A_N, N); set_arg_i32(A_P, P);
   set_arg_i32(A_CHUNKS, chunks); set_arg_i32(A_PARTS, parts);
+  const claim = scratch_alloc(16);
+  if (claim == 0) return 1;
+  claim_arg(A_CLAIM, claim);
   if (parts > 1) par_run(JOB_CONV_PW, parts);
   else conv_pw_part(0);
   // dw = Σ_c partial_c in chunk order, as backpropFilterChunked (grad.ts) adds them
@@ -57,15 +60,13 @@ export function conv2d_backprop_pointwise_f32(g: usize, x: usize, dy: usize, w: 
   return 0;
 }
 
-/** Part `part` of a JOB_CONV_PW job: the chunks [chunks·part/parts, chunks·(part+1)/parts), dx and dw of each. */
+/** Part `part` of a JOB_CONV_PW job: the chunks it claims (see par_claim), dx and dw of each. */
 export function conv_pw_part(part: i32): void {
-  const chunks = arg_i32(A_CHUNKS), parts = arg_i32(A_PARTS);
-  const c0 = chunks * part / parts, c1 = chunks * (part + 1) / parts;
-  if (c1 <= c0) return;
+  const chunks = arg_i32(A_CHUNKS), claim = <usize>arg_i32(A_CLAIM);
   const K = arg_i32(A_K), N = arg_i32(A_N), P = arg_i32(A_P);
   const x = <usize>arg_i32(A_X), dy = <usize>arg_i32(A_DY), bp = <usize>arg_i32(A_BP), dx = <usize>arg_i32(A_DX);
   const partial = <usize>arg_i32(A_PARTIAL);
-  for (let c = c0; c < c1; c++) {
+  for (let c = par_claim(claim); c < chunks; c = par_claim(claim)) {
     const p0 = <i32>(<i64>P * c / chunks), p1 = <i32>(<i64>P * (c + 1) / chunks);
     const out = partial + (<usize>c * <usize>(K * N) << 2);
     for (let q = p0; q < p1; q += BLOCK) {
