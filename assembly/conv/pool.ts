@@ -3,9 +3,10 @@
 // taps inside the image — tfjs's cpu semantics, ties included (they are
 // common after relu). SIMD over 4 channels: running max and its position
 // per lane via compare + select; the scatter is per lane.
-// Threads take ranges of whole images (a window never leaves its image), so every thread count
+// Threads claim whole images (a window never leaves its image; par_claim), so every thread count
 // writes the same values in the same order within an image: bitwise the same dx.
-import { JOB_POOL_GRAD, arg_i32, par_run, par_threads, set_arg_i32 } from "../threads";
+import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
+import { JOB_POOL_GRAD, arg_i32, claim_arg, par_claim, par_run, par_threads, set_arg_i32 } from "../threads";
 import { gi, G_BATCH, G_IN_C, G_IN_H, G_IN_W, G_OUT_H, G_OUT_W, G_K_H, G_K_W, G_STRIDE_H, G_STRIDE_W, G_DIL_H, G_DIL_W, G_PAD_TOP, G_PAD_LEFT } from "./geom";
 
 @inline function addAt(dx: usize, idx: i32, v: f32): void {
@@ -16,7 +17,7 @@ import { gi, G_BATCH, G_IN_C, G_IN_H, G_IN_W, G_OUT_H, G_OUT_W, G_K_H, G_K_W, G_
 }
 
 // argument slots of a JOB_POOL_GRAD job
-const P_G = 0, P_X = 1, P_DY = 2, P_DX = 3, P_PARTS = 4;
+const P_G = 0, P_X = 1, P_DY = 2, P_DX = 3, P_PARTS = 4, P_CLAIM = 5;
 
 export function maxpool_backprop_f32(g: usize, x: usize, dy: usize, dx: usize): void {
   const batch = gi(g, G_BATCH);
@@ -30,14 +31,16 @@ export function maxpool_backprop_f32(g: usize, x: usize, dy: usize, dx: usize): 
   }
   set_arg_i32(P_G, <i32>g); set_arg_i32(P_X, <i32>x); set_arg_i32(P_DY, <i32>dy); set_arg_i32(P_DX, <i32>dx);
   set_arg_i32(P_PARTS, parts);
+  const mark = scratch_mark();
+  claim_arg(P_CLAIM, scratch_alloc(16));
   par_run(JOB_POOL_GRAD, parts);
+  scratch_reset(mark);
 }
 
-/** Part `part` of a JOB_POOL_GRAD job: images [batch·part/parts, batch·(part+1)/parts). */
+/** Part `part` of a JOB_POOL_GRAD job: the images it claims. */
 export function pool_grad_part(part: i32): void {
-  const g = <usize>arg_i32(P_G), parts = arg_i32(P_PARTS), batch = gi(g, G_BATCH);
-  const b0 = <i32>(<i64>batch * part / parts), b1 = <i32>(<i64>batch * (part + 1) / parts);
-  if (b1 > b0) backpropImages(g, <usize>arg_i32(P_X), <usize>arg_i32(P_DY), <usize>arg_i32(P_DX), b0, b1);
+  const g = <usize>arg_i32(P_G), batch = gi(g, G_BATCH), claim = <usize>arg_i32(P_CLAIM);
+  for (let b = par_claim(claim); b < batch; b = par_claim(claim)) backpropImages(g, <usize>arg_i32(P_X), <usize>arg_i32(P_DY), <usize>arg_i32(P_DX), b, b + 1);
 }
 
 /** dx of images [b0, b1). */
