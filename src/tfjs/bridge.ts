@@ -9,7 +9,7 @@ import type { Scratch } from "../core/heap.ts";
 import { fail } from "../core/errors.ts";
 import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { getThreads, threadsInfo } from "../core/loader.ts";
-import { recordOutput, residentPtr } from "./resident.ts";
+import { keepLazily, recordOutput, residentPtr } from "./resident.ts";
 
 /** Whether odecomp's kernels have more threads than tfjs-wasm's pool (in Node tfjs-wasm has one, tfjs#3830): where ours may take calls stock also computes. */
 export function oursHasMoreThreads(): boolean {
@@ -69,6 +69,7 @@ export function readIn(s: Scratch, backend: WasmBackendLike, t: TensorInfo): num
 /** Allocate a tfjs output of `shape` and copy n floats from our pointer p into it. */
 export function copyOut(s: Scratch, backend: WasmBackendLike, p: number, shape: number[]): TensorInfo {
   const out = backend.makeOutput(shape, "float32");
+  if (keepLazily(s, p, out, backend)) return out;
   const dst = backend.typedArrayFromHeap(out) as Float32Array;
   dst.set(s.view(p, dst.length));
   recordOutput(s, p, out);

@@ -16,6 +16,12 @@
 // tensor's dataId), so a recorded slot holds exactly the tensor's values for as long as it is live;
 // a slot read through readIn must not be written (act_bias_grad_f32 writes relu's dz elsewhere then).
 // Results are the same bits with or without the ring: only where the input bytes come from changes.
+// Lazy copy-out: a kept output's copy into tfjs's heap is put off until something there reads it. tfjs-wasm
+// reaches a tensor's bytes only through its dataIdMap entry's `id` (stock kernels hand it to the C++
+// side) or `memoryOffset` (readSync, typedArrayFromHeap): those two become getters that copy the slot
+// over first, and the slot is copied over before it is overwritten. A tensor disposed while still
+// lazy is never copied at all (disposeData is wrapped to drop the getters first). Most of a conv
+// chain's outputs are read only by our kernels and die within the step, so most copies vanish.
 // Only with two or more odecomp threads, where our kernels take the forward convs too (with one,
 // XNNPACK computes most forward passes and their outputs are never ours).
 import type { TensorInfo } from "@tensorflow/tfjs-core";
@@ -26,11 +32,17 @@ import { getThreads } from "../core/loader.ts";
 /** Ring size: a decomposed main-job step writes about 60 MB of outputs, the baseline's about 49 MB. */
 export const RING_BYTES = 128 << 20;
 
-/** Bench / test switches: `enabled` false reads every input by copy (the "before"); `bytes` sizes the next ring. */
-export const residentOptions = { enabled: true, bytes: RING_BYTES };
+/**
+ * Bench / test switches: `enabled` false reads every input by copy (the "before"); `lazy` false copies
+ * every output out at once; `bytes` sizes the next ring.
+ */
+export const residentOptions = { enabled: true, lazy: true, bytes: RING_BYTES };
 
-/** Counters since load (bench/engine.bench.ts and the tests read them). */
-export const residentStats = { hits: 0, misses: 0, kept: 0, spills: 0, evictions: 0, hitBytes: 0 };
+/** Counters since load (bench/engine.bench.ts and the tests read them); `deferred` outputs were kept lazily, `materialized` of them copied out later. */
+export const residentStats = { hits: 0, misses: 0, kept: 0, spills: 0, evictions: 0, hitBytes: 0, deferred: 0, materialized: 0 };
+
+/** A lazily kept output: `materialize` copies it into tfjs's heap (once), `drop` forgets it uncopied. */
+interface Lazy { materialize(): void; drop(): void }
 
 interface Slot {
   off: number;
@@ -38,6 +50,8 @@ interface Slot {
   live: boolean;
   /** The scope that last read or wrote the slot: that scope's own allocations never overwrite it. */
   scope: Scratch | null;
+  /** Set while the tfjs tensor's own bytes have not been written yet. */
+  lazy: Lazy | null;
 }
 
 class Ring {
@@ -71,16 +85,22 @@ class Ring {
     if (!v) return 0;
     for (let i = 0; i < v.count; i++) {
       const old = this.queue[this.qh++]!;
+      old.lazy?.materialize();
       old.live = false;
       this.pending.delete(this.base + old.off);
       residentStats.evictions++;
     }
     if (this.qh > 1024 && this.qh * 2 > this.queue.length) { this.queue = this.queue.slice(this.qh); this.qh = 0; }
-    const slot: Slot = { off: v.start, bytes, live: true, scope: s };
+    const slot: Slot = { off: v.start, bytes, live: true, scope: s, lazy: null };
     this.queue.push(slot);
     this.head = v.start + ((bytes + 15) & ~15);
     this.pending.set(this.base + slot.off, slot);
     return this.base + slot.off;
+  }
+
+  /** Copy every lazy slot out (before the ring's records are dropped). */
+  drain(): void {
+    for (let i = this.qh; i < this.queue.length; i++) this.queue[i]!.lazy?.materialize();
   }
 }
 
@@ -91,6 +111,7 @@ let requested = false;
 function ringFor(s: Scratch): Ring | null {
   if (!residentOptions.enabled || getThreads() < 2) return null;
   if (ring && ring.k === s.k) return ring;
+  if (ring) { ring.drain(); ring = null; }
   if (!requested) {
     requested = true;
     const bytes = residentOptions.bytes;
@@ -101,11 +122,13 @@ function ringFor(s: Scratch): Ring | null {
 
 /** Drop the ring's records (bench A/Bs; the pinned memory stays for the next use). */
 export function forgetResident(): void {
+  ring?.drain();
   if (ring) ring = new Ring(ring.k, ring.base, ring.size);
 }
 
 /** Drop the ring itself, so the next kernel call pins one of residentOptions.bytes (tests: the old one stays pinned, unused). */
 export function resetResident(): void {
+  ring?.drain();
   ring = null;
   requested = false;
 }
@@ -142,4 +165,73 @@ export function recordOutput(s: Scratch, p: number, out: TensorInfo): void {
   ring.pending.delete(p);
   ring.ids.set(out.dataId, slot);
   residentStats.kept++;
+}
+
+/** tfjs-wasm's private surface that lazy copy-out needs (checked at run time: without it outputs are copied at once). */
+interface TensorData { id: number; memoryOffset: number; refCount: number }
+interface LazyBackend {
+  dataIdMap: { get(dataId: object): TensorData | undefined; has(dataId: object): boolean };
+  disposeData(dataId: object, force?: boolean): boolean;
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+const lazyOf = new WeakMap<TensorData, Lazy>();
+const hooked = new WeakSet<object>();
+
+/** Wrap disposeData once per backend: a lazy tensor about to be freed is forgotten, not copied out. */
+function hookDispose(backend: LazyBackend): void {
+  if (hooked.has(backend)) return;
+  hooked.add(backend);
+  const dispose = backend.disposeData;
+  backend.disposeData = function (this: LazyBackend, dataId: object, force = false): boolean {
+    const data = this.dataIdMap.has(dataId) ? this.dataIdMap.get(dataId) : undefined;
+    const lazy = data && lazyOf.get(data);
+    if (lazy && (force || data.refCount <= 1)) lazy.drop();
+    return dispose.call(this, dataId, force);
+  };
+}
+
+function lazyBackend(b: object): b is LazyBackend {
+  const m = (b as Partial<LazyBackend>).dataIdMap;
+  return typeof m?.get === "function" && typeof m.has === "function" && typeof (b as Partial<LazyBackend>).disposeData === "function";
+}
+
+/**
+ * After makeOutput: keep `out` (n floats at p, a pending ring slot) lazily instead of copying it now.
+ * Returns false where it cannot (not a ring slot, lazy off, or a backend without tfjs-wasm's data map):
+ * the caller copies then.
+ */
+export function keepLazily(s: Scratch, p: number, out: TensorInfo, backend: object): boolean {
+  const r = ring;
+  if (!residentOptions.lazy || !r || r.k !== s.k || !lazyBackend(backend)) return false;
+  const slot = r.pending.get(p);
+  const data = backend.dataIdMap.get(out.dataId);
+  if (!slot?.live || !data || typeof data.memoryOffset !== "number" || typeof data.id !== "number") return false;
+  hookDispose(backend);
+  r.pending.delete(p);
+  r.ids.set(out.dataId, slot);
+  residentStats.kept++;
+  residentStats.deferred++;
+  const id = data.id, memoryOffset = data.memoryOffset;
+  const plain = (key: "id" | "memoryOffset", value: number) => Object.defineProperty(data, key, { value, writable: true, enumerable: true, configurable: true });
+  const lazy: Lazy = {
+    drop() {
+      plain("id", id);
+      plain("memoryOffset", memoryOffset);
+      lazyOf.delete(data);
+      slot.lazy = null;
+    },
+    materialize() {
+      lazy.drop();
+      const dst = backend.typedArrayFromHeap(out) as Float32Array;
+      dst.set(new Float32Array(r.k.memory.buffer, r.base + slot.off, dst.length));
+      residentStats.materialized++;
+    },
+  };
+  for (const key of ["id", "memoryOffset"] as const) {
+    Object.defineProperty(data, key, { get: () => { lazy.materialize(); return key === "id" ? id : memoryOffset; }, enumerable: true, configurable: true });
+  }
+  lazyOf.set(data, lazy);
+  slot.lazy = lazy;
+  return true;
 }

@@ -6,6 +6,7 @@
 // from the ring would hand the other a wrong one.
 import { describe, it, expect, afterAll } from "vitest";
 import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { setThreads } from "../../src/index.ts";
@@ -55,7 +56,7 @@ async function train(bytes: number, fused: boolean): Promise<{ weights: Float32A
 
 describe("resident outputs", () => {
   afterAll(async () => {
-    residentOptions.enabled = true; residentOptions.bytes = RING_BYTES; resetResident();
+    residentOptions.enabled = true; residentOptions.lazy = true; residentOptions.bytes = RING_BYTES; resetResident();
     await setThreads(1);
   });
 
@@ -67,11 +68,18 @@ describe("resident outputs", () => {
       const off = await train(0, fused);
       expect(off.stats.hits).toBe(0);
       // the first call with a new ring size pins it; a warm-up run pins, the next one uses it
-      for (const bytes of [RING_BYTES, 64 << 10, 24 << 10]) {
+      for (const [bytes, lazy] of [[RING_BYTES, true], [RING_BYTES, false], [64 << 10, true], [24 << 10, true]] as const) {
+        residentOptions.lazy = lazy;
         await train(bytes, fused);
         const on = await train(bytes, fused);
+        if (lazy) {
+          // outputs only our kernels read are never copied out; the add, the pooling and the evicted ones are
+          expect(on.stats.deferred, `deferred with a ${bytes}-byte ring`).toBeGreaterThan(0);
+          expect(on.stats.materialized).toBeGreaterThan(0);
+          expect(on.stats.materialized).toBeLessThan(on.stats.deferred);
+        } else expect(on.stats.deferred).toBe(0);
         expect(on.weights.length).toBe(off.weights.length);
-        on.weights.forEach((w, i) => expect(Buffer.from(w.buffer).equals(Buffer.from(off.weights[i].buffer)), `weight ${i}, ring ${bytes} B`).toBe(true));
+        on.weights.forEach((w, i) => expect(Buffer.from(w.buffer).equals(Buffer.from(off.weights[i].buffer)), `weight ${i}, ring ${bytes} B, lazy ${lazy}`).toBe(true));
         expect(on.stats.hits, `hits with a ${bytes}-byte ring`).toBeGreaterThan(0);
         if (bytes === 64 << 10) expect(on.stats.evictions).toBeGreaterThan(0);
         // conv1's output (18 KiB) is over half of a 24 KiB ring: never kept
@@ -79,4 +87,39 @@ describe("resident outputs", () => {
       }
     });
   }
+});
+
+describe("lazy copy-out", () => {
+  it("a kept output reads right through dataSync, a stock kernel and the cpu backend; one disposed unread is never copied; numTensors stable", async () => {
+    await tf.setBackend("wasm");
+    await registerWasmKernels();
+    await setThreads(2);
+    residentOptions.enabled = true; residentOptions.lazy = true;
+    const r = rng(11);
+    const x = tf.tensor4d(Float32Array.from({ length: 2 * 6 * 6 * 3 }, () => 2 * r() - 1), [2, 6, 6, 3]);
+    const w = tf.tensor4d(Float32Array.from({ length: 3 * 3 * 3 * 4 }, () => 2 * r() - 1), [3, 3, 3, 4]);
+    const conv = () => tf.conv2d(x, w, 1, "same");
+    conv().dispose(); conv().dispose(); // pins the ring, then runs with it
+    const expected = Array.from(await tf.tidy(() => conv()).data()); // read at once: materialized
+    const n0 = tf.memory().numTensors;
+    const s0 = { ...residentStats };
+    // never read by tfjs: disposed without a copy
+    for (let i = 0; i < 3; i++) conv().dispose();
+    expect(residentStats.deferred - s0.deferred).toBe(3);
+    expect(residentStats.materialized - s0.materialized).toBe(0);
+    // read by a stock kernel (Relu) and through dataSync
+    const y = conv();
+    const relu = tf.relu(y);
+    expect(Array.from(relu.dataSync())).toEqual(expected.map((v) => Math.max(v, 0)));
+    expect(Array.from(y.dataSync())).toEqual(expected);
+    expect(residentStats.materialized - s0.materialized).toBe(1);
+    // moved to another backend
+    const z = conv();
+    await tf.setBackend("cpu");
+    expect(Array.from(z.dataSync())).toEqual(expected);
+    await tf.setBackend("wasm");
+    tf.dispose([y, relu, z]);
+    expect(tf.memory().numTensors).toBe(n0);
+    tf.dispose([x, w]);
+  });
 });
