@@ -14,7 +14,7 @@
 // `--no-fused-conv`), and A/Bs of fused against stock steps, alternated in one process. `--tag=NAME` saves engine-MODEL-NAME.json.
 // Forward convs run on our threaded conv where odecomp has more threads than tfjs-wasm, except 1×1 convs over ≥ 32768 positions (src/tfjs/kernels/Conv2D.ts; `--stock-forward`: XNNPACK's for all, `--threads-forward`: ours for all, session 7's rule).
 // The decomposition's ranks are rounded to multiples of 8, as the main job plans them (`--rank-multiple=1`: exact budget ranks).
-// Our conv-chain kernels read inputs that an earlier one of ours produced from a ring in our heap instead of copying them in (src/tfjs/resident.ts; A/B row "resident inputs vs copied inputs").
+// Our conv-chain kernels read inputs that an earlier one of ours produced from a ring in our heap instead of copying them in (src/tfjs/resident.ts; A/B rows "resident inputs vs copied inputs", "lazy copy-out vs copy-out at once").
 // `--quick` takes fewer steps; `--model=wide-vgg|resnet20` profiles another reference model (results engine-MODEL.json); `--no-cpu` skips tfjs-cpu. Prints `uptime`: the figures are only as quiet as the machine.
 // A 1×1 conv's Conv2DBackpropInput computes its dW too (src/tfjs/conv-grad-pairing.ts), and the
 // Conv2DBackpropFilter that follows only copies it out: the per-kernel GFLOP/s of those two count
@@ -412,6 +412,10 @@ export async function run(args: string[] = []): Promise<void> {
   residentRows.push({ case: "inputs read resident / copied in by the ring-aware kernels during this A/B (MB read resident)", ours: String(residentStats.hits - r0.hits), peer: String(residentStats.misses - r0.misses), oursMs: NaN, peerMs: null, speedup: null,
     extra: { "MB resident": (residentStats.hitBytes - r0.hitBytes) / 1e6 } });
   log("resident vs copied inputs measured");
+  const l0 = { ...residentStats };
+  residentRows.push(...onOffAB(base, dec, x, y, steps, (on) => { residentOptions.lazy = on; }, ["lazy copy-out", "copy-out at once"], flopRatio));
+  residentRows.push({ case: "outputs kept lazily / copied out later during this A/B", ours: String(residentStats.deferred - l0.deferred), peer: String(residentStats.materialized - l0.materialized), oursMs: NaN, peerMs: null, speedup: null });
+  log("lazy vs immediate copy-out measured");
 
   // Peers (one thread for odecomp again, as every other area).
   await setThreads(1);
