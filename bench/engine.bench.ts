@@ -12,7 +12,7 @@
 // `--no-fused-bn` profiles tfjs-layers' stock BN instead), Adam's update as one kernel per variable
 // (src/train/fused-adam.ts; `--no-fused-adam`), Conv2D layers on the fused conv + bias + activation op (src/train/fused-conv.ts;
 // `--no-fused-conv`), and A/Bs of fused against stock steps, alternated in one process. `--tag=NAME` saves engine-MODEL-NAME.json.
-// Forward convs run on our threaded conv where odecomp has more threads than tfjs-wasm, except 1×1 convs over ≥ 32768 positions (src/tfjs/kernels/Conv2D.ts; `--stock-forward`: XNNPACK's for all, `--threads-forward`: ours for all, session 7's rule).
+// Forward convs run on our threaded conv where odecomp has more threads than tfjs-wasm (without resident outputs, except 1×1 convs over ≥ 32768 positions: src/tfjs/kernels/Conv2D.ts; `--stock-forward`: XNNPACK's for all, `--threads-forward`: ours for all, session 7's rule).
 // The decomposition's ranks are rounded to multiples of 8, as the main job plans them (`--rank-multiple=1`: exact budget ranks).
 // Our conv-chain kernels read inputs that an earlier one of ours produced from a ring in our heap instead of copying them in (src/tfjs/resident.ts; A/B rows "resident inputs vs copied inputs", "lazy copy-out vs copy-out at once").
 // `--quick` takes fewer steps; `--model=wide-vgg|resnet20` profiles another reference model (results engine-MODEL.json); `--no-cpu` skips tfjs-cpu. Prints `uptime`: the figures are only as quiet as the machine.

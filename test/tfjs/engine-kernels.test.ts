@@ -11,6 +11,7 @@ import { setThreads, getThreads } from "../../src/index.ts";
 import { registerWasmKernels } from "../../src/tfjs/index.ts";
 import { fusedConv2DConfig } from "../../src/tfjs/kernels/FusedConv2D.ts";
 import { forwardRouting, oursForwardFaster } from "../../src/tfjs/kernels/Conv2D.ts";
+import { residentOptions } from "../../src/tfjs/resident.ts";
 import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { rng } from "../helpers/random.ts";
 import { relErr } from "../helpers/conv-reference.ts";
@@ -111,14 +112,18 @@ describe("engine kernels equal the cpu backend (seeded fuzz)", () => {
     await setThreads(1);
   });
 
-  it("the forward conv goes to ours exactly when odecomp has more threads than tfjs-wasm, except large 1×1 convs (unless told stock, or session 7's rule)", async () => {
+  it("the forward conv goes to ours exactly when odecomp has more threads than tfjs-wasm, except large 1×1 convs without resident outputs (unless told stock, or session 7's rule)", async () => {
     expect(getThreadsCount()).toBe(1); // Node: tfjs-wasm's single-threaded binary (tfjs#3830)
     await setThreads(1);
     expect(oursForwardFaster()).toBe(false);
     await setThreads(2);
     expect(getThreads()).toBe(2);
     expect(oursForwardFaster()).toBe(true);
-    // except a 1×1 stride-1 conv over ≥ POINTWISE_STOCK_POSITIONS positions (stock measured faster)
+    // with resident outputs (the default), every shape
+    expect(oursForwardFaster([64, 28, 28, 32], [1, 1, 32, 16], 1)).toBe(true);
+    // without them, not a 1×1 stride-1 conv over ≥ POINTWISE_STOCK_POSITIONS positions (stock measured faster)
+    residentOptions.enabled = false;
+    try {
     expect(oursForwardFaster([64, 28, 28, 32], [1, 1, 32, 16], 1)).toBe(false);
     expect(oursForwardFaster([42, 28, 28, 32], [1, 1, 32, 16], [1, 1])).toBe(false); // 32928 positions
     expect(oursForwardFaster([41, 28, 28, 32], [1, 1, 32, 16], 1)).toBe(true); // 32144
@@ -127,6 +132,7 @@ describe("engine kernels equal the cpu backend (seeded fuzz)", () => {
     expect(oursForwardFaster([64, 28, 28, 32], [1, 1, 32, 16], 2)).toBe(true);
     forwardRouting.prefer = "threads";
     try { expect(oursForwardFaster([64, 28, 28, 32], [1, 1, 32, 16], 1)).toBe(true); } finally { forwardRouting.prefer = "auto"; }
+    } finally { residentOptions.enabled = true; }
     forwardRouting.prefer = "stock";
     try { expect(oursForwardFaster()).toBe(false); } finally { forwardRouting.prefer = "auto"; }
     await setThreads(1);

@@ -9,6 +9,7 @@ import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, enginePasses, ou
 import { outBuf } from "../resident.ts";
 import { runStock } from "../stock.ts";
 import { rememberForwardInput } from "../conv-grad-pairing.ts";
+import { residentOptions } from "../resident.ts";
 
 const NAME = "Conv2D";
 
@@ -47,13 +48,21 @@ const NAME = "Conv2D";
  */
 export const POINTWISE_STOCK_POSITIONS = 32768;
 
-/** Which forward conv runs the calls both compute correctly: "auto" (see above), "threads" (ours whenever it has more threads than tfjs-wasm: session 7's rule), or always "stock" (bench A/B). */
+/*
+ * Except while our outputs stay resident (src/tfjs/resident.ts, on by default with two or more threads):
+ * XNNPACK's output is then the one tensor of the chain the next kernel has to copy in, and its input
+ * has to be copied out for it. A/B of whole decomposed main-CNN steps at 2 threads, 40 alternated
+ * rounds per process, session 16 (load 1.4–1.5): this rule 77.9 / 73.7 ms, ours for every forward conv
+ * 73.3 / 67.0 ms, stock for every one 94.5 / 100.9 ms. So with the ring on, ours takes these too.
+ */
+
+/** Which forward conv runs the calls both compute correctly: "auto" (see above: with resident outputs on, the same as "threads"), "threads" (ours whenever it has more threads than tfjs-wasm: session 7's rule), or always "stock" (bench A/B). */
 export const forwardRouting: { prefer: "auto" | "threads" | "stock" } = { prefer: "auto" };
 
 /** Whether our threaded forward takes calls stock also computes correctly (see above); without shapes, whether it takes any. */
 export function oursForwardFaster(x?: readonly number[], filter?: readonly number[], strides?: Conv2DAttrs["strides"]): boolean {
   if (forwardRouting.prefer === "stock" || !oursHasMoreThreads()) return false;
-  if (forwardRouting.prefer === "threads" || !x || !filter) return true;
+  if (forwardRouting.prefer === "threads" || !x || !filter || residentOptions.enabled) return true;
   const [sh, sw] = typeof strides === "number" ? [strides, strides] : strides ?? [1, 1];
   const pointwise = filter[0] === 1 && filter[1] === 1 && sh === 1 && sw === 1;
   return !(pointwise && x[0] * x[1] * x[2] >= POINTWISE_STOCK_POSITIONS);
