@@ -223,7 +223,13 @@ export function keepLazily(s: Scratch, p: number, out: TensorInfo, backend: obje
     },
     materialize() {
       lazy.drop();
-      const dst = backend.typedArrayFromHeap(out) as Float32Array;
+      if (!backend.dataIdMap.has(out.dataId)) return;
+      let dst: Float32Array;
+      try {
+        dst = backend.typedArrayFromHeap(out) as Float32Array;
+      } catch {
+        return; // its backend was disposed (its wasm module is gone): nothing left to copy into
+      }
       dst.set(new Float32Array(r.k.memory.buffer, r.base + slot.off, dst.length));
       residentStats.materialized++;
     },
