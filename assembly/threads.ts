@@ -31,6 +31,7 @@ import { tridc_part } from "./linalg/tridiag_dc";
 import { pool_grad_part } from "./conv/pool";
 import { act_grad_part } from "./conv/act_grad";
 import { gemm_tn_part } from "./conv/gemm_tn";
+import { bn_part } from "./norm/batchnorm";
 
 const PENDING: usize = 4; // i32 taking-part workers that have not acknowledged the job
 const FAILED: usize = 16; // i32 set when a worker trapped during the job
@@ -56,6 +57,7 @@ export const JOB_TRIDC: i32 = 13;
 export const JOB_POOL_GRAD: i32 = 14;
 export const JOB_ACT_GRAD: i32 = 15;
 export const JOB_GEMM_TN: i32 = 16;
+export const JOB_BN: i32 = 17;
 
 /** Polls of JOB (about 20–50 µs) a worker makes before it sleeps in atomic.wait. (4× longer cost 10 % on
  *  more threads than cores, where a spinning worker takes a core from a working one.) */
@@ -157,6 +159,7 @@ function runPart(kind: i32, part: i32): void {
   else if (kind == JOB_POOL_GRAD) pool_grad_part(part);
   else if (kind == JOB_ACT_GRAD) act_grad_part(part);
   else if (kind == JOB_GEMM_TN) gemm_tn_part(part);
+  else if (kind == JOB_BN) bn_part(part);
 }
 
 /**

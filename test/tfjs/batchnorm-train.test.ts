@@ -18,12 +18,13 @@ import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import "@tensorflow/tfjs-layers"; // registers the gradients
 import { registerWasmKernels } from "../../src/tfjs/index.ts";
+import { setThreads } from "../../src/index.ts";
 import { batchNormTrain } from "../../src/tfjs/batchnorm-train.ts";
 import { rng, gaussian } from "../helpers/random.ts";
 
 const EPS = 1e-3, MOMENTUM = 0.99;
 const CHANNELS = [1, 3, 5, 17, 33, 64];
-const ROWS = [1, 2, 3, 4, 5, 7, 8, 16, 17, 64, 129, 300, 2048];
+const ROWS = [1, 2, 3, 4, 5, 7, 8, 16, 17, 64, 129, 300, 2048, 6145]; // 6145: four chunks of the kernel's reductions
 // huge: 1e10, where every stock f32 intermediate stays normal; huge16: 1e16, where the cpu's gradient through
 // moments underflows ((var + ε)^-1.5 ≈ 1e-48 < f32's least subnormal) and its dx is wrong, so there dx is
 // held to the f64 reference only
@@ -194,6 +195,27 @@ describe("fused BatchNorm training op", () => {
     expect([...channels].sort((a, b) => a - b)).toEqual(CHANNELS);
     expect(rowsSeen.size).toBe(ROWS.length);
     console.log("fused BN, worst scaled error (ours vs f64, ours vs cpu):", JSON.stringify(worst));
+  });
+
+  it("bitwise the same on 1 and 2 threads where every pass splits into claimed chunks (64×28×28×16: 25 chunks), and within 1e-6 of float64", async () => {
+    const r = rng(77), g = gaussian(r), n = 64 * 28 * 28 * 16, c = 16;
+    const k: Case = {
+      shape: [64, 28, 28, c], kind: "offset",
+      x: Float32Array.from({ length: n }, () => 3 + 2 * g()), w: Float32Array.from({ length: n }, () => g()),
+      gamma: Float32Array.from({ length: c }, () => 0.5 + r()), beta: Float32Array.from({ length: c }, () => g()),
+      mm: Float32Array.from({ length: c }, () => g()), mv: Float32Array.from({ length: c }, () => 1 + r()),
+    };
+    const outs: Out[] = [];
+    for (const threads of [1, 2]) {
+      await setThreads(threads);
+      outs.push(await fused(k));
+    }
+    await setThreads(1);
+    const ref = reference(k);
+    for (const name of NAMES) {
+      expect(Buffer.from(outs[1][name].buffer).equals(Buffer.from(outs[0][name].buffer)), `${name}: 1 vs 2 threads`).toBe(true);
+      expect(maxDiff(outs[1][name], ref[name]) / ref.scales[name], `${name} vs f64`).toBeLessThanOrEqual(1e-6);
+    }
   });
 
   it("at 1e30 the f32 variance overflows to Infinity as the cpu's does, and y is β there as on the cpu (no NaN)", async () => {
