@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { setThreads } from "../../src/index.ts";
+import { setThreads, wasmMemoryBytes } from "../../src/index.ts";
 import { registerWasmKernels } from "../../src/tfjs/index.ts";
 import { resetResident, residentOptions, residentStats, RING_BYTES } from "../../src/tfjs/resident.ts";
 import { fuseConvActivation } from "../../src/train/fused-conv.ts";
@@ -44,7 +44,7 @@ async function train(bytes: number, fused: boolean): Promise<{ weights: Float32A
   const opt = tf.train.adam(1e-2);
   const r = rng(5);
   const xs = tf.tensor4d(Float32Array.from({ length: 4 * 12 * 12 * 3 }, () => 2 * r() - 1), [4, 12, 12, 3]);
-  const ys = tf.oneHot(tf.tensor1d([0, 1, 2, 1], "int32"), 3);
+  const ys = tf.tidy(() => tf.oneHot(tf.tensor1d([0, 1, 2, 1], "int32"), 3));
   const numTensors = tf.memory().numTensors;
   for (let i = 0; i < 3; i++) opt.minimize(() => tf.losses.softmaxCrossEntropy(ys, m.apply(xs, { training: true }) as tf.Tensor) as tf.Scalar, true)!.dispose();
   const weights = m.getWeights().map((w) => w.dataSync() as Float32Array);
@@ -87,6 +87,25 @@ describe("resident outputs", () => {
       }
     });
   }
+});
+
+describe("resident outputs over many steps", () => {
+  it("odecomp's wasm memory stops growing once the ring is pinned, and no tensor leaks (2 threads, 5 trainings of 3 steps)", async () => {
+    await tf.setBackend("wasm");
+    await registerWasmKernels();
+    await setThreads(2);
+    residentOptions.enabled = true; residentOptions.lazy = true;
+    if (residentOptions.bytes !== RING_BYTES) { residentOptions.bytes = RING_BYTES; resetResident(); }
+    await train(RING_BYTES, true); // pins the ring (and warms scratch to its high-water mark)
+    await train(RING_BYTES, true);
+    const bytes = wasmMemoryBytes(), tensors = tf.memory().numTensors;
+    const s0 = { ...residentStats };
+    for (let i = 0; i < 5; i++) await train(RING_BYTES, true);
+    expect(wasmMemoryBytes()).toBe(bytes);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(residentStats.hits - s0.hits).toBeGreaterThan(0);
+    expect(residentStats.deferred - s0.deferred).toBeGreaterThan(0);
+  });
 });
 
 describe("lazy copy-out", () => {
