@@ -105,12 +105,12 @@ export function par_claim(counter: usize): i32 {
 }
 
 /**
- * Start a claim counter for a job: zero the i32 at `counter` (the caller's scratch) and put its address in
- * argument slot i, where the parts find it for par_claim.
+ * Start a claim counter in argument slot i for a job: the parts claim its items with par_claim(arg_ptr(i)).
+ * The slot lies in the shared control block, which the caller does not rewrite until every part has
+ * acknowledged, so the counter needs no memory of its own.
  */
-export function claim_arg(i: i32, counter: usize): void {
-  store<i32>(counter, 0);
-  store<i32>(arg_ptr(i), <i32>counter);
+export function claim_arg(i: i32): void {
+  store<i32>(arg_ptr(i), 0);
 }
 
 /** True in a worker instance (its scratch is an arena carved out of the caller's). */

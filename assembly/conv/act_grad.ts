@@ -13,7 +13,7 @@
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
 import { ACT_RELU } from "./epilogue";
 import { add_f32x4_to_f64, f64_to_f32 } from "../vec";
-import { JOB_ACT_GRAD, arg_i32, claim_arg, par_claim, par_run, par_threads, set_arg_i32 } from "../threads";
+import { JOB_ACT_GRAD, arg_i32, arg_ptr, claim_arg, par_claim, par_run, par_threads, set_arg_i32 } from "../threads";
 
 /** Rows per chunk of the bias-gradient sum (see above): 4096 rows of ≤ 64 channels are ≤ 1 MiB of dy. */
 const ACT_CHUNK_ROWS = 4096;
@@ -39,9 +39,7 @@ export function act_bias_grad_f32(dy: usize, y: usize, rows: i32, cols: i32, act
   set_arg_i32(A_DY, <i32>dy); set_arg_i32(A_Y, <i32>y); set_arg_i32(A_ROWS, rows); set_arg_i32(A_COLS, cols);
   set_arg_i32(A_ACT, act); set_arg_i32(A_PARTIAL, <i32>partial); set_arg_i32(A_CHUNKS, chunks); set_arg_i32(A_PARTS, parts);
   set_arg_i32(A_DZ, <i32>(dz != 0 ? dz : dy));
-  const claim = scratch_alloc(16);
-  if (claim == 0) return 1;
-  claim_arg(A_CLAIM, claim);
+  claim_arg(A_CLAIM);
   if (parts > 1) par_run(JOB_ACT_GRAD, parts);
   else act_grad_part(0);
   if (db != 0) {
@@ -61,7 +59,7 @@ export function act_bias_grad_f32(dy: usize, y: usize, rows: i32, cols: i32, act
 
 /** Part `part` of a JOB_ACT_GRAD job: the chunks it claims (par_claim). */
 export function act_grad_part(part: i32): void {
-  const chunks = arg_i32(A_CHUNKS), claim = <usize>arg_i32(A_CLAIM);
+  const chunks = arg_i32(A_CHUNKS), claim = arg_ptr(A_CLAIM);
   const dy = <usize>arg_i32(A_DY), y = <usize>arg_i32(A_Y), rows = arg_i32(A_ROWS), cols = arg_i32(A_COLS);
   const act = arg_i32(A_ACT), partial = <usize>arg_i32(A_PARTIAL), dz = <usize>arg_i32(A_DZ);
   for (let k = par_claim(claim); k < chunks; k = par_claim(claim)) {

@@ -6,7 +6,7 @@
 // A block of patches is ≈ 576 KB (patch_block_rows), so it stays in L2 while the
 // GEMM consumes it; a pointwise conv needs no patches at all.
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
-import { JOB_CONV_DW, JOB_CONV_ROWS, arg_i32, claim_arg, par_claim, par_run, par_threads, set_arg_i32 } from "../threads";
+import { JOB_CONV_DW, JOB_CONV_ROWS, arg_i32, arg_ptr, claim_arg, par_claim, par_run, par_threads, set_arg_i32 } from "../threads";
 import { pack_patches, unpack_patches_add, patch_block_rows } from "./patches";
 import { gemm_tn_rows } from "./gemm_tn";
 import { gemm_nb_rows, pack_bt, packed_bt_bytes } from "./gemm_nb";
@@ -98,7 +98,7 @@ const D_G = 0, D_X = 1, D_DY = 2, D_PARTIAL = 3, D_K = 4, D_OUTC = 5, D_P = 6, D
 
 /** Part `part` of a JOB_CONV_DW job: the chunks it claims (each once, whoever runs it: see par_claim). */
 export function conv_dw_part(part: i32): void {
-  const chunks = arg_i32(D_CHUNKS), claim = <usize>arg_i32(D_CLAIM);
+  const chunks = arg_i32(D_CHUNKS), claim = arg_ptr(D_CLAIM);
   const K = arg_i32(D_K), outC = arg_i32(D_OUTC), P = arg_i32(D_P), rowsMax = arg_i32(D_ROWS);
   // each part's patch block lies in its own slice of the arena (part 0's too)
   const col = <usize>arg_i32(D_ARENA) + <usize>part * <usize>arg_i32(D_STRIDE);
@@ -128,9 +128,7 @@ function backpropFilterChunked(g: usize, x: usize, dy: usize, dw: usize, K: i32,
   set_arg_i32(D_G, <i32>g); set_arg_i32(D_X, <i32>x); set_arg_i32(D_DY, <i32>dy); set_arg_i32(D_PARTIAL, <i32>partial);
   set_arg_i32(D_K, K); set_arg_i32(D_OUTC, outC); set_arg_i32(D_P, P); set_arg_i32(D_CHUNKS, chunks);
   set_arg_i32(D_PARTS, parts); set_arg_i32(D_ROWS, rowsMax); set_arg_i32(D_ARENA, <i32>arena); set_arg_i32(D_STRIDE, <i32>stride);
-  const claim = scratch_alloc(16);
-  if (claim == 0) return 1;
-  claim_arg(D_CLAIM, claim);
+  claim_arg(D_CLAIM);
   if (parts > 1) par_run(JOB_CONV_DW, parts);
   else conv_dw_part(0);
   sumChunks(partial, dw, K * outC, chunks);
@@ -188,7 +186,7 @@ const POINTWISE_ITEM_ROWS = 2048;
 
 /** Part `part` of a JOB_CONV_ROWS job: the items it claims (see par_claim), each a range of positions. */
 export function conv_rows_part(part: i32): void {
-  const op = arg_i32(R_OP), g = <usize>arg_i32(R_G), claim = <usize>arg_i32(R_CLAIM);
+  const op = arg_i32(R_OP), g = <usize>arg_i32(R_G), claim = arg_ptr(R_CLAIM);
   const K = gi(g, G_K_H) * gi(g, G_K_W) * gi(g, G_IN_C);
   const outC = gi(g, G_OUT_C);
   const hw = gi(g, G_OUT_H) * gi(g, G_OUT_W);
@@ -262,9 +260,7 @@ function convRows(op: i32, g: usize, src: usize, w: usize, out: usize, bias: usi
   set_arg_i32(R_OUT, <i32>out); set_arg_i32(R_PARTS, parts); set_arg_i32(R_ROWS, rowsMax);
   set_arg_i32(R_ARENA, <i32>arena); set_arg_i32(R_STRIDE, <i32>stride);
   set_arg_i32(R_BIAS, <i32>bias); set_arg_i32(R_BIAS_LEN, biasLen); set_arg_i32(R_ACT, act);
-  const claim = scratch_alloc(16);
-  if (claim == 0) return 1;
-  claim_arg(R_CLAIM, claim);
+  claim_arg(R_CLAIM);
   if (parts > 1) par_run(JOB_CONV_ROWS, parts);
   else conv_rows_part(0);
   scratch_reset(mark);

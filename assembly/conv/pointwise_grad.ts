@@ -10,7 +10,7 @@
 // gemm_tn_rows' own 256-row blocks (so the additions happen in the same order), and the chunks'
 // partials are added in chunk order — on any thread count.
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
-import { JOB_CONV_PW, arg_i32, claim_arg, par_claim, par_run, par_threads, set_arg_i32 } from "../threads";
+import { JOB_CONV_PW, arg_i32, arg_ptr, claim_arg, par_claim, par_run, par_threads, set_arg_i32 } from "../threads";
 import { gemm_tn_rows } from "./gemm_tn";
 import { gemm_nb_rows, pack_bt, packed_bt_bytes } from "./gemm_nb";
 import { dwChunks, isPointwise, sumChunks } from "./grad";
@@ -49,9 +49,7 @@ export function conv2d_backprop_pointwise_f32(g: usize, x: usize, dy: usize, w: 
   set_arg_i32(A_X, <i32>x); set_arg_i32(A_DY, <i32>dy); set_arg_i32(A_BP, <i32>bp); set_arg_i32(A_DX, <i32>dx);
   set_arg_i32(A_PARTIAL, <i32>partial); set_arg_i32(A_K, K); set_arg_i32(A_N, N); set_arg_i32(A_P, P);
   set_arg_i32(A_CHUNKS, chunks); set_arg_i32(A_PARTS, parts);
-  const claim = scratch_alloc(16);
-  if (claim == 0) return 1;
-  claim_arg(A_CLAIM, claim);
+  claim_arg(A_CLAIM);
   if (parts > 1) par_run(JOB_CONV_PW, parts);
   else conv_pw_part(0);
   // dw = Σ_c partial_c in chunk order, as backpropFilterChunked (grad.ts) adds them
@@ -62,7 +60,7 @@ export function conv2d_backprop_pointwise_f32(g: usize, x: usize, dy: usize, w: 
 
 /** Part `part` of a JOB_CONV_PW job: the chunks it claims (see par_claim), dx and dw of each. */
 export function conv_pw_part(part: i32): void {
-  const chunks = arg_i32(A_CHUNKS), claim = <usize>arg_i32(A_CLAIM);
+  const chunks = arg_i32(A_CHUNKS), claim = arg_ptr(A_CLAIM);
   const K = arg_i32(A_K), N = arg_i32(A_N), P = arg_i32(A_P);
   const x = <usize>arg_i32(A_X), dy = <usize>arg_i32(A_DY), bp = <usize>arg_i32(A_BP), dx = <usize>arg_i32(A_DX);
   const partial = <usize>arg_i32(A_PARTIAL);

@@ -5,8 +5,7 @@
 // per lane via compare + select; the scatter is per lane.
 // Threads claim whole images (a window never leaves its image; par_claim), so every thread count
 // writes the same values in the same order within an image: bitwise the same dx.
-import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
-import { JOB_POOL_GRAD, arg_i32, claim_arg, par_claim, par_run, par_threads, set_arg_i32 } from "../threads";
+import { JOB_POOL_GRAD, arg_i32, arg_ptr, claim_arg, par_claim, par_run, par_threads, set_arg_i32 } from "../threads";
 import { gi, G_BATCH, G_IN_C, G_IN_H, G_IN_W, G_OUT_H, G_OUT_W, G_K_H, G_K_W, G_STRIDE_H, G_STRIDE_W, G_DIL_H, G_DIL_W, G_PAD_TOP, G_PAD_LEFT } from "./geom";
 
 @inline function addAt(dx: usize, idx: i32, v: f32): void {
@@ -31,15 +30,13 @@ export function maxpool_backprop_f32(g: usize, x: usize, dy: usize, dx: usize): 
   }
   set_arg_i32(P_G, <i32>g); set_arg_i32(P_X, <i32>x); set_arg_i32(P_DY, <i32>dy); set_arg_i32(P_DX, <i32>dx);
   set_arg_i32(P_PARTS, parts);
-  const mark = scratch_mark();
-  claim_arg(P_CLAIM, scratch_alloc(16));
+  claim_arg(P_CLAIM);
   par_run(JOB_POOL_GRAD, parts);
-  scratch_reset(mark);
 }
 
 /** Part `part` of a JOB_POOL_GRAD job: the images it claims. */
 export function pool_grad_part(part: i32): void {
-  const g = <usize>arg_i32(P_G), batch = gi(g, G_BATCH), claim = <usize>arg_i32(P_CLAIM);
+  const g = <usize>arg_i32(P_G), batch = gi(g, G_BATCH), claim = arg_ptr(P_CLAIM);
   for (let b = par_claim(claim); b < batch; b = par_claim(claim)) backpropImages(g, <usize>arg_i32(P_X), <usize>arg_i32(P_DY), <usize>arg_i32(P_DX), b, b + 1);
 }
 

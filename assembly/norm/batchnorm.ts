@@ -15,7 +15,7 @@
 // thread count gives bitwise the same statistics, and the element-wise passes are row-independent.
 import { scratch_alloc, scratch_mark, scratch_reset } from "../mem";
 import { col_sums_f64 } from "../vec";
-import { JOB_BN, arg_i32, claim_arg, par_claim, par_run, par_threads, set_arg_i32 } from "../threads";
+import { JOB_BN, arg_i32, arg_ptr, claim_arg, par_claim, par_run, par_threads, set_arg_i32 } from "../threads";
 
 /** Rows per chunk: 2048 rows of ≤ 64 channels are ≤ 512 KiB of x. */
 const BN_CHUNK_ROWS = 2048;
@@ -117,16 +117,14 @@ function runPass(pass: i32, x: usize, g: usize, out: usize, rows: i32, cols: i32
   set_arg_i32(B_PASS, pass); set_arg_i32(B_X, <i32>x); set_arg_i32(B_G, <i32>g); set_arg_i32(B_OUT, <i32>out);
   set_arg_i32(B_ROWS, rows); set_arg_i32(B_COLS, cols); set_arg_i32(B_PARTIAL, <i32>partial); set_arg_i32(B_CHUNKS, chunks);
   set_arg_i32(B_A, <i32>a); set_arg_i32(B_B, <i32>b); set_arg_i32(B_C, <i32>c);
-  const mark = scratch_mark();
-  claim_arg(B_CLAIM, scratch_alloc(16));
+  claim_arg(B_CLAIM);
   if (parts > 1) par_run(JOB_BN, parts);
   else bn_part(0);
-  scratch_reset(mark);
 }
 
 /** Part `part` of a JOB_BN job: the chunks it claims. */
 export function bn_part(part: i32): void {
-  const pass = arg_i32(B_PASS), chunks = arg_i32(B_CHUNKS), claim = <usize>arg_i32(B_CLAIM);
+  const pass = arg_i32(B_PASS), chunks = arg_i32(B_CHUNKS), claim = arg_ptr(B_CLAIM);
   const rows = arg_i32(B_ROWS), cols = arg_i32(B_COLS);
   const x = <usize>arg_i32(B_X), g = <usize>arg_i32(B_G), out = <usize>arg_i32(B_OUT), partial = <usize>arg_i32(B_PARTIAL);
   const a = <usize>arg_i32(B_A), b = <usize>arg_i32(B_B), c = <usize>arg_i32(B_C);

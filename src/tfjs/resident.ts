@@ -98,6 +98,16 @@ class Ring {
     return this.base + slot.off;
   }
 
+  /** The pending slot at p (allocated by a scope of these kernels, still live) now holds `dataId`'s values, or null. */
+  record(s: Scratch, p: number, dataId: object): Slot | null {
+    const slot = this.k === s.k ? this.pending.get(p) : undefined;
+    if (!slot?.live) return null;
+    this.pending.delete(p);
+    this.ids.set(dataId, slot);
+    residentStats.kept++;
+    return slot;
+  }
+
   /** Copy every lazy slot out (before the ring's records are dropped). */
   drain(): void {
     for (let i = this.qh; i < this.queue.length; i++) this.queue[i]!.lazy?.materialize();
@@ -159,12 +169,7 @@ export function outBuf(s: Scratch, n: number): number {
 
 /** After copyOut: the tfjs tensor `out` now has the values at p; remember that when p is a ring slot. */
 export function recordOutput(s: Scratch, p: number, out: TensorInfo): void {
-  if (!ring || ring.k !== s.k) return;
-  const slot = ring.pending.get(p);
-  if (!slot || !slot.live) return;
-  ring.pending.delete(p);
-  ring.ids.set(out.dataId, slot);
-  residentStats.kept++;
+  ring?.record(s, p, out.dataId);
 }
 
 /** tfjs-wasm's private surface that lazy copy-out needs (checked at run time: without it outputs are copied at once). */
@@ -203,14 +208,11 @@ function lazyBackend(b: object): b is LazyBackend {
  */
 export function keepLazily(s: Scratch, p: number, out: TensorInfo, backend: object): boolean {
   const r = ring;
-  if (!residentOptions.lazy || !r || r.k !== s.k || !lazyBackend(backend)) return false;
-  const slot = r.pending.get(p);
+  if (!residentOptions.lazy || !r || r.k !== s.k || !r.pending.get(p)?.live || !lazyBackend(backend)) return false;
   const data = backend.dataIdMap.get(out.dataId);
-  if (!slot?.live || !data || typeof data.memoryOffset !== "number" || typeof data.id !== "number") return false;
+  if (!data || typeof data.memoryOffset !== "number" || typeof data.id !== "number") return false;
+  const slot = r.record(s, p, out.dataId)!;
   hookDispose(backend);
-  r.pending.delete(p);
-  r.ids.set(out.dataId, slot);
-  residentStats.kept++;
   residentStats.deferred++;
   const id = data.id, memoryOffset = data.memoryOffset;
   const plain = (key: "id" | "memoryOffset", value: number) => Object.defineProperty(data, key, { value, writable: true, enumerable: true, configurable: true });

@@ -6,10 +6,9 @@ import { Conv2D, backend_util, type Conv2DAttrs, type KernelConfig, type KernelF
 import { withScratch } from "../../core/heap.ts";
 import { sizeOf } from "../../core/tensor.ts";
 import { checkFloat32, checkNHWC, checkStatus, copyIn, copyOut, enginePasses, oursHasMoreThreads, putGeometry, readIn, type WasmBackendLike } from "../bridge.ts";
-import { outBuf } from "../resident.ts";
 import { runStock } from "../stock.ts";
 import { rememberForwardInput } from "../conv-grad-pairing.ts";
-import { residentOptions } from "../resident.ts";
+import { outBuf, residentOptions } from "../resident.ts";
 
 const NAME = "Conv2D";
 
