@@ -25,6 +25,7 @@ const areas: Record<string, () => Promise<{ run: (args: string[]) => Promise<voi
   engine: () => import("./engine.bench.ts"),
   workloads: () => import("./workloads.bench.ts"),
   "stable-rank": () => import("./stable-rank.bench.ts"),
+  timer: () => import("./timer.bench.ts"),
 };
 
 const args = process.argv.slice(2);

@@ -28,6 +28,11 @@ export interface TfjsTimerOptions {
    * "median" suits a quiet machine and whole-model figures people compare with their own runs.
    */
   statistic?: "min" | "median";
+  /**
+   * Time as odecomp did before session 18 (default false): training from a scalar sum loss, and every
+   * output read back with dataSync. Kept for bench/timer.bench.ts, which compares the two.
+   */
+  readBack?: boolean;
 }
 
 const WHERE = "timing";
@@ -99,15 +104,57 @@ export function runSeconds(run: () => void, o: TfjsTimerOptions = {}): number {
   return (o.statistic ?? "min") === "min" ? ts[0] : ts[ts.length >> 1];
 }
 
+/**
+ * Backends whose kernels have run when the op returns. Reading their outputs back would time a copy
+ * out of the backend's heap into a fresh JS array that a training step never makes (the optimizer reads
+ * the gradients where they are), and its allocation makes the readings erratic: on wasm, dataSync of one
+ * 64 × 3136 gradient took 0.05–2 ms between calls (V8 collecting garbage), and the main CNN's fc1 timed
+ * at 0.18, 3.0 and 6.0 ms forward + backward in three fresh timers on one idle machine.
+ */
+const SYNC_BACKENDS = new Set(["wasm", "cpu", "tensorflow"]);
+
+/** Wait until `ts` are computed: nothing on a synchronous backend; elsewhere one scalar that needs them all is read. */
+function finish(ts: tf.Tensor[]): void {
+  if (SYNC_BACKENDS.has(tf.getBackend()) || ts.length === 0) return;
+  const s = tf.tidy(() => tf.addN(ts.map((t) => tf.sum(t))));
+  s.dataSync();
+  s.dispose();
+}
+
 /** One step of `model` on `x`: forward, or forward + backward (gradients of every weight and of the input). */
 function timeStep(model: tfl.LayersModel, x: tf.Tensor, mode: TimingMode, o: TfjsTimerOptions): number {
+  if (o.readBack) return timeStepReadBack(model, x, mode, o);
   if (mode === "inference") {
     return runSeconds(() => {
       const y = model.predict(x) as tf.Tensor;
-      y.dataSync();
+      finish([y]);
       y.dispose();
     }, o);
   }
+  // The output's gradient is given (dy), not derived from a scalar loss: the gradient of a sum is a ones
+  // tensor the size of the output, filled in JS and copied in on every run — allocation whose garbage
+  // collection made runs of the same layer vary several-fold, and a size that differed between a layer
+  // and the overhead model below (its output is the layer's input).
+  const xv = tf.variable(x, true);
+  const outShape = (model.outputs[0].shape as (number | null)[]).slice(1).map((d) => d ?? 1);
+  const dy = tf.randomNormal([x.shape[0], ...outShape], 0, 1, "float32", 4);
+  const wrt: tf.Tensor[] = [xv, ...model.trainableWeights.map((w) => w.read())];
+  try {
+    return runSeconds(() => {
+      const { value, grads } = tf.engine().gradients(() => model.apply(xv, { training: true }) as tf.Tensor, wrt, dy);
+      finish(grads);
+      tf.dispose(grads);
+      value.dispose();
+    }, o);
+  } finally {
+    xv.dispose();
+    dy.dispose();
+  }
+}
+
+/** timeStep as it was before session 18 (TfjsTimerOptions.readBack). */
+function timeStepReadBack(model: tfl.LayersModel, x: tf.Tensor, mode: TimingMode, o: TfjsTimerOptions): number {
+  if (mode === "inference") return runSeconds(() => { const y = model.predict(x) as tf.Tensor; y.dataSync(); y.dispose(); }, o);
   const xv = tf.variable(x, true);
   try {
     return runSeconds(() => {
@@ -128,7 +175,8 @@ function timeStep(model: tfl.LayersModel, x: tf.Tensor, mode: TimingMode, o: Tfj
  * made the layers' times add up to more than the model's.
  */
 export function tfjsTimer(o: TfjsTimerOptions = {}): Timer {
-  const id = `tfjs-${tf.getBackend()}@${tf.version_core}/odecomp-${runtimeInfo().build}`;
+  // "/noread": times since outputs stopped being read back (finish) are not comparable with older caches
+  const id = `tfjs-${tf.getBackend()}@${tf.version_core}/odecomp-${runtimeInfo().build}${o.readBack ? "" : "/noread"}`;
   const overheads = new Map<string, number>();
   const overhead = (req: TimingRequest) => {
     const k = JSON.stringify([req.inShape, req.batch, req.mode]);
