@@ -38,6 +38,28 @@ describe("tfjsTimer", () => {
     expect(() => timer.time({ ...reqs[0], batch: 0 })).toThrow(/batch is 0/);
   });
 
+  it("reads nothing back on a synchronous backend (readBack: the old way, for the bench, does)", () => {
+    // dataSync's copies and the sum loss's ones tensor made fresh timers disagree up to 35× (bench timer)
+    const req: TimingRequest = { layer, method: "tucker2", ranks: [4, 4], inShape: [9, 7, 8], batch: 2, mode: "training" };
+    const proto = tf.Tensor.prototype as unknown as { dataSync: () => unknown };
+    const orig = proto.dataSync;
+    let reads = 0;
+    proto.dataSync = function (this: unknown) { reads++; return orig.call(this); };
+    try {
+      const before = tf.memory().numTensors;
+      expect(tfjsTimer({ warmup: 1, repeats: 2, minSeconds: 0 }).time(req)).toBeGreaterThan(0);
+      expect(tfjsTimer({ warmup: 1, repeats: 2, minSeconds: 0 }).time({ ...req, mode: "inference" })).toBeGreaterThan(0);
+      expect(reads).toBe(0);
+      const old = tfjsTimer({ warmup: 1, repeats: 2, minSeconds: 0, readBack: true });
+      expect(old.time(req)).toBeGreaterThan(0);
+      expect(reads).toBeGreaterThan(0);
+      expect(old.id).not.toBe(tfjsTimer().id); // the two never share a timing cache
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      proto.dataSync = orig;
+    }
+  });
+
   it("times a whole model without leaking tensors", () => {
     const m = convModel({ h: 6, w: 6, s: 3, t: 4, k: [3, 3] });
     const before = tf.memory().numTensors;
