@@ -22,6 +22,6 @@ export { maxpool_backprop_f32 } from "./conv/pool";
 export { bias_act_f32 } from "./conv/epilogue";
 export { col_sums_f32 } from "./conv/bias_grad";
 export { act_bias_grad_f32 } from "./conv/act_grad";
-export { threads_config, threads_generation, threads_quit, threads_recover, thread_loop, thread_failed } from "./threads";
+export { threads_config, threads_spins, threads_generation, threads_quit, threads_recover, thread_loop, thread_failed } from "./threads";
 export { batchnorm_train_f32, batchnorm_train_grad_f32 } from "./norm/batchnorm";
 export { adam_update_f32 } from "./optim/adam";

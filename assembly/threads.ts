@@ -34,6 +34,7 @@ import { gemm_tn_part } from "./conv/gemm_tn";
 import { bn_part } from "./norm/batchnorm";
 
 const PENDING: usize = 4; // i32 taking-part workers that have not acknowledged the job
+const SPINS: usize = 32; // i32 polls before a worker sleeps; 0: WORKER_SPINS (threads_spins, for benches)
 const FAILED: usize = 16; // i32 set when a worker trapped during the job
 /** i64: generation (low half, the wait32 address) | (kind + 1) << 48 | parts << 32. */
 const JOB: usize = 24;
@@ -60,7 +61,10 @@ export const JOB_GEMM_TN: i32 = 16;
 export const JOB_BN: i32 = 17;
 
 /** Polls of JOB (about 20–50 µs) a worker makes before it sleeps in atomic.wait. (4× longer cost 10 % on
- *  more threads than cores, where a spinning worker takes a core from a working one.) */
+ *  more threads than cores, where a spinning worker takes a core from a working one.) Spinning 64× longer
+ *  (1–3 ms, past the gaps a training step leaves between our parallel kernels) was tried in session 18:
+ *  3–6 % faster decomposed steps in two in-process A/Bs, 0–5 % slower or faster in three more — within
+ *  this machine's noise, so the count stays. threads_spins overrides it (bench/engine.bench.ts A/B). */
 const WORKER_SPINS = 1 << 14;
 /** Polls of PENDING the caller makes before it sleeps (where it may). */
 const CALLER_SPINS = 1 << 14;
@@ -135,6 +139,11 @@ export function threads_config(n: i32, wait: i32): void {
   threads = n < 1 ? 1 : n;
   workers = threads - 1;
   canWait = wait != 0;
+}
+
+/** Polls a worker makes before it sleeps in atomic.wait (0: the default WORKER_SPINS); read by the workers from the control block. */
+export function threads_spins(n: i32): void {
+  if (ASC_FEATURE_THREADS) atomic.store<i32>(ctrl_ptr() + SPINS, n < 0 ? 0 : n);
 }
 
 /** Current job generation (a new worker starts waiting for the one after it). */
@@ -241,8 +250,9 @@ export function thread_loop(id: i32, seen: i32): void {
       // reflector block, a job per bidiagonalisation step), and waking from a futex costs more
       let job = atomic.load<i64>(c + JOB);
       let spins = 0;
+      const set = atomic.load<i32>(c + SPINS), limit = set > 0 ? set : WORKER_SPINS;
       while (<i32>job == seen) {
-        if (++spins > WORKER_SPINS) memory.atomic.wait32(c + JOB, seen, -1);
+        if (++spins > limit) memory.atomic.wait32(c + JOB, seen, -1);
         job = atomic.load<i64>(c + JOB);
       }
       seen = <i32>job;

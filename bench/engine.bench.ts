@@ -14,6 +14,7 @@
 // `--no-fused-conv`), and A/Bs of fused against stock steps, alternated in one process. `--tag=NAME` saves engine-MODEL-NAME.json.
 // Forward convs run on our threaded conv where odecomp has more threads than tfjs-wasm (without resident outputs, except 1×1 convs over ≥ 32768 positions: src/tfjs/kernels/Conv2D.ts; `--stock-forward`: XNNPACK's for all, `--threads-forward`: ours for all, session 7's rule).
 // The decomposition's ranks are rounded to multiples of 8, as the main job plans them (`--rank-multiple=1`: exact budget ranks).
+// Session 18: worker threads spinning 2^20 polls before they sleep against the default 2^14 (A/B rows "workers spin 2^20 polls vs 2^14 polls").
 // Our conv-chain kernels read inputs that an earlier one of ours produced from a ring in our heap instead of copying them in (src/tfjs/resident.ts; A/B rows "resident inputs vs copied inputs", "lazy copy-out vs copy-out at once").
 // `--quick` takes fewer steps; `--model=wide-vgg|resnet20` profiles another reference model (results engine-MODEL.json); `--no-cpu` skips tfjs-cpu. Prints `uptime`: the figures are only as quiet as the machine.
 // A 1×1 conv's Conv2DBackpropInput computes its dW too (src/tfjs/conv-grad-pairing.ts), and the
@@ -28,6 +29,7 @@ import { setThreads } from "../src/index.ts";
 import { registerWasmKernels, unregisterWasmKernels } from "../src/tfjs/index.ts";
 import { stockKernels } from "../src/tfjs/stock.ts";
 import { enginePasses } from "../src/tfjs/bridge.ts";
+import { withScratch } from "../src/core/heap.ts";
 import { residentOptions, residentStats } from "../src/tfjs/resident.ts";
 import { pairingCounts } from "../src/tfjs/conv-grad-pairing.ts";
 import { forwardRouting } from "../src/tfjs/kernels/Conv2D.ts";
@@ -416,6 +418,10 @@ export async function run(args: string[] = []): Promise<void> {
   residentRows.push(...onOffAB(base, dec, x, y, steps, (on) => { residentOptions.lazy = on; }, ["lazy copy-out", "copy-out at once"], flopRatio));
   residentRows.push({ case: "outputs kept lazily / copied out later during this A/B", ours: String(residentStats.deferred - l0.deferred), peer: String(residentStats.materialized - l0.materialized), oursMs: NaN, peerMs: null, speedup: null });
   log("lazy vs immediate copy-out measured");
+  // Workers spinning 64× longer before they sleep (1 << 20 polls, past the gaps between our parallel kernels) against
+  // the default 1 << 14 (assembly/threads.ts WORKER_SPINS): inconclusive in session 18, kept to rerun on a quiet machine.
+  const spinRows = onOffAB(base, dec, x, y, steps, (on) => withScratch((s) => s.k.threads_spins(on ? 1 << 20 : 0)), ["workers spin 2^20 polls", "2^14 polls"], flopRatio);
+  log("worker spin measured");
 
   // Peers (one thread for odecomp again, as every other area).
   await setThreads(1);
@@ -492,7 +498,7 @@ export async function run(args: string[] = []): Promise<void> {
   }
   summary.push({ case: `1×1 conv gradients computed in one pass (dW parked by Conv2DBackpropInput / taken by Conv2DBackpropFilter), whole run`,
     ours: String(paired1.parked - paired0.parked), peer: String(paired1.taken - paired0.taken), oursMs: NaN, peerMs: null, speedup: null });
-  summary.push(...bnRows, ...convRows, ...passRows, ...residentRows);
+  summary.push(...bnRows, ...convRows, ...passRows, ...residentRows, ...spinRows);
   summary.push({ case: `BatchNorm training calls on the fused op / on stock during the profiled runs (${fusedBn ? "fused" : "--no-fused-bn"})`, ours: String(bnCounts1.fused - bnCounts0.fused), peer: String(bnCounts1.stock - bnCounts0.stock), oursMs: NaN, peerMs: null, speedup: null });
   summary.push({ case: `numTensors before / after the profiled runs`, ours: String(tensorsBefore), peer: String(tensorsAfter), oursMs: NaN, peerMs: null, speedup: null });
   const up1 = uptime();

@@ -79,6 +79,24 @@ describe("threaded kernels equal single-threaded ones", () => {
     }
     await setThreads(2);
   });
+
+  it("threads_spins (how long workers poll before they sleep) changes no bits, at 1, 2^20 and the default", async () => {
+    await setThreads(1);
+    const single = gemm(false, true, 129, 65, 1030, 1, 0, 7).c;
+    await setThreads(2);
+    try {
+      for (const spins of [1, 1 << 20, 0]) {
+        withScratch((s) => s.k.threads_spins(spins));
+        for (let rep = 0; rep < 3; rep++) {
+          const r = gemm(false, true, 129, 65, 1030, 1, 0, 7);
+          expect(r.jobs, `spins ${spins}`).toBe(1);
+          expect(differing(r.c, single), `spins ${spins}`).toBe(0);
+        }
+      }
+    } finally {
+      withScratch((s) => s.k.threads_spins(0));
+    }
+  });
 });
 
 describe("more threads than parts or cores", () => {
