@@ -49,9 +49,10 @@ export function autoConvFlag(v: string): Pick<AutoPlanOptions, "convMethod" | "d
 export const autoConvText = (conv: Pick<AutoPlanOptions, "convMethod" | "decomposition">): string =>
   conv.convMethod ? `${conv.convMethod}${conv.decomposition?.tucker?.method === "hooi" ? " (HOOI)" : ""}` : "channel-svd";
 
-export function benchAutoSchedule(o: { epochs: number; autoAt: number; budget: number; cost?: AutoCost; rankMultiple?: number; select?: RankSelection; conv?: Pick<AutoPlanOptions, "convMethod" | "decomposition">; skip?: string[] }): Schedule {
+export function benchAutoSchedule(o: { epochs: number; autoAt: number; budget: number; cost?: AutoCost; rankMultiple?: number; select?: RankSelection; conv?: Pick<AutoPlanOptions, "convMethod" | "decomposition">; skip?: string[]; decayEvery?: number }): Schedule {
   return auto({
     epochs: o.epochs,
+    ...(o.decayEvery !== undefined ? { frobeniusDecayEvery: o.decayEvery } : {}),
     convergence: { maxEpochs: o.autoAt, minEpochs: Math.min(1, o.autoAt) },
     plan: { select: o.select ?? { kind: "stable" }, budget: o.budget, rankMultiple: o.rankMultiple ?? TRAINING_RANK_MULTIPLE, timer: o.cost === "flops" ? flopsTimer : fittedTimer(new CachedTimer(tfjsTimer())), ...o.conv, ...(o.skip?.length ? { skip: o.skip } : {}) },
   });
