@@ -33,7 +33,8 @@ describe("odecomp compress --metric time", () => {
     expect(plan.timing.batch).toBe(2);
     expect(plan.foldedBatchNorm).toEqual([{ batchNorm: "bn1", into: "c1" }, { batchNorm: "bn2", into: "c2" }]);
     for (const e of plan.entries.filter((x: { action: string }) => x.action === "factorize")) {
-      expect(e.ranks.every((x: number, i: number) => x % 4 === 0 || x === e.maxRanks[i])).toBe(true);
+      // multiples of 4, or the full rank; a mode of at most 4 (c1's 4 input channels) keeps any rank (roundRank)
+      expect(e.ranks.every((x: number, i: number) => x % 4 === 0 || x === e.maxRanks[i] || e.maxRanks[i] <= 4), JSON.stringify(e)).toBe(true);
       expect(e.timeAfter).toBeLessThan(e.timeBefore);
     }
     expect(plan.totals.timeBefore).toBeGreaterThan(0);
