@@ -198,6 +198,12 @@ export interface AutoPlanOptions {
    */
   budget?: number;
   /**
+   * The cost model the budget is kept in (default: `timer`). Pass flopsTimer with a measured `timer` for a
+   * FLOP budget whose chains must still pay in measured time: the budget then holds FLOPs, and a chain
+   * that would not cost `minGain` less than its layer on the backend stays dense.
+   */
+  budgetTimer?: LayerTimer;
+  /**
    * The budget never shrinks the rule's ranks below this fraction (default 0.25): a budget that the kept
    * layers alone exceed would otherwise drive every chain to rank 1 (seen with a noisy measured timer:
    * −63 pts). Below it the budget is reported as not met.
@@ -234,8 +240,12 @@ export interface SwitchPlan {
   /** Sum of the factorizable layers' cost before and after (timer units). */
   costBefore: number;
   costAfter: number;
-  /** scale: the one factor on every rule rank that met the budget; filled: layers whose ranks were then raised (by rankMultiple steps) to spend what rounding left. */
-  budget?: { keep: number; met: boolean; scale: number; filled: number };
+  /**
+   * scale: the one factor on every rule rank that met the budget; filled: layers whose ranks were then raised (by
+   * rankMultiple steps) to spend what rounding left; timer, before, after: the budget's cost model and the
+   * factorizable layers' cost in it (the same as `timer`, costBefore and costAfter unless budgetTimer was given).
+   */
+  budget?: { keep: number; met: boolean; scale: number; filled: number; timer: string; before: number; after: number };
 }
 
 /** Decide per layer at the switch. Pure given the candidates, stable ranks and the cost model. */
@@ -258,8 +268,11 @@ export function planSwitch(all: Candidate[], totalParams: number, stable: Record
   const last = candidates.at(-1)?.layer.name;
   if ((o.keepLastLayer ?? true) && last && candidates.length > 1 && !skip.has(last)) skip.set(last, "last layer (the classifier): kept dense (Pufferfish)");
   const plan = makePlan(candidates, [], totalParams, { select, methods, skip: [...skip.keys()] });
-  const cost = (c: Candidate, method: MethodName | null, ranks: readonly number[]) =>
-    timer.time({ layer: c.layer, method, ranks, inShape: c.inShape, batch: o.batch, mode: "training" }) * c.calls;
+  const costIn = (t: LayerTimer) => (c: Candidate, method: MethodName | null, ranks: readonly number[]) =>
+    t.time({ layer: c.layer, method, ranks, inShape: c.inShape, batch: o.batch, mode: "training" }) * c.calls;
+  const cost = costIn(timer);
+  const budgetTimer = o.budgetTimer ?? timer;
+  const bcost = budgetTimer === timer ? cost : costIn(budgetTimer);
   const q = o.rankMultiple ?? 1;
   check(isRankMultiple(q), "auto", () => `plan.rankMultiple = ${q}; expected an integer from 1 to ${RANK_MULTIPLE_MAX}`);
   const rounded = (ranks: number[], max: number[]) => (q > 1 ? ranks.map((r, i) => roundRank(r, max[i], q)) : ranks);
@@ -281,9 +294,14 @@ export function planSwitch(all: Candidate[], totalParams: number, stable: Record
   const eligible = candidates.map((c, i) => !skip.has(c.layer.name) && plan.entries[i].action === "factorize");
   const costBefore = decisions.reduce((a, d) => a + d.denseCost, 0);
   const after = (ds: LayerDecision[]) => ds.reduce((a, d) => a + (d.action === "factorize" ? d.factorizedCost! : d.denseCost), 0);
+  // the same sums in the budget's cost model
+  const inBudget = (d: LayerDecision, i: number) => (budgetTimer === timer
+    ? (d.action === "factorize" ? d.factorizedCost! : d.denseCost)
+    : d.action === "factorize" ? bcost(candidates[i], d.method, d.ranks) : bcost(candidates[i], null, []));
+  const afterB = (ds: LayerDecision[]) => ds.reduce((a, d, i) => a + inBudget(d, i), 0);
   const fill = (ds: LayerDecision[], target: number): LayerDecision[] => {
     const cur = ds.slice(), done = new Set<number>();
-    let total = after(cur);
+    let total = afterB(cur);
     for (;;) {
       let best = -1, bestRatio = Infinity;
       for (const [i, d] of cur.entries()) {
@@ -295,15 +313,17 @@ export function planSwitch(all: Candidate[], totalParams: number, stable: Record
       const d = cur[best], c = candidates[best], cap = rounded(d.ruleRanks, d.maxRanks);
       const next = d.ranks.map((r, j) => Math.max(r, Math.min(cap[j], r + q)));
       const f = next.some((r, j) => r !== d.ranks[j]) ? cost(c, d.method!, next) : Infinity;
-      if (total - d.factorizedCost! + f <= target && f < (1 - minGain) * d.denseCost) {
-        total += f - d.factorizedCost!;
+      const was = inBudget(d, best), fb = f === Infinity ? Infinity : bcost === cost ? f : bcost(c, d.method!, next);
+      if (total - was + fb <= target && f < (1 - minGain) * d.denseCost) {
+        total += fb - was;
         cur[best] = { ...d, ranks: next, factorizedCost: f, why: `${fmt(f)} vs ${fmt(d.denseCost)} dense, ranks raised to fill the budget` };
       } else done.add(best);
     }
   };
   let out = decisions, budget: SwitchPlan["budget"];
   if (o.budget !== undefined) {
-    const target = o.budget * costBefore;
+    const before = decisions.reduce((a, d, i) => a + (budgetTimer === timer ? d.denseCost : bcost(candidates[i], null, [])), 0);
+    const target = o.budget * before;
     // Shrink every factorized layer's rule ranks by one scale s ∈ (0, 1], the largest that meets the budget.
     // Layers the rule factorizes (whether or not it paid at the rule's ranks) are rescaled; kept ones stay.
     const at = (s: number): LayerDecision[] => decisions.map((d, i) => {
@@ -316,11 +336,11 @@ export function planSwitch(all: Candidate[], totalParams: number, stable: Record
     const floor = o.minScale ?? 0.25;
     check(floor > 0 && floor <= 1, "auto", () => `plan.minScale = ${floor}; expected a fraction in (0, 1]`);
     let s = 1;
-    if (after(at(1)) > target) {
-      if (after(at(floor)) > target) s = floor; // not reachable without gutting the layers: stop at the floor
+    if (afterB(at(1)) > target) {
+      if (afterB(at(floor)) > target) s = floor; // not reachable without gutting the layers: stop at the floor
       else {
         let lo = floor, hi = 1;
-        for (let it = 0; it < 30; it++) { const mid = (lo + hi) / 2; if (after(at(mid)) <= target) lo = mid; else hi = mid; }
+        for (let it = 0; it < 30; it++) { const mid = (lo + hi) / 2; if (afterB(at(mid)) <= target) lo = mid; else hi = mid; }
         s = lo;
       }
     }
@@ -330,7 +350,8 @@ export function planSwitch(all: Candidate[], totalParams: number, stable: Record
     // rank passes the rule's own (rounded).
     const scaled = at(s);
     out = fill(scaled, target);
-    budget = { keep: o.budget, met: after(out) <= target * (1 + 1e-9), scale: s, filled: out.filter((d, i) => d !== scaled[i]).length };
+    const spent = afterB(out);
+    budget = { keep: o.budget, met: spent <= target * (1 + 1e-9), scale: s, filled: out.filter((d, i) => d !== scaled[i]).length, timer: budgetTimer.id, before, after: spent };
   }
   return { decisions: out, timer: timer.id, costBefore, costAfter: after(out), budget };
 }

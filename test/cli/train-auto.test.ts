@@ -64,8 +64,9 @@ describe("odecomp main --schedule auto", () => {
     const a = results.accelerated.auto;
     expect(results.accelerated.phases.map((p: { kind: string }) => p.kind)).toEqual(["auto"]);
     expect(a.switchEpoch).toBe(1); // converged or not, the cap for a 3-epoch run is epoch 1
-    // the main job's auto uses decompose-at's ranks (the 40 % FLOP budget's), not a cost budget on stable ranks
-    expect(a.plan.budget).toBeUndefined();
+    // the main job's auto uses decompose-at's ranks (the 40 % FLOP budget's), kept within that budget in FLOPs
+    expect(a.plan.budget).toMatchObject({ keep: 0.4, timer: "flops" });
+    if (a.plan.budget.met) expect(a.plan.budget.after).toBeLessThanOrEqual(0.4 * a.plan.budget.before * (1 + 1e-9));
     expect(a.plan.timer).toMatch(/^tfjs-cpu.*a \+ b·FLOPs fitted/); // the measured cost model by default
     const fact = a.plan.decisions.filter((d: { action: string }) => d.action === "factorize");
     for (const d of fact) expect(d.factorizedCost).toBeLessThan(d.denseCost);

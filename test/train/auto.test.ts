@@ -76,6 +76,38 @@ describe("planSwitch", () => {
     expect(tight.costAfter).toBeLessThan(free.costAfter);
     model.dispose();
   });
+  it("keeps a FLOP budget (budgetTimer) while a measured timer decides which chains pay; one timer is the old path", async () => {
+    const model = vggCnn({ seed: 1 });
+    const ins = inspect(await modelToArtifacts(model), layerShapes(model));
+    const sel = { kind: "stable" as const, scale: 1 };
+    // the fake "measured" timer: conv2_2's chain never pays, every other chain costs its FLOP share
+    const timer = fakeTimer({ conv2_2: 1.2 });
+    const p = planSwitch(ins.candidates, ins.totalParams, {}, { batch: 8, select: sel, timer, budgetTimer: flopsTimer, budget: 0.6 });
+    const by = Object.fromEntries(p.decisions.map((d) => [d.layer, d]));
+    expect(by.conv2_2.action).toBe("keep");
+    expect(by.conv2_2.why).toMatch(/does not pay/);
+    expect(p.timer).toBe("fake");
+    expect(p.budget).toMatchObject({ keep: 0.6, timer: "flops", met: true });
+    // the budget's sums are FLOPs, recomputed here from the decisions
+    const flops = (d: (typeof p.decisions)[number]) => {
+      const c = ins.candidates.find((x) => x.layer.name === d.layer)!;
+      return flopsTimer.time({ layer: c.layer, method: d.action === "factorize" ? d.method : null, ranks: d.action === "factorize" ? d.ranks : [], inShape: c.inShape, batch: 8, mode: "training" }) * c.calls;
+    };
+    const before = ins.candidates.filter((c) => c.layer.className === "Dense" || c.layer.className === "Conv2D")
+      .reduce((a, c) => a + flopsTimer.time({ layer: c.layer, method: null, ranks: [], inShape: c.inShape, batch: 8, mode: "training" }) * c.calls, 0);
+    expect(p.budget!.before).toBeCloseTo(before, 0);
+    expect(p.budget!.after).toBeCloseTo(p.decisions.reduce((a, d) => a + flops(d), 0), 0);
+    expect(p.budget!.after).toBeLessThanOrEqual(0.6 * before * (1 + 1e-9));
+    // the FLOP budget still holds with conv2_2 dense, so the other chains are cut harder than with flops alone
+    const plain = planSwitch(ins.candidates, ins.totalParams, {}, { batch: 8, select: sel, budget: 0.6 });
+    expect(plain.decisions.find((d) => d.layer === "conv2_2")!.action).toBe("factorize");
+    expect(p.budget!.scale).toBeLessThan(plain.budget!.scale);
+    // budgetTimer equal to timer changes nothing
+    const same = planSwitch(ins.candidates, ins.totalParams, {}, { batch: 8, select: sel, budget: 0.6, timer: flopsTimer, budgetTimer: flopsTimer });
+    expect(same).toEqual(plain);
+    expect(plain.budget).toMatchObject({ timer: "flops", before: plain.costBefore, after: plain.costAfter });
+    model.dispose();
+  });
   it("stops shrinking at minScale when the budget is out of reach, and says it was not met", async () => {
     const model = mlp({ hidden: 64, seed: 1 });
     const ins = inspect(await modelToArtifacts(model), layerShapes(model));
