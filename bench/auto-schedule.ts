@@ -49,6 +49,15 @@ export function autoConvFlag(v: string): Pick<AutoPlanOptions, "convMethod" | "d
 export const autoConvText = (conv: Pick<AutoPlanOptions, "convMethod" | "decomposition">): string =>
   conv.convMethod ? `${conv.convMethod}${conv.decomposition?.tucker?.method === "hooi" ? " (HOOI)" : ""}` : "channel-svd";
 
+/** The benches' `--auto-skip=fc1,…` (layers auto keeps dense) and `--auto-decay-every=N` (Frobenius decay every N steps at N·λ; "" = the default 4). */
+export function autoExtrasFlags(skip: string, decayEvery: string): { skip: string[]; decayEvery?: number } {
+  return { skip: skip.split(",").filter((n) => n !== ""), ...(decayEvery === "" ? {} : { decayEvery: Number(decayEvery) }) };
+}
+
+/** The setup line's words for them ("" when neither is given). */
+export const autoExtrasText = (x: { skip: string[]; decayEvery?: number }): string =>
+  `${x.skip.length ? `, ${x.skip.join(", ")} kept dense` : ""}${x.decayEvery !== undefined ? `, Frobenius decay every ${x.decayEvery} steps` : ""}`;
+
 export function benchAutoSchedule(o: { epochs: number; autoAt: number; budget: number; cost?: AutoCost; rankMultiple?: number; select?: RankSelection; conv?: Pick<AutoPlanOptions, "convMethod" | "decomposition">; skip?: string[]; decayEvery?: number }): Schedule {
   return auto({
     epochs: o.epochs,

@@ -36,7 +36,7 @@ import { trainAlternated, type AlternatedRun } from "../src/train/alternate.ts";
 import { evaluate } from "../src/train/loop.ts";
 import type { CompressOptions } from "../src/compress/plan.ts";
 import { isQuick, printTable, saveResults, setThreadsFlag, type Row } from "./lib.ts";
-import { autoConvFlag, autoConvText, autoRankFlag, benchAutoSchedule, type AutoCost } from "./auto-schedule.ts";
+import { autoConvFlag, autoConvText, autoExtrasFlags, autoExtrasText, autoRankFlag, benchAutoSchedule, type AutoCost } from "./auto-schedule.ts";
 import { TRAINING_RANK_MULTIPLE } from "../src/compress/timeplan.ts";
 import { lrScheduleFlag, lrScheduleText } from "../src/cli/train.ts";
 
@@ -159,15 +159,14 @@ async function runAutoVariant(args: string[]): Promise<void> {
   const rankMultiple = Number(flag(args, "rank-multiple", String(TRAINING_RANK_MULTIPLE)));
   const autoRank = flag(args, "auto-rank", "stable"), autoSelect = autoRankFlag(autoRank, keep);
   const autoConv = flag(args, "auto-conv", ""), conv = autoConvFlag(autoConv);
-  const autoSkip = flag(args, "auto-skip", "").split(",").filter((n) => n !== "");
-  const decayEveryFlag = flag(args, "auto-decay-every", ""), decayEvery = decayEveryFlag === "" ? undefined : Number(decayEveryFlag);
+  const extras = autoExtrasFlags(flag(args, "auto-skip", ""), flag(args, "auto-decay-every", ""));
   const plan: CompressOptions = { select: { kind: "budget", keep, metric: "flops" }, decomposition: { tucker: { method: "hooi" } }, rankMultiple };
   const schedulesFor = (e: number, fx: number[], aa: number): [string, Schedule][] => [
     ["baseline", baseline({ epochs: e })],
     ...fx.map((k): [string, Schedule] => [`decompose@${k}`, decomposeAtEpoch({ epochs: e, at: k, plan })]),
-    ["auto", benchAutoSchedule({ epochs: e, autoAt: aa, budget: keep, cost: autoCost, rankMultiple, select: autoSelect, conv, skip: autoSkip, decayEvery })],
+    ["auto", benchAutoSchedule({ epochs: e, autoAt: aa, budget: keep, cost: autoCost, rankMultiple, select: autoSelect, conv, ...extras })],
   ];
-  const setup = `Fashion-MNIST ${data.train.count} train / ${data.test.count} test per epoch${fullTest ? ` + final on ${fullTest.count}` : ""}, vgg CNN, ${epochs} epochs; fixed decompose-at ${fixed.join(",")} (Tucker-2 HOOI, keep ${keep} of FLOPs, ranks ×${rankMultiple}, warm-up ${warmup}); auto switch by ${autoAt} at the latest (budget ${keep}, ${autoCost === "flops" ? "FLOP" : "measured"} cost model, ranks ${autoRank}, ${autoConvText(conv)} convs${autoSkip.length ? `, ${autoSkip.join(", ")} kept dense` : ""}${decayEvery !== undefined ? `, Frobenius decay every ${decayEvery} steps` : ""}); batch ${batchSize}, Adam ${lr}${lrSchedule.kind === "none" ? "" : ` with ${lrScheduleText(lrSchedule)}`}; alternated epoch by epoch; seeds ${seeds.join(",")}; wasm + odecomp kernels, ${getThreads()} thread(s)`;
+  const setup = `Fashion-MNIST ${data.train.count} train / ${data.test.count} test per epoch${fullTest ? ` + final on ${fullTest.count}` : ""}, vgg CNN, ${epochs} epochs; fixed decompose-at ${fixed.join(",")} (Tucker-2 HOOI, keep ${keep} of FLOPs, ranks ×${rankMultiple}, warm-up ${warmup}); auto switch by ${autoAt} at the latest (budget ${keep}, ${autoCost === "flops" ? "FLOP" : "measured"} cost model, ranks ${autoRank}, ${autoConvText(conv)} convs${autoExtrasText(extras)}); batch ${batchSize}, Adam ${lr}${lrSchedule.kind === "none" ? "" : ` with ${lrScheduleText(lrSchedule)}`}; alternated epoch by epoch; seeds ${seeds.join(",")}; wasm + odecomp kernels, ${getThreads()} thread(s)`;
   console.log(`elhoushi-seeds --variant=auto: ${setup}`);
 
   { // Warm-up pass (not measured): JIT, kernel set-up, heap growth.
@@ -229,7 +228,7 @@ async function runAutoVariant(args: string[]): Promise<void> {
   const minutes = (performance.now() - t0) / 60000;
   printTable(`Elhoushi: fixed decompose-at epochs vs the auto schedule, alternated epoch by epoch (${setup}; ${minutes.toFixed(1)} min)`, rows);
   await saveResults(tag ? `elhoushi-seeds-auto-${tag}` : "elhoushi-seeds-auto", rows, {
-    setup, minutes, variant: "auto", verdicts, sizes: { seeds, epochs, fixed, autoAt, autoRank, autoConv: autoConv || "channel-svd", autoSkip, decayEvery: decayEvery ?? null, trainPerClass, testPerClass, finalTestPerClass, batchSize, lr, warmup, keep, autoCost, lrSchedule: lrScheduleText(lrSchedule), quick, threads: getThreads() },
+    setup, minutes, variant: "auto", verdicts, sizes: { seeds, epochs, fixed, autoAt, autoRank, autoConv: autoConv || "channel-svd", autoSkip: extras.skip, decayEvery: extras.decayEvery ?? null, trainPerClass, testPerClass, finalTestPerClass, batchSize, lr, warmup, keep, autoCost, lrSchedule: lrScheduleText(lrSchedule), quick, threads: getThreads() },
     seeds: perSeed.map((s) => ({ seed: s.seed, load: s.load, runs: Object.fromEntries(Object.entries(s.runs).map(([n, x]) => [n, {
       schedule: x.result.schedule, trainSeconds: x.result.trainSeconds, wallSeconds: x.held, accuracyFullTest: fullTest ? x.acc : null, final: x.result.final,
       epochs: x.result.epochs.map(({ prediction: _q, ...e }) => e),

@@ -47,7 +47,7 @@ import { epochRatios, trainAlternated, type AlternatedRun } from "../src/train/a
 import type { CompressOptions } from "../src/compress/plan.ts";
 import { lrScheduleFlag, lrScheduleText } from "../src/cli/train.ts";
 import { isQuick, median, printTable, saveResults, setThreadsFlag, type Row } from "./lib.ts";
-import { autoConvFlag, autoConvText, autoRankFlag, benchAutoSchedule, type AutoCost } from "./auto-schedule.ts";
+import { autoConvFlag, autoConvText, autoExtrasFlags, autoExtrasText, autoRankFlag, benchAutoSchedule, type AutoCost } from "./auto-schedule.ts";
 
 const flag = (args: string[], name: string, dflt: string) => args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? dflt;
 
@@ -92,8 +92,7 @@ export async function run(args: string[] = []): Promise<void> {
   if (autoCost !== "measured" && autoCost !== "flops") throw new Error(`workloads: --auto-cost=${autoCost}; expected measured or flops`);
   const autoRank = flag(args, "auto-rank", "stable"), autoSelect = autoRankFlag(autoRank, autoKeep);
   const autoConv = flag(args, "auto-conv", ""), autoConvPlan = autoConvFlag(autoConv);
-  const autoSkip = flag(args, "auto-skip", "").split(",").filter((n) => n !== "");
-  const decayEveryFlag = flag(args, "auto-decay-every", ""), decayEvery = decayEveryFlag === "" ? undefined : Number(decayEveryFlag);
+  const extras = autoExtrasFlags(flag(args, "auto-skip", ""), flag(args, "auto-decay-every", ""));
   const lrSchedule = lrScheduleFlag(flag(args, "lr-schedule", "cosine"));
   const finalTestPerClass = Number(flag(args, "final-test-per-class", quick ? "0" : "1000"));
   const tag = flag(args, "tag", "");
@@ -120,9 +119,9 @@ export async function run(args: string[] = []): Promise<void> {
     const makeSchedules = (o: { epochs: number; at: number; autoAt: number }): Record<string, Schedule> => ({
       baseline: baseline({ epochs: o.epochs }),
       ...(schedules.includes("decompose-at") ? { "decompose-at": decomposeAtEpoch({ epochs: o.epochs, at: o.at, plan }) } : {}),
-      ...(schedules.includes("auto") ? { auto: benchAutoSchedule({ epochs: o.epochs, autoAt: o.autoAt, budget: autoKeep, cost: autoCost, rankMultiple, select: autoSelect, conv: autoConvPlan, skip: autoSkip, decayEvery }) } : {}),
+      ...(schedules.includes("auto") ? { auto: benchAutoSchedule({ epochs: o.epochs, autoAt: o.autoAt, budget: autoKeep, cost: autoCost, rankMultiple, select: autoSelect, conv: autoConvPlan, ...extras }) } : {}),
     });
-    const setup = `${name}: model ${w.model}, Fashion-MNIST ${data.train.count} train / ${data.test.count} test per epoch${fullTest ? ` + final on ${fullTest.count}` : ""}, ${w.epochs} epochs, decompose-at ${w.at} (keep ${keep} of FLOPs, ranks ×${rankMultiple}, HOOI, warm-up ${warmup}), auto switch by ${w.autoAt} (budget ${autoKeep}, ${autoCost === "flops" ? "FLOP" : "measured"} cost model, ranks: ${autoRank === "budget" ? "the FLOP budget's" : JSON.stringify(autoSelect)}, ${autoConvText(autoConvPlan)} convs${autoSkip.length ? `, ${autoSkip.join(", ")} kept dense` : ""}${decayEvery !== undefined ? `, Frobenius decay every ${decayEvery} steps` : ""}), batch ${batchSize}, Adam ${lr}${lrSchedule.kind === "none" ? "" : ` with ${lrScheduleText(lrSchedule)} (every run)`}${w.augment ? `, augment pad ${w.augment.pad} + flip` : ""}; wasm + odecomp kernels, ${getThreads()} thread(s); seeds ${seeds.join(",")}`;
+    const setup = `${name}: model ${w.model}, Fashion-MNIST ${data.train.count} train / ${data.test.count} test per epoch${fullTest ? ` + final on ${fullTest.count}` : ""}, ${w.epochs} epochs, decompose-at ${w.at} (keep ${keep} of FLOPs, ranks ×${rankMultiple}, HOOI, warm-up ${warmup}), auto switch by ${w.autoAt} (budget ${autoKeep}, ${autoCost === "flops" ? "FLOP" : "measured"} cost model, ranks: ${autoRank === "budget" ? "the FLOP budget's" : JSON.stringify(autoSelect)}, ${autoConvText(autoConvPlan)} convs${autoExtrasText(extras)}), batch ${batchSize}, Adam ${lr}${lrSchedule.kind === "none" ? "" : ` with ${lrScheduleText(lrSchedule)} (every run)`}${w.augment ? `, augment pad ${w.augment.pad} + flip` : ""}; wasm + odecomp kernels, ${getThreads()} thread(s); seeds ${seeds.join(",")}`;
     console.log(`\nworkloads ${setup}`);
 
     // Warm-up pass, not measured: JIT, kernel set-up and heap growth otherwise land on whichever run goes first.
@@ -198,7 +197,7 @@ export async function run(args: string[] = []): Promise<void> {
           "median factorized-epoch ratio": median(perSeed.flatMap((s) => factorizedRatios(s.results.baseline.result, s.results[n].result))) } });
     }
     saved.push({
-      workload: name, setup, sizes: { ...w, keep, rankMultiple, autoKeep, autoCost, autoRank, autoConv: autoConv || "channel-svd", autoSkip, decayEvery: decayEvery ?? null, batchSize, lr, lrSchedule, warmup, finalTestPerClass, threads: getThreads() },
+      workload: name, setup, sizes: { ...w, keep, rankMultiple, autoKeep, autoCost, autoRank, autoConv: autoConv || "channel-svd", autoSkip: extras.skip, decayEvery: extras.decayEvery ?? null, batchSize, lr, lrSchedule, warmup, finalTestPerClass, threads: getThreads() },
       seeds: perSeed.map((s) => ({
         seed: s.seed, loadBefore: s.loadBefore, loadAfter: s.loadAfter,
         runs: Object.fromEntries(Object.entries(s.results).map(([n, x]) => [n, {

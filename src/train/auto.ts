@@ -272,7 +272,8 @@ export function planSwitch(all: Candidate[], totalParams: number, stable: Record
     t.time({ layer: c.layer, method, ranks, inShape: c.inShape, batch: o.batch, mode: "training" }) * c.calls;
   const cost = costIn(timer);
   const budgetTimer = o.budgetTimer ?? timer;
-  const bcost = budgetTimer === timer ? cost : costIn(budgetTimer);
+  // A budget in another cost model than the decisions' (null: the decisions' own figures are the budget's).
+  const bcost = budgetTimer === timer ? null : costIn(budgetTimer);
   const q = o.rankMultiple ?? 1;
   check(isRankMultiple(q), "auto", () => `plan.rankMultiple = ${q}; expected an integer from 1 to ${RANK_MULTIPLE_MAX}`);
   const rounded = (ranks: number[], max: number[]) => (q > 1 ? ranks.map((r, i) => roundRank(r, max[i], q)) : ranks);
@@ -294,10 +295,12 @@ export function planSwitch(all: Candidate[], totalParams: number, stable: Record
   const eligible = candidates.map((c, i) => !skip.has(c.layer.name) && plan.entries[i].action === "factorize");
   const costBefore = decisions.reduce((a, d) => a + d.denseCost, 0);
   const after = (ds: LayerDecision[]) => ds.reduce((a, d) => a + (d.action === "factorize" ? d.factorizedCost! : d.denseCost), 0);
-  // the same sums in the budget's cost model
-  const inBudget = (d: LayerDecision, i: number) => (budgetTimer === timer
-    ? (d.action === "factorize" ? d.factorizedCost! : d.denseCost)
-    : d.action === "factorize" ? bcost(candidates[i], d.method, d.ranks) : bcost(candidates[i], null, []));
+  // a decision's cost in the budget's cost model
+  const inBudget = (d: LayerDecision, i: number) => {
+    const fact = d.action === "factorize";
+    if (!bcost) return fact ? d.factorizedCost! : d.denseCost;
+    return fact ? bcost(candidates[i], d.method, d.ranks) : bcost(candidates[i], null, []);
+  };
   const afterB = (ds: LayerDecision[]) => ds.reduce((a, d, i) => a + inBudget(d, i), 0);
   const fill = (ds: LayerDecision[], target: number): LayerDecision[] => {
     const cur = ds.slice(), done = new Set<number>();
@@ -313,7 +316,7 @@ export function planSwitch(all: Candidate[], totalParams: number, stable: Record
       const d = cur[best], c = candidates[best], cap = rounded(d.ruleRanks, d.maxRanks);
       const next = d.ranks.map((r, j) => Math.max(r, Math.min(cap[j], r + q)));
       const f = next.some((r, j) => r !== d.ranks[j]) ? cost(c, d.method!, next) : Infinity;
-      const was = inBudget(d, best), fb = f === Infinity ? Infinity : bcost === cost ? f : bcost(c, d.method!, next);
+      const was = inBudget(d, best), fb = bcost && f !== Infinity ? bcost(c, d.method!, next) : f;
       if (total - was + fb <= target && f < (1 - minGain) * d.denseCost) {
         total += fb - was;
         cur[best] = { ...d, ranks: next, factorizedCost: f, why: `${fmt(f)} vs ${fmt(d.denseCost)} dense, ranks raised to fill the budget` };
@@ -322,7 +325,7 @@ export function planSwitch(all: Candidate[], totalParams: number, stable: Record
   };
   let out = decisions, budget: SwitchPlan["budget"];
   if (o.budget !== undefined) {
-    const before = decisions.reduce((a, d, i) => a + (budgetTimer === timer ? d.denseCost : bcost(candidates[i], null, [])), 0);
+    const before = bcost ? candidates.reduce((a, c) => a + bcost(c, null, []), 0) : costBefore;
     const target = o.budget * before;
     // Shrink every factorized layer's rule ranks by one scale s ∈ (0, 1], the largest that meets the budget.
     // Layers the rule factorizes (whether or not it paid at the rule's ranks) are rescaled; kept ones stay.
