@@ -18,7 +18,7 @@ export { gemm_nb_rows, pack_bt } from "./conv/gemm_nb";
 export { depthwise_backprop_filter_f32, depthwise_backprop_input_f32 } from "./conv/depthwise";
 export { lowrank_matmul_f32 } from "./linalg/lowrank";
 export { maxabs_f32, scale_pow2_f32 } from "./linalg/scale";
-export { maxpool_backprop_f32 } from "./conv/pool";
+export { maxpool_f32, maxpool_backprop_f32 } from "./conv/pool";
 export { bias_act_f32 } from "./conv/epilogue";
 export { col_sums_f32 } from "./conv/bias_grad";
 export { act_bias_grad_f32 } from "./conv/act_grad";

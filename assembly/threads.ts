@@ -28,7 +28,7 @@ import { cgs_part } from "./linalg/orth";
 import { reflect_part } from "./linalg/reflect";
 import { bidiag_part, svd_ub_part } from "./linalg/svd";
 import { tridc_part } from "./linalg/tridiag_dc";
-import { pool_grad_part } from "./conv/pool";
+import { pool_fwd_part, pool_grad_part } from "./conv/pool";
 import { act_grad_part } from "./conv/act_grad";
 import { gemm_tn_part } from "./conv/gemm_tn";
 import { bn_part } from "./norm/batchnorm";
@@ -59,6 +59,7 @@ export const JOB_POOL_GRAD: i32 = 14;
 export const JOB_ACT_GRAD: i32 = 15;
 export const JOB_GEMM_TN: i32 = 16;
 export const JOB_BN: i32 = 17;
+export const JOB_POOL_FWD: i32 = 18;
 
 /** Polls of JOB (about 20–50 µs) a worker makes before it sleeps in atomic.wait. (4× longer cost 10 % on
  *  more threads than cores, where a spinning worker takes a core from a working one.) Spinning 64× longer
@@ -169,6 +170,7 @@ function runPart(kind: i32, part: i32): void {
   else if (kind == JOB_ACT_GRAD) act_grad_part(part);
   else if (kind == JOB_GEMM_TN) gemm_tn_part(part);
   else if (kind == JOB_BN) bn_part(part);
+  else if (kind == JOB_POOL_FWD) pool_fwd_part(part);
 }
 
 /**

@@ -14,6 +14,7 @@
 // `--no-fused-conv`), and A/Bs of fused against stock steps, alternated in one process. `--tag=NAME` saves engine-MODEL-NAME.json.
 // Forward convs run on our threaded conv where odecomp has more threads than tfjs-wasm (without resident outputs, except 1×1 convs over ≥ 32768 positions: src/tfjs/kernels/Conv2D.ts; `--stock-forward`: XNNPACK's for all, `--threads-forward`: ours for all, session 7's rule).
 // The decomposition's ranks are rounded to multiples of 8, as the main job plans them (`--rank-multiple=1`: exact budget ranks).
+// Session 19: MaxPool on our threads against stock XNNPACK's (A/B rows "threaded MaxPool vs stock MaxPool").
 // Session 18: worker threads spinning 2^20 polls before they sleep against the default 2^14 (A/B rows "workers spin 2^20 polls vs 2^14 polls").
 // Our conv-chain kernels read inputs that an earlier one of ours produced from a ring in our heap instead of copying them in (src/tfjs/resident.ts; A/B rows "resident inputs vs copied inputs", "lazy copy-out vs copy-out at once").
 // `--quick` takes fewer steps; `--model=wide-vgg|resnet20` profiles another reference model (results engine-MODEL.json); `--no-cpu` skips tfjs-cpu. Prints `uptime`: the figures are only as quiet as the machine.
@@ -33,6 +34,7 @@ import { withScratch } from "../src/core/heap.ts";
 import { residentOptions, residentStats } from "../src/tfjs/resident.ts";
 import { pairingCounts } from "../src/tfjs/conv-grad-pairing.ts";
 import { forwardRouting } from "../src/tfjs/kernels/Conv2D.ts";
+import { poolRouting } from "../src/tfjs/kernels/MaxPool.ts";
 import { compress } from "../src/models/index.ts";
 import { referenceModels, type ReferenceModel } from "../src/train/models.ts";
 import { fuseBatchNorm, fusedBatchNormCounts } from "../src/train/fused-bn.ts";
@@ -422,6 +424,9 @@ export async function run(args: string[] = []): Promise<void> {
   // the default 1 << 14 (assembly/threads.ts WORKER_SPINS): inconclusive in session 18, kept to rerun on a quiet machine.
   const spinRows = onOffAB(base, dec, x, y, steps, (on) => withScratch((s) => s.k.threads_spins(on ? 1 << 20 : 0)), ["workers spin 2^20 polls", "2^14 polls"], flopRatio);
   log("worker spin measured");
+  // Session 19's MaxPool on our threads (output left resident) against stock XNNPACK's one-thread MaxPool.
+  const poolRows = onOffAB(base, dec, x, y, steps, (on) => { poolRouting.prefer = on ? "auto" : "stock"; }, ["threaded MaxPool", "stock MaxPool"], flopRatio);
+  log("threaded vs stock MaxPool measured");
 
   // Peers (one thread for odecomp again, as every other area).
   await setThreads(1);
@@ -498,7 +503,7 @@ export async function run(args: string[] = []): Promise<void> {
   }
   summary.push({ case: `1×1 conv gradients computed in one pass (dW parked by Conv2DBackpropInput / taken by Conv2DBackpropFilter), whole run`,
     ours: String(paired1.parked - paired0.parked), peer: String(paired1.taken - paired0.taken), oursMs: NaN, peerMs: null, speedup: null });
-  summary.push(...bnRows, ...convRows, ...passRows, ...residentRows, ...spinRows);
+  summary.push(...bnRows, ...convRows, ...passRows, ...residentRows, ...spinRows, ...poolRows);
   summary.push({ case: `BatchNorm training calls on the fused op / on stock during the profiled runs (${fusedBn ? "fused" : "--no-fused-bn"})`, ours: String(bnCounts1.fused - bnCounts0.fused), peer: String(bnCounts1.stock - bnCounts0.stock), oursMs: NaN, peerMs: null, speedup: null });
   summary.push({ case: `numTensors before / after the profiled runs`, ours: String(tensorsBefore), peer: String(tensorsAfter), oursMs: NaN, peerMs: null, speedup: null });
   const up1 = uptime();

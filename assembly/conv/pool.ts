@@ -1,17 +1,85 @@
-// Max-pool gradient, NHWC: dx[argmax of each window] += dy, where argmax is
+// Max pooling, NHWC, and its gradient. Forward: y = the max over each window's taps inside the
+// image, NaN never taken (tfjs's cpu backend: a tap wins when strictly greater), so a window of
+// NaNs gives −∞ as there. Gradient: dx[argmax of each window] += dy, where argmax is
 // the first strictly greater value in (row, column) window order over the
 // taps inside the image — tfjs's cpu semantics, ties included (they are
 // common after relu). SIMD over 4 channels: running max and its position
 // per lane via compare + select; the scatter is per lane.
 // Threads claim whole images (a window never leaves its image; par_claim), so every thread count
 // writes the same values in the same order within an image: bitwise the same dx.
-import { JOB_POOL_GRAD, arg_i32, arg_ptr, claim_arg, par_claim, par_run, par_threads, set_arg_i32 } from "../threads";
+import { JOB_POOL_FWD, JOB_POOL_GRAD, arg_i32, arg_ptr, claim_arg, par_claim, par_run, par_threads, set_arg_i32 } from "../threads";
 import { gi, G_BATCH, G_IN_C, G_IN_H, G_IN_W, G_OUT_H, G_OUT_W, G_K_H, G_K_W, G_STRIDE_H, G_STRIDE_W, G_DIL_H, G_DIL_W, G_PAD_TOP, G_PAD_LEFT } from "./geom";
 
 @inline function addAt(dx: usize, idx: i32, v: f32): void {
   if (idx >= 0) {
     const p = dx + (<usize>idx << 2);
     store<f32>(p, load<f32>(p) + v);
+  }
+}
+
+// argument slots of a JOB_POOL_FWD job
+const F_G = 0, F_X = 1, F_Y = 2, F_CLAIM = 3;
+
+/**
+ * y = max pool of x (geometry g: a MaxPool's, dilation 1). Threads claim whole images, so each
+ * output value is computed the same way for any thread count (a max is exact anyway).
+ */
+export function maxpool_f32(g: usize, x: usize, y: usize): void {
+  const batch = gi(g, G_BATCH);
+  const taps = <i64>batch * gi(g, G_OUT_H) * gi(g, G_OUT_W) * gi(g, G_IN_C) * gi(g, G_K_H) * gi(g, G_K_W);
+  let parts = min(par_threads(), batch);
+  if (taps < (<i64>parts << 18)) parts = 1;
+  if (parts <= 1) {
+    poolImages(g, x, y, 0, batch);
+    return;
+  }
+  set_arg_i32(F_G, <i32>g); set_arg_i32(F_X, <i32>x); set_arg_i32(F_Y, <i32>y);
+  claim_arg(F_CLAIM);
+  par_run(JOB_POOL_FWD, parts);
+}
+
+/** Part `part` of a JOB_POOL_FWD job: the images it claims. */
+export function pool_fwd_part(part: i32): void {
+  const g = <usize>arg_i32(F_G), batch = gi(g, G_BATCH), claim = arg_ptr(F_CLAIM);
+  for (let b = par_claim(claim); b < batch; b = par_claim(claim)) poolImages(g, <usize>arg_i32(F_X), <usize>arg_i32(F_Y), b, b + 1);
+}
+
+/** y of images [b0, b1): SIMD over 4 channels, the taps clipped to the image (padding never wins). */
+function poolImages(g: usize, x: usize, y: usize, b0: i32, b1: i32): void {
+  const inH = gi(g, G_IN_H), inW = gi(g, G_IN_W), C = gi(g, G_IN_C);
+  const outH = gi(g, G_OUT_H), outW = gi(g, G_OUT_W);
+  const kH = gi(g, G_K_H), kW = gi(g, G_K_W);
+  const sH = gi(g, G_STRIDE_H), sW = gi(g, G_STRIDE_W);
+  const pT = gi(g, G_PAD_TOP), pL = gi(g, G_PAD_LEFT);
+  for (let b = b0; b < b1; b++) {
+    for (let oh = 0; oh < outH; oh++) {
+      const h0 = max(0, oh * sH - pT), h1 = min(inH, oh * sH - pT + kH);
+      for (let ow = 0; ow < outW; ow++) {
+        const w0 = max(0, ow * sW - pL), w1 = min(inW, ow * sW - pL + kW);
+        const yp = y + (<usize>(((b * outH + oh) * outW + ow) * C) << 2);
+        let c = 0;
+        for (; c + 4 <= C; c += 4) {
+          let best = f32x4.splat(-Infinity);
+          for (let ih = h0; ih < h1; ih++) {
+            for (let iw = w0; iw < w1; iw++) {
+              const v = v128.load(x + (<usize>(((b * inH + ih) * inW + iw) * C + c) << 2));
+              best = v128.bitselect(v, best, f32x4.gt(v, best));
+            }
+          }
+          v128.store(yp + (<usize>c << 2), best);
+        }
+        for (; c < C; c++) {
+          let best: f32 = -Infinity;
+          for (let ih = h0; ih < h1; ih++) {
+            for (let iw = w0; iw < w1; iw++) {
+              const v = load<f32>(x + (<usize>(((b * inH + ih) * inW + iw) * C + c) << 2));
+              if (v > best) best = v;
+            }
+          }
+          store<f32>(yp + (<usize>c << 2), best);
+        }
+      }
+    }
   }
 }
 

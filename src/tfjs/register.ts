@@ -13,6 +13,7 @@ import { conv2DBackpropInputConfig } from "./kernels/Conv2DBackpropInput.ts";
 import { depthwiseConv2dNativeBackpropFilterConfig } from "./kernels/DepthwiseConv2dNativeBackpropFilter.ts";
 import { depthwiseConv2dNativeBackpropInputConfig } from "./kernels/DepthwiseConv2dNativeBackpropInput.ts";
 import { maxPoolGradConfig } from "./kernels/MaxPoolGrad.ts";
+import { maxPoolRoutedConfig } from "./kernels/MaxPool.ts";
 import { tileConfig } from "./kernels/Tile.ts";
 import { conv2DRoutedConfig } from "./kernels/Conv2D.ts";
 import { fusedConv2DRoutedConfig } from "./kernels/FusedConv2D.ts";
@@ -45,6 +46,8 @@ import { fusedMatMulRoutedConfig } from "./kernels/FusedMatMul.ts";
  * - _FusedMatMul (Dense forward) route, as the convs: ours (threaded GEMM + the conv epilogue) when
  *   odecomp has more threads than tfjs-wasm and the product has ≥ 4 M multiply-adds (the main CNN's
  *   fc1: 1.4–2.3× stock with two threads, see kernels/FusedMatMul.ts); stock XNNPACK otherwise.
+ * - MaxPool route, as the convs: ours (threaded by images, output left resident) when odecomp has more
+ *   threads than tfjs-wasm; stock otherwise (see kernels/MaxPool.ts for the A/B).
  */
 export const WASM_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropFilterConfig,
@@ -54,6 +57,7 @@ export const WASM_KERNELS: readonly KernelConfig[] = [
   batchMatMulConfig,
   tileConfig,
   maxPoolGradConfig,
+  maxPoolRoutedConfig,
   conv2DRoutedConfig,
   fusedConv2DRoutedConfig,
   fusedMatMulRoutedConfig,

@@ -7,6 +7,7 @@ import { registerWasmKernels } from "../../src/tfjs/index.ts";
 import { WASM_KERNELS } from "../../src/tfjs/register.ts";
 import { conv2DConfig } from "../../src/tfjs/kernels/Conv2D.ts";
 import { fusedMatMul, ROUTE_MIN_MACS } from "../../src/tfjs/kernels/FusedMatMul.ts";
+import { maxPool, maxPoolRouted, oursPools } from "../../src/tfjs/kernels/MaxPool.ts";
 import { setThreads } from "../../src/index.ts";
 import { rng } from "../helpers/random.ts";
 import { depthwiseBackpropFilterRef, depthwiseBackpropInputRef, relErr, type Geometry } from "../helpers/conv-reference.ts";
@@ -81,7 +82,7 @@ beforeAll(async () => {
   await registerWasmKernels();
   await tf.setBackend("wasm");
   // The fuzz below must exercise our kernels, not stock ones.
-  expect(WASM_KERNELS.map((c) => c.kernelName).sort()).toEqual(["BatchMatMul", "Cast", "Conv2D", "Conv2DBackpropFilter", "Conv2DBackpropInput", "DepthwiseConv2dNativeBackpropFilter", "DepthwiseConv2dNativeBackpropInput", "FusedConv2D", "Identity", "MaxPoolGrad", "OdecompAdamUpdate", "OdecompBatchNormTrain", "OdecompBatchNormTrainGrad", "OdecompConv2DBiasAct", "OdecompConv2DBiasActGrad", "Sum", "Tile", "_FusedMatMul"]);
+  expect(WASM_KERNELS.map((c) => c.kernelName).sort()).toEqual(["BatchMatMul", "Cast", "Conv2D", "Conv2DBackpropFilter", "Conv2DBackpropInput", "DepthwiseConv2dNativeBackpropFilter", "DepthwiseConv2dNativeBackpropInput", "FusedConv2D", "Identity", "MaxPool", "MaxPoolGrad", "OdecompAdamUpdate", "OdecompBatchNormTrain", "OdecompBatchNormTrainGrad", "OdecompConv2DBiasAct", "OdecompConv2DBiasActGrad", "Sum", "Tile", "_FusedMatMul"]);
   for (const c of WASM_KERNELS) expect(tf.getKernel(c.kernelName, "wasm")?.kernelFunc).toBe(c.kernelFunc);
 });
 
@@ -214,6 +215,60 @@ describe("tfjs kernels on wasm + odecomp equal the cpu backend (seeded fuzz)", (
       const ours = await run("wasm"), ref = await run("cpu");
       const e = relErr(ours, ref);
       if (!(e <= TOL)) throw new Error(`case ${t}: x [${b},${h},${w},${c}] pool ${fh}×${fw} stride ${s} ${pad}: error ${e}`);
+    }
+  });
+
+  it(`MaxPool (ours, on 1 and 2 threads): ${CASES} cases equal cpu exactly (pool 1–3, stride 1–3, same/valid, ties, NaN, ±∞, SIMD tails)`, async () => {
+    const r = rng(818);
+    try {
+      for (let t = 0; t < CASES; t++) {
+        const b = 1 + Math.floor(r() * 3), h = 1 + Math.floor(r() * 9), w = 1 + Math.floor(r() * 9), c = pick(r, [1, 2, 3, 4, 5, 7, 8, 9, 17]);
+        const fh = 1 + Math.floor(r() * 3), fw = r() < 0.7 ? fh : 1 + Math.floor(r() * 3);
+        const s = 1 + Math.floor(r() * 3);
+        const pad = r() < 0.5 ? "same" : "valid";
+        if (pad === "valid" && (fh > h || fw > w)) { t--; continue; }
+        // relu-like zeros (ties), and a few NaN / ±∞ taps: a NaN never wins on cpu, a window of NaNs gives −∞
+        const x = uniform(b * h * w * c, r).map((v) => { const u = r(); return u < 0.03 ? NaN : u < 0.05 ? -Infinity : u < 0.06 ? Infinity : v < 0 ? 0 : v; });
+        if (t % 20 === 0) x.fill(NaN, 0, Math.min(x.length, 2 * w * c));
+        const attrs = { filterSize: [fh, fw], strides: [s, s], pad };
+        const ref = await runOn("cpu", "MaxPool", { x: { data: x, shape: [b, h, w, c] } }, attrs);
+        await setThreads(t % 2 === 0 ? 1 : 2);
+        await tf.setBackend("wasm");
+        const xt = tf.tensor4d(x, [b, h, w, c]);
+        const y = tf.engine().makeTensorFromTensorInfo(maxPool({ inputs: { x: xt }, backend: tf.backend() as never, attrs: attrs as never }));
+        const ours = y.dataSync() as Float32Array, shape = y.shape;
+        tf.dispose([xt, y]);
+        expect(shape).toEqual(ref.shape);
+        for (let i = 0; i < ours.length; i++) {
+          if (!Object.is(ours[i], ref.data[i])) throw new Error(`case ${t}: x [${b},${h},${w},${c}] pool ${fh}×${fw} stride ${s} ${pad}: y[${i}] = ${ours[i]}, cpu ${ref.data[i]}`);
+        }
+      }
+    } finally {
+      await setThreads(1);
+    }
+  });
+
+  it("MaxPool routes to ours with two odecomp threads (tfjs-wasm has one in Node) and to stock with one; both equal cpu on the CNN's 2×2 pools", async () => {
+    const r = rng(828);
+    try {
+      for (const threads of [1, 2]) {
+        await setThreads(threads);
+        for (const shape of [[64, 28, 28, 32], [3, 14, 14, 17]]) {
+          const x = uniform(sizeOf(shape), r);
+          const attrs = { filterSize: [2, 2], strides: [2, 2], pad: "valid" };
+          await tf.setBackend("wasm");
+          const xt = tf.tensor(x, shape);
+          expect(oursPools(xt)).toBe(threads === 2);
+          const viaRegistry = tf.engine().runKernel("MaxPool", { x: xt }, attrs as never) as tf.Tensor;
+          const y = viaRegistry.dataSync() as Float32Array;
+          tf.dispose([xt, viaRegistry]);
+          const ref = await runOn("cpu", "MaxPool", { x: { data: x, shape } }, attrs);
+          expect(Array.from(y)).toEqual(Array.from(ref.data));
+        }
+        expect(tf.getKernel("MaxPool", "wasm")?.kernelFunc).toBe(maxPoolRouted);
+      }
+    } finally {
+      await setThreads(1);
     }
   });
 
