@@ -17,6 +17,9 @@
 // error power law, noise epochNoise), "alt" pow3-prior + logit-linear with the
 // noise term (session 12's candidate, default for part of that session: better on
 // 9 tuning curves, worse on 41), "peer" the free pow3 + exp3 + logpower ensemble.
+// "config oracle": each held-out curve's final predicted as the mean final of the same config's tuning curves —
+// no extrapolation; what knowing the config (not available for a new run) would give, printed per config beside
+// the ensemble's error and the noise floor, to show which curves no 30 % prefix can pin down.
 // Flags: --mlp-seeds=1,…,10 --cnn-seeds=1,2,3,4 --tune-seeds=1,7,8,9,10 --mlp-configs=4 --epochs=10
 // --cnn-train-per-class=300 --fashion-per-class=400 --retrain (ignore the cache);
 // --quick: two MLP curves per seed, 4 epochs, no CNN, no cache (about a minute).
@@ -86,6 +89,35 @@ export async function run(args: string[] = []): Promise<void> {
       }
     }
   }
+  // Where the held-out error comes from, per config (the name without its seed), beside what knowing the config
+  // would give: the "config oracle" predicts a held-out curve's final accuracy as the mean final accuracy of the
+  // same config's tuning curves (no extrapolation at all; unavailable to a user's new run, a bound on what the
+  // 30 % prefix could add), and the noise floor (the ensemble fitted to all 10 epochs, at the last one).
+  const config = (c: Curve) => c.name.replace(/ seed \d+$/, "");
+  const tuneFinals = new Map<string, number[]>();
+  for (const c of splits.tuning) tuneFinals.set(config(c), [...(tuneFinals.get(config(c)) ?? []), c.accuracy[c.accuracy.length - 1]]);
+  const held = scores["held-out all 0.3"];
+  const breakdown: { config: string; n: number; mae: number; oracleMae: number | null; noiseMae: number; naiveMae: number }[] = [];
+  if (held) {
+    const byConfig = new Map<string, number[]>();
+    splits["held-out"].forEach((c, i) => byConfig.set(config(c), [...(byConfig.get(config(c)) ?? []), i]));
+    const avg = (a: number[]) => a.reduce((t, v) => t + v, 0) / a.length;
+    for (const [cfg, idx] of byConfig) {
+      const cs = idx.map((i) => held.ours.curves[i]), finals = tuneFinals.get(cfg);
+      breakdown.push({
+        config: cfg, n: idx.length, mae: avg(cs.map((c) => 100 * Math.abs(c.predicted - c.final))),
+        oracleMae: finals ? avg(cs.map((c) => 100 * Math.abs(avg(finals) - c.final))) : null,
+        noiseMae: avg(cs.map((c) => 100 * Math.abs(c.smoothFinal - c.final))), naiveMae: avg(cs.map((c) => 100 * Math.abs(c.lastSeen - c.final))),
+      });
+    }
+    const all = breakdown.filter((b) => b.oracleMae !== null);
+    const wmean = (f: (b: (typeof breakdown)[number]) => number) => all.reduce((t, b) => t + b.n * f(b), 0) / all.reduce((t, b) => t + b.n, 0);
+    console.log(`\nheld-out error by config, from 30 % (MAE points: ours | config oracle | noise floor | naive):`);
+    for (const b of breakdown) console.log(`  ${b.config.padEnd(56)} n ${b.n}  ${b.mae.toFixed(2)} | ${b.oracleMae?.toFixed(2) ?? "—"} | ${b.noiseMae.toFixed(2)} | ${b.naiveMae.toFixed(2)}`);
+    console.log(`  all (${all.reduce((t, b) => t + b.n, 0)} curves)${" ".repeat(38)}${wmean((b) => b.mae).toFixed(2)} | ${wmean((b) => b.oracleMae!).toFixed(2)} | ${wmean((b) => b.noiseMae).toFixed(2)} | ${wmean((b) => b.naiveMae).toFixed(2)}`);
+    rows.push({ case: `held-out ALL: the config oracle (each curve's final predicted as the mean final of its config's tuning seeds; no prefix used)`, ours: "epoch ensemble", peer: "config oracle", oursMs: NaN, peerMs: null, speedup: null,
+      extra: { "MAE pts": wmean((b) => b.mae), "MAE oracle": wmean((b) => b.oracleMae!), "noise floor": wmean((b) => b.noiseMae) } });
+  }
   const minutes = (performance.now() - t0) / 60000, loadEnd = load();
   printTable(`Predictor on real learning curves, full test sets (Fashion-MNIST 10,000, MNIST 5,000), split by seed; bench ${minutes.toFixed(1)} min (curves ${(generationSeconds / 60).toFixed(1)} min to generate), load ${loadStart} → ${loadEnd}; ms = scoring time`, rows);
   for (const split of ["tuning", "held-out"] as const) {
@@ -100,6 +132,6 @@ export async function run(args: string[] = []): Promise<void> {
   await saveResults("predictor", rows, {
     minutes, generationMinutes: generationSeconds / 60, trainedNow: trained, load: { start: loadStart, end: loadEnd },
     sizes: { epochs, mlpSeeds, cnnSeeds, tuneSeeds: [...tuneSeeds], mlpConfigs, cnnPerClass, fashionPerClass, quick },
-    curvesFile: "bench/results/predictor-curves.json", scores,
+    curvesFile: "bench/results/predictor-curves.json", scores, byConfig: breakdown,
   });
 }
