@@ -62,7 +62,8 @@ export function benchAutoSchedule(o: { epochs: number; autoAt: number; budget: n
   return auto({
     epochs: o.epochs,
     ...(o.decayEvery !== undefined ? { frobeniusDecayEvery: o.decayEvery } : {}),
-    convergence: { maxEpochs: o.autoAt, minEpochs: Math.min(1, o.autoAt) },
+    // a fractional autoAt switches there (mid-epoch), with no convergence test before it
+    ...(Number.isInteger(o.autoAt) ? { convergence: { maxEpochs: o.autoAt, minEpochs: Math.min(1, o.autoAt) } } : { switchAt: o.autoAt }),
     plan: { select: o.select ?? { kind: "stable" }, budget: o.budget, rankMultiple: o.rankMultiple ?? TRAINING_RANK_MULTIPLE, timer: o.cost === "flops" ? flopsTimer : fittedTimer(new CachedTimer(tfjsTimer())), ...o.conv, ...(o.skip?.length ? { skip: o.skip } : {}) },
   });
 }

@@ -120,8 +120,9 @@ export function buildSchedule(f: TrainFlags, model: tfl.LayersModel): Schedule {
     case "auto": {
       // --at: a user-given switch epoch; --rank-rule / --budget: the rank rule (default scaled stable rank); cost model: FLOPs for now.
       if (epochs < 2) throw new UsageError("--schedule auto needs --epochs ≥ 2 (full-rank, then low-rank)");
-      const switchAt = f.at !== undefined ? num("--at", f.at, 0, epochs - 1, true) : undefined;
-      const reconstructAt = f.reconstructAt !== undefined ? num("--reconstruct-at", f.reconstructAt, Math.max(1, (switchAt ?? 0) + 1), epochs - 1, true) : undefined;
+      // a fraction switches within an epoch (--at 0.5: after half of the first epoch's steps)
+      const switchAt = f.at !== undefined ? num("--at", f.at, 0, epochs - 1, false) : undefined;
+      const reconstructAt = f.reconstructAt !== undefined ? num("--reconstruct-at", f.reconstructAt, Math.max(1, Math.floor(switchAt ?? 0) + 1), epochs - 1, true) : undefined;
       return auto({ epochs, switchAt, reconstructAt, plan: { select: plan.select, skip: plan.skip, rankMultiple: plan.rankMultiple, ...autoBudget(plan), ...autoConv(plan) } });
     }
     case "decompose-at": return decomposeAtEpoch({ epochs, at, plan, reconstructAt: f.reconstructAt !== undefined ? num("--reconstruct-at", f.reconstructAt, at, epochs, true) : undefined });

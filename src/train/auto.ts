@@ -373,9 +373,11 @@ export const ACCURACY_DROP_WARN = 0.015;
 
 /** Everything the auto schedule decided and why (TrainResult.auto, the train report). */
 export interface AutoRecord {
-  /** Global epoch at whose end the model was factorized (null: no switch). */
+  /** Global epoch at whose end the model was factorized (null: no switch); fractional for a mid-epoch switch (switchAt 0.5 → 0.5). */
   switchEpoch: number | null;
-  /** Full-rank epochs the phase trained before the switch. */
+  /** Global training step at the switch (null: no switch). */
+  switchStep: number | null;
+  /** Full-rank epochs the phase trained before the switch (fractional for a mid-epoch switch). */
   fullRankEpochs: number;
   /** Why it switched then ("stable ranks converged: …", "switchAt = 3", "not converged by the cap …"). */
   reason: string;
@@ -407,6 +409,6 @@ export interface AutoRecord {
    * MIN_RECOVERY_EPOCHS low-rank epochs to recover, a phase that ended below its accuracy before the switch.
    */
   warnings: string[];
-  /** Training seconds per epoch of each part. */
-  epochSeconds: { fullRank: number[]; lowRank: number[]; reconstructed: number[] };
+  /** Training seconds per epoch of each part; `switched`: the epoch a mid-epoch switch split (part full-rank, part low-rank). */
+  epochSeconds: { fullRank: number[]; lowRank: number[]; reconstructed: number[]; switched: number[] };
 }

@@ -20,6 +20,8 @@ export interface BatchOptions {
   preprocess?: Preprocess | PreprocessPreset;
   /** Random crop/flip per sample, seeded by (seed, epoch, sample); for training only. */
   augment?: Augment | false;
+  /** Only the batches with index in [from, to) of this epoch's order (an epoch trained in parts, e.g. around a mid-epoch switch). */
+  range?: [number, number];
 }
 
 export interface Batch {
@@ -46,7 +48,9 @@ export async function forEachBatch(set: ImageSet, options: BatchOptions, fn: (ba
   const c = set.channels ?? 1;
   const shape = options.layout === "image" ? [set.height, set.width, c] : [set.height * set.width * c];
   const augment = options.augment ? { ...options.augment, seed, epoch } : undefined;
-  for (let b = 0, index = 0; b < set.count; b += batchSize, index++) {
+  const [from, to] = options.range ?? [0, Infinity];
+  check(Number.isInteger(from) && from >= 0 && (to === Infinity || (Number.isInteger(to) && to >= from)), "forEachBatch", () => `range = [${from}, ${to}]; expected batch indices 0 ≤ from ≤ to`);
+  for (let b = from * batchSize, index = from; b < set.count && index < to; b += batchSize, index++) {
     const idx = order.subarray(b, Math.min(b + batchSize, set.count));
     const { x, labels } = gather(set, idx, options.preprocess, augment);
     const xs = tf.tensor(x, [idx.length, ...shape]);

@@ -26,6 +26,8 @@ export interface EpochOptions {
   augment?: Augment;
   /** Global step count before this epoch (passed to `penalty`); default 0. */
   step?: number;
+  /** Train only this epoch's batches with index in [from, to) (the same order as the whole epoch's); default all. */
+  batches?: [number, number];
   /**
    * Extra loss term for a step (e.g. fadingPenalty), given the step's batch and the model's output on it;
    * called inside the gradient tape. Undefined adds nothing.
@@ -74,7 +76,7 @@ export async function trainEpoch(model: tfl.LayersModel, set: ImageSet, options:
   const unfuseAdam = options.fusedAdam === false ? () => {} : fuseAdam(options.optimizer);
   const unfuseConv = options.fusedConv === false ? () => {} : fuseConvActivation(model);
   try {
-    await forEachBatch(set, { batchSize: options.batchSize, seed: options.seed, epoch: options.epoch, layout: options.layout, preprocess: options.preprocess, augment: options.augment }, (batch) => {
+    await forEachBatch(set, { batchSize: options.batchSize, seed: options.seed, epoch: options.epoch, layout: options.layout, preprocess: options.preprocess, augment: options.augment, range: options.batches }, (batch) => {
       const s = step;
       options.beforeStep?.(s, batch);
       const loss = options.optimizer.minimize(() => {

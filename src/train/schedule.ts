@@ -208,7 +208,8 @@ export function decomposeAtEpoch(o: { epochs: number; at: number; plan?: Compres
  * The automatic schedule (Cuttlefish, MLSys 2023; Pufferfish, MLSys 2021): train full-rank while tracking
  * every Dense/Conv2D layer's stable rank ‖W‖²_F/σ_max² (power iteration, a few times per epoch); switch
  * when every layer's relative change stays below `convergence.epsilon` per epoch over a window (defaults
- * rescaled to the run's length, see ConvergenceOptions), at `switchAt` if given, or at the cap
+ * rescaled to the run's length, see ConvergenceOptions), at `switchAt` if given (a fraction switches within an
+ * epoch: 0.5 after half of the first epoch's steps, so only a twentieth of a 10-epoch run is full-rank), or at the cap
  * (half the epochs); at the switch keep each layer dense unless its chain at the rank rule's rank (scaled
  * stable rank by default) costs less by the cost model (`plan.timer`: FLOPs by default, the measured timer
  * where given), optionally under a cost budget, the first conv always dense; factorize with balanced

@@ -9,7 +9,7 @@ import { inspect } from "../../src/compress/compress.ts";
 import { layerShapes, modelToArtifacts } from "../../src/models/convert.ts";
 import { compress } from "../../src/models/index.ts";
 import { mlp, vggCnn } from "../../src/train/models.ts";
-import { ACCURACY_DROP_WARN, auto, chainGramNorm2, chainProductNorm2, checkConvergence, factorizeDense, fittedTimer, flopsTimer, frobeniusDecayHook, findChains, planSwitch, train, type LayerTimer, MIN_RECOVERY_EPOCHS, type StableRankPoint } from "../../src/train/index.ts";
+import { ACCURACY_DROP_WARN, auto, baseline, chainGramNorm2, chainProductNorm2, checkConvergence, factorizeDense, fittedTimer, flopsTimer, frobeniusDecayHook, findChains, planSwitch, train, type LayerTimer, MIN_RECOVERY_EPOCHS, type StableRankPoint } from "../../src/train/index.ts";
 import { toyImages } from "../helpers/images.ts";
 import { smallCnn, stripesSet } from "./fixtures.ts";
 
@@ -326,6 +326,48 @@ describe("auto schedule", () => {
     model.dispose();
   });
 
+  it("switches mid-epoch at a fractional switchAt: the split epoch trains the same batches in the same order, the rest low-rank", async () => {
+    const model = mlp({ hidden: 32, seed: 3 });
+    const before = tf.memory().numTensors;
+    // 3 steps per epoch (40, 40, 30 images): switchAt 1⅓ → after epoch 1 and one step of epoch 2 (global step 4)
+    const r = await train(model, data, auto({ epochs: 3, switchAt: 1 + 1 / 3 }), opts);
+    const a = r.auto!;
+    expect(a.switchStep).toBe(4);
+    expect(a.switchEpoch).toBeCloseTo(4 / 3, 12);
+    expect(a.fullRankEpochs).toBeCloseTo(4 / 3, 12);
+    expect(a.reason).toBe("switchAt = 1.3333333333333333: after 1 of epoch 2's 3 steps");
+    expect(a.stableRanks.at(-1)!.step).toBe(4);
+    expect(a.plan!.decisions.find((d) => d.layer === "fc1")!.action).toBe("factorize");
+    expect(r.epochs.map((e) => e.label)).toEqual(["full-rank", "switch", "low-rank"]);
+    expect([a.epochSeconds.fullRank.length, a.epochSeconds.switched.length, a.epochSeconds.lowRank.length]).toEqual([1, 1, 1]);
+    expect(r.model.layers.map((l) => l.name)).not.toEqual(model.layers.map((l) => l.name));
+    // the split epoch's FLOPs: one step's share dense, two low-rank
+    const n = data.train.count, dense = r.epochs[0].trainFlops / n, low = r.epochs[2].trainFlops / n;
+    expect(low).toBeLessThan(dense);
+    expect(r.epochs[1].trainFlops).toBeCloseTo(dense * 40 + low * (n - 40), 0);
+    r.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+    // A switch where nothing pays keeps the model and its optimizer, so the split epoch must leave exactly the
+    // weights an unsplit run does (train() trains a model it does not replace in place: a fresh one per run).
+    const keepAll = { timer: fakeTimer({ fc1: 10 }) };
+    const m1 = mlp({ hidden: 32, seed: 3 }), m2 = mlp({ hidden: 32, seed: 3 });
+    const split = await train(m1, data, auto({ epochs: 3, switchAt: 1.5, plan: keepAll }), opts);
+    expect(split.auto!.plan!.decisions.every((d) => d.action === "keep")).toBe(true);
+    expect(split.model).toBe(m1);
+    expect(split.epochs.map((e) => e.label)).toEqual(["full-rank", "switch", "low-rank"]);
+    const plain = await train(m2, data, baseline({ epochs: 3 }), opts);
+    expect(plain.model).toBe(m2);
+    expect(m1.getWeights().map((t) => Array.from(t.dataSync()))).toEqual(m2.getWeights().map((t) => Array.from(t.dataSync())));
+    split.epochs.forEach((e, i) => expect(e.loss).toBeCloseTo(plain.epochs[i].loss, 5)); // the split epoch's mean is summed in two parts
+    // a fraction that rounds to no step or to every step switches at that epoch's start or end
+    const m3 = mlp({ hidden: 32, seed: 3 });
+    const edge = await train(m3, data, auto({ epochs: 3, switchAt: 0.9, plan: keepAll }), opts);
+    expect(edge.auto!.switchStep).toBe(3);
+    expect(edge.epochs.map((e) => e.label)).toEqual(["full-rank", "low-rank", "low-rank"]);
+    for (const m of [m1, m2, m3]) m.dispose();
+  });
+
   it("warns when a switch leaves fewer than MIN_RECOVERY_EPOCHS to fine-tune, and when the phase ends below its accuracy before the switch", async () => {
     const model = mlp({ hidden: 32, seed: 3 });
     const r = await train(model, data, auto({ epochs: 2, switchAt: 1 }), opts);
@@ -394,7 +436,7 @@ describe("auto schedule", () => {
 
   it("rejects bad phase fields with a message naming them", async () => {
     const model = mlp({ hidden: 8, seed: 1 });
-    await expect(train(model, data, auto({ epochs: 3, switchAt: 3 }), opts)).rejects.toThrow(/switchAt = 3; expected an integer epoch in 0..2/);
+    await expect(train(model, data, auto({ epochs: 3, switchAt: 3 }), opts)).rejects.toThrow(/switchAt = 3; expected an epoch in \[0, 3\)/);
     await expect(train(model, data, auto({ epochs: 3, convergence: { epsilon: -1 } }), opts)).rejects.toThrow(/epsilon = -1/);
     model.dispose();
   });

@@ -25,7 +25,7 @@ const DECAY_EVERY = 4;
 export const autoPhase: PhaseRunner<"auto"> = {
   validate(p, at) {
     check(Number.isInteger(p.epochs) && p.epochs >= 1, where, () => `${at}: epochs = ${p.epochs}; expected a positive integer`);
-    if (p.switchAt !== undefined) check(Number.isInteger(p.switchAt) && p.switchAt >= 0 && p.switchAt < p.epochs, where, () => `${at}: switchAt = ${p.switchAt}; expected an integer epoch in 0..${p.epochs - 1}`);
+    if (p.switchAt !== undefined) check(Number.isFinite(p.switchAt) && p.switchAt >= 0 && p.switchAt < p.epochs, where, () => `${at}: switchAt = ${p.switchAt}; expected an epoch in [0, ${p.epochs}) (a fraction switches within an epoch: 0.5 after half of the first)`);
     if (p.reconstructAt !== undefined) check(Number.isInteger(p.reconstructAt) && p.reconstructAt >= 1 && p.reconstructAt < p.epochs, where, () => `${at}: reconstructAt = ${p.reconstructAt}; expected an integer epoch in 1..${p.epochs - 1}`);
     if (p.frobeniusDecay !== undefined) check(Number.isFinite(p.frobeniusDecay) && p.frobeniusDecay >= 0, where, () => `${at}: frobeniusDecay = ${p.frobeniusDecay}; expected a number ≥ 0`);
     if (p.frobeniusDecayEvery !== undefined) check(Number.isInteger(p.frobeniusDecayEvery) && p.frobeniusDecayEvery >= 1, where, () => `${at}: frobeniusDecayEvery = ${p.frobeniusDecayEvery}; expected an integer ≥ 1`);
@@ -41,14 +41,22 @@ export const autoPhase: PhaseRunner<"auto"> = {
     const tracker = new StableRankTracker();
     const measure = phase.stableRanks ?? ((m: tfl.LayersModel) => tracker.measure(m, trackedLayers(m)));
     const spe = batchCount(run.data.train, run.batchSize);
+    // switchAt = e + f: after f of epoch e + 1's steps (rounded to a step; 0 or all of them: at an epoch's end)
+    let switchInt: number | undefined, split: { epoch: number; at: number } | null = null;
+    if (phase.switchAt !== undefined) {
+      const whole = Math.floor(phase.switchAt), k = Math.round((phase.switchAt - whole) * spe);
+      if (k <= 0) switchInt = whole;
+      else if (k >= spe) switchInt = whole + 1 < phase.epochs ? whole + 1 : undefined;
+      else split = { epoch: whole, at: k };
+    }
     const epoch0 = run.epoch, phaseStep0 = run.step;
     const lambda = phase.frobeniusDecay ?? 0;
     const decayEvery = phase.frobeniusDecayEvery ?? DECAY_EVERY;
     const decay = frobeniusDecayHook(lambda, decayEvery);
     const rec: AutoRecord = {
-      switchEpoch: null, fullRankEpochs: 0, reason: "", stableRanks: [], plan: null, accuracyBefore: null, accuracyAfter: null,
+      switchEpoch: null, switchStep: null, fullRankEpochs: 0, reason: "", stableRanks: [], plan: null, accuracyBefore: null, accuracyAfter: null,
       convergence: { ...settings, last: null }, frobeniusDecay: lambda, frobeniusDecayEvery: decayEvery, decayedChains: [], kernelErrors: {}, reconstructedAt: null, warnings: [],
-      epochSeconds: { fullRank: [], lowRank: [], reconstructed: [] },
+      epochSeconds: { fullRank: [], lowRank: [], reconstructed: [], switched: [] },
       earlyStop: phase.earlyStop ? { predictions: [], stoppedAfter: null, finalAccuracy: NaN } : null,
     };
     const lowHistory: number[] = [];
@@ -63,8 +71,10 @@ export const autoPhase: PhaseRunner<"auto"> = {
 
     const doSwitch = async (reason: string) => {
       rec.reason = reason;
-      rec.switchEpoch = run.epoch;
-      rec.fullRankEpochs = run.epoch - epoch0;
+      const into = (run.step - phaseStep0) / spe - (run.epoch - epoch0); // the fraction of the current epoch already trained
+      rec.switchEpoch = run.epoch + into;
+      rec.switchStep = run.step;
+      rec.fullRankEpochs = run.epoch - epoch0 + into;
       const ins = inspect(await modelToArtifacts(run.model), layerShapes(run.model));
       const stable = rec.stableRanks.at(-1)?.ranks ?? {};
       const plan = planSwitch(ins.candidates, ins.totalParams, stable, { ...phase.plan, batch: phase.plan?.batch ?? run.batchSize });
@@ -90,18 +100,24 @@ export const autoPhase: PhaseRunner<"auto"> = {
       rec.decayedChains = decay.chains().filter((c) => c.decayed).map((c) => c.layer);
     };
 
-    if (phase.switchAt === 0) await doSwitch("switchAt = 0: factorized before training");
+    if (switchInt === 0) await doSwitch("switchAt = 0: factorized before training");
+    const lowPenalty = (step: number, batch: Batch, prediction: tf.Tensor) => decay.lossTerm!({ ...run.context(), step, phaseStep: step - phaseStep0, batch, prediction } as LossContext);
     for (let e = 0; e < phase.epochs; e++) {
       const label = state === "full" ? "full-rank" : state === "low" ? "low-rank" : "reconstructed";
       let inEpoch = 0;
       const onStep = state === "full" ? (done: number) => { inEpoch++; if (marks.has(inEpoch)) point(done); } : undefined;
-      const penalty = state === "low" && lambda > 0
-        ? (step: number, batch: Batch, prediction: tf.Tensor) => decay.lossTerm!({ ...run.context(), step, phaseStep: step - phaseStep0, batch, prediction } as LossContext)
-        : undefined;
+      const penalty = state === "low" && lambda > 0 ? lowPenalty : undefined;
       if (state === "full" && e === 0 && rec.stableRanks.length === 0) point(run.step);
-      const r = await runEpoch(run, label, phaseStep0, e, { onStep, penalty });
+      const mid = state === "full" && split?.epoch === e ? split : null;
+      const r = mid
+        ? await runEpoch(run, "switch", phaseStep0, e, { onStep }, {
+          at: mid.at,
+          between: async () => { point(run.step); await doSwitch(`switchAt = ${phase.switchAt}: after ${mid.at} of epoch ${run.epoch + 1}'s ${spe} steps`); },
+          after: { penalty: lambda > 0 ? lowPenalty : undefined },
+        })
+        : await runEpoch(run, label, phaseStep0, e, { onStep, penalty });
       accuracy = r.record.accuracy; ran++;
-      (state === "full" ? rec.epochSeconds.fullRank : state === "low" ? rec.epochSeconds.lowRank : rec.epochSeconds.reconstructed).push(r.record.trainSeconds);
+      (mid ? rec.epochSeconds.switched : state === "full" ? rec.epochSeconds.fullRank : state === "low" ? rec.epochSeconds.lowRank : rec.epochSeconds.reconstructed).push(r.record.trainSeconds);
       if (r.stop) { stoppedEarly = true; break; }
       const done = e + 1;
       if (state === "full") {
@@ -110,7 +126,7 @@ export const autoPhase: PhaseRunner<"auto"> = {
         rec.convergence.last = last;
         if (done >= phase.epochs) { rec.reason = `not converged within the ${phase.epochs} epochs: stayed full-rank`; break; }
         if (phase.switchAt !== undefined) {
-          if (done >= phase.switchAt) await doSwitch(`switchAt = ${phase.switchAt}`);
+          if (switchInt !== undefined && done >= switchInt) await doSwitch(`switchAt = ${phase.switchAt}`);
         } else if (done >= settings.minEpochs && last.converged) {
           await doSwitch(`stable ranks converged: every layer changed < ${(100 * settings.threshold).toPrecision(3)}% per measurement over the last ${settings.window} (largest ${(100 * last.maxChange).toPrecision(3)}%, ${last.layer})`);
         } else if (done >= settings.maxEpochs) {

@@ -14,26 +14,46 @@ import { where, type PhaseRunner, type ScheduleRun } from "./run.ts";
  * One epoch of the custom loop on the run's model with the hooks around it: train, evaluate, record,
  * epochEnd hooks, onEpochEnd. `stop` is true when a hook asked to end the phase. `extra` adds step
  * callbacks after the hooks' (the auto phase measures stable ranks and adds Frobenius decay this way).
+ * `split` trains the epoch in two parts around `between` (a mid-epoch switch): batches [0, at) with
+ * `extra`, then `between()` (untimed: it may change the model and optimizer), then the rest of the
+ * same epoch's order on the run's model as it then is, with `split.after`'s callbacks.
  */
-export async function runEpoch(run: ScheduleRun, label: string, phaseStep0: number, phaseEpoch: number, extra: Pick<EpochOptions, "penalty" | "onStep"> = {}): Promise<{ record: EpochRecord; stop: boolean }> {
-  const e0 = performance.now();
-  const cb = run.hooks.stepCallbacks(run.context(), phaseStep0);
-  const penalty = cb.penalty && extra.penalty
-    ? (s: number, b: Batch, p: tf.Tensor) => { const x = cb.penalty!(s, b, p), y = extra.penalty!(s, b, p); return x && y ? tf.add(x, y) as tf.Scalar : x ?? y; }
-    : cb.penalty ?? extra.penalty;
-  const onStep = cb.onStep && extra.onStep ? (s: number, b: Batch) => { cb.onStep!(s, b); extra.onStep!(s, b); } : cb.onStep ?? extra.onStep;
-  const r = await trainEpoch(run.model, run.data.train, {
-    optimizer: run.optimizer, batchSize: run.batchSize, seed: run.seed, epoch: run.epoch, layout: run.layout, preprocess: run.preprocess, augment: run.options.augment, step: run.step,
-    beforeStep: cb.beforeStep, penalty, onStep,
-  });
-  const trainSeconds = (performance.now() - e0) / 1000;
-  run.step = r.step;
+export interface EpochSplit { at: number; between: () => Promise<void>; after?: Pick<EpochOptions, "penalty" | "onStep"> }
+
+export async function runEpoch(run: ScheduleRun, label: string, phaseStep0: number, phaseEpoch: number, extra: Pick<EpochOptions, "penalty" | "onStep"> = {}, split?: EpochSplit): Promise<{ record: EpochRecord; stop: boolean }> {
+  let trainMs = 0, lossSum = 0, steps = 0, trainFlops = 0;
+  const part = async (callbacks: Pick<EpochOptions, "penalty" | "onStep">, batches?: [number, number]) => {
+    const t0 = performance.now();
+    const cb = run.hooks.stepCallbacks(run.context(), phaseStep0);
+    const penalty = cb.penalty && callbacks.penalty
+      ? (s: number, b: Batch, p: tf.Tensor) => { const x = cb.penalty!(s, b, p), y = callbacks.penalty!(s, b, p); return x && y ? tf.add(x, y) as tf.Scalar : x ?? y; }
+      : cb.penalty ?? callbacks.penalty;
+    const onStep = cb.onStep && callbacks.onStep ? (s: number, b: Batch) => { cb.onStep!(s, b); callbacks.onStep!(s, b); } : cb.onStep ?? callbacks.onStep;
+    const r = await trainEpoch(run.model, run.data.train, {
+      optimizer: run.optimizer, batchSize: run.batchSize, seed: run.seed, epoch: run.epoch, layout: run.layout, preprocess: run.preprocess, augment: run.options.augment, step: run.step,
+      beforeStep: cb.beforeStep, penalty, onStep, batches,
+    });
+    trainMs += performance.now() - t0;
+    run.step = r.step;
+    lossSum += r.loss * r.steps; steps += r.steps;
+    const [from, to] = batches ?? [0, Infinity], n = run.data.train.count;
+    trainFlops += 3 * forwardFlops(run.model) * Math.max(0, Math.min(n, to * run.batchSize) - Math.min(n, from * run.batchSize));
+  };
+  if (split) {
+    await part(extra, [0, split.at]);
+    await split.between();
+    await part(split.after ?? {}, [split.at, Infinity]);
+  } else {
+    await part(extra);
+  }
+  const r = { loss: lossSum / Math.max(1, steps) };
+  const trainSeconds = trainMs / 1000;
   const v0 = performance.now();
   const accuracy = await run.evaluate();
   const evalSeconds = (performance.now() - v0) / 1000;
   run.epoch++;
   const fwd = forwardFlops(run.model);
-  const record: EpochRecord = { epoch: run.epoch, phase: run.phaseIndex, label, loss: r.loss, accuracy, trainSeconds, evalSeconds, params: run.model.countParams(), forwardFlops: fwd, trainFlops: 3 * fwd * run.data.train.count };
+  const record: EpochRecord = { epoch: run.epoch, phase: run.phaseIndex, label, loss: r.loss, accuracy, trainSeconds, evalSeconds, params: run.model.countParams(), forwardFlops: fwd, trainFlops };
   const stop = await run.hooks.epochEnd(record, { ...run.context(), phaseEpoch });
   run.epochs.push(record);
   await run.options.onEpochEnd?.(record);
