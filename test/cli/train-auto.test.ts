@@ -63,10 +63,12 @@ describe("odecomp main --schedule auto", () => {
     const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
     const a = results.accelerated.auto;
     expect(results.accelerated.phases.map((p: { kind: string }) => p.kind)).toEqual(["auto"]);
-    expect(a.switchEpoch).toBe(1); // converged or not, the cap for a 3-epoch run is epoch 1
-    // the main job's auto uses decompose-at's ranks (the 40 % FLOP budget's), kept within that budget in FLOPs
-    expect(a.plan.budget).toMatchObject({ keep: 0.4, timer: "flops" });
-    if (a.plan.budget.met) expect(a.plan.budget.after).toBeLessThanOrEqual(0.4 * a.plan.budget.before * (1 + 1e-9));
+    // the default switch, after half of the first epoch, falls at its end here: 30 images are one step
+    expect(a.switchEpoch).toBe(1);
+    expect(a.switchStep).toBe(1);
+    // the main job's auto: the 33 % FLOP budget's ranks, kept within that budget in FLOPs
+    expect(a.plan.budget).toMatchObject({ keep: 0.33, timer: "flops" });
+    if (a.plan.budget.met) expect(a.plan.budget.after).toBeLessThanOrEqual(0.33 * a.plan.budget.before * (1 + 1e-9));
     expect(a.plan.timer).toMatch(/^tfjs-cpu.*a \+ b·FLOPs fitted/); // the measured cost model by default
     const fact = a.plan.decisions.filter((d: { action: string }) => d.action === "factorize");
     for (const d of fact) expect(d.factorizedCost).toBeLessThan(d.denseCost);
