@@ -129,7 +129,7 @@ export function program(io: CliIO, result: { code: number } = { code: 0 }): Comm
     .option("--model <name>", "mlp, vgg, resnet, wide-vgg, resnet20, or a model.json (or its folder)", "vgg")
     .option("--schedule <name>", "baseline, decompose-at, pretrain, fading, incremental or auto (switch to low rank when the stable ranks converge; per-layer decisions by cost)", "baseline")
     .option("--epochs <n>", "epochs", "3")
-    .option("--at <epoch>", "decompose-at / incremental: epochs before the (first) decomposition (default epochs/3); auto: switch after this epoch instead of on convergence")
+    .option("--at <epoch>", "decompose-at / incremental: epochs before the (first) decomposition (default epochs/3); auto: switch after this epoch instead of on convergence (a fraction switches within one: 0.5 after half of the first)")
     .option("--reconstruct-at <epoch>", "decompose-at: fold the chains back at this epoch")
     .option("--cost <model>", "auto: per-layer cost model, measured (forward + backward on the backend) or flops (deterministic)", "measured")
     .option("--rank <r>", "pretrain / fading: target rank of --layers (default 15)")
