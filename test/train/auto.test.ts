@@ -365,7 +365,12 @@ describe("auto schedule", () => {
     const edge = await train(m3, data, auto({ epochs: 3, switchAt: 0.9, plan: keepAll }), opts);
     expect(edge.auto!.switchStep).toBe(3);
     expect(edge.epochs.map((e) => e.label)).toEqual(["full-rank", "low-rank", "low-rank"]);
-    for (const m of [m1, m2, m3]) m.dispose();
+    // …except in the last epoch, where it switches before the last step rather than never
+    const m4 = mlp({ hidden: 32, seed: 3 });
+    const last = await train(m4, data, auto({ epochs: 2, switchAt: 1.9, plan: keepAll }), opts);
+    expect(last.auto!.switchStep).toBe(5);
+    expect(last.epochs.map((e) => e.label)).toEqual(["full-rank", "switch"]);
+    for (const m of [m1, m2, m3, m4]) m.dispose();
   });
 
   it("warns when a switch leaves fewer than MIN_RECOVERY_EPOCHS to fine-tune, and when the phase ends below its accuracy before the switch", async () => {

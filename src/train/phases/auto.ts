@@ -45,9 +45,11 @@ export const autoPhase: PhaseRunner<"auto"> = {
     let switchInt: number | undefined, split: { epoch: number; at: number } | null = null;
     if (phase.switchAt !== undefined) {
       const whole = Math.floor(phase.switchAt), k = Math.round((phase.switchAt - whole) * spe);
-      if (k <= 0) switchInt = whole;
-      else if (k >= spe) switchInt = whole + 1 < phase.epochs ? whole + 1 : undefined;
-      else split = { epoch: whole, at: k };
+      // (in the last epoch a fraction rounding to all of its steps switches before its last step, not never)
+      const at = k >= spe && whole + 1 >= phase.epochs ? spe - 1 : k;
+      if (at <= 0) switchInt = whole;
+      else if (at >= spe) switchInt = whole + 1;
+      else split = { epoch: whole, at };
     }
     const epoch0 = run.epoch, phaseStep0 = run.step;
     const lambda = phase.frobeniusDecay ?? 0;
