@@ -30,3 +30,22 @@ describe("forEachBatch over RGB and unlabeled sets", () => {
     expect(tf.memory().numTensors).toBe(n0);
   });
 });
+
+describe("forEachBatch ranges", () => {
+  it("visits batches [from, to) of the same epoch order with the same pixels and augmentation; a bad range is an error", async () => {
+    const o = { batchSize: 3, seed: 7, epoch: 2, layout: "image" as const, augment: { pad: 1, flip: true } };
+    const all: { index: number; indices: number[]; x: number[] }[] = [];
+    await forEachBatch(set(true), o, ({ x, indices, index }) => { all.push({ index, indices: Array.from(indices), x: Array.from(x.dataSync()) }); });
+    expect(all.map((b) => b.index)).toEqual([0, 1, 2, 3]);
+    const parts: typeof all = [];
+    for (const range of [[0, 1], [1, 3], [3, Infinity]] as [number, number][]) {
+      await forEachBatch(set(true), { ...o, range }, ({ x, indices, index }) => { parts.push({ index, indices: Array.from(indices), x: Array.from(x.dataSync()) }); });
+    }
+    expect(parts).toEqual(all);
+    let none = 0;
+    await forEachBatch(set(true), { ...o, range: [4, 9] }, () => { none++; });
+    expect(none).toBe(0);
+    await expect(forEachBatch(set(true), { ...o, range: [2, 1] }, () => {})).rejects.toThrow(/range = \[2, 1\]; expected batch indices 0 ≤ from ≤ to/);
+    await expect(forEachBatch(set(true), { ...o, range: [0.5, 2] }, () => {})).rejects.toThrow(/range = \[0.5, 2\]/);
+  });
+});
