@@ -169,7 +169,7 @@ export interface AutoReportData {
   auto: AutoRecord;
 }
 
-/** Training seconds per epoch, coloured by part (full-rank / low-rank / reconstructed). */
+/** Training seconds per epoch, coloured by part (full-rank / the epoch a mid-epoch switch split / low-rank / reconstructed). */
 export function epochTimeSpec(d: AutoReportData): TopLevelSpec {
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json", title: "Training time per epoch", width: 560, height: 220,
@@ -177,7 +177,7 @@ export function epochTimeSpec(d: AutoReportData): TopLevelSpec {
     encoding: {
       x: { field: "epoch", type: "ordinal", title: "epoch" },
       y: { field: "trainSeconds", type: "quantitative", title: "training seconds" },
-      color: { field: "label", type: "nominal", title: null, sort: ["full-rank", "low-rank", "reconstructed"] },
+      color: { field: "label", type: "nominal", title: null, sort: ["full-rank", "switch", "low-rank", "reconstructed"] },
       tooltip: [{ field: "epoch" }, { field: "label" }, { field: "trainSeconds", format: ".2f" }, { field: "accuracy", format: ".4f" }],
     },
   } as TopLevelSpec;
@@ -216,7 +216,7 @@ export async function renderAutoSection(d: AutoReportData): Promise<string> {
 Test: relative change of every layer's stable rank &lt; ${(100 * a.convergence.threshold).toPrecision(3)}% per measurement (ε = ${a.convergence.epsilon} per epoch, ${a.convergence.perEpoch} measurement(s) per epoch) over the last ${a.convergence.window} measurement(s); between ${a.convergence.minEpochs} and ${a.convergence.maxEpochs} full-rank epochs.
 ${a.warnings.map((w) => `<strong>Warning:</strong> ${esc(w)}.<br>`).join("\n")}
 ${a.accuracyBefore !== null ? `Test accuracy ${a.accuracyBefore.toFixed(4)} before the switch, ${(a.accuracyAfter ?? NaN).toFixed(4)} right after.` : ""}
-Mean training seconds per epoch: full-rank ${Number.isNaN(fr) ? "—" : fr.toFixed(2)}, low-rank ${Number.isNaN(lr) ? "—" : lr.toFixed(2)}${!Number.isNaN(fr) && !Number.isNaN(lr) ? ` (${(fr / lr).toFixed(2)}× per epoch)` : ""}.
+Mean training seconds per epoch: full-rank ${Number.isNaN(fr) ? "—" : fr.toFixed(2)}, low-rank ${Number.isNaN(lr) ? "—" : lr.toFixed(2)}${!Number.isNaN(fr) && !Number.isNaN(lr) ? ` (${(fr / lr).toFixed(2)}× per epoch)` : ""}${a.epochSeconds.switched?.length ? `; the epoch the switch split ${a.epochSeconds.switched[0].toFixed(2)}` : ""}.
 ${a.earlyStop ? (a.earlyStop.predictions.length ? `Early stopping: ${a.earlyStop.stoppedAfter !== null ? `stopped after epoch ${a.earlyStop.stoppedAfter}` : "ran to the end"}; first prediction (after epoch ${a.earlyStop.predictions[0].epoch}) ${a.earlyStop.predictions[0].predicted.toFixed(4)} against ${a.earlyStop.finalAccuracy.toFixed(4)} at the phase's end. ` : "Early stopping: no prediction made (too few low-rank epochs). ") : ""}Frobenius decay λ = ${a.frobeniusDecay}${(a.frobeniusDecayEvery ?? 1) > 1 ? ` (applied every ${a.frobeniusDecayEvery} steps at ${a.frobeniusDecayEvery}λ)` : ""} on ${a.decayedChains.length ? esc(a.decayedChains.join(", ")) : "no chain"}${a.reconstructedAt !== null ? `; folded back after epoch ${a.reconstructedAt}` : ""}.</p>
 <div class="chart">${bars}</div>
 ${curves ? `<div class="chart">${curves}</div>` : ""}
