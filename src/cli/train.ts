@@ -326,10 +326,12 @@ export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
   // auto: the same chains as decompose-at unless flags say otherwise — Tucker-2 by HOOI at the 40 % FLOP budget's ranks (or
   // --method / --rank-rule / --budget). Measured on this job (workloads, 3 seeds, alternated): 1.60× at −1.15 pt against
   // decompose-at's 1.61× at −1.51, where channel-SVD at scaled stable ranks (the library's default) gave 1.51× at −1.39.
+  // auto switches at s.at when it is asked for or a fraction (mid-epoch); otherwise s.at caps the convergence test
+  const switchGiven = f.at !== undefined || !Number.isInteger(s.at);
   const accSchedule = scheduleKind === "auto"
-    ? auto({ epochs: s.epochs, ...(f.at !== undefined || !Number.isInteger(s.at) ? { switchAt: s.at } : { convergence: { maxEpochs: s.at, minEpochs: Math.min(1, s.at) } }), plan: { select: plan.select, skip: plan.skip, rankMultiple: plan.rankMultiple, timer: await costModel(f.cost), ...autoBudget(plan), convMethod: "tucker2", ...autoConv(plan) } })
+    ? auto({ epochs: s.epochs, ...(switchGiven ? { switchAt: s.at } : { convergence: { maxEpochs: s.at, minEpochs: Math.min(1, s.at) } }), plan: { select: plan.select, skip: plan.skip, rankMultiple: plan.rankMultiple, timer: await costModel(f.cost), ...autoBudget(plan), convMethod: "tucker2", ...autoConv(plan) } })
     : decomposeAtEpoch({ epochs: s.epochs, at: s.at, plan });
-  log(`Fashion-MNIST: ${data.train.count} train / ${data.test.count} test images; model ${modelKind}; ${s.epochs} epochs, ${scheduleKind === "auto" ? (f.at !== undefined || !Number.isInteger(s.at) ? `auto schedule switching after epoch ${s.at}${plan.skip?.length ? ` (${plan.skip.join(", ")} kept dense)` : ""}` : `auto schedule switching on stable-rank convergence, after epoch ${s.at} at the latest`) : `decompose after epoch ${s.at}`}; backend ${backend}${backend === "wasm" ? " + odecomp kernels" : ""}`);
+  log(`Fashion-MNIST: ${data.train.count} train / ${data.test.count} test images; model ${modelKind}; ${s.epochs} epochs, ${scheduleKind === "auto" ? (switchGiven ? `auto schedule switching after epoch ${s.at}${plan.skip?.length ? ` (${plan.skip.join(", ")} kept dense)` : ""}` : `auto schedule switching on stable-rank convergence, after epoch ${s.at} at the latest`) : `decompose after epoch ${s.at}`}; backend ${backend}${backend === "wasm" ? " + odecomp kernels" : ""}`);
 
   {
     const m1 = buildModel(modelKind, seed), m2 = buildModel(modelKind, seed);

@@ -46,14 +46,13 @@ export async function runEpoch(run: ScheduleRun, label: string, phaseStep0: numb
   } else {
     await part(extra);
   }
-  const r = { loss: lossSum / Math.max(1, steps) };
-  const trainSeconds = trainMs / 1000;
+  const loss = lossSum / Math.max(1, steps), trainSeconds = trainMs / 1000;
   const v0 = performance.now();
   const accuracy = await run.evaluate();
   const evalSeconds = (performance.now() - v0) / 1000;
   run.epoch++;
   const fwd = forwardFlops(run.model);
-  const record: EpochRecord = { epoch: run.epoch, phase: run.phaseIndex, label, loss: r.loss, accuracy, trainSeconds, evalSeconds, params: run.model.countParams(), forwardFlops: fwd, trainFlops };
+  const record: EpochRecord = { epoch: run.epoch, phase: run.phaseIndex, label, loss, accuracy, trainSeconds, evalSeconds, params: run.model.countParams(), forwardFlops: fwd, trainFlops };
   const stop = await run.hooks.epochEnd(record, { ...run.context(), phaseEpoch });
   run.epochs.push(record);
   await run.options.onEpochEnd?.(record);
