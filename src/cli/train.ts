@@ -112,7 +112,8 @@ export function autoBudget(plan: CompressOptions): Pick<AutoPlanOptions, "budget
 export function buildSchedule(f: TrainFlags, model: tfl.LayersModel): Schedule {
   const epochs = num("--epochs", f.epochs, 1, 10000, true);
   const plan: CompressOptions = trainingPlan(compressOptions(f));
-  const at = f.at !== undefined ? num("--at", f.at, 0, epochs, true) : Math.max(1, Math.floor(epochs / 3));
+  // decomposing schedules take whole epochs; auto parses its own --at below (a fraction switches mid-epoch)
+  const at = f.at !== undefined && f.schedule !== "auto" ? num("--at", f.at, 0, epochs, true) : Math.max(1, Math.floor(epochs / 3));
   const layers = (f.layers ?? "fc1").split(",").map((s) => s.trim()).filter(Boolean);
   const rank = f.rank !== undefined ? num("--rank", f.rank, 1, 1e6, true) : undefined;
   switch (f.schedule) {

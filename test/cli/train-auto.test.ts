@@ -29,6 +29,18 @@ describe("odecomp train --schedule auto", () => {
     expect(html).toContain("Stable rank per layer");
     expect(html).toContain("<svg");
   }, 120000);
+  it("takes a fractional --at: switches mid-epoch; --at out of range is a usage error", async () => {
+    const r = await run("train", "--dataset", "mnist", "--model", "mlp", "--schedule", "auto", "--epochs", "2", "--at", "0.5", "--cost", "flops",
+      "--train-per-class", "20", "--test-per-class", "2", "--batch-size", "50", "--backend", "cpu", "--json");
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.auto.switchStep).toBe(2); // 200 images, 4 steps per epoch: after 2
+    expect(j.auto.switchEpoch).toBe(0.5);
+    expect(j.epochs.map((e: { label: string }) => e.label)).toEqual(["switch", "low-rank"]);
+    const bad = await run("train", "--dataset", "mnist", "--model", "mlp", "--schedule", "auto", "--epochs", "2", "--at", "1.5", "--backend", "cpu");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--at is '1.5'; expected a number in \[0, 1\]/);
+  }, 120000);
   it("--method <a Conv2D method> and --tucker reach the auto schedule's plan; --method auto leaves auto's own default", () => {
     const model = mlp({ hidden: 8, seed: 1 });
     const plan = (f: Record<string, string>) => {
