@@ -11,6 +11,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as tfl from "@tensorflow/tfjs-layers";
 import { fail } from "../core/errors.ts";
 import { runtimeInfo } from "../core/loader.ts";
+import { predict } from "./predict.ts";
 import type { LayerSpec } from "../layers/types.ts";
 import { type Timer, type TimingMode, type TimingRequest, requestLayers } from "../compress/timecost.ts";
 
@@ -126,7 +127,7 @@ function timeStep(model: tfl.LayersModel, x: tf.Tensor, mode: TimingMode, o: Tfj
   if (o.readBack) return timeStepReadBack(model, x, mode, o);
   if (mode === "inference") {
     return runSeconds(() => {
-      const y = model.predict(x) as tf.Tensor;
+      const y = predict(model, x);
       finish([y]);
       y.dispose();
     }, o);
@@ -154,7 +155,7 @@ function timeStep(model: tfl.LayersModel, x: tf.Tensor, mode: TimingMode, o: Tfj
 
 /** timeStep as it was before session 18 (TfjsTimerOptions.readBack). */
 function timeStepReadBack(model: tfl.LayersModel, x: tf.Tensor, mode: TimingMode, o: TfjsTimerOptions): number {
-  if (mode === "inference") return runSeconds(() => { const y = model.predict(x) as tf.Tensor; y.dataSync(); y.dispose(); }, o);
+  if (mode === "inference") return runSeconds(() => { const y = predict(model, x); y.dataSync(); y.dispose(); }, o);
   const xv = tf.variable(x, true);
   try {
     return runSeconds(() => {
@@ -175,8 +176,9 @@ function timeStepReadBack(model: tfl.LayersModel, x: tf.Tensor, mode: TimingMode
  * made the layers' times add up to more than the model's.
  */
 export function tfjsTimer(o: TfjsTimerOptions = {}): Timer {
-  // "/noread": times since outputs stopped being read back (finish) are not comparable with older caches
-  const id = `tfjs-${tf.getBackend()}@${tf.version_core}/odecomp-${runtimeInfo().build}${o.readBack ? "" : "/noread"}`;
+  // "/noread": times since outputs stopped being read back (finish) are not comparable with older caches;
+  // "/onecall": inference no longer in tfjs's 32-sample slices (src/models/predict.ts)
+  const id = `tfjs-${tf.getBackend()}@${tf.version_core}/odecomp-${runtimeInfo().build}${o.readBack ? "" : "/noread"}/onecall`;
   const overheads = new Map<string, number>();
   const overhead = (req: TimingRequest) => {
     const k = JSON.stringify([req.inShape, req.batch, req.mode]);

@@ -14,6 +14,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { check } from "../core/errors.ts";
+import { predict } from "../models/predict.ts";
 
 export type OutputKind = "probabilities" | "logits" | "other";
 
@@ -116,5 +117,5 @@ export function distillLoss(a: DistillLossArgs): tf.Scalar {
  * outside the student's `optimizer.minimize` so no tape records the teacher's forward pass.
  */
 export function teacherOutput(teacher: tfl.LayersModel, x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => teacher.predict(x) as tf.Tensor);
+  return tf.tidy(() => predict(teacher, x));
 }

@@ -11,6 +11,7 @@ import type { ImageSet } from "../data/dataset.ts";
 import { resolvePreprocess, type Preprocess, type PreprocessPreset } from "../data/preprocess.ts";
 import { forEachBatch } from "./batches.ts";
 import { crossEntropy, outputClasses, outputKind, type OutputKind } from "./distill.ts";
+import { predict } from "../models/predict.ts";
 
 export interface EvaluateOptions {
   /** Batch size of the forward passes (default 256). */
@@ -105,7 +106,7 @@ export async function evaluateModel(model: tfl.LayersModel, set: ImageSet, optio
   await forEachBatch(set, { batchSize: options.batchSize ?? 256, shuffle: false, layout, preprocess }, async (batch) => {
     const n = batch.indices.length;
     const out = tf.tidy(() => {
-      const pred = model.predict(batch.x) as tf.Tensor;
+      const pred = predict(model, batch.x);
       const res: tf.Tensor[] = [];
       if (kind !== "other") res.push(tf.argMax(pred, -1));
       if (labeled) {
@@ -113,7 +114,7 @@ export async function evaluateModel(model: tfl.LayersModel, set: ImageSet, optio
         if (topK) res.push(tf.topk(pred, topK).indices);
       }
       if (teacher) {
-        const t = teacher.predict(batch.x) as tf.Tensor;
+        const t = predict(teacher, batch.x);
         // Agreement on class outputs; for other outputs, the fraction of matching argmax over the last axis.
         res.push(tf.mean(tf.cast(tf.equal(tf.argMax(pred, -1), tf.argMax(t, -1)), "float32")));
       }

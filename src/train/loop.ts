@@ -12,6 +12,7 @@ import { crossEntropy, outputKind } from "./distill.ts";
 import { fuseBatchNorm } from "./fused-bn.ts";
 import { fuseAdam } from "./fused-adam.ts";
 import { fuseConvActivation } from "./fused-conv.ts";
+import { predict } from "../models/predict.ts";
 
 export interface EpochOptions {
   optimizer: tf.Optimizer;
@@ -106,7 +107,7 @@ export async function evaluate(model: tfl.LayersModel, set: ImageSet, options: {
   check(set.labels, "evaluate", () => "the set has no labels; expected a labeled set");
   let correct = 0;
   await forEachBatch(set, { batchSize: options.batchSize ?? 512, shuffle: false, layout: options.layout, preprocess: options.preprocess }, async (batch) => {
-    const pred = tf.tidy(() => tf.argMax(model.predict(batch.x) as tf.Tensor, -1));
+    const pred = tf.tidy(() => tf.argMax(predict(model, batch.x), -1));
     const p = await pred.data();
     pred.dispose();
     for (let i = 0; i < p.length; i++) if (p[i] === batch.labels![i]) correct++;
