@@ -411,4 +411,11 @@ export interface AutoRecord {
   warnings: string[];
   /** Training seconds per epoch of each part; `switched`: the epoch a mid-epoch switch split (part full-rank, part low-rank). */
   epochSeconds: { fullRank: number[]; lowRank: number[]; reconstructed: number[]; switched: number[] };
+  /**
+   * Wall-clock seconds of the switch itself, outside the epochs' training seconds (null: no switch): `plan`
+   * decides per layer (with a measured cost model, its timings), `factorize` evaluates before, builds the
+   * factorized model, rebuilds the optimizer and evaluates after; `timings`: the cost model's real
+   * measurements during the plan (0 for a FLOP model).
+   */
+  switchSeconds: { plan: number; factorize: number; timings: number } | null;
 }

@@ -309,8 +309,15 @@ describe("auto schedule", () => {
 
   it("switches at a user-given epoch; reconstructs on request; stays full-rank when never converged and no cap is reached", async () => {
     const model = mlp({ hidden: 32, seed: 3 });
-    const r = await train(model, data, auto({ epochs: 4, switchAt: 1, reconstructAt: 3 }), opts);
+    let timed = 0;
+    const counting: LayerTimer = { id: "counting", time: (q) => { timed++; return flopsTimer.time(q); } };
+    const r = await train(model, data, auto({ epochs: 4, switchAt: 1, reconstructAt: 3, plan: { timer: fittedTimer(counting) } }), opts);
     expect(r.auto!.switchEpoch).toBe(1);
+    // the switch's own wall-clock, and the cost model's real measurements during the plan
+    expect(timed).toBeGreaterThan(0);
+    expect(r.auto!.switchSeconds).toMatchObject({ timings: timed });
+    expect(r.auto!.switchSeconds!.plan).toBeGreaterThanOrEqual(0);
+    expect(r.auto!.switchSeconds!.factorize).toBeGreaterThan(0);
     expect(r.auto!.reason).toBe("switchAt = 1");
     expect(r.auto!.reconstructedAt).toBe(3);
     expect(r.epochs.map((e) => e.label)).toEqual(["full-rank", "low-rank", "low-rank", "reconstructed"]);
@@ -320,6 +327,7 @@ describe("auto schedule", () => {
     const wobble = (_m: tfl.LayersModel, at: { step: number }) => ({ fc1: 10 + (at.step % 2) * 5 });
     const s = await train(model, data, { name: "x", phases: [{ kind: "auto", epochs: 2, stableRanks: wobble, convergence: { maxEpochs: 2 } }] }, opts);
     expect(s.auto!.switchEpoch).toBeNull();
+    expect(s.auto!.switchSeconds).toBeNull();
     expect(s.auto!.reason).toMatch(/stayed full-rank/);
     expect(s.model).toBe(model);
     expect(s.auto!.warnings).toEqual([]);

@@ -19,6 +19,9 @@ import { where, type PhaseRunner } from "./run.ts";
 import { runEpoch } from "./train.ts";
 import { shouldStop } from "../predictor.ts";
 
+/** Real measurements a cost model has made so far (fittedTimer counts them; a FLOP model makes none). */
+const timedCount = (t: unknown): number => (typeof (t as { timed?: unknown })?.timed === "function" ? (t as { timed: () => number }).timed() : 0);
+
 /** Default steps between Frobenius-decay applications (at that many times λ): 1/4 of its cost (see frobeniusDecayHook). */
 const DECAY_EVERY = 4;
 
@@ -58,7 +61,7 @@ export const autoPhase: PhaseRunner<"auto"> = {
     const rec: AutoRecord = {
       switchEpoch: null, switchStep: null, fullRankEpochs: 0, reason: "", stableRanks: [], plan: null, accuracyBefore: null, accuracyAfter: null,
       convergence: { ...settings, last: null }, frobeniusDecay: lambda, frobeniusDecayEvery: decayEvery, decayedChains: [], kernelErrors: {}, reconstructedAt: null, warnings: [],
-      epochSeconds: { fullRank: [], lowRank: [], reconstructed: [], switched: [] },
+      epochSeconds: { fullRank: [], lowRank: [], reconstructed: [], switched: [] }, switchSeconds: null,
       earlyStop: phase.earlyStop ? { predictions: [], stoppedAfter: null, finalAccuracy: NaN } : null,
     };
     const lowHistory: number[] = [];
@@ -77,10 +80,13 @@ export const autoPhase: PhaseRunner<"auto"> = {
       rec.switchEpoch = run.epoch + into;
       rec.switchStep = run.step;
       rec.fullRankEpochs = run.epoch - epoch0 + into;
+      const t0 = performance.now(), timed0 = timedCount(phase.plan?.timer);
       const ins = inspect(await modelToArtifacts(run.model), layerShapes(run.model));
       const stable = rec.stableRanks.at(-1)?.ranks ?? {};
       const plan = planSwitch(ins.candidates, ins.totalParams, stable, { ...phase.plan, batch: phase.plan?.batch ?? run.batchSize });
       rec.plan = plan;
+      const t1 = performance.now();
+      rec.switchSeconds = { plan: (t1 - t0) / 1000, factorize: 0, timings: timedCount(phase.plan?.timer) - timed0 };
       const fact = plan.decisions.filter((d) => d.action === "factorize");
       state = "low";
       if (fact.length === 0) { rec.reason += "; no layer pays to factorize, so the model stays dense"; return; }
@@ -96,6 +102,7 @@ export const autoPhase: PhaseRunner<"auto"> = {
         for (const e of c.plan.entries) if (e.action === "factorize" && e.relError !== null) rec.kernelErrors[e.layer] = e.relError;
         return c.model;
       });
+      rec.switchSeconds.factorize = (performance.now() - t1) / 1000;
       rec.accuracyBefore = o.accuracyBefore;
       rec.accuracyAfter = o.accuracy;
       await decay.architectureChange!(run.context());
