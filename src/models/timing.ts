@@ -68,12 +68,30 @@ function toLayer(spec: LayerSpec, inShape?: readonly number[]): tfl.layers.Layer
   }
 }
 
+/**
+ * Deterministic values in scale·[−1, 1) (xorshift32) for the inputs, output gradients and weights being
+ * timed. Timing needs no distribution, only values that are neither zero nor denormal, and tf.randomNormal
+ * is slow JS: one 64-image 28×28×32 batch (1.6 M values) took 70–110 ms, so drawing inputs and output
+ * gradients was about 40 % of the auto schedule's 3.3 s switch plan on the main job's CNN.
+ */
+export function noise(shape: readonly number[], seed: number, scale = 1): tf.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const v = new Float32Array(n);
+  let s = (Math.imul(seed, 0x9e3779b1) >>> 0) || 1;
+  const k = scale / 2 ** 23;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    v[i] = ((s >>> 8) - 2 ** 23) * k;
+  }
+  return tf.tensor(v, [...shape], "float32");
+}
+
 /** The request's layers as a Sequential model with deterministic non-zero weights. */
 function buildModel(req: TimingRequest): tfl.Sequential {
   const specs = requestLayers(req);
   const m = tfl.sequential({ layers: specs.map((s, i) => toLayer(s, i === 0 ? req.inShape : undefined)) });
   for (const layer of m.layers) {
-    const ws = layer.getWeights().map((w) => tf.tidy(() => tf.mul(tf.randomUniform(w.shape, -1, 1, "float32", 1), 0.05)));
+    const ws = layer.getWeights().map((w) => noise(w.shape, 1, 0.05));
     layer.setWeights(ws); // copies into the layer's variables
     tf.dispose(ws);
   }
@@ -138,7 +156,7 @@ function timeStep(model: tfl.LayersModel, x: tf.Tensor, mode: TimingMode, o: Tfj
   // and the overhead model below (its output is the layer's input).
   const xv = tf.variable(x, true);
   const outShape = (model.outputs[0].shape as (number | null)[]).slice(1).map((d) => d ?? 1);
-  const dy = tf.randomNormal([x.shape[0], ...outShape], 0, 1, "float32", 4);
+  const dy = noise([x.shape[0], ...outShape], 4);
   const wrt: tf.Tensor[] = [xv, ...model.trainableWeights.map((w) => w.read())];
   try {
     return runSeconds(() => {
@@ -185,7 +203,7 @@ export function tfjsTimer(o: TfjsTimerOptions = {}): Timer {
     let t = overheads.get(k);
     if (t === undefined) {
       const m = tfl.sequential({ layers: [tfl.layers.activation({ activation: "linear", inputShape: [...req.inShape] })] });
-      const x = tf.randomNormal([req.batch, ...req.inShape], 0, 1, "float32", 2);
+      const x = noise([req.batch, ...req.inShape], 2);
       // More runs than a layer gets: an overestimate here would be taken off every later measurement.
       const more = { ...o, repeats: Math.max(o.repeats ?? 5, 15), minSeconds: Math.max(o.minSeconds ?? 0.05, 0.05) };
       try { t = timeStep(m, x, req.mode, more); } finally { x.dispose(); m.dispose(); }
@@ -198,7 +216,7 @@ export function tfjsTimer(o: TfjsTimerOptions = {}): Timer {
     time(req: TimingRequest): number {
       if (!(Number.isInteger(req.batch) && req.batch >= 1)) fail(WHERE, `batch is ${req.batch}; expected an integer ≥ 1`);
       const model = buildModel(req);
-      const x = tf.randomNormal([req.batch, ...req.inShape], 0, 1, "float32", 2);
+      const x = noise([req.batch, ...req.inShape], 2);
       let t: number;
       try {
         t = timeStep(model, x, req.mode, o);
@@ -216,7 +234,7 @@ export function tfjsTimer(o: TfjsTimerOptions = {}): Timer {
 export function timeModel(model: tfl.LayersModel, batch: number, mode: TimingMode = "inference", given: TfjsTimerOptions = {}): number {
   // The budget's base: worth more runs than one layer's measurement.
   const o = { ...given, repeats: given.repeats ?? 9, minSeconds: given.minSeconds ?? 0.1 };
-  const inputs = model.inputs.map((t, i) => tf.randomNormal([batch, ...t.shape.slice(1).map((d) => d ?? 1)], 0, 1, "float32", 3 + i));
+  const inputs = model.inputs.map((t, i) => noise([batch, ...t.shape.slice(1).map((d) => d ?? 1)], 3 + i));
   try {
     if (inputs.length !== 1) fail(WHERE, `timeModel supports one-input models; '${model.name}' has ${inputs.length}`);
     return timeStep(model, inputs[0], mode, o);

@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CachedTimer, requestLayers, type TimingRequest } from "../../src/compress/timecost.ts";
-import { loadTimingCache, saveTimingCache, tfjsTimer, timeModel } from "../../src/models/timing.ts";
+import { loadTimingCache, noise, saveTimingCache, tfjsTimer, timeModel } from "../../src/models/timing.ts";
 import type { FactorizableLayer } from "../../src/layers/types.ts";
 import { convModel, rnd, setup, tf } from "./helpers.ts";
 
@@ -15,6 +15,35 @@ const layer: FactorizableLayer = {
   className: "Conv2D", name: "c", kernel: rnd([3, 3, 8, 12], 1), bias: rnd([12], 2),
   config: { name: "c", filters: 12, kernel_size: [3, 3], strides: [2, 2], padding: "same", activation: "relu" },
 };
+
+describe("noise (the timer's inputs)", () => {
+  it("is deterministic per seed, fills [−scale, scale) with neither zeros nor denormals to speak of, and is centred", () => {
+    for (const n of [1, 3, 17, 129, 100_000]) {
+      const a = noise([n], 7), b = noise([n], 7), c = noise([n], 8);
+      const va = a.dataSync(), vb = b.dataSync(), vc = c.dataSync();
+      expect(Array.from(va)).toEqual(Array.from(vb));
+      if (n > 1) expect(Array.from(va)).not.toEqual(Array.from(vc));
+      let sum = 0, tiny = 0;
+      for (const v of va) {
+        expect(v).toBeGreaterThanOrEqual(-1);
+        expect(v).toBeLessThan(1);
+        if (Math.abs(v) < 1e-6) tiny++;
+        sum += v;
+      }
+      if (n === 100_000) {
+        expect(Math.abs(sum / n)).toBeLessThan(0.01);
+        expect(tiny).toBeLessThan(5);
+        // spread over the whole range, not a short cycle
+        expect(new Set(va).size).toBeGreaterThan(99_000);
+      }
+      tf.dispose([a, b, c]);
+    }
+    const s = noise([2, 3, 4], 0, 0.05);
+    expect(s.shape).toEqual([2, 3, 4]);
+    expect(Math.max(...Array.from(s.dataSync()).map(Math.abs))).toBeLessThanOrEqual(0.05);
+    s.dispose();
+  });
+});
 
 describe("tfjsTimer", () => {
   it("times the layer and every method's chain, inference and training, without leaking tensors", () => {
