@@ -29,8 +29,17 @@ export interface SelectFlags { method?: string; budget?: string; ranks?: string;
 export const DEFAULT_RULE: RankSelection = { kind: "evbmf" };
 export const ruleText = (s: RankSelection | undefined, given: boolean) => `rank rule: ${JSON.stringify(s ?? DEFAULT_RULE)}${given ? "" : " (default)"}`;
 
+/**
+ * A flag's value as a number when it is written as one in plain decimal ("0.5", "-2", "1e-3"), else NaN.
+ * Number() alone also takes "" and " " (as 0), "0x10", "0b1", "0o7" and "Infinity": `--at ''` switched at
+ * epoch 0 and `--at 0x1` at epoch 1, both with exit 0.
+ */
+export function decimal(v: string): number {
+  return /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(v) ? Number(v) : NaN;
+}
+
 export function num(name: string, v: string, lo: number, hi: number, integer = false): number {
-  const x = Number(v);
+  const x = decimal(v);
   if (!Number.isFinite(x) || x < lo || x > hi || (integer && !Number.isInteger(x))) throw new UsageError(`${name} is '${v}'; expected ${integer ? "an integer" : "a number"} in [${lo}, ${hi}]`);
   return x;
 }
@@ -49,7 +58,7 @@ export function compressOptions(f: SelectFlags): CompressOptions {
   if (f.batch !== undefined && !(f.metric === "time" || f.timing)) throw new UsageError("--batch sets the batch size timing runs at; expected it with --metric time or --timing");
   let select: RankSelection | undefined;
   if (f.budget !== undefined) {
-    const keep = Number(f.budget);
+    const keep = decimal(f.budget);
     if (!(keep > 0 && keep <= 1)) throw new UsageError(`--budget is '${f.budget}'; expected the fraction to keep, in (0, 1]`);
     const metric = f.metric ?? "params";
     if (metric !== "params" && metric !== "flops" && metric !== "time") throw new UsageError(`--metric is '${f.metric}'; expected params, flops or time`);
@@ -60,7 +69,7 @@ export function compressOptions(f: SelectFlags): CompressOptions {
     if (rule === "evbmf") select = arg === undefined ? { kind: "evbmf" } : { kind: "evbmf", weaken: num("--rank-rule evbmf:<weaken>", arg, 0, 1) };
     else if (rule === "energy") {
       if (arg === undefined) throw new UsageError("--rank-rule energy needs a threshold, e.g. energy:0.9");
-      const t = Number(arg);
+      const t = decimal(arg);
       if (!(t > 0 && t <= 1)) throw new UsageError(`--rank-rule energy threshold is '${arg}'; expected a fraction in (0, 1]`);
       select = { kind: "energy", threshold: t };
     } else if (rule === "stable") select = arg === undefined ? { kind: "stable" } : { kind: "stable", scale: num("--rank-rule stable:<scale>", arg, 1e-6, 1e6) };

@@ -4,7 +4,7 @@
 // `deno run -A src/cli/main.ts …`.
 import { Command, CommanderError, Option } from "commander";
 import { UsageError, EXIT } from "./errors.ts";
-import { cmdCompress, cmdInspect, cmdReconstruct, type CliIO } from "./commands.ts";
+import { cmdCompress, cmdInspect, cmdReconstruct, decimal, type CliIO } from "./commands.ts";
 import { cliMethods } from "../layers/methods/index.ts";
 
 const defaultIO: CliIO = { out: (s) => process.stdout.write(s + "\n"), err: (s) => process.stderr.write(s + "\n") };
@@ -162,7 +162,7 @@ export function program(io: CliIO, result: { code: number } = { code: 0 }): Comm
 
 /** --threads: validated here so a bad value is a usage error (exit 2), then handed to setThreads. */
 async function useThreads(v: string): Promise<void> {
-  const n = v === "auto" ? "auto" : Number(v);
+  const n = v === "auto" ? "auto" : decimal(v);
   if (n !== "auto" && !(Number.isInteger(n) && n >= 1 && n <= 64)) throw new UsageError(`--threads is '${v}'; expected an integer 1–64 or auto`);
   const { setThreads } = await import("../index.ts");
   await setThreads(n);

@@ -7,7 +7,7 @@ import { referenceModels, train, baseline, decomposeAtEpoch, pretrain, fading, i
 import { formatPlan, modelToArtifacts, type CompressOptions, type Plan } from "../models/index.ts";
 import { TRAINING_RANK_MULTIPLE } from "../compress/timeplan.ts";
 import { UsageError } from "./errors.ts";
-import { artifactFiles, compressOptions, num, table, type CliIO, type SelectFlags } from "./commands.ts";
+import { artifactFiles, compressOptions, decimal, num, table, type CliIO, type SelectFlags } from "./commands.ts";
 import { useBackend } from "./backend.ts";
 import { progress } from "./progress.ts";
 import { checkOut, claimOut, releaseOut, writeClaimed, writeOut, type Files } from "./output.ts";
@@ -52,7 +52,7 @@ const LR_SCHEDULE_USAGE = "none, cosine, cosine:<final factor in [0, 1]>, step o
 export function lrScheduleFlag(v: string | undefined): LrSchedule {
   const bad = (why?: string) => new UsageError(`--lr-schedule is '${v}'${why ? ` (${why})` : ""}; expected ${LR_SCHEDULE_USAGE}`);
   const parts = (v ?? "none").split(":");
-  const number = (x: string) => { const n = x.trim() === "" ? NaN : Number(x); if (!Number.isFinite(n)) throw bad(`'${x}' is not a number`); return n; };
+  const number = (x: string) => { const n = decimal(x); if (!Number.isFinite(n)) throw bad(`'${x}' is not a number`); return n; };
   let s: LrSchedule;
   if (parts[0] === "none" && parts.length === 1) s = { kind: "none" };
   else if (parts[0] === "cosine" && parts.length <= 2) s = parts.length === 2 ? { kind: "cosine", minFactor: number(parts[1]) } : { kind: "cosine" };

@@ -131,6 +131,15 @@ describe("10: exit codes", () => {
     const r = await compressFails(good, 2, /usage error/, flag, v);
     expect(r.err).not.toMatch(/\(svd rank 1\)/);
   });
+  // Number() reads "" as 0 and "0x1" as 1: these ran (main --at '' switched at epoch 0) with exit 0
+  it.each([["--budget", "0x1"], ["--budget", ""], ["--budget", "Infinity"], ["--rank-rule", "energy:0b1"], ["--rank-rule", "stable: "]])("compress %s '%s' → 2", async (flag, v) => {
+    await compressFails(good, 2, new RegExp(`usage error: ${flag}`), flag, v);
+  });
+  it.each([["main", "--at", ""], ["main", "--at", "0x1"], ["main", "--epochs", " "], ["train", "--lr-schedule", "cosine:0x0"], ["main", "--threads", "0x2"]])("%s %s '%s' → 2 before any work", async (cmd, flag, v) => {
+    const r = await run(cmd, flag, v, "--out", join(tmp(), "o"));
+    expect(r.code, r.err).toBe(2);
+    expect(r.err).toMatch(new RegExp(`usage error: ${flag} is '${v}'`));
+  });
   it("no arguments: help on stderr, exit 2", async () => {
     const r = await run();
     expect(r.code).toBe(2);
