@@ -67,7 +67,8 @@ export async function run(args: string[]): Promise<void> {
   const x = tf.randomNormal([32, 32, 32, 3], 0, 1, "float32", 1);
   for (const name of models) {
     const model = MODELS[name]();
-    const orig = () => (model.predict(x) as tf.Tensor).dataSync();
+    // each output read back and disposed: the bench leaked one tensor per timed call before
+    const orig = () => { const y = model.predict(x) as tf.Tensor; y.dataSync(); y.dispose(); };
     for (const method of methods) {
       const t0 = performance.now();
       let r;
@@ -81,7 +82,7 @@ export async function run(args: string[]): Promise<void> {
       }
       const compressMs = performance.now() - t0;
       const comp = r.model;
-      const small = () => (comp.predict(x) as tf.Tensor).dataSync();
+      const small = () => { const y = comp.predict(x) as tf.Tensor; y.dataSync(); y.dispose(); };
       const t = await medians({ orig, small }, { time: quick ? 200 : 1000, iterations: quick ? 2 : 5, warmupIterations: 1 });
       const flopRatio = r.plan.totals.flopsBefore / r.plan.totals.flopsAfter;
       const factorized = r.plan.entries.filter((e) => e.action === "factorize").length;
