@@ -71,8 +71,8 @@ function toLayer(spec: LayerSpec, inShape?: readonly number[]): tfl.layers.Layer
 /**
  * Deterministic values in scale·[−1, 1) (xorshift32) for the inputs, output gradients and weights being
  * timed. Timing needs no distribution, only values that are neither zero nor denormal, and tf.randomNormal
- * is slow JS: one 64-image 28×28×32 batch (1.6 M values) took 70–110 ms, so drawing inputs and output
- * gradients was about 40 % of the auto schedule's 3.3 s switch plan on the main job's CNN.
+ * is slow JS: one 64-image 28×28×32 batch (1.6 M values) took 70–110 ms. With this fill the auto schedule's
+ * switch plan on the main job's CNN took 2.5–3.0 s instead of 3.1–3.4 s (single runs, 15 timings each).
  */
 export function noise(shape: readonly number[], seed: number, scale = 1): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);

@@ -58,8 +58,8 @@ export const flopsTimer: LayerTimer = {
  * The default anchors (1/8, 1/4 and 1/2 of the largest ranks) sit where the search asks: at or below the
  * rule's ranks (0.44–0.47 of the largest in the main job), where chains pay. A chain at its largest ranks
  * costs more than its layer (1.2× for a 3×3 Tucker-2), so the former top anchor (1) was the dearest timing
- * of the switch and described ranks never asked: with 1/2 in its place the main job's plan took 3.20 s
- * against 3.99 s (medians of 5 alternated, 2-core machine at load 1.3–1.5), with the same decisions.
+ * of the switch and described ranks never asked: with 1/2 in its place a probe of the main job's plan took
+ * 3.20 s against 3.99 s (medians of 5 alternated, 2-core machine at load 1.3–1.5), with the same decisions.
  */
 export function fittedTimer(inner: LayerTimer, anchors: readonly number[] = [0.125, 0.25, 0.5]): LayerTimer & { timed: () => number } {
   check(anchors.length >= 1 && anchors.every((a) => a > 0 && a <= 1), "auto", () => `anchors = [${anchors}]; expected fractions in (0, 1]`);
