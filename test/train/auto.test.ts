@@ -356,6 +356,14 @@ describe("auto schedule", () => {
     r.model.dispose();
     expect(tf.memory().numTensors).toBe(before);
     model.dispose();
+    // folding back right after the split epoch (reconstructAt 2 with switchAt 1⅓): the split epoch counts as low-rank training
+    const m0 = mlp({ hidden: 32, seed: 3 });
+    const back = await train(m0, data, auto({ epochs: 3, switchAt: 1 + 1 / 3, reconstructAt: 2 }), opts);
+    expect(back.auto!.reconstructedAt).toBe(2);
+    expect(back.epochs.map((e) => e.label)).toEqual(["full-rank", "switch", "reconstructed"]);
+    expect(back.model.layers.map((l) => l.name)).toEqual(m0.layers.map((l) => l.name));
+    back.model.dispose();
+    m0.dispose();
     // A switch where nothing pays keeps the model and its optimizer, so the split epoch must leave exactly the
     // weights an unsplit run does (train() trains a model it does not replace in place: a fresh one per run).
     const keepAll = { timer: fakeTimer({ fc1: 10 }) };

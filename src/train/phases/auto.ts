@@ -153,7 +153,8 @@ export const autoPhase: PhaseRunner<"auto"> = {
           if (p.stop) { rec.earlyStop.stoppedAfter = run.epoch; stoppedEarly = true; break; }
         }
       }
-      if (label === "low-rank" && state === "low" && phase.reconstructAt !== undefined && done === phase.reconstructAt) {
+      // after a low-rank epoch, or the epoch a mid-epoch switch split (its second part trained low-rank)
+      if ((label === "low-rank" || mid) && state === "low" && phase.reconstructAt !== undefined && done === phase.reconstructAt) {
         await run.changeArchitecture(async (model) => (rec.plan?.decisions.some((d) => d.action === "factorize") ? (await reconstruct(model)).model : null));
         rec.reconstructedAt = run.epoch;
         state = "reconstructed";
