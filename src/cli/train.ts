@@ -284,10 +284,10 @@ export interface MainFlags extends SelectFlags {
   batchSize: string; seed: string; lr: string; warmup: string; lrSchedule?: string; model: string; backend: string; json?: boolean; quiet?: boolean;
 }
 
-/** Sizes: default ≈ 5 min on 2 cores; --full = all of Fashion-MNIST. */
+/** Sizes: default ≈ 2 min on 2 cores; --full = all of Fashion-MNIST. */
 export function mainSizes(f: MainFlags) {
   // The auto schedule is meant to leave full-rank training early (Cuttlefish: a few percent to a quarter of the
-  // epochs): its --at is the latest switch (1 of 10 epochs by default, 2 of 10 with --full).
+  // epochs): it switches after half of the first epoch by default; with --full, --at caps the convergence test (2 of 10).
   const autoRun = (f.schedule ?? "auto") === "auto";
   // Default: 10 epochs; decompose-at after epoch 1 (full-rank fraction 0.1, as the method is meant to be used), auto
   // after half of the first epoch (0.05; Cuttlefish's runs stay full-rank a few percent to a quarter of the epochs):
@@ -324,9 +324,9 @@ export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
   await useBackend(backend);
   const data = await loadData("fashion-mnist", s.trainPerClass, s.testPerClass);
   const log = (m: string) => { if (!f.quiet && !f.json) io.err(m); };
-  // auto: the same chains as decompose-at unless flags say otherwise — Tucker-2 by HOOI at the 40 % FLOP budget's ranks (or
-  // --method / --rank-rule / --budget). Measured on this job (workloads, 3 seeds, alternated): 1.60× at −1.15 pt against
-  // decompose-at's 1.61× at −1.51, where channel-SVD at scaled stable ranks (the library's default) gave 1.51× at −1.39.
+  // auto: Tucker-2 by HOOI as decompose-at, at the FLOP budget's ranks (33 % for auto, 40 % for decompose-at; or
+  // --method / --rank-rule / --budget). Tucker-2 was chosen on this job (workloads, 3 seeds, alternated, at 40 %): 1.60× at
+  // −1.15 pt against decompose-at's 1.61× at −1.51, where channel-SVD at scaled stable ranks (the library's default) gave 1.51× at −1.39.
   // auto switches at s.at when it is asked for or a fraction (mid-epoch); otherwise s.at caps the convergence test
   const switchGiven = f.at !== undefined || !Number.isInteger(s.at);
   const accSchedule = scheduleKind === "auto"

@@ -9,7 +9,7 @@ import { ready } from "../../core/loader.ts";
 import { inspect } from "../../compress/compress.ts";
 import { compress, reconstruct } from "../../models/compress.ts";
 import { layerShapes, modelToArtifacts } from "../../models/convert.ts";
-import { ACCURACY_DROP_WARN, checkConvergence, convergenceSettings, MIN_RECOVERY_EPOCHS, planSwitch, type AutoRecord, type ConvergenceCheck } from "../auto.ts";
+import { ACCURACY_DROP_WARN, checkConvergence, convergenceSettings, MIN_RECOVERY_EPOCHS, planSwitch, type AutoRecord, type ConvergenceCheck, type LayerTimer } from "../auto.ts";
 import { batchCount, type Batch } from "../batches.ts";
 import { frobeniusDecayHook } from "../hooks/frobenius.ts";
 import type { LossContext } from "../hooks/hook.ts";
@@ -20,7 +20,7 @@ import { runEpoch } from "./train.ts";
 import { shouldStop } from "../predictor.ts";
 
 /** Real measurements a cost model has made so far (fittedTimer counts them; a FLOP model makes none). */
-const timedCount = (t: unknown): number => (typeof (t as { timed?: unknown })?.timed === "function" ? (t as { timed: () => number }).timed() : 0);
+const timedCount = (t: LayerTimer | undefined): number => (t && "timed" in t && typeof t.timed === "function" ? t.timed() : 0);
 
 /** Default steps between Frobenius-decay applications (at that many times λ): 1/4 of its cost (see frobeniusDecayHook). */
 const DECAY_EVERY = 4;
