@@ -3,7 +3,7 @@
 // under a `budget` fraction of the factorizable layers' cost, by the measured forward + backward time
 // (as `npm start -- --schedule auto`) or by FLOPs (deterministic: the plan cannot move with the load); ranks
 // rounded to multiples of 8 as the CLI's training commands round them (`rankMultiple`).
-import { auto, type Schedule } from "../src/train/schedule.ts";
+import { auto, LOW_RANK_LR_SCALE, type Schedule } from "../src/train/schedule.ts";
 import { fittedTimer, flopsTimer, type AutoPlanOptions } from "../src/train/auto.ts";
 import { convMethodNames } from "../src/layers/methods/index.ts";
 import { tfjsTimer } from "../src/models/timing.ts";
@@ -49,18 +49,25 @@ export function autoConvFlag(v: string): Pick<AutoPlanOptions, "convMethod" | "d
 export const autoConvText = (conv: Pick<AutoPlanOptions, "convMethod" | "decomposition">): string =>
   conv.convMethod ? `${conv.convMethod}${conv.decomposition?.tucker?.method === "hooi" ? " (HOOI)" : ""}` : "channel-svd";
 
-/** The benches' `--auto-skip=fc1,…` (layers auto keeps dense) and `--auto-decay-every=N` (Frobenius decay every N steps at N·λ; "" = the default 4). */
-export function autoExtrasFlags(skip: string, decayEvery: string): { skip: string[]; decayEvery?: number } {
-  return { skip: skip.split(",").filter((n) => n !== ""), ...(decayEvery === "" ? {} : { decayEvery: Number(decayEvery) }) };
+/**
+ * The benches' `--auto-skip=fc1,…` (layers auto keeps dense), `--auto-decay-every=N` (Frobenius decay every N steps
+ * at N·λ; "" = the default 4) and `--auto-lr-scale=S` (the low-rank part's rate as a multiple of --lr; "" = auto()'s
+ * default, LOW_RANK_LR_SCALE).
+ */
+export function autoExtrasFlags(skip: string, decayEvery: string, lrScale = ""): { skip: string[]; decayEvery?: number; lrScale: number } {
+  const s = lrScale === "" ? LOW_RANK_LR_SCALE : Number(lrScale);
+  if (!(Number.isFinite(s) && s > 0)) throw new Error(`--auto-lr-scale=${lrScale}: expected a number > 0`);
+  return { skip: skip.split(",").filter((n) => n !== ""), ...(decayEvery === "" ? {} : { decayEvery: Number(decayEvery) }), lrScale: s };
 }
 
-/** The setup line's words for them ("" when neither is given). */
-export const autoExtrasText = (x: { skip: string[]; decayEvery?: number }): string =>
-  `${x.skip.length ? `, ${x.skip.join(", ")} kept dense` : ""}${x.decayEvery !== undefined ? `, Frobenius decay every ${x.decayEvery} steps` : ""}`;
+/** The setup line's words for them. */
+export const autoExtrasText = (x: { skip: string[]; decayEvery?: number; lrScale: number }): string =>
+  `${x.skip.length ? `, ${x.skip.join(", ")} kept dense` : ""}${x.decayEvery !== undefined ? `, Frobenius decay every ${x.decayEvery} steps` : ""}, low-rank rate ×${x.lrScale}`;
 
-export function benchAutoSchedule(o: { epochs: number; autoAt: number; budget: number; cost?: AutoCost; rankMultiple?: number; select?: RankSelection; conv?: Pick<AutoPlanOptions, "convMethod" | "decomposition">; skip?: string[]; decayEvery?: number }): Schedule {
+export function benchAutoSchedule(o: { epochs: number; autoAt: number; budget: number; cost?: AutoCost; rankMultiple?: number; select?: RankSelection; conv?: Pick<AutoPlanOptions, "convMethod" | "decomposition">; skip?: string[]; decayEvery?: number; lrScale?: number }): Schedule {
   return auto({
     epochs: o.epochs,
+    ...(o.lrScale !== undefined ? { lowRankLrScale: o.lrScale } : {}),
     ...(o.decayEvery !== undefined ? { frobeniusDecayEvery: o.decayEvery } : {}),
     // a fractional autoAt switches there (mid-epoch), with no convergence test before it
     ...(Number.isInteger(o.autoAt) ? { convergence: { maxEpochs: o.autoAt, minEpochs: Math.min(1, o.autoAt) } } : { switchAt: o.autoAt }),

@@ -21,7 +21,7 @@
 // with auto against the best fixed epoch (the most accurate by mean, and the fastest by mean).
 // --auto-cost=measured|flops (auto's cost model), --auto-rank=stable|stable:S|budget|any --rank-rule (auto's rank
 // rule; budget: the FLOP budget's ranks), --auto-conv=<Conv2D method> (auto's; default channel-svd, tucker2 by HOOI
-// as the fixed runs), --auto-skip=fc1,… (layers auto keeps dense), --auto-decay-every=N (auto's Frobenius decay every N steps at N·λ; default 4), --rank-multiple=8 (ranks rounded as the main job's; 1: exact), --lr-schedule=none|cosine[:min]|step… (every run; default
+// as the fixed runs), --auto-skip=fc1,… (layers auto keeps dense), --auto-decay-every=N (auto's Frobenius decay every N steps at N·λ; default 4), --auto-lr-scale=S (auto's low-rank learning rate as a multiple of --lr; default LOW_RANK_LR_SCALE), --rank-multiple=8 (ranks rounded as the main job's; 1: exact), --lr-schedule=none|cosine[:min]|step… (every run; default
 // none = constant, as the saved runs), --tag=NAME (saved as elhoushi-seeds-auto-NAME.json).
 // --threads=auto|N (both variants): odecomp's kernel threads, default auto as npm start; runs saved before
 // session 12 ran on 1 thread (bench/run.ts's default for every area) although their setup line said 2.
@@ -159,7 +159,7 @@ async function runAutoVariant(args: string[]): Promise<void> {
   const rankMultiple = Number(flag(args, "rank-multiple", String(TRAINING_RANK_MULTIPLE)));
   const autoRank = flag(args, "auto-rank", "stable"), autoSelect = autoRankFlag(autoRank, keep);
   const autoConv = flag(args, "auto-conv", ""), conv = autoConvFlag(autoConv);
-  const extras = autoExtrasFlags(flag(args, "auto-skip", ""), flag(args, "auto-decay-every", ""));
+  const extras = autoExtrasFlags(flag(args, "auto-skip", ""), flag(args, "auto-decay-every", ""), flag(args, "auto-lr-scale", ""));
   const plan: CompressOptions = { select: { kind: "budget", keep, metric: "flops" }, decomposition: { tucker: { method: "hooi" } }, rankMultiple };
   const schedulesFor = (e: number, fx: number[], aa: number): [string, Schedule][] => [
     ["baseline", baseline({ epochs: e })],
@@ -228,7 +228,7 @@ async function runAutoVariant(args: string[]): Promise<void> {
   const minutes = (performance.now() - t0) / 60000;
   printTable(`Elhoushi: fixed decompose-at epochs vs the auto schedule, alternated epoch by epoch (${setup}; ${minutes.toFixed(1)} min)`, rows);
   await saveResults(tag ? `elhoushi-seeds-auto-${tag}` : "elhoushi-seeds-auto", rows, {
-    setup, minutes, variant: "auto", verdicts, sizes: { seeds, epochs, fixed, autoAt, autoRank, autoConv: autoConv || "channel-svd", autoSkip: extras.skip, decayEvery: extras.decayEvery ?? null, trainPerClass, testPerClass, finalTestPerClass, batchSize, lr, warmup, keep, autoCost, lrSchedule: lrScheduleText(lrSchedule), quick, threads: getThreads() },
+    setup, minutes, variant: "auto", verdicts, sizes: { seeds, epochs, fixed, autoAt, autoRank, autoConv: autoConv || "channel-svd", autoSkip: extras.skip, decayEvery: extras.decayEvery ?? null, autoLrScale: extras.lrScale, trainPerClass, testPerClass, finalTestPerClass, batchSize, lr, warmup, keep, autoCost, lrSchedule: lrScheduleText(lrSchedule), quick, threads: getThreads() },
     seeds: perSeed.map((s) => ({ seed: s.seed, load: s.load, runs: Object.fromEntries(Object.entries(s.runs).map(([n, x]) => [n, {
       schedule: x.result.schedule, trainSeconds: x.result.trainSeconds, wallSeconds: x.held, accuracyFullTest: fullTest ? x.acc : null, final: x.result.final,
       epochs: x.result.epochs.map(({ prediction: _q, ...e }) => e),

@@ -24,7 +24,7 @@
 //   resnet20  resNet20 (16/32/64 channels, BN): 200 per class (2,000), 50 per class tested per epoch, 10 epochs,
 //             decompose after 1, auto switch by 1, same augmentation. 3 seeds ≈ 23 min at load 1–4.5.
 // Flags: --seeds=1,2,3 --workloads=main --epochs= --at= --auto-at= --train-per-class= --test-per-class=
-// --final-test-per-class=1000 --keep=0.4 --rank-multiple=8 (ranks rounded as the main job rounds them; 1: exact) --auto-keep=(--keep) --auto-rank=stable|stable:S|budget|any --rank-rule (auto's rank rule; budget: the FLOP budget's ranks) --auto-conv=<Conv2D method> (auto's; default channel-svd, tucker2 by HOOI as decompose-at) --auto-skip=fc1,… (layers auto keeps dense besides its own first-conv / classifier rule) --auto-decay-every=N (auto's Frobenius decay every N steps at N·λ; default 4) --auto-cost=measured|flops (auto's cost model: the measured
+// --final-test-per-class=1000 --keep=0.4 --rank-multiple=8 (ranks rounded as the main job rounds them; 1: exact) --auto-keep=(--keep) --auto-rank=stable|stable:S|budget|any --rank-rule (auto's rank rule; budget: the FLOP budget's ranks) --auto-conv=<Conv2D method> (auto's; default channel-svd, tucker2 by HOOI as decompose-at) --auto-skip=fc1,… (layers auto keeps dense besides its own first-conv / classifier rule) --auto-decay-every=N (auto's Frobenius decay every N steps at N·λ; default 4) --auto-lr-scale=S (auto's low-rank learning rate as a multiple of --lr; default LOW_RANK_LR_SCALE) --auto-cost=measured|flops (auto's cost model: the measured
 // forward + backward time, or FLOPs — deterministic, so the plan cannot move with the load) --schedules=decompose-at,auto --threads=auto (as npm start)
 // --batch-size=64 --lr=0.001 --warmup=30 --lr-schedule=cosine|none|cosine[:min]|step[:fractions[:gamma]] (default cosine, as npm start) (TrainOptions.lrSchedule,
 // the same for every run, baseline and accelerated; default none = constant) --full --tag=NAME (results in workloads-NAME.json);
@@ -92,7 +92,7 @@ export async function run(args: string[] = []): Promise<void> {
   if (autoCost !== "measured" && autoCost !== "flops") throw new Error(`workloads: --auto-cost=${autoCost}; expected measured or flops`);
   const autoRank = flag(args, "auto-rank", "stable"), autoSelect = autoRankFlag(autoRank, autoKeep);
   const autoConv = flag(args, "auto-conv", ""), autoConvPlan = autoConvFlag(autoConv);
-  const extras = autoExtrasFlags(flag(args, "auto-skip", ""), flag(args, "auto-decay-every", ""));
+  const extras = autoExtrasFlags(flag(args, "auto-skip", ""), flag(args, "auto-decay-every", ""), flag(args, "auto-lr-scale", ""));
   const lrSchedule = lrScheduleFlag(flag(args, "lr-schedule", "cosine"));
   const finalTestPerClass = Number(flag(args, "final-test-per-class", quick ? "0" : "1000"));
   const tag = flag(args, "tag", "");
@@ -197,7 +197,7 @@ export async function run(args: string[] = []): Promise<void> {
           "median factorized-epoch ratio": median(perSeed.flatMap((s) => factorizedRatios(s.results.baseline.result, s.results[n].result))) } });
     }
     saved.push({
-      workload: name, setup, sizes: { ...w, keep, rankMultiple, autoKeep, autoCost, autoRank, autoConv: autoConv || "channel-svd", autoSkip: extras.skip, decayEvery: extras.decayEvery ?? null, batchSize, lr, lrSchedule, warmup, finalTestPerClass, threads: getThreads() },
+      workload: name, setup, sizes: { ...w, keep, rankMultiple, autoKeep, autoCost, autoRank, autoConv: autoConv || "channel-svd", autoSkip: extras.skip, decayEvery: extras.decayEvery ?? null, autoLrScale: extras.lrScale, batchSize, lr, lrSchedule, warmup, finalTestPerClass, threads: getThreads() },
       seeds: perSeed.map((s) => ({
         seed: s.seed, loadBefore: s.loadBefore, loadAfter: s.loadAfter,
         runs: Object.fromEntries(Object.entries(s.results).map(([n, x]) => [n, {

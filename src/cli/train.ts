@@ -3,7 +3,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type * as tfl from "@tensorflow/tfjs-layers";
 import { loadFashionMnist, loadMnist } from "../data/node.ts";
-import { referenceModels, train, baseline, decomposeAtEpoch, pretrain, fading, incrementalDecompose, auto, predictCurve, flopsTimer, fittedTimer, type LayerTimer, type Schedule, type TrainResult, type Phase } from "../train/index.ts";
+import { referenceModels, train, baseline, decomposeAtEpoch, pretrain, fading, incrementalDecompose, auto, LOW_RANK_LR_SCALE, predictCurve, flopsTimer, fittedTimer, type LayerTimer, type Schedule, type TrainResult, type Phase } from "../train/index.ts";
 import { formatPlan, modelToArtifacts, type CompressOptions, type Plan } from "../models/index.ts";
 import { TRAINING_RANK_MULTIPLE } from "../compress/timeplan.ts";
 import { UsageError } from "./errors.ts";
@@ -28,7 +28,7 @@ export interface TrainFlags extends SelectFlags {
   dataset: string; data?: string; model: string; schedule: string;
   epochs: string; at?: string; reconstructAt?: string; rank?: string; layers?: string;
   batchSize: string; trainPerClass?: string; testPerClass?: string; seed: string; lr: string; warmup: string; lrSchedule?: string;
-  backend: string; out?: string; json?: boolean; force?: boolean; quiet?: boolean; cost?: string; preprocess?: string;
+  backend: string; out?: string; json?: boolean; force?: boolean; quiet?: boolean; cost?: string; preprocess?: string; lowRankLr?: string;
 }
 
 /**
@@ -108,6 +108,11 @@ export function autoBudget(plan: CompressOptions): Pick<AutoPlanOptions, "budget
   return sel?.kind === "budget" && sel.metric === "flops" ? { budget: sel.keep, budgetTimer: flopsTimer } : {};
 }
 
+/** --low-rank-lr (auto: the low-rank part's learning rate as a multiple of --lr; absent: auto()'s default). */
+export function lowRankLrFlag(v: string | undefined): { lowRankLrScale?: number } {
+  return v === undefined ? {} : { lowRankLrScale: num("--low-rank-lr", v, 0.01, 100) };
+}
+
 /** Flags → a schedule of odecomp/train. */
 export function buildSchedule(f: TrainFlags, model: tfl.LayersModel): Schedule {
   const epochs = num("--epochs", f.epochs, 1, 10000, true);
@@ -124,7 +129,7 @@ export function buildSchedule(f: TrainFlags, model: tfl.LayersModel): Schedule {
       // a fraction switches within an epoch (--at 0.5: after half of the first epoch's steps)
       const switchAt = f.at !== undefined ? num("--at", f.at, 0, epochs - 1, false) : undefined;
       const reconstructAt = f.reconstructAt !== undefined ? num("--reconstruct-at", f.reconstructAt, Math.max(1, Math.floor(switchAt ?? 0) + 1), epochs - 1, true) : undefined;
-      return auto({ epochs, switchAt, reconstructAt, plan: { select: plan.select, skip: plan.skip, rankMultiple: plan.rankMultiple, ...autoBudget(plan), ...autoConv(plan) } });
+      return auto({ epochs, switchAt, reconstructAt, ...lowRankLrFlag(f.lowRankLr), plan: { select: plan.select, skip: plan.skip, rankMultiple: plan.rankMultiple, ...autoBudget(plan), ...autoConv(plan) } });
     }
     case "decompose-at": return decomposeAtEpoch({ epochs, at, plan, reconstructAt: f.reconstructAt !== undefined ? num("--reconstruct-at", f.reconstructAt, at, epochs, true) : undefined });
     case "pretrain": return pretrain({ epochs, rank: rank ?? 15, layers });
@@ -280,7 +285,7 @@ export async function cmdTrain(f: TrainFlags, io: CliIO): Promise<number> {
 // ---- the main job
 
 export interface MainFlags extends SelectFlags {
-  full?: boolean; out: string; epochs?: string; at?: string; trainPerClass?: string; testPerClass?: string; schedule?: string; cost?: string;
+  full?: boolean; out: string; epochs?: string; at?: string; trainPerClass?: string; testPerClass?: string; schedule?: string; cost?: string; lowRankLr?: string;
   batchSize: string; seed: string; lr: string; warmup: string; lrSchedule?: string; model: string; backend: string; json?: boolean; quiet?: boolean;
 }
 
@@ -310,7 +315,7 @@ export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
   const backend = pick("--backend", f.backend, ["wasm", "cpu"] as const);
   const batchSize = num("--batch-size", f.batchSize, 1, 65536, true), seed = num("--seed", f.seed, 0, 2 ** 31, true), lr = num("--lr", f.lr, 1e-8, 10), warmupSteps = num("--warmup", f.warmup, 0, 1e6, true);
   const scheduleKind = pick("--schedule", f.schedule ?? "auto", ["auto", "decompose-at"] as const);
-  const lrSchedule = lrScheduleFlag(f.lrSchedule);
+  const lrSchedule = lrScheduleFlag(f.lrSchedule), lowRankLr = lowRankLrFlag(f.lowRankLr);
   const plan: CompressOptions = trainingPlan(compressOptions(f));
   // auto cuts deeper (33 % of the FLOPs) but keeps the default CNN's fc1 dense: the layer whose stable rank still moves
   // most at the switch and whose chain buys least time (README: the main job's frontier); decompose-at keeps 40 %.
@@ -330,9 +335,9 @@ export async function cmdMain(f: MainFlags, io: CliIO): Promise<number> {
   // auto switches at s.at when it is asked for or a fraction (mid-epoch); otherwise s.at caps the convergence test
   const switchGiven = f.at !== undefined || !Number.isInteger(s.at);
   const accSchedule = scheduleKind === "auto"
-    ? auto({ epochs: s.epochs, ...(switchGiven ? { switchAt: s.at } : { convergence: { maxEpochs: s.at, minEpochs: Math.min(1, s.at) } }), plan: { select: plan.select, skip: plan.skip, rankMultiple: plan.rankMultiple, timer: await costModel(f.cost), ...autoBudget(plan), convMethod: "tucker2", ...autoConv(plan) } })
+    ? auto({ epochs: s.epochs, ...lowRankLr, ...(switchGiven ? { switchAt: s.at } : { convergence: { maxEpochs: s.at, minEpochs: Math.min(1, s.at) } }), plan: { select: plan.select, skip: plan.skip, rankMultiple: plan.rankMultiple, timer: await costModel(f.cost), ...autoBudget(plan), convMethod: "tucker2", ...autoConv(plan) } })
     : decomposeAtEpoch({ epochs: s.epochs, at: s.at, plan });
-  log(`Fashion-MNIST: ${data.train.count} train / ${data.test.count} test images; model ${modelKind}; ${s.epochs} epochs, ${scheduleKind === "auto" ? (switchGiven ? `auto schedule switching after epoch ${s.at}${plan.skip?.length ? ` (${plan.skip.join(", ")} kept dense)` : ""}` : `auto schedule switching on stable-rank convergence, after epoch ${s.at} at the latest`) : `decompose after epoch ${s.at}`}; backend ${backend}${backend === "wasm" ? " + odecomp kernels" : ""}`);
+  log(`Fashion-MNIST: ${data.train.count} train / ${data.test.count} test images; model ${modelKind}; ${s.epochs} epochs, ${scheduleKind === "auto" ? (switchGiven ? `auto schedule switching after epoch ${s.at}${plan.skip?.length ? ` (${plan.skip.join(", ")} kept dense)` : ""}` : `auto schedule switching on stable-rank convergence, after epoch ${s.at} at the latest`) + `, low-rank at ${lowRankLr.lowRankLrScale ?? LOW_RANK_LR_SCALE}× the rate` : `decompose after epoch ${s.at}`}; backend ${backend}${backend === "wasm" ? " + odecomp kernels" : ""}`);
 
   {
     const m1 = buildModel(modelKind, seed), m2 = buildModel(modelKind, seed);

@@ -397,6 +397,8 @@ export interface AutoRecord {
   frobeniusDecay: number;
   /** Steps between decay applications (each at that many times λ). */
   frobeniusDecayEvery: number;
+  /** The low-rank part's learning rate as a multiple of the run's (phase.lowRankLrScale; a fold-back returns to 1×). */
+  lowRankLrScale: number;
   /** Chains under Frobenius decay (original layer names). */
   decayedChains: string[];
   /** Each factorized layer's relative kernel error ‖W − chain‖_F / ‖W‖_F at the switch (as compress measures it). */

@@ -7,7 +7,7 @@ export { forEachBatch, batchCount, type Batch, type BatchOptions } from "./batch
 export { trainEpoch, evaluate, type EpochOptions, type EpochResult } from "./loop.ts";
 export { fadingPenalty, fadingProximal, applyFadingProximal, fadingRamp, tailNorms, truncatePairs, type FadingOptions, type FactorPair, type SvdFunction } from "./fading.ts";
 export { factorizeDense, findSvdPairs, svdPairOf, pairRank, type FactorizeOptions } from "./factorize.ts";
-export { train, baseline, pretrain, fading, incremental, incrementalPredicted, incrementalDecompose, decomposeAtEpoch, auto, type Schedule, type Phase, type PhaseKind, type FadingSpec, type EarlyStopSpec, type TrainData, type TrainOptions, type TrainResult, type EpochRecord, type PhaseRecord } from "./schedule.ts";
+export { train, baseline, pretrain, fading, incremental, incrementalPredicted, incrementalDecompose, decomposeAtEpoch, auto, LOW_RANK_LR_SCALE, type Schedule, type Phase, type PhaseKind, type FadingSpec, type EarlyStopSpec, type TrainData, type TrainOptions, type TrainResult, type EpochRecord, type PhaseRecord } from "./schedule.ts";
 export { phaseKinds } from "./phases/index.ts";
 export { flopsTimer, fittedTimer, MIN_RECOVERY_EPOCHS, ACCURACY_DROP_WARN, checkConvergence, convergenceSettings, planSwitch, type LayerTimer, type LayerTimingRequest, type ConvergenceOptions, type ConvergenceCheck, type AutoPlanOptions, type LayerDecision, type SwitchPlan, type AutoRecord } from "./auto.ts";
 export { stableRank, stableRankHook, StableRankTracker, kernelMatrixShape, type StableRankOptions, type StableRankResult, type StableRankPoint } from "./hooks/stable-rank.ts";

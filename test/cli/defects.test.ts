@@ -135,7 +135,7 @@ describe("10: exit codes", () => {
   it.each([["--budget", "0x1"], ["--budget", ""], ["--budget", "Infinity"], ["--rank-rule", "energy:0b1"], ["--rank-rule", "stable: "]])("compress %s '%s' → 2", async (flag, v) => {
     await compressFails(good, 2, new RegExp(`usage error: ${flag}`), flag, v);
   });
-  it.each([["main", "--at", ""], ["main", "--at", "0x1"], ["main", "--epochs", " "], ["train", "--lr-schedule", "cosine:0x0"], ["main", "--threads", "0x2"]])("%s %s '%s' → 2 before any work", async (cmd, flag, v) => {
+  it.each([["main", "--at", ""], ["main", "--at", "0x1"], ["main", "--epochs", " "], ["train", "--lr-schedule", "cosine:0x0"], ["main", "--threads", "0x2"], ["main", "--low-rank-lr", "0"], ["main", "--low-rank-lr", "0x2"]])("%s %s '%s' → 2 before any work", async (cmd, flag, v) => {
     const r = await run(cmd, flag, v, "--out", join(tmp(), "o"));
     expect(r.code, r.err).toBe(2);
     expect(r.err).toMatch(new RegExp(`usage error: ${flag} is '${v}'`));

@@ -9,7 +9,7 @@ import { inspect } from "../../src/compress/compress.ts";
 import { layerShapes, modelToArtifacts } from "../../src/models/convert.ts";
 import { compress } from "../../src/models/index.ts";
 import { mlp, vggCnn } from "../../src/train/models.ts";
-import { ACCURACY_DROP_WARN, auto, baseline, chainGramNorm2, chainProductNorm2, checkConvergence, factorizeDense, fittedTimer, flopsTimer, frobeniusDecayHook, findChains, planSwitch, train, type LayerTimer, MIN_RECOVERY_EPOCHS, type StableRankPoint } from "../../src/train/index.ts";
+import { ACCURACY_DROP_WARN, LOW_RANK_LR_SCALE, auto, baseline, chainGramNorm2, chainProductNorm2, checkConvergence, factorizeDense, fittedTimer, flopsTimer, frobeniusDecayHook, findChains, planSwitch, train, type LayerTimer, MIN_RECOVERY_EPOCHS, type StableRankPoint } from "../../src/train/index.ts";
 import { toyImages } from "../helpers/images.ts";
 import { smallCnn, stripesSet } from "./fixtures.ts";
 
@@ -455,8 +455,32 @@ describe("auto schedule", () => {
     r.model.dispose(); none.model.dispose(); model.dispose();
   });
 
+  it("trains the low-rank part at lowRankLrScale × the run's rate (after the warm-up's ramp), the folded-back part at 1×", async () => {
+    const model = mlp({ hidden: 32, seed: 3 });
+    const before = tf.memory().numTensors;
+    // a schedule whose factor stays 1 (γ = 1), so each epoch records the rate its last step ran at
+    const flat = { ...opts, lrSchedule: { kind: "step" as const, milestones: [0.5], gamma: 1 } };
+    const r = await train(model, data, auto({ epochs: 4, switchAt: 1, reconstructAt: 3, lowRankLrScale: 3 }), flat);
+    expect(r.auto!.lowRankLrScale).toBe(3);
+    expect(r.epochs.map((e) => e.label)).toEqual(["full-rank", "low-rank", "low-rank", "reconstructed"]);
+    expect(r.epochs.map((e) => e.learningRate)).toEqual([0.01, 0.03, 0.03, 0.01].map((x) => expect.closeTo(x, 12)));
+    r.model.dispose();
+    // with a 2-step warm-up the ramp climbs to the scaled rate (3 steps per epoch: the epoch's last step is past it)
+    const w = await train(model, data, auto({ epochs: 3, switchAt: 1, lowRankLrScale: 2.5 }), { ...flat, warmupSteps: 2 });
+    expect(w.epochs.map((e) => e.learningRate)).toEqual([0.01, 0.025, 0.025].map((x) => expect.closeTo(x, 12)));
+    w.model.dispose();
+    // the builder's default, and 1 leaves the rate alone
+    expect((auto({ epochs: 2 }).phases[0] as { lowRankLrScale?: number }).lowRankLrScale).toBe(LOW_RANK_LR_SCALE);
+    const one = await train(model, data, auto({ epochs: 2, switchAt: 1, lowRankLrScale: 1 }), flat);
+    expect(one.epochs.map((e) => e.learningRate)).toEqual([0.01, 0.01].map((x) => expect.closeTo(x, 12)));
+    one.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
   it("rejects bad phase fields with a message naming them", async () => {
     const model = mlp({ hidden: 8, seed: 1 });
+    for (const bad of [0, -1, Number.NaN, Infinity]) await expect(train(model, data, auto({ epochs: 3, switchAt: 1, lowRankLrScale: bad }), opts)).rejects.toThrow(/lowRankLrScale = .*; expected a number > 0/);
     await expect(train(model, data, auto({ epochs: 3, switchAt: 3 }), opts)).rejects.toThrow(/switchAt = 3; expected an epoch in \[0, 3\)/);
     await expect(train(model, data, auto({ epochs: 3, convergence: { epsilon: -1 } }), opts)).rejects.toThrow(/epsilon = -1/);
     model.dispose();

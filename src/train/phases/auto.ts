@@ -31,6 +31,7 @@ export const autoPhase: PhaseRunner<"auto"> = {
     if (p.switchAt !== undefined) check(Number.isFinite(p.switchAt) && p.switchAt >= 0 && p.switchAt < p.epochs, where, () => `${at}: switchAt = ${p.switchAt}; expected an epoch in [0, ${p.epochs}) (a fraction switches within an epoch: 0.5 after half of the first)`);
     if (p.reconstructAt !== undefined) check(Number.isInteger(p.reconstructAt) && p.reconstructAt >= 1 && p.reconstructAt < p.epochs, where, () => `${at}: reconstructAt = ${p.reconstructAt}; expected an integer epoch in 1..${p.epochs - 1}`);
     if (p.frobeniusDecay !== undefined) check(Number.isFinite(p.frobeniusDecay) && p.frobeniusDecay >= 0, where, () => `${at}: frobeniusDecay = ${p.frobeniusDecay}; expected a number ≥ 0`);
+    if (p.lowRankLrScale !== undefined) check(Number.isFinite(p.lowRankLrScale) && p.lowRankLrScale > 0, where, () => `${at}: lowRankLrScale = ${p.lowRankLrScale}; expected a number > 0 (the low-rank part's learning rate as a multiple of the run's)`);
     if (p.frobeniusDecayEvery !== undefined) check(Number.isInteger(p.frobeniusDecayEvery) && p.frobeniusDecayEvery >= 1, where, () => `${at}: frobeniusDecayEvery = ${p.frobeniusDecayEvery}; expected an integer ≥ 1`);
     check(p.stableRanks === undefined || typeof p.stableRanks === "function", where, () => `${at}: stableRanks must be a function (model, point) → ranks`);
     if (p.earlyStop) check(Number.isFinite(p.earlyStop.threshold) && p.earlyStop.threshold >= 0, where, () => `${at}: earlyStop.threshold = ${p.earlyStop!.threshold}; expected a number ≥ 0`);
@@ -60,7 +61,7 @@ export const autoPhase: PhaseRunner<"auto"> = {
     const decay = frobeniusDecayHook(lambda, decayEvery);
     const rec: AutoRecord = {
       switchEpoch: null, switchStep: null, fullRankEpochs: 0, reason: "", stableRanks: [], plan: null, accuracyBefore: null, accuracyAfter: null,
-      convergence: { ...settings, last: null }, frobeniusDecay: lambda, frobeniusDecayEvery: decayEvery, decayedChains: [], kernelErrors: {}, reconstructedAt: null, warnings: [],
+      convergence: { ...settings, last: null }, frobeniusDecay: lambda, frobeniusDecayEvery: decayEvery, lowRankLrScale: phase.lowRankLrScale ?? 1, decayedChains: [], kernelErrors: {}, reconstructedAt: null, warnings: [],
       epochSeconds: { fullRank: [], lowRank: [], reconstructed: [], switched: [] }, switchSeconds: null,
       earlyStop: phase.earlyStop ? { predictions: [], stoppedAfter: null, finalAccuracy: NaN } : null,
     };
@@ -101,7 +102,7 @@ export const autoPhase: PhaseRunner<"auto"> = {
         });
         for (const e of c.plan.entries) if (e.action === "factorize" && e.relError !== null) rec.kernelErrors[e.layer] = e.relError;
         return c.model;
-      });
+      }, { lrScale: rec.lowRankLrScale });
       rec.switchSeconds.factorize = (performance.now() - t1) / 1000;
       rec.accuracyBefore = o.accuracyBefore;
       rec.accuracyAfter = o.accuracy;

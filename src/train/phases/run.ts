@@ -14,7 +14,7 @@ import { earlyStopHook } from "../hooks/early-stop.ts";
 import { fadingHook } from "../hooks/fading.ts";
 import { HookList, type HookContext, type TrainHook } from "../hooks/hook.ts";
 import { warmupHook } from "../hooks/warmup.ts";
-import { lrScheduleHook } from "../hooks/lr-schedule.ts";
+import { learningRateOf, lrScheduleHook, setLearningRate } from "../hooks/lr-schedule.ts";
 import { batchCount } from "../batches.ts";
 import { resolvePreprocess, type Preprocess } from "../../data/preprocess.ts";
 import { recalibrateBatchNorm, recalibration, type RecalibrateOptions } from "../recalibrate.ts";
@@ -122,8 +122,10 @@ export class ScheduleRun {
    * current one; null leaves it) → rebuild the optimizer (tfjs optimizers keep their slots by variable
    * position, so one carried across an architecture change would pair moments with the wrong weights)
    * → hooks → evaluate. The replaced model is disposed unless it is the caller's input model.
+   * `lrScale` multiplies the rebuilt optimizer's rate before the hooks read it as their base (the learning-rate
+   * schedule and the warm-up then scale and ramp the scaled rate).
    */
-  async changeArchitecture(change: (model: tfl.LayersModel) => Promise<tfl.LayersModel | null>): Promise<{ accuracyBefore: number; accuracy: number }> {
+  async changeArchitecture(change: (model: tfl.LayersModel) => Promise<tfl.LayersModel | null>, o: { lrScale?: number } = {}): Promise<{ accuracyBefore: number; accuracy: number }> {
     const accuracyBefore = await this.evaluate();
     const next = await change(this.model);
     if (next === null) return { accuracyBefore, accuracy: accuracyBefore };
@@ -131,6 +133,7 @@ export class ScheduleRun {
     this.model = next;
     this.optimizer.dispose();
     this.optimizer = this.makeOptimizer();
+    if (o.lrScale !== undefined && o.lrScale !== 1) setLearningRate(this.optimizer, learningRateOf(this.optimizer, `lrScale = ${o.lrScale}`) * o.lrScale);
     await this.hooks.architectureChange(this.context());
     return { accuracyBefore, accuracy: await this.evaluate() };
   }
