@@ -296,8 +296,9 @@ export function mainSizes(f: MainFlags) {
   const autoRun = (f.schedule ?? "auto") === "auto";
   // Default: 10 epochs; decompose-at after epoch 1 (full-rank fraction 0.1, as the method is meant to be used), auto
   // after half of the first epoch (0.05; Cuttlefish's runs stay full-rank a few percent to a quarter of the epochs):
-  // bench workloads, 6 seeds alternated, 33 % of the FLOPs with fc1 dense: 2.08× at −1.13 points, against 1.96× at
-  // −1.26 switching after epoch 1 (README). With --full, auto switches on convergence by epoch 2.
+  // bench workloads, 6 seeds alternated, 33 % of the FLOPs with fc1 dense, Adam 1e-3: 2.08× at −1.13 points, against
+  // 1.96× at −1.26 switching after epoch 1; at 2e-3 with the low-rank part at 4× (session 21) 2.04× at −0.45 (README).
+  // With --full, auto switches on convergence by epoch 2.
   const d = f.full ? { epochs: 10, at: autoRun ? 2 : 3, trainPerClass: 6000, testPerClass: 1000 } : { epochs: 10, at: autoRun ? 0.5 : 1, trainPerClass: 250, testPerClass: 100 };
   const epochs = f.epochs !== undefined ? num("--epochs", f.epochs, 1, 1000, true) : d.epochs;
   return {
