@@ -53,16 +53,17 @@ describe("--lr-schedule", () => {
     expect(p.epochs[0].learningRate).toBeUndefined();
   });
 
-  it("main --lr-schedule step: the baseline and the accelerated run follow the same rates; results.json records the schedule", async () => {
+  it("main --lr-schedule step: the baseline and the accelerated run follow the same schedule (the low-rank part at --low-rank-lr ×); results.json records it", async () => {
     const out = join(tmp(), "out");
     const r = await run("main", "--out", out, "--model", "mlp", "--epochs", "4", "--at", "1", "--train-per-class", "3", "--test-per-class", "2", "--batch-size", "10",
-      "--budget", "0.3", "--warmup", "0", "--lr-schedule", "step:0.5:0.5", "--backend", "cpu", "--quiet");
+      "--budget", "0.3", "--warmup", "0", "--lr-schedule", "step:0.5:0.5", "--low-rank-lr", "2.5", "--backend", "cpu", "--quiet");
     expect(r.code, r.err).toBe(0);
     const j = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
     expect(j.lrSchedule).toEqual({ kind: "step", milestones: [0.5], gamma: 0.5 });
     const rates = (x: { epochs: { learningRate: number }[] }) => x.epochs.map((e) => e.learningRate);
-    // 30 images at batch 10: 3 steps per epoch, T = 12; the rate halves from step 6 (epoch 3) on.
-    expect(rates(j.baseline)).toEqual([0.001, 0.001, 0.0005, 0.0005]);
-    expect(rates(j.accelerated)).toEqual(rates(j.baseline));
+    // 30 images at batch 10: 3 steps per epoch, T = 12; the rate (main's default 2e-3) halves from step 6 (epoch 3) on.
+    expect(rates(j.baseline)).toEqual([0.002, 0.002, 0.001, 0.001]);
+    // switched after epoch 1: the rest at 2.5× the scheduled rate
+    expect(rates(j.accelerated)).toEqual([0.002, 0.005, 0.0025, 0.0025].map((x) => expect.closeTo(x, 12)));
   });
 });

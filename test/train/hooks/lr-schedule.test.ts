@@ -103,14 +103,14 @@ describe("TrainOptions.lrSchedule in train()", () => {
     model.dispose();
   });
 
-  it("across the auto schedule's switch and reconstruction (two rebuilt optimizers), with warm-up", async () => {
+  it("across the auto schedule's switch and reconstruction (two rebuilt optimizers), with warm-up and the low-rank part at 3×", async () => {
     const log = logged(() => tf.train.adam(0.01));
     const model = mlp({ hidden: 32, seed: 3 });
-    const r = await train(model, data, auto({ epochs: 4, switchAt: 1, reconstructAt: 3 }), { batchSize: 40, seed: 3, optimizer: log.factory, warmupSteps: 2, lrSchedule: { kind: "cosine", minFactor: 0.1 } });
+    const r = await train(model, data, auto({ epochs: 4, switchAt: 1, reconstructAt: 3, lowRankLrScale: 3 }), { batchSize: 40, seed: 3, optimizer: log.factory, warmupSteps: 2, lrSchedule: { kind: "cosine", minFactor: 0.1 } });
     expect(r.epochs.map((e) => e.label)).toEqual(["full-rank", "low-rank", "low-rank", "reconstructed"]);
     const T = 4 * SPE, N = 2, changes = [SPE, 3 * SPE];
     const expected = Array.from({ length: T }, (_, t) => {
-      const target = cosine(0.01, t, T, 0.1);
+      const target = cosine(0.01, t, T, 0.1) * (t >= SPE && t < 3 * SPE ? 3 : 1);
       const c = changes.filter((x) => x <= t).at(-1);
       return c !== undefined && t - c < N ? target * (t - c + 1) / N : target;
     });
